@@ -1,0 +1,53 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_git_release_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_git_release_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_git_release_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_git_release_using_subcommand
+    set -l cmd (__fish_git_release_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c git-release -n "__fish_git_release_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-release -n "__fish_git_release_needs_command" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "init" -d 'Create the platform-release layout (addons/, repos/, images/, version.yml, .gitrelease)'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "collect" -d 'Collect component charts at their newest release tags into the addons folder'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "generate" -d 'Write man pages and shell completions (for packagers; output is committed under man/ and completions/)'
+complete -c git-release -n "__fish_git_release_using_subcommand init" -l product -d 'Product name written to .gitrelease [default: the repository folder\'s name]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand init" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand init" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s j -l jobs -d 'Fetch this many component repositories at once [default: the number of CPUs]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l tag -d 'Collect COMPONENT at TAG instead of its newest release tag (repeatable)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l component-url -d 'Override release.componentUrl for this run: a template with {repo}, {owner}, {name}' -r
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l offline -d 'Use only the component cache in the git dir; never connect to a remote'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l pre -d 'Consider pre-release tags (v1.2.0-rc.1) too'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l allow-downgrade -d 'Allow picking a tag lower than the entry\'s currentTag'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s n -l dry-run -d 'Write nothing; print the unified diff of every file that would change'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l commit -d 'Commit the result (only the paths collect wrote) with a message listing each bump'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s q -l quiet -d 'No progress display'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
+# `git release <TAB>`
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect' -f -a 'init collect'
+complete -c git -n '__fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'

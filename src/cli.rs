@@ -1,0 +1,173 @@
+//! Command-line definitions shared by the dispatcher, the `git-release-<cmd>` executables, the man
+//! pages and the completions: one description per flag feeds all of them.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Args, Command, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::error::{ExitKind, UserError};
+
+/// Run the release process of a Kubernetes platform product from one git repository.
+///
+/// `git release <command>` runs the executable `git-release-<command>`, from this installation
+/// or from PATH, as git and cargo do.
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-release",
+    version,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+/// Subcommands shipped with git-release.
+#[derive(Subcommand, Debug)]
+pub enum Commands {
+    /// Create the platform-release layout (addons/, repos/, images/, version.yml, .gitrelease).
+    Init(InitArgs),
+    /// Collect component charts at their newest release tags into the addons folder.
+    Collect(CollectArgs),
+    /// Write man pages and shell completions (for packagers; output is committed under man/ and completions/).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// Names of the shipped subcommands that have their own executable.
+pub const SUBCOMMANDS: &[&str] = &["init", "collect"];
+
+/// `git release init`
+#[derive(Args, Debug, Default)]
+pub struct InitArgs {
+    /// Product name written to .gitrelease [default: the repository folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+    /// Print what would be created; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+/// `git release collect`
+#[derive(Args, Debug, Default)]
+pub struct CollectArgs {
+    /// Components to collect, by repository name (`cyclone`) or full name (`muzi502/cyclone`) [default: all].
+    #[arg(value_name = "COMPONENT")]
+    pub components: Vec<String>,
+    /// Fetch this many component repositories at once [default: the number of CPUs].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Use only the component cache in the git dir; never connect to a remote.
+    #[arg(long)]
+    pub offline: bool,
+    /// Consider pre-release tags (v1.2.0-rc.1) too.
+    #[arg(long)]
+    pub pre: bool,
+    /// Allow picking a tag lower than the entry's currentTag.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Collect COMPONENT at TAG instead of its newest release tag (repeatable).
+    #[arg(long = "tag", value_name = "COMPONENT=TAG")]
+    pub pins: Vec<String>,
+    /// Write nothing; print the unified diff of every file that would change.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// Commit the result (only the paths collect wrote) with a message listing each bump.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// Override release.componentUrl for this run: a template with {repo}, {owner}, {name}.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub component_url: Option<String>,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `git release generate`
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: GenerateWhat,
+    /// Output folder.
+    #[arg(long, default_value = ".")]
+    pub out: std::path::PathBuf,
+}
+
+/// Artifacts of `git release generate`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum GenerateWhat {
+    /// Man pages: git-release.1 and git-release-<cmd>.1.
+    Man,
+    /// bash, zsh and fish completions.
+    Completions,
+}
+
+/// The clap command of subcommand `name` as its own executable `git-release-<name>`.
+pub fn subcommand(name: &str) -> Command {
+    let cmd = Cli::command();
+    let sub = cmd
+        .find_subcommand(name)
+        .cloned()
+        .unwrap_or_else(|| Command::new(&*Box::leak(name.to_string().into_boxed_str())));
+    let bin: &'static str = Box::leak(format!("git-release-{name}").into_boxed_str());
+    sub.name(bin)
+        .bin_name(bin)
+        .version(env!("CARGO_PKG_VERSION"))
+}
+
+/// Entry point of a `git-release-<name>` executable: parse `A` from the command line, run `f`,
+/// print errors as `error: …` / `hint: …` and map them to exit codes ([`ExitKind`]).
+pub fn main_for<A: FromArgMatches>(
+    name: &str,
+    f: impl FnOnce(A) -> anyhow::Result<()>,
+) -> ExitCode {
+    let matches = subcommand(name).get_matches();
+    let args = match A::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    finish(f(args))
+}
+
+/// Print an error the way every executable does and turn it into an exit code.
+pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            let color = std::io::stderr().is_terminal();
+            let (red, yellow, reset) = if color {
+                ("\x1b[31m", "\x1b[33m", "\x1b[0m")
+            } else {
+                ("", "", "")
+            };
+            let (kind, hint) = match err.downcast_ref::<UserError>() {
+                Some(u) => (u.kind, u.hint.clone()),
+                None => (
+                    err.chain()
+                        .find_map(|c| c.downcast_ref::<UserError>())
+                        .map_or(ExitKind::Failure, |u| u.kind),
+                    err.chain()
+                        .find_map(|c| c.downcast_ref::<UserError>())
+                        .and_then(|u| u.hint.clone()),
+                ),
+            };
+            eprintln!("{red}error{reset}: {err:#}");
+            if let Some(h) = hint {
+                eprintln!("{yellow}hint{reset}: {h}");
+            }
+            ExitCode::from(kind as u8)
+        }
+    }
+}

@@ -1,0 +1,1125 @@
+//! `git release collect`: copy component charts at their newest release tags into the platform
+//! repo, update `currentTag`, `version.yml` and the image lists, in one atomic, reviewable change.
+//!
+//! Source: seed 002 ("更新组件 repo 版本", "更新组件 Chart 文件", "更新组件版本配置文件",
+//! "更新平台镜像列表") and DOMAIN.md step 1.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{anyhow, Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::CollectArgs;
+use crate::error::UserError;
+use crate::images;
+use crate::placeholders;
+use crate::repo::{self, FileEntry, FileKind, Files};
+use crate::repos::{self, Component};
+use crate::settings::{self, Overrides, Settings};
+use crate::source::{self, FetchOutcome, Location};
+use crate::versions::{self, BaseVersion};
+use crate::worktree::{self, Change};
+use crate::yaml_edit::{self, Seg};
+
+/// Result of a collect, as printed by `--json`.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// One row per selected component.
+    pub components: Vec<ComponentReport>,
+    /// Repo-relative paths that changed (or would change with `--dry-run`).
+    pub changed_paths: Vec<String>,
+    /// Non-fatal findings (unknown fields, addons missing from version.yml…).
+    pub warnings: Vec<String>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The commit made by `--commit`.
+    pub commit: Option<String>,
+}
+
+/// One component's outcome.
+#[derive(Debug, Serialize)]
+pub struct ComponentReport {
+    /// `owner/name`.
+    pub repository: String,
+    /// `name`.
+    pub name: String,
+    /// Where the entry is: `repos/app.yaml:3`.
+    pub entry: String,
+    /// currentTag before.
+    pub old_tag: Option<String>,
+    /// Tag collected.
+    pub new_tag: String,
+    /// Commit the tag points to.
+    pub commit: String,
+    /// `up-to-date` or `updated` for fetched components, `local` for components read in place.
+    pub fetch: &'static str,
+    /// Collected charts.
+    pub charts: Vec<ChartReport>,
+    /// Collected single files (`resourcePaths`).
+    pub resources: Vec<String>,
+}
+
+/// One chart's outcome.
+#[derive(Debug, Serialize)]
+pub struct ChartReport {
+    /// Chart name from Chart.yaml (the folder name when absent).
+    pub name: String,
+    /// Target folder, repo-relative.
+    pub path: String,
+    /// Chart.yaml version before (None for a new chart).
+    pub old_version: Option<String>,
+    /// Chart.yaml version after.
+    pub new_version: Option<String>,
+    /// Images the chart deploys now and did not before.
+    pub images_added: Vec<String>,
+    /// Images the chart deployed before and no longer does.
+    pub images_removed: Vec<String>,
+    /// Whether any file of the folder changes.
+    pub changed: bool,
+}
+
+/// What phase 1 (fetch + read, in parallel) found for one component.
+struct Fetched {
+    tag: String,
+    commit: gix::ObjectId,
+    fetch: &'static str,
+    /// (source path in component repo, target folder, files)
+    charts: Vec<(String, String, Files)>,
+    /// (source path, target file, entry)
+    resources: Vec<(String, String, FileEntry)>,
+}
+
+/// Run `git release collect`.
+pub fn run(args: CollectArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(
+        &repo,
+        &Overrides {
+            product: None,
+            component_url: args.component_url.clone(),
+        },
+    )?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    collect(&repo, &settings, &args, &mut out)
+}
+
+/// The whole collect, writing the human table (or JSON, or the diff) to `out`.
+pub fn collect(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &CollectArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let workdir = repo::workdir(repo)?;
+    let repos_dir = Settings::abs(&workdir, &settings.repos_path);
+    let mut lists = repos::read_dir(&repos_dir, &settings.repos_path)?;
+    let mut warnings = std::mem::take(&mut lists.warnings);
+
+    let selected = select(&lists.components, &args.components)?;
+    let pins = parse_pins(&args.pins, &lists.components)?;
+    for c in &selected {
+        validate_paths(c)?;
+    }
+
+    // Phase 1: fetch and read, in parallel. Nothing is written to the work tree here.
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting worker threads")?;
+    let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let bar = if show_progress {
+        let b = indicatif::ProgressBar::new(selected.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} collect [{bar:30}] {pos}/{len} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let interrupt = AtomicBool::new(false);
+    let git_dir = repo.common_dir().to_path_buf();
+    let results: Vec<Result<Fetched>> = pool.install(|| {
+        selected
+            .par_iter()
+            .map(|c| {
+                bar.set_message(c.repository_full_name.clone());
+                let r = fetch_component(
+                    c,
+                    settings,
+                    &workdir,
+                    &git_dir,
+                    args,
+                    pins.get(c.repository_full_name.as_str()),
+                    &interrupt,
+                )
+                .map_err(|e| {
+                    let kind = e
+                        .chain()
+                        .find_map(|x| x.downcast_ref::<UserError>())
+                        .map(|u| u.kind);
+                    let msg = format!(
+                        "component `{}` ({}): {e:#}",
+                        c.repository_full_name,
+                        c.location()
+                    );
+                    match kind {
+                        Some(k) => anyhow::Error::new(UserError {
+                            message: msg,
+                            hint: None,
+                            kind: k,
+                        }),
+                        None => anyhow!(msg),
+                    }
+                });
+                bar.inc(1);
+                r
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut fetched = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => fetched.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(first) = errors.first() {
+        if errors.len() > 1 {
+            for e in &errors[1..] {
+                eprintln!("error: {e:#}");
+            }
+        }
+        let kind = first
+            .downcast_ref::<UserError>()
+            .map_or(crate::error::ExitKind::Failure, |u| u.kind);
+        return Err(UserError {
+            message: format!("{first:#}"),
+            hint: Some(format!(
+                "{} component(s) failed; nothing was written",
+                errors.len()
+            )),
+            kind,
+        }
+        .into());
+    }
+
+    // Tags after this run, for TagOfRepo(NAME): collected ones, else the entry's currentTag.
+    let mut tag_by_name: BTreeMap<String, String> = BTreeMap::new();
+    for c in &lists.components {
+        if let Some(t) = &c.current_tag {
+            tag_by_name.insert(c.name().to_string(), t.clone());
+            tag_by_name.insert(c.repository_full_name.clone(), t.clone());
+        }
+    }
+    for (c, f) in selected.iter().zip(&fetched) {
+        tag_by_name.insert(c.name().to_string(), f.tag.clone());
+        tag_by_name.insert(c.repository_full_name.clone(), f.tag.clone());
+    }
+    let tag_of = |name: &str| tag_by_name.get(name).cloned();
+
+    // Phase 2: substitute placeholders, compute every change.
+    let mut changes: Vec<Change> = Vec::new();
+    let mut reports = Vec::new();
+    let mut new_charts: BTreeMap<String, Files> = BTreeMap::new();
+    let mut old_charts: BTreeMap<String, Files> = BTreeMap::new();
+    for (c, f) in selected.iter().zip(fetched.iter_mut()) {
+        let mut chart_reports = Vec::new();
+        for (src, target, files) in f.charts.iter_mut() {
+            for (rel, entry) in files.iter_mut() {
+                if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
+                    entry.data = placeholders::substitute(&entry.data, &f.tag, tag_of).map_err(|u| {
+                        UserError::input(format!(
+                            "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
+                            c.repository_full_name,
+                            c.location(),
+                            u.line,
+                            f.tag,
+                            u.name,
+                            settings.repos_path
+                        ))
+                        .hint("add that repository to a repos file (an entry with just repositoryFullName is enough)")
+                    })?;
+                }
+            }
+            let old = repo::read_worktree(&Settings::abs(&workdir, target))?;
+            let changed = old != *files;
+            if changed {
+                changes.push(Change::ReplaceDir {
+                    path: target.clone(),
+                    files: files.clone(),
+                });
+            }
+            let mut w = Vec::new();
+            let new_images = images::chart_images(&chart_files(files), &mut w)
+                .map_err(|e| anyhow!("{target}/{e}"))?;
+            let old_images =
+                images::chart_images(&chart_files(&old), &mut Vec::new()).unwrap_or_default();
+            warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
+            chart_reports.push(ChartReport {
+                name: chart_name(files)
+                    .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
+                path: target.clone(),
+                old_version: chart_version(&old),
+                new_version: chart_version(files),
+                images_added: new_images.difference(&old_images).cloned().collect(),
+                images_removed: old_images.difference(&new_images).cloned().collect(),
+                changed,
+            });
+            new_charts.insert(target.clone(), files.clone());
+            old_charts.insert(target.clone(), old);
+        }
+        let mut resources = Vec::new();
+        for (_src, target, entry) in f.resources.iter_mut() {
+            if placeholders::is_text(&entry.data) {
+                entry.data = placeholders::substitute(&entry.data, &f.tag, tag_of).map_err(|u| {
+                    UserError::input(format!(
+                        "component `{}`: {}:{}: `[[ TagOfRepo({}) ]]` names a repository not listed",
+                        c.repository_full_name, _src, u.line, u.name
+                    ))
+                })?;
+            }
+            let old = repo::read_worktree(&Settings::abs(&workdir, target))?;
+            if old.get("") != Some(entry) {
+                changes.push(Change::WriteFile {
+                    path: target.clone(),
+                    entry: entry.clone(),
+                });
+            }
+            resources.push(target.clone());
+        }
+        reports.push(ComponentReport {
+            repository: c.repository_full_name.clone(),
+            name: c.name().to_string(),
+            entry: c.location(),
+            old_tag: c.current_tag.clone(),
+            new_tag: f.tag.clone(),
+            commit: f.commit.to_string(),
+            fetch: f.fetch,
+            charts: chart_reports,
+            resources,
+        });
+    }
+
+    // currentTag in the repos files.
+    let mut repo_texts = lists.texts.clone();
+    for (c, f) in selected.iter().zip(&fetched) {
+        if c.current_tag.as_deref() == Some(f.tag.as_str()) {
+            continue;
+        }
+        let text = repo_texts
+            .get_mut(&c.file)
+            .expect("component file was read");
+        let mut path = c.path.clone();
+        path.push(Seg::Key("currentTag".into()));
+        *text = yaml_edit::set_scalar(text, &path, &f.tag, Some("repositoryFullName")).map_err(
+            |e| {
+                UserError::input(format!("{}: {e}", c.file))
+                    .hint("edit currentTag by hand or rewrite the entry in block style")
+            },
+        )?;
+    }
+    for (file, text) in &repo_texts {
+        if lists.texts.get(file) != Some(text) {
+            changes.push(text_change(&workdir, file, text)?);
+        }
+    }
+
+    // version.yml
+    let version_changes = update_version_file(&workdir, settings, &new_charts, &mut warnings)?;
+    changes.extend(version_changes);
+
+    // Image lists, from every chart in the final state.
+    changes.extend(update_image_lists(
+        &workdir,
+        settings,
+        &new_charts,
+        &mut warnings,
+    )?);
+
+    let changed_paths: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
+
+    // Refuse to overwrite uncommitted work.
+    if !changes.is_empty() {
+        let index = repo.index_or_empty()?;
+        let mut dirty = Vec::new();
+        for p in &changed_paths {
+            dirty.extend(repo::uncommitted_changes(repo, &index, p)?);
+        }
+        if !dirty.is_empty() && !args.dry_run {
+            let list = dirty
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if dirty.len() > 10 {
+                format!(" and {} more", dirty.len() - 10)
+            } else {
+                String::new()
+            };
+            return Err(UserError::refused(format!(
+                "uncommitted changes in paths collect writes: {list}{more}"
+            ))
+            .hint("commit or stash them first (`git stash -u`); nothing was written")
+            .into());
+        }
+        if !dirty.is_empty() {
+            warnings.push(format!(
+                "uncommitted changes in {} path(s) collect would write; a real run will refuse",
+                dirty.len()
+            ));
+        }
+    }
+
+    let mut report = Report {
+        components: reports,
+        changed_paths,
+        warnings,
+        dry_run: args.dry_run,
+        commit: None,
+    };
+
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        } else {
+            print_table(&report, out)?;
+            for ch in &changes {
+                write_diff(&workdir, ch, out)?;
+            }
+            print_warnings(&report.warnings);
+        }
+        return Ok(());
+    }
+
+    if !changes.is_empty() {
+        worktree::apply(&workdir, &changes)?;
+        if args.commit {
+            let message = commit_message(&report);
+            let id = commit_changes(repo, &changes, &message)?;
+            report.commit = Some(id.to_string());
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        print_table(&report, out)?;
+        if changes.is_empty() {
+            writeln!(
+                out,
+                "nothing to change: every component is at its newest release tag"
+            )?;
+        } else {
+            writeln!(out, "{} path(s) changed", changes.len())?;
+        }
+        if let Some(c) = &report.commit {
+            writeln!(out, "committed {}", &c[..c.len().min(12)])?;
+        }
+        print_warnings(&report.warnings);
+    }
+    Ok(())
+}
+
+fn print_warnings(w: &[String]) {
+    for m in w {
+        eprintln!("warning: {m}");
+    }
+}
+
+/// The components named on the command line (all when none), in file order.
+fn select<'a>(all: &'a [Component], names: &[String]) -> Result<Vec<&'a Component>> {
+    if names.is_empty() {
+        return Ok(all.iter().collect());
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let found: Vec<&Component> = all
+            .iter()
+            .filter(|c| c.repository_full_name == *n || c.name() == n)
+            .collect();
+        match found.len() {
+            0 => {
+                let mut e =
+                    UserError::input(format!("no component named `{n}` in the repos files"));
+                if let Some(s) = suggest(n, all.iter().map(|c| c.name())) {
+                    e = e.hint(format!("did you mean `{s}`?"));
+                }
+                return Err(e.into());
+            }
+            1 => {
+                if !out.iter().any(|c: &&Component| std::ptr::eq(*c, found[0])) {
+                    out.push(found[0]);
+                }
+            }
+            _ => {
+                return Err(UserError::input(format!(
+                    "`{n}` names several components: {}",
+                    found
+                        .iter()
+                        .map(|c| c.repository_full_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .hint("use the full name owner/name")
+                .into())
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Closest candidate by edit distance, for "did you mean".
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(s, _)| *s > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn parse_pins<'a>(pins: &'a [String], all: &[Component]) -> Result<BTreeMap<String, &'a str>> {
+    let mut out = BTreeMap::new();
+    for p in pins {
+        let Some((name, tag)) = p.split_once('=') else {
+            return Err(UserError::input(format!("--tag `{p}`: expected COMPONENT=TAG")).into());
+        };
+        let comp = select(all, &[name.to_string()])?;
+        out.insert(comp[0].repository_full_name.clone(), tag);
+    }
+    Ok(out)
+}
+
+/// Reject chart and resource paths that leave the component repo, and targets that leave ours.
+fn validate_paths(c: &Component) -> Result<()> {
+    let check = |what: &str, p: &str| -> Result<()> {
+        if p.starts_with('/') || p.split('/').any(|s| s == "..") {
+            return Err(UserError::input(format!(
+                "{}: {what} `{p}` of `{}` escapes the repository",
+                c.location(),
+                c.repository_full_name
+            ))
+            .hint("paths are relative to the repository root and may not contain `..`")
+            .into());
+        }
+        Ok(())
+    };
+    for p in &c.chart_paths {
+        check("chart path", p)?;
+        if settings::normalize_rel_path(p)?.is_empty() {
+            return Err(UserError::input(format!(
+                "{}: chart path `{p}` is the repository root; name the chart folder",
+                c.location()
+            ))
+            .into());
+        }
+    }
+    for p in &c.resource_paths {
+        check("resource path", p)?;
+    }
+    for p in [&c.target_chart_path, &c.target_path].into_iter().flatten() {
+        check("target path", p)?;
+    }
+    Ok(())
+}
+
+fn fetch_component(
+    c: &Component,
+    settings: &Settings,
+    workdir: &Path,
+    git_dir: &Path,
+    args: &CollectArgs,
+    pin: Option<&&str>,
+    interrupt: &AtomicBool,
+) -> Result<Fetched> {
+    let url = c.url.clone().unwrap_or_else(|| {
+        settings::component_url(&settings.component_url, &c.repository_full_name)
+    });
+    let location = source::locate(&url, workdir);
+    let cache = source::cache_dir(git_dir, &c.repository_full_name);
+    let fetch = match &location {
+        Location::Local(_) => "local",
+        Location::Remote(_) if args.offline => "offline",
+        Location::Remote(u) => match source::fetch_tags(&cache, u, interrupt)
+            .with_context(|| format!("fetching {u}"))?
+        {
+            FetchOutcome::UpToDate => "up-to-date",
+            FetchOutcome::Updated => "updated",
+        },
+    };
+    let crepo = source::open(&location, &cache)?;
+    let tags = source::tags(&crepo, c.tag_prefix.as_deref())?;
+    let current = c
+        .current_tag
+        .as_deref()
+        .and_then(|t| versions::parse_tag(t, c.tag_prefix.as_deref()));
+    let tag = if let Some(pin) = pin {
+        let Some(t) = tags.iter().find(|t| t.name == **pin) else {
+            return Err(UserError::input(format!("--tag: `{pin}` is not a tag of {url}")).into());
+        };
+        if let (Some(cur), Some(v)) = (&current, &t.version) {
+            if v.cmp_precedence(cur).is_lt() && !args.allow_downgrade {
+                return Err(UserError::input(format!(
+                    "--tag {pin} is lower than currentTag {}",
+                    c.current_tag.as_deref().unwrap_or_default()
+                ))
+                .hint("add --allow-downgrade if that is intended")
+                .into());
+            }
+        }
+        t.name.clone()
+    } else {
+        let base = c.base_version.as_deref().and_then(BaseVersion::parse);
+        let picked = versions::pick(
+            tags.iter()
+                .filter_map(|t| t.version.as_ref().map(|v| (t.name.as_str(), v))),
+            base.as_ref(),
+            args.pre,
+        );
+        match (picked, &current) {
+            (None, _) => {
+                let within = c
+                    .base_version
+                    .as_deref()
+                    .map(|b| format!(" within baseVersion {b}"))
+                    .unwrap_or_default();
+                return Err(UserError::input(format!(
+                    "no release tag{within} in {url} ({} tags, none SemVer{})",
+                    tags.len(),
+                    if args.pre { "" } else { " without pre-release" }
+                ))
+                .hint("tag a release (vX.Y.Z), pass --pre for pre-releases, or set tagPrefix for prefixed tags")
+                .into());
+            }
+            (Some((name, v)), Some(cur))
+                if v.cmp_precedence(cur).is_lt() && !args.allow_downgrade =>
+            {
+                // Never go below currentTag: keep it when it still exists.
+                let cur_name = c.current_tag.clone().unwrap_or_default();
+                if tags.iter().any(|t| t.name == cur_name) {
+                    cur_name
+                } else {
+                    return Err(UserError::input(format!(
+                        "currentTag {cur_name} is not a tag of {url}, and the newest candidate {name} is lower"
+                    ))
+                    .hint("pass --allow-downgrade to take it, or --tag to pin one")
+                    .into());
+                }
+            }
+            (Some((name, _)), _) => name.to_string(),
+        }
+    };
+    let (commit, tree) = source::peel_tag(&crepo, &tag)?;
+    let mut charts = Vec::new();
+    let addons = &settings.addons_path;
+    for p in &c.chart_paths {
+        let src = settings::normalize_rel_path(p)?;
+        let Some(files) = repo::read_path(&crepo, tree, &src)? else {
+            return Err(UserError::input(format!(
+                "chart path `{src}` does not exist at tag {tag}"
+            ))
+            .hint("fix chartPaths in the repos file, or pin another tag with --tag")
+            .into());
+        };
+        if files.contains_key("") {
+            return Err(UserError::input(format!(
+                "chart path `{src}` at tag {tag} is a file, not a folder"
+            ))
+            .into());
+        }
+        check_symlinks(&files, &src)?;
+        let folder = src.rsplit('/').next().unwrap_or(&src).to_string();
+        let target_dir = match &c.target_chart_path {
+            Some(t) => settings::normalize_rel_path(t)?,
+            None => addons.clone(),
+        };
+        let target = join(&target_dir, &folder);
+        charts.push((src, target, files));
+    }
+    let mut resources = Vec::new();
+    for p in &c.resource_paths {
+        let src = settings::normalize_rel_path(p)?;
+        let Some(mut files) = repo::read_path(&crepo, tree, &src)? else {
+            return Err(UserError::input(format!(
+                "resource path `{src}` does not exist at tag {tag}"
+            ))
+            .into());
+        };
+        let Some(entry) = files.remove("") else {
+            return Err(UserError::input(format!(
+                "resource path `{src}` at tag {tag} is a folder; use chartPaths for folders"
+            ))
+            .into());
+        };
+        if entry.kind == FileKind::Symlink {
+            return Err(UserError::input(format!(
+                "resource path `{src}` at tag {tag} is a symlink"
+            ))
+            .into());
+        }
+        let name = src.rsplit('/').next().unwrap_or(&src).to_string();
+        let target_dir = settings::normalize_rel_path(c.target_path.as_deref().unwrap_or(addons))?;
+        resources.push((src, join(&target_dir, &name), entry));
+    }
+    Ok(Fetched {
+        tag,
+        commit,
+        fetch,
+        charts,
+        resources,
+    })
+}
+
+/// The chart's regular files as the image scanner wants them (symlinks are not followed).
+fn chart_files(files: &Files) -> images::ChartFiles {
+    files
+        .iter()
+        .filter(|(_, e)| e.kind != FileKind::Symlink)
+        .map(|(k, e)| (k.clone(), e.data.clone()))
+        .collect()
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Symlinks must stay inside the chart folder (Helm packages follow them; one pointing outside
+/// would ship files of the component repo the chart never meant to include).
+fn check_symlinks(files: &Files, chart: &str) -> Result<()> {
+    for (rel, e) in files {
+        if e.kind != FileKind::Symlink {
+            continue;
+        }
+        let target = String::from_utf8_lossy(&e.data);
+        let mut parts: Vec<&str> = rel.split('/').collect();
+        parts.pop();
+        let mut ok = !target.starts_with('/');
+        for seg in target.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        ok = false;
+                    }
+                }
+                s => parts.push(s),
+            }
+        }
+        if !ok {
+            return Err(UserError::input(format!(
+                "{chart}/{rel} is a symlink to `{target}`, outside the chart"
+            ))
+            .hint(
+                "charts must be self-contained; replace the link by the file in the component repo",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn chart_yaml(files: &Files) -> Option<serde_yaml::Value> {
+    let e = files.get("Chart.yaml")?;
+    serde_yaml::from_slice(&e.data).ok()
+}
+
+fn yaml_str(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn chart_version(files: &Files) -> Option<String> {
+    chart_yaml(files).and_then(|v| v.get("version").and_then(yaml_str))
+}
+
+fn chart_name(files: &Files) -> Option<String> {
+    chart_yaml(files).and_then(|v| v.get("name").and_then(yaml_str))
+}
+
+fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
+    let kind = match repo::read_worktree(&workdir.join(rel))?.remove("") {
+        Some(e) => e.kind,
+        None => FileKind::Regular,
+    };
+    Ok(Change::WriteFile {
+        path: rel.to_string(),
+        entry: FileEntry {
+            kind,
+            data: text.as_bytes().to_vec(),
+        },
+    })
+}
+
+/// Set `spec.modules[].addons[].version` of every collected chart in place. Addons absent from the
+/// file are reported, never invented.
+fn update_version_file(
+    workdir: &Path,
+    settings: &Settings,
+    charts: &BTreeMap<String, Files>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let rel = &settings.version_file;
+    let path = workdir.join(rel);
+    if charts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            warnings.push(format!(
+                "{rel} does not exist; addon versions were not recorded"
+            ));
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
+    };
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+        let loc = e
+            .location()
+            .map(|l| format!(":{}", l.line()))
+            .unwrap_or_default();
+        UserError::input(format!("{rel}{loc}: not valid YAML: {e}"))
+    })?;
+    // name -> [(module index, addon index, version)]
+    let mut index: BTreeMap<String, Vec<(usize, usize, Option<String>)>> = BTreeMap::new();
+    if let Some(mods) = doc
+        .get("spec")
+        .and_then(|s| s.get("modules"))
+        .and_then(|m| m.as_sequence())
+    {
+        for (i, m) in mods.iter().enumerate() {
+            if let Some(addons) = m.get("addons").and_then(|a| a.as_sequence()) {
+                for (j, a) in addons.iter().enumerate() {
+                    if let Some(n) = a.get("name").and_then(yaml_str) {
+                        index.entry(n).or_default().push((
+                            i,
+                            j,
+                            a.get("version").and_then(yaml_str),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let mut new_text = text.clone();
+    for (target, files) in charts {
+        let Some(version) = chart_version(files) else {
+            warnings.push(format!(
+                "{target}: no Chart.yaml version; {rel} not updated for it"
+            ));
+            continue;
+        };
+        let name = chart_name(files)
+            .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string());
+        let Some(places) = index.get(&name) else {
+            warnings.push(format!(
+                "addon `{name}` ({target}, version {version}) is not listed in {rel}; add it under spec.modules[].addons[]"
+            ));
+            continue;
+        };
+        for (i, j, old) in places {
+            if old.as_deref() == Some(version.as_str()) {
+                continue;
+            }
+            let p = vec![
+                Seg::Key("spec".into()),
+                Seg::Key("modules".into()),
+                Seg::Index(*i),
+                Seg::Key("addons".into()),
+                Seg::Index(*j),
+                Seg::Key("version".into()),
+            ];
+            new_text = yaml_edit::set_scalar(&new_text, &p, &version, Some("namespace"))
+                .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
+        }
+    }
+    if new_text == text {
+        return Ok(Vec::new());
+    }
+    Ok(vec![text_change(workdir, rel, &new_text)?])
+}
+
+/// Chart roots (folders holding Chart.yaml) below `dir` in the work tree, repo-relative, not
+/// descending into a chart (subcharts belong to their parent).
+fn worktree_charts(workdir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
+    let dir = Settings::abs(workdir, rel);
+    if dir.join("Chart.yaml").is_file() && !rel.is_empty() {
+        out.push(rel.to_string());
+        return Ok(());
+    }
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for n in names {
+        worktree_charts(workdir, &join(rel, &n), out)?;
+    }
+    Ok(())
+}
+
+/// Regenerate `images_platform.list` from every chart (collected ones as they will be, others as
+/// they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
+fn update_image_lists(
+    workdir: &Path,
+    settings: &Settings,
+    new_charts: &BTreeMap<String, Files>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let mut roots = Vec::new();
+    worktree_charts(workdir, &settings.addons_path, &mut roots)?;
+    let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
+    for r in roots {
+        let replaced = new_charts
+            .keys()
+            .any(|t| r == *t || r.starts_with(&format!("{t}/")));
+        if !replaced {
+            let files = repo::read_worktree(&workdir.join(&r))?;
+            all.insert(r, std::borrow::Cow::Owned(files));
+        }
+    }
+    for (t, f) in new_charts {
+        all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
+    }
+    let mut platform = BTreeSet::new();
+    let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (root, files) in &all {
+        let mut w = Vec::new();
+        let imgs = images::chart_images(&chart_files(files), &mut w)
+            .map_err(|e| UserError::input(format!("{root}/{e}")))?;
+        if !new_charts.contains_key(root) {
+            warnings.extend(w.into_iter().map(|m| format!("{root}: {m}")));
+        }
+        platform.extend(imgs);
+        for (rel, e) in files.iter() {
+            let fname = rel.rsplit('/').next().unwrap_or(rel);
+            if let Some(kind) = images::list_kind(fname) {
+                if kind != "platform" {
+                    let text = String::from_utf8_lossy(&e.data);
+                    kinds
+                        .entry(kind.to_string())
+                        .or_default()
+                        .extend(images::parse_image_list(&text));
+                }
+            }
+        }
+    }
+    let mut changes = Vec::new();
+    let mut lists = vec![("platform".to_string(), platform)];
+    lists.extend(kinds);
+    for (kind, set) in lists {
+        let rel = join(&settings.images_path, &format!("images_{kind}.list"));
+        let text = images::render_list(&set);
+        let old = std::fs::read(workdir.join(&rel)).ok();
+        if old.as_deref() != Some(text.as_bytes()) {
+            changes.push(text_change(workdir, &rel, &text)?);
+        }
+    }
+    Ok(changes)
+}
+
+fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn Write) -> Result<()> {
+    match ch {
+        Change::ReplaceDir { path, files } => {
+            let old = repo::read_worktree(&workdir.join(path))?;
+            let keys: BTreeSet<&String> = old.keys().chain(files.keys()).collect();
+            for k in keys {
+                let (o, n) = (old.get(k), files.get(k));
+                if o != n {
+                    out.write_all(worktree::unified_diff(&join(path, k), o, n).as_bytes())?;
+                }
+            }
+        }
+        Change::WriteFile { path, entry } => {
+            let old = repo::read_worktree(&workdir.join(path))?.remove("");
+            out.write_all(worktree::unified_diff(path, old.as_ref(), Some(entry)).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
+    let mut rows = vec![[
+        "COMPONENT".to_string(),
+        "TAG".to_string(),
+        "CHART".to_string(),
+        "VERSION".to_string(),
+        "IMAGES".to_string(),
+    ]];
+    let arrow = |a: Option<&str>, b: Option<&str>| -> String {
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => a.to_string(),
+            (a, b) => format!("{} -> {}", a.unwrap_or("(none)"), b.unwrap_or("(none)")),
+        }
+    };
+    for c in &r.components {
+        let tag = arrow(c.old_tag.as_deref(), Some(&c.new_tag));
+        if c.charts.is_empty() {
+            rows.push([
+                c.name.clone(),
+                tag.clone(),
+                c.resources.join(" "),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for ch in &c.charts {
+            let images = if ch.images_added.is_empty() && ch.images_removed.is_empty() {
+                String::new()
+            } else {
+                format!("+{} -{}", ch.images_added.len(), ch.images_removed.len())
+            };
+            rows.push([
+                c.name.clone(),
+                tag.clone(),
+                ch.path.clone(),
+                arrow(ch.old_version.as_deref(), ch.new_version.as_deref()),
+                images,
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+fn commit_message(r: &Report) -> String {
+    let bumps: Vec<&ComponentReport> = r
+        .components
+        .iter()
+        .filter(|c| {
+            c.old_tag.as_deref() != Some(c.new_tag.as_str()) || c.charts.iter().any(|ch| ch.changed)
+        })
+        .collect();
+    let mut msg = format!("collect: {} component(s)\n\n", bumps.len());
+    for c in bumps {
+        msg.push_str(&format!(
+            "- {} {} -> {}",
+            c.repository,
+            c.old_tag.as_deref().unwrap_or("(none)"),
+            c.new_tag
+        ));
+        let charts: Vec<String> = c
+            .charts
+            .iter()
+            .filter(|ch| ch.old_version != ch.new_version)
+            .map(|ch| {
+                format!(
+                    "{} {} -> {}",
+                    ch.name,
+                    ch.old_version.as_deref().unwrap_or("(new)"),
+                    ch.new_version.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        if !charts.is_empty() {
+            msg.push_str(&format!(" (chart {})", charts.join(", ")));
+        }
+        msg.push('\n');
+    }
+    msg
+}
+
+/// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
+/// staged and out of the commit. The index entries of the written paths are replaced.
+fn commit_changes(
+    repo: &gix::Repository,
+    changes: &[Change],
+    message: &str,
+) -> Result<gix::ObjectId> {
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let base_tree = match head {
+        Some(_) => repo.head_tree_id()?.detach(),
+        None => gix::ObjectId::empty_tree(repo.object_hash()),
+    };
+    let mut ed = repo.edit_tree(base_tree)?;
+    let mut new_entries: Vec<(String, gix::ObjectId, FileKind)> = Vec::new();
+    for ch in changes {
+        match ch {
+            Change::ReplaceDir { path, files } => {
+                ed.remove(path.as_str())?;
+                for (rel, e) in files {
+                    let id = repo.write_blob(&e.data)?.detach();
+                    let p = join(path, rel);
+                    ed.upsert(p.as_str(), e.kind.entry_kind(), id)?;
+                    new_entries.push((p, id, e.kind));
+                }
+            }
+            Change::WriteFile { path, entry } => {
+                let id = repo.write_blob(&entry.data)?.detach();
+                ed.upsert(path.as_str(), entry.kind.entry_kind(), id)?;
+                new_entries.push((path.clone(), id, entry.kind));
+            }
+        }
+    }
+    let tree = ed.write()?.detach();
+    let commit = repo
+        .commit("HEAD", message, tree, head)
+        .map_err(|e| anyhow!("creating the commit: {e}"))?
+        .detach();
+    let snapshot = repo.index_or_empty()?;
+    let mut index: gix::index::File = (**snapshot).clone();
+    let prefixes: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
+    index.remove_entries(|_, path, _| {
+        let p = path.to_string();
+        prefixes
+            .iter()
+            .any(|x| p == *x || p.starts_with(&format!("{x}/")))
+    });
+    for (p, id, kind) in new_entries {
+        let mode = match kind {
+            FileKind::Regular => gix::index::entry::Mode::FILE,
+            FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
+            FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
+        };
+        index.dangerously_push_entry(
+            gix::index::entry::Stat::default(),
+            id,
+            gix::index::entry::Flags::empty(),
+            mode,
+            p.as_str().into(),
+        );
+    }
+    index.sort_entries();
+    index.remove_tree();
+    index
+        .write(Default::default())
+        .context("writing the index")?;
+    Ok(commit)
+}

@@ -1,0 +1,96 @@
+//! `git release init`: create the platform-release layout of DOMAIN.md, never overwriting a file.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::cli::InitArgs;
+use crate::repo;
+use crate::settings::{self, Settings};
+
+/// Run `git release init`.
+pub fn run(args: InitArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let stdout = std::io::stdout();
+    init(&repo, &args, &mut stdout.lock())
+}
+
+/// Files `init` creates: repo-relative path and content. Settings paths are the defaults.
+pub fn layout(product: &str) -> Vec<(String, String)> {
+    vec![
+        (settings::SETTINGS_FILE.into(), settings::template_file(product)),
+        (
+            "repos/components.yaml".into(),
+            "# Component repositories that `git release collect` collects charts from.\n\
+# One entry per repository; currentTag is updated by collect.\n\
+#\n\
+# - repositoryFullName: owner/name     # fetched as release.componentUrl says\n\
+#   currentTag: v0.1.0                 # last collected release tag\n\
+#   baseVersion: v0.1                  # optional: only v0.1.x tags are candidates\n\
+#   chartPaths:                        # chart folders inside the component repo\n\
+#   - charts/name\n\
+#   targetChartPath: addons            # where they land here\n\
+[]\n"
+                .into(),
+        ),
+        (
+            "version.yml".into(),
+            "# Addon versions of this product; collect keeps `version` in step with each Chart.yaml.\n\
+spec:\n\
+  modules: []\n\
+  # - name: core\n\
+  #   description: core services\n\
+  #   enable: true\n\
+  #   addons:\n\
+  #   - name: cyclone            # the chart name (Chart.yaml name)\n\
+  #     description: CI engine\n\
+  #     enable: true\n\
+  #     namespace: default\n\
+  #     version: 1.0.0\n"
+                .into(),
+        ),
+        ("addons/.gitkeep".into(), String::new()),
+        ("images/images_platform.list".into(), String::new()),
+        ("images/images_origin.yaml".into(), "# Upstream source of mirrored images.\n# - src: k8s.gcr.io/pause\n#   dest: library/pause\n[]\n".into()),
+        ("configs/.gitkeep".into(), String::new()),
+        ("scripts/.gitkeep".into(), String::new()),
+    ]
+}
+
+/// Create the layout in the work tree of `repo`, reporting each path as `create` or `keep`.
+pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    let workdir = repo::workdir(repo)?;
+    let product = args
+        .product
+        .clone()
+        .unwrap_or_else(|| Settings::defaults(&workdir).product);
+    let mut created = 0;
+    for (rel, content) in layout(&product) {
+        let path = workdir.join(&rel);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            writeln!(out, "keep    {rel} (exists)")?;
+            continue;
+        }
+        writeln!(out, "create  {rel}")?;
+        created += 1;
+        if args.dry_run {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("creating {rel}"))?;
+        f.write_all(content.as_bytes())?;
+    }
+    if args.dry_run {
+        writeln!(out, "dry run: {created} file(s) would be created")?;
+    } else {
+        writeln!(out, "{created} file(s) created; add components to repos/components.yaml, then run `git release collect`")?;
+    }
+    Ok(())
+}

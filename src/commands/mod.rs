@@ -1,0 +1,5 @@
+//! One module per subcommand: its `run` function, called by the thin `src/bin/git-release-<cmd>.rs`.
+
+pub mod collect;
+pub mod generate;
+pub mod init;

@@ -1,0 +1,147 @@
+//! The `git-release` dispatcher: `git release <cmd> args…` runs `git-release-<cmd> args…` found
+//! next to this executable or on PATH (as git and cargo do), with a "did you mean" for typos.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Commands};
+use crate::error::UserError;
+
+/// Entry point of `git-release`.
+pub fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_string);
+    match first.as_deref() {
+        None => {
+            let _ = Cli::command().print_help();
+            ExitCode::from(2)
+        }
+        Some(a) if a.starts_with('-') => parse_builtin(&args),
+        Some("help") => match args.get(2) {
+            Some(cmd) => {
+                let cmd = cmd.to_string_lossy().into_owned();
+                run_external(&cmd, &[OsString::from("--help")])
+            }
+            None => {
+                let _ = Cli::command().print_long_help();
+                ExitCode::SUCCESS
+            }
+        },
+        Some("generate") => parse_builtin(&args),
+        Some("__components") => {
+            // For shell completion: component names of the current repo, errors ignored.
+            if let Ok(names) = component_names() {
+                for n in names {
+                    println!("{n}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Some(cmd) => run_external(cmd, &args[2..]),
+    }
+}
+
+fn parse_builtin(args: &[OsString]) -> ExitCode {
+    let cli = Cli::parse_from(args);
+    match cli.command {
+        Some(Commands::Generate(g)) => crate::cli::finish(crate::commands::generate::run(g)),
+        Some(other) => {
+            // Options before a shipped subcommand (rare): re-dispatch to its executable.
+            let name = format!("{other:?}")
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            let pos = args
+                .iter()
+                .position(|a| a.to_str() == Some(name.as_str()))
+                .unwrap_or(args.len());
+            run_external(&name, &args[(pos + 1).min(args.len())..])
+        }
+        None => {
+            let _ = Cli::command().print_help();
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Where `git-release-<name>` is: next to the running executable first, then on PATH.
+pub fn find_executable(name: &str) -> Option<PathBuf> {
+    let file = format!("git-release-{name}");
+    let own_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let path_dirs = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    own_dir
+        .into_iter()
+        .chain(path_dirs)
+        .map(|d| d.join(&file))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Every `git-release-*` command name available: shipped ones plus those on PATH.
+pub fn available_commands() -> Vec<String> {
+    let mut names: Vec<String> = crate::cli::SUBCOMMANDS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let own_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let path_dirs = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for dir in own_dir.into_iter().chain(path_dirs) {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(cmd) = n.strip_prefix("git-release-") {
+                if is_executable(&e.path()) && !names.iter().any(|x| x == cmd) {
+                    names.push(cmd.to_string());
+                }
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+fn run_external(cmd: &str, rest: &[OsString]) -> ExitCode {
+    let Some(exe) = find_executable(cmd) else {
+        let mut err = UserError::input(format!("'{cmd}' is not a git-release command"));
+        let names = available_commands();
+        err = match crate::commands::collect::suggest(cmd, names.iter().map(String::as_str)) {
+            Some(s) => err.hint(format!("did you mean `git release {s}`?")),
+            None => err.hint(format!("available commands: {}", names.join(", "))),
+        };
+        return crate::cli::finish(Err(err.into()));
+    };
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new(&exe).args(rest).exec();
+    crate::cli::finish(Err(anyhow::anyhow!("running {}: {e}", exe.display())))
+}
+
+fn component_names() -> anyhow::Result<Vec<String>> {
+    let repo = crate::repo::discover()?;
+    let settings = crate::settings::Settings::load(&repo, &Default::default())?;
+    let workdir = crate::repo::workdir(&repo)?;
+    let dir = crate::settings::Settings::abs(&workdir, &settings.repos_path);
+    let lists = crate::repos::read_dir(&dir, &settings.repos_path)?;
+    Ok(lists
+        .components
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect())
+}

@@ -1,0 +1,83 @@
+//! Errors a user can act on: what went wrong, a hint, and the exit code that kind of failure means.
+
+use std::fmt;
+
+/// Exit codes of every `git-release-*` executable.
+///
+/// `0` success; `1` the operation failed (I/O, git, network); `2` bad usage or bad input files
+/// (clap uses 2 for usage errors too); `3` refused because of the repository's state (uncommitted
+/// changes in paths the command writes, a tag that already exists). Scripts can tell "fix your
+/// input" from "fix your repo" from "try again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    /// Generic failure (exit 1).
+    Failure = 1,
+    /// Invalid input: a flag, a repos file, a revspec (exit 2).
+    Input = 2,
+    /// Refused because of repository state (exit 3).
+    Refused = 3,
+}
+
+/// An error meant for the user: one-line message, optional hint, and its exit kind.
+///
+/// Printed as `error: <message>` then `hint: <hint>` (the jj convention, see STYLE.md).
+#[derive(Debug)]
+pub struct UserError {
+    /// What went wrong, naming the file, line and value where there is one.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Which exit code this maps to.
+    pub kind: ExitKind,
+}
+
+impl UserError {
+    /// An input error (exit 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        UserError {
+            message: message.into(),
+            hint: None,
+            kind: ExitKind::Input,
+        }
+    }
+
+    /// A refusal because of repository state (exit 3).
+    pub fn refused(message: impl Into<String>) -> Self {
+        UserError {
+            message: message.into(),
+            hint: None,
+            kind: ExitKind::Refused,
+        }
+    }
+
+    /// A generic failure (exit 1).
+    pub fn failure(message: impl Into<String>) -> Self {
+        UserError {
+            message: message.into(),
+            hint: None,
+            kind: ExitKind::Failure,
+        }
+    }
+
+    /// Attach a hint shown under the message.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Shorthand for `Err(UserError::input(..).into())`.
+#[macro_export]
+macro_rules! bail_input {
+    ($($arg:tt)*) => {
+        return Err($crate::error::UserError::input(format!($($arg)*)).into())
+    };
+}

@@ -1,0 +1,19 @@
+//! git-release: run the release process of a Kubernetes platform product from one git repository.
+//!
+//! Each subcommand is an executable `git-release-<cmd>` (see `src/bin/`) whose logic lives in
+//! [`commands`]; pure logic (versions, YAML edits, image references, placeholders) lives in modules
+//! that know nothing of the command line. DOMAIN.md describes the process.
+
+pub mod cli;
+pub mod commands;
+pub mod dispatch;
+pub mod error;
+pub mod images;
+pub mod placeholders;
+pub mod repo;
+pub mod repos;
+pub mod settings;
+pub mod source;
+pub mod versions;
+pub mod worktree;
+pub mod yaml_edit;

@@ -1,0 +1,330 @@
+//! Opening repositories and reading trees from the object database into memory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use gix::objs::tree::EntryKind;
+
+use crate::error::UserError;
+
+/// Kind of a file as git stores it (tree entry mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// `100644`
+    Regular,
+    /// `100755`
+    Executable,
+    /// `120000`: the data is the link target.
+    Symlink,
+}
+
+impl FileKind {
+    /// The git tree entry kind for this file kind.
+    pub fn entry_kind(self) -> EntryKind {
+        match self {
+            FileKind::Regular => EntryKind::Blob,
+            FileKind::Executable => EntryKind::BlobExecutable,
+            FileKind::Symlink => EntryKind::Link,
+        }
+    }
+}
+
+/// One file: kind and bytes (for a symlink, the target path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Regular, executable or symlink.
+    pub kind: FileKind,
+    /// Content bytes.
+    pub data: Vec<u8>,
+}
+
+/// Files of a folder: `/`-separated path relative to the folder -> entry. Sorted by path.
+pub type Files = BTreeMap<String, FileEntry>;
+
+/// Open the repository the current directory belongs to, honouring `GIT_DIR` and friends
+/// (`git --git-dir=X release` exports them).
+///
+/// Errors: not inside a git repository (exit 2, with a hint).
+pub fn discover() -> Result<gix::Repository> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    gix::discover_with_environment_overrides(&cwd).map_err(|e| {
+        UserError::input(format!("not a git repository (or any parent up to /): {} ({e})", cwd.display()))
+            .hint("run inside your platform-release repository, or create one with `git init && git release init`")
+            .into()
+    })
+}
+
+/// The work tree root. Errors on bare repositories (collect and init write files).
+pub fn workdir(repo: &gix::Repository) -> Result<PathBuf> {
+    repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
+        UserError::input(format!(
+            "{} is a bare repository; this command needs a work tree",
+            repo.git_dir().display()
+        ))
+        .into()
+    })
+}
+
+/// Read every file below tree `tree_id` into memory, recursively.
+///
+/// Errors: a submodule entry (`160000`) inside the tree — charts are copied from one repository —,
+/// or an object missing from the database.
+pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result<Files> {
+    let mut out = Files::new();
+    read_tree_into(repo, tree_id, "", &mut out)?;
+    Ok(out)
+}
+
+fn read_tree_into(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    prefix: &str,
+    out: &mut Files,
+) -> Result<()> {
+    let tree = repo.find_tree(tree_id)?;
+    for entry in tree.iter() {
+        let entry = entry?;
+        let name = entry.filename().to_string();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let kind = match entry.mode().kind() {
+            EntryKind::Tree => {
+                read_tree_into(repo, entry.oid().to_owned(), &path, out)?;
+                continue;
+            }
+            EntryKind::Blob => FileKind::Regular,
+            EntryKind::BlobExecutable => FileKind::Executable,
+            EntryKind::Link => FileKind::Symlink,
+            EntryKind::Commit => {
+                return Err(anyhow!(
+                    "`{path}` is a submodule; charts must be plain folders"
+                ));
+            }
+        };
+        let data = repo.find_blob(entry.oid())?.take_data();
+        out.insert(path, FileEntry { kind, data });
+    }
+    Ok(())
+}
+
+/// The object at `path` inside tree `tree_id`: `Some((id, kind))` or `None` when absent.
+pub fn lookup_path(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    path: &str,
+) -> Result<Option<(gix::ObjectId, EntryKind)>> {
+    let tree = repo.find_tree(tree_id)?;
+    if path.is_empty() {
+        return Ok(Some((tree_id, EntryKind::Tree)));
+    }
+    Ok(tree
+        .lookup_entry_by_path(path)?
+        .map(|e| (e.object_id(), e.mode().kind())))
+}
+
+/// Files at `path` in `tree_id`: a folder gives its files, a single file gives one entry keyed `""`.
+/// `None` when the path does not exist.
+pub fn read_path(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    path: &str,
+) -> Result<Option<Files>> {
+    match lookup_path(repo, tree_id, path)? {
+        None => Ok(None),
+        Some((id, EntryKind::Tree)) => Ok(Some(read_tree_files(repo, id)?)),
+        Some((_, EntryKind::Commit)) => Err(anyhow!("`{path}` is a submodule")),
+        Some((id, kind)) => {
+            let data = repo.find_blob(id)?.take_data();
+            let kind = match kind {
+                EntryKind::BlobExecutable => FileKind::Executable,
+                EntryKind::Link => FileKind::Symlink,
+                _ => FileKind::Regular,
+            };
+            Ok(Some(Files::from([(
+                String::new(),
+                FileEntry { kind, data },
+            )])))
+        }
+    }
+}
+
+/// Read a folder of the work tree the way git would store it (`.git` folders skipped).
+/// A missing folder gives an empty map. A single file gives one entry keyed `""`.
+pub fn read_worktree(path: &Path) -> Result<Files> {
+    let mut out = Files::new();
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if meta.is_dir() {
+        read_worktree_into(path, "", &mut out)?;
+    } else {
+        out.insert(String::new(), read_worktree_file(path, &meta)?);
+    }
+    Ok(out)
+}
+
+fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
+    let rd = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for entry in rd {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".git" {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let meta = std::fs::symlink_metadata(entry.path())?;
+        if meta.is_dir() {
+            read_worktree_into(&entry.path(), &path, out)?;
+        } else {
+            out.insert(path, read_worktree_file(&entry.path(), &meta)?);
+        }
+    }
+    Ok(())
+}
+
+fn read_worktree_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileEntry> {
+    use std::os::unix::fs::PermissionsExt;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        return Ok(FileEntry {
+            kind: FileKind::Symlink,
+            data: target.as_os_str().as_encoded_bytes().to_vec(),
+        });
+    }
+    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let kind = if meta.permissions().mode() & 0o111 != 0 {
+        FileKind::Executable
+    } else {
+        FileKind::Regular
+    };
+    Ok(FileEntry { kind, data })
+}
+
+/// Paths under `prefix` whose index entry differs from HEAD, or whose work tree file differs from
+/// HEAD (content, mode, added, deleted, untracked). Empty when `prefix` is clean.
+///
+/// This is what "uncommitted changes" means for the paths a command is about to write. Content is
+/// compared as git hashes it (no clean filters: platform-release repos hold YAML, not LFS objects).
+pub fn uncommitted_changes(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    prefix: &str,
+) -> Result<Vec<String>> {
+    let workdir = workdir(repo)?;
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let head = read_path_ids(repo, head_tree, prefix)?;
+    let join = |rel: &str| -> String {
+        match (prefix.is_empty(), rel.is_empty()) {
+            (true, _) => rel.to_string(),
+            (_, true) => prefix.to_string(),
+            _ => format!("{prefix}/{rel}"),
+        }
+    };
+    let mut dirty = std::collections::BTreeSet::new();
+    // Index vs HEAD.
+    let mut staged: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    let pfx_slash = format!("{prefix}/");
+    for entry in index.entries() {
+        let path = entry.path(index).to_string();
+        let rel = if prefix.is_empty() {
+            path.clone()
+        } else if path == prefix {
+            String::new()
+        } else if let Some(r) = path.strip_prefix(&pfx_slash) {
+            r.to_string()
+        } else {
+            continue;
+        };
+        let kind = match entry.mode {
+            gix::index::entry::Mode::FILE_EXECUTABLE => FileKind::Executable,
+            gix::index::entry::Mode::SYMLINK => FileKind::Symlink,
+            _ => FileKind::Regular,
+        };
+        staged.insert(rel, (entry.id, kind));
+    }
+    for (rel, v) in &staged {
+        if head.get(rel) != Some(v) {
+            dirty.insert(join(rel));
+        }
+    }
+    for rel in head.keys() {
+        if !staged.contains_key(rel) {
+            dirty.insert(join(rel));
+        }
+    }
+    // Work tree vs HEAD.
+    let wt = read_worktree(&crate::settings::Settings::abs(&workdir, prefix))?;
+    for (rel, f) in &wt {
+        let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?;
+        if head.get(rel) != Some(&(id, f.kind)) {
+            dirty.insert(join(rel));
+        }
+    }
+    for rel in head.keys() {
+        if !wt.contains_key(rel) {
+            dirty.insert(join(rel));
+        }
+    }
+    Ok(dirty.into_iter().collect())
+}
+
+/// Like [`read_path`] but object ids instead of contents.
+fn read_path_ids(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    path: &str,
+) -> Result<BTreeMap<String, (gix::ObjectId, FileKind)>> {
+    let mut out = BTreeMap::new();
+    match lookup_path(repo, tree_id, path)? {
+        None => {}
+        Some((id, EntryKind::Tree)) => ids_into(repo, id, "", &mut out)?,
+        Some((id, kind)) => {
+            out.insert(String::new(), (id, kind_of(kind)));
+        }
+    }
+    Ok(out)
+}
+
+fn kind_of(kind: EntryKind) -> FileKind {
+    match kind {
+        EntryKind::BlobExecutable => FileKind::Executable,
+        EntryKind::Link => FileKind::Symlink,
+        _ => FileKind::Regular,
+    }
+}
+
+fn ids_into(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    prefix: &str,
+    out: &mut BTreeMap<String, (gix::ObjectId, FileKind)>,
+) -> Result<()> {
+    let tree = repo.find_tree(tree_id)?;
+    for entry in tree.iter() {
+        let entry = entry?;
+        let name = entry.filename().to_string();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        match entry.mode().kind() {
+            EntryKind::Tree => ids_into(repo, entry.oid().to_owned(), &path, out)?,
+            EntryKind::Commit => {}
+            k => {
+                out.insert(path, (entry.oid().to_owned(), kind_of(k)));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Component lists under `repos/`: the three shapes of DOMAIN.md, read with the line of every entry.
+//!
+//! Shape 1, a bare list of `{repositoryFullName, currentTag, chartPaths, targetChartPath}`;
+//! shape 2, `{metadata, spec: [...]}` whose entries may carry `baseVersion`; shape 3, the older
+//! `charts_list.yaml` entries `{repositoryFullName, resourcePaths, targetPath}` that collect single
+//! files. Source: seed 002 (platform-release layout) and seed 000 (`charts_list.yaml`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_yaml::Value;
+
+use crate::error::UserError;
+use crate::yaml_edit::{self, Seg};
+
+/// Fields an entry may have; anything else gets a warning naming it.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "repositoryFullName",
+    "currentTag",
+    "baseVersion",
+    "chartPaths",
+    "targetChartPath",
+    "resourcePaths",
+    "targetPath",
+    "tagPrefix",
+    "url",
+];
+
+/// One component entry of a repos file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    /// Repo-relative path of the repos file, e.g. `repos/devops.yaml`.
+    pub file: String,
+    /// 1-based line of the entry's `repositoryFullName`.
+    pub line: usize,
+    /// Path of the entry mapping inside the file (`[3]` or `spec[3]`), for in-place edits.
+    pub path: Vec<Seg>,
+    /// `owner/name`.
+    pub repository_full_name: String,
+    /// `url:` of the entry, overriding `release.componentUrl`.
+    pub url: Option<String>,
+    /// `baseVersion:` release line, e.g. `v1.2`.
+    pub base_version: Option<String>,
+    /// `currentTag:` last collected tag.
+    pub current_tag: Option<String>,
+    /// `tagPrefix:` for repos whose release tags carry a prefix (`chart-v1.2.0`).
+    pub tag_prefix: Option<String>,
+    /// `chartPaths:` chart folders inside the component repo.
+    pub chart_paths: Vec<String>,
+    /// `targetChartPath:` where chart folders land (default: the addons path).
+    pub target_chart_path: Option<String>,
+    /// `resourcePaths:` single files (shape 3).
+    pub resource_paths: Vec<String>,
+    /// `targetPath:` where single files land (shape 3).
+    pub target_path: Option<String>,
+}
+
+impl Component {
+    /// The repository name without owner: `cyclone` for `muzi502/cyclone` (what `TagOfRepo(NAME)` names).
+    pub fn name(&self) -> &str {
+        self.repository_full_name
+            .rsplit_once('/')
+            .map_or(self.repository_full_name.as_str(), |(_, n)| n)
+    }
+
+    /// `repos/devops.yaml:12`
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// Everything read from the repos folder.
+#[derive(Debug, Default)]
+pub struct ReposFiles {
+    /// Entries in file order (files sorted by name).
+    pub components: Vec<Component>,
+    /// Non-fatal findings, e.g. unknown fields, each naming file and line.
+    pub warnings: Vec<String>,
+    /// Original text of each file, keyed by repo-relative path.
+    pub texts: std::collections::BTreeMap<String, String>,
+}
+
+/// Read every `*.yaml` / `*.yml` file directly in `dir` (repo-relative `rel_dir`).
+///
+/// Errors (exit 2): invalid YAML (file, line, column), a top level that is neither a list nor a
+/// mapping with `spec:`, an entry without `repositoryFullName`, a field of the wrong type, the same
+/// `repositoryFullName` listed twice.
+pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
+    let mut out = ReposFiles::default();
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(
+                UserError::input(format!("{}: no such folder", rel_or_dot(rel_dir)))
+                    .hint("create it with `git release init`, or set `release.reposPath`")
+                    .into(),
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| (n.ends_with(".yaml") || n.ends_with(".yml")) && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        let rel = if rel_dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel_dir}/{name}")
+        };
+        let text =
+            std::fs::read_to_string(dir.join(&name)).with_context(|| format!("reading {rel}"))?;
+        let comps = parse(&rel, &text, &mut out.warnings)?;
+        out.components.extend(comps);
+        out.texts.insert(rel, text);
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for c in &out.components {
+        if let Some(prev) = seen.insert(c.repository_full_name.clone(), c.location()) {
+            return Err(UserError::input(format!(
+                "{}: `{}` is already listed at {prev}",
+                c.location(),
+                c.repository_full_name
+            ))
+            .hint("list each component repository once; give it several chartPaths instead")
+            .into());
+        }
+    }
+    Ok(out)
+}
+
+fn rel_or_dot(p: &str) -> &str {
+    if p.is_empty() {
+        "."
+    } else {
+        p
+    }
+}
+
+/// Parse one repos file. `rel` names it in messages.
+pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Component>> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        let loc = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        UserError::input(format!("{rel}{loc}: not valid YAML: {e}"))
+            .hint("fix the YAML syntax; the file was not changed")
+    })?;
+    let (items, base): (&Vec<Value>, Vec<Seg>) = match &doc {
+        Value::Null => return Ok(Vec::new()),
+        Value::Sequence(items) => (items, vec![]),
+        Value::Mapping(m) => match m.get("spec") {
+            Some(Value::Sequence(items)) => {
+                for k in m.keys() {
+                    let k = k.as_str().unwrap_or("?");
+                    if k != "spec" && k != "metadata" {
+                        warnings.push(format!(
+                            "{rel}: unknown top-level field `{k}` (known: metadata, spec)"
+                        ));
+                    }
+                }
+                (items, vec![Seg::Key("spec".into())])
+            }
+            Some(Value::Null) => return Ok(Vec::new()),
+            _ => {
+                return Err(UserError::input(format!(
+                    "{rel}: expected a list of components, or a mapping with a `spec:` list"
+                ))
+                .into())
+            }
+        },
+        _ => return Err(UserError::input(format!("{rel}: expected a list of components")).into()),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut path = base.clone();
+        path.push(Seg::Index(i));
+        let line_of = |key: &str| -> Option<usize> {
+            let mut p = path.clone();
+            p.push(Seg::Key(key.into()));
+            yaml_edit::find_scalar(text, &p).ok().map(|s| s.line)
+        };
+        let where_ = |key: &str| match line_of(key) {
+            Some(l) => format!("{rel}:{l}"),
+            None => format!("{rel}: {}", yaml_edit::display_path(&path)),
+        };
+        let Value::Mapping(m) = item else {
+            return Err(UserError::input(format!(
+                "{rel}: {}: expected a mapping with `repositoryFullName`",
+                yaml_edit::display_path(&path)
+            ))
+            .into());
+        };
+        let string = |key: &str| -> Result<Option<String>> {
+            match m.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(_) => Err(UserError::input(format!(
+                    "{}: `{key}` must be a string",
+                    where_(key)
+                ))
+                .into()),
+            }
+        };
+        let list = |key: &str| -> Result<Vec<String>> {
+            match m.get(key) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::String(s)) => Ok(vec![s.clone()]),
+                Some(Value::Sequence(v)) => v
+                    .iter()
+                    .map(|x| match x {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err(UserError::input(format!(
+                            "{}: `{key}` must be a list of paths",
+                            where_(key)
+                        ))
+                        .into()),
+                    })
+                    .collect(),
+                Some(_) => Err(UserError::input(format!(
+                    "{}: `{key}` must be a list of paths",
+                    where_(key)
+                ))
+                .into()),
+            }
+        };
+        let Some(full) = string("repositoryFullName")? else {
+            return Err(UserError::input(format!(
+                "{rel}: {}: entry has no `repositoryFullName`",
+                yaml_edit::display_path(&path)
+            ))
+            .hint("every entry names its component repository as `owner/name`")
+            .into());
+        };
+        let line = line_of("repositoryFullName").unwrap_or(1);
+        for k in m.keys() {
+            let k = k.as_str().unwrap_or("?");
+            if !KNOWN_FIELDS.contains(&k) {
+                warnings.push(format!(
+                    "{rel}:{}: unknown field `{k}` in entry `{full}` (ignored; known: {})",
+                    line_of(k).unwrap_or(line),
+                    KNOWN_FIELDS.join(", ")
+                ));
+            }
+        }
+        let c = Component {
+            file: rel.to_string(),
+            line,
+            path: path.clone(),
+            repository_full_name: full,
+            url: string("url")?,
+            base_version: string("baseVersion")?,
+            current_tag: string("currentTag")?,
+            tag_prefix: string("tagPrefix")?,
+            chart_paths: list("chartPaths")?,
+            target_chart_path: string("targetChartPath")?,
+            resource_paths: list("resourcePaths")?,
+            target_path: string("targetPath")?,
+        };
+        if let Some(b) = &c.base_version {
+            if crate::versions::BaseVersion::parse(b).is_none() {
+                return Err(UserError::input(format!(
+                    "{}: baseVersion `{b}` is not a release line",
+                    where_("baseVersion")
+                ))
+                .hint("write it as vMAJOR.MINOR, e.g. `baseVersion: v1.2`")
+                .into());
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}

@@ -1,0 +1,220 @@
+//! Settings layered as git does: built-in defaults < committed `.gitrelease` < `git config release.*` < flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::error::UserError;
+
+/// Name of the committed settings file at the repository root (git-config syntax, like git-lfs's `.lfsconfig`).
+pub const SETTINGS_FILE: &str = ".gitrelease";
+
+/// Default `release.componentUrl`: how `repositoryFullName` (`owner/name`) becomes a fetch URL.
+pub const DEFAULT_COMPONENT_URL: &str = "https://github.com/{repo}.git";
+
+/// Resolved settings of one platform-release repository.
+///
+/// Paths are relative to the work tree root, with `/` separators, no leading or trailing `/`
+/// (`.` or empty means the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `release.product`: product name used in package names; default the repo folder's name.
+    pub product: String,
+    /// `release.addonsPath`: where collected charts live (default `addons`).
+    pub addons_path: String,
+    /// `release.reposPath`: folder of `*.yaml` component lists (default `repos`).
+    pub repos_path: String,
+    /// `release.imagesPath`: folder of `images_*.list` files (default `images`).
+    pub images_path: String,
+    /// `release.versionFile`: the product's addon version file (default `version.yml`).
+    pub version_file: String,
+    /// `release.componentUrl`: template with `{repo}`, `{owner}`, `{name}` (default [`DEFAULT_COMPONENT_URL`]).
+    pub component_url: String,
+}
+
+/// Flag overrides; `None` keeps the value from the lower layers.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--product`
+    pub product: Option<String>,
+    /// `--component-url`
+    pub component_url: Option<String>,
+}
+
+const KEYS: &[&str] = &[
+    "product",
+    "addonsPath",
+    "reposPath",
+    "imagesPath",
+    "versionFile",
+    "componentUrl",
+];
+
+impl Settings {
+    /// Built-in defaults for a work tree at `workdir`.
+    pub fn defaults(workdir: &Path) -> Self {
+        let product = workdir
+            .canonicalize()
+            .unwrap_or_else(|_| workdir.to_path_buf())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "platform".into());
+        Settings {
+            product,
+            addons_path: "addons".into(),
+            repos_path: "repos".into(),
+            images_path: "images".into(),
+            version_file: "version.yml".into(),
+            component_url: DEFAULT_COMPONENT_URL.into(),
+        }
+    }
+
+    /// Resolve the layers for `repo`: defaults, `<workdir>/.gitrelease`, the repository's git
+    /// configuration (`release.*`, local/global/system as git reads them), then `overrides`.
+    ///
+    /// Errors: `.gitrelease` that is not valid git-config syntax (file and line, from gix-config);
+    /// a path setting that is absolute or leaves the work tree.
+    pub fn load(repo: &gix::Repository, overrides: &Overrides) -> Result<Self> {
+        let workdir = crate::repo::workdir(repo)?;
+        let mut s = Settings::defaults(&workdir);
+        let file = workdir.join(SETTINGS_FILE);
+        if file.is_file() {
+            let cfg =
+                gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local)
+                    .map_err(|e| {
+                        UserError::input(format!("{}: {e}", file.display())).hint(
+                            "the file uses git-config syntax: `[release]` then `key = value` lines",
+                        )
+                    })?;
+            s.apply(|key| {
+                cfg.string(format!("release.{key}").as_str())
+                    .map(|v| v.to_string())
+            });
+        }
+        let snap = repo.config_snapshot();
+        s.apply(|key| {
+            snap.string(format!("release.{key}").as_str())
+                .map(|v| v.to_string())
+        });
+        if let Some(p) = &overrides.product {
+            s.product = p.clone();
+        }
+        if let Some(u) = &overrides.component_url {
+            s.component_url = u.clone();
+        }
+        for (key, value) in [
+            ("release.addonsPath", &mut s.addons_path),
+            ("release.reposPath", &mut s.repos_path),
+            ("release.imagesPath", &mut s.images_path),
+            ("release.versionFile", &mut s.version_file),
+        ] {
+            *value = normalize_rel_path(value).with_context(|| format!("setting {key}"))?;
+        }
+        Ok(s)
+    }
+
+    fn apply(&mut self, get: impl Fn(&str) -> Option<String>) {
+        for key in KEYS {
+            let Some(v) = get(key) else { continue };
+            let slot = match *key {
+                "product" => &mut self.product,
+                "addonsPath" => &mut self.addons_path,
+                "reposPath" => &mut self.repos_path,
+                "imagesPath" => &mut self.images_path,
+                "versionFile" => &mut self.version_file,
+                _ => &mut self.component_url,
+            };
+            *slot = v;
+        }
+    }
+
+    /// `rel` joined onto the work tree root.
+    pub fn abs(workdir: &Path, rel: &str) -> PathBuf {
+        if rel.is_empty() {
+            workdir.to_path_buf()
+        } else {
+            workdir.join(rel)
+        }
+    }
+}
+
+/// Normalise a repo-relative path setting: `/` separators, no `.` parts, no trailing `/`;
+/// `.` and `` become ``. Errors on absolute paths and `..` parts.
+pub fn normalize_rel_path(p: &str) -> Result<String> {
+    let p = p.replace('\\', "/");
+    if p.starts_with('/') {
+        return Err(UserError::input(format!(
+            "`{p}` is absolute; paths in settings are relative to the repository root"
+        ))
+        .into());
+    }
+    let mut parts = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(UserError::input(format!("`{p}` leaves the repository (`..`)")).into());
+            }
+            other => parts.push(other),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Expand a `release.componentUrl` template for `repository_full_name` (`owner/name`).
+///
+/// `{repo}` = `owner/name`, `{owner}`, `{name}`. A name without `/` has an empty owner.
+pub fn component_url(template: &str, repository_full_name: &str) -> String {
+    let (owner, name) = repository_full_name
+        .rsplit_once('/')
+        .unwrap_or(("", repository_full_name));
+    template
+        .replace("{repo}", repository_full_name)
+        .replace("{owner}", owner)
+        .replace("{name}", name)
+}
+
+/// The commented `.gitrelease` written by `git release init`.
+pub fn template_file(product: &str) -> String {
+    format!(
+        "# git-release settings for this repository (git-config syntax, committed).\n\
+# Precedence: these values < `git config release.<key>` < command-line flags.\n\
+[release]\n\
+\t# Product name, used in package names.\n\
+\tproduct = {product}\n\
+\t# Where collected Helm charts live.\n\
+\taddonsPath = addons\n\
+\t# Folder of component lists (*.yaml).\n\
+\treposPath = repos\n\
+\t# Folder of images_*.list files.\n\
+\timagesPath = images\n\
+\t# Addon version file (spec.modules[].addons[]).\n\
+\tversionFile = version.yml\n\
+\t# How repositoryFullName becomes a fetch URL: {{repo}} = owner/name, {{owner}}, {{name}}.\n\
+\t# Plain paths and file:// URLs work, e.g. /srv/git/{{name}} or file:///srv/git/{{repo}}.git\n\
+\tcomponentUrl = {DEFAULT_COMPONENT_URL}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_template_parts() {
+        assert_eq!(
+            component_url("https://github.com/{repo}.git", "muzi502/cyclone"),
+            "https://github.com/muzi502/cyclone.git"
+        );
+        assert_eq!(component_url("/srv/{owner}/{name}", "a/b"), "/srv/a/b");
+        assert_eq!(component_url("/srv/{owner}x{name}", "solo"), "/srv/xsolo");
+    }
+
+    #[test]
+    fn rel_paths() {
+        assert_eq!(normalize_rel_path("./addons/").unwrap(), "addons");
+        assert_eq!(normalize_rel_path(".").unwrap(), "");
+        assert!(normalize_rel_path("../x").is_err());
+        assert!(normalize_rel_path("/x").is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Component repositories: where their objects come from (a local repository read in place, or a
+//! remote fetched into a bare cache inside the platform repo's git dir) and which release tags they hold.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{anyhow, Context, Result};
+use semver::Version;
+
+use crate::error::UserError;
+
+/// Where a component's objects are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A plain path to a repository on this machine: read in place, no copy (as `git clone` treats
+    /// plain paths: `--local`). Relative paths are relative to the work tree root.
+    Local(PathBuf),
+    /// A URL (`https://`, `ssh://`, `git@host:path`, `file://`): fetched into the cache.
+    Remote(String),
+}
+
+/// Classify an expanded component URL. `file://` goes through the transport like any URL (as git's
+/// `--no-local`), so a cache is kept for it.
+pub fn locate(url: &str, workdir: &Path) -> Location {
+    let is_url = url.contains("://") || {
+        // scp-like `host:path`: a colon before the first slash.
+        match (url.find(':'), url.find('/')) {
+            (Some(c), Some(s)) => c < s,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    };
+    if is_url {
+        Location::Remote(url.to_string())
+    } else {
+        Location::Local(workdir.join(url))
+    }
+}
+
+/// Cache folder of a component: `<git-dir>/release/components/<owner>/<name>.git` (bare).
+pub fn cache_dir(git_dir: &Path, repository_full_name: &str) -> PathBuf {
+    let safe: String = repository_full_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_./".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.replace("..", "_");
+    git_dir
+        .join("release")
+        .join("components")
+        .join(format!("{safe}.git"))
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchOutcome {
+    /// Every remote tag already matched the cache; nothing was transferred.
+    UpToDate,
+    /// New or moved tags were fetched.
+    Updated,
+}
+
+/// Bring the cache at `cache` up to date with the tags of `url` (refspec `+refs/tags/*:refs/tags/*`;
+/// branches are never fetched). Creates the bare cache on first use. When every advertised tag already
+/// points where the cache has it, the connection is closed after the ref advertisement.
+///
+/// Errors: the URL cannot be parsed or reached, the remote is not a git repository, the transfer fails.
+pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<FetchOutcome> {
+    let repo = if cache.join("HEAD").is_file() {
+        gix::open_opts(cache, gix::open::Options::isolated())?
+    } else {
+        std::fs::create_dir_all(cache).with_context(|| format!("creating {}", cache.display()))?;
+        gix::init_bare(cache).with_context(|| format!("creating cache {}", cache.display()))?;
+        gix::open_opts(cache, gix::open::Options::isolated())?
+    };
+    let remote = repo
+        .remote_at(url)
+        .map_err(|e| UserError::input(format!("`{url}` is not a valid git URL: {e}")))?
+        .with_fetch_tags(gix::remote::fetch::Tags::None)
+        .with_refspecs(["+refs/tags/*:refs/tags/*"], gix::remote::Direction::Fetch)?;
+    let conn = remote.connect(gix::remote::Direction::Fetch)?;
+    let prepare = conn.prepare_fetch(gix::progress::Discard, Default::default())?;
+    let mut up_to_date = true;
+    for m in &prepare.ref_map().mappings {
+        let (Some(remote_id), Some(local)) = (m.remote.as_id(), m.local.as_ref()) else {
+            continue;
+        };
+        let local_name = local.to_string();
+        let have = repo
+            .try_find_reference(local_name.as_str())?
+            .and_then(|r| r.target().try_id().map(|id| id.to_owned()));
+        if have.as_deref() != Some(remote_id) {
+            up_to_date = false;
+            break;
+        }
+    }
+    if up_to_date {
+        return Ok(FetchOutcome::UpToDate);
+    }
+    prepare.receive(gix::progress::Discard, interrupt)?;
+    Ok(FetchOutcome::Updated)
+}
+
+/// Open a component repository for reading: the local repository itself, or its cache.
+///
+/// Errors: a local path that is not a git repository; a cache that does not exist yet (`--offline`
+/// before any online run).
+pub fn open(location: &Location, cache: &Path) -> Result<gix::Repository> {
+    match location {
+        Location::Local(p) => {
+            let mut opts = gix::open::Options::isolated();
+            opts = opts.open_path_as_is(false);
+            gix::open_opts(p, opts)
+                .map_err(|e| anyhow!("{} is not a git repository: {e}", p.display()))
+        }
+        Location::Remote(url) => {
+            if !cache.join("HEAD").is_file() {
+                return Err(UserError::input(format!("no cached copy of {url} yet"))
+                    .hint("run once without --offline to fill the cache")
+                    .into());
+            }
+            Ok(gix::open_opts(cache, gix::open::Options::isolated())?)
+        }
+    }
+}
+
+/// A tag of a component repository.
+#[derive(Debug, Clone)]
+pub struct TagInfo {
+    /// Short name, e.g. `v1.2.3`.
+    pub name: String,
+    /// SemVer version when the name is a release tag (see [`crate::versions::parse_tag`]).
+    pub version: Option<Version>,
+}
+
+/// All tags of `repo`, with their release versions under `prefix`.
+pub fn tags(repo: &gix::Repository, prefix: Option<&str>) -> Result<Vec<TagInfo>> {
+    let mut out = Vec::new();
+    for r in repo.references()?.tags()? {
+        let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let name = r.name().shorten().to_string();
+        let version = crate::versions::parse_tag(&name, prefix);
+        out.push(TagInfo { name, version });
+    }
+    Ok(out)
+}
+
+/// The commit and tree a tag points to (annotated tags are peeled).
+pub fn peel_tag(repo: &gix::Repository, tag: &str) -> Result<(gix::ObjectId, gix::ObjectId)> {
+    let mut r = repo
+        .find_reference(format!("refs/tags/{tag}").as_str())
+        .with_context(|| format!("tag `{tag}` not found"))?;
+    let commit = r
+        .peel_to_commit()
+        .with_context(|| format!("tag `{tag}` does not point to a commit"))?;
+    let tree = commit.tree_id()?.detach();
+    Ok((commit.id, tree))
+}

@@ -1,0 +1,148 @@
+//! SemVer release tags: which tags count, how `baseVersion` narrows them, which one a collect picks.
+//!
+//! Rules come from DOMAIN.md ("collect"): highest SemVer, not newest by date; an optional `v`;
+//! pre-releases only when asked; tags that are not SemVer are ignored unless the entry names a
+//! `tagPrefix` (then `<prefix>[v]X.Y.Z`).
+
+use std::cmp::Ordering;
+
+use semver::Version;
+
+/// The version a tag name denotes, or `None` when the tag is not a release tag.
+///
+/// `prefix`: the entry's `tagPrefix` (e.g. `chart-` or `api/`); the tag must start with it.
+/// Accepts `1.2.3`, `v1.2.3`, `v1.2.3-rc.1`, `v1.2.3+build` (SemVer 2.0.0). Rejects `v1.2`,
+/// `latest`, `merge-123`, `api/v1.0.0` (without prefix).
+pub fn parse_tag(tag: &str, prefix: Option<&str>) -> Option<Version> {
+    let rest = match prefix {
+        Some(p) => tag.strip_prefix(p)?,
+        None => tag,
+    };
+    let rest = rest.strip_prefix('v').unwrap_or(rest);
+    Version::parse(rest).ok()
+}
+
+/// A `baseVersion` (release line): `v1.2` means 1.2.x; `v1` means 1.x.y; `v1.2.3` means exactly
+/// 1.2.3 (and its pre-releases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BaseVersion {
+    /// Major number.
+    pub major: u64,
+    /// Minor number, when given.
+    pub minor: Option<u64>,
+    /// Patch number, when given.
+    pub patch: Option<u64>,
+}
+
+impl BaseVersion {
+    /// Parse `v1.2`, `1.2`, `v1`, `v1.2.3`. `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let s = s.strip_prefix('v').unwrap_or(s);
+        let mut nums = s.split('.').map(|p| {
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+                p.parse::<u64>().ok()
+            } else {
+                None
+            }
+        });
+        let major = nums.next()??;
+        let minor = match nums.next() {
+            Some(v) => Some(v?),
+            None => None,
+        };
+        let patch = match nums.next() {
+            Some(v) => Some(v?),
+            None => None,
+        };
+        if nums.next().is_some() {
+            return None;
+        }
+        Some(BaseVersion {
+            major,
+            minor,
+            patch,
+        })
+    }
+
+    /// Whether `v` belongs to this line.
+    pub fn contains(&self, v: &Version) -> bool {
+        v.major == self.major
+            && self.minor.is_none_or(|m| v.minor == m)
+            && self.patch.is_none_or(|p| v.patch == p)
+    }
+}
+
+/// Release-tag precedence (SemVer §11; build metadata does not count), ties broken by tag name so
+/// the choice is deterministic (`v1.0.0` and `1.0.0` both present: the name without `v` sorts first,
+/// the one with `v` wins).
+pub fn cmp_tags(a: (&Version, &str), b: (&Version, &str)) -> Ordering {
+    a.0.cmp_precedence(b.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// Pick the highest release tag among `tags` (name, version) within `base` (when set), skipping
+/// pre-releases unless `pre`. Returns the tag name and its version.
+pub fn pick<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a Version)>,
+    base: Option<&BaseVersion>,
+    pre: bool,
+) -> Option<(&'a str, &'a Version)> {
+    tags.into_iter()
+        .filter(|(_, v)| pre || v.pre.is_empty())
+        .filter(|(_, v)| base.is_none_or(|b| b.contains(v)))
+        .max_by(|a, b| cmp_tags((a.1, a.0), (b.1, b.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_forms() {
+        assert_eq!(parse_tag("v1.2.3", None), Some(Version::new(1, 2, 3)));
+        assert_eq!(parse_tag("1.2.3", None), Some(Version::new(1, 2, 3)));
+        assert!(parse_tag("v1.2", None).is_none());
+        assert!(parse_tag("chart-v1.2.0", None).is_none());
+        assert!(parse_tag("merge-123", None).is_none());
+        assert!(parse_tag("api/v1.0.0", None).is_none());
+        assert_eq!(
+            parse_tag("api/v1.0.0", Some("api/")),
+            Some(Version::new(1, 0, 0))
+        );
+        assert_eq!(
+            parse_tag("chart-1.0.0", Some("chart-")),
+            Some(Version::new(1, 0, 0))
+        );
+        assert!(parse_tag("v1.0.0", Some("chart-")).is_none());
+    }
+
+    #[test]
+    fn highest_semver_not_lexical() {
+        let vs: Vec<(String, Version)> = ["v0.9.0", "v0.10.0", "v0.10.1-rc.1", "v0.2.0"]
+            .iter()
+            .map(|t| (t.to_string(), parse_tag(t, None).unwrap()))
+            .collect();
+        let it = || vs.iter().map(|(t, v)| (t.as_str(), v));
+        assert_eq!(pick(it(), None, false).unwrap().0, "v0.10.0");
+        assert_eq!(pick(it(), None, true).unwrap().0, "v0.10.1-rc.1");
+        let base = BaseVersion::parse("v0.9").unwrap();
+        assert_eq!(pick(it(), Some(&base), false).unwrap().0, "v0.9.0");
+        let base = BaseVersion::parse("v3").unwrap();
+        assert!(pick(it(), Some(&base), false).is_none());
+    }
+
+    #[test]
+    fn base_versions() {
+        assert_eq!(
+            BaseVersion::parse("v1.2"),
+            Some(BaseVersion {
+                major: 1,
+                minor: Some(2),
+                patch: None
+            })
+        );
+        assert!(BaseVersion::parse("v1.x").is_none());
+        assert!(BaseVersion::parse("").is_none());
+        assert!(BaseVersion::parse("1.2.3.4").is_none());
+    }
+}

@@ -1,0 +1,562 @@
+//! `git release collect`, end to end.
+
+use crate::util::{Repo, Sandbox};
+
+const VALUES: &str = "# values for cyclone\nimage:\n  registry: '[[ registry_release ]]'\n  repository: release/cyclone\n  tag: '[[ imageTagFromGitTag ]]'\ntemplates:\n  image: '[[ registry_release ]]/release/templates:[[ TagOfRepo(charts) ]]'\n";
+
+/// Component `demo/cyclone`: chart at manifests/cyclone, tags v0.5.3 < v0.9.0 < v0.10.0 < v0.11.0-rc.1,
+/// junk tags. v0.10.0 drops templates/old.yaml and adds an executable hook script.
+fn cyclone(sb: &Sandbox) -> Repo<'_> {
+    let mut c = sb.repo("components/cyclone");
+    let chart = |c: &Repo, v: &str| {
+        c.write(
+            "manifests/cyclone/Chart.yaml",
+            &format!("apiVersion: v2\nname: cyclone\nversion: {v}\nappVersion: \"{v}\"\n"),
+        );
+        c.write("manifests/cyclone/values.yaml", VALUES);
+        c.write(
+            "manifests/cyclone/images_extra.list",
+            "library/busybox:1.36\n",
+        );
+    };
+    chart(&c, "0.5.3");
+    c.write("manifests/cyclone/templates/old.yaml", "kind: ConfigMap\n");
+    c.write("README.md", "cyclone\n");
+    c.commit("0.5.3");
+    c.tag("v0.5.3");
+    chart(&c, "0.9.0");
+    c.commit("0.9.0");
+    c.tag_annotated("v0.9.0");
+    chart(&c, "0.10.0");
+    c.remove("manifests/cyclone/templates/old.yaml");
+    c.write(
+        "manifests/cyclone/templates/dep.yaml",
+        "image: \"{{ .Values.image.repository }}\"\n",
+    );
+    c.write("manifests/cyclone/hooks/run.sh", "#!/bin/sh\necho hi\n");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(c.path.join("manifests/cyclone/hooks/run.sh"))
+        .status()
+        .unwrap();
+    c.commit("0.10.0");
+    c.tag_annotated("v0.10.0");
+    c.tag("latest").tag("merge-123").tag("chart-v9.9.9");
+    chart(&c, "0.11.0-rc.1");
+    c.commit("rc");
+    c.tag("v0.11.0-rc.1");
+    c
+}
+
+fn charts_repo(sb: &Sandbox) -> Repo<'_> {
+    let mut c = sb.repo("components/charts");
+    c.write("README.md", "templates\n");
+    c.commit("init");
+    c.tag("v1.2.14");
+    c
+}
+
+const REPOS: &str = "# components of the devops module\n- repositoryFullName: demo/cyclone   # the CI engine\n  currentTag: v0.5.3   # updated by collect\n  chartPaths: [manifests/cyclone]\n  targetChartPath: addons\n\n- repositoryFullName: demo/charts\n  currentTag: 'v1.2.14'\n";
+
+const VERSION_YML: &str = "spec:\n  modules: # all modules\n  - name: devops\n    description: devops\n    enable: true\n    addons:\n    - name: cyclone   # keep me\n      description: \"CI\"\n      enable: true\n      namespace: default\n      version: 0.5.3\n";
+
+/// A platform repo listing cyclone and charts, collected once at v0.5.3 and committed.
+fn platform(sb: &Sandbox) -> Repo<'_> {
+    let mut p = sb.repo("platform");
+    p.write(
+        ".gitrelease",
+        &format!(
+            "[release]\n\tproduct = demo\n\tcomponentUrl = {}/components/{{name}}\n",
+            sb.dir.path().display()
+        ),
+    );
+    p.write("repos/devops.yaml", REPOS);
+    p.write("version.yml", VERSION_YML);
+    p.write("images/images_platform.list", "");
+    p.commit("layout");
+    p
+}
+
+fn setup(sb: &Sandbox) -> Repo<'_> {
+    cyclone(sb);
+    charts_repo(sb);
+    platform(sb)
+}
+
+#[test]
+fn collects_highest_semver_and_edits_in_place() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let run = p.release(&["collect"]).ok();
+    // Table: component, tag old -> new, chart path, version old -> new.
+    assert!(
+        run.stdout
+            .contains("cyclone    v0.5.3 -> v0.10.0  addons/cyclone  (none) -> 0.10.0"),
+        "{}",
+        run.stdout
+    );
+    // Only the changed value's bytes changed: comments, quoting, blank lines stay.
+    assert_eq!(
+        p.read("repos/devops.yaml"),
+        REPOS.replace("currentTag: v0.5.3 ", "currentTag: v0.10.0")
+    );
+    assert_eq!(
+        p.read("version.yml"),
+        VERSION_YML.replace("version: 0.5.3", "version: 0.10.0")
+    );
+    // Placeholders: own tag and TagOfRepo; cluster variables stay.
+    let values = p.read("addons/cyclone/values.yaml");
+    assert!(values.contains("tag: 'v0.10.0'"), "{values}");
+    assert!(
+        values.contains("'[[ registry_release ]]/release/templates:v1.2.14'"),
+        "{values}"
+    );
+    // Chart files as at the tag; files outside the chart path not copied.
+    assert!(p.exists("addons/cyclone/templates/dep.yaml"));
+    assert!(!p.exists("addons/cyclone/README.md") && !p.exists("addons/README.md"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(p.path.join("addons/cyclone/hooks/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "executable bit kept");
+    assert_eq!(
+        p.read("images/images_platform.list"),
+        "[[ registry_release ]]/release/cyclone:v0.10.0\n[[ registry_release ]]/release/templates:v1.2.14\n"
+    );
+    assert_eq!(p.read("images/images_extra.list"), "library/busybox:1.36\n");
+    // Re-run: nothing to do.
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "collected"]);
+    let run = p.release(&["collect"]).ok();
+    assert!(run.stdout.contains("nothing to change"), "{}", run.stdout);
+    assert_eq!(p.status(), "");
+}
+
+#[test]
+fn replaces_folder_exactly_and_matches_git_archive() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    p.release(&["collect", "--tag", "cyclone=v0.9.0"]).ok();
+    assert!(p.exists("addons/cyclone/templates/old.yaml"));
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "at 0.9.0"]);
+    p.release(&["collect"]).ok();
+    assert!(
+        !p.exists("addons/cyclone/templates/old.yaml"),
+        "file removed upstream must disappear"
+    );
+    // Files identical to `git archive` of the tag, except for substituted placeholders.
+    let arch = sb.path("arch");
+    std::fs::create_dir_all(&arch).unwrap();
+    let comp = sb.path("components/cyclone");
+    let tar = sb
+        .cmd("git", &comp)
+        .args(["archive", "--format=tar", "v0.10.0", "manifests/cyclone"])
+        .output()
+        .unwrap();
+    let mut child = sb
+        .cmd("tar", &arch)
+        .args(["xf", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+    child.wait().unwrap();
+    let out = sb
+        .cmd("diff", sb.dir.path())
+        .args(["-r"])
+        .arg(arch.join("manifests/cyclone"))
+        .arg(p.path.join("addons/cyclone"))
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(diff.contains("values.yaml"), "{diff}");
+    assert_eq!(
+        diff.lines()
+            .filter(|l| l.starts_with("diff ") || l.starts_with("Only in"))
+            .count(),
+        1,
+        "{diff}"
+    );
+}
+
+#[test]
+fn pre_releases_only_with_pre() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let run = p.release(&["collect", "--pre", "--dry-run"]).ok();
+    assert!(
+        run.stdout.contains("v0.5.3 -> v0.11.0-rc.1"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn never_lower_than_current_tag() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    p.write(
+        "repos/devops.yaml",
+        &REPOS.replace("currentTag: v0.5.3 ", "currentTag: v0.11.0-rc.1"),
+    );
+    p.git(&["commit", "-qam", "rc"]);
+    let run = p.release(&["collect", "--dry-run", "cyclone"]).ok();
+    assert!(
+        run.stdout.contains("cyclone    v0.11.0-rc.1 "),
+        "{}",
+        run.stdout
+    );
+    let run = p
+        .release(&["collect", "--dry-run", "--allow-downgrade", "cyclone"])
+        .ok();
+    assert!(
+        run.stdout.contains("v0.11.0-rc.1 -> v0.10.0"),
+        "{}",
+        run.stdout
+    );
+    let run = p.release(&["collect", "--tag", "cyclone=v0.9.0"]).fails(2);
+    assert!(
+        run.stderr.contains("lower than currentTag"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn dry_run_writes_nothing_and_shows_diff() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let run = p.release(&["collect", "--dry-run"]).ok();
+    assert!(
+        run.stdout.contains("--- a/repos/devops.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("-  currentTag: v0.5.3   # updated by collect"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+  currentTag: v0.10.0  # updated by collect"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+++ b/addons/cyclone/Chart.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.status(), "");
+}
+
+#[test]
+fn json_for_scripts() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let run = p.release(&["collect", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let c = &v["components"][0];
+    assert_eq!(c["repository"], "demo/cyclone");
+    assert_eq!(c["old_tag"], "v0.5.3");
+    assert_eq!(c["new_tag"], "v0.10.0");
+    assert_eq!(c["charts"][0]["new_version"], "0.10.0");
+    assert_eq!(c["fetch"], "local");
+    assert!(v["changed_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "addons/cyclone"));
+}
+
+#[test]
+fn commit_lists_bumps_and_leaves_clean_tree() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    // An unrelated staged change stays staged and out of the commit.
+    p.write("install.sh", "echo install\n");
+    p.git(&["add", "install.sh"]);
+    p.release(&["collect", "--commit"]).ok();
+    let msg = p.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        msg.contains("- demo/cyclone v0.5.3 -> v0.10.0 (chart cyclone (new) -> 0.10.0)"),
+        "{msg}"
+    );
+    let files = p.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        files.contains("addons/cyclone/Chart.yaml") && !files.contains("install.sh"),
+        "{files}"
+    );
+    assert_eq!(p.status(), "A  install.sh\n");
+    // The index entry for the executable keeps its mode.
+    let ls = p.git(&["ls-files", "-s", "addons/cyclone/hooks/run.sh"]);
+    assert!(ls.starts_with("100755"), "{ls}");
+}
+
+#[test]
+fn refuses_uncommitted_changes_in_written_paths() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    p.write("version.yml", &format!("{VERSION_YML}# local edit\n"));
+    let run = p.release(&["collect"]).fails(3);
+    assert!(
+        run.stderr.contains("uncommitted changes") && run.stderr.contains("version.yml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.exists("addons/cyclone"));
+    assert_eq!(p.read("repos/devops.yaml"), REPOS);
+}
+
+#[test]
+fn one_failing_component_changes_nothing() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    p.write(
+        "repos/broken.yaml",
+        "- repositoryFullName: demo/missing\n  chartPaths: [charts/x]\n",
+    );
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "broken"]);
+    let run = p.release(&["collect"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("demo/missing") && run.stderr.contains("repos/broken.yaml:1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "");
+}
+
+#[test]
+fn bad_inputs_get_clear_errors() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let cases: &[(&str, &str)] = &[
+        (
+            "- repositoryFullName: demo/cyclone\n  chartPaths: [../../etc]\n",
+            "escapes the repository",
+        ),
+        (
+            "- repositoryFullName: demo/cyclone\n  chartPaths: [manifests/nope]\n",
+            "does not exist at tag v0.10.0",
+        ),
+        (
+            "- repositoryFullName: demo/cyclone\n  chartPaths: [manifests/cyclone\n",
+            "repos/devops.yaml:3",
+        ),
+        (
+            "- repositoryFullName: demo/cyclone\n  baseVersion: banana\n",
+            "not a release line",
+        ),
+    ];
+    for (yaml, want) in cases {
+        p.write("repos/devops.yaml", yaml);
+        p.git(&["commit", "-qam", "case"]);
+        let run = p.release(&["collect"]).fails(2);
+        assert!(
+            run.stderr.contains(want),
+            "want `{want}` in:\n{}",
+            run.stderr
+        );
+        assert_eq!(p.status(), "", "nothing written for {yaml}");
+    }
+    // An unknown field is a warning naming it, not an error.
+    p.write(
+        "repos/devops.yaml",
+        "- repositoryFullName: demo/charts\n  chartPath: [x]\n",
+    );
+    p.git(&["commit", "-qam", "typo"]);
+    let run = p.release(&["collect", "--dry-run"]).ok();
+    assert!(
+        run.stderr
+            .contains("repos/devops.yaml:2: unknown field `chartPath`"),
+        "{}",
+        run.stderr
+    );
+    // An unknown component on the command line suggests one.
+    let run = p.release(&["collect", "cyclon"]).fails(2);
+    assert!(
+        run.stderr.contains("did you mean `charts`") || run.stderr.contains("did you mean"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn symlink_outside_chart_is_refused() {
+    let sb = Sandbox::new();
+    let mut c = sb.repo("components/cyclone");
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        "name: cyclone\nversion: 1.0.0\n",
+    );
+    std::os::unix::fs::symlink("../../README.md", c.path.join("manifests/cyclone/readme")).unwrap();
+    std::os::unix::fs::symlink("Chart.yaml", c.path.join("manifests/cyclone/inside")).unwrap();
+    c.write("README.md", "x\n");
+    c.commit("one");
+    c.tag("v1.0.0");
+    charts_repo(&sb);
+    let p = platform(&sb);
+    let run = p.release(&["collect"]).fails(2);
+    assert!(
+        run.stderr.contains(
+            "manifests/cyclone/readme is a symlink to `../../README.md`, outside the chart"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "");
+}
+
+#[test]
+fn wrapped_shape_with_base_version_and_tag_prefix() {
+    let sb = Sandbox::new();
+    let mut m = sb.repo("components/mongo");
+    for v in ["1.0.0", "1.1.0", "1.1.1", "1.2.0"] {
+        m.write(
+            "deploy/charts/mongo/Chart.yaml",
+            &format!("name: mongo\nversion: {v}\nappVersion: \"4.4.6\"\n"),
+        );
+        m.write(
+            "deploy/charts/mongo/values.yaml",
+            "image:\n  repository: library/mongo\n  tag: \"\"\n",
+        );
+        m.commit(v);
+        m.tag(v);
+        m.tag(&format!("chart-v{v}"));
+    }
+    charts_repo(&sb);
+    cyclone(&sb);
+    let mut p = platform(&sb);
+    let wrapped = "metadata: {name: collect set, description: A set of files to collect.}\nspec:\n- repositoryFullName: demo/mongo\n  baseVersion: v1.1\n  currentTag: 1.0.0\n  chartPaths:\n  - deploy/charts/mongo\n  targetChartPath: addons\n";
+    p.write("repos/db.yaml", wrapped);
+    p.commit("db");
+    p.release(&["collect", "mongo"]).ok();
+    assert_eq!(
+        p.read("repos/db.yaml"),
+        wrapped.replace("currentTag: 1.0.0", "currentTag: 1.1.1")
+    );
+    assert_eq!(
+        p.read("images/images_platform.list"),
+        "library/mongo:4.4.6\n"
+    );
+    assert!(!p.exists("addons/cyclone"), "only the named component");
+    // tagPrefix selects prefixed tags instead.
+    let prefixed = "- repositoryFullName: demo/mongo\n  tagPrefix: chart-\n  chartPaths: [deploy/charts/mongo]\n";
+    p.write("repos/db.yaml", prefixed);
+    p.commit("prefixed");
+    let run = p.release(&["collect", "--dry-run", "mongo"]).ok();
+    assert!(
+        run.stdout.contains("(none) -> chart-v1.2.0"),
+        "{}",
+        run.stdout
+    );
+    // A missing currentTag is inserted after repositoryFullName, at the entry's indentation.
+    p.release(&["collect", "mongo"]).ok();
+    assert_eq!(
+        p.read("repos/db.yaml"),
+        "- repositoryFullName: demo/mongo\n  currentTag: chart-v1.2.0\n  tagPrefix: chart-\n  chartPaths: [deploy/charts/mongo]\n"
+    );
+}
+
+#[test]
+fn single_file_resources_old_shape() {
+    let sb = Sandbox::new();
+    let mut w = sb.repo("components/console-web");
+    w.write("release/console-web.yaml", "kind: Deployment\nspec:\n  containers:\n  - image: '[[ registry_release ]]/console-web:[[ imageTagFromGitTag ]]'\n");
+    w.commit("1");
+    w.tag("v1.1.0");
+    cyclone(&sb);
+    charts_repo(&sb);
+    let mut p = platform(&sb);
+    p.write("repos/charts_list.yaml", "- repositoryFullName: demo/console-web\n  resourcePaths:\n  - release/console-web.yaml\n  targetPath: console\n");
+    p.commit("list");
+    p.release(&["collect", "console-web"]).ok();
+    assert!(p
+        .read("console/console-web.yaml")
+        .contains("console-web:v1.1.0'"));
+    assert!(p
+        .read("repos/charts_list.yaml")
+        .contains("  currentTag: v1.1.0\n"));
+}
+
+#[test]
+fn file_url_fetches_into_cache_and_offline_reuses_it() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    // No cache yet: --offline cannot work.
+    let url = format!("file://{}/components/{{name}}", sb.dir.path().display());
+    let run = p
+        .release(&["collect", "--offline", "--component-url", &url])
+        .fails(2);
+    assert!(run.stderr.contains("no cached copy"), "{}", run.stderr);
+    let run = p
+        .release(&["collect", "--json", "--component-url", &url])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["components"][0]["fetch"], "updated");
+    assert_eq!(v["components"][0]["new_tag"], "v0.10.0");
+    let cache = p.path.join(".git/release/components/demo/cyclone.git");
+    assert!(cache.join("HEAD").is_file());
+    // Branches are never fetched, tags are.
+    let refs = sb.git(&cache, &["for-each-ref", "--format=%(refname)"]);
+    assert!(
+        refs.contains("refs/tags/v0.10.0") && !refs.contains("refs/heads"),
+        "{refs}"
+    );
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "collected"]);
+    let run = p
+        .release(&["collect", "--json", "--component-url", &url])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["components"][0]["fetch"], "up-to-date");
+    // A new upstream tag arrives on the next online run, not offline.
+    let mut c = Repo::open(&sb, "components/cyclone");
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        "apiVersion: v2\nname: cyclone\nversion: 0.10.1\n",
+    );
+    c.commit("fix");
+    c.tag("v0.10.1");
+    let run = p
+        .release(&["collect", "--offline", "--dry-run", "--component-url", &url])
+        .ok();
+    assert!(run.stdout.contains("cyclone    v0.10.0 "), "{}", run.stdout);
+    let run = p
+        .release(&["collect", "--dry-run", "--component-url", &url])
+        .ok();
+    assert!(run.stdout.contains("v0.10.0 -> v0.10.1"), "{}", run.stdout);
+}
+
+#[test]
+fn settings_layering() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    // .gitrelease < git config < flags
+    let mut cfg = p.read(".gitrelease");
+    cfg.push_str("\taddonsPath = charts-from-file\n");
+    p.write(".gitrelease", &cfg);
+    p.git(&["commit", "-qam", "settings"]);
+    p.release(&["collect", "--dry-run", "--json"]).ok();
+    let run = p.release(&["collect", "--json", "--dry-run"]).ok();
+    // targetChartPath in the entry wins for cyclone; the addons path decides the charts' scan root.
+    assert!(run.stdout.contains("addons/cyclone"), "{}", run.stdout);
+    p.git(&["config", "release.componentUrl", "/nonexistent/{name}"]);
+    let run = p.release(&["collect", "--dry-run"]);
+    assert_ne!(run.code, 0, "git config overrides .gitrelease");
+    assert!(
+        run.stderr.contains("/nonexistent/cyclone"),
+        "{}",
+        run.stderr
+    );
+    let url = format!("{}/components/{{name}}", sb.dir.path().display());
+    p.release(&["collect", "--dry-run", "--component-url", &url])
+        .ok();
+}

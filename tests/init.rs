@@ -1,0 +1,50 @@
+//! `git release init`.
+
+use crate::util::Sandbox;
+
+#[test]
+fn init_creates_layout_and_never_overwrites() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("platform");
+    repo.write("version.yml", "# mine\nspec: {}\n");
+    let run = repo.release(&["init", "--product", "demo"]).ok();
+    assert!(run.stdout.contains("create  .gitrelease"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("keep    version.yml (exists)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(repo.read("version.yml"), "# mine\nspec: {}\n");
+    for p in [
+        "repos/components.yaml",
+        "addons/.gitkeep",
+        "images/images_platform.list",
+        "configs/.gitkeep",
+        "scripts/.gitkeep",
+    ] {
+        assert!(repo.exists(p), "{p} missing");
+    }
+    assert!(repo.read(".gitrelease").contains("product = demo"));
+    // The created settings file is valid git-config syntax.
+    assert_eq!(
+        repo.git(&["config", "-f", ".gitrelease", "release.addonsPath"])
+            .trim(),
+        "addons"
+    );
+    // A re-run changes nothing.
+    repo.write(".gitrelease", "[release]\n\tproduct = edited\n");
+    let run = repo.release(&["init"]).ok();
+    assert!(run.stdout.contains("0 file(s) created"), "{}", run.stdout);
+    assert_eq!(repo.read(".gitrelease"), "[release]\n\tproduct = edited\n");
+    // The empty layout collects nothing, cleanly.
+    repo.release(&["collect"]).ok();
+}
+
+#[test]
+fn init_dry_run_writes_nothing() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("p");
+    let run = repo.release(&["init", "--dry-run"]).ok();
+    assert!(run.stdout.contains("would be created"));
+    assert_eq!(repo.status(), "");
+}

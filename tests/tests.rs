@@ -1,0 +1,8 @@
+//! All end-to-end tests in one binary (ripgrep's layout): they run the built `git-release*`
+//! executables through real `git` in temporary repositories with a hermetic environment.
+
+mod util;
+
+mod collect;
+mod dispatch;
+mod init;

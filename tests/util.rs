@@ -1,0 +1,200 @@
+//! Hermetic test repositories and a runner for the installed executables (git-branchless style).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary sandbox with its own HOME and a PATH that starts with cargo's target dir.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    bin_dir: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = PathBuf::from(env!("CARGO_BIN_EXE_git-release"));
+        let bin_dir = bin.parent().expect("bin dir").to_path_buf();
+        Sandbox { dir, bin_dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// A command with the hermetic environment: no system/global git config, fixed identity and
+    /// dates, UTC, C locale, the target dir first on PATH.
+    pub fn cmd(&self, program: &str, cwd: &Path) -> Command {
+        let mut c = Command::new(program);
+        let path = format!(
+            "{}:{}",
+            self.bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        c.current_dir(cwd)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", self.dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Release Bot")
+            .env("GIT_AUTHOR_EMAIL", "bot@example.com")
+            .env("GIT_COMMITTER_NAME", "Release Bot")
+            .env("GIT_COMMITTER_EMAIL", "bot@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C");
+        c
+    }
+
+    /// Run `git <args>` in `cwd`, panicking on failure; returns stdout.
+    pub fn git(&self, cwd: &Path, args: &[&str]) -> String {
+        let out = self.cmd("git", cwd).args(args).output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Run `git release <args>` in `cwd` the way a user does (through git's dispatch).
+    pub fn release(&self, cwd: &Path, args: &[&str]) -> Run {
+        let out = self
+            .cmd("git", cwd)
+            .arg("release")
+            .args(args)
+            .output()
+            .expect("run git release");
+        Run::from(out)
+    }
+
+    /// Create a non-bare repository at `rel` on branch main.
+    pub fn repo(&self, rel: &str) -> Repo<'_> {
+        let path = self.path(rel);
+        std::fs::create_dir_all(&path).unwrap();
+        self.git(&path, &["init", "-q", "-b", "main"]);
+        Repo {
+            sb: self,
+            path,
+            tick: 0,
+        }
+    }
+}
+
+/// Output of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// A repository under test.
+pub struct Repo<'a> {
+    pub sb: &'a Sandbox,
+    pub path: PathBuf,
+    tick: u32,
+}
+
+impl<'a> Repo<'a> {
+    /// An existing repository at `rel`; its next commit is dated far enough after the fixtures'.
+    pub fn open(sb: &'a Sandbox, rel: &str) -> Self {
+        Repo {
+            sb,
+            path: sb.path(rel),
+            tick: 20,
+        }
+    }
+    pub fn write(&self, rel: &str, content: &str) -> &Self {
+        let p = self.path.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+        self
+    }
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path.join(rel))
+            .unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+    }
+    pub fn exists(&self, rel: &str) -> bool {
+        std::fs::symlink_metadata(self.path.join(rel)).is_ok()
+    }
+    pub fn remove(&self, rel: &str) -> &Self {
+        let p = self.path.join(rel);
+        if p.is_dir() {
+            std::fs::remove_dir_all(p).unwrap();
+        } else {
+            std::fs::remove_file(p).unwrap();
+        }
+        self
+    }
+    pub fn git(&self, args: &[&str]) -> String {
+        self.sb.git(&self.path, args)
+    }
+    /// Commit everything with a date one hour after the previous commit.
+    pub fn commit(&mut self, msg: &str) -> String {
+        self.tick += 1;
+        let date = format!("2026-01-01T{:02}:00:00Z", self.tick.min(23));
+        self.git(&["add", "-A"]);
+        let out = self
+            .sb
+            .cmd("git", &self.path)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .args(["commit", "-q", "--allow-empty", "-m", msg])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+    pub fn tag(&self, name: &str) -> &Self {
+        self.git(&["tag", name]);
+        self
+    }
+    pub fn tag_annotated(&self, name: &str) -> &Self {
+        self.git(&["tag", "-a", "-m", &format!("release {name}"), name]);
+        self
+    }
+    pub fn release(&self, args: &[&str]) -> Run {
+        self.sb.release(&self.path, args)
+    }
+    pub fn status(&self) -> String {
+        self.git(&["status", "--porcelain", "--untracked-files=all"])
+    }
+}
