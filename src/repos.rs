@@ -131,6 +131,21 @@ pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
     Ok(out)
 }
 
+/// 1-based line of the first `key:` at or after line `from` (for keys whose value is not a scalar).
+fn key_line(text: &str, from: usize, key: &str) -> usize {
+    let pat = format!("{key}:");
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with(&pat)
+                || t.starts_with(&format!("\"{key}\":"))
+                || t.starts_with(&format!("'{key}':"))
+        })
+        .map_or(from, |(i, _)| i + 1)
+}
+
 fn rel_or_dot(p: &str) -> &str {
     if p.is_empty() {
         "."
@@ -242,7 +257,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             if !KNOWN_FIELDS.contains(&k) {
                 warnings.push(format!(
                     "{rel}:{}: unknown field `{k}` in entry `{full}` (ignored; known: {})",
-                    line_of(k).unwrap_or(line),
+                    key_line(text, line, k),
                     KNOWN_FIELDS.join(", ")
                 ));
             }

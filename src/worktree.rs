@@ -223,3 +223,28 @@ fn mode_str(k: FileKind) -> &'static str {
         FileKind::Symlink => "120000",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(s: &str) -> FileEntry {
+        FileEntry {
+            kind: FileKind::Regular,
+            data: s.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn diff_of_changed_and_new_files() {
+        let d = unified_diff("a.yaml", Some(&e("x: 1\ny: 2\n")), Some(&e("x: 1\ny: 3\n")));
+        assert!(d.contains("--- a/a.yaml\n+++ b/a.yaml\n"), "{d}");
+        assert!(d.contains("-y: 2\n+y: 3\n"), "{d}");
+        let d = unified_diff("n.yaml", None, Some(&e("k: v\n")));
+        assert!(
+            d.contains("new file mode 100644\n--- /dev/null\n+++ b/n.yaml\n"),
+            "{d}"
+        );
+        assert!(d.contains("+k: v\n"), "{d}");
+    }
+}
