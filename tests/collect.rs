@@ -437,7 +437,15 @@ fn wrapped_shape_with_base_version_and_tag_prefix() {
     let wrapped = "metadata: {name: collect set, description: A set of files to collect.}\nspec:\n- repositoryFullName: demo/mongo\n  baseVersion: v1.1\n  currentTag: 1.0.0\n  chartPaths:\n  - deploy/charts/mongo\n  targetChartPath: addons\n";
     p.write("repos/db.yaml", wrapped);
     p.commit("db");
-    p.release(&["collect", "mongo"]).ok();
+    let run = p.release(&["collect", "mongo"]).ok();
+    // Not in version.yml: reported, not invented.
+    assert!(
+        run.stderr
+            .contains("addon `mongo` (addons/mongo, version 1.1.1) is not listed in version.yml"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.read("version.yml"), VERSION_YML);
     assert_eq!(
         p.read("repos/db.yaml"),
         wrapped.replace("currentTag: 1.0.0", "currentTag: 1.1.1")

@@ -111,3 +111,53 @@ fn bash_completion_hooks_into_git() {
     let zsh = std::fs::read_to_string(root.join("completions/_git-release")).unwrap();
     assert!(zsh.lines().nth(1).unwrap().starts_with("#description"));
 }
+
+/// git's own bash completion calls `_git_release`; complete `git release co<TAB>`, a flag and a
+/// component name through it, as a user's shell would.
+#[test]
+fn bash_completion_through_git_completion() {
+    let git_completion = [
+        "/usr/share/bash-completion/completions/git",
+        "/etc/bash_completion.d/git",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).is_file())
+    .expect("git's bash completion script (Debian package git ships it)");
+    let sb = Sandbox::new();
+    let mut repo = crate::util::Repo::open(&sb, "p");
+    std::fs::create_dir_all(&repo.path).unwrap();
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.write(
+        "repos/a.yaml",
+        "- repositoryFullName: demo/cyclone\n- repositoryFullName: demo/mongo\n",
+    );
+    repo.commit("repos");
+    let ours =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.bash");
+    let complete = |line: &str| -> String {
+        let words: Vec<&str> = line.split(' ').collect();
+        let script = format!(
+            "source {git_completion}; source {ours}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            ours = ours.display(),
+            words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            cword = words.len() - 1,
+        );
+        let out = sb
+            .cmd("bash", &repo.path)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        complete("git release co").contains("collect"),
+        "{}",
+        complete("git release co")
+    );
+    assert!(complete("git release collect --of").contains("--offline"));
+    let names = complete("git release collect mo");
+    assert!(
+        names.contains("mongo") && !names.contains("cyclone"),
+        "{names}"
+    );
+}
