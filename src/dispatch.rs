@@ -71,17 +71,21 @@ fn parse_builtin(args: &[OsString]) -> ExitCode {
 /// Where `git-release-<name>` is: next to the running executable first, then on PATH.
 pub fn find_executable(name: &str) -> Option<PathBuf> {
     let file = format!("git-release-{name}");
+    search_dirs()
+        .into_iter()
+        .map(|d| d.join(&file))
+        .find(|p| is_executable(p))
+}
+
+/// The running executable's folder, then PATH: where `git-release-<cmd>` is looked for.
+fn search_dirs() -> Vec<PathBuf> {
     let own_dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf));
     let path_dirs = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();
-    own_dir
-        .into_iter()
-        .chain(path_dirs)
-        .map(|d| d.join(&file))
-        .find(|p| is_executable(p))
+    own_dir.into_iter().chain(path_dirs).collect()
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -95,13 +99,7 @@ pub fn available_commands() -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let own_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let path_dirs = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    for dir in own_dir.into_iter().chain(path_dirs) {
+    for dir in search_dirs() {
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;
         };

@@ -76,11 +76,13 @@ pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result
     Ok(out)
 }
 
-fn read_tree_into(
+/// Visit every non-tree entry below `tree_id` (depth first, in tree order) with its
+/// `/`-separated path relative to the tree.
+fn walk_tree(
     repo: &gix::Repository,
     tree_id: gix::ObjectId,
     prefix: &str,
-    out: &mut Files,
+    visit: &mut dyn FnMut(String, gix::ObjectId, EntryKind) -> Result<()>,
 ) -> Result<()> {
     let tree = repo.find_tree(tree_id)?;
     for entry in tree.iter() {
@@ -91,24 +93,36 @@ fn read_tree_into(
         } else {
             format!("{prefix}/{name}")
         };
-        let kind = match entry.mode().kind() {
-            EntryKind::Tree => {
-                read_tree_into(repo, entry.oid().to_owned(), &path, out)?;
-                continue;
-            }
-            EntryKind::Blob => FileKind::Regular,
-            EntryKind::BlobExecutable => FileKind::Executable,
-            EntryKind::Link => FileKind::Symlink,
-            EntryKind::Commit => {
-                return Err(anyhow!(
-                    "`{path}` is a submodule; charts must be plain folders"
-                ));
-            }
-        };
-        let data = repo.find_blob(entry.oid())?.take_data();
-        out.insert(path, FileEntry { kind, data });
+        match entry.mode().kind() {
+            EntryKind::Tree => walk_tree(repo, entry.oid().to_owned(), &path, visit)?,
+            kind => visit(path, entry.oid().to_owned(), kind)?,
+        }
     }
     Ok(())
+}
+
+fn read_tree_into(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    prefix: &str,
+    out: &mut Files,
+) -> Result<()> {
+    walk_tree(repo, tree_id, prefix, &mut |path, id, kind| {
+        if kind == EntryKind::Commit {
+            return Err(anyhow!(
+                "`{path}` is a submodule; charts must be plain folders"
+            ));
+        }
+        let data = repo.find_blob(id)?.take_data();
+        out.insert(
+            path,
+            FileEntry {
+                kind: kind_of(kind),
+                data,
+            },
+        );
+        Ok(())
+    })
 }
 
 /// The object at `path` inside tree `tree_id`: `Some((id, kind))` or `None` when absent.
@@ -309,22 +323,10 @@ fn ids_into(
     prefix: &str,
     out: &mut BTreeMap<String, (gix::ObjectId, FileKind)>,
 ) -> Result<()> {
-    let tree = repo.find_tree(tree_id)?;
-    for entry in tree.iter() {
-        let entry = entry?;
-        let name = entry.filename().to_string();
-        let path = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        match entry.mode().kind() {
-            EntryKind::Tree => ids_into(repo, entry.oid().to_owned(), &path, out)?,
-            EntryKind::Commit => {}
-            k => {
-                out.insert(path, (entry.oid().to_owned(), kind_of(k)));
-            }
+    walk_tree(repo, tree_id, prefix, &mut |path, id, kind| {
+        if kind != EntryKind::Commit {
+            out.insert(path, (id, kind_of(kind)));
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
