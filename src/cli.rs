@@ -57,7 +57,7 @@ pub struct CollectArgs {
     /// Components to collect, by repository name (`cyclone`) or full name (`muzi502/cyclone`) [default: all].
     #[arg(value_name = "COMPONENT")]
     pub components: Vec<String>,
-    /// Fetch this many component repositories at once [default: the number of CPUs].
+    /// Fetch this many component repositories at once [default: twice the CPUs, 4 to 16].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Use only the component cache in the git dir; never connect to a remote.
