@@ -174,7 +174,7 @@ pub fn unified_diff(path: &str, old: Option<&FileEntry>, new: Option<&FileEntry>
         }
     };
     let mut out = String::new();
-    out.push_str(&format!("diff --git-release a/{path} b/{path}\n"));
+    out.push_str(&format!("diff --git a/{path} b/{path}\n"));
     match (old, new) {
         (None, Some(n)) => out.push_str(&format!("new file mode {}\n", mode_str(n.kind))),
         (Some(o), None) => out.push_str(&format!("deleted file mode {}\n", mode_str(o.kind))),

@@ -510,14 +510,19 @@ fn file_url_fetches_into_cache_and_offline_reuses_it() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["components"][0]["fetch"], "updated");
     assert_eq!(v["components"][0]["new_tag"], "v0.10.0");
-    let cache = p.path.join(".git/release/components/demo/cyclone.git");
+    let cache = p.path.join(".git/release/cache.git");
     assert!(cache.join("HEAD").is_file());
-    // Branches are never fetched, tags are.
+    // Branches are never fetched, tags are, each component under its own prefix.
     let refs = sb.git(&cache, &["for-each-ref", "--format=%(refname)"]);
     assert!(
-        refs.contains("refs/tags/v0.10.0") && !refs.contains("refs/heads"),
+        refs.contains("refs/components/demo/cyclone/tags/v0.10.0"),
         "{refs}"
     );
+    assert!(
+        refs.contains("refs/components/demo/charts/tags/v1.2.14"),
+        "{refs}"
+    );
+    assert!(!refs.contains("refs/heads"), "{refs}");
     p.git(&["add", "-A"]);
     p.git(&["commit", "-qm", "collected"]);
     let run = p
@@ -567,4 +572,90 @@ fn settings_layering() {
     let url = format!("{}/components/{{name}}", sb.dir.path().display());
     p.release(&["collect", "--dry-run", "--component-url", &url])
         .ok();
+}
+
+/// Regression (real repos): two entries collecting the same chart folder; the last silently won.
+#[test]
+fn two_entries_writing_one_folder_are_refused() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    sb.git(
+        &sb.path("components"),
+        &["clone", "-q", "cyclone", "cyclone-app"],
+    );
+    p.write(
+        "repos/dup.yaml",
+        "- repositoryFullName: demo/cyclone-app\n  chartPaths: [manifests/cyclone]\n",
+    );
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "dup"]);
+    let run = p.release(&["collect"]).fails(2);
+    assert!(
+        run.stderr.contains("both write `addons/cyclone`")
+            && run.stderr.contains("repos/dup.yaml:1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "");
+}
+
+/// Regression (real repos): a component's own hint was replaced by a generic one.
+#[test]
+fn component_errors_keep_their_hint() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let url = format!("file://{}/components/{{name}}", sb.dir.path().display());
+    let run = p
+        .release(&["collect", "--offline", "--component-url", &url, "cyclone"])
+        .fails(2);
+    assert!(
+        run.stderr
+            .contains("hint: run once without --offline to fill the cache"),
+        "{}",
+        run.stderr
+    );
+    // Several failures: each is printed with its hint, then a summary.
+    let run = p
+        .release(&["collect", "--offline", "--component-url", &url])
+        .fails(2);
+    assert!(
+        run.stderr.contains("demo/cyclone") && run.stderr.contains("demo/charts"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("error: 2 components failed; nothing was written"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Regression (real repos): `--tag` accepted tags outside tagPrefix and baseVersion.
+#[test]
+fn pins_must_be_release_tags_of_the_entry() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let run = p
+        .release(&["collect", "--tag", "cyclone=chart-v9.9.9"])
+        .fails(2);
+    assert!(
+        run.stderr
+            .contains("`chart-v9.9.9` is not a release tag of this entry"),
+        "{}",
+        run.stderr
+    );
+    p.write(
+        "repos/devops.yaml",
+        &REPOS.replace("  chartPaths:", "  baseVersion: v0.9\n  chartPaths:"),
+    );
+    p.git(&["commit", "-qam", "line"]);
+    let run = p.release(&["collect", "--tag", "cyclone=v0.10.0"]).fails(2);
+    assert!(
+        run.stderr.contains("outside the entry's baseVersion v0.9"),
+        "{}",
+        run.stderr
+    );
+    let run = p.release(&["collect", "--dry-run", "cyclone"]).ok();
+    assert!(run.stdout.contains("v0.5.3 -> v0.9.0"), "{}", run.stdout);
 }

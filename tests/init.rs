@@ -31,6 +31,9 @@ fn init_creates_layout_and_never_overwrites() {
             .trim(),
         "addons"
     );
+    assert!(repo
+        .read(".gitrelease")
+        .contains("\tcomponentUrl = https://github.com/{repo}.git\n"));
     // A re-run changes nothing.
     repo.write(".gitrelease", "[release]\n\tproduct = edited\n");
     let run = repo.release(&["init"]).ok();
@@ -47,4 +50,22 @@ fn init_dry_run_writes_nothing() {
     let run = repo.release(&["init", "--dry-run"]).ok();
     assert!(run.stdout.contains("would be created"));
     assert_eq!(repo.status(), "");
+}
+
+/// Regression: the version.yml template lost its indentation (`modules:` at column 0).
+#[test]
+fn init_templates_are_well_formed() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("p");
+    repo.release(&["init"]).ok();
+    let v = repo.read("version.yml");
+    assert!(
+        v.contains("\nspec:\n  modules: []\n  # - name: core\n"),
+        "{v}"
+    );
+    assert!(repo
+        .read("repos/components.yaml")
+        .contains("\n#   chartPaths:                        # chart folders"));
+    // A component added under the template's spec.modules gets its version recorded by collect.
+    assert!(repo.read("repos/components.yaml").ends_with("[]\n"));
 }

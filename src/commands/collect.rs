@@ -154,6 +154,15 @@ pub fn collect(
     };
     let interrupt = AtomicBool::new(false);
     let git_dir = repo.common_dir().to_path_buf();
+    if !args.offline {
+        let needs_cache = selected.iter().any(|c| {
+            let url = component_url(c, settings);
+            matches!(source::locate(&url, &workdir), Location::Remote(_))
+        });
+        if needs_cache {
+            source::ensure_cache(&source::cache_dir(&git_dir))?;
+        }
+    }
     let results: Vec<Result<Fetched>> = pool.install(|| {
         selected
             .par_iter()
@@ -169,23 +178,16 @@ pub fn collect(
                     &interrupt,
                 )
                 .map_err(|e| {
-                    let kind = e
-                        .chain()
-                        .find_map(|x| x.downcast_ref::<UserError>())
-                        .map(|u| u.kind);
-                    let msg = format!(
-                        "component `{}` ({}): {e:#}",
-                        c.repository_full_name,
-                        c.location()
-                    );
-                    match kind {
-                        Some(k) => anyhow::Error::new(UserError {
-                            message: msg,
-                            hint: None,
-                            kind: k,
-                        }),
-                        None => anyhow!(msg),
-                    }
+                    let user = e.chain().find_map(|x| x.downcast_ref::<UserError>());
+                    anyhow::Error::new(UserError {
+                        message: format!(
+                            "component `{}` ({}): {e:#}",
+                            c.repository_full_name,
+                            c.location()
+                        ),
+                        hint: user.and_then(|u| u.hint.clone()),
+                        kind: user.map_or(crate::error::ExitKind::Failure, |u| u.kind),
+                    })
                 });
                 bar.inc(1);
                 r
@@ -201,25 +203,27 @@ pub fn collect(
             Err(e) => errors.push(e),
         }
     }
-    if let Some(first) = errors.first() {
-        if errors.len() > 1 {
-            for e in &errors[1..] {
-                eprintln!("error: {e:#}");
+    if errors.len() == 1 {
+        return Err(errors.remove(0));
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e:#}");
+            if let Some(h) = e.downcast_ref::<UserError>().and_then(|u| u.hint.as_ref()) {
+                eprintln!("hint: {h}");
             }
         }
-        let kind = first
+        let kind = errors[0]
             .downcast_ref::<UserError>()
             .map_or(crate::error::ExitKind::Failure, |u| u.kind);
         return Err(UserError {
-            message: format!("{first:#}"),
-            hint: Some(format!(
-                "{} component(s) failed; nothing was written",
-                errors.len()
-            )),
+            message: format!("{} components failed; nothing was written", errors.len()),
+            hint: None,
             kind,
         }
         .into());
     }
+    check_targets(&selected, &fetched)?;
 
     // Tags after this run, for TagOfRepo(NAME): collected ones, else the entry's currentTag.
     let mut tag_by_name: BTreeMap<String, String> = BTreeMap::new();
@@ -273,6 +277,12 @@ pub fn collect(
             let old_images =
                 images::chart_images(&chart_files(&old), &mut Vec::new()).unwrap_or_default();
             warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
+            if new_images.is_empty() && templates_mention_images(files) {
+                warnings.push(format!(
+                    "{target}: no image reference found, but its templates build `image:` from values collect cannot resolve; check {} by hand",
+                    settings.images_path
+                ));
+            }
             chart_reports.push(ChartReport {
                 name: chart_name(files)
                     .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
@@ -488,6 +498,40 @@ fn select<'a>(all: &'a [Component], names: &[String]) -> Result<Vec<&'a Componen
     Ok(out)
 }
 
+/// Two entries must not write the same folder or file, nor one inside the other: the last would
+/// silently win (seen with two entries collecting `charts/metrics-server`).
+fn check_targets(selected: &[&Component], fetched: &[Fetched]) -> Result<()> {
+    let mut owners: BTreeMap<&str, &Component> = BTreeMap::new();
+    for (c, f) in selected.iter().zip(fetched) {
+        let targets = f
+            .charts
+            .iter()
+            .map(|(_, t, _)| t.as_str())
+            .chain(f.resources.iter().map(|(_, t, _)| t.as_str()));
+        for t in targets {
+            let clash = owners.iter().find(|(o, _)| {
+                **o == t || t.starts_with(&format!("{o}/")) || o.starts_with(&format!("{t}/"))
+            });
+            if let Some((o, other)) = clash {
+                return Err(UserError::input(format!(
+                    "{} ({}) and {} ({}) both write `{}`",
+                    c.repository_full_name,
+                    c.location(),
+                    other.repository_full_name,
+                    other.location(),
+                    if **o == *t { t } else { o }
+                ))
+                .hint(
+                    "give one of them another targetChartPath, or remove the duplicate chart path",
+                )
+                .into());
+            }
+            owners.insert(t, c);
+        }
+    }
+    Ok(())
+}
+
 /// Closest candidate by edit distance, for "did you mean".
 pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
@@ -555,19 +599,21 @@ fn fetch_component(
         settings::component_url(&settings.component_url, &c.repository_full_name)
     });
     let location = source::locate(&url, workdir);
-    let cache = source::cache_dir(git_dir, &c.repository_full_name);
+    let cache = source::cache_dir(git_dir);
     let fetch = match &location {
         Location::Local(_) => "local",
         Location::Remote(_) if args.offline => "offline",
-        Location::Remote(u) => match source::fetch_tags(&cache, u, interrupt)
-            .with_context(|| format!("fetching {u}"))?
-        {
-            FetchOutcome::UpToDate => "up-to-date",
-            FetchOutcome::Updated => "updated",
-        },
+        Location::Remote(u) => {
+            match source::fetch_tags(&cache, &c.repository_full_name, u, interrupt)
+                .with_context(|| format!("fetching {u}"))?
+            {
+                FetchOutcome::UpToDate => "up-to-date",
+                FetchOutcome::Updated => "updated",
+            }
+        }
     };
-    let crepo = source::open(&location, &cache)?;
-    let tags = source::tags(&crepo, c.tag_prefix.as_deref())?;
+    let crepo = source::open(&location, &cache, &c.repository_full_name)?;
+    let tags = crepo.tags(c.tag_prefix.as_deref())?;
     let current = c
         .current_tag
         .as_deref()
@@ -576,6 +622,27 @@ fn fetch_component(
         let Some(t) = tags.iter().find(|t| t.name == **pin) else {
             return Err(UserError::input(format!("--tag: `{pin}` is not a tag of {url}")).into());
         };
+        let Some(v) = &t.version else {
+            let prefix = c
+                .tag_prefix
+                .as_deref()
+                .map(|p| format!(" with tagPrefix `{p}`"))
+                .unwrap_or_default();
+            return Err(UserError::input(format!(
+                "--tag: `{pin}` is not a release tag of this entry{prefix}"
+            ))
+            .hint("pin a tag of the form [tagPrefix][v]X.Y.Z")
+            .into());
+        };
+        if let Some(b) = c.base_version.as_deref() {
+            if BaseVersion::parse(b).is_some_and(|base| !base.contains(v)) {
+                return Err(UserError::input(format!(
+                    "--tag: `{pin}` is outside the entry's baseVersion {b}"
+                ))
+                .hint("change baseVersion in the repos file to move the component to another release line")
+                .into());
+            }
+        }
         if let (Some(cur), Some(v)) = (&current, &t.version) {
             if v.cmp_precedence(cur).is_lt() && !args.allow_downgrade {
                 return Err(UserError::input(format!(
@@ -628,12 +695,15 @@ fn fetch_component(
             (Some((name, _)), _) => name.to_string(),
         }
     };
-    let (commit, tree) = source::peel_tag(&crepo, &tag)?;
+    let (commit, tree) = crepo.peel_tag(&tag)?;
+    let crepo = &crepo.repo;
     let mut charts = Vec::new();
     let addons = &settings.addons_path;
     for p in &c.chart_paths {
         let src = settings::normalize_rel_path(p)?;
-        let Some(files) = repo::read_path(&crepo, tree, &src)? else {
+        let Some(files) = repo::read_path(crepo, tree, &src)
+            .with_context(|| format!("reading `{src}` at tag {tag}"))?
+        else {
             return Err(UserError::input(format!(
                 "chart path `{src}` does not exist at tag {tag}"
             ))
@@ -658,7 +728,9 @@ fn fetch_component(
     let mut resources = Vec::new();
     for p in &c.resource_paths {
         let src = settings::normalize_rel_path(p)?;
-        let Some(mut files) = repo::read_path(&crepo, tree, &src)? else {
+        let Some(mut files) = repo::read_path(crepo, tree, &src)
+            .with_context(|| format!("reading `{src}` at tag {tag}"))?
+        else {
             return Err(UserError::input(format!(
                 "resource path `{src}` does not exist at tag {tag}"
             ))
@@ -689,6 +761,13 @@ fn fetch_component(
     })
 }
 
+/// Whether any template has an `image:` line (templated ones are what the scanner cannot resolve).
+fn templates_mention_images(files: &Files) -> bool {
+    files
+        .iter()
+        .any(|(k, e)| k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:"))
+}
+
 /// The chart's regular files as the image scanner wants them (symlinks are not followed).
 fn chart_files(files: &Files) -> images::ChartFiles {
     files
@@ -696,6 +775,13 @@ fn chart_files(files: &Files) -> images::ChartFiles {
         .filter(|(_, e)| e.kind != FileKind::Symlink)
         .map(|(k, e)| (k.clone(), e.data.clone()))
         .collect()
+}
+
+/// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
+fn component_url(c: &Component, settings: &Settings) -> String {
+    c.url.clone().unwrap_or_else(|| {
+        settings::component_url(&settings.component_url, &c.repository_full_name)
+    })
 }
 
 fn join(dir: &str, name: &str) -> String {

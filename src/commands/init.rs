@@ -15,40 +15,38 @@ pub fn run(args: InitArgs) -> Result<()> {
     init(&repo, &args, &mut stdout.lock())
 }
 
+const REPOS_TEMPLATE: &str = r#"# Component repositories that `git release collect` collects charts from.
+# One entry per repository; currentTag is updated by collect.
+#
+# - repositoryFullName: owner/name     # fetched as release.componentUrl says
+#   currentTag: v0.1.0                 # last collected release tag
+#   baseVersion: v0.1                  # optional: only v0.1.x tags are candidates
+#   chartPaths:                        # chart folders inside the component repo
+#   - charts/name
+#   targetChartPath: addons            # where they land here
+[]
+"#;
+
+const VERSION_TEMPLATE: &str = r#"# Addon versions of this product; collect keeps `version` in step with each Chart.yaml.
+spec:
+  modules: []
+  # - name: core
+  #   description: core services
+  #   enable: true
+  #   addons:
+  #   - name: cyclone            # the chart name (Chart.yaml name)
+  #     description: CI engine
+  #     enable: true
+  #     namespace: default
+  #     version: 1.0.0
+"#;
+
 /// Files `init` creates: repo-relative path and content. Settings paths are the defaults.
 pub fn layout(product: &str) -> Vec<(String, String)> {
     vec![
         (settings::SETTINGS_FILE.into(), settings::template_file(product)),
-        (
-            "repos/components.yaml".into(),
-            "# Component repositories that `git release collect` collects charts from.\n\
-# One entry per repository; currentTag is updated by collect.\n\
-#\n\
-# - repositoryFullName: owner/name     # fetched as release.componentUrl says\n\
-#   currentTag: v0.1.0                 # last collected release tag\n\
-#   baseVersion: v0.1                  # optional: only v0.1.x tags are candidates\n\
-#   chartPaths:                        # chart folders inside the component repo\n\
-#   - charts/name\n\
-#   targetChartPath: addons            # where they land here\n\
-[]\n"
-                .into(),
-        ),
-        (
-            "version.yml".into(),
-            "# Addon versions of this product; collect keeps `version` in step with each Chart.yaml.\n\
-spec:\n\
-  modules: []\n\
-  # - name: core\n\
-  #   description: core services\n\
-  #   enable: true\n\
-  #   addons:\n\
-  #   - name: cyclone            # the chart name (Chart.yaml name)\n\
-  #     description: CI engine\n\
-  #     enable: true\n\
-  #     namespace: default\n\
-  #     version: 1.0.0\n"
-                .into(),
-        ),
+        ("repos/components.yaml".into(), REPOS_TEMPLATE.into()),
+        ("version.yml".into(), VERSION_TEMPLATE.into()),
         ("addons/.gitkeep".into(), String::new()),
         ("images/images_platform.list".into(), String::new()),
         ("images/images_origin.yaml".into(), "# Upstream source of mirrored images.\n# - src: k8s.gcr.io/pause\n#   dest: library/pause\n[]\n".into()),
