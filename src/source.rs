@@ -37,16 +37,10 @@ pub fn locate(url: &str, workdir: &Path) -> Location {
     }
 }
 
-/// The shared component cache: one bare repository `<git-dir>/release/cache.git` for all remote
-/// components. One object database instead of one repository per component: creating a
-/// repository costs ~20 files, which dominated a first collect of 100 components.
-pub fn cache_dir(git_dir: &Path) -> PathBuf {
-    git_dir.join("release").join("cache.git")
-}
-
-/// Ref prefix under which the cache keeps the tags of `repository_full_name`:
-/// `refs/components/<owner>/<name>/tags/`. Characters git forbids in ref names become `_`.
-pub fn cache_tag_prefix(repository_full_name: &str) -> String {
+/// Cache of a remote component: a bare repository `<git-dir>/release/components/<owner>/<name>.git`
+/// holding only its tags. (A single shared cache was tried: parallel fetches into one object
+/// database fail in gix with "too few index slots" and negotiation sees other components' refs.)
+pub fn cache_dir(git_dir: &Path, repository_full_name: &str) -> PathBuf {
     let safe: String = repository_full_name
         .chars()
         .map(|c| {
@@ -57,18 +51,36 @@ pub fn cache_tag_prefix(repository_full_name: &str) -> String {
             }
         })
         .collect();
-    let safe = safe.replace("..", "_").trim_matches('/').to_string();
-    format!("refs/components/{safe}/tags/")
+    let safe = safe.replace("..", "_");
+    let safe = safe.trim_matches('/');
+    git_dir
+        .join("release")
+        .join("components")
+        .join(format!("{safe}.git"))
 }
 
-/// Create the shared cache if it does not exist yet. Called once, before parallel fetches.
+/// Create the bare cache repository at `cache` if it does not exist: only what git and gix need
+/// (`HEAD`, `config`, `objects/pack`, `refs/tags`). `gix::init_bare` would also write sample hooks
+/// and probe the file system, ~20 files per component, which dominated a first collect of 100
+/// components (bench/collect.sh).
 pub fn ensure_cache(cache: &Path) -> Result<()> {
     if cache.join("HEAD").is_file() {
         return Ok(());
     }
-    std::fs::create_dir_all(cache).with_context(|| format!("creating {}", cache.display()))?;
-    gix::init_bare(cache).with_context(|| format!("creating cache {}", cache.display()))?;
-    Ok(())
+    let tmp = cache.with_extension(format!("git.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let create = || -> std::io::Result<()> {
+        std::fs::create_dir_all(tmp.join("objects/pack"))?;
+        std::fs::create_dir_all(tmp.join("refs/tags"))?;
+        std::fs::create_dir_all(tmp.join("refs/heads"))?;
+        std::fs::write(
+            tmp.join("config"),
+            "[core]\n\trepositoryformatversion = 0\n\tbare = true\n\tlogallrefupdates = false\n",
+        )?;
+        std::fs::write(tmp.join("HEAD"), "ref: refs/heads/main\n")?;
+        std::fs::rename(&tmp, cache)
+    };
+    create().with_context(|| format!("creating cache {}", cache.display()))
 }
 
 /// What a fetch did.
@@ -80,25 +92,20 @@ pub enum FetchOutcome {
     Updated,
 }
 
-/// Bring the cache at `cache` (see [`ensure_cache`]) up to date with the tags of `url`, stored
-/// under [`cache_tag_prefix`] (refspec `+refs/tags/*:<prefix>*`; branches are never fetched). When
-/// every advertised tag already points where the cache has it, the connection is closed after the
-/// ref advertisement and nothing is transferred.
+/// Bring the cache at `cache` up to date with the tags of `url` (refspec `+refs/tags/*:refs/tags/*`;
+/// branches are never fetched), creating it first. When every advertised tag already points where
+/// the cache has it, the connection is closed after the ref advertisement and nothing is transferred.
 ///
 /// Errors: the URL cannot be parsed or reached, the remote is not a git repository, the transfer fails.
-pub fn fetch_tags(
-    cache: &Path,
-    repository_full_name: &str,
-    url: &str,
-    interrupt: &AtomicBool,
-) -> Result<FetchOutcome> {
+pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<FetchOutcome> {
+    ensure_cache(cache)?;
     let repo = gix::open_opts(cache, gix::open::Options::isolated())?;
-    let refspec = format!("+refs/tags/*:{}*", cache_tag_prefix(repository_full_name));
+    let refspec = "+refs/tags/*:refs/tags/*";
     let remote = repo
         .remote_at(url)
         .map_err(|e| UserError::input(format!("`{url}` is not a valid git URL: {e}")))?
         .with_fetch_tags(gix::remote::fetch::Tags::None)
-        .with_refspecs([refspec.as_str()], gix::remote::Direction::Fetch)?;
+        .with_refspecs([refspec], gix::remote::Direction::Fetch)?;
     let conn = remote.connect(gix::remote::Direction::Fetch)?;
     let prepare = conn.prepare_fetch(gix::progress::Discard, Default::default())?;
     let mut up_to_date = true;
@@ -124,10 +131,8 @@ pub fn fetch_tags(
 
 /// A component repository opened for reading, with where its tags live.
 pub struct ComponentRepo {
-    /// The repository: the component itself (local) or the shared cache (remote).
+    /// The repository: the component itself (local) or its cache (remote).
     pub repo: gix::Repository,
-    /// `refs/tags/` for a local repository, [`cache_tag_prefix`] in the cache.
-    tag_refs: String,
 }
 
 /// A tag of a component repository.
@@ -139,45 +144,26 @@ pub struct TagInfo {
     pub version: Option<Version>,
 }
 
-/// Open a component repository for reading: the local repository itself, or the shared cache.
+/// Open a component repository for reading: the local repository itself, or its cache.
 ///
 /// Errors: a local path that is not a git repository; a cache that holds nothing of this component
 /// yet (`--offline` before any online run).
-pub fn open(
-    location: &Location,
-    cache: &Path,
-    repository_full_name: &str,
-) -> Result<ComponentRepo> {
+pub fn open(location: &Location, cache: &Path) -> Result<ComponentRepo> {
     match location {
         Location::Local(p) => {
             let opts = gix::open::Options::isolated().open_path_as_is(false);
             let repo = gix::open_opts(p, opts)
                 .map_err(|e| anyhow!("{} is not a git repository: {e}", p.display()))?;
-            Ok(ComponentRepo {
-                repo,
-                tag_refs: "refs/tags/".into(),
-            })
+            Ok(ComponentRepo { repo })
         }
         Location::Remote(url) => {
-            let no_cache = || -> anyhow::Error {
-                UserError::input(format!("no cached copy of {url} yet"))
-                    .hint("run once without --offline to fill the cache")
-                    .into()
-            };
             if !cache.join("HEAD").is_file() {
-                return Err(no_cache());
+                return Err(UserError::input(format!("no cached copy of {url} yet"))
+                    .hint("run once without --offline to fill the cache")
+                    .into());
             }
             let repo = gix::open_opts(cache, gix::open::Options::isolated())?;
-            let tag_refs = cache_tag_prefix(repository_full_name);
-            if repo
-                .references()?
-                .prefixed(tag_refs.as_str())?
-                .next()
-                .is_none()
-            {
-                return Err(no_cache());
-            }
-            Ok(ComponentRepo { repo, tag_refs })
+            Ok(ComponentRepo { repo })
         }
     }
 }
@@ -186,13 +172,9 @@ impl ComponentRepo {
     /// All tags, with their release versions under the entry's `tagPrefix`.
     pub fn tags(&self, prefix: Option<&str>) -> Result<Vec<TagInfo>> {
         let mut out = Vec::new();
-        for r in self.repo.references()?.prefixed(self.tag_refs.as_str())? {
+        for r in self.repo.references()?.tags()? {
             let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
-            let full = r.name().as_bstr().to_string();
-            let name = full
-                .strip_prefix(&self.tag_refs)
-                .unwrap_or(&full)
-                .to_string();
+            let name = r.name().shorten().to_string();
             let version = crate::versions::parse_tag(&name, prefix);
             out.push(TagInfo { name, version });
         }
@@ -203,7 +185,7 @@ impl ComponentRepo {
     pub fn peel_tag(&self, tag: &str) -> Result<(gix::ObjectId, gix::ObjectId)> {
         let mut r = self
             .repo
-            .find_reference(format!("{}{tag}", self.tag_refs).as_str())
+            .find_reference(format!("refs/tags/{tag}").as_str())
             .with_context(|| format!("tag `{tag}` not found"))?;
         let commit = r
             .peel_to_commit()

@@ -154,15 +154,6 @@ pub fn collect(
     };
     let interrupt = AtomicBool::new(false);
     let git_dir = repo.common_dir().to_path_buf();
-    if !args.offline {
-        let needs_cache = selected.iter().any(|c| {
-            let url = component_url(c, settings);
-            matches!(source::locate(&url, &workdir), Location::Remote(_))
-        });
-        if needs_cache {
-            source::ensure_cache(&source::cache_dir(&git_dir))?;
-        }
-    }
     let results: Vec<Result<Fetched>> = pool.install(|| {
         selected
             .par_iter()
@@ -595,16 +586,14 @@ fn fetch_component(
     pin: Option<&&str>,
     interrupt: &AtomicBool,
 ) -> Result<Fetched> {
-    let url = c.url.clone().unwrap_or_else(|| {
-        settings::component_url(&settings.component_url, &c.repository_full_name)
-    });
+    let url = component_url(c, settings);
     let location = source::locate(&url, workdir);
-    let cache = source::cache_dir(git_dir);
+    let cache = source::cache_dir(git_dir, &c.repository_full_name);
     let fetch = match &location {
         Location::Local(_) => "local",
         Location::Remote(_) if args.offline => "offline",
         Location::Remote(u) => {
-            match source::fetch_tags(&cache, &c.repository_full_name, u, interrupt)
+            match source::fetch_tags(&cache, u, interrupt)
                 .with_context(|| format!("fetching {u}"))?
             {
                 FetchOutcome::UpToDate => "up-to-date",
@@ -612,7 +601,7 @@ fn fetch_component(
             }
         }
     };
-    let crepo = source::open(&location, &cache, &c.repository_full_name)?;
+    let crepo = source::open(&location, &cache)?;
     let tags = crepo.tags(c.tag_prefix.as_deref())?;
     let current = c
         .current_tag
