@@ -320,6 +320,10 @@ struct Walk<'c, 'a> {
 struct At<'c> {
     app_version: Option<&'c str>,
     file: &'c str,
+    /// Registry for image maps without their own `registry`: the chart's `global.imageRegistry`
+    /// (Bitnami convention) or `global.image.registry` (ingress-nginx 4.x). Seen on real charts:
+    /// without it ingress-nginx's images lost `registry.k8s.io/`.
+    default_registry: Option<&'c str>,
 }
 
 impl Walk<'_, '_> {
@@ -359,9 +363,22 @@ impl Walk<'_, '_> {
                 map.remove(key.as_str());
             }
         }
+        let global = values.get("global").cloned();
+        let default_registry = global.as_ref().and_then(|g| {
+            let direct = g.get("imageRegistry").and_then(Value::as_str);
+            let nested = g
+                .get("image")
+                .and_then(|i| i.get("registry"))
+                .and_then(Value::as_str);
+            direct
+                .or(nested)
+                .map(str::trim)
+                .filter(|r| !r.is_empty() && !r.contains("{{"))
+        });
         let at = At {
             app_version: chart.app_version.as_deref(),
             file: &chart.values_path,
+            default_registry,
         };
         self.value(at, None, &values);
     }
@@ -425,7 +442,11 @@ impl Walk<'_, '_> {
             }
             Some(_) => return MapImage::NotImage,
         };
-        let registry = text("registry").unwrap_or("").trim_end_matches('/');
+        let registry = text("registry")
+            .filter(|r| !r.is_empty())
+            .or(at.default_registry)
+            .unwrap_or("")
+            .trim_end_matches('/');
         let digest = text("digest").unwrap_or("");
         if path.is_empty()
             || [path, registry, &tag, digest]
@@ -715,6 +736,25 @@ spec:
             ]
         );
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// Regression (ingress-nginx 4.x): the registry lives in `global.image.registry`.
+    #[test]
+    fn global_registry_applies_to_maps_without_one() {
+        let values = "global:\n  image:\n    registry: registry.k8s.io\ncontroller:\n  image:\n    image: ingress-nginx/controller\n    tag: v1.15.1\nother:\n  image: {registry: quay.io, repository: a/b, tag: '1'}\n";
+        let found = only_images(&[("values.yaml", values)]);
+        assert_eq!(
+            found,
+            [
+                "quay.io/a/b:1",
+                "registry.k8s.io/ingress-nginx/controller:v1.15.1"
+            ]
+        );
+        let values = "global:\n  imageRegistry: my.reg\nimage:\n  repository: bitnami/nginx\n  tag: '1.25'\n";
+        assert_eq!(
+            only_images(&[("values.yaml", values)]),
+            ["my.reg/bitnami/nginx:1.25"]
+        );
     }
 
     #[test]
