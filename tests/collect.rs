@@ -655,3 +655,25 @@ fn pins_must_be_release_tags_of_the_entry() {
     let run = p.release(&["collect", "--dry-run", "cyclone"]).ok();
     assert!(run.stdout.contains("v0.5.3 -> v0.9.0"), "{}", run.stdout);
 }
+
+#[test]
+fn commit_without_identity_writes_nothing() {
+    let sb = Sandbox::new();
+    let p = setup(&sb);
+    let out = sb
+        .cmd("git", &p.path)
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .args(["release", "collect", "--commit"])
+        .output()
+        .unwrap();
+    let run = crate::util::Run::from(out).fails(2);
+    assert!(
+        run.stderr.contains("--commit needs an identity"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "");
+}

@@ -413,6 +413,18 @@ pub fn collect(
     }
 
     if !changes.is_empty() {
+        if args.commit
+            && !matches!(
+                (repo.author(), repo.committer()),
+                (Some(Ok(_)), Some(Ok(_)))
+            )
+        {
+            return Err(UserError::input(
+                "--commit needs an identity: user.name and user.email are not set",
+            )
+            .hint("set `git config user.name` and `git config user.email`; nothing was written")
+            .into());
+        }
         worktree::apply(&workdir, &changes)?;
         if args.commit {
             let message = commit_message(&report);
@@ -1170,7 +1182,16 @@ fn commit_changes(
     let tree = ed.write()?.detach();
     let commit = repo
         .commit("HEAD", message, tree, head)
-        .map_err(|e| anyhow!("creating the commit: {e}"))?
+        .map_err(|e| {
+            let msg = format!("creating the commit: {e}");
+            if msg.contains("identity") {
+                UserError::input(format!("{msg}; the work tree was updated, nothing was committed"))
+                    .hint("set `git config user.name` and `git config user.email`, then commit, or rerun with --commit after `git checkout -- .`")
+                    .into()
+            } else {
+                anyhow!(msg)
+            }
+        })?
         .detach();
     let snapshot = repo.index_or_empty()?;
     let mut index: gix::index::File = (**snapshot).clone();
