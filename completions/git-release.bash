@@ -4,7 +4,7 @@
 # ~/.local/share/bash-completion/completions/git-release
 _git_release ()
 {
-	local subcommands="init collect help"
+	local subcommands="init collect hotfix package help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -31,6 +31,23 @@ _git_release ()
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"
+		;;
+	hotfix)
+		case "$cur" in
+		--tag=*)
+			__gitcomp_nl "$(git release __components 2>/dev/null | sed 's/$/=/')" "" "${cur#--tag=}" ""
+			return ;;
+		--*)
+			__gitcomp "--output= --date= --allow-same-version --tag --per-addon --owner= --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	package)
+		case "$cur" in
+		--*)
+			__gitcomp "--output= --owner= --dry-run --json --help"
+			return ;;
+		esac
 		;;
 	help)
 		__gitcomp "$subcommands" ;;

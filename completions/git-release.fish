@@ -28,6 +28,8 @@ complete -c git-release -n "__fish_git_release_needs_command" -s h -l help -d 'P
 complete -c git-release -n "__fish_git_release_needs_command" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "init" -d 'Create the platform-release layout (addons/, repos/, images/, version.yml, .gitrelease)'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "collect" -d 'Collect component charts at their newest release tags into the addons folder'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "generate" -d 'Write man pages and shell completions (for packagers; output is committed under man/ and completions/)'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -l product -d 'Product name written to .gitrelease [default: the repository folder\'s name]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
@@ -45,6 +47,22 @@ complete -c git-release -n "__fish_git_release_using_subcommand collect" -l comm
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s q -l quiet -d 'No progress display'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l output -d 'Folder to write the package to' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l owner -d 'Owner and group id of every archive entry' -r
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l per-addon -d 'One package per changed chart instead of one for all'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s n -l dry-run -d 'Print the plan (charts, versions, images, name); write nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand package" -s o -l output -d 'Folder to write the package to' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l owner -d 'Owner and group id of every archive entry' -r
+complete -c git-release -n "__fish_git_release_using_subcommand package" -s n -l dry-run -d 'Print what would be packaged; write nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand package" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'

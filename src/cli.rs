@@ -32,13 +32,17 @@ pub enum Commands {
     Init(InitArgs),
     /// Collect component charts at their newest release tags into the addons folder.
     Collect(CollectArgs),
+    /// Package the charts changed between two revisions as a reproducible hotfix package.
+    Hotfix(HotfixArgs),
+    /// Build the full offline package of a product version.
+    Package(PackageArgs),
     /// Write man pages and shell completions (for packagers; output is committed under man/ and completions/).
     #[command(hide = true)]
     Generate(GenerateArgs),
 }
 
 /// Names of the shipped subcommands that have their own executable.
-pub const SUBCOMMANDS: &[&str] = &["init", "collect"];
+pub const SUBCOMMANDS: &[&str] = &["init", "collect", "hotfix", "package"];
 
 /// `git release init`
 #[derive(Args, Debug, Default)]
@@ -87,6 +91,58 @@ pub struct CollectArgs {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `git release hotfix`
+#[derive(Args, Debug, Default)]
+pub struct HotfixArgs {
+    /// BASE..NEW (any revspecs), or BASE alone for BASE..HEAD. BASE is normally the release tag (v2.10.2).
+    #[arg(value_name = "RANGE")]
+    pub range: String,
+    /// Folder to write the package to.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: std::path::PathBuf,
+    /// Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW's commit date, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest).
+    #[arg(long)]
+    pub allow_same_version: bool,
+    /// Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved).
+    #[arg(long)]
+    pub tag: bool,
+    /// One package per changed chart instead of one for all.
+    #[arg(long)]
+    pub per_addon: bool,
+    /// Owner and group id of every archive entry.
+    #[arg(long, value_name = "ID", default_value_t = 10000)]
+    pub owner: u64,
+    /// Print the plan (charts, versions, images, name); write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release package`
+#[derive(Args, Debug, Default)]
+pub struct PackageArgs {
+    /// The revision to package [default: HEAD]; its release tag names the package.
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Folder to write the package to.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: std::path::PathBuf,
+    /// Owner and group id of every archive entry.
+    #[arg(long, value_name = "ID", default_value_t = 10000)]
+    pub owner: u64,
+    /// Print what would be packaged; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `git release generate`

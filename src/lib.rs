@@ -4,11 +4,14 @@
 //! [`commands`]; pure logic (versions, YAML edits, image references, placeholders) lives in modules
 //! that know nothing of the command line. DOMAIN.md describes the process.
 
+pub mod archive;
+pub mod charts;
 pub mod cli;
 pub mod commands;
 pub mod dispatch;
 pub mod error;
 pub mod images;
+pub mod package;
 pub mod placeholders;
 pub mod repo;
 pub mod repos;

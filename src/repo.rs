@@ -330,3 +330,44 @@ fn ids_into(
         Ok(())
     })
 }
+
+/// Whether any tracked file under `prefix` differs in the work tree from the index (modified or
+/// deleted), the way git decides: size and mtime first, content hashed only when they differ.
+/// Untracked files do not count (a package is built from commits, they cannot leak into it).
+/// A bare repository has no work tree: `false`.
+pub fn worktree_modified(repo: &gix::Repository, prefix: &str) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(workdir) = repo.workdir() else {
+        return Ok(false);
+    };
+    let index = repo.index_or_empty()?;
+    let pfx = format!("{prefix}/");
+    for entry in index.entries() {
+        let path = entry.path(&index).to_string();
+        if !prefix.is_empty() && !path.starts_with(&pfx) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(workdir.join(&path)) else {
+            return Ok(true);
+        };
+        let same_stat = meta.size() as u32 == entry.stat.size
+            && meta.mtime() as u32 == entry.stat.mtime.secs
+            && meta.mtime_nsec() as u32 == entry.stat.mtime.nsecs;
+        if same_stat {
+            continue;
+        }
+        let data = if meta.file_type().is_symlink() {
+            std::fs::read_link(workdir.join(&path))?
+                .as_os_str()
+                .as_encoded_bytes()
+                .to_vec()
+        } else {
+            std::fs::read(workdir.join(&path))?
+        };
+        let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &data)?;
+        if id != entry.id {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

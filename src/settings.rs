@@ -30,6 +30,9 @@ pub struct Settings {
     pub version_file: String,
     /// `release.componentUrl`: template with `{repo}`, `{owner}`, `{name}` (default [`DEFAULT_COMPONENT_URL`]).
     pub component_url: String,
+    /// `release.hotfixTagPrefix`: namespace of hotfix tags (default `hotfix/`), so that a hotfix
+    /// version (`v2.10.2-20261122-p1`, a SemVer pre-release) is never read as a product release.
+    pub hotfix_tag_prefix: String,
 }
 
 /// Flag overrides; `None` keeps the value from the lower layers.
@@ -48,6 +51,7 @@ const KEYS: &[&str] = &[
     "imagesPath",
     "versionFile",
     "componentUrl",
+    "hotfixTagPrefix",
 ];
 
 impl Settings {
@@ -66,6 +70,7 @@ impl Settings {
             images_path: "images".into(),
             version_file: "version.yml".into(),
             component_url: DEFAULT_COMPONENT_URL.into(),
+            hotfix_tag_prefix: "hotfix/".into(),
         }
     }
 
@@ -122,6 +127,7 @@ impl Settings {
                 "reposPath" => &mut self.repos_path,
                 "imagesPath" => &mut self.images_path,
                 "versionFile" => &mut self.version_file,
+                "hotfixTagPrefix" => &mut self.hotfix_tag_prefix,
                 _ => &mut self.component_url,
             };
             *slot = v;
@@ -192,7 +198,9 @@ pub fn template_file(product: &str) -> String {
 \tversionFile = version.yml\n\
 \t# How repositoryFullName becomes a fetch URL: {{repo}} = owner/name, {{owner}}, {{name}}.\n\
 \t# Plain paths and file:// URLs work, e.g. /srv/git/{{name}} or file:///srv/git/{{repo}}.git\n\
-\tcomponentUrl = {DEFAULT_COMPONENT_URL}\n"
+\tcomponentUrl = {DEFAULT_COMPONENT_URL}\n\
+\t# Namespace of hotfix tags (git release hotfix --tag).\n\
+\thotfixTagPrefix = hotfix/\n"
     )
 }
 

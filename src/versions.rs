@@ -93,6 +93,42 @@ pub fn pick<'a>(
         .max_by(|a, b| cmp_tags((a.1, a.0), (b.1, b.0)))
 }
 
+/// Whether `v` is a hotfix version `<product version>-<YYYYMMDD>-p<N>` (hotfix issue): SemVer reads
+/// `v2.10.2-20261122-p1` as a pre-release of v2.10.2, so such names must never count as releases.
+pub fn is_hotfix_version(v: &Version) -> bool {
+    hotfix_parts(v.pre.as_str()).is_some()
+}
+
+/// `20261122-p3` -> `("20261122", 3)`.
+fn hotfix_parts(pre: &str) -> Option<(&str, u32)> {
+    let (date, n) = pre.split_once("-p")?;
+    if date.len() != 8
+        || !date.bytes().all(|b| b.is_ascii_digit())
+        || n.is_empty()
+        || !n.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((date, n.parse().ok()?))
+}
+
+/// The product release a tag names: a SemVer tag (optional `v`) that is not a hotfix version.
+/// Tags in other namespaces (`hotfix/…`, `api/v1.0.0`) never parse.
+pub fn release_version(tag: &str) -> Option<Version> {
+    parse_tag(tag, None).filter(|v| !is_hotfix_version(v))
+}
+
+/// The hotfix name `<product>-<YYYYMMDD>-p<n>`, e.g. `v2.10.2-20261122-p1`.
+pub fn hotfix_version(product: &str, date: &str, n: u32) -> String {
+    format!("{product}-{date}-p{n}")
+}
+
+/// The sequence number of a hotfix version of `product` (`v2.10.2-20261122-p3` -> 3), any date.
+pub fn hotfix_number(product: &str, hotfix: &str) -> Option<u32> {
+    let rest = hotfix.strip_prefix(product)?.strip_prefix('-')?;
+    hotfix_parts(rest).map(|(_, n)| n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +165,21 @@ mod tests {
         assert_eq!(pick(it(), Some(&base), false).unwrap().0, "v0.9.0");
         let base = BaseVersion::parse("v3").unwrap();
         assert!(pick(it(), Some(&base), false).is_none());
+    }
+
+    #[test]
+    fn hotfix_versions_are_not_releases() {
+        assert!(release_version("v2.10.2").is_some());
+        assert!(release_version("v2.10.2-rc.1").is_some());
+        assert!(release_version("v2.10.2-20261122-p1").is_none());
+        assert!(release_version("hotfix/v2.10.2-20261122-p1").is_none());
+        assert_eq!(
+            hotfix_version("v2.10.2", "20261122", 1),
+            "v2.10.2-20261122-p1"
+        );
+        assert_eq!(hotfix_number("v2.10.2", "v2.10.2-20261122-p12"), Some(12));
+        assert_eq!(hotfix_number("v2.10.2", "v2.10.20-20261122-p1"), None);
+        assert_eq!(hotfix_number("v2.10.2", "v2.10.2-2026112-p1"), None);
     }
 
     #[test]

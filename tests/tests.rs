@@ -5,4 +5,5 @@ mod util;
 
 mod collect;
 mod dispatch;
+mod hotfix;
 mod init;

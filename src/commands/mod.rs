@@ -2,4 +2,6 @@
 
 pub mod collect;
 pub mod generate;
+pub mod hotfix;
 pub mod init;
+pub mod package;

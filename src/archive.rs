@@ -1,0 +1,1104 @@
+//! Reproducible tar.gz archives: the outer package and Helm chart archives (`<name>-<version>.tgz`).
+//!
+//! Source: DOMAIN.md step 8 ("same input, same bytes: sorted entries, fixed times and owners") and
+//! seed 002 (`helm package` every chart, `chown -R 10000:10000`, `tar`). The bytes depend only on
+//! the arguments, never on the clock, the machine, the umask or the checkout. They do depend on the
+//! deflate implementation: flate2's default Rust backend (miniz_oxide) at level 6. Switching
+//! flate2 to a zlib backend in Cargo.toml would change the compressed bytes (not the content).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io::{self, Write};
+use std::ops::Bound;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use flate2::{Compression, GzBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::error::UserError;
+use crate::repo::{FileEntry, FileKind, Files};
+
+/// Owner and group number of every entry by default: the source documents run
+/// `chown -R 10000:10000` before `tar`.
+pub const DEFAULT_OWNER: u64 = 10000;
+
+/// Fixed metadata written into every entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Modification time of every entry, in seconds since the Unix epoch (UTC), e.g. the commit
+    /// time of the packaged commit.
+    pub mtime: u64,
+    /// Owner number of every entry (the owner name is left empty).
+    pub uid: u64,
+    /// Group number of every entry (the group name is left empty).
+    pub gid: u64,
+}
+
+impl Stamp {
+    /// A stamp with `mtime` (seconds since the Unix epoch) and owner/group
+    /// [`DEFAULT_OWNER`]`:`[`DEFAULT_OWNER`] (`chown -R 10000:10000` in seed 002).
+    pub fn new(mtime: u64) -> Self {
+        Stamp {
+            mtime,
+            uid: DEFAULT_OWNER,
+            gid: DEFAULT_OWNER,
+        }
+    }
+}
+
+/// One file to archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path inside the archive: relative, `/`-separated, no leading or trailing `/`, no empty,
+    /// `.` or `..` component, e.g. `platform-v2.10.2/charts/cyclone-1.2.3.tgz`.
+    pub path: String,
+    /// Content bytes.
+    pub data: Vec<u8>,
+    /// Mode 0755 when true, 0644 otherwise.
+    pub executable: bool,
+}
+
+/// Mode of regular files.
+const FILE_MODE: u32 = 0o644;
+/// Mode of executables and folders.
+const EXEC_MODE: u32 = 0o755;
+/// gzip level: fixed, so the compressed bytes never depend on a default.
+const GZIP_LEVEL: u32 = 6;
+/// gzip OS byte: 255 "unknown" (RFC 1952), so the bytes do not depend on the building machine.
+const GZIP_OS_UNKNOWN: u8 = 255;
+
+/// Write `entries` as a reproducible .tar.gz to `out`.
+///
+/// - Entries are sorted by path (byte order); the order of `entries` does not matter.
+/// - When `with_dirs`, a folder entry `<dir>/` (mode 0755) is written once, just before the first
+///   file inside each folder, nested ones included (`a/`, then `a/b/`, then `a/b/c.txt`).
+/// - Files get mode 0644, or 0755 when [`Entry::executable`]; every entry gets `stamp`'s mtime,
+///   uid and gid, and empty owner and group names (GNU tar headers).
+/// - Paths over 100 bytes use the GNU long-name extension (`././@LongLink`, written by the tar
+///   crate with fixed metadata).
+/// - gzip: header mtime 0, no file name, OS byte 255, level 6 (flate2 `GzBuilder`).
+///
+/// Returns the number of compressed bytes written to `out`.
+///
+/// Errors: an invalid path (see [`Entry::path`]), the same path twice, a path that is both a file
+/// and the folder of another entry, or a write error from `out`.
+pub fn write_tar_gz(
+    out: impl Write,
+    entries: &[Entry],
+    stamp: Stamp,
+    with_dirs: bool,
+) -> Result<u64> {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &sorted {
+        check_entry_path(&e.path)?;
+    }
+    for pair in sorted.windows(2) {
+        if pair[0].path == pair[1].path {
+            bail!("`{}` would be archived twice", pair[0].path);
+        }
+    }
+    let paths: BTreeSet<&str> = sorted.iter().map(|e| e.path.as_str()).collect();
+    for e in &sorted {
+        if let Some(dir) = parent_dirs(&e.path).find(|d| paths.contains(d)) {
+            bail!(
+                "`{dir}` would be archived both as a file and as the folder of `{}`",
+                e.path
+            );
+        }
+    }
+
+    let mut counter = CountingWriter {
+        inner: out,
+        count: 0,
+    };
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(GZIP_OS_UNKNOWN)
+        .write(&mut counter, Compression::new(GZIP_LEVEL));
+    let mut tar = tar::Builder::new(gz);
+    let mut written_dirs: BTreeSet<&str> = BTreeSet::new();
+    for e in sorted {
+        if with_dirs {
+            for dir in parent_dirs(&e.path) {
+                if written_dirs.insert(dir) {
+                    let path = format!("{dir}/");
+                    append(
+                        &mut tar,
+                        &path,
+                        &[],
+                        EXEC_MODE,
+                        tar::EntryType::Directory,
+                        stamp,
+                    )?;
+                }
+            }
+        }
+        let mode = if e.executable { EXEC_MODE } else { FILE_MODE };
+        append(
+            &mut tar,
+            &e.path,
+            &e.data,
+            mode,
+            tar::EntryType::Regular,
+            stamp,
+        )?;
+    }
+    let gz = tar.into_inner().context("finishing the tar stream")?;
+    gz.finish().context("finishing the gzip stream")?;
+    counter.flush().context("flushing the archive")?;
+    Ok(counter.count)
+}
+
+/// The bytes of a Helm chart archive: a .tgz whose entries are `<chart_name>/<path>` for every
+/// file of the chart `files` (paths relative to the chart folder), files only, no folder entries,
+/// like `helm package`. Written by [`write_tar_gz`] with `stamp`, so it is reproducible.
+///
+/// Symlinks are followed, as Helm does when packaging (helm `internal/sympath`): a link to a file
+/// gives that file's content and mode (0755 when the target is executable), a link to a folder
+/// gives the folder's files under the link's name. Links are resolved inside `files` only, like a
+/// file system rooted at the chart folder.
+///
+/// `.helmignore` (Helm's rules, helm `pkg/ignore/rules.go` and
+/// <https://helm.sh/docs/chart_template_guide/helm_ignore_file/>), one pattern a line, matched
+/// against paths relative to the chart root:
+/// - blank lines and lines starting with `#` are skipped; surrounding whitespace is trimmed;
+/// - a pattern without `/` matches the last name of a path at any depth (`*.tmp`);
+///   a pattern with a `/` matches the whole relative path (`templates/*.bak`); a leading `/`
+///   only anchors (`/README.md`);
+/// - a trailing `/` matches folders only (`secret/`); an ignored folder is skipped whole;
+/// - `*` (any run of characters except `/`), `?` (one character except `/`), `[abc]`, `[a-z]`,
+///   `[^a-z]` and `\` escapes, as Go's `filepath.Match`; `**` is an error, as in Helm;
+/// - `!pattern` re-includes what an earlier pattern excluded: the last matching line wins, as in
+///   gitignore. This is what Helm documents; Helm's own code evaluates `!` differently (a known
+///   bug, helm/helm#3622 and #8688: any `!` line makes Helm drop every file it does not match,
+///   Chart.yaml included), so with `!` lines this archive holds what Helm's documentation says.
+/// - Helm's built-in rule `templates/.?*` (dot files in `templates/`) applies after the file's.
+///
+/// `.helmignore` itself is archived unless one of its own patterns matches it, as Helm does.
+/// A link that is ignored (as a file and as a folder) is not followed, so it can dangle.
+///
+/// Errors (exit 2): `chart_name` is not a single path component; `.helmignore` is not UTF-8,
+/// uses `**` or has a malformed `[...]`/`\` (naming the line); a link that is absolute, leaves the
+/// chart, dangles, goes through a file, or loops (naming the link and its target); no
+/// `Chart.yaml` left after `.helmignore` (Helm refuses such a chart).
+pub fn helm_chart_archive(chart_name: &str, files: &Files, stamp: Stamp) -> Result<Vec<u8>> {
+    if chart_name.is_empty()
+        || chart_name == "."
+        || chart_name == ".."
+        || chart_name.contains(['/', '\\', '\0'])
+    {
+        return Err(UserError::input(format!(
+            "`{chart_name}` cannot name a chart archive's top folder"
+        ))
+        .hint("set Chart.yaml `name` to a plain name such as `cyclone`")
+        .into());
+    }
+    let rules = IgnoreRules::load(chart_name, files)?;
+    let mut walk = ChartWalk {
+        chart: chart_name,
+        files,
+        rules: &rules,
+        entries: Vec::new(),
+    };
+    walk.dir("", "", &mut vec![String::new()])?;
+    if !walk
+        .entries
+        .iter()
+        .any(|e| e.path == format!("{chart_name}/Chart.yaml"))
+    {
+        return Err(UserError::input(format!(
+            "chart `{chart_name}` has no Chart.yaml (absent, or excluded by .helmignore)"
+        ))
+        .hint("Helm refuses a chart without Chart.yaml; check the chart folder and its .helmignore")
+        .into());
+    }
+    let mut bytes = Vec::new();
+    write_tar_gz(&mut bytes, &walk.entries, stamp, false)?;
+    Ok(bytes)
+}
+
+/// Lowercase hex SHA-256 of `data` (64 characters), as `sha256sum` prints it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Write `bytes` to `dir/file_name` atomically: a temporary file `.<file_name>.<random>.tmp` in
+/// `dir`, flushed to disk, given mode 0644 (Unix; whatever the umask), then renamed over
+/// `dir/file_name`, so an interrupted run leaves no half package (at worst a stray temporary
+/// file). An existing file of that name is replaced. `dir` must exist.
+///
+/// Returns the final path `dir/file_name`.
+///
+/// Errors: `file_name` is not a plain file name (empty, `.`, `..`, or containing a separator);
+/// `dir` missing or not writable; a write, sync or rename error (each naming the path).
+pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let plain = matches!(
+        Path::new(file_name)
+            .components()
+            .collect::<Vec<_>>()
+            .as_slice(),
+        [Component::Normal(_)]
+    );
+    if !plain || file_name.contains(['/', '\\']) {
+        bail!("`{file_name}` is not a plain file name");
+    }
+    let target = dir.join(file_name);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+            .with_context(|| format!("setting the mode of {}", tmp.path().display()))?;
+    }
+    tmp.persist(&target)
+        .map_err(|e| e.error)
+        .with_context(|| format!("renaming the temporary file to {}", target.display()))?;
+    Ok(target)
+}
+
+/// Counts what goes through to `inner`: the size of the compressed archive.
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Errors unless `path` is relative, `/`-separated, with only plain components.
+fn check_entry_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.contains('\0')
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        bail!("`{path}` is not a valid archive path (relative, `/`-separated, no empty, `.` or `..` part)");
+    }
+    Ok(())
+}
+
+/// The folders of `path`, outermost first: `a/b/c` gives `a`, `a/b`.
+fn parent_dirs(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+
+/// Append one entry with a fresh GNU header (zeroed, so owner and group names stay empty).
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    data: &[u8],
+    mode: u32,
+    kind: tar::EntryType,
+    stamp: Stamp,
+) -> Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(mode);
+    header.set_uid(stamp.uid);
+    header.set_gid(stamp.gid);
+    header.set_mtime(stamp.mtime);
+    header.set_size(data.len() as u64);
+    tar.append_data(&mut header, path, data)
+        .with_context(|| format!("adding `{path}` to the archive"))
+}
+
+/// `a` + `/` + `b`, or `b` when `a` is the root.
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+/// Whether some file of `files` lies below folder `dir` (`""` is the root).
+fn is_dir(files: &Files, dir: &str) -> bool {
+    !children(files, dir).is_empty()
+}
+
+/// Names directly inside folder `real` (`""` is the root), each once.
+fn children<'f>(files: &'f Files, real: &str) -> Vec<&'f str> {
+    let prefix = if real.is_empty() {
+        String::new()
+    } else {
+        format!("{real}/")
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let range = files.range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded));
+    for (path, _) in range {
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            break;
+        };
+        let name = rest.split('/').next().unwrap_or(rest);
+        // Paths below one folder are contiguous in a sorted map, so duplicates are adjacent.
+        if !name.is_empty() && names.last() != Some(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// What a symlink resolves to inside the chart.
+enum Target<'f> {
+    /// A regular or executable file.
+    File(&'f FileEntry),
+    /// A folder: its path relative to the chart root (`""` is the root).
+    Dir(String),
+}
+
+/// Linux's limit on links followed while resolving one path (`MAXSYMLINKS`).
+const MAX_LINK_HOPS: usize = 40;
+
+/// The target of link `path` as text. Errors (a reason) when it is not UTF-8 or is absolute.
+fn link_text<'f>(path: &str, entry: &'f FileEntry) -> std::result::Result<&'f str, String> {
+    let text = std::str::from_utf8(&entry.data)
+        .map_err(|_| format!("`{path}` has a target that is not UTF-8"))?;
+    if text.starts_with('/') {
+        return Err(format!(
+            "`{path}` -> `{text}` is absolute, so it leaves the chart"
+        ));
+    }
+    Ok(text)
+}
+
+/// Resolve symlink `link` (a path in `files`) the way a file system rooted at the chart folder
+/// would: component by component, `..` physical, links inside the target followed too.
+/// Errors with the reason, for the caller to wrap.
+fn resolve_link<'f>(files: &'f Files, link: &str) -> std::result::Result<Target<'f>, String> {
+    let mut cur: Vec<String> = link.split('/').map(str::to_string).collect();
+    cur.pop();
+    let mut pending: VecDeque<String> = VecDeque::new();
+    let mut hops = 0;
+    if let Some(entry) = files.get(link) {
+        pending.extend(link_text(link, entry)?.split('/').map(str::to_string));
+    }
+    while let Some(comp) = pending.pop_front() {
+        match comp.as_str() {
+            "" | "." => continue,
+            ".." => {
+                if cur.pop().is_none() {
+                    return Err("leaves the chart folder".to_string());
+                }
+                continue;
+            }
+            _ => cur.push(comp),
+        }
+        let path = cur.join("/");
+        match files.get(&path) {
+            Some(entry) if entry.kind == FileKind::Symlink => {
+                hops += 1;
+                if hops > MAX_LINK_HOPS {
+                    return Err(format!(
+                        "is a loop of symlinks (more than {MAX_LINK_HOPS} links followed)"
+                    ));
+                }
+                cur.pop();
+                let text = link_text(&path, entry)?;
+                for c in text.split('/').rev() {
+                    pending.push_front(c.to_string());
+                }
+            }
+            Some(_) if !pending.is_empty() => {
+                return Err(format!("goes through `{path}`, a file, not a folder"));
+            }
+            Some(_) => {}
+            None if is_dir(files, &path) => {}
+            None => return Err(format!("dangles: `{path}` does not exist in the chart")),
+        }
+    }
+    let path = cur.join("/");
+    Ok(match files.get(&path) {
+        Some(entry) => Target::File(entry),
+        None => Target::Dir(path),
+    })
+}
+
+/// The walk of one chart folder, following links and skipping ignored paths.
+struct ChartWalk<'a> {
+    chart: &'a str,
+    files: &'a Files,
+    rules: &'a IgnoreRules,
+    entries: Vec<Entry>,
+}
+
+impl ChartWalk<'_> {
+    /// Walk folder `real` (a path in `files`) seen as `virt` in the archive. `stack` holds the real
+    /// folders from the root down to `real`, to catch a link to one of them (an endless walk).
+    fn dir(&mut self, virt: &str, real: &str, stack: &mut Vec<String>) -> Result<()> {
+        for name in children(self.files, real) {
+            let real_child = join(real, name);
+            let virt_child = join(virt, name);
+            match self.files.get(&real_child) {
+                None => self.subdir(&virt_child, real_child, stack)?,
+                Some(entry) if entry.kind != FileKind::Symlink => self.file(&virt_child, entry),
+                Some(link) => {
+                    if self.rules.ignored(&virt_child, false)
+                        && self.rules.ignored(&virt_child, true)
+                    {
+                        continue;
+                    }
+                    match resolve_link(self.files, &real_child)
+                        .map_err(|reason| self.link_error(&real_child, link, &reason))?
+                    {
+                        Target::File(entry) => self.file(&virt_child, entry),
+                        Target::Dir(target) => {
+                            if self.rules.ignored(&virt_child, true) {
+                                continue;
+                            }
+                            let inside = |d: &String| {
+                                target.is_empty()
+                                    || *d == target
+                                    || d.starts_with(&format!("{target}/"))
+                            };
+                            if stack.iter().any(inside) {
+                                let reason = "points to a folder that contains it, an endless loop";
+                                return Err(self.link_error(&real_child, link, reason));
+                            }
+                            self.subdir(&virt_child, target, stack)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn subdir(&mut self, virt: &str, real: String, stack: &mut Vec<String>) -> Result<()> {
+        if self.rules.ignored(virt, true) {
+            return Ok(());
+        }
+        stack.push(real.clone());
+        let result = self.dir(virt, &real, stack);
+        stack.pop();
+        result
+    }
+
+    fn file(&mut self, virt: &str, entry: &FileEntry) {
+        if self.rules.ignored(virt, false) {
+            return;
+        }
+        self.entries.push(Entry {
+            path: format!("{}/{virt}", self.chart),
+            data: entry.data.clone(),
+            executable: entry.kind == FileKind::Executable,
+        });
+    }
+
+    fn link_error(&self, link: &str, entry: &FileEntry, reason: &str) -> anyhow::Error {
+        let target = String::from_utf8_lossy(&entry.data);
+        UserError::input(format!(
+            "chart `{}`: symlink `{link}` -> `{target}` {reason}",
+            self.chart
+        ))
+        .hint("Helm follows links when packaging; point the link at a file inside the chart folder, or replace it with a copy")
+        .into()
+    }
+}
+
+/// Parsed `.helmignore` plus Helm's built-in rule.
+struct IgnoreRules {
+    rules: Vec<IgnoreRule>,
+}
+
+/// One `.helmignore` line.
+struct IgnoreRule {
+    /// `!pattern`: re-include.
+    negate: bool,
+    /// `pattern/`: folders only.
+    dir_only: bool,
+    /// Match the last name only (no `/` in the pattern) or the whole relative path.
+    name_only: bool,
+    glob: Vec<Tok>,
+}
+
+/// Helm adds this after the chart's rules (`Rules::AddDefaults`): dot files in `templates/`.
+const HELM_DEFAULT_RULE: &str = "templates/.?*";
+
+impl IgnoreRules {
+    /// Read the chart's `.helmignore` (following a link) and add Helm's default rule.
+    fn load(chart: &str, files: &Files) -> Result<Self> {
+        let text = match files.get(".helmignore") {
+            None => String::new(),
+            Some(entry) => {
+                let entry = if entry.kind == FileKind::Symlink {
+                    match resolve_link(files, ".helmignore") {
+                        Ok(Target::File(e)) => e,
+                        Ok(Target::Dir(_)) => {
+                            crate::bail_input!(
+                                "chart `{chart}`: `.helmignore` is a link to a folder"
+                            )
+                        }
+                        Err(reason) => crate::bail_input!(
+                            "chart `{chart}`: symlink `.helmignore` -> `{}` {reason}",
+                            String::from_utf8_lossy(&entry.data)
+                        ),
+                    }
+                } else {
+                    entry
+                };
+                match String::from_utf8(entry.data.clone()) {
+                    Ok(text) => text,
+                    Err(_) => {
+                        crate::bail_input!("chart `{chart}`: `.helmignore` is not UTF-8 text")
+                    }
+                }
+            }
+        };
+        let mut rules = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            match IgnoreRule::parse(line) {
+                Ok(Some(rule)) => rules.push(rule),
+                Ok(None) => {}
+                Err(reason) => {
+                    return Err(UserError::input(format!(
+                        "{chart}/.helmignore line {}: `{}` {reason}",
+                        n + 1,
+                        line.trim()
+                    ))
+                    .hint("Helm supports `*`, `?`, `[...]`, `!` and a trailing `/`; see https://helm.sh/docs/chart_template_guide/helm_ignore_file/")
+                    .into())
+                }
+            }
+        }
+        if let Ok(Some(rule)) = IgnoreRule::parse(HELM_DEFAULT_RULE) {
+            rules.push(rule);
+        }
+        Ok(IgnoreRules { rules })
+    }
+
+    /// Whether `path` (relative to the chart root; a folder when `is_dir`) is left out: the last
+    /// matching rule decides, `!` rules re-include.
+    fn ignored(&self, path: &str, is_dir: bool) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let mut ignored = false;
+        for rule in &self.rules {
+            if rule.dir_only && !is_dir {
+                continue;
+            }
+            let subject = if rule.name_only { name } else { path };
+            if glob_match(&rule.glob, subject) {
+                ignored = !rule.negate;
+            }
+        }
+        ignored
+    }
+}
+
+impl IgnoreRule {
+    /// Parse one line like Helm's `parseRule`: `None` for blank lines and comments.
+    fn parse(line: &str) -> std::result::Result<Option<Self>, String> {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(None);
+        }
+        if line.contains("**") {
+            return Err("uses `**`, which Helm does not support".to_string());
+        }
+        let (negate, rest) = match line.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let (dir_only, rest) = match rest.strip_suffix('/') {
+            Some(rest) => (true, rest),
+            None => (false, rest),
+        };
+        let (name_only, rest) = match rest.strip_prefix('/') {
+            Some(rest) => (false, rest),
+            None => (!rest.contains('/'), rest),
+        };
+        Ok(Some(IgnoreRule {
+            negate,
+            dir_only,
+            name_only,
+            glob: parse_glob(rest)?,
+        }))
+    }
+}
+
+/// One element of a glob (Go `filepath.Match` syntax).
+#[derive(Debug, PartialEq, Eq)]
+enum Tok {
+    Lit(char),
+    /// `?`
+    One,
+    /// `*`
+    Star,
+    /// `[...]`: inclusive ranges, negated with `^`.
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+/// Parse a glob; errors (a reason) on a lone trailing `\`, an unclosed or empty `[...]`, or an
+/// unescaped `-`/`]` where a class character is expected, as Go's `filepath.Match` does.
+fn parse_glob(pattern: &str) -> std::result::Result<Vec<Tok>, String> {
+    const UNCLOSED: &str = "has a `[` without its `]`";
+    fn class_char(
+        c: char,
+        it: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    ) -> std::result::Result<char, String> {
+        match c {
+            '-' | ']' => Err("has an unescaped `-` or `]` inside `[...]`".to_string()),
+            '\\' => it.next().ok_or_else(|| UNCLOSED.to_string()),
+            c => Ok(c),
+        }
+    }
+    let mut toks = Vec::new();
+    let mut it = pattern.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '*' => toks.push(Tok::Star),
+            '?' => toks.push(Tok::One),
+            '\\' => match it.next() {
+                Some(c) => toks.push(Tok::Lit(c)),
+                None => return Err("ends with a lone `\\`".to_string()),
+            },
+            '[' => {
+                let negated = it.next_if_eq(&'^').is_some();
+                let mut ranges = Vec::new();
+                loop {
+                    let c = it.next().ok_or_else(|| UNCLOSED.to_string())?;
+                    if c == ']' && !ranges.is_empty() {
+                        break;
+                    }
+                    let lo = class_char(c, &mut it)?;
+                    let hi = if it.next_if_eq(&'-').is_some() {
+                        let c = it.next().ok_or_else(|| UNCLOSED.to_string())?;
+                        class_char(c, &mut it)?
+                    } else {
+                        lo
+                    };
+                    ranges.push((lo, hi));
+                }
+                toks.push(Tok::Class { negated, ranges });
+            }
+            c => toks.push(Tok::Lit(c)),
+        }
+    }
+    Ok(toks)
+}
+
+/// Whether `glob` matches all of `s`. `*` and `?` never match `/`.
+fn glob_match(glob: &[Tok], s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    // matched[j]: the tokens so far match chars[..j].
+    let mut matched = vec![false; chars.len() + 1];
+    matched[0] = true;
+    for tok in glob {
+        let mut next = vec![false; chars.len() + 1];
+        for j in 0..=chars.len() {
+            next[j] = match tok {
+                Tok::Star => matched[j] || (j > 0 && next[j - 1] && chars[j - 1] != '/'),
+                _ => j > 0 && matched[j - 1] && tok_matches(tok, chars[j - 1]),
+            };
+        }
+        matched = next;
+    }
+    matched[chars.len()]
+}
+
+fn tok_matches(tok: &Tok, c: char) -> bool {
+    match tok {
+        Tok::Lit(l) => *l == c,
+        Tok::One => c != '/',
+        Tok::Star => true,
+        Tok::Class { negated, ranges } => {
+            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::read::GzDecoder;
+    use std::io::Read;
+    use std::process::Command;
+
+    /// 2023-11-14 22:13:20 UTC.
+    const MTIME: u64 = 1_700_000_000;
+
+    fn entry(path: &str, data: &str, executable: bool) -> Entry {
+        Entry {
+            path: path.to_string(),
+            data: data.as_bytes().to_vec(),
+            executable,
+        }
+    }
+
+    fn long_path() -> String {
+        format!("pkg/{}/{}.yaml", "d".repeat(60), "f".repeat(60))
+    }
+
+    fn sample() -> Vec<Entry> {
+        vec![
+            entry("pkg/install.sh", "#!/bin/sh\n", true),
+            entry("pkg/a.txt", "a\n", false),
+            entry("pkg/charts/x-1.0.0.tgz", "x", false),
+            entry(&long_path(), "long\n", false),
+            entry("pkg/a-b.txt", "ab\n", false),
+        ]
+    }
+
+    fn tar_gz(entries: &[Entry], with_dirs: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let n = write_tar_gz(&mut out, entries, Stamp::new(MTIME), with_dirs).unwrap();
+        assert_eq!(n, out.len() as u64);
+        out
+    }
+
+    /// What the tar crate reads back: path, mode, entry type, uid, gid, mtime, names, data.
+    #[derive(Debug)]
+    struct ReadEntry {
+        path: String,
+        mode: u32,
+        dir: bool,
+        uid: u64,
+        gid: u64,
+        mtime: u64,
+        names_empty: bool,
+        data: Vec<u8>,
+    }
+
+    fn read_back(bytes: &[u8]) -> Vec<ReadEntry> {
+        let mut archive = tar::Archive::new(GzDecoder::new(bytes));
+        let mut out = Vec::new();
+        for e in archive.entries().unwrap() {
+            let mut e = e.unwrap();
+            let h = e.header().clone();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            out.push(ReadEntry {
+                path: e.path().unwrap().to_string_lossy().into_owned(),
+                mode: h.mode().unwrap(),
+                dir: h.entry_type().is_dir(),
+                uid: h.uid().unwrap(),
+                gid: h.gid().unwrap(),
+                mtime: h.mtime().unwrap(),
+                names_empty: h.username_bytes().is_none_or(|b| b.is_empty())
+                    && h.groupname_bytes().is_none_or(|b| b.is_empty()),
+                data,
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn same_input_same_bytes_whatever_the_order() {
+        let a = tar_gz(&sample(), true);
+        assert_eq!(a, tar_gz(&sample(), true));
+        let mut reversed = sample();
+        reversed.reverse();
+        assert_eq!(a, tar_gz(&reversed, true));
+        assert_ne!(a, tar_gz(&sample(), false));
+    }
+
+    #[test]
+    fn entries_sorted_with_dirs_and_fixed_metadata() {
+        let got = read_back(&tar_gz(&sample(), true));
+        let long = long_path();
+        let long_dir = format!("pkg/{}/", "d".repeat(60));
+        let names: Vec<&str> = got.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "pkg/",
+                "pkg/a-b.txt",
+                "pkg/a.txt",
+                "pkg/charts/",
+                "pkg/charts/x-1.0.0.tgz",
+                long_dir.as_str(),
+                long.as_str(),
+                "pkg/install.sh",
+            ]
+        );
+        for e in &got {
+            assert_eq!((e.uid, e.gid, e.mtime), (10000, 10000, MTIME), "{}", e.path);
+            assert!(e.names_empty, "{}", e.path);
+            let want = if e.dir || e.path.ends_with(".sh") {
+                0o755
+            } else {
+                0o644
+            };
+            assert_eq!(e.mode, want, "{}", e.path);
+        }
+        let long_entry = got.iter().find(|e| e.path == long).unwrap();
+        assert_eq!(long_entry.data, b"long\n");
+    }
+
+    #[test]
+    fn system_tar_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.tar.gz");
+        std::fs::write(&file, tar_gz(&sample(), true)).unwrap();
+        let out = Command::new("tar")
+            .args(["-tzvf"])
+            .arg(&file)
+            .args(["--full-time", "--numeric-owner"])
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .output()
+            .expect("the system `tar` must be installed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let listing = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<Vec<&str>> = listing
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        // GNU tar: mode owner/group size date time name
+        let rows: Vec<(&str, &str, &str, &str, &str)> = lines
+            .iter()
+            .map(|f| (f[0], f[1], f[3], f[4], f[5]))
+            .collect();
+        let long = long_path();
+        let long_dir = format!("pkg/{}/", "d".repeat(60));
+        let dir_row = |name| ("drwxr-xr-x", "10000/10000", "2023-11-14", "22:13:20", name);
+        let file_row = |name| ("-rw-r--r--", "10000/10000", "2023-11-14", "22:13:20", name);
+        assert_eq!(
+            rows,
+            [
+                dir_row("pkg/"),
+                file_row("pkg/a-b.txt"),
+                file_row("pkg/a.txt"),
+                dir_row("pkg/charts/"),
+                file_row("pkg/charts/x-1.0.0.tgz"),
+                dir_row(long_dir.as_str()),
+                file_row(long.as_str()),
+                (
+                    "-rwxr-xr-x",
+                    "10000/10000",
+                    "2023-11-14",
+                    "22:13:20",
+                    "pkg/install.sh"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn gzip_header_is_fixed() {
+        let bytes = tar_gz(&sample(), true);
+        assert_eq!(&bytes[..3], &[0x1f, 0x8b, 8]);
+        assert_eq!(bytes[3] & 0x08, 0, "FNAME must not be set");
+        assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "MTIME must be zero");
+        assert_eq!(bytes[9], 255, "OS byte");
+    }
+
+    #[test]
+    fn bad_entry_lists_are_errors() {
+        let twice = [entry("a/x", "1", false), entry("a/x", "2", false)];
+        let err = write_tar_gz(Vec::new(), &twice, Stamp::new(0), true).unwrap_err();
+        assert!(err.to_string().contains("`a/x`"), "{err}");
+        let clash = [entry("a", "1", false), entry("a/x", "2", false)];
+        assert!(write_tar_gz(Vec::new(), &clash, Stamp::new(0), false).is_err());
+        for bad in ["", "/abs", "a/../b", "a//b", "a/", "./a"] {
+            let e = [entry(bad, "x", false)];
+            assert!(
+                write_tar_gz(Vec::new(), &e, Stamp::new(0), false).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    fn file(kind: FileKind, data: &str) -> FileEntry {
+        FileEntry {
+            kind,
+            data: data.as_bytes().to_vec(),
+        }
+    }
+
+    fn chart(extra: &[(&str, FileKind, &str)]) -> Files {
+        let mut files = Files::new();
+        files.insert(
+            "Chart.yaml".into(),
+            file(FileKind::Regular, "name: web\nversion: 1.0.0\n"),
+        );
+        files.insert("values.yaml".into(), file(FileKind::Regular, "a: 1\n"));
+        for (path, kind, data) in extra {
+            files.insert(path.to_string(), file(*kind, data));
+        }
+        files
+    }
+
+    #[test]
+    fn helm_archive_follows_links_and_helmignore() {
+        use FileKind::*;
+        let files = chart(&[
+            (
+                ".helmignore",
+                Regular,
+                "# comment line\n\n*.tmp\nsecret/\n  !keep.tmp  \n",
+            ),
+            ("templates/deploy.yaml", Regular, "kind: Deployment\n"),
+            ("templates/.hidden.yaml", Regular, "x"),
+            ("templates/run.sh", Symlink, "../scripts/run.sh"),
+            ("scripts/run.sh", Executable, "#!/bin/sh\n"),
+            ("crds", Symlink, "files/crds"),
+            ("files/crds/a.yaml", Regular, "crd\n"),
+            ("a.tmp", Regular, "tmp"),
+            ("sub/b.tmp", Regular, "tmp"),
+            ("keep.tmp", Regular, "kept"),
+            ("secret/key.pem", Regular, "key"),
+            ("docs/secret", Regular, "a file named secret"),
+            ("ignored-link.tmp", Symlink, "does-not-exist"),
+        ]);
+        let bytes = helm_chart_archive("web", &files, Stamp::new(MTIME)).unwrap();
+        assert_eq!(
+            bytes,
+            helm_chart_archive("web", &files, Stamp::new(MTIME)).unwrap()
+        );
+        let got = read_back(&bytes);
+        let names: Vec<&str> = got.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "web/.helmignore",
+                "web/Chart.yaml",
+                "web/crds/a.yaml",
+                "web/docs/secret",
+                "web/files/crds/a.yaml",
+                "web/keep.tmp",
+                "web/scripts/run.sh",
+                "web/templates/deploy.yaml",
+                "web/templates/run.sh",
+                "web/values.yaml",
+            ]
+        );
+        assert!(got.iter().all(|e| !e.dir));
+        let run = got
+            .iter()
+            .find(|e| e.path == "web/templates/run.sh")
+            .unwrap();
+        assert_eq!(
+            (run.mode, run.data.as_slice()),
+            (0o755, &b"#!/bin/sh\n"[..])
+        );
+        let crd = got.iter().find(|e| e.path == "web/crds/a.yaml").unwrap();
+        assert_eq!((crd.mode, crd.data.as_slice()), (0o644, &b"crd\n"[..]));
+    }
+
+    fn link_error(links: &[(&str, &str)]) -> String {
+        let extra: Vec<(&str, FileKind, &str)> = links
+            .iter()
+            .map(|(p, t)| (*p, FileKind::Symlink, *t))
+            .collect();
+        let err = helm_chart_archive("web", &chart(&extra), Stamp::new(0)).unwrap_err();
+        assert!(err.downcast_ref::<UserError>().is_some());
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn bad_links_are_errors_naming_them() {
+        let e = link_error(&[("templates/x.yaml", "../../other/x.yaml")]);
+        assert!(
+            e.contains("`templates/x.yaml`") && e.contains("leaves the chart"),
+            "{e}"
+        );
+        let e = link_error(&[("x.yaml", "/etc/passwd")]);
+        assert!(e.contains("`x.yaml`") && e.contains("absolute"), "{e}");
+        let e = link_error(&[("y.yaml", "nope.yaml")]);
+        assert!(e.contains("`y.yaml`") && e.contains("dangles"), "{e}");
+        let e = link_error(&[("a", "b"), ("b", "a")]);
+        assert!(e.contains("loop"), "{e}");
+        let e = link_error(&[("sub/up", "..")]);
+        assert!(e.contains("`sub/up`") && e.contains("loop"), "{e}");
+        let e = link_error(&[("z", "values.yaml/x")]);
+        assert!(e.contains("not a folder"), "{e}");
+    }
+
+    #[test]
+    fn helmignore_errors_and_chart_yaml_required() {
+        let files = chart(&[(".helmignore", FileKind::Regular, "ok\nsrc/**/x\n")]);
+        let err = helm_chart_archive("web", &files, Stamp::new(0)).unwrap_err();
+        assert!(err.to_string().contains("web/.helmignore line 2"), "{err}");
+        let files = chart(&[(".helmignore", FileKind::Regular, "[abc\n")]);
+        assert!(helm_chart_archive("web", &files, Stamp::new(0)).is_err());
+        let files = chart(&[(".helmignore", FileKind::Regular, "Chart.yaml\n")]);
+        let err = helm_chart_archive("web", &files, Stamp::new(0)).unwrap_err();
+        assert!(err.to_string().contains("no Chart.yaml"), "{err}");
+        assert!(helm_chart_archive("a/b", &chart(&[]), Stamp::new(0)).is_err());
+    }
+
+    #[test]
+    fn globs_follow_go_filepath_match() {
+        let m = |p: &str, s: &str| glob_match(&parse_glob(p).unwrap(), s);
+        assert!(m("*.tmp", "a.tmp") && !m("*.tmp", "a/b.tmp") && m("*", ""));
+        assert!(m("a?c", "abc") && !m("a?c", "a/c"));
+        assert!(m("[a-c]x", "bx") && !m("[a-c]x", "dx") && m("[^a-c]x", "dx"));
+        assert!(m("\\*", "*") && !m("\\*", "a"));
+        assert!(m("templates/.?*", "templates/.x") && !m("templates/.?*", "templates/."));
+        for bad in ["[", "[]", "[a-", "x\\", "[-a]"] {
+            assert!(parse_glob(bad).is_err(), "{bad:?}");
+        }
+        let rules = IgnoreRules {
+            rules: ["/top.txt", "templates/*.bak", "*.log", "!keep.log"]
+                .iter()
+                .filter_map(|l| IgnoreRule::parse(l).ok().flatten())
+                .collect(),
+        };
+        assert!(rules.ignored("top.txt", false) && !rules.ignored("sub/top.txt", false));
+        assert!(
+            rules.ignored("templates/a.bak", false) && !rules.ignored("x/templates/a.bak", false)
+        );
+        assert!(rules.ignored("x/a.log", false) && !rules.ignored("x/keep.log", false));
+    }
+
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn write_atomically_replaces_and_leaves_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_atomically(dir.path(), "p.tar.gz", b"one").unwrap();
+        assert_eq!(path, dir.path().join("p.tar.gz"));
+        write_atomically(dir.path(), "p.tar.gz", b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["p.tar.gz"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
+        for bad in ["", ".", "..", "a/b"] {
+            assert!(write_atomically(dir.path(), bad, b"x").is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Helm charts inside a tree (a folder holding `Chart.yaml`, at any depth) and which of them
+//! changed between two trees, file by file, without rename detection.
+//!
+//! Rules from the hotfix issue: a chart counts as changed when any file in its folder was added,
+//! modified or renamed into it; whitespace-only changes (as `git diff --ignore-space-change
+//! --ignore-space-at-eol` sees them) do not count. A subchart under `<chart>/charts/` belongs to its
+//! parent: Helm packages it inside the parent's archive.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use gix::objs::tree::EntryKind;
+
+/// What happened to one file between two trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChangeKind {
+    /// Only in the new tree.
+    Added,
+    /// In both, with other content or mode.
+    Modified,
+    /// Only in the old tree.
+    Deleted,
+}
+
+/// One changed file (blob or symlink) under the compared prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Repo-relative path.
+    pub path: String,
+    /// Added, modified or deleted.
+    pub kind: FileChangeKind,
+    /// Blob id and mode in the old tree.
+    pub old: Option<(gix::ObjectId, EntryKind)>,
+    /// Blob id and mode in the new tree.
+    pub new: Option<(gix::ObjectId, EntryKind)>,
+}
+
+/// The files that differ between the trees `old` and `new` below `prefix` (repo-relative, `""` for
+/// the root). Subtrees with equal ids are skipped, so the cost follows the size of the change, not of
+/// the repository. Renames are an addition and a deletion: rename detection must not hide a change.
+pub fn diff_trees(
+    repo: &gix::Repository,
+    old: gix::ObjectId,
+    new: gix::ObjectId,
+    prefix: &str,
+) -> Result<Vec<FileChange>> {
+    let old_sub =
+        crate::repo::lookup_path(repo, old, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
+    let new_sub =
+        crate::repo::lookup_path(repo, new, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
+    let mut out = Vec::new();
+    diff_into(
+        repo,
+        old_sub.map(|x| x.0),
+        new_sub.map(|x| x.0),
+        prefix,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+type Entries = BTreeMap<Vec<u8>, (gix::ObjectId, EntryKind)>;
+
+fn entries(repo: &gix::Repository, tree: Option<gix::ObjectId>) -> Result<Entries> {
+    let mut out = Entries::new();
+    if let Some(id) = tree {
+        let tree = repo.find_tree(id)?;
+        for e in tree.iter() {
+            let e = e?;
+            out.insert(e.filename().to_vec(), (e.oid().to_owned(), e.mode().kind()));
+        }
+    }
+    Ok(out)
+}
+
+fn diff_into(
+    repo: &gix::Repository,
+    old: Option<gix::ObjectId>,
+    new: Option<gix::ObjectId>,
+    prefix: &str,
+    out: &mut Vec<FileChange>,
+) -> Result<()> {
+    if old == new {
+        return Ok(());
+    }
+    let (a, b) = (entries(repo, old)?, entries(repo, new)?);
+    let names: BTreeSet<&Vec<u8>> = a.keys().chain(b.keys()).collect();
+    for name in names {
+        let name_str = String::from_utf8_lossy(name);
+        let path = if prefix.is_empty() {
+            name_str.into_owned()
+        } else {
+            format!("{prefix}/{name_str}")
+        };
+        let (o, n) = (a.get(name).copied(), b.get(name).copied());
+        if o == n {
+            continue;
+        }
+        let tree_of = |x: Option<(gix::ObjectId, EntryKind)>| {
+            x.filter(|(_, k)| *k == EntryKind::Tree).map(|(id, _)| id)
+        };
+        let file_of = |x: Option<(gix::ObjectId, EntryKind)>| {
+            x.filter(|(_, k)| !matches!(k, EntryKind::Tree | EntryKind::Commit))
+        };
+        // A path can turn from a folder into a file: both halves are reported.
+        if tree_of(o).is_some() || tree_of(n).is_some() {
+            diff_into(repo, tree_of(o), tree_of(n), &path, out)?;
+        }
+        let (fo, fn_) = (file_of(o), file_of(n));
+        let kind = match (fo, fn_) {
+            (None, None) => continue,
+            (None, Some(_)) => FileChangeKind::Added,
+            (Some(_), None) => FileChangeKind::Deleted,
+            (Some(x), Some(y)) if x == y => continue,
+            _ => FileChangeKind::Modified,
+        };
+        out.push(FileChange {
+            path,
+            kind,
+            old: fo,
+            new: fn_,
+        });
+    }
+    Ok(())
+}
+
+/// Chart roots below `prefix` in `tree`: repo-relative folder path -> tree id of the folder.
+/// Every folder holding a `Chart.yaml` blob is a root, nested ones included (subcharts too).
+pub fn chart_roots(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    prefix: &str,
+) -> Result<BTreeMap<String, gix::ObjectId>> {
+    let mut out = BTreeMap::new();
+    if let Some((id, EntryKind::Tree)) = crate::repo::lookup_path(repo, tree, prefix)? {
+        roots_into(repo, id, prefix, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn roots_into(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    path: &str,
+    out: &mut BTreeMap<String, gix::ObjectId>,
+) -> Result<()> {
+    let tree = repo.find_tree(tree_id)?;
+    let mut subdirs = Vec::new();
+    let mut is_chart = false;
+    for e in tree.iter() {
+        let e = e?;
+        match e.mode().kind() {
+            EntryKind::Tree => subdirs.push((e.filename().to_string(), e.oid().to_owned())),
+            EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
+                is_chart = true
+            }
+            _ => {}
+        }
+    }
+    if is_chart && !path.is_empty() {
+        out.insert(path.to_string(), tree_id);
+    }
+    for (name, id) in subdirs {
+        let p = if path.is_empty() {
+            name
+        } else {
+            format!("{path}/{name}")
+        };
+        roots_into(repo, id, &p, out)?;
+    }
+    Ok(())
+}
+
+/// The chart that owns `path` among `roots`: the deepest root containing it, lifted to the parent
+/// chart while it is a subchart (`<parent>/charts/<sub>`). `None` outside every chart.
+pub fn owner<'a>(roots: &'a BTreeMap<String, gix::ObjectId>, path: &str) -> Option<&'a str> {
+    let mut best: Option<&'a str> = None;
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some((k, _)) = roots.get_key_value(parent) {
+            best = Some(k.as_str());
+            break;
+        }
+        dir = parent;
+    }
+    let mut owner = best?;
+    // Lift subcharts to their parent: `a/charts/b` belongs to `a` when `a` is a chart.
+    while let Some(idx) = owner.rfind("/charts/") {
+        let parent = &owner[..idx];
+        match roots.get_key_value(parent) {
+            Some((k, _)) => owner = k.as_str(),
+            None => break,
+        }
+    }
+    Some(owner)
+}
+
+/// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change
+/// --ignore-space-at-eol` compares lines: runs of spaces/tabs count as one, whitespace at the end of
+/// a line (including `\r`) is ignored. Lines added or removed (blank ones too) are a real change.
+/// Binary content (NUL in the first 8000 bytes) is compared exactly.
+pub fn whitespace_only(old: &[u8], new: &[u8]) -> bool {
+    if !crate::placeholders::is_text(old) || !crate::placeholders::is_text(new) {
+        return old == new;
+    }
+    let norm = |data: &[u8]| -> Vec<Vec<u8>> {
+        let mut lines: Vec<Vec<u8>> = data
+            .split(|&b| b == b'\n')
+            .map(|line| {
+                let mut out = Vec::with_capacity(line.len());
+                let mut in_ws = false;
+                for &b in line {
+                    if b == b' ' || b == b'\t' || b == b'\r' || b == 0x0b || b == 0x0c {
+                        in_ws = true;
+                    } else {
+                        if in_ws {
+                            out.push(b' ');
+                            in_ws = false;
+                        }
+                        out.push(b);
+                    }
+                }
+                // whitespace at the end of the line is dropped (in_ws left pending)
+                out
+            })
+            .collect();
+        // A final newline yields an empty last element; git treats "no newline at end" as a change
+        // only in content lines, so drop one trailing empty line.
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+    };
+    norm(old) == norm(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_rules() {
+        assert!(whitespace_only(b"a: 1\nb:  2\n", b"a: 1\nb: 2\n"));
+        assert!(whitespace_only(b"a: 1  \n", b"a: 1\n"));
+        assert!(whitespace_only(b"a: 1\r\n", b"a: 1\n"));
+        assert!(whitespace_only(b"a:\t1\n", b"a: 1\n"));
+        assert!(
+            !whitespace_only(b"a: 1\n", b"a:1\n"),
+            "-b does not ignore added whitespace where there was none"
+        );
+        assert!(
+            !whitespace_only(b"a: 1\n", b"a: 1\n\n"),
+            "a new blank line is a change"
+        );
+        assert!(!whitespace_only(b"a: 1\n", b"a: 2\n"));
+        assert!(!whitespace_only(b"\0a", b"\0 a"));
+    }
+
+    #[test]
+    fn owners_lift_subcharts() {
+        let id = gix::ObjectId::null(gix::hash::Kind::Sha1);
+        let roots: BTreeMap<String, gix::ObjectId> = [
+            "addons/a",
+            "addons/a/charts/sub",
+            "addons/omec/omec-user-plane",
+        ]
+        .iter()
+        .map(|r| (r.to_string(), id))
+        .collect();
+        assert_eq!(owner(&roots, "addons/a/values.yaml"), Some("addons/a"));
+        assert_eq!(
+            owner(&roots, "addons/a/charts/sub/values.yaml"),
+            Some("addons/a")
+        );
+        assert_eq!(
+            owner(&roots, "addons/omec/omec-user-plane/templates/x.yaml"),
+            Some("addons/omec/omec-user-plane")
+        );
+        assert_eq!(owner(&roots, "addons/omec/README.md"), None);
+        assert_eq!(owner(&roots, "version.yml"), None);
+    }
+}

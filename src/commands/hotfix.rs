@@ -1,0 +1,737 @@
+//! `git release hotfix <base>..<new>`: package exactly the charts changed between two revisions,
+//! with a manifest a customer can check against the installed release.
+//!
+//! Source: seed 002 ("补丁包管理": `git diff --name-only --diff-filter=AM --ignore-space-at-eol
+//! --ignore-space-change $BASE $NEW addons`, hotfix names like `v2.7.0-20180605-p1` from seed 001)
+//! and DOMAIN.md step 7. Differences from the seed pipeline: a chart counts when any of its files
+//! changed (not only Chart.yaml), the name and bytes are reproducible, and a manifest is included.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+
+use crate::archive::Stamp;
+use crate::charts::{self, FileChangeKind};
+use crate::cli::HotfixArgs;
+use crate::error::UserError;
+use crate::package::{self, ChartSource, Contents};
+use crate::repo;
+use crate::settings::Settings;
+use crate::versions;
+
+/// The hotfix manifest, `hotfix.yaml` in the package (and the `--json` output).
+#[derive(Debug, Serialize, Clone)]
+pub struct Manifest {
+    /// `release.product`.
+    pub product: String,
+    /// Product release the hotfix applies to, e.g. `v2.10.2`.
+    pub base_version: String,
+    /// The commit of `<base>`.
+    pub base_commit: String,
+    /// The commit of `<new>`.
+    pub new_commit: String,
+    /// `<base_version>-<YYYYMMDD>-p<N>`.
+    pub hotfix_version: String,
+    /// Set when `--allow-same-version` let a chart ship new content under its old version.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_version_allowed: Vec<String>,
+    /// Changed charts, by path.
+    pub charts: Vec<ChartEntry>,
+    /// Charts deleted in the range: listed, not packaged.
+    pub removed: Vec<RemovedChart>,
+    /// Image references the hotfix brings.
+    pub images: ImageDelta,
+    /// sha256 of every other file of the package, by path inside the top folder.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sha256: BTreeMap<String, String>,
+}
+
+/// One changed chart.
+#[derive(Debug, Serialize, Clone)]
+pub struct ChartEntry {
+    /// Chart name (Chart.yaml).
+    pub name: String,
+    /// Folder in the platform repo.
+    pub path: String,
+    /// Namespace from version.yml, when listed there.
+    pub namespace: Option<String>,
+    /// Module from version.yml, when listed there.
+    pub module: Option<String>,
+    /// Version at base (None for a chart added in the range).
+    pub old_version: Option<String>,
+    /// Version at new.
+    pub new_version: String,
+    /// `<name>-<version>.tgz` in `charts/`.
+    pub archive: String,
+    /// Changed files, `A`/`M`/`D` and the path relative to the chart.
+    pub files: Vec<String>,
+}
+
+/// A chart deleted in the range.
+#[derive(Debug, Serialize, Clone)]
+pub struct RemovedChart {
+    /// Chart name at base.
+    pub name: String,
+    /// Folder at base.
+    pub path: String,
+    /// Version at base.
+    pub version: Option<String>,
+}
+
+/// Images added or changed between base and new.
+#[derive(Debug, Serialize, Clone, Default)]
+pub struct ImageDelta {
+    /// References present at new and absent at base, whose repository is new too.
+    pub added: Vec<String>,
+    /// Same repository, another tag or digest: `old -> new`.
+    pub changed: Vec<String>,
+}
+
+/// Run `git release hotfix`.
+pub fn run(args: HotfixArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    hotfix(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// Split `A..B`, `A..` and `A` (= `A..HEAD`).
+fn split_range(range: &str) -> Result<(&str, &str)> {
+    if range.contains("...") {
+        return Err(UserError::input(format!(
+            "`{range}`: use BASE..NEW (two dots), not a symmetric difference"
+        ))
+        .into());
+    }
+    Ok(match range.split_once("..") {
+        Some((a, b)) => (a, if b.is_empty() { "HEAD" } else { b }),
+        None => (range, "HEAD"),
+    })
+}
+
+/// Resolve a revspec to a commit id.
+pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<gix::ObjectId> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|e| UserError::input(format!("`{spec}` is not a revision: {e}")))?;
+    let commit = id
+        .object()?
+        .peel_to_commit()
+        .map_err(|_| UserError::input(format!("`{spec}` does not name a commit")))?;
+    Ok(commit.id)
+}
+
+/// Release tags of `repo` by the commit they point to (annotated tags peeled).
+pub fn release_tags_by_commit(
+    repo: &gix::Repository,
+) -> Result<BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>>> {
+    let mut out: BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>> = BTreeMap::new();
+    for r in repo.references()?.tags()? {
+        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let name = r.name().shorten().to_string();
+        let Some(v) = versions::release_version(&name) else {
+            continue;
+        };
+        let Ok(commit) = r.peel_to_commit() else {
+            continue;
+        };
+        out.entry(commit.id).or_default().push((name, v));
+    }
+    for tags in out.values_mut() {
+        tags.sort_by(|a, b| versions::cmp_tags((&b.1, &b.0), (&a.1, &a.0)));
+    }
+    Ok(out)
+}
+
+/// The product version of `base`: `spec` itself when it names a release tag, else the highest
+/// release tag on the nearest tagged commit reachable from `base` (newest commit first, as
+/// `git describe --tags` walks).
+fn product_version(repo: &gix::Repository, spec: &str, base: gix::ObjectId) -> Result<String> {
+    if versions::release_version(spec).is_some()
+        && repo
+            .try_find_reference(format!("refs/tags/{spec}").as_str())?
+            .is_some()
+    {
+        return Ok(spec.to_string());
+    }
+    let tags = release_tags_by_commit(repo)?;
+    let walk = repo
+        .rev_walk([base])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()?;
+    for info in walk {
+        let info = info?;
+        if let Some(t) = tags.get(&info.id) {
+            return Ok(t[0].0.clone());
+        }
+    }
+    Err(
+        UserError::input(format!("no release tag is reachable from `{spec}`"))
+            .hint("tag the release first (`git tag -a v2.10.2`), or give the release tag as BASE")
+            .into(),
+    )
+}
+
+/// `--date` as `YYYYMMDD`, from `YYYYMMDD` or `YYYY-MM-DD`.
+fn parse_date(d: &str) -> Result<String> {
+    let digits: String = d.chars().filter(|c| *c != '-').collect();
+    let ok = digits.len() == 8
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (d.len() == 8 || (d.len() == 10 && &d[4..5] == "-" && &d[7..8] == "-"));
+    let month: u32 = digits.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let day: u32 = digits.get(6..8).and_then(|m| m.parse().ok()).unwrap_or(0);
+    if !ok || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(
+            UserError::input(format!("--date `{d}`: expected YYYYMMDD or YYYY-MM-DD")).into(),
+        );
+    }
+    Ok(digits)
+}
+
+/// Hotfix tags of `product_version` under `prefix`: the highest sequence number, 0 when none.
+fn highest_hotfix(repo: &gix::Repository, prefix: &str, product_version: &str) -> Result<u32> {
+    let mut max = 0;
+    for r in repo
+        .references()?
+        .prefixed(format!("refs/tags/{prefix}").as_str())?
+    {
+        let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let name = r.name().as_bstr().to_string();
+        let short = name
+            .trim_start_matches("refs/tags/")
+            .trim_start_matches(prefix);
+        if let Some(n) = versions::hotfix_number(product_version, short) {
+            max = max.max(n);
+        }
+    }
+    Ok(max)
+}
+
+/// `(module, namespace)` of an addon in version.yml.
+type AddonPlace = (Option<String>, Option<String>);
+
+/// `name -> (module, namespace)` from version.yml at `tree`.
+fn addon_places(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    rel: &str,
+) -> Result<BTreeMap<String, AddonPlace>> {
+    let mut out = BTreeMap::new();
+    let Some(files) = repo::read_path(repo, tree, rel)? else {
+        return Ok(out);
+    };
+    let Some(f) = files.get("") else {
+        return Ok(out);
+    };
+    let Ok(doc) = serde_yaml::from_slice::<serde_yaml::Value>(&f.data) else {
+        return Ok(out);
+    };
+    let s = |v: Option<&serde_yaml::Value>| v.and_then(|x| x.as_str()).map(str::to_string);
+    if let Some(mods) = doc
+        .get("spec")
+        .and_then(|x| x.get("modules"))
+        .and_then(|x| x.as_sequence())
+    {
+        for m in mods {
+            let module = s(m.get("name"));
+            for a in m
+                .get("addons")
+                .and_then(|x| x.as_sequence())
+                .into_iter()
+                .flatten()
+            {
+                if let Some(n) = s(a.get("name")) {
+                    out.insert(n, (module.clone(), s(a.get("namespace"))));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Repository part of an image reference (no tag, no digest).
+fn image_repo(r: &str) -> &str {
+    let no_digest = r.split('@').next().unwrap_or(r);
+    match no_digest.rfind(':') {
+        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
+        _ => no_digest,
+    }
+}
+
+/// Images added or changed from `old` to `new`.
+fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
+    let old_by_repo: BTreeMap<&str, Vec<&String>> = old.iter().fold(BTreeMap::new(), |mut m, r| {
+        m.entry(image_repo(r)).or_insert_with(Vec::new).push(r);
+        m
+    });
+    let mut d = ImageDelta::default();
+    for r in new.difference(old) {
+        match old_by_repo.get(image_repo(r)) {
+            Some(olds) => d.changed.push(format!(
+                "{} -> {r}",
+                olds.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            None => d.added.push(r.clone()),
+        }
+    }
+    d
+}
+
+fn chart_image_set(
+    files: &repo::Files,
+    warnings: &mut Vec<String>,
+    path: &str,
+) -> BTreeSet<String> {
+    let bytes: crate::images::ChartFiles = files
+        .iter()
+        .filter(|(_, e)| e.kind != repo::FileKind::Symlink)
+        .map(|(k, e)| (k.clone(), e.data.clone()))
+        .collect();
+    match crate::images::chart_images(&bytes, &mut Vec::new()) {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.push(format!("{path}/{e}"));
+            BTreeSet::new()
+        }
+    }
+}
+
+/// Image references listed in every `images_*.list` under the images path of `tree`.
+fn listed_images(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    images_path: &str,
+) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    if let Some(files) = repo::read_path(repo, tree, images_path)? {
+        for (k, e) in files {
+            if crate::images::list_kind(&k).is_some() {
+                out.extend(crate::images::parse_image_list(&String::from_utf8_lossy(
+                    &e.data,
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The whole hotfix: plan, checks, packages. Writes the human summary or JSON to `out`.
+pub fn hotfix(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &HotfixArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (base_spec, new_spec) = split_range(&args.range)?;
+    let base = resolve_commit(repo, base_spec)?;
+    let new = resolve_commit(repo, new_spec)?;
+    if base == new {
+        return Err(UserError::input(format!(
+            "`{base_spec}` and `{new_spec}` are the same commit: the range is empty"
+        ))
+        .into());
+    }
+    if repo.merge_base(base, new)?.map(|id| id.detach()) != Some(base) {
+        return Err(UserError::input(format!("`{base_spec}` ({}) is not an ancestor of `{new_spec}` ({})", &base.to_string()[..12], &new.to_string()[..12]))
+            .hint(format!("a hotfix is built on the release line of its base: commit the fix on the release branch and run `git release hotfix {base_spec}..<release branch>`"))
+            .into());
+    }
+    let base_tree = repo.find_commit(base)?.tree_id()?.detach();
+    let new_tree = repo.find_commit(new)?.tree_id()?.detach();
+    let addons = settings.addons_path.as_str();
+
+    // Which charts changed.
+    let changes = charts::diff_trees(repo, base_tree, new_tree, addons)?;
+    let new_roots = charts::chart_roots(repo, new_tree, addons)?;
+    let old_roots = charts::chart_roots(repo, base_tree, addons)?;
+    let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut whitespace_only = 0usize;
+    for ch in &changes {
+        if ch.kind == FileChangeKind::Modified {
+            if let (Some((o, _)), Some((n, _))) = (ch.old, ch.new) {
+                let (ob, nb) = (repo.find_blob(o)?, repo.find_blob(n)?);
+                if ch.old.map(|x| x.1) == ch.new.map(|x| x.1)
+                    && charts::whitespace_only(&ob.data, &nb.data)
+                {
+                    whitespace_only += 1;
+                    continue;
+                }
+            }
+        }
+        let Some(owner) = charts::owner(&new_roots, &ch.path) else {
+            continue;
+        };
+        let letter = match ch.kind {
+            FileChangeKind::Added => "A",
+            FileChangeKind::Modified => "M",
+            FileChangeKind::Deleted => "D",
+        };
+        let rel = ch
+            .path
+            .strip_prefix(owner)
+            .unwrap_or(&ch.path)
+            .trim_start_matches('/');
+        changed
+            .entry(owner.to_string())
+            .or_default()
+            .push(format!("{letter} {rel}"));
+    }
+    let mut removed = Vec::new();
+    for root in old_roots.keys() {
+        if !new_roots.contains_key(root)
+            && charts::owner(&old_roots, &format!("{root}/Chart.yaml")) == Some(root.as_str())
+        {
+            let old = package::read_chart(repo, base_tree, root).ok();
+            removed.push(RemovedChart {
+                name: old.as_ref().map_or_else(
+                    || root.rsplit('/').next().unwrap_or(root).to_string(),
+                    |c| c.name.clone(),
+                ),
+                path: root.clone(),
+                version: old.map(|c| c.version),
+            });
+        }
+    }
+    if changed.is_empty() && removed.is_empty() {
+        let ws = if whitespace_only > 0 {
+            format!(" ({whitespace_only} file(s) changed only in whitespace)")
+        } else {
+            String::new()
+        };
+        return Err(UserError::input(format!(
+            "{base_spec}..{new_spec} changes no chart under {}{ws}",
+            if addons.is_empty() { "." } else { addons }
+        ))
+        .hint("nothing to ship; check the range")
+        .into());
+    }
+
+    // Versions.
+    let mut sources: Vec<ChartSource> = Vec::new();
+    let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
+    let mut same = Vec::new();
+    for path in changed.keys() {
+        let c = package::read_chart(repo, new_tree, path)?;
+        let old = if old_roots.contains_key(path) {
+            package::read_chart(repo, base_tree, path).ok()
+        } else {
+            None
+        };
+        if old.as_ref().is_some_and(|o| o.version == c.version) {
+            same.push(format!("{} ({} {})", c.name, path, c.version));
+        }
+        olds.insert(path.clone(), old);
+        sources.push(c);
+    }
+    if !same.is_empty() && !args.allow_same_version {
+        return Err(UserError::input(format!(
+            "chart content changed without a new version: {}",
+            same.join(", ")
+        ))
+        .hint("bump `version` in each Chart.yaml (a customer must be able to tell the charts apart), or pass --allow-same-version")
+        .into());
+    }
+
+    // Name.
+    let product_version = product_version(repo, base_spec, base)?;
+    let new_time = package::commit_time(repo, new)?;
+    let date = match &args.date {
+        Some(d) => parse_date(d)?,
+        None => package::utc_date(new_time),
+    };
+    let prefix = settings.hotfix_tag_prefix.as_str();
+    let n = highest_hotfix(repo, prefix, &product_version)? + 1;
+    let hotfix_version = versions::hotfix_version(&product_version, &date, n);
+
+    // Manifest content.
+    let places = addon_places(repo, new_tree, &settings.version_file)?;
+    let mut warnings = Vec::new();
+    let mut old_images = BTreeSet::new();
+    let mut new_images = BTreeSet::new();
+    let mut entries = Vec::new();
+    for c in &sources {
+        let old = olds.get(&c.path).and_then(|o| o.as_ref());
+        if let Some(o) = old {
+            old_images.extend(chart_image_set(&o.files, &mut warnings, &c.path));
+        }
+        new_images.extend(chart_image_set(&c.files, &mut warnings, &c.path));
+        let (module, namespace) = places.get(&c.name).cloned().unwrap_or((None, None));
+        entries.push(ChartEntry {
+            name: c.name.clone(),
+            path: c.path.clone(),
+            namespace,
+            module,
+            old_version: old.map(|o| o.version.clone()),
+            new_version: c.version.clone(),
+            archive: format!("{}-{}.tgz", c.name, c.version),
+            files: changed.get(&c.path).cloned().unwrap_or_default(),
+        });
+    }
+    // Image lists changed in the range bring their new lines too.
+    let (old_lists, new_lists) = (
+        listed_images(repo, base_tree, &settings.images_path)?,
+        listed_images(repo, new_tree, &settings.images_path)?,
+    );
+    old_images.extend(old_lists.iter().cloned());
+    new_images.extend(new_lists.difference(&old_lists).cloned());
+    let images = image_delta(&old_images, &new_images);
+    let mut manifest = Manifest {
+        product: settings.product.clone(),
+        base_version: product_version.clone(),
+        base_commit: base.to_string(),
+        new_commit: new.to_string(),
+        hotfix_version: hotfix_version.clone(),
+        same_version_allowed: if args.allow_same_version {
+            same
+        } else {
+            Vec::new()
+        },
+        charts: entries,
+        removed,
+        images,
+        sha256: BTreeMap::new(),
+    };
+
+    let top = format!("{}-hotfix-{hotfix_version}", settings.product);
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "warnings": warnings}),
+            )?;
+            writeln!(out)?;
+        } else {
+            print_plan(&manifest, &format!("{top}.tar.gz"), out)?;
+            writeln!(out, "dry run: nothing written")?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        return Ok(());
+    }
+
+    if repo::worktree_modified(repo, addons)? {
+        warnings.push(format!(
+            "uncommitted changes under {addons} are not in the package (it is built from commits)"
+        ));
+    }
+    let stamp = Stamp {
+        mtime: new_time,
+        uid: args.owner,
+        gid: args.owner,
+    };
+    let built = package::build_charts(&sources, stamp)?;
+    let mut written = Vec::new();
+    if args.per_addon {
+        for (c, b) in sources.iter().zip(&built) {
+            let mut m = manifest.clone();
+            m.charts.retain(|e| e.path == c.path);
+            m.removed.clear();
+            let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
+            written.push(write_package(
+                &top,
+                m,
+                std::slice::from_ref(b),
+                stamp,
+                args,
+            )?);
+        }
+    } else {
+        let (path, sum) = write_package(&top, manifest.clone(), &built, stamp, args)?;
+        manifest.sha256.insert(format!("{top}.tar.gz"), sum.clone());
+        written.push((path, sum));
+    }
+    if args.tag {
+        create_hotfix_tag(repo, &format!("{prefix}{hotfix_version}"), new, &manifest)?;
+    }
+    if args.json {
+        let files: Vec<_> = written
+            .iter()
+            .map(|(p, s)| serde_json::json!({"path": p, "sha256": s}))
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"packages": files, "manifest": manifest, "warnings": warnings}),
+        )?;
+        writeln!(out)?;
+    } else {
+        print_plan(&manifest, &format!("{top}.tar.gz"), out)?;
+        for (p, s) in &written {
+            writeln!(out, "wrote {} (sha256 {s})", p.display())?;
+        }
+        if args.tag {
+            writeln!(
+                out,
+                "tagged {prefix}{hotfix_version} on {}",
+                &new.to_string()[..12]
+            )?;
+        }
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+fn write_package(
+    top: &str,
+    mut manifest: Manifest,
+    built: &[package::BuiltChart],
+    stamp: Stamp,
+    args: &HotfixArgs,
+) -> Result<(std::path::PathBuf, String)> {
+    let mut contents = Contents::default();
+    for b in built {
+        contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
+    }
+    let mut list: Vec<String> = manifest
+        .images
+        .added
+        .iter()
+        .cloned()
+        .chain(
+            manifest
+                .images
+                .changed
+                .iter()
+                .filter_map(|c| c.rsplit(" -> ").next().map(str::to_string)),
+        )
+        .collect();
+    list.sort();
+    list.dedup();
+    let list_text: String = list.iter().map(|l| format!("{l}\n")).collect();
+    contents.add("images.list".into(), list_text.into_bytes(), false)?;
+    manifest.sha256 = contents.checksums();
+    let yaml = format!(
+        "# Hotfix manifest written by git-release. sha256 covers every other file of this package.\n{}",
+        serde_yaml::to_string(&manifest)?
+    );
+    contents.add("hotfix.yaml".into(), yaml.into_bytes(), false)?;
+    contents.write(&args.output, top, stamp)
+}
+
+/// `--tag`: an annotated tag on `new`. An existing tag is an error, whatever it points at: hotfix
+/// tags are protected like release tags (never moved).
+fn create_hotfix_tag(
+    repo: &gix::Repository,
+    name: &str,
+    new: gix::ObjectId,
+    m: &Manifest,
+) -> Result<()> {
+    let full = format!("refs/tags/{name}");
+    if repo.try_find_reference(full.as_str())?.is_some() {
+        return Err(UserError::refused(format!(
+            "tag `{name}` already exists; tags are never moved"
+        ))
+        .hint(
+            "the package was written; a new hotfix of the same base gets the next sequence number",
+        )
+        .into());
+    }
+    let tagger = repo
+        .committer()
+        .ok_or_else(|| UserError::input("--tag needs an identity: set user.name and user.email"))?
+        .context("reading the committer identity")?;
+    let mut msg = format!(
+        "hotfix {} for {} {}\n\n",
+        m.hotfix_version, m.product, m.base_version
+    );
+    for c in &m.charts {
+        msg.push_str(&format!(
+            "- {} {} -> {}\n",
+            c.name,
+            c.old_version.as_deref().unwrap_or("(new)"),
+            c.new_version
+        ));
+    }
+    repo.tag(
+        name,
+        new,
+        gix::objs::Kind::Commit,
+        Some(tagger),
+        msg,
+        gix::refs::transaction::PreviousValue::MustNotExist,
+    )
+    .with_context(|| format!("creating tag {name}"))?;
+    Ok(())
+}
+
+fn print_plan(m: &Manifest, name: &str, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "hotfix {} for {} {} ({} chart(s))",
+        m.hotfix_version,
+        m.product,
+        m.base_version,
+        m.charts.len()
+    )?;
+    for c in &m.charts {
+        writeln!(
+            out,
+            "  {:<30} {} -> {}  ({} file(s))",
+            c.name,
+            c.old_version.as_deref().unwrap_or("(new)"),
+            c.new_version,
+            c.files.len()
+        )?;
+    }
+    for r in &m.removed {
+        writeln!(out, "  {:<30} removed (not packaged)", r.name)?;
+    }
+    if !m.images.added.is_empty() || !m.images.changed.is_empty() {
+        writeln!(
+            out,
+            "images: {} added, {} changed",
+            m.images.added.len(),
+            m.images.changed.len()
+        )?;
+    }
+    writeln!(out, "package: {name}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(split_range("v1..v2").unwrap(), ("v1", "v2"));
+        assert_eq!(split_range("v1..").unwrap(), ("v1", "HEAD"));
+        assert_eq!(split_range("v1").unwrap(), ("v1", "HEAD"));
+        assert!(split_range("a...b").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("2026-11-22").unwrap(), "20261122");
+        assert_eq!(parse_date("20261122").unwrap(), "20261122");
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("22.11.2026").is_err());
+    }
+
+    #[test]
+    fn image_changes_pair_by_repository() {
+        let old: BTreeSet<String> = ["r/a:1", "r/b:1", "reg:5000/c:2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let new: BTreeSet<String> = ["r/a:2", "r/b:1", "r/d:1", "reg:5000/c:3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let d = image_delta(&old, &new);
+        assert_eq!(d.added, ["r/d:1"]);
+        assert_eq!(
+            d.changed,
+            ["r/a:1 -> r/a:2", "reg:5000/c:2 -> reg:5000/c:3"]
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! `git release package [<rev>]`: the full offline package of a product version, built from the
+//! object database: every chart as a Helm archive, the image lists, version.yml, configs/,
+//! scripts/, install.sh and a `release.yaml` manifest with checksums.
+//!
+//! Source: seed 002 ("打包流程") and DOMAIN.md step 8.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::archive::Stamp;
+use crate::charts;
+use crate::cli::PackageArgs;
+use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
+use crate::package::{self, Contents};
+use crate::repo::{self, FileKind};
+use crate::settings::Settings;
+
+/// `release.yaml` in the package (and the `--json` output).
+#[derive(Debug, Serialize)]
+pub struct ReleaseManifest {
+    /// `release.product`.
+    pub product: String,
+    /// The release tag of the packaged commit (or a describe-style name when it has none).
+    pub version: String,
+    /// The packaged commit.
+    pub commit: String,
+    /// Every chart.
+    pub charts: Vec<PackagedChart>,
+    /// sha256 of every other file of the package, by path inside the top folder.
+    pub sha256: BTreeMap<String, String>,
+}
+
+/// One chart of the package.
+#[derive(Debug, Serialize)]
+pub struct PackagedChart {
+    /// Chart name.
+    pub name: String,
+    /// Chart version.
+    pub version: String,
+    /// Folder in the platform repo.
+    pub path: String,
+    /// `charts/<name>-<version>.tgz`.
+    pub archive: String,
+}
+
+/// Run `git release package`.
+pub fn run(args: PackageArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    package(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// The product version name of `commit`: its highest release tag, else `git describe`-style
+/// `<nearest release tag>-<distance>-g<abbrev>` (with a warning), else `g<abbrev>`.
+fn version_name(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
+    let tags = release_tags_by_commit(repo)?;
+    if let Some(t) = tags.get(&commit) {
+        return Ok(t[0].0.clone());
+    }
+    let short = &commit.to_string()[..7];
+    let walk = repo
+        .rev_walk([commit])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()?;
+    for (distance, info) in walk.enumerate() {
+        let info = info?;
+        if let Some(t) = tags.get(&info.id) {
+            let name = format!("{}-{distance}-g{short}", t[0].0);
+            warnings.push(format!(
+                "{short} has no release tag; packaging it as {name}"
+            ));
+            return Ok(name);
+        }
+    }
+    warnings.push(format!(
+        "no release tag reaches {short}; packaging it as g{short}"
+    ));
+    Ok(format!("g{short}"))
+}
+
+/// Build the package and write the summary (or JSON) to `out`.
+pub fn package(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &PackageArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let spec = args.rev.as_deref().unwrap_or("HEAD");
+    let commit = resolve_commit(repo, spec)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let mut warnings = Vec::new();
+    let version = version_name(repo, commit, &mut warnings)?;
+
+    let roots = charts::chart_roots(repo, tree, &settings.addons_path)?;
+    let mut sources = Vec::new();
+    for root in roots.keys() {
+        // Subcharts travel inside their parent's archive.
+        if charts::owner(&roots, &format!("{root}/Chart.yaml")) == Some(root.as_str()) {
+            sources.push(package::read_chart(repo, tree, root)?);
+        }
+    }
+    let manifest_charts: Vec<PackagedChart> = sources
+        .iter()
+        .map(|c| PackagedChart {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            path: c.path.clone(),
+            archive: format!("charts/{}-{}.tgz", c.name, c.version),
+        })
+        .collect();
+    let top = format!("{}-{version}", settings.product);
+    let mut manifest = ReleaseManifest {
+        product: settings.product.clone(),
+        version: version.clone(),
+        commit: commit.to_string(),
+        charts: manifest_charts,
+        sha256: BTreeMap::new(),
+    };
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "warnings": warnings}),
+            )?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "package {top}.tar.gz: {} chart(s) from {}",
+                manifest.charts.len(),
+                &commit.to_string()[..12]
+            )?;
+            for c in &manifest.charts {
+                writeln!(out, "  {} {}", c.name, c.version)?;
+            }
+            writeln!(out, "dry run: nothing written")?;
+        }
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        return Ok(());
+    }
+    if repo::worktree_modified(repo, "")? {
+        warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
+    }
+
+    let stamp = Stamp {
+        mtime: package::commit_time(repo, commit)?,
+        uid: args.owner,
+        gid: args.owner,
+    };
+    let built = package::build_charts(&sources, stamp)?;
+    let mut contents = Contents::default();
+    for b in built {
+        contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
+    }
+    // Everything else the installer needs, as committed.
+    for rel in [
+        settings.images_path.as_str(),
+        settings.version_file.as_str(),
+        "configs",
+        "scripts",
+        "install.sh",
+        "env.yml",
+    ] {
+        let Some(files) = repo::read_path(repo, tree, rel)? else {
+            continue;
+        };
+        for (k, e) in files {
+            let path = if k.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{rel}/{k}")
+            };
+            if e.kind == FileKind::Symlink {
+                warnings.push(format!("{path} is a symlink; not packaged"));
+                continue;
+            }
+            contents.add(path, e.data, e.kind == FileKind::Executable)?;
+        }
+    }
+    manifest.sha256 = contents.checksums();
+    let yaml = format!(
+        "# Release manifest written by git-release. sha256 covers every other file of this package.\n{}",
+        serde_yaml::to_string(&manifest)?
+    );
+    contents.add("release.yaml".into(), yaml.into_bytes(), false)?;
+    let (path, sum) = contents.write(&args.output, &top, stamp)?;
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"package": path, "sha256": sum, "manifest": manifest, "warnings": warnings}),
+        )?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "package {}: {} chart(s) from {}",
+            top,
+            manifest.charts.len(),
+            &commit.to_string()[..12]
+        )?;
+        writeln!(out, "wrote {} (sha256 {sum})", path.display())?;
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Building packages from the object database: chart archives, checksums and the outer
+//! reproducible `.tar.gz` with one top folder. Shared by `hotfix` and `package`.
+//!
+//! Source: seed 002 ("打包流程": `helm package` every chart, `chown -R 10000:10000`, `tar`) and
+//! DOMAIN.md steps 7 and 8. Content never comes from the work tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use rayon::prelude::*;
+
+use crate::archive::{self, Entry, Stamp};
+use crate::repo::Files;
+
+/// One chart to package: where it is and its files at the packaged commit.
+#[derive(Debug, Clone)]
+pub struct ChartSource {
+    /// Repo-relative folder, e.g. `addons/cyclone`.
+    pub path: String,
+    /// Chart.yaml `name` (the folder name when absent).
+    pub name: String,
+    /// Chart.yaml `version`.
+    pub version: String,
+    /// The chart's files, paths relative to its folder.
+    pub files: Files,
+}
+
+/// A built chart archive.
+#[derive(Debug, Clone)]
+pub struct BuiltChart {
+    /// `<name>-<version>.tgz`.
+    pub file_name: String,
+    /// Archive bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// `name` and `version` from a chart's Chart.yaml (`None` when absent or unreadable).
+pub fn chart_meta(files: &Files) -> (Option<String>, Option<String>) {
+    let Some(e) = files.get("Chart.yaml") else {
+        return (None, None);
+    };
+    let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(&e.data) else {
+        return (None, None);
+    };
+    let s = |k: &str| match v.get(k) {
+        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    (s("name"), s("version"))
+}
+
+/// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`].
+///
+/// Errors: no Chart.yaml `version` (a chart archive is named after it).
+pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
+    let files = crate::repo::read_path(repo, tree, path)?
+        .ok_or_else(|| anyhow!("{path}: no such folder"))?;
+    let (name, version) = chart_meta(&files);
+    let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
+    let version = version.ok_or_else(|| {
+        crate::error::UserError::input(format!("{path}/Chart.yaml has no `version`"))
+            .hint("every chart needs a SemVer `version` in Chart.yaml")
+    })?;
+    Ok(ChartSource {
+        path: path.to_string(),
+        name,
+        version,
+        files,
+    })
+}
+
+/// Build the Helm archives of `charts` in parallel (compression is the expensive part).
+pub fn build_charts(charts: &[ChartSource], stamp: Stamp) -> Result<Vec<BuiltChart>> {
+    charts
+        .par_iter()
+        .map(|c| {
+            let bytes = archive::helm_chart_archive(&c.name, &c.files, stamp)
+                .with_context(|| format!("packaging {}", c.path))?;
+            Ok(BuiltChart {
+                file_name: format!("{}-{}.tgz", c.name, c.version),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// Files of the outer package, keyed by their path inside the top folder.
+#[derive(Debug, Default)]
+pub struct Contents {
+    files: BTreeMap<String, (Vec<u8>, bool)>,
+}
+
+impl Contents {
+    /// Add a file; `executable` sets mode 0755.
+    ///
+    /// Errors: the same path twice (two charts with the same name and version).
+    pub fn add(&mut self, path: String, bytes: Vec<u8>, executable: bool) -> Result<()> {
+        if self.files.contains_key(&path) {
+            return Err(crate::error::UserError::input(format!(
+                "two files would be packaged as `{path}`"
+            ))
+            .hint("two charts share a name and version; rename one")
+            .into());
+        }
+        self.files.insert(path, (bytes, executable));
+        Ok(())
+    }
+
+    /// sha256 of every file so far: path -> lowercase hex.
+    pub fn checksums(&self) -> BTreeMap<String, String> {
+        self.files
+            .iter()
+            .map(|(p, (b, _))| (p.clone(), archive::sha256_hex(b)))
+            .collect()
+    }
+
+    /// Write `<dir>/<top>.tar.gz` atomically with every file under the folder `<top>/`.
+    pub fn write(self, dir: &Path, top: &str, stamp: Stamp) -> Result<(PathBuf, String)> {
+        let entries: Vec<Entry> = self
+            .files
+            .into_iter()
+            .map(|(p, (data, executable))| Entry {
+                path: format!("{top}/{p}"),
+                data,
+                executable,
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        archive::write_tar_gz(&mut bytes, &entries, stamp, true)?;
+        let sum = archive::sha256_hex(&bytes);
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
+        Ok((path, sum))
+    }
+}
+
+/// Commit time of `commit` in seconds since the epoch (the packages' entry mtime).
+pub fn commit_time(repo: &gix::Repository, commit: gix::ObjectId) -> Result<u64> {
+    let c = repo.find_commit(commit)?;
+    Ok(c.time()?.seconds.max(0) as u64)
+}
+
+/// `YYYYMMDD` of a Unix time in UTC (proleptic Gregorian; Hinnant's civil-from-days).
+pub fn utc_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_date(0), "19700101");
+        assert_eq!(utc_date(1_600_000_000), "20200913");
+        assert_eq!(utc_date(1_795_305_600), "20261122");
+        assert_eq!(utc_date(951_782_400), "20000229");
+    }
+}
