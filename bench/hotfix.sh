@@ -17,6 +17,12 @@
 #     computed before timing. It does no chart packaging, no version or checksum work, so a
 #     hotfix cannot reasonably be much faster than it;
 #   - git release hotfix v2.39.0..HEAD.
+#
+# The seed's time depends on the disk: it creates ~2,600 files, and on ext4 without a journal
+# (this machine) file creation is several times slower for a few minutes after many deletions
+# (the previous run's cleanup, a cargo build). The floor and the hotfix write one file each. So
+# the bench deletes nothing between rounds; for a seed time that leaves the disk out, run with
+# TMPDIR=/dev/shm (outputs of all three contenders go there).
 set -euo pipefail
 
 BUILD=1 CHECK=0
@@ -155,14 +161,16 @@ keep() { # keep STEP SECS RSS: remember the fastest run of STEP
 STATE=$(repo_state)
 for ((round = 1; round <= ROUNDS; round++)); do
   line="round $round/$ROUNDS:"
-  rm -rf "$WORK/seed-out" "$WORK/seed-out.tar.gz"
-  timed seed "$REPO" bash "$SHARED/bench/seed_hotfix.sh" "$REPO" "$BASE" "$NEW" "$WORK/seed-out"
+  # A fresh output folder per round instead of deleting the previous one: on this disk (ext4
+  # without a journal) creating files right after deleting many is several times slower, since
+  # the inode allocator skips inodes freed in the last minute(s). Deleting ~2,000 files just
+  # before the seed's timed `cp -r` would slow it down by the bench's own doing.
+  timed seed "$REPO" bash "$SHARED/bench/seed_hotfix.sh" "$REPO" "$BASE" "$NEW" "$WORK/seed-out.$round"
   keep seed "$SECS" "$RSS"
   line+=" seed $SECS s"
-  [[ -s $WORK/seed-out.tar.gz ]] || { echo "bench: the seed pipeline wrote no $WORK/seed-out.tar.gz" >&2; exit 1; }
+  [[ -s $WORK/seed-out.$round.tar.gz ]] || { echo "bench: the seed pipeline wrote no $WORK/seed-out.$round.tar.gz" >&2; exit 1; }
 
-  rm -f "$WORK/floor.tar.gz"
-  timed floor "$REPO" git -C "$REPO" archive --format=tar.gz -o "$WORK/floor.tar.gz" "$NEW" -- "${FLOOR_PATHS[@]}"
+  timed floor "$REPO" git -C "$REPO" archive --format=tar.gz -o "$WORK/floor.$round.tar.gz" "$NEW" -- "${FLOOR_PATHS[@]}"
   keep floor "$SECS" "$RSS"
   line+=", floor $SECS s"
 
@@ -195,8 +203,9 @@ else
   printf '%-20s %s\n' "git release hotfix" "hotfix: not built yet"
 fi
 echo "(x faster than seed = seed seconds / seconds; x of floor = seconds / floor seconds; RSS = peak of the largest process)"
-echo "(the seed writes one file per chart file, so its time follows the file-creation speed of the disk under TMPDIR;"
-echo " the floor and the hotfix write one package each)"
+echo "(the seed creates one file per chart file, so its time follows the file-creation speed under TMPDIR, which on"
+echo " ext4 without a journal drops for minutes after many deletions, e.g. a cargo build or the previous bench run;"
+echo " the floor and the hotfix write one package each. TMPDIR=/dev/shm takes the disk out of the seed's time)"
 echo "targets for git release hotfix: >= 15x faster than seed, <= 2x of floor, peak RSS < 100 MiB"
 if ((HAVE_HOTFIX)); then
   verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? v >= t : (op == "<=") ? v <= t : v < t; print ok ? "met" : "MISSED" }'; }

@@ -174,25 +174,69 @@ fn roots_into(
 /// The chart that owns `path` among `roots`: the deepest root containing it, lifted to the parent
 /// chart while it is a subchart (`<parent>/charts/<sub>`). `None` outside every chart.
 pub fn owner<'a>(roots: &'a BTreeMap<String, gix::ObjectId>, path: &str) -> Option<&'a str> {
-    let mut best: Option<&'a str> = None;
+    let found = owner_by(path, |d| roots.contains_key(d))?;
+    roots.get_key_value(found.as_str()).map(|(k, _)| k.as_str())
+}
+
+/// Like [`owner`], asking `is_root(folder)` instead of a precomputed map, so that only the folders
+/// above changed paths are ever looked at.
+pub fn owner_by(path: &str, mut is_root: impl FnMut(&str) -> bool) -> Option<String> {
+    let mut owner = None;
     let mut dir = path;
     while let Some((parent, _)) = dir.rsplit_once('/') {
-        if let Some((k, _)) = roots.get_key_value(parent) {
-            best = Some(k.as_str());
+        if is_root(parent) {
+            owner = Some(parent.to_string());
             break;
         }
         dir = parent;
     }
-    let mut owner = best?;
+    let mut owner = owner?;
     // Lift subcharts to their parent: `a/charts/b` belongs to `a` when `a` is a chart.
     while let Some(idx) = owner.rfind("/charts/") {
-        let parent = &owner[..idx];
-        match roots.get_key_value(parent) {
-            Some((k, _)) => owner = k.as_str(),
-            None => break,
+        let parent = owner[..idx].to_string();
+        if is_root(&parent) {
+            owner = parent;
+        } else {
+            break;
         }
     }
     Some(owner)
+}
+
+/// Answers "is this folder a chart root?" for one tree, looking each folder up once.
+pub struct RootProbe<'r> {
+    repo: &'r gix::Repository,
+    tree: gix::ObjectId,
+    seen: std::collections::HashMap<String, bool>,
+}
+
+impl<'r> RootProbe<'r> {
+    /// A probe of `tree`.
+    pub fn new(repo: &'r gix::Repository, tree: gix::ObjectId) -> Self {
+        RootProbe {
+            repo,
+            tree,
+            seen: Default::default(),
+        }
+    }
+
+    /// Whether `dir` holds a `Chart.yaml` blob in the tree. Lookup errors count as "no".
+    pub fn is_root(&mut self, dir: &str) -> bool {
+        if let Some(v) = self.seen.get(dir) {
+            return *v;
+        }
+        let v = matches!(
+            crate::repo::lookup_path(self.repo, self.tree, &format!("{dir}/Chart.yaml")),
+            Ok(Some((_, EntryKind::Blob | EntryKind::BlobExecutable)))
+        );
+        self.seen.insert(dir.to_string(), v);
+        v
+    }
+
+    /// The chart owning `path` (see [`owner_by`]).
+    pub fn owner(&mut self, path: &str) -> Option<String> {
+        owner_by(path, |d| self.is_root(d))
+    }
 }
 
 /// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change

@@ -331,22 +331,31 @@ fn ids_into(
     })
 }
 
-/// Whether any tracked file under `prefix` differs in the work tree from the index (modified or
+/// Whether any tracked file under one of `prefixes` (all files when empty) differs in the work tree from the index (modified or
 /// deleted), the way git decides: size and mtime first, content hashed only when they differ.
 /// Untracked files do not count (a package is built from commits, they cannot leak into it).
 /// A bare repository has no work tree: `false`.
-pub fn worktree_modified(repo: &gix::Repository, prefix: &str) -> Result<bool> {
+pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
     let Some(workdir) = repo.workdir() else {
         return Ok(false);
     };
     let index = repo.index_or_empty()?;
-    let pfx = format!("{prefix}/");
+    let wanted: std::collections::HashSet<&[u8]> = prefixes.iter().map(|p| p.as_bytes()).collect();
+    let under = |path: &[u8]| -> bool {
+        wanted.is_empty()
+            || wanted.contains(path)
+            || path
+                .iter()
+                .enumerate()
+                .any(|(i, b)| *b == b'/' && wanted.contains(&path[..i]))
+    };
     for entry in index.entries() {
-        let path = entry.path(&index).to_string();
-        if !prefix.is_empty() && !path.starts_with(&pfx) {
+        let path = entry.path(&index);
+        if !under(path) {
             continue;
         }
+        let path = path.to_string();
         let Ok(meta) = std::fs::symlink_metadata(workdir.join(&path)) else {
             return Ok(true);
         };

@@ -91,7 +91,9 @@ pub struct ImageDelta {
 
 /// Run `git release hotfix`.
 pub fn run(args: HotfixArgs) -> Result<()> {
-    let repo = repo::discover()?;
+    let mut repo = repo::discover()?;
+    // Blobs are read more than once (whitespace check, chart files, images at both ends).
+    repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     hotfix(&repo, &settings, &args, &mut stdout.lock())
@@ -349,9 +351,11 @@ pub fn hotfix(
 
     // Which charts changed.
     let changes = charts::diff_trees(repo, base_tree, new_tree, addons)?;
-    let new_roots = charts::chart_roots(repo, new_tree, addons)?;
-    let old_roots = charts::chart_roots(repo, base_tree, addons)?;
+    // Only folders above changed paths are probed: the cost follows the change, not the repo.
+    let mut new_roots = charts::RootProbe::new(repo, new_tree);
+    let mut old_roots = charts::RootProbe::new(repo, base_tree);
     let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut removed_roots: BTreeSet<String> = BTreeSet::new();
     let mut whitespace_only = 0usize;
     for ch in &changes {
         if ch.kind == FileChangeKind::Modified {
@@ -365,9 +369,16 @@ pub fn hotfix(
                 }
             }
         }
-        let Some(owner) = charts::owner(&new_roots, &ch.path) else {
+        let Some(owner) = new_roots.owner(&ch.path) else {
+            // A file of a chart that no longer exists: the chart was removed.
+            if let Some(old_owner) = old_roots.owner(&ch.path) {
+                if !new_roots.is_root(&old_owner) {
+                    removed_roots.insert(old_owner);
+                }
+            }
             continue;
         };
+        let owner = owner.as_str();
         let letter = match ch.kind {
             FileChangeKind::Added => "A",
             FileChangeKind::Modified => "M",
@@ -384,20 +395,16 @@ pub fn hotfix(
             .push(format!("{letter} {rel}"));
     }
     let mut removed = Vec::new();
-    for root in old_roots.keys() {
-        if !new_roots.contains_key(root)
-            && charts::owner(&old_roots, &format!("{root}/Chart.yaml")) == Some(root.as_str())
-        {
-            let old = package::read_chart(repo, base_tree, root).ok();
-            removed.push(RemovedChart {
-                name: old.as_ref().map_or_else(
-                    || root.rsplit('/').next().unwrap_or(root).to_string(),
-                    |c| c.name.clone(),
-                ),
-                path: root.clone(),
-                version: old.map(|c| c.version),
-            });
-        }
+    for root in &removed_roots {
+        let old = package::read_chart(repo, base_tree, root).ok();
+        removed.push(RemovedChart {
+            name: old.as_ref().map_or_else(
+                || root.rsplit('/').next().unwrap_or(root).to_string(),
+                |c| c.name.clone(),
+            ),
+            path: root.clone(),
+            version: old.map(|c| c.version),
+        });
     }
     if changed.is_empty() && removed.is_empty() {
         let ws = if whitespace_only > 0 {
@@ -419,7 +426,7 @@ pub fn hotfix(
     let mut same = Vec::new();
     for path in changed.keys() {
         let c = package::read_chart(repo, new_tree, path)?;
-        let old = if old_roots.contains_key(path) {
+        let old = if old_roots.is_root(path) {
             package::read_chart(repo, base_tree, path).ok()
         } else {
             None
@@ -517,7 +524,8 @@ pub fn hotfix(
         return Ok(());
     }
 
-    if repo::worktree_modified(repo, addons)? {
+    let packaged: Vec<&str> = sources.iter().map(|c| c.path.as_str()).collect();
+    if repo::worktree_modified(repo, &packaged)? {
         warnings.push(format!(
             "uncommitted changes under {addons} are not in the package (it is built from commits)"
         ));

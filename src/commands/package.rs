@@ -48,7 +48,9 @@ pub struct PackagedChart {
 
 /// Run `git release package`.
 pub fn run(args: PackageArgs) -> Result<()> {
-    let repo = repo::discover()?;
+    let mut repo = repo::discover()?;
+    // Blobs are read more than once (whitespace check, chart files, images at both ends).
+    repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     package(&repo, &settings, &args, &mut stdout.lock())
@@ -150,7 +152,7 @@ pub fn package(
         }
         return Ok(());
     }
-    if repo::worktree_modified(repo, "")? {
+    if repo::worktree_modified(repo, &[])? {
         warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
     }
 
