@@ -49,6 +49,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand collect" -s h -l
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l base-version -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l owner -d 'Owner and group id of every archive entry' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'

@@ -108,6 +108,9 @@ pub struct HotfixArgs {
     /// Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest).
     #[arg(long)]
     pub allow_same_version: bool,
+    /// Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE].
+    #[arg(long, value_name = "VERSION")]
+    pub base_version: Option<String>,
     /// Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved).
     #[arg(long)]
     pub tag: bool,

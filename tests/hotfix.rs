@@ -546,3 +546,49 @@ fn full_package_of_a_release() {
     p.release(&["package", "v2.10.3", "-o", "out2"]).ok();
     assert!(first == std::fs::read(p.path.join("out2/demo-v2.10.3.tar.gz")).unwrap());
 }
+
+#[test]
+fn base_version_override_and_no_release_tag() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("platform");
+    chart(&p, "alpha", "1.0.0", "v1.0.0");
+    p.commit("one");
+    p.git(&["tag", "alpha-1.0.0"]);
+    chart(&p, "alpha", "1.0.1", "v1.0.1");
+    p.commit("two");
+    let run = p.release(&["hotfix", "alpha-1.0.0", "--dry-run"]).fails(2);
+    assert!(
+        run.stderr
+            .contains("no release tag is reachable from `alpha-1.0.0`"),
+        "{}",
+        run.stderr
+    );
+    let run = p
+        .release(&[
+            "hotfix",
+            "alpha-1.0.0",
+            "--dry-run",
+            "--base-version",
+            "v3.1.0",
+        ])
+        .ok();
+    assert!(
+        run.stdout.contains("hotfix v3.1.0-20260101-p1"),
+        "{}",
+        run.stdout
+    );
+    let run = p
+        .release(&[
+            "hotfix",
+            "alpha-1.0.0",
+            "--dry-run",
+            "--base-version",
+            "banana",
+        ])
+        .fails(2);
+    assert!(
+        run.stderr.contains("not a release version"),
+        "{}",
+        run.stderr
+    );
+}

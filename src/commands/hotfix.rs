@@ -447,7 +447,17 @@ pub fn hotfix(
     }
 
     // Name.
-    let product_version = product_version(repo, base_spec, base)?;
+    let product_version = match &args.base_version {
+        Some(v) if versions::release_version(v).is_some() => v.clone(),
+        Some(v) => {
+            return Err(
+                UserError::input(format!("--base-version `{v}` is not a release version"))
+                    .hint("give the product release, e.g. v2.10.2")
+                    .into(),
+            )
+        }
+        None => product_version(repo, base_spec, base)?,
+    };
     let new_time = package::commit_time(repo, new)?;
     let date = match &args.date {
         Some(d) => parse_date(d)?,
