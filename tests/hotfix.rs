@@ -476,6 +476,24 @@ fn per_addon_packages() {
             "demo-hotfix-gamma-v2.10.2-20261122-p1.tar.gz"
         ]
     );
+    // Each package lists only its own chart and images.
+    let x = sb.path("x");
+    extract(
+        &sb,
+        &p.path
+            .join("out/demo-hotfix-alpha-v2.10.2-20261122-p1.tar.gz"),
+        &x,
+    );
+    let top = x.join("demo-hotfix-alpha-v2.10.2-20261122-p1");
+    assert_eq!(
+        std::fs::read_to_string(top.join("images.list")).unwrap(),
+        "release/alpha:v1.0.1\n"
+    );
+    let m = std::fs::read_to_string(top.join("hotfix.yaml")).unwrap();
+    assert!(
+        m.contains("name: alpha") && !m.contains("name: gamma"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -590,5 +608,44 @@ fn base_version_override_and_no_release_tag() {
         run.stderr.contains("not a release version"),
         "{}",
         run.stderr
+    );
+}
+
+/// The addons path may be the repository root (`.`), as in repos that are only charts.
+#[test]
+fn addons_path_at_the_root_and_nested_charts() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("charts");
+    p.write(
+        ".gitrelease",
+        "[release]\n\tproduct = c\n\taddonsPath = .\n",
+    );
+    p.write(
+        "omec/omec-user-plane/Chart.yaml",
+        "name: omec-user-plane\nversion: 0.1.0\n",
+    );
+    p.write(
+        "omec/omec-user-plane/charts/sub/Chart.yaml",
+        "name: sub\nversion: 0.1.0\n",
+    );
+    p.write("omec/omec-user-plane/charts/sub/values.yaml", "a: 1\n");
+    p.write("README.md", "charts\n");
+    p.commit("one");
+    p.git(&["tag", "v1.0.0"]);
+    p.write("omec/omec-user-plane/charts/sub/values.yaml", "a: 2\n");
+    p.write(
+        "omec/omec-user-plane/Chart.yaml",
+        "name: omec-user-plane\nversion: 0.1.1\n",
+    );
+    p.write("README.md", "more docs\n");
+    p.commit("two");
+    let run = p.release(&["hotfix", "v1.0.0", "--json", "--dry-run"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let charts = v["manifest"]["charts"].as_array().unwrap();
+    assert_eq!(charts.len(), 1, "{charts:?}");
+    assert_eq!(charts[0]["path"], "omec/omec-user-plane");
+    assert_eq!(
+        charts[0]["files"],
+        serde_json::json!(["M Chart.yaml", "M charts/sub/values.yaml"])
     );
 }

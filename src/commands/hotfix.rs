@@ -473,12 +473,16 @@ pub fn hotfix(
     let mut old_images = BTreeSet::new();
     let mut new_images = BTreeSet::new();
     let mut entries = Vec::new();
+    let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
     for c in &sources {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
-        if let Some(o) = old {
-            old_images.extend(chart_image_set(&o.files, &mut warnings, &c.path));
-        }
-        new_images.extend(chart_image_set(&c.files, &mut warnings, &c.path));
+        let old_set = old.map_or_else(BTreeSet::new, |o| {
+            chart_image_set(&o.files, &mut warnings, &c.path)
+        });
+        let new_set = chart_image_set(&c.files, &mut warnings, &c.path);
+        per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
+        old_images.extend(old_set);
+        new_images.extend(new_set);
         let (module, namespace) = places.get(&c.name).cloned().unwrap_or((None, None));
         entries.push(ChartEntry {
             name: c.name.clone(),
@@ -551,6 +555,7 @@ pub fn hotfix(
         for (c, b) in sources.iter().zip(&built) {
             let mut m = manifest.clone();
             m.charts.retain(|e| e.path == c.path);
+            m.images = per_chart_images.get(&c.path).cloned().unwrap_or_default();
             m.removed.clear();
             let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
             written.push(write_package(
