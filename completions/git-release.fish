@@ -50,7 +50,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l base-version -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]' -r
-complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l owner -d 'Owner and group id of every archive entry' -r
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l per-addon -d 'One package per changed chart instead of one for all'
@@ -59,7 +59,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l json 
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s o -l output -d 'Folder to write the package to' -r -F
-complete -c git-release -n "__fish_git_release_using_subcommand package" -l owner -d 'Owner and group id of every archive entry' -r
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s n -l dry-run -d 'Print what would be packaged; write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l help -d 'Print help'

@@ -117,8 +117,8 @@ pub struct HotfixArgs {
     /// One package per changed chart instead of one for all.
     #[arg(long)]
     pub per_addon: bool,
-    /// Owner and group id of every archive entry.
-    #[arg(long, value_name = "ID", default_value_t = 10000)]
+    /// Owner and group id of every archive entry (tar holds up to 2097151).
+    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
     pub owner: u64,
     /// Print the plan (charts, versions, images, name); write nothing.
     #[arg(short = 'n', long)]
@@ -137,8 +137,8 @@ pub struct PackageArgs {
     /// Folder to write the package to.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub output: std::path::PathBuf,
-    /// Owner and group id of every archive entry.
-    #[arg(long, value_name = "ID", default_value_t = 10000)]
+    /// Owner and group id of every archive entry (tar holds up to 2097151).
+    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
     pub owner: u64,
     /// Print what would be packaged; write nothing.
     #[arg(short = 'n', long)]
@@ -200,10 +200,14 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            let broken_pipe = err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
             }
             let color = std::io::stderr().is_terminal();
             let (red, yellow, reset) = if color {

@@ -228,7 +228,7 @@ fn parse_yaml(path: &str, bytes: &[u8]) -> Result<Value, ImageError> {
             msg: "not valid UTF-8".to_string(),
         });
     }
-    serde_yaml::from_slice(bytes).map_err(|e| {
+    serde_yaml::from_slice(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
         let mut msg = e.to_string();
         let line = match e.location() {
             Some(loc) => {

@@ -40,7 +40,9 @@ pub fn chart_meta(files: &Files) -> (Option<String>, Option<String>) {
     let Some(e) = files.get("Chart.yaml") else {
         return (None, None);
     };
-    let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(&e.data) else {
+    let Ok(v) =
+        serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(&e.data))
+    else {
         return (None, None);
     };
     let s = |k: &str| match v.get(k) {

@@ -2,6 +2,12 @@
 //! becomes the component's collected tag, `[[ TagOfRepo(NAME) ]]` the collected tag of repo `NAME`;
 //! every other `[[ … ]]` (cluster variables such as `[[ registry_release ]]`) is left as it is.
 
+/// `data` without a leading UTF-8 byte-order mark (editors on Windows write one; YAML parsers
+/// then fail with misleading errors, seen on real charts).
+pub fn strip_bom(data: &[u8]) -> &[u8] {
+    data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data)
+}
+
 /// Whether `data` is text by git's rule: no NUL byte in the first 8000 bytes.
 pub fn is_text(data: &[u8]) -> bool {
     !data[..data.len().min(8000)].contains(&0)

@@ -649,3 +649,93 @@ fn addons_path_at_the_root_and_nested_charts() {
         serde_json::json!(["M Chart.yaml", "M charts/sub/values.yaml"])
     );
 }
+
+/// Regressions from real chart repos (sapcc/helm-charts, omec-project, prometheus-community).
+#[test]
+fn real_repo_regressions() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    // Two changed charts with one archive name are refused in the plan already, naming both.
+    p.write(
+        "addons/beta/vendor/alpha/Chart.yaml",
+        "name: alpha\nversion: 1.0.1\n",
+    );
+    chart(&p, "alpha", "1.0.1", "v1.0.1");
+    p.commit("clash");
+    let run = p.release(&["hotfix", "v2.10.2", "--dry-run"]).fails(2);
+    assert!(
+        run.stderr.contains(
+            "`addons/alpha` and `addons/beta/vendor/alpha` would both be packaged as `alpha-1.0.1`"
+        ) || run.stderr.contains(
+            "`addons/beta/vendor/alpha` and `addons/alpha` would both be packaged as `alpha-1.0.1`"
+        ),
+        "{}",
+        run.stderr
+    );
+    p.remove("addons/beta/vendor");
+    // A Chart.yaml with a UTF-8 byte-order mark still has a version.
+    p.write(
+        "addons/gamma/Chart.yaml",
+        "\u{feff}apiVersion: v2\nname: gamma\nversion: 1.0.1\n",
+    );
+    p.commit("bom");
+    let run = p
+        .release(&["hotfix", "v2.10.2", "--json", "--dry-run"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = v["manifest"]["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "gamma"]);
+    // `git -c release.*` reaches the command; a missing addons path is an error, not "no change".
+    let out = sb
+        .cmd("git", &p.path)
+        .args([
+            "-c",
+            "release.addonsPath=nope",
+            "release",
+            "hotfix",
+            "v2.10.2",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let run = crate::util::Run::from(out).fails(2);
+    assert!(
+        run.stderr.contains("the addons path `nope` does not exist"),
+        "{}",
+        run.stderr
+    );
+    let out = sb
+        .cmd("git", &p.path)
+        .args([
+            "-c",
+            "release.product=other",
+            "release",
+            "package",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let run = crate::util::Run::from(out).ok();
+    assert!(
+        run.stdout.contains("package other-v2.10.2-2-g"),
+        "{}",
+        run.stdout
+    );
+    // `..NEW` is HEAD..NEW as in git; a closed pipe is not an error.
+    let run = p.release(&["hotfix", "..HEAD"]).fails(2);
+    assert!(run.stderr.contains("the range is empty"), "{}", run.stderr);
+    let out = sb
+        .cmd("bash", &p.path)
+        .args([
+            "-c",
+            "git release hotfix v2.10.2 --dry-run --json | true; echo ${PIPESTATUS[0]}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+}

@@ -830,7 +830,7 @@ fn check_symlinks(files: &Files, chart: &str) -> Result<()> {
 
 fn chart_yaml(files: &Files) -> Option<serde_yaml::Value> {
     let e = files.get("Chart.yaml")?;
-    serde_yaml::from_slice(&e.data).ok()
+    serde_yaml::from_slice(crate::placeholders::strip_bom(&e.data)).ok()
 }
 
 fn yaml_str(v: &serde_yaml::Value) -> Option<String> {

@@ -108,7 +108,10 @@ fn split_range(range: &str) -> Result<(&str, &str)> {
         .into());
     }
     Ok(match range.split_once("..") {
-        Some((a, b)) => (a, if b.is_empty() { "HEAD" } else { b }),
+        Some((a, b)) => (
+            if a.is_empty() { "HEAD" } else { a },
+            if b.is_empty() { "HEAD" } else { b },
+        ),
         None => (range, "HEAD"),
     })
 }
@@ -173,7 +176,7 @@ fn product_version(repo: &gix::Repository, spec: &str, base: gix::ObjectId) -> R
     }
     Err(
         UserError::input(format!("no release tag is reachable from `{spec}`"))
-            .hint("tag the release first (`git tag -a v2.10.2`), or give the release tag as BASE")
+            .hint("give the release tag as BASE, tag the release (`git tag -a v2.10.2`), or name it with --base-version v2.10.2")
             .into(),
     )
 }
@@ -229,7 +232,9 @@ fn addon_places(
     let Some(f) = files.get("") else {
         return Ok(out);
     };
-    let Ok(doc) = serde_yaml::from_slice::<serde_yaml::Value>(&f.data) else {
+    let Ok(doc) =
+        serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(&f.data))
+    else {
         return Ok(out);
     };
     let s = |v: Option<&serde_yaml::Value>| v.and_then(|x| x.as_str()).map(str::to_string);
@@ -349,6 +354,11 @@ pub fn hotfix(
     let new_tree = repo.find_commit(new)?.tree_id()?.detach();
     let addons = settings.addons_path.as_str();
 
+    if !addons.is_empty() && repo::lookup_path(repo, new_tree, addons)?.is_none() {
+        return Err(UserError::input(format!("the addons path `{addons}` does not exist at `{new_spec}`"))
+            .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
+            .into());
+    }
     // Which charts changed.
     let changes = charts::diff_trees(repo, base_tree, new_tree, addons)?;
     // Only folders above changed paths are probed: the cost follows the change, not the repo.
@@ -446,6 +456,24 @@ pub fn hotfix(
         .into());
     }
 
+    // Two charts packaged under one archive name would overwrite each other.
+    let mut by_archive: BTreeMap<String, &str> = BTreeMap::new();
+    for c in &sources {
+        let key = if args.per_addon {
+            c.name.clone()
+        } else {
+            format!("{}-{}", c.name, c.version)
+        };
+        if let Some(other) = by_archive.insert(key.clone(), &c.path) {
+            return Err(UserError::input(format!(
+                "`{other}` and `{}` would both be packaged as `{key}`",
+                c.path
+            ))
+            .hint("charts in one hotfix need distinct Chart.yaml names (and, without --per-addon, distinct name-version pairs)")
+            .into());
+        }
+    }
+
     // Name.
     let product_version = match &args.base_version {
         Some(v) if versions::release_version(v).is_some() => v.clone(),
@@ -480,6 +508,16 @@ pub fn hotfix(
             chart_image_set(&o.files, &mut warnings, &c.path)
         });
         let new_set = chart_image_set(&c.files, &mut warnings, &c.path);
+        if new_set.is_empty()
+            && c.files.iter().any(|(k, e)| {
+                k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:")
+            })
+        {
+            warnings.push(format!(
+                "{}: no image reference found, but its templates build `image:` from values git-release cannot resolve; check images.list by hand",
+                c.path
+            ));
+        }
         per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
         old_images.extend(old_set);
         new_images.extend(new_set);
@@ -521,15 +559,28 @@ pub fn hotfix(
     };
 
     let top = format!("{}-hotfix-{hotfix_version}", settings.product);
+    let package_names: Vec<String> = if args.per_addon {
+        sources
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}-hotfix-{}-{hotfix_version}.tar.gz",
+                    settings.product, c.name
+                )
+            })
+            .collect()
+    } else {
+        vec![format!("{top}.tar.gz")]
+    };
     if args.dry_run {
         if args.json {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "warnings": warnings}),
+                &serde_json::json!({"packages": package_names, "manifest": manifest, "warnings": warnings}),
             )?;
             writeln!(out)?;
         } else {
-            print_plan(&manifest, &format!("{top}.tar.gz"), out)?;
+            print_plan(&manifest, &package_names, out)?;
             writeln!(out, "dry run: nothing written")?;
             for w in &warnings {
                 eprintln!("warning: {w}");
@@ -556,7 +607,6 @@ pub fn hotfix(
             let mut m = manifest.clone();
             m.charts.retain(|e| e.path == c.path);
             m.images = per_chart_images.get(&c.path).cloned().unwrap_or_default();
-            m.removed.clear();
             let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
             written.push(write_package(
                 &top,
@@ -585,7 +635,7 @@ pub fn hotfix(
         )?;
         writeln!(out)?;
     } else {
-        print_plan(&manifest, &format!("{top}.tar.gz"), out)?;
+        print_plan(&manifest, &package_names, out)?;
         for (p, s) in &written {
             writeln!(out, "wrote {} (sha256 {s})", p.display())?;
         }
@@ -686,7 +736,7 @@ fn create_hotfix_tag(
     Ok(())
 }
 
-fn print_plan(m: &Manifest, name: &str, out: &mut dyn Write) -> Result<()> {
+fn print_plan(m: &Manifest, names: &[String], out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
         "hotfix {} for {} {} ({} chart(s))",
@@ -695,10 +745,18 @@ fn print_plan(m: &Manifest, name: &str, out: &mut dyn Write) -> Result<()> {
         m.base_version,
         m.charts.len()
     )?;
+    let width = m
+        .charts
+        .iter()
+        .map(|c| c.name.len())
+        .chain(m.removed.iter().map(|r| r.name.len()))
+        .max()
+        .unwrap_or(0)
+        .max(20);
     for c in &m.charts {
         writeln!(
             out,
-            "  {:<30} {} -> {}  ({} file(s))",
+            "  {:<width$} {} -> {}  ({} file(s))",
             c.name,
             c.old_version.as_deref().unwrap_or("(new)"),
             c.new_version,
@@ -706,7 +764,7 @@ fn print_plan(m: &Manifest, name: &str, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     for r in &m.removed {
-        writeln!(out, "  {:<30} removed (not packaged)", r.name)?;
+        writeln!(out, "  {:<width$} removed (not packaged)", r.name)?;
     }
     if !m.images.added.is_empty() || !m.images.changed.is_empty() {
         writeln!(
@@ -716,7 +774,9 @@ fn print_plan(m: &Manifest, name: &str, out: &mut dyn Write) -> Result<()> {
             m.images.changed.len()
         )?;
     }
-    writeln!(out, "package: {name}")?;
+    for name in names {
+        writeln!(out, "package: {name}")?;
+    }
     Ok(())
 }
 

@@ -103,6 +103,16 @@ pub fn package(
     let mut warnings = Vec::new();
     let version = version_name(repo, commit, &mut warnings)?;
 
+    if !settings.addons_path.is_empty()
+        && repo::lookup_path(repo, tree, &settings.addons_path)?.is_none()
+    {
+        return Err(crate::error::UserError::input(format!(
+            "the addons path `{}` does not exist at `{spec}`",
+            settings.addons_path
+        ))
+        .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
+        .into());
+    }
     let roots = charts::chart_roots(repo, tree, &settings.addons_path)?;
     let mut sources = Vec::new();
     for root in roots.keys() {
