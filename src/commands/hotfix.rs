@@ -269,12 +269,14 @@ fn image_repo(r: &str) -> &str {
     }
 }
 
-/// Images added or changed from `old` to `new`.
+/// Images added or changed from `old` to `new`. A new reference is "changed" when a reference of
+/// the same repository went away (`a:1 -> a:2`); references still present are not paired.
 fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
-    let old_by_repo: BTreeMap<&str, Vec<&String>> = old.iter().fold(BTreeMap::new(), |mut m, r| {
-        m.entry(image_repo(r)).or_insert_with(Vec::new).push(r);
-        m
-    });
+    let old_by_repo: BTreeMap<&str, Vec<&String>> =
+        old.difference(new).fold(BTreeMap::new(), |mut m, r| {
+            m.entry(image_repo(r)).or_insert_with(Vec::new).push(r);
+            m
+        });
     let mut d = ImageDelta::default();
     for r in new.difference(old) {
         match old_by_repo.get(image_repo(r)) {
@@ -816,5 +818,17 @@ mod tests {
             d.changed,
             ["r/a:1 -> r/a:2", "reg:5000/c:2 -> reg:5000/c:3"]
         );
+        // A repository kept at its old tag beside a new one: only the one that went away pairs.
+        let old: BTreeSet<String> = ["q/w:0.92.0", "q/w:v0.92.0"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let new: BTreeSet<String> = ["q/w:0.92.0", "q/w:v0.93.1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let d = image_delta(&old, &new);
+        assert_eq!(d.changed, ["q/w:v0.92.0 -> q/w:v0.93.1"]);
+        assert!(d.added.is_empty());
     }
 }
