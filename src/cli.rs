@@ -36,13 +36,33 @@ pub enum Commands {
     Hotfix(HotfixArgs),
     /// Build the full offline package of a product version.
     Package(PackageArgs),
+    /// Create the protected annotated release tag of a product version.
+    Tag(TagArgs),
+    /// Install git hooks so release and hotfix tags can never be moved or deleted.
+    Protect(ProtectArgs),
+    /// Create release-line and customer (OEM) branches, or list them.
+    Branch(BranchArgs),
+    /// Cherry-pick fixes onto a release branch, resolving version fields to the branch's patch + 1.
+    CherryPick(CherryPickArgs),
+    /// Bump chart and VERSION versions: next minor after a release, or patch on a release branch.
+    Bump(BumpArgs),
     /// Write man pages and shell completions (for packagers; output is committed under man/ and completions/).
     #[command(hide = true)]
     Generate(GenerateArgs),
 }
 
 /// Names of the shipped subcommands that have their own executable.
-pub const SUBCOMMANDS: &[&str] = &["init", "collect", "hotfix", "package"];
+pub const SUBCOMMANDS: &[&str] = &[
+    "init",
+    "collect",
+    "hotfix",
+    "package",
+    "tag",
+    "protect",
+    "branch",
+    "cherry-pick",
+    "bump",
+];
 
 /// `git release init`
 #[derive(Args, Debug, Default)]
@@ -141,6 +161,124 @@ pub struct PackageArgs {
     #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
     pub owner: u64,
     /// Print what would be packaged; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release tag`
+#[derive(Args, Debug, Default)]
+pub struct TagArgs {
+    /// Product version, SemVer with or without `v` (2.10.2).
+    #[arg(value_name = "VERSION")]
+    pub version: String,
+    /// Commit to tag [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Text added to the tag message (after the addon versions).
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Remote whose tags are checked too.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Skip the remote check (no network); the local checks still run.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print what would be tagged; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release protect`
+#[derive(Args, Debug, Default)]
+pub struct ProtectArgs {
+    /// Only report whether protection is installed (exit 0 when it is, 3 when not).
+    #[arg(long)]
+    pub check: bool,
+    /// Remove git-release's hooks and restore the hooks they chained to.
+    #[arg(long, conflicts_with = "check")]
+    pub uninstall: bool,
+    /// Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin).
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub hook: Option<String>,
+    /// Arguments git passed to the hook.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub hook_args: Vec<String>,
+}
+
+/// `git release branch`
+#[derive(Args, Debug, Default)]
+pub struct BranchArgs {
+    /// Release line, optionally with a customer: 2.10 or 2.10/acme.
+    #[arg(value_name = "LINE[/CUSTOMER]", required_unless_present = "list")]
+    pub target: Option<String>,
+    /// Start point [default: the newest release tag of the line; for a customer, the line's branch].
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// Lazy branching: start at the first commit (first-parent history) where the version file reached VERSION; a tag for that version wins.
+    #[arg(long, value_name = "VERSION")]
+    pub at_version: Option<String>,
+    /// With --at-version: the plain-text version file [default: VERSION].
+    #[arg(long, value_name = "PATH", conflicts_with = "chart")]
+    pub version_file: Option<String>,
+    /// With --at-version: read the version from this chart's Chart.yaml instead.
+    #[arg(long, value_name = "PATH")]
+    pub chart: Option<String>,
+    /// Branch name template for this run ({line}, {customer}).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<String>,
+    /// List release lines, customer branches and their newest release and hotfix tags.
+    #[arg(long, conflicts_with_all = ["target", "from", "at_version"])]
+    pub list: bool,
+    /// Print what would be created; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release cherry-pick`
+#[derive(Args, Debug, Default)]
+pub struct CherryPickArgs {
+    /// Commits to apply, oldest first (any revspecs; A..B ranges are expanded).
+    #[arg(value_name = "COMMIT", required = true)]
+    pub commits: Vec<String>,
+    /// Release line (2.10) or customer branch (2.10/acme) to apply them to.
+    #[arg(long, value_name = "LINE[/CUSTOMER]")]
+    pub onto: String,
+    /// Print the resulting diff; change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release bump`
+#[derive(Args, Debug, Default)]
+pub struct BumpArgs {
+    /// `patch` (release branch) — or use --next-minor (master after a release).
+    #[arg(value_name = "LEVEL", required_unless_present = "next_minor")]
+    pub level: Option<String>,
+    /// Charts to bump (folders or names) [default: all charts].
+    #[arg(value_name = "CHART")]
+    pub charts: Vec<String>,
+    /// After a release, on master: VERSION 1.2.n -> 1.3.0-dev, charts to their next minor (no -dev).
+    #[arg(long, conflicts_with = "level")]
+    pub next_minor: bool,
+    /// The plain-text version file [default: VERSION, when present].
+    #[arg(long, value_name = "PATH")]
+    pub version_file: Option<String>,
+    /// Commit the bump.
+    #[arg(long)]
+    pub commit: bool,
+    /// Print the diff; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// Print the result as JSON on stdout (for scripts).

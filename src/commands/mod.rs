@@ -1,7 +1,12 @@
 //! One module per subcommand: its `run` function, called by the thin `src/bin/git-release-<cmd>.rs`.
 
+pub mod branch;
+pub mod bump;
+pub mod cherry_pick;
 pub mod collect;
 pub mod generate;
 pub mod hotfix;
 pub mod init;
 pub mod package;
+pub mod protect;
+pub mod tag;

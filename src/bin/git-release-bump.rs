@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    git_release::cli::main_for("bump", git_release::commands::bump::run)
+}
