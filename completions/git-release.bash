@@ -4,7 +4,7 @@
 # ~/.local/share/bash-completion/completions/git-release
 _git_release ()
 {
-	local subcommands="init collect hotfix package help"
+	local subcommands="init collect hotfix package tag protect branch cherry-pick bump help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -46,6 +46,41 @@ _git_release ()
 		case "$cur" in
 		--*)
 			__gitcomp "--output= --owner= --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	tag)
+		case "$cur" in
+		--*)
+			__gitcomp "--message= --remote= --offline --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	protect)
+		case "$cur" in
+		--*)
+			__gitcomp "--check --uninstall --help"
+			return ;;
+		esac
+		;;
+	branch)
+		case "$cur" in
+		--*)
+			__gitcomp "--from= --at-version= --version-file= --chart= --template= --list --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	cherry-pick)
+		case "$cur" in
+		--*)
+			__gitcomp "--onto= --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	bump)
+		case "$cur" in
+		--*)
+			__gitcomp "--next-minor --version-file= --commit --dry-run --json --help"
 			return ;;
 		esac
 		;;

@@ -30,6 +30,11 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "init" -d 'C
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "collect" -d 'Collect component charts at their newest release tags into the addons folder'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "protect" -d 'Install git hooks so release and hotfix tags can never be moved or deleted'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and customer (OEM) branches, or list them'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "cherry-pick" -d 'Cherry-pick fixes onto a release branch, resolving version fields to the branch\'s patch + 1'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "bump" -d 'Bump chart and VERSION versions: next minor after a release, or patch on a release branch'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "generate" -d 'Write man pages and shell completions (for packagers; output is committed under man/ and completions/)'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -l product -d 'Product name written to .gitrelease [default: the repository folder\'s name]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
@@ -64,6 +69,40 @@ complete -c git-release -n "__fish_git_release_using_subcommand package" -s n -l
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -s m -l message -d 'Text added to the tag message (after the addon versions)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -l remote -d 'Remote whose tags are checked too' -r
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -l offline -d 'Skip the remote check (no network); the local checks still run'
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -s n -l dry-run -d 'Print what would be tagged; create nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -l hook -d 'Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -l check -d 'Only report whether protection is installed (exit 0 when it is, 3 when not)'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -l uninstall -d 'Remove git-release\'s hooks and restore the hooks they chained to'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l from -d 'Start point [default: the newest release tag of the line; for a customer, the line\'s branch]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l at-version -d 'Lazy branching: start at the first commit (first-parent history) where the version file reached VERSION; a tag for that version wins' -r
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l version-file -d 'With --at-version: the plain-text version file [default: VERSION]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l chart -d 'With --at-version: read the version from this chart\'s Chart.yaml instead' -r
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l template -d 'Branch name template for this run ({line}, {customer})' -r
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l list -d 'List release lines, customer branches and their newest release and hotfix tags'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -s n -l dry-run -d 'Print what would be created; create nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -l onto -d 'Release line (2.10) or customer branch (2.10/acme) to apply them to' -r
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -s n -l dry-run -d 'Print the resulting diff; change nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -l version-file -d 'The plain-text version file [default: VERSION, when present]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -l next-minor -d 'After a release, on master: VERSION 1.2.n -> 1.3.0-dev, charts to their next minor (no -dev)'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -l commit -d 'Commit the bump'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -s n -l dry-run -d 'Print the diff; write nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand bump" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'

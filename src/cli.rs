@@ -173,7 +173,7 @@ pub struct PackageArgs {
 pub struct TagArgs {
     /// Product version, SemVer with or without `v` (2.10.2).
     #[arg(value_name = "VERSION")]
-    pub version: String,
+    pub release_version: String,
     /// Commit to tag [default: HEAD].
     #[arg(value_name = "REV")]
     pub rev: Option<String>,
