@@ -11,6 +11,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod error;
 pub mod images;
+pub mod lines;
 pub mod package;
 pub mod placeholders;
 pub mod repo;

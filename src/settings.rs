@@ -82,34 +82,7 @@ impl Settings {
     pub fn load(repo: &gix::Repository, overrides: &Overrides) -> Result<Self> {
         let workdir = crate::repo::workdir(repo)?;
         let mut s = Settings::defaults(&workdir);
-        let file = workdir.join(SETTINGS_FILE);
-        if file.is_file() {
-            let cfg =
-                gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local)
-                    .map_err(|e| {
-                        UserError::input(format!("{}: {e}", file.display())).hint(
-                            "the file uses git-config syntax: `[release]` then `key = value` lines",
-                        )
-                    })?;
-            s.apply(|key| {
-                cfg.string(format!("release.{key}").as_str())
-                    .map(|v| v.to_string())
-            });
-        }
-        let snap = repo.config_snapshot();
-        let params = command_line_config();
-        s.apply(|key| {
-            let wanted = format!("release.{key}").to_ascii_lowercase();
-            if let Some((_, v)) = params
-                .iter()
-                .rev()
-                .find(|(k, _)| k.to_ascii_lowercase() == wanted)
-            {
-                return Some(v.clone());
-            }
-            snap.string(format!("release.{key}").as_str())
-                .map(|v| v.to_string())
-        });
+        s.apply(raw_checked(repo)?);
         if let Some(p) = &overrides.product {
             s.product = p.clone();
         }
@@ -151,6 +124,65 @@ impl Settings {
             workdir.join(rel)
         }
     }
+}
+
+/// A getter for `release.<key>` (key as in `addonsPath`) with git's layering: `git -c` >
+/// repository/global/system git config > the committed `.gitrelease`. A `.gitrelease` that does
+/// not parse is skipped here; [`Settings::load`] reports it.
+pub fn raw(repo: &gix::Repository) -> impl Fn(&str) -> Option<String> + '_ {
+    raw_checked(repo).unwrap_or_else(|_| {
+        let snap = repo.config_snapshot();
+        let params = command_line_config();
+        Box::new(move |key: &str| layered(&params, &snap, None, key))
+    })
+}
+
+type Getter<'r> = Box<dyn Fn(&str) -> Option<String> + 'r>;
+
+fn raw_checked(repo: &gix::Repository) -> Result<Getter<'_>> {
+    let file = repo
+        .workdir()
+        .map(|w| w.join(SETTINGS_FILE))
+        .filter(|f| f.is_file());
+    let committed = match file {
+        Some(file) => Some(
+            gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local)
+                .map_err(|e| {
+                    UserError::input(format!("{}: {e}", file.display())).hint(
+                        "the file uses git-config syntax: `[release]` then `key = value` lines",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let snap = repo.config_snapshot();
+    let params = command_line_config();
+    Ok(Box::new(move |key: &str| {
+        layered(&params, &snap, committed.as_ref(), key)
+    }))
+}
+
+fn layered(
+    params: &[(String, String)],
+    snap: &gix::config::Snapshot<'_>,
+    committed: Option<&gix::config::File>,
+    key: &str,
+) -> Option<String> {
+    let full = format!("release.{key}");
+    let wanted = full.to_ascii_lowercase();
+    if let Some((_, v)) = params
+        .iter()
+        .rev()
+        .find(|(k, _)| k.to_ascii_lowercase() == wanted)
+    {
+        return Some(v.clone());
+    }
+    if let Some(v) = snap.string(full.as_str()) {
+        return Some(v.to_string());
+    }
+    committed
+        .and_then(|c| c.string(full.as_str()))
+        .map(|v| v.to_string())
 }
 
 /// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as
