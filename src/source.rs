@@ -194,3 +194,28 @@ impl ComponentRepo {
         Ok((commit.id, tree))
     }
 }
+
+/// Whether `remote` (a configured remote name, or a URL) advertises `refs/tags/<tag>`. Only that
+/// ref is asked for (protocol v2 ref prefix); nothing is fetched or written.
+///
+/// Errors: the remote cannot be resolved or reached.
+pub fn remote_has_tag(repo: &gix::Repository, remote: &str, tag: &str) -> Result<bool> {
+    let r = match repo.try_find_remote(remote) {
+        Some(r) => r.with_context(|| format!("reading remote `{remote}`"))?,
+        None => repo
+            .remote_at(remote)
+            .map_err(|_| UserError::input(format!("no remote named `{remote}`")))?,
+    };
+    let full = format!("refs/tags/{tag}");
+    let spec = format!("{full}:{full}");
+    let r = r
+        .with_fetch_tags(gix::remote::fetch::Tags::None)
+        .with_refspecs([spec.as_str()], gix::remote::Direction::Fetch)?;
+    let conn = r.connect(gix::remote::Direction::Fetch)?;
+    let prepare = conn.prepare_fetch(gix::progress::Discard, Default::default())?;
+    let found = prepare.ref_map().remote_refs.iter().any(|r| {
+        let (name, _, _) = r.unpack();
+        name == full.as_bytes()
+    });
+    Ok(found)
+}

@@ -7,3 +7,4 @@ mod collect;
 mod dispatch;
 mod hotfix;
 mod init;
+mod tag;

@@ -1,8 +1,290 @@
-//! `git release tag` (in progress).
+//! `git release tag <version> [<rev>]`: the annotated release tag of a product version, with the
+//! addon versions of that commit in its message. Release tags are protected: never moved, never
+//! deleted, no `--force` (seed 002, "补丁包管理": every hotfix depends on them).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::charts;
+use crate::cli::TagArgs;
+use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
+use crate::error::UserError;
+use crate::package;
+use crate::repo;
+use crate::settings::{self, Settings};
+use crate::versions;
+
+/// Default `release.tagTemplate`.
+pub const DEFAULT_TAG_TEMPLATE: &str = "v{version}";
+
+/// What `tag` did (or would do), as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct TagReport {
+    /// Tag name, e.g. `v2.10.2`.
+    pub tag: String,
+    /// Tagged commit.
+    pub commit: String,
+    /// Addon versions at that commit: chart name -> version.
+    pub addons: BTreeMap<String, String>,
+    /// The tag message.
+    pub message: String,
+    /// Whether the remote was checked.
+    pub remote_checked: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
 
 /// Run `git release tag`.
-pub fn run(_args: crate::cli::TagArgs) -> Result<()> {
-    Err(crate::error::UserError::failure("not implemented yet").into())
+pub fn run(args: TagArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    tag(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// Chart name -> version of every top-level chart under the addons path at `tree`.
+pub fn chart_versions(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    addons: &str,
+) -> Result<BTreeMap<String, (String, String)>> {
+    let roots = charts::chart_roots(repo, tree, addons)?;
+    let mut out = BTreeMap::new();
+    for root in roots.keys() {
+        if charts::owner(&roots, &format!("{root}/Chart.yaml")) != Some(root.as_str()) {
+            continue;
+        }
+        let c = package::read_chart(repo, tree, root)?;
+        out.insert(c.name, (c.version, root.clone()));
+    }
+    Ok(out)
+}
+
+/// `spec.modules[].addons[]` of version.yml at `tree`: name -> version (None when absent).
+fn listed_versions(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    rel: &str,
+) -> Result<Option<BTreeMap<String, Option<String>>>> {
+    let Some(files) = repo::read_path(repo, tree, rel)? else {
+        return Ok(None);
+    };
+    let Some(f) = files.get("") else {
+        return Ok(None);
+    };
+    let doc: serde_yaml::Value = serde_yaml::from_slice(crate::placeholders::strip_bom(&f.data))
+        .map_err(|e| UserError::input(format!("{rel}: not valid YAML: {e}")))?;
+    let mut out = BTreeMap::new();
+    let s = |v: Option<&serde_yaml::Value>| match v {
+        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    for m in doc
+        .get("spec")
+        .and_then(|x| x.get("modules"))
+        .and_then(|x| x.as_sequence())
+        .into_iter()
+        .flatten()
+    {
+        for a in m
+            .get("addons")
+            .and_then(|x| x.as_sequence())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = s(a.get("name")) {
+                out.insert(n, s(a.get("version")));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Create the release tag; every refusal happens before anything is written.
+pub fn tag(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &TagArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let raw = args.release_version.trim();
+    let Some(version) = versions::parse_tag(raw, None) else {
+        return Err(UserError::input(format!("`{raw}` is not a SemVer version"))
+            .hint("write MAJOR.MINOR.PATCH, e.g. 2.10.2 (a leading v is fine)")
+            .into());
+    };
+    if versions::is_hotfix_version(&version) {
+        return Err(UserError::input(format!(
+            "`{raw}` is a hotfix version, not a product release"
+        ))
+        .hint("hotfixes are named by `git release hotfix --tag`")
+        .into());
+    }
+    let template =
+        settings::raw(repo)("tagTemplate").unwrap_or_else(|| DEFAULT_TAG_TEMPLATE.into());
+    let name = template.replace("{version}", &version.to_string());
+    if gix::validate::reference::name_partial(name.as_str().into()).is_err() {
+        return Err(UserError::input(format!(
+            "release.tagTemplate `{template}` gives `{name}`, not a valid tag name"
+        ))
+        .into());
+    }
+    let spec = args.rev.as_deref().unwrap_or("HEAD");
+    let commit = resolve_commit(repo, spec)?;
+    let full = format!("refs/tags/{name}");
+
+    // Exists locally, whatever it points at.
+    if let Some(r) = repo.try_find_reference(full.as_str())? {
+        let at = r.id().to_string();
+        return Err(UserError::refused(format!(
+            "tag {name} already exists (at {}); release tags are never moved",
+            &at[..12.min(at.len())]
+        ))
+        .hint("make a new patch release instead")
+        .into());
+    }
+    // A newer or equal release of the same line.
+    let line_max = release_tags_by_commit(repo)?
+        .into_values()
+        .flatten()
+        .filter(|(_, v)| v.major == version.major && v.minor == version.minor)
+        .max_by(|a, b| versions::cmp_tags((&a.1, &a.0), (&b.1, &b.0)));
+    if let Some((t, v)) = line_max {
+        if v.cmp_precedence(&version).is_ge() {
+            return Err(UserError::input(format!(
+                "{name} is not greater than the newest {}.{} release, {t}",
+                version.major, version.minor
+            ))
+            .hint(format!(
+                "the next patch release is {}",
+                template.replace(
+                    "{version}",
+                    &semver::Version::new(v.major, v.minor, v.patch + 1).to_string()
+                )
+            ))
+            .into());
+        }
+    }
+    // version.yml must agree with the charts of that commit.
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let charts = chart_versions(repo, tree, &settings.addons_path)?;
+    let mut warnings = Vec::new();
+    match listed_versions(repo, tree, &settings.version_file)? {
+        None => warnings.push(format!(
+            "{} does not exist at {spec}; addon versions not checked",
+            settings.version_file
+        )),
+        Some(listed) => {
+            let mut bad = Vec::new();
+            for (n, v) in &listed {
+                match (charts.get(n), v) {
+                    (Some((cv, _)), Some(v)) if cv == v => {}
+                    (Some((cv, path)), v) => bad.push(format!(
+                        "{n}: {} says {}, {path}/Chart.yaml says {cv}",
+                        settings.version_file,
+                        v.as_deref().unwrap_or("nothing")
+                    )),
+                    (None, _) => bad.push(format!(
+                        "{n}: listed in {} but no chart has that name",
+                        settings.version_file
+                    )),
+                }
+            }
+            if !bad.is_empty() {
+                return Err(UserError::input(format!(
+                    "{} disagrees with the charts at {spec}:\n  {}",
+                    settings.version_file,
+                    bad.join("\n  ")
+                ))
+                .hint("run `git release collect` (or fix version.yml), commit, then tag")
+                .into());
+            }
+            for n in charts.keys().filter(|n| !listed.contains_key(*n)) {
+                warnings.push(format!(
+                    "chart {n} is not listed in {}",
+                    settings.version_file
+                ));
+            }
+        }
+    }
+    // Exists on the remote, whatever it points at.
+    let remote_checked = if args.offline {
+        false
+    } else {
+        let configured = repo.try_find_remote(args.remote.as_str()).is_some();
+        if !configured && args.remote == "origin" {
+            warnings.push("no remote `origin`; only local tags were checked".into());
+            false
+        } else {
+            let found = crate::source::remote_has_tag(repo, &args.remote, &name).map_err(|e| {
+                UserError::failure(format!("checking tags on remote `{}`: {e:#}", args.remote))
+                    .hint("pass --offline to skip the remote check")
+            })?;
+            if found {
+                return Err(UserError::refused(format!("tag {name} already exists on remote `{}`", args.remote))
+                    .hint("fetch it (`git fetch --tags`); release tags are never moved, make a new patch release")
+                    .into());
+            }
+            true
+        }
+    };
+
+    let addons: BTreeMap<String, String> = charts.into_iter().map(|(n, (v, _))| (n, v)).collect();
+    let mut message = format!("Release {} {name}\n\n", settings.product);
+    for (n, v) in &addons {
+        message.push_str(&format!("{n} {v}\n"));
+    }
+    if let Some(m) = &args.message {
+        message.push('\n');
+        message.push_str(m.trim_end());
+        message.push('\n');
+    }
+    let report = TagReport {
+        tag: name.clone(),
+        commit: commit.to_string(),
+        addons,
+        message: message.clone(),
+        remote_checked,
+        dry_run: args.dry_run,
+    };
+    if !args.dry_run {
+        let tagger = repo
+            .committer()
+            .ok_or_else(|| {
+                UserError::input("an annotated tag needs an identity: set user.name and user.email")
+            })?
+            .context("reading the committer identity")?;
+        repo.tag(
+            &name,
+            commit,
+            gix::objs::Kind::Commit,
+            Some(tagger),
+            &message,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+        )
+        .with_context(|| format!("creating tag {name}"))?;
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        let verb = if args.dry_run { "would tag" } else { "tagged" };
+        writeln!(
+            out,
+            "{verb} {name} on {} ({} addon(s))",
+            &report.commit[..12],
+            report.addons.len()
+        )?;
+        if !remote_checked {
+            writeln!(out, "remote not checked")?;
+        }
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
 }
