@@ -3,6 +3,8 @@
 
 mod util;
 
+mod branch;
+mod bump;
 mod collect;
 mod dispatch;
 mod hotfix;

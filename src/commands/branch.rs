@@ -1,8 +1,481 @@
-//! `git release branch` (in progress).
+//! `git release branch <line>[/<customer>]`: maintenance branches per release line, customer (OEM)
+//! branches on top of them, lazy branching of component repos, and `--list`.
+//!
+//! Sources: seed 002 ("发布 release 分支": `release-2.10` after a release, OEM branches on it),
+//! seed 004 (Aether: a component's release branch is created only when a fix must go there, at the
+//! commit where the released version was made), DOMAIN.md steps 4 and 5.
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+
+use crate::cli::BranchArgs;
+use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
+use crate::error::UserError;
+use crate::lines::{self, Target, Templates};
+use crate::repo;
+use crate::versions;
+
+/// One branch created, found or listed.
+#[derive(Debug, Serialize, Clone)]
+pub struct BranchInfo {
+    /// Branch name, e.g. `release-2.10-acme`.
+    pub branch: String,
+    /// Release line `MAJOR.MINOR`.
+    pub line: String,
+    /// Customer, for an OEM branch.
+    pub customer: Option<String>,
+    /// Commit the branch points to.
+    pub commit: String,
+    /// `created`, `exists` (already at that commit) or `listed`.
+    pub status: &'static str,
+    /// Why it starts where it does (`--from`, a release tag, a version file…).
+    pub start: String,
+    /// With --list: the newest release tag of the line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_release: Option<String>,
+    /// With --list: the newest hotfix tag of the line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_hotfix: Option<String>,
+}
 
 /// Run `git release branch`.
-pub fn run(_args: crate::cli::BranchArgs) -> Result<()> {
-    Err(crate::error::UserError::failure("not implemented yet").into())
+pub fn run(args: BranchArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.list {
+        return list(&repo, &args, &mut out);
+    }
+    let target = Target::parse(args.target.as_deref().unwrap_or_default())?;
+    let templates = lines::templates(&repo, Some(&target), args.template.as_deref())?;
+    let mut done = Vec::new();
+    ensure_branch(&repo, &target, &templates, &args, &mut done)?;
+    report(&done, &args, &mut out)
+}
+
+fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, done)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for b in done {
+        let what = match (b.status, args.dry_run) {
+            ("created", true) => "would create",
+            ("created", false) => "created",
+            _ => "exists",
+        };
+        writeln!(
+            out,
+            "{what} {} at {} ({})",
+            b.branch,
+            &b.commit[..12],
+            b.start
+        )?;
+        if b.status == "exists" {
+            writeln!(out, "  (already at that commit; nothing to do)")?;
+        }
+    }
+    Ok(())
+}
+
+/// The newest release tag of `target`'s line: (name, commit).
+pub fn newest_release(
+    repo: &gix::Repository,
+    target: &Target,
+) -> Result<Option<(String, gix::ObjectId)>> {
+    let mut best: Option<(String, semver::Version, gix::ObjectId)> = None;
+    for (commit, tags) in release_tags_by_commit(repo)? {
+        for (name, v) in tags {
+            if !target.contains(&v) || !v.pre.is_empty() {
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| versions::cmp_tags((&v, &name), (&b.1, &b.0)).is_gt())
+            {
+                best = Some((name, v, commit));
+            }
+        }
+    }
+    Ok(best.map(|(n, _, c)| (n, c)))
+}
+
+/// Create (or confirm) the branch `target` names, creating the line branch first for a customer.
+/// Returns its tip. Appends what happened to `done`.
+pub fn ensure_branch(
+    repo: &gix::Repository,
+    target: &Target,
+    templates: &Templates,
+    args: &BranchArgs,
+    done: &mut Vec<BranchInfo>,
+) -> Result<gix::ObjectId> {
+    let (start, why) = if target.customer.is_some() {
+        match &args.from {
+            Some(f) => (resolve_commit(repo, f)?, format!("--from {f}")),
+            None => {
+                let line_target = Target {
+                    customer: None,
+                    ..target.clone()
+                };
+                let line_args = BranchArgs {
+                    from: None,
+                    ..clone_args(args)
+                };
+                let tip = ensure_branch(repo, &line_target, templates, &line_args, done)?;
+                (tip, format!("on {}", templates.line_branch(target)))
+            }
+        }
+    } else if let Some(f) = &args.from {
+        (resolve_commit(repo, f)?, format!("--from {f}"))
+    } else if let Some(v) = &args.at_version {
+        lazy_start(repo, v, args)?
+    } else {
+        match newest_release(repo, target)? {
+            Some((tag, commit)) => (commit, format!("newest {} release {tag}", target.line())),
+            None => {
+                return Err(UserError::input(format!("no release tag of line {} yet", target.line()))
+                    .hint("tag the release first (`git release tag`), or give a start with --from or --at-version")
+                    .into())
+            }
+        }
+    };
+    let name = templates.branch(target);
+    create_branch(repo, &name, start, args.dry_run).map(|status| {
+        done.push(BranchInfo {
+            branch: name.clone(),
+            line: target.line(),
+            customer: target.customer.clone(),
+            commit: start.to_string(),
+            status,
+            start: why,
+            newest_release: None,
+            newest_hotfix: None,
+        });
+        start
+    })
+}
+
+fn clone_args(a: &BranchArgs) -> BranchArgs {
+    BranchArgs {
+        target: a.target.clone(),
+        from: a.from.clone(),
+        at_version: a.at_version.clone(),
+        version_file: a.version_file.clone(),
+        chart: a.chart.clone(),
+        template: a.template.clone(),
+        list: a.list,
+        dry_run: a.dry_run,
+        json: a.json,
+    }
+}
+
+/// Create `refs/heads/<name>` at `start`. An existing branch at the same commit is fine
+/// (`exists`); at another commit it is refused (exit 3).
+pub fn create_branch(
+    repo: &gix::Repository,
+    name: &str,
+    start: gix::ObjectId,
+    dry_run: bool,
+) -> Result<&'static str> {
+    let full = format!("refs/heads/{name}");
+    if let Some(mut r) = repo.try_find_reference(full.as_str())? {
+        let at = r.peel_to_id()?.detach();
+        if at == start {
+            return Ok("exists");
+        }
+        return Err(UserError::refused(format!(
+            "branch {name} already exists at {}, not at {}",
+            &at.to_string()[..12],
+            &start.to_string()[..12]
+        ))
+        .hint("it was created earlier from another start; use it as it is, or delete it yourself if that is wrong")
+        .into());
+    }
+    // A ref cannot be a file and a folder: report it plainly instead of a lock error.
+    let mut prefix = String::new();
+    for part in name.split('/') {
+        if !prefix.is_empty() {
+            if repo
+                .try_find_reference(format!("refs/heads/{prefix}").as_str())?
+                .is_some()
+            {
+                return Err(UserError::refused(format!("branch {name} cannot exist next to branch {prefix}: a ref cannot be a file and a folder"))
+                    .hint("choose branch templates that do not nest, e.g. release-{line}-{customer}")
+                    .into());
+            }
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+    }
+    if repo
+        .references()?
+        .prefixed(format!("{full}/").as_str())?
+        .next()
+        .is_some()
+    {
+        return Err(UserError::refused(format!("branch {name} cannot exist: branches below {name}/ exist (a ref cannot be a file and a folder)")).into());
+    }
+    if !dry_run {
+        repo.reference(
+            full.as_str(),
+            start,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+            format!("git release branch: created at {start}"),
+        )
+        .with_context(|| format!("creating branch {name}"))?;
+    }
+    Ok("created")
+}
+
+/// Lazy branching (Aether, seed 004): the start of a component's release branch for version `v`.
+/// A tag `v<v>` or `<v>` wins; otherwise the first commit of the first-parent history of `--from`
+/// (default HEAD) whose version file (`--version-file`, default `VERSION`) or chart
+/// (`--chart PATH`'s Chart.yaml `version`) reached `v`, in the newest stretch where it has it.
+pub fn lazy_start(
+    repo: &gix::Repository,
+    v: &str,
+    args: &BranchArgs,
+) -> Result<(gix::ObjectId, String)> {
+    let want = v.trim().trim_start_matches('v').to_string();
+    if semver::Version::parse(&want).is_err() {
+        return Err(UserError::input(format!("--at-version `{v}` is not a SemVer version")).into());
+    }
+    for t in [format!("v{want}"), want.clone()] {
+        if let Some(mut r) = repo.try_find_reference(format!("refs/tags/{t}").as_str())? {
+            let c = r.peel_to_commit()?.id;
+            return Ok((c, format!("tag {t}")));
+        }
+    }
+    let (path, is_chart) = match (&args.chart, &args.version_file) {
+        (Some(c), _) => (format!("{}/Chart.yaml", c.trim_end_matches('/')), true),
+        (None, Some(f)) => (f.clone(), false),
+        (None, None) => ("VERSION".to_string(), false),
+    };
+    let tip = resolve_commit(repo, args.from.as_deref().unwrap_or("HEAD"))?;
+    let mut found: Option<gix::ObjectId> = None;
+    let mut last_blob: Option<(gix::ObjectId, Option<String>)> = None;
+    let mut commit_id = tip;
+    loop {
+        let commit = repo.find_commit(commit_id)?;
+        let tree = commit.tree_id()?.detach();
+        let blob = repo::lookup_path(repo, tree, &path)?.map(|(id, _)| id);
+        let version = match (&blob, &last_blob) {
+            (Some(b), Some((lb, lv))) if b == lb => lv.clone(),
+            (Some(b), _) => {
+                let data = repo.find_blob(*b)?.take_data();
+                let v = read_version(&data, is_chart);
+                last_blob = Some((*b, v.clone()));
+                v
+            }
+            (None, _) => None,
+        };
+        if version.as_deref() == Some(want.as_str()) {
+            found = Some(commit_id);
+        } else if found.is_some() {
+            break;
+        }
+        let parent = commit.parent_ids().next().map(|p| p.detach());
+        match parent {
+            Some(p) => commit_id = p,
+            None => break,
+        }
+    }
+    match found {
+        Some(c) => Ok((c, format!("first commit where {path} is {want}"))),
+        None => Err(UserError::input(format!(
+            "{path} never reads {want} on the first-parent history of {}",
+            args.from.as_deref().unwrap_or("HEAD")
+        ))
+        .hint("check --version-file/--chart, or give the start with --from")
+        .into()),
+    }
+}
+
+/// The version in a VERSION file (first line, optional `v`) or a Chart.yaml (`version:`).
+fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
+    let data = crate::placeholders::strip_bom(data);
+    if is_chart {
+        let (_, v) = crate::package::chart_meta(&crate::repo::Files::from([(
+            "Chart.yaml".to_string(),
+            crate::repo::FileEntry {
+                kind: crate::repo::FileKind::Regular,
+                data: data.to_vec(),
+            },
+        )]));
+        v.map(|v| v.trim_start_matches('v').to_string())
+    } else {
+        let text = String::from_utf8_lossy(data);
+        text.lines()
+            .next()
+            .map(|l| l.trim().trim_start_matches('v').to_string())
+    }
+}
+
+/// Which release line (and customer) a branch name belongs to under `templates`.
+fn classify(templates: &Templates, name: &str) -> Option<Target> {
+    let line_of = |s: &str| Target::parse(s).ok().filter(|t| t.customer.is_none());
+    // OEM first: it is the more specific template.
+    if let Some((pre, rest)) = templates.oem.split_once("{line}") {
+        if let Some((mid, suf)) = rest.split_once("{customer}") {
+            if let Some(body) = name.strip_prefix(pre).and_then(|b| b.strip_suffix(suf)) {
+                // Lines are MAJOR.MINOR: try every split point of `mid`.
+                for (i, _) in body.match_indices(mid) {
+                    let (l, c) = (&body[..i], &body[i + mid.len()..]);
+                    if let (Some(mut t), false) = (line_of(l), c.is_empty()) {
+                        t.customer = Some(c.to_string());
+                        return Some(t);
+                    }
+                }
+            }
+        }
+    }
+    let (pre, suf) = templates.line.split_once("{line}")?;
+    name.strip_prefix(pre)
+        .and_then(|b| b.strip_suffix(suf))
+        .and_then(line_of)
+}
+
+fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
+    let templates = lines::templates(repo, None, None)?;
+    let releases = release_tags_by_commit(repo)?;
+    let mut newest: BTreeMap<(u64, u64), (semver::Version, String)> = BTreeMap::new();
+    for (name, v) in releases.values().flatten() {
+        let e = newest
+            .entry((v.major, v.minor))
+            .or_insert((v.clone(), name.clone()));
+        if versions::cmp_tags((v, name), (&e.0, &e.1)).is_gt() {
+            *e = (v.clone(), name.clone());
+        }
+    }
+    let prefix = crate::settings::raw(repo)("hotfixTagPrefix").unwrap_or_else(|| "hotfix/".into());
+    let mut hotfixes: BTreeMap<(u64, u64), (semver::Version, String)> = BTreeMap::new();
+    for r in repo
+        .references()?
+        .prefixed(format!("refs/tags/{prefix}").as_str())?
+    {
+        let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let name = r.name().shorten().to_string();
+        let short = name.trim_start_matches(prefix.as_str());
+        if let Some(v) = versions::parse_tag(short, None).filter(versions::is_hotfix_version) {
+            let e = hotfixes
+                .entry((v.major, v.minor))
+                .or_insert((v.clone(), name.clone()));
+            if v.cmp_precedence(&e.0).is_gt() || (v == e.0 && name > e.1) {
+                *e = (v, name);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for r in repo.references()?.local_branches()? {
+        let mut r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
+        let name = r.name().shorten().to_string();
+        let Some(t) = classify(&templates, &name) else {
+            continue;
+        };
+        let commit = r.peel_to_id()?.detach();
+        let key = (t.major, t.minor);
+        rows.push(BranchInfo {
+            branch: name,
+            line: t.line(),
+            customer: t.customer.clone(),
+            commit: commit.to_string(),
+            status: "listed",
+            start: String::new(),
+            newest_release: newest.get(&key).map(|x| x.1.clone()),
+            newest_hotfix: hotfixes.get(&key).map(|x| x.1.clone()),
+        });
+    }
+    rows.sort_by(|a, b| {
+        let k = |x: &BranchInfo| {
+            (
+                Target::parse(&x.line)
+                    .map(|t| (t.major, t.minor))
+                    .unwrap_or((0, 0)),
+                x.customer.clone(),
+            )
+        };
+        k(a).cmp(&k(b))
+    });
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let mut table = vec![[
+        "BRANCH",
+        "LINE",
+        "CUSTOMER",
+        "COMMIT",
+        "NEWEST RELEASE",
+        "NEWEST HOTFIX",
+    ]
+    .map(String::from)];
+    for r in &rows {
+        table.push([
+            r.branch.clone(),
+            r.line.clone(),
+            r.customer.clone().unwrap_or_else(|| "-".into()),
+            r.commit[..12].to_string(),
+            r.newest_release.clone().unwrap_or_else(|| "-".into()),
+            r.newest_hotfix.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|i| table.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for row in table {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_names() {
+        let t = Templates::new(lines::DEFAULT_LINE_TEMPLATE, lines::DEFAULT_OEM_TEMPLATE).unwrap();
+        assert_eq!(
+            classify(&t, "release-2.10"),
+            Some(Target::parse("2.10").unwrap())
+        );
+        assert_eq!(
+            classify(&t, "release-2.10-acme"),
+            Some(Target::parse("2.10/acme").unwrap())
+        );
+        assert_eq!(
+            classify(&t, "release-2.10-big-co"),
+            Some(Target::parse("2.10/big-co").unwrap())
+        );
+        assert_eq!(classify(&t, "main"), None);
+        assert_eq!(classify(&t, "release-x"), None);
+        let aether = Templates::new("aether-{line}", "aether-{line}-{customer}").unwrap();
+        assert_eq!(
+            classify(&aether, "aether-2.1"),
+            Some(Target::parse("2.1").unwrap())
+        );
+    }
+
+    #[test]
+    fn versions_from_files() {
+        assert_eq!(
+            read_version(b"1.2.3-dev\n", false).as_deref(),
+            Some("1.2.3-dev")
+        );
+        assert_eq!(read_version(b"v1.2.3\n", false).as_deref(), Some("1.2.3"));
+        assert_eq!(
+            read_version(b"name: x\nversion: 0.4.1\n", true).as_deref(),
+            Some("0.4.1")
+        );
+    }
 }
