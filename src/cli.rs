@@ -270,13 +270,13 @@ pub struct BumpArgs {
     #[arg(value_name = "CHART")]
     pub charts: Vec<String>,
     /// After a release, on master: VERSION 1.2.n -> 1.3.0-dev, charts to their next minor (no -dev).
-    #[arg(long, conflicts_with = "level")]
+    #[arg(long)]
     pub next_minor: bool,
     /// The plain-text version file [default: VERSION, when present].
     #[arg(long, value_name = "PATH")]
     pub version_file: Option<String>,
     /// Commit the bump.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub commit: bool,
     /// Print the diff; write nothing.
     #[arg(short = 'n', long)]

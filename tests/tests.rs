@@ -5,8 +5,10 @@ mod util;
 
 mod branch;
 mod bump;
+mod cherry_pick;
 mod collect;
 mod dispatch;
 mod hotfix;
 mod init;
+mod protect;
 mod tag;

@@ -1,8 +1,495 @@
-//! `git release bump` (in progress).
+//! `git release bump`: move the `VERSION` file and the charts' `Chart.yaml` versions, in place, as
+//! one reviewable change: patch + 1 on a release branch, the next minor on master after a release.
+//!
+//! Source: DOMAIN.md step 6 ("cherry-pick with version bump"); the arithmetic is in [`crate::bump`].
+//!
+//! `--next-minor` is idempotent for `VERSION` (`1.3.0-dev` stays) but always moves the charts one
+//! minor: a chart version says nothing about which release it followed, so a second run bumps them
+//! again (a warning says so when `VERSION` shows the bump was already made).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
+use serde::Serialize;
+
+use crate::bump::{self, Edit, FieldError};
+use crate::cli::BumpArgs;
+use crate::commands::collect;
+use crate::error::UserError;
+use crate::repo::{self, FileEntry, FileKind};
+use crate::settings::{self, Overrides, Settings};
+use crate::worktree::{self, Change};
+
+/// The version file used when `--version-file` is not given (only when it exists).
+const DEFAULT_VERSION_FILE: &str = "VERSION";
+
+/// Result of a bump, as printed by `--json`.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Every file whose version changes, `VERSION` first, then charts by folder.
+    pub files: Vec<FileBump>,
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// The commit made by `--commit`.
+    pub commit: Option<String>,
+}
+
+/// One file's version change.
+#[derive(Debug, Serialize)]
+pub struct FileBump {
+    /// Repo-relative path of the file.
+    pub path: String,
+    /// Version before, as written (with its `v`).
+    pub old: String,
+    /// Version after.
+    pub new: String,
+    /// `VERSION` or the chart's name, for the commit message.
+    #[serde(skip)]
+    label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Release branch: patch + 1.
+    Patch,
+    /// Master after a release: VERSION to the next minor's `-dev`, charts to the next minor.
+    NextMinor,
+}
+
+/// A chart of the work tree.
+struct Chart {
+    /// Repo-relative folder.
+    folder: String,
+    /// `name` from Chart.yaml, or the folder's last part when unreadable.
+    name: String,
+}
 
 /// Run `git release bump`.
-pub fn run(_args: crate::cli::BumpArgs) -> Result<()> {
-    Err(crate::error::UserError::failure("not implemented yet").into())
+pub fn run(args: BumpArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Overrides::default())?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    bump(&repo, &settings, &args, &mut out)
+}
+
+/// The whole bump, writing the table (or JSON, or the diff) to `out`.
+pub fn bump(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &BumpArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if args.commit && args.dry_run {
+        crate::bail_input!("--commit and --dry-run cannot be used together");
+    }
+    let workdir = repo::workdir(repo)?;
+    let charts = worktree_charts(&workdir, &settings.addons_path)?;
+    let (mode, names) = mode(args, &charts)?;
+    let selected = select(&charts, &names, &settings.addons_path)?;
+    let version_file = version_file(&workdir, args.version_file.as_deref())?;
+    if selected.is_empty() && version_file.is_none() {
+        return Err(UserError::input(format!(
+            "nothing to bump: no chart under {} and no {DEFAULT_VERSION_FILE} file",
+            where_(&settings.addons_path)
+        ))
+        .hint("charts are folders holding Chart.yaml under release.addonsPath; name another version file with --version-file")
+        .into());
+    }
+
+    let mut files = Vec::new();
+    let mut changes = Vec::new();
+    let mut warnings = Vec::new();
+    if let Some(rel) = &version_file {
+        let (entry, text) = read_text(&workdir, rel)?;
+        let bump_fn = match mode {
+            Mode::Patch => bump::next_patch,
+            Mode::NextMinor => bump::next_minor_dev,
+        };
+        let edit = bump::edit_version_file(&text, bump_fn).map_err(|e| field_error(rel, e))?;
+        if edit.old == edit.new {
+            if !selected.is_empty() {
+                warnings.push(format!(
+                    "{rel} is already at {}, the next minor's development version: if --next-minor \
+                     already ran after this release, the charts just moved one more minor",
+                    edit.new
+                ));
+            }
+        } else {
+            push(
+                &mut files,
+                &mut changes,
+                rel,
+                DEFAULT_VERSION_FILE,
+                entry,
+                edit,
+            );
+        }
+    }
+    for chart in &selected {
+        let rel = join(&chart.folder, "Chart.yaml");
+        let (entry, text) = read_text(&workdir, &rel)?;
+        let bump_fn = match mode {
+            Mode::Patch => bump::next_patch,
+            Mode::NextMinor => bump::next_minor,
+        };
+        let edit = bump::edit_chart_yaml(&text, bump_fn).map_err(|e| field_error(&rel, e))?;
+        push(&mut files, &mut changes, &rel, &chart.name, entry, edit);
+    }
+
+    // Refuse to overwrite uncommitted work.
+    let index = repo.index_or_empty()?;
+    let mut dirty = Vec::new();
+    for ch in &changes {
+        dirty.extend(repo::uncommitted_changes(repo, &index, ch.path())?);
+    }
+    if !dirty.is_empty() {
+        if !args.dry_run {
+            return Err(UserError::refused(format!(
+                "uncommitted changes in files bump writes: {}",
+                dirty.join(", ")
+            ))
+            .hint("commit or stash them first (`git stash`); nothing was written")
+            .into());
+        }
+        warnings.push(format!(
+            "uncommitted changes in {}; a real run will refuse",
+            dirty.join(", ")
+        ));
+    }
+
+    let mut report = Report {
+        files,
+        dry_run: args.dry_run,
+        commit: None,
+    };
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        } else {
+            print_table(&report, out)?;
+            for ch in &changes {
+                write_diff(&workdir, ch, out)?;
+            }
+        }
+        print_warnings(&warnings);
+        return Ok(());
+    }
+
+    if !changes.is_empty() {
+        if args.commit
+            && !matches!(
+                (repo.author(), repo.committer()),
+                (Some(Ok(_)), Some(Ok(_)))
+            )
+        {
+            return Err(UserError::input(
+                "--commit needs an identity: user.name and user.email are not set",
+            )
+            .hint("set `git config user.name` and `git config user.email`; nothing was written")
+            .into());
+        }
+        worktree::apply(&workdir, &changes)?;
+        if args.commit {
+            let id = collect::commit_paths(repo, &changes, &commit_message(mode, &report))?;
+            report.commit = Some(id.to_string());
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else if report.files.is_empty() {
+        writeln!(out, "nothing to change")?;
+    } else {
+        print_table(&report, out)?;
+        writeln!(out, "{} file(s) changed", report.files.len())?;
+        if let Some(c) = &report.commit {
+            writeln!(out, "committed {}", &c[..c.len().min(12)])?;
+        }
+    }
+    print_warnings(&warnings);
+    Ok(())
+}
+
+/// The mode and the CHART arguments. Only `patch` is a LEVEL; with `--next-minor` a LEVEL given
+/// anyway is read as the first CHART.
+fn mode(args: &BumpArgs, charts: &[Chart]) -> Result<(Mode, Vec<String>)> {
+    let mut names = Vec::new();
+    let mode = match (&args.level, args.next_minor) {
+        (level, true) => {
+            names.extend(level.iter().cloned());
+            Mode::NextMinor
+        }
+        (Some(level), false) if level == "patch" => Mode::Patch,
+        (Some(level), false) => {
+            let is_chart = charts
+                .iter()
+                .any(|c| c.name == *level || c.folder.ends_with(&format!("/{level}")));
+            let hint = if is_chart {
+                format!("`{level}` is a chart: `git release bump patch {level}`")
+            } else {
+                "use `patch` on a release branch, `--next-minor` on master after a release; \
+                 other bumps of a chart are made by hand"
+                    .to_string()
+            };
+            return Err(UserError::input(format!(
+                "unknown level `{level}`: only `patch` is supported"
+            ))
+            .hint(hint)
+            .into());
+        }
+        (None, false) => {
+            crate::bail_input!("give a LEVEL (`patch`) or --next-minor");
+        }
+    };
+    names.extend(args.charts.iter().cloned());
+    Ok((mode, names))
+}
+
+/// Charts under the addons path of the work tree, sorted by folder.
+fn worktree_charts(workdir: &Path, addons: &str) -> Result<Vec<Chart>> {
+    let mut folders = collect::worktree_chart_folders(workdir, addons)?;
+    folders.sort();
+    Ok(folders
+        .into_iter()
+        .map(|folder| {
+            let name = std::fs::read(workdir.join(&folder).join("Chart.yaml"))
+                .ok()
+                .and_then(|data| {
+                    serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(
+                        &data,
+                    ))
+                    .ok()
+                })
+                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                .unwrap_or_else(|| folder.rsplit('/').next().unwrap_or(&folder).to_string());
+            Chart { folder, name }
+        })
+        .collect())
+}
+
+/// The charts named by `names` (repo-relative folder, folder relative to the addons path, or
+/// Chart.yaml `name`); every chart when `names` is empty.
+fn select<'c>(charts: &'c [Chart], names: &[String], addons: &str) -> Result<Vec<&'c Chart>> {
+    if names.is_empty() {
+        return Ok(charts.iter().collect());
+    }
+    let mut picked = BTreeSet::new();
+    for arg in names {
+        let norm = arg.trim_start_matches("./").trim_end_matches('/');
+        let norm = norm.strip_suffix("/Chart.yaml").unwrap_or(norm);
+        let by_folder: Vec<usize> = (0..charts.len())
+            .filter(|&i| charts[i].folder == norm || charts[i].folder == join(addons, norm))
+            .collect();
+        let found = if by_folder.is_empty() {
+            (0..charts.len())
+                .filter(|&i| charts[i].name == norm)
+                .collect()
+        } else {
+            by_folder
+        };
+        match found.as_slice() {
+            [] => {
+                let candidates = charts
+                    .iter()
+                    .flat_map(|c| [c.name.as_str(), c.folder.as_str()]);
+                let hint = match collect::suggest(norm, candidates) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if charts.is_empty() => {
+                        format!("there is no chart under {}", where_(addons))
+                    }
+                    None => format!(
+                        "charts: {}",
+                        charts
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                return Err(UserError::input(format!(
+                    "unknown chart `{arg}`: no chart folder or Chart.yaml name matches under {}",
+                    where_(addons)
+                ))
+                .hint(hint)
+                .into());
+            }
+            [i] => {
+                picked.insert(*i);
+            }
+            many => {
+                let folders: Vec<&str> = many.iter().map(|&i| charts[i].folder.as_str()).collect();
+                return Err(UserError::input(format!(
+                    "chart name `{arg}` is ambiguous: {}",
+                    folders.join(", ")
+                ))
+                .hint("name the chart by its folder")
+                .into());
+            }
+        }
+    }
+    Ok(picked.into_iter().map(|i| &charts[i]).collect())
+}
+
+/// The version file to bump: `--version-file` (must exist) or `VERSION` when present.
+fn version_file(workdir: &Path, flag: Option<&str>) -> Result<Option<String>> {
+    match flag {
+        Some(p) => {
+            let rel = settings::normalize_rel_path(p)?;
+            if !workdir.join(&rel).is_file() {
+                crate::bail_input!(
+                    "--version-file {p}: no such file (paths are relative to the repository root)"
+                );
+            }
+            Ok(Some(rel))
+        }
+        None => Ok(workdir
+            .join(DEFAULT_VERSION_FILE)
+            .is_file()
+            .then(|| DEFAULT_VERSION_FILE.to_string())),
+    }
+}
+
+/// A file of the work tree as text, with its entry (for the mode).
+fn read_text(workdir: &Path, rel: &str) -> Result<(FileEntry, String)> {
+    let Some(entry) = repo::read_worktree(&workdir.join(rel))?.remove("") else {
+        crate::bail_input!("{rel}: no such file");
+    };
+    if entry.kind == FileKind::Symlink {
+        return Err(UserError::input(format!("{rel} is a symlink"))
+            .hint("bump edits files in place; point it at the file the link names")
+            .into());
+    }
+    let Ok(text) = String::from_utf8(entry.data.clone()) else {
+        crate::bail_input!("{rel}: not UTF-8 text");
+    };
+    Ok((entry, text))
+}
+
+fn push(
+    files: &mut Vec<FileBump>,
+    changes: &mut Vec<Change>,
+    rel: &str,
+    label: &str,
+    entry: FileEntry,
+    edit: Edit,
+) {
+    if edit.old == edit.new {
+        return;
+    }
+    files.push(FileBump {
+        path: rel.to_string(),
+        old: edit.old,
+        new: edit.new,
+        label: label.to_string(),
+    });
+    changes.push(Change::WriteFile {
+        path: rel.to_string(),
+        entry: FileEntry {
+            kind: entry.kind,
+            data: edit.text.into_bytes(),
+        },
+    });
+}
+
+/// `file:line: message` for a version that cannot be bumped.
+fn field_error(rel: &str, e: FieldError) -> anyhow::Error {
+    let hint = match &e {
+        FieldError::NotSemver { .. } => {
+            "write the version as SemVer MAJOR.MINOR.PATCH (1.2.3, optionally v1.2.3 or 1.2.3-dev)"
+        }
+        FieldError::Missing if rel.ends_with("Chart.yaml") => {
+            "a chart needs `version: X.Y.Z` in its Chart.yaml"
+        }
+        FieldError::Missing => "the file must hold one version, e.g. `1.2.3`",
+        FieldError::TooLarge { .. } => "set the version by hand",
+        FieldError::Yaml(_) => "fix the YAML, or set the version by hand",
+    };
+    let message = match &e {
+        FieldError::NotSemver { line, value } => {
+            format!("{rel}:{line}: version `{value}` is not SemVer")
+        }
+        FieldError::TooLarge { line, value } => {
+            format!("{rel}:{line}: version `{value}` is too large to bump")
+        }
+        FieldError::Missing if rel.ends_with("Chart.yaml") => format!("{rel}: no `version` field"),
+        FieldError::Missing => format!("{rel}: empty, no version in it"),
+        FieldError::Yaml(y) => format!("{rel}: {y}"),
+    };
+    UserError::input(message).hint(hint).into()
+}
+
+fn commit_message(mode: Mode, r: &Report) -> String {
+    let what = match mode {
+        Mode::Patch => "patch",
+        Mode::NextMinor => "next minor",
+    };
+    let mut parts = Vec::new();
+    let charts: Vec<&FileBump> = r
+        .files
+        .iter()
+        .filter(|f| f.label != DEFAULT_VERSION_FILE)
+        .collect();
+    if let Some(v) = r.files.iter().find(|f| f.label == DEFAULT_VERSION_FILE) {
+        parts.push(format!("{} {} -> {}", v.path, v.old, v.new));
+    }
+    match charts.as_slice() {
+        [] => {}
+        [c] => parts.push(format!("chart {} {} -> {}", c.label, c.old, c.new)),
+        many => parts.push(format!("{} charts", many.len())),
+    }
+    let mut msg = format!("bump: {what} ({})\n\n", parts.join(", "));
+    for f in &r.files {
+        msg.push_str(&format!("- {} {} -> {}\n", f.path, f.old, f.new));
+    }
+    msg
+}
+
+fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
+    let width = r
+        .files
+        .iter()
+        .map(|f| f.path.chars().count())
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    writeln!(out, "{:<width$}  VERSION", "FILE")?;
+    for f in &r.files {
+        writeln!(out, "{:<width$}  {} -> {}", f.path, f.old, f.new)?;
+    }
+    Ok(())
+}
+
+fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn Write) -> Result<()> {
+    if let Change::WriteFile { path, entry } = ch {
+        let old = repo::read_worktree(&workdir.join(path))?.remove("");
+        out.write_all(worktree::unified_diff(path, old.as_ref(), Some(entry)).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn print_warnings(w: &[String]) {
+    for m in w {
+        eprintln!("warning: {m}");
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// `addons/` or `the repository root` for messages.
+fn where_(addons: &str) -> String {
+    if addons.is_empty() {
+        "the repository root".to_string()
+    } else {
+        format!("{addons}/")
+    }
 }

@@ -1,8 +1,476 @@
-//! `git release cherry-pick` (in progress).
+//! `git release cherry-pick <commit>... --onto <line>[/<customer>]`: apply fixes from master to a
+//! release branch without checking it out, resolving version fields instead of leaving them as
+//! conflicts: every chart the series touches gets the branch's own version with patch + 1 (once per
+//! run), and so does a `VERSION` file; `-dev` suffixes from master never reach the branch.
+//!
+//! Source: DOMAIN.md step 6 and seed 004 (Aether: fixes cherry-picked onto component release
+//! branches, VERSION bumped by patch). How: before each 3-way merge, the version fields of the base
+//! and of the picked commit are set to the branch's values, so they can never conflict; other
+//! conflicts abort the whole run before any ref moves.
 
-use anyhow::Result;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+
+use crate::charts::{self, RootProbe};
+use crate::cli::{BranchArgs, CherryPickArgs};
+use crate::commands::branch;
+use crate::commands::hotfix::resolve_commit;
+use crate::error::UserError;
+use crate::lines::{self, Target};
+use crate::repo;
+use crate::settings::Settings;
+use crate::yaml_edit::{self, Seg};
+
+/// The plain-text version file at the repository root (Aether convention).
+pub const VERSION_FILE: &str = "VERSION";
+
+/// What `cherry-pick` did, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct PickReport {
+    /// Target branch.
+    pub branch: String,
+    /// Whether the branch was created for this run (lazy branching).
+    pub created_branch: bool,
+    /// Tip before.
+    pub old_tip: String,
+    /// Tip after (the new commits are between the two).
+    pub new_tip: String,
+    /// Picked commit -> new commit.
+    pub commits: Vec<(String, String)>,
+    /// Version bumps: file -> `old -> new`.
+    pub bumps: BTreeMap<String, String>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
 
 /// Run `git release cherry-pick`.
-pub fn run(_args: crate::cli::CherryPickArgs) -> Result<()> {
-    Err(crate::error::UserError::failure("not implemented yet").into())
+pub fn run(args: CherryPickArgs) -> Result<()> {
+    let mut repo = repo::discover()?;
+    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    cherry_pick(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// Expand the COMMIT arguments: `A..B` is every commit reachable from B and not from A, oldest
+/// first; anything else is one commit.
+fn expand(repo: &gix::Repository, specs: &[String]) -> Result<Vec<gix::ObjectId>> {
+    let mut out = Vec::new();
+    for s in specs {
+        if let Some((a, b)) = s.split_once("..") {
+            let (a, b) = (
+                resolve_commit(repo, a)?,
+                resolve_commit(repo, if b.is_empty() { "HEAD" } else { b })?,
+            );
+            let mut ids: Vec<gix::ObjectId> = repo
+                .rev_walk([b])
+                .with_hidden([a])
+                .sorting(gix::revision::walk::Sorting::BreadthFirst)
+                .all()?
+                .map(|i| i.map(|i| i.id))
+                .collect::<Result<_, _>>()?;
+            ids.reverse();
+            out.extend(ids);
+        } else {
+            out.push(resolve_commit(repo, s)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The version text of a VERSION blob (first line, trimmed).
+fn version_file_value(data: &[u8]) -> String {
+    String::from_utf8_lossy(crate::placeholders::strip_bom(data))
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// `tree` with `path` replaced by `bytes` (same mode as before). `path` must exist.
+fn with_file(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    path: &str,
+    bytes: &[u8],
+) -> Result<gix::ObjectId> {
+    let Some((_, kind)) = repo::lookup_path(repo, tree, path)? else {
+        return Ok(tree);
+    };
+    let id = repo.write_blob(bytes)?.detach();
+    let mut ed = repo.edit_tree(tree)?;
+    ed.upsert(path, kind, id)?;
+    Ok(ed.write()?.detach())
+}
+
+fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
+    Ok(match repo::lookup_path(repo, tree, path)? {
+        Some((id, k)) if k != gix::objs::tree::EntryKind::Tree => {
+            Some(repo.find_blob(id)?.take_data())
+        }
+        _ => None,
+    })
+}
+
+/// Set a Chart.yaml's `version` in place; `None` when the file has no editable version.
+fn set_chart_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
+    let bom = data.len() - text.len();
+    let edited = yaml_edit::set_scalar(text, &[Seg::Key("version".into())], version, None).ok()?;
+    let mut out = data[..bom].to_vec();
+    out.extend_from_slice(edited.as_bytes());
+    Some(out)
+}
+
+fn chart_version(data: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
+    let v: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    match v.get("version")? {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Make `tree`'s version fields equal the branch's: VERSION content and each listed Chart.yaml
+/// `version` (`charts`: Chart.yaml path -> branch version).
+fn neutralize(
+    repo: &gix::Repository,
+    mut tree: gix::ObjectId,
+    version_file: Option<&[u8]>,
+    charts: &BTreeMap<String, String>,
+) -> Result<gix::ObjectId> {
+    if let Some(ours) = version_file {
+        if blob_at(repo, tree, VERSION_FILE)?.is_some_and(|b| b != ours) {
+            tree = with_file(repo, tree, VERSION_FILE, ours)?;
+        }
+    }
+    for (path, v) in charts {
+        if let Some(data) = blob_at(repo, tree, path)? {
+            if chart_version(&data).as_deref() != Some(v.as_str()) {
+                if let Some(edited) = set_chart_version(&data, v) {
+                    tree = with_file(repo, tree, path, &edited)?;
+                }
+            }
+        }
+    }
+    Ok(tree)
+}
+
+/// Apply the series; every check and merge happens before the branch ref moves.
+pub fn cherry_pick(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &CherryPickArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let target = Target::parse(&args.onto)?;
+    let templates = lines::templates(repo, Some(&target), None)?;
+    let name = templates.branch(&target);
+    let full = format!("refs/heads/{name}");
+    let picks = expand(repo, &args.commits)?;
+    for c in &picks {
+        if repo.find_commit(*c)?.parent_ids().count() != 1 {
+            return Err(UserError::input(format!(
+                "{} is a merge commit (or a root); pick the commits it merged instead",
+                &c.to_string()[..12]
+            ))
+            .into());
+        }
+    }
+    // The branch, created lazily from the line's newest release when it does not exist yet.
+    let (old_tip, created_branch) = match repo.try_find_reference(full.as_str())? {
+        Some(mut r) => (r.peel_to_id()?.detach(), false),
+        None => {
+            let bargs = BranchArgs {
+                target: Some(args.onto.clone()),
+                dry_run: true,
+                ..Default::default()
+            };
+            let mut done = Vec::new();
+            let tip = branch::ensure_branch(repo, &target, &templates, &bargs, &mut done)
+                .with_context(|| format!("{name} does not exist and cannot be created lazily"))?;
+            (tip, true)
+        }
+    };
+    // Refuse a dirty checkout of the target branch before doing anything.
+    let checked_out = repo
+        .head_name()?
+        .is_some_and(|h| h.as_bstr() == full.as_bytes());
+    if checked_out
+        && !args.dry_run
+        && (repo::worktree_modified(repo, &[])? || index_differs_from_head(repo)?)
+    {
+        return Err(
+            UserError::refused(format!("{name} is checked out with uncommitted changes"))
+                .hint("commit or stash them first; nothing was changed")
+                .into(),
+        );
+    }
+
+    let base_tip_tree = repo.find_commit(old_tip)?.tree_id()?.detach();
+    let branch_version_file = blob_at(repo, base_tip_tree, VERSION_FILE)?;
+    let mut probe = RootProbe::new(repo, base_tip_tree);
+    let mut ours = base_tip_tree;
+    let mut trees = Vec::new();
+    let mut touched_charts: BTreeMap<String, String> = BTreeMap::new(); // Chart.yaml path -> branch version
+    let labels = gix::merge::blob::builtin_driver::text::Labels {
+        ancestor: Some("base".into()),
+        current: Some(name.as_str().into()),
+        other: Some("picked".into()),
+    };
+    for c in &picks {
+        let commit = repo.find_commit(*c)?;
+        let parent = commit
+            .parent_ids()
+            .next()
+            .map(|p| p.detach())
+            .ok_or_else(|| anyhow!("no parent"))?;
+        let base = repo.find_commit(parent)?.tree_id()?.detach();
+        let theirs = commit.tree_id()?.detach();
+        // Charts this commit touches, with the branch's own version.
+        for ch in charts::diff_trees(repo, base, theirs, &settings.addons_path)? {
+            if let Some(root) = probe.owner(&ch.path) {
+                let cy = format!("{root}/Chart.yaml");
+                if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
+                    if let Some(v) =
+                        blob_at(repo, base_tip_tree, slot.key())?.and_then(|d| chart_version(&d))
+                    {
+                        slot.insert(v);
+                    }
+                }
+            }
+        }
+        let base_n = neutralize(repo, base, branch_version_file.as_deref(), &touched_charts)?;
+        let theirs_n = neutralize(
+            repo,
+            theirs,
+            branch_version_file.as_deref(),
+            &touched_charts,
+        )?;
+        let mut outcome = repo
+            .merge_trees(base_n, ours, theirs_n, labels, repo.tree_merge_options()?)
+            .with_context(|| format!("merging {}", &c.to_string()[..12]))?;
+        let how = gix::merge::tree::TreatAsUnresolved::default();
+        if outcome.has_unresolved_conflicts(how) {
+            let files: BTreeSet<String> = outcome
+                .conflicts
+                .iter()
+                .filter(|x| x.is_unresolved(how))
+                .map(|x| x.ours.location().to_string())
+                .collect();
+            return Err(UserError::refused(format!(
+                "{} does not apply to {name}: conflicts in {}",
+                &c.to_string()[..12],
+                files.into_iter().collect::<Vec<_>>().join(", ")
+            ))
+            .hint("nothing was changed; resolve it with a plain `git cherry-pick` on the branch, or pick the commits it depends on first")
+            .into());
+        }
+        ours = outcome.tree.write()?.detach();
+        trees.push(ours);
+    }
+
+    // Once per run: touched charts and VERSION to the branch's version, patch + 1.
+    let mut bumps = BTreeMap::new();
+    let mut final_tree = ours;
+    if let Some(vf) = &branch_version_file {
+        let old = version_file_value(vf);
+        let had_v = old.starts_with('v');
+        if let Ok(v) = semver::Version::parse(old.trim_start_matches('v')) {
+            let new = format!(
+                "{}{}",
+                if had_v { "v" } else { "" },
+                crate::bump::next_patch(&v)
+            );
+            let text = String::from_utf8_lossy(vf).replacen(&old, &new, 1);
+            final_tree = with_file(repo, final_tree, VERSION_FILE, text.as_bytes())?;
+            bumps.insert(VERSION_FILE.to_string(), format!("{old} -> {new}"));
+        }
+    }
+    for (cy, old) in &touched_charts {
+        let Ok(v) = semver::Version::parse(old) else {
+            return Err(UserError::input(format!(
+                "{cy}: version `{old}` on {name} is not SemVer; cannot bump it"
+            ))
+            .into());
+        };
+        let new = crate::bump::next_patch(&v).to_string();
+        if let Some(data) = blob_at(repo, final_tree, cy)? {
+            let edited = set_chart_version(&data, &new)
+                .ok_or_else(|| UserError::input(format!("{cy}: cannot edit `version` in place")))?;
+            final_tree = with_file(repo, final_tree, cy, &edited)?;
+            bumps.insert(cy.clone(), format!("{old} -> {new}"));
+        }
+    }
+    if let Some(last) = trees.last_mut() {
+        *last = final_tree;
+    }
+
+    // Commits: authors kept, `(cherry picked from commit …)` trailer, committer = us.
+    let committer = repo
+        .committer()
+        .ok_or_else(|| UserError::input("commits need an identity: set user.name and user.email"))?
+        .context("reading the committer identity")?
+        .to_owned()?;
+    let mut parent = old_tip;
+    let mut made = Vec::new();
+    for (c, tree) in picks.iter().zip(&trees) {
+        let orig = repo.find_commit(*c)?;
+        let decoded = orig.decode()?;
+        let mut message = decoded.message.to_string();
+        while message.ends_with('\n') {
+            message.pop();
+        }
+        message.push_str(&format!("\n\n(cherry picked from commit {c})\n"));
+        let obj = gix::objs::Commit {
+            tree: *tree,
+            parents: vec![parent].into(),
+            author: decoded.author()?.to_owned()?,
+            committer: committer.clone(),
+            encoding: None,
+            message: message.into(),
+            extra_headers: Vec::new(),
+        };
+        let id = repo.write_object(&obj)?.detach();
+        made.push((c.to_string(), id.to_string()));
+        parent = id;
+    }
+    let new_tip = parent;
+    let report = PickReport {
+        branch: name.clone(),
+        created_branch,
+        old_tip: old_tip.to_string(),
+        new_tip: new_tip.to_string(),
+        commits: made,
+        bumps,
+        dry_run: args.dry_run,
+    };
+
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "would apply {} commit(s) to {name}{}",
+                picks.len(),
+                if created_branch {
+                    " (created at the line's newest release)"
+                } else {
+                    ""
+                }
+            )?;
+            for (p, b) in &report.bumps {
+                writeln!(out, "  bump {p}: {b}")?;
+            }
+            let new_tree = final_tree;
+            for ch in charts::diff_trees(repo, base_tip_tree, new_tree, "")? {
+                let old = match ch.old {
+                    Some((id, _)) => Some(entry(repo, id)?),
+                    None => None,
+                };
+                let new = match ch.new {
+                    Some((id, _)) => Some(entry(repo, id)?),
+                    None => None,
+                };
+                out.write_all(
+                    crate::worktree::unified_diff(&ch.path, old.as_ref(), new.as_ref()).as_bytes(),
+                )?;
+            }
+        }
+        return Ok(());
+    }
+
+    // Move the ref (creating the branch if it was lazily planned), then follow with the checkout.
+    let previous = if created_branch {
+        gix::refs::transaction::PreviousValue::MustNotExist
+    } else {
+        gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old_tip))
+    };
+    repo.reference(
+        full.as_str(),
+        new_tip,
+        previous,
+        format!("git release cherry-pick: {} commit(s)", picks.len()),
+    )
+    .with_context(|| format!("updating {name}"))?;
+    if checked_out {
+        checkout(repo, base_tip_tree, final_tree)?;
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "applied {} commit(s) to {name}: {} -> {}",
+            picks.len(),
+            &report.old_tip[..12],
+            &report.new_tip[..12]
+        )?;
+        for (p, b) in &report.bumps {
+            writeln!(out, "  bump {p}: {b}")?;
+        }
+    }
+    Ok(())
+}
+
+fn entry(repo: &gix::Repository, id: gix::ObjectId) -> Result<repo::FileEntry> {
+    Ok(repo::FileEntry {
+        kind: repo::FileKind::Regular,
+        data: repo.find_blob(id)?.take_data(),
+    })
+}
+
+/// Whether the index has staged changes against HEAD's tree.
+fn index_differs_from_head(repo: &gix::Repository) -> Result<bool> {
+    let index = repo.index_or_empty()?;
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let fresh = repo.index_from_tree(&head_tree)?;
+    let a: Vec<_> = index
+        .entries()
+        .iter()
+        .map(|e| (e.path(&index).to_owned(), e.id, e.mode))
+        .collect();
+    let b: Vec<_> = fresh
+        .entries()
+        .iter()
+        .map(|e| (e.path(&fresh).to_owned(), e.id, e.mode))
+        .collect();
+    Ok(a != b)
+}
+
+/// Bring a clean checkout from `old` to `new`: write changed files, delete removed ones, then
+/// rebuild the index from `new` (git refreshes the zeroed stat data on its next run).
+fn checkout(repo: &gix::Repository, old: gix::ObjectId, new: gix::ObjectId) -> Result<()> {
+    let workdir = repo::workdir(repo)?;
+    for ch in charts::diff_trees(repo, old, new, "")? {
+        let path = workdir.join(&ch.path);
+        match ch.new {
+            Some((id, kind)) => {
+                let data = repo.find_blob(id)?.take_data();
+                let kind = match kind {
+                    gix::objs::tree::EntryKind::BlobExecutable => repo::FileKind::Executable,
+                    gix::objs::tree::EntryKind::Link => repo::FileKind::Symlink,
+                    _ => repo::FileKind::Regular,
+                };
+                let _ = std::fs::remove_file(&path);
+                crate::worktree::write_entry(&path, &repo::FileEntry { kind, data })?;
+            }
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let mut index = repo.index_from_tree(&new)?;
+    index
+        .write(Default::default())
+        .context("writing the index")?;
+    Ok(())
 }

@@ -1223,3 +1223,22 @@ fn commit_changes(
         .context("writing the index")?;
     Ok(commit)
 }
+
+/// [`commit_changes`] for other commands (`git release bump`) until it moves to a shared module:
+/// commit exactly `changes` on top of HEAD, other staged changes left staged and out of the commit.
+pub fn commit_paths(
+    repo: &gix::Repository,
+    changes: &[Change],
+    message: &str,
+) -> Result<gix::ObjectId> {
+    commit_changes(repo, changes, message)
+}
+
+/// [`worktree_charts`] for other commands (`git release bump`) until it moves to a shared module:
+/// chart folders (holding Chart.yaml) below repo-relative `rel` in the work tree, depth first
+/// with names sorted in each folder, subcharts left to their parent.
+pub fn worktree_chart_folders(workdir: &Path, rel: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    worktree_charts(workdir, rel, &mut out)?;
+    Ok(out)
+}
