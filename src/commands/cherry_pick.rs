@@ -81,16 +81,6 @@ fn expand(repo: &gix::Repository, specs: &[String]) -> Result<Vec<gix::ObjectId>
     Ok(out)
 }
 
-/// The version text of a VERSION blob (first line, trimmed).
-fn version_file_value(data: &[u8]) -> String {
-    String::from_utf8_lossy(crate::placeholders::strip_bom(data))
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
 /// `tree` with `path` replaced by `bytes` (same mode as before). `path` must exist.
 fn with_file(
     repo: &gix::Repository,
@@ -278,33 +268,31 @@ pub fn cherry_pick(
     // Once per run: touched charts and VERSION to the branch's version, patch + 1.
     let mut bumps = BTreeMap::new();
     let mut final_tree = ours;
+    let field_err = |path: &str, e: crate::bump::FieldError| -> anyhow::Error {
+        let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+        UserError::input(format!(
+            "{path}{at} on {name}: cannot bump the version: {e}"
+        ))
+        .into()
+    };
     if let Some(vf) = &branch_version_file {
-        let old = version_file_value(vf);
-        let had_v = old.starts_with('v');
-        if let Ok(v) = semver::Version::parse(old.trim_start_matches('v')) {
-            let new = format!(
-                "{}{}",
-                if had_v { "v" } else { "" },
-                crate::bump::next_patch(&v)
-            );
-            let text = String::from_utf8_lossy(vf).replacen(&old, &new, 1);
-            final_tree = with_file(repo, final_tree, VERSION_FILE, text.as_bytes())?;
-            bumps.insert(VERSION_FILE.to_string(), format!("{old} -> {new}"));
-        }
+        let text = String::from_utf8_lossy(vf);
+        let edit = crate::bump::edit_version_file(&text, crate::bump::next_patch)
+            .map_err(|e| field_err(VERSION_FILE, e))?;
+        final_tree = with_file(repo, final_tree, VERSION_FILE, edit.text.as_bytes())?;
+        bumps.insert(
+            VERSION_FILE.to_string(),
+            format!("{} -> {}", edit.old, edit.new),
+        );
     }
-    for (cy, old) in &touched_charts {
-        let Ok(v) = semver::Version::parse(old) else {
-            return Err(UserError::input(format!(
-                "{cy}: version `{old}` on {name} is not SemVer; cannot bump it"
-            ))
-            .into());
-        };
-        let new = crate::bump::next_patch(&v).to_string();
+    for cy in touched_charts.keys() {
+        // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = blob_at(repo, final_tree, cy)? {
-            let edited = set_chart_version(&data, &new)
-                .ok_or_else(|| UserError::input(format!("{cy}: cannot edit `version` in place")))?;
-            final_tree = with_file(repo, final_tree, cy, &edited)?;
-            bumps.insert(cy.clone(), format!("{old} -> {new}"));
+            let text = String::from_utf8_lossy(&data);
+            let edit = crate::bump::edit_chart_yaml(&text, crate::bump::next_patch)
+                .map_err(|e| field_err(cy, e))?;
+            final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
+            bumps.insert(cy.clone(), format!("{} -> {}", edit.old, edit.new));
         }
     }
     if let Some(last) = trees.last_mut() {
