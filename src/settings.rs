@@ -301,7 +301,16 @@ pub fn template_file(product: &str) -> String {
 \t# Plain paths and file:// URLs work, e.g. /srv/git/{{name}} or file:///srv/git/{{repo}}.git\n\
 \tcomponentUrl = {DEFAULT_COMPONENT_URL}\n\
 \t# Namespace of hotfix tags (git release hotfix --tag).\n\
-\thotfixTagPrefix = hotfix/\n"
+\thotfixTagPrefix = hotfix/\n\
+\t# Release tag name (git release tag).\n\
+\ttagTemplate = v{{version}}\n\
+\t# Tags that can be created but never moved or deleted (git release protect);\n\
+\t# the default follows hotfixTagPrefix:\n\
+\t# protectedTags = v[0-9]* hotfix/*\n\
+\t# Release-line and customer branches (git release branch, cherry-pick).\n\
+\t# The customer branch must not sit below the line branch: git cannot hold both.\n\
+\tbranchTemplate = release-{{line}}\n\
+\toemBranchTemplate = release-{{line}}-{{customer}}\n"
     )
 }
 
