@@ -239,6 +239,42 @@ impl<'r> RootProbe<'r> {
     }
 }
 
+/// Chart roots (folders holding Chart.yaml) below `dir` in the work tree, repo-relative, not
+/// descending into a chart (subcharts belong to their parent).
+pub fn worktree_chart_roots(
+    workdir: &std::path::Path,
+    rel: &str,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let dir = crate::settings::Settings::abs(workdir, rel);
+    if dir.join("Chart.yaml").is_file() && !rel.is_empty() {
+        out.push(rel.to_string());
+        return Ok(());
+    }
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for n in names {
+        worktree_chart_roots(
+            workdir,
+            &if rel.is_empty() {
+                n.clone()
+            } else {
+                format!("{rel}/{n}")
+            },
+            out,
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change
 /// --ignore-space-at-eol` compares lines: runs of spaces/tabs count as one, whitespace at the end of
 /// a line (including `\r`) is ignored. Lines added or removed (blank ones too) are a real change.

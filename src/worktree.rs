@@ -3,9 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use crate::repo::{FileEntry, FileKind, Files};
+
+/// `dir/name`, or `name` when `dir` is the root (`""`).
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
 
 /// One change to the work tree. Paths are repo-relative with `/`.
 #[derive(Debug, Clone)]
@@ -222,6 +231,113 @@ fn mode_str(k: FileKind) -> &'static str {
         FileKind::Executable => "100755",
         FileKind::Symlink => "120000",
     }
+}
+
+/// Write `changes` with [`apply`], then, when `message` is given, commit exactly those paths with
+/// [`commit_changes`]. The identity is checked before anything is written, so a missing
+/// `user.name` leaves the work tree as it was.
+///
+/// Errors: no identity with a message (exit 2); any write or commit error.
+pub fn apply_and_commit(
+    repo: &gix::Repository,
+    workdir: &Path,
+    changes: &[Change],
+    message: Option<&str>,
+) -> Result<Option<gix::ObjectId>> {
+    if message.is_some()
+        && !matches!(
+            (repo.author(), repo.committer()),
+            (Some(Ok(_)), Some(Ok(_)))
+        )
+    {
+        return Err(crate::error::UserError::input(
+            "--commit needs an identity: user.name and user.email are not set",
+        )
+        .hint("set `git config user.name` and `git config user.email`; nothing was written")
+        .into());
+    }
+    apply(workdir, changes)?;
+    match message {
+        Some(m) => Ok(Some(commit_changes(repo, changes, m)?)),
+        None => Ok(None),
+    }
+}
+
+/// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
+/// staged and out of the commit. The index entries of the written paths are replaced.
+pub fn commit_changes(
+    repo: &gix::Repository,
+    changes: &[Change],
+    message: &str,
+) -> Result<gix::ObjectId> {
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let base_tree = match head {
+        Some(_) => repo.head_tree_id()?.detach(),
+        None => gix::ObjectId::empty_tree(repo.object_hash()),
+    };
+    let mut ed = repo.edit_tree(base_tree)?;
+    let mut new_entries: Vec<(String, gix::ObjectId, FileKind)> = Vec::new();
+    for ch in changes {
+        match ch {
+            Change::ReplaceDir { path, files } => {
+                ed.remove(path.as_str())?;
+                for (rel, e) in files {
+                    let id = repo.write_blob(&e.data)?.detach();
+                    let p = join(path, rel);
+                    ed.upsert(p.as_str(), e.kind.entry_kind(), id)?;
+                    new_entries.push((p, id, e.kind));
+                }
+            }
+            Change::WriteFile { path, entry } => {
+                let id = repo.write_blob(&entry.data)?.detach();
+                ed.upsert(path.as_str(), entry.kind.entry_kind(), id)?;
+                new_entries.push((path.clone(), id, entry.kind));
+            }
+        }
+    }
+    let tree = ed.write()?.detach();
+    let commit = repo
+        .commit("HEAD", message, tree, head)
+        .map_err(|e| {
+            let msg = format!("creating the commit: {e}");
+            if msg.contains("identity") {
+                crate::error::UserError::input(format!("{msg}; the work tree was updated, nothing was committed"))
+                    .hint("set `git config user.name` and `git config user.email`, then commit, or rerun with --commit after `git checkout -- .`")
+                    .into()
+            } else {
+                anyhow!(msg)
+            }
+        })?
+        .detach();
+    let snapshot = repo.index_or_empty()?;
+    let mut index: gix::index::File = (**snapshot).clone();
+    let prefixes: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
+    index.remove_entries(|_, path, _| {
+        let p = path.to_string();
+        prefixes
+            .iter()
+            .any(|x| p == *x || p.starts_with(&format!("{x}/")))
+    });
+    for (p, id, kind) in new_entries {
+        let mode = match kind {
+            FileKind::Regular => gix::index::entry::Mode::FILE,
+            FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
+            FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
+        };
+        index.dangerously_push_entry(
+            gix::index::entry::Stat::default(),
+            id,
+            gix::index::entry::Flags::empty(),
+            mode,
+            p.as_str().into(),
+        );
+    }
+    index.sort_entries();
+    index.remove_tree();
+    index
+        .write(Default::default())
+        .context("writing the index")?;
+    Ok(commit)
 }
 
 #[cfg(test)]

@@ -180,23 +180,9 @@ pub fn bump(
     }
 
     if !changes.is_empty() {
-        if args.commit
-            && !matches!(
-                (repo.author(), repo.committer()),
-                (Some(Ok(_)), Some(Ok(_)))
-            )
-        {
-            return Err(UserError::input(
-                "--commit needs an identity: user.name and user.email are not set",
-            )
-            .hint("set `git config user.name` and `git config user.email`; nothing was written")
-            .into());
-        }
-        worktree::apply(&workdir, &changes)?;
-        if args.commit {
-            let id = collect::commit_paths(repo, &changes, &commit_message(mode, &report))?;
-            report.commit = Some(id.to_string());
-        }
+        let message = args.commit.then(|| commit_message(mode, &report));
+        let id = worktree::apply_and_commit(repo, &workdir, &changes, message.as_deref())?;
+        report.commit = id.map(|id| id.to_string());
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -251,7 +237,11 @@ fn mode(args: &BumpArgs, charts: &[Chart]) -> Result<(Mode, Vec<String>)> {
 
 /// Charts under the addons path of the work tree, sorted by folder.
 fn worktree_charts(workdir: &Path, addons: &str) -> Result<Vec<Chart>> {
-    let mut folders = collect::worktree_chart_folders(workdir, addons)?;
+    let mut folders = {
+        let mut v = Vec::new();
+        crate::charts::worktree_chart_roots(workdir, addons, &mut v)?;
+        v
+    };
     folders.sort();
     Ok(folders
         .into_iter()

@@ -413,24 +413,9 @@ pub fn collect(
     }
 
     if !changes.is_empty() {
-        if args.commit
-            && !matches!(
-                (repo.author(), repo.committer()),
-                (Some(Ok(_)), Some(Ok(_)))
-            )
-        {
-            return Err(UserError::input(
-                "--commit needs an identity: user.name and user.email are not set",
-            )
-            .hint("set `git config user.name` and `git config user.email`; nothing was written")
-            .into());
-        }
-        worktree::apply(&workdir, &changes)?;
-        if args.commit {
-            let message = commit_message(&report);
-            let id = commit_changes(repo, &changes, &message)?;
-            report.commit = Some(id.to_string());
-        }
+        let message = args.commit.then(|| commit_message(&report));
+        let id = worktree::apply_and_commit(repo, &workdir, &changes, message.as_deref())?;
+        report.commit = id.map(|id| id.to_string());
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -952,30 +937,6 @@ fn update_version_file(
     Ok(vec![text_change(workdir, rel, &new_text)?])
 }
 
-/// Chart roots (folders holding Chart.yaml) below `dir` in the work tree, repo-relative, not
-/// descending into a chart (subcharts belong to their parent).
-fn worktree_charts(workdir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
-    let dir = Settings::abs(workdir, rel);
-    if dir.join("Chart.yaml").is_file() && !rel.is_empty() {
-        out.push(rel.to_string());
-        return Ok(());
-    }
-    let Ok(rd) = std::fs::read_dir(&dir) else {
-        return Ok(());
-    };
-    let mut names: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    for n in names {
-        worktree_charts(workdir, &join(rel, &n), out)?;
-    }
-    Ok(())
-}
-
 /// Regenerate `images_platform.list` from every chart (collected ones as they will be, others as
 /// they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
 fn update_image_lists(
@@ -985,7 +946,7 @@ fn update_image_lists(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let mut roots = Vec::new();
-    worktree_charts(workdir, &settings.addons_path, &mut roots)?;
+    crate::charts::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
     let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
     for r in roots {
         let replaced = new_charts
@@ -1145,100 +1106,4 @@ fn commit_message(r: &Report) -> String {
         msg.push('\n');
     }
     msg
-}
-
-/// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
-/// staged and out of the commit. The index entries of the written paths are replaced.
-fn commit_changes(
-    repo: &gix::Repository,
-    changes: &[Change],
-    message: &str,
-) -> Result<gix::ObjectId> {
-    let head = repo.head_id().ok().map(|id| id.detach());
-    let base_tree = match head {
-        Some(_) => repo.head_tree_id()?.detach(),
-        None => gix::ObjectId::empty_tree(repo.object_hash()),
-    };
-    let mut ed = repo.edit_tree(base_tree)?;
-    let mut new_entries: Vec<(String, gix::ObjectId, FileKind)> = Vec::new();
-    for ch in changes {
-        match ch {
-            Change::ReplaceDir { path, files } => {
-                ed.remove(path.as_str())?;
-                for (rel, e) in files {
-                    let id = repo.write_blob(&e.data)?.detach();
-                    let p = join(path, rel);
-                    ed.upsert(p.as_str(), e.kind.entry_kind(), id)?;
-                    new_entries.push((p, id, e.kind));
-                }
-            }
-            Change::WriteFile { path, entry } => {
-                let id = repo.write_blob(&entry.data)?.detach();
-                ed.upsert(path.as_str(), entry.kind.entry_kind(), id)?;
-                new_entries.push((path.clone(), id, entry.kind));
-            }
-        }
-    }
-    let tree = ed.write()?.detach();
-    let commit = repo
-        .commit("HEAD", message, tree, head)
-        .map_err(|e| {
-            let msg = format!("creating the commit: {e}");
-            if msg.contains("identity") {
-                UserError::input(format!("{msg}; the work tree was updated, nothing was committed"))
-                    .hint("set `git config user.name` and `git config user.email`, then commit, or rerun with --commit after `git checkout -- .`")
-                    .into()
-            } else {
-                anyhow!(msg)
-            }
-        })?
-        .detach();
-    let snapshot = repo.index_or_empty()?;
-    let mut index: gix::index::File = (**snapshot).clone();
-    let prefixes: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
-    index.remove_entries(|_, path, _| {
-        let p = path.to_string();
-        prefixes
-            .iter()
-            .any(|x| p == *x || p.starts_with(&format!("{x}/")))
-    });
-    for (p, id, kind) in new_entries {
-        let mode = match kind {
-            FileKind::Regular => gix::index::entry::Mode::FILE,
-            FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
-            FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
-        };
-        index.dangerously_push_entry(
-            gix::index::entry::Stat::default(),
-            id,
-            gix::index::entry::Flags::empty(),
-            mode,
-            p.as_str().into(),
-        );
-    }
-    index.sort_entries();
-    index.remove_tree();
-    index
-        .write(Default::default())
-        .context("writing the index")?;
-    Ok(commit)
-}
-
-/// [`commit_changes`] for other commands (`git release bump`) until it moves to a shared module:
-/// commit exactly `changes` on top of HEAD, other staged changes left staged and out of the commit.
-pub fn commit_paths(
-    repo: &gix::Repository,
-    changes: &[Change],
-    message: &str,
-) -> Result<gix::ObjectId> {
-    commit_changes(repo, changes, message)
-}
-
-/// [`worktree_charts`] for other commands (`git release bump`) until it moves to a shared module:
-/// chart folders (holding Chart.yaml) below repo-relative `rel` in the work tree, depth first
-/// with names sorted in each folder, subcharts left to their parent.
-pub fn worktree_chart_folders(workdir: &Path, rel: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    worktree_charts(workdir, rel, &mut out)?;
-    Ok(out)
 }
