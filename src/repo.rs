@@ -380,3 +380,38 @@ pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bo
     }
     Ok(false)
 }
+
+/// Another worktree of this repository that has `full_ref` (`refs/heads/…`) checked out, if any
+/// (as `git worktree list` knows them: the main one and `<common-dir>/worktrees/*`). Moving such a
+/// branch would leave that worktree's index and files behind its HEAD; git refuses it too.
+pub fn checked_out_elsewhere(repo: &gix::Repository, full_ref: &str) -> Option<std::path::PathBuf> {
+    let common = repo.common_dir().to_path_buf();
+    let own_head = repo.git_dir().join("HEAD");
+    let mut heads = vec![(common.join("HEAD"), common.clone())];
+    if let Ok(rd) = std::fs::read_dir(common.join("worktrees")) {
+        for e in rd.flatten() {
+            heads.push((e.path().join("HEAD"), e.path()));
+        }
+    }
+    let want = format!("ref: {full_ref}");
+    heads.into_iter().find_map(|(head, dir)| {
+        if head == own_head {
+            return None;
+        }
+        let text = std::fs::read_to_string(&head).ok()?;
+        if text.trim() != want {
+            return None;
+        }
+        // Where that worktree lives: `gitdir` points at its `.git` file; the main one is the parent.
+        let place = std::fs::read_to_string(dir.join("gitdir"))
+            .ok()
+            .map(|g| {
+                std::path::PathBuf::from(g.trim())
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            })
+            .unwrap_or_else(|| dir.parent().map(Path::to_path_buf).unwrap_or(dir.clone()));
+        Some(place)
+    })
+}

@@ -47,8 +47,14 @@ fn line_and_oem_branches() {
         run.stdout
     );
     assert_eq!(at("release-2.9-acme"), at("v2.9.4"));
-    // Existing at another commit: refused, unchanged.
-    let run = p.release(&["branch", "2.10", "--from", "v2.10.0"]).fails(3);
+    // Already there with its start as an ancestor (it grew): fine. Elsewhere: refused, unchanged.
+    let run = p.release(&["branch", "2.10", "--from", "v2.10.0"]).ok();
+    assert!(
+        run.stdout.contains("with commits on top of that start"),
+        "{}",
+        run.stdout
+    );
+    let run = p.release(&["branch", "2.10", "--from", "v2.11.0"]).fails(3);
     assert!(
         run.stderr.contains("branch release-2.10 already exists at"),
         "{}",
@@ -73,6 +79,31 @@ fn line_and_oem_branches() {
         p.git(&["branch", "--list", "release-2.11*"]).is_empty(),
         "dry run creates nothing"
     );
+}
+
+/// Regression (voltha-go): a branch someone already pushed is followed, not recreated from the tag.
+#[test]
+fn follows_a_remote_tracking_branch() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    p.git(&["checkout", "-q", "-b", "release-2.10", "v2.10.2"]);
+    p.write("VERSION", "2.10.3-dev\n");
+    p.commit("start 2.10.3");
+    p.git(&["checkout", "-q", "main"]);
+    let remote_tip = p.git(&["rev-parse", "release-2.10"]);
+    p.git(&[
+        "update-ref",
+        "refs/remotes/origin/release-2.10",
+        remote_tip.trim(),
+    ]);
+    p.git(&["branch", "-D", "release-2.10"]);
+    let run = p.release(&["branch", "2.10"]).ok();
+    assert!(
+        run.stdout.contains("(as origin/release-2.10)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.git(&["rev-parse", "release-2.10"]), remote_tip);
 }
 
 #[test]

@@ -220,3 +220,91 @@ fn checked_out_branch_follows_and_dirty_is_refused() {
         run.stderr
     );
 }
+
+/// Regressions found on opencord/voltha-go and voltha-helm-charts.
+#[test]
+fn voltha_regressions() {
+    let sb = Sandbox::new();
+    let (mut c, fix) = component(&sb);
+    // Master already released chart 0.3.1 and VERSION 1.2.1 elsewhere (a tag, an old branch):
+    // the branch must not reuse them.
+    c.release(&["branch", "1.2"]).ok();
+    c.git(&["branch", "old-line", "v1.2.0"]);
+    c.git(&["checkout", "-q", "old-line"]);
+    c.write(
+        "deploy/comp/Chart.yaml",
+        "apiVersion: v2\nname: comp   # the chart\nversion: 0.3.1\n",
+    );
+    c.commit("someone released chart 0.3.1");
+    c.git(&["tag", "v1.2.1"]);
+    c.git(&["checkout", "-q", "main"]);
+    // A Gerrit-style message: the trailer goes under Change-Id, not after a blank line.
+    c.write("src/gerrit.go", "package main\n");
+    c.write("deploy/new/Chart.yaml", "name: new\nversion: 0.1.0-dev\n");
+    c.git(&["add", "-A"]);
+    c.git(&[
+        "commit",
+        "-q",
+        "-m",
+        "add new chart\n\nChange-Id: I123\nSigned-off-by: A <a@b>",
+    ]);
+    let gerrit = c.git(&["rev-parse", "HEAD"]).trim().to_string();
+    // An OEM target that does not exist yet is created on its line branch, after success only.
+    let run = c
+        .release(&["cherry-pick", &fix, &gerrit, "--onto", "1.2/acme"])
+        .ok();
+    assert!(
+        run.stdout.contains("created release-1.2-acme at"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("bump VERSION: 1.2.0 -> 1.2.2"),
+        "1.2.1 is tagged: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("bump deploy/comp/Chart.yaml: 0.3.0 -> 0.3.2"),
+        "0.3.1 is used: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("bump deploy/new/Chart.yaml: 0.1.0-dev -> 0.1.0 (new chart)"),
+        "{}",
+        run.stdout
+    );
+    let msg = c.git(&["log", "-1", "--format=%B", "release-1.2-acme"]);
+    assert!(
+        msg.ends_with(&format!(
+            "Signed-off-by: A <a@b>\n(cherry picked from commit {gerrit})\n\n"
+        )),
+        "{msg:?}"
+    );
+    let trailers =
+        c.sb.cmd("bash", &c.path)
+            .args([
+                "-c",
+                "git log -1 --format=%B release-1.2-acme | git interpret-trailers --parse",
+            ])
+            .output()
+            .unwrap();
+    assert!(String::from_utf8_lossy(&trailers.stdout).contains("Change-Id: I123"));
+    // Picking the same fix again: nothing to apply, nothing changed.
+    let before = c.git(&["rev-parse", "release-1.2-acme"]);
+    let run = c
+        .release(&["cherry-pick", &fix, "--onto", "1.2/acme"])
+        .fails(2);
+    assert!(run.stderr.contains("nothing to apply"), "{}", run.stderr);
+    assert_eq!(before, c.git(&["rev-parse", "release-1.2-acme"]));
+    // A branch checked out in another worktree is not moved under it.
+    let wt = sb.path("wt");
+    c.git(&["worktree", "add", "-q", wt.to_str().unwrap(), "release-1.2"]);
+    let run = c.release(&["cherry-pick", &fix, "--onto", "1.2"]).fails(3);
+    assert!(
+        run.stderr.contains("is checked out in the worktree at"),
+        "{}",
+        run.stderr
+    );
+}

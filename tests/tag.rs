@@ -120,3 +120,28 @@ fn refuses_a_tag_that_exists_on_the_remote() {
     assert!(run.stderr.contains("nope"), "{}", run.stderr);
     p.release(&["tag", "2.10.1"]).ok();
 }
+
+/// Regression (voltha-go): a component repo's VERSION must say the version being tagged.
+#[test]
+fn version_file_must_match() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("component");
+    p.write("VERSION", "2.5.4\n");
+    p.commit("2.5.4");
+    let run = p.release(&["tag", "2.5.5", "--offline"]).fails(2);
+    assert!(
+        run.stderr
+            .contains("VERSION at HEAD says `2.5.4`, not 2.5.5"),
+        "{}",
+        run.stderr
+    );
+    p.release(&["tag", "2.5.4", "--offline"]).ok();
+    // The existing tag is reported by its commit, not the tag object.
+    let run = p.release(&["tag", "2.5.4", "--offline"]).fails(3);
+    let commit = p.git(&["rev-parse", "HEAD"]);
+    assert!(
+        run.stderr.contains(&format!("(at {})", &commit[..12])),
+        "{}",
+        run.stderr
+    );
+}

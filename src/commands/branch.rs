@@ -68,15 +68,21 @@ fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result
             ("created", false) => "created",
             _ => "exists",
         };
+        let at = if b.status == "ahead" { "from" } else { "at" };
         writeln!(
             out,
-            "{what} {} at {} ({})",
+            "{what} {} {at} {} ({})",
             b.branch,
             &b.commit[..12],
             b.start
         )?;
-        if b.status == "exists" {
-            writeln!(out, "  (already at that commit; nothing to do)")?;
+        match b.status {
+            "exists" => writeln!(out, "  (already at that commit; nothing to do)")?,
+            "ahead" => writeln!(
+                out,
+                "  (already there, with commits on top of that start; nothing to do)"
+            )?,
+            _ => {}
         }
     }
     Ok(())
@@ -116,6 +122,17 @@ pub fn ensure_branch(
     let (start, why) = if target.customer.is_some() {
         match &args.from {
             Some(f) => (resolve_commit(repo, f)?, format!("--from {f}")),
+            None if repo
+                .try_find_reference(
+                    format!("refs/heads/{}", templates.line_branch(target)).as_str(),
+                )?
+                .is_some() =>
+            {
+                // The line branch exists (and may have grown): the customer branch starts at its tip.
+                let line = templates.line_branch(target);
+                let tip = resolve_commit(repo, &format!("refs/heads/{line}"))?;
+                (tip, format!("on {line}"))
+            }
             None => {
                 let line_target = Target {
                     customer: None,
@@ -129,10 +146,14 @@ pub fn ensure_branch(
                 (tip, format!("on {}", templates.line_branch(target)))
             }
         }
+    } else if let Some(v) = &args.at_version {
+        // --from, when given, is where the search starts.
+        lazy_start(repo, v, args)?
     } else if let Some(f) = &args.from {
         (resolve_commit(repo, f)?, format!("--from {f}"))
-    } else if let Some(v) = &args.at_version {
-        lazy_start(repo, v, args)?
+    } else if let Some(remote) = remote_branch(repo, &templates.branch(target))? {
+        // Someone already made this branch: follow it instead of recreating it from the tag.
+        (remote.1, format!("as {}", remote.0))
     } else {
         match newest_release(repo, target)? {
             Some((tag, commit)) => (commit, format!("newest {} release {tag}", target.line())),
@@ -157,6 +178,19 @@ pub fn ensure_branch(
         });
         start
     })
+}
+
+/// `refs/remotes/<remote>/<name>` for the first remote that has it: (short name, commit).
+fn remote_branch(repo: &gix::Repository, name: &str) -> Result<Option<(String, gix::ObjectId)>> {
+    let suffix = format!("/{name}");
+    for r in repo.references()?.remote_branches()? {
+        let Ok(mut r) = r else { continue };
+        let short = r.name().shorten().to_string();
+        if short.ends_with(&suffix) && short.matches('/').count() == name.matches('/').count() + 1 {
+            return Ok(Some((short, r.peel_to_id()?.detach())));
+        }
+    }
+    Ok(None)
 }
 
 fn clone_args(a: &BranchArgs) -> BranchArgs {
@@ -186,6 +220,10 @@ pub fn create_branch(
         let at = r.peel_to_id()?.detach();
         if at == start {
             return Ok("exists");
+        }
+        // Grown since it was created (fixes picked onto it): still the same branch.
+        if repo.merge_base(start, at)?.map(|id| id.detach()) == Some(start) {
+            return Ok("ahead");
         }
         return Err(UserError::refused(format!(
             "branch {name} already exists at {}, not at {}",
@@ -244,7 +282,13 @@ pub fn lazy_start(
     if semver::Version::parse(&want).is_err() {
         return Err(UserError::input(format!("--at-version `{v}` is not a SemVer version")).into());
     }
-    for t in [format!("v{want}"), want.clone()] {
+    // A repository tag names the repository's version, not a chart's: it wins only for VERSION.
+    let tags = if args.chart.is_some() {
+        vec![]
+    } else {
+        vec![format!("v{want}"), want.clone()]
+    };
+    for t in tags {
         if let Some(mut r) = repo.try_find_reference(format!("refs/tags/{t}").as_str())? {
             let c = r.peel_to_commit()?.id;
             return Ok((c, format!("tag {t}")));

@@ -173,6 +173,7 @@ pub fn cherry_pick(
         }
     }
     // The branch, created lazily from the line's newest release when it does not exist yet.
+    let mut lazy: Vec<crate::commands::branch::BranchInfo> = Vec::new();
     let (old_tip, created_branch) = match repo.try_find_reference(full.as_str())? {
         Some(mut r) => (r.peel_to_id()?.detach(), false),
         None => {
@@ -181,12 +182,30 @@ pub fn cherry_pick(
                 dry_run: true,
                 ..Default::default()
             };
-            let mut done = Vec::new();
-            let tip = branch::ensure_branch(repo, &target, &templates, &bargs, &mut done)
-                .with_context(|| format!("{name} does not exist and cannot be created lazily"))?;
+            let tip = branch::ensure_branch(repo, &target, &templates, &bargs, &mut lazy)
+                .map_err(|e| match e.downcast::<UserError>() {
+                    Ok(u) => UserError {
+                        message: format!("{name} does not exist and cannot be created: {}", u.message),
+                        hint: Some("create it first with `git release branch` (--from or --at-version choose its start)".into()),
+                        kind: u.kind,
+                    }
+                    .into(),
+                    Err(e) => e,
+                })?;
+            lazy.retain(|b| b.status == "created");
             (tip, true)
         }
     };
+    if let Some(place) = repo::checked_out_elsewhere(repo, &full) {
+        return Err(UserError::refused(format!(
+            "{name} is checked out in the worktree at {}",
+            place.display()
+        ))
+        .hint(
+            "run the command in that worktree, or switch it to another branch; nothing was changed",
+        )
+        .into());
+    }
     // Refuse a dirty checkout of the target branch before doing anything.
     let checked_out = repo
         .head_name()?
@@ -207,6 +226,8 @@ pub fn cherry_pick(
     let mut probe = RootProbe::new(repo, base_tip_tree);
     let mut ours = base_tip_tree;
     let mut trees = Vec::new();
+    let mut applied: Vec<gix::ObjectId> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
     let mut touched_charts: BTreeMap<String, String> = BTreeMap::new(); // Chart.yaml path -> branch version
     let labels = gix::merge::blob::builtin_driver::text::Labels {
         ancestor: Some("base".into()),
@@ -261,38 +282,89 @@ pub fn cherry_pick(
             .hint("nothing was changed; resolve it with a plain `git cherry-pick` on the branch, or pick the commits it depends on first")
             .into());
         }
-        ours = outcome.tree.write()?.detach();
+        let merged = outcome.tree.write()?.detach();
+        if merged == ours {
+            skipped.push(c.to_string());
+            continue;
+        }
+        ours = merged;
+        applied.push(*c);
         trees.push(ours);
     }
 
+    if applied.is_empty() {
+        return Err(UserError::input(format!(
+            "nothing to apply: {} already on {name} (or empty)",
+            if picks.is_empty() {
+                "the range is empty".to_string()
+            } else {
+                format!("{} commit(s) are", picks.len())
+            }
+        ))
+        .hint("nothing was changed")
+        .into());
+    }
     // Once per run: touched charts and VERSION to the branch's version, patch + 1.
     let mut bumps = BTreeMap::new();
     let mut final_tree = ours;
     let field_err = |path: &str, e: crate::bump::FieldError| -> anyhow::Error {
-        let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-        UserError::input(format!(
-            "{path}{at} on {name}: cannot bump the version: {e}"
-        ))
-        .into()
+        UserError::input(format!("{path} on {name}: cannot bump the version: {e}")).into()
     };
     if let Some(vf) = &branch_version_file {
         let text = String::from_utf8_lossy(vf);
-        let edit = crate::bump::edit_version_file(&text, crate::bump::next_patch)
-            .map_err(|e| field_err(VERSION_FILE, e))?;
+        // Skip versions that already have a release tag (the line may have moved on elsewhere).
+        let tags: BTreeSet<String> = repo
+            .references()?
+            .tags()?
+            .filter_map(|r| r.ok().map(|r| r.name().shorten().to_string()))
+            .collect();
+        let edit = crate::bump::edit_version_file(&text, |v| {
+            free_version(v, |c| {
+                tags.contains(&format!("v{c}")) || tags.contains(&c.to_string())
+            })
+        })
+        .map_err(|e| field_err(VERSION_FILE, e))?;
         final_tree = with_file(repo, final_tree, VERSION_FILE, edit.text.as_bytes())?;
         bumps.insert(
             VERSION_FILE.to_string(),
             format!("{} -> {}", edit.old, edit.new),
         );
     }
+    // Chart versions must stay unique across the whole history (every branch and tag).
+    let used = used_chart_versions(repo, touched_charts.keys())?;
     for cy in touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
-            let edit = crate::bump::edit_chart_yaml(&text, crate::bump::next_patch)
-                .map_err(|e| field_err(cy, e))?;
+            let taken = used.get(cy);
+            let edit = crate::bump::edit_chart_yaml(&text, |v| {
+                free_version(v, |c| taken.is_some_and(|t| t.contains(&c.to_string())))
+            })
+            .map_err(|e| field_err(cy, e))?;
             final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
             bumps.insert(cy.clone(), format!("{} -> {}", edit.old, edit.new));
+        }
+    }
+    // Charts the series adds arrive with master's version: never a `-dev` on the branch.
+    for ch in charts::diff_trees(repo, base_tip_tree, final_tree, &settings.addons_path)? {
+        if ch.kind != charts::FileChangeKind::Added || !ch.path.ends_with("/Chart.yaml") {
+            continue;
+        }
+        let Some(data) = blob_at(repo, final_tree, &ch.path)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&data);
+        if chart_version(&data)
+            .and_then(|v| semver::Version::parse(&v).ok())
+            .is_some_and(|v| !v.pre.is_empty())
+        {
+            let edit = crate::bump::edit_chart_yaml(&text, crate::bump::strip_dev)
+                .map_err(|e| field_err(&ch.path, e))?;
+            final_tree = with_file(repo, final_tree, &ch.path, edit.text.as_bytes())?;
+            bumps.insert(
+                ch.path.clone(),
+                format!("{} -> {} (new chart)", edit.old, edit.new),
+            );
         }
     }
     if let Some(last) = trees.last_mut() {
@@ -307,14 +379,14 @@ pub fn cherry_pick(
         .to_owned()?;
     let mut parent = old_tip;
     let mut made = Vec::new();
-    for (c, tree) in picks.iter().zip(&trees) {
+    for (c, tree) in applied.iter().zip(&trees) {
         let orig = repo.find_commit(*c)?;
         let decoded = orig.decode()?;
         let mut message = decoded.message.to_string();
         while message.ends_with('\n') {
             message.pop();
         }
-        message.push_str(&format!("\n\n(cherry picked from commit {c})\n"));
+        message.push_str(&cherry_trailer(&message, c));
         let obj = gix::objs::Commit {
             tree: *tree,
             parents: vec![parent].into(),
@@ -347,7 +419,7 @@ pub fn cherry_pick(
             writeln!(
                 out,
                 "would apply {} commit(s) to {name}{}",
-                picks.len(),
+                applied.len(),
                 if created_branch {
                     " (created at the line's newest release)"
                 } else {
@@ -381,11 +453,15 @@ pub fn cherry_pick(
     } else {
         gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old_tip))
     };
+    for b in lazy.iter().filter(|b| b.branch != name) {
+        let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
+        branch::create_branch(repo, &b.branch, start, false)?;
+    }
     repo.reference(
         full.as_str(),
         new_tip,
         previous,
-        format!("git release cherry-pick: {} commit(s)", picks.len()),
+        format!("git release cherry-pick: {} commit(s)", applied.len()),
     )
     .with_context(|| format!("updating {name}"))?;
     if checked_out {
@@ -398,15 +474,88 @@ pub fn cherry_pick(
         writeln!(
             out,
             "applied {} commit(s) to {name}: {} -> {}",
-            picks.len(),
+            applied.len(),
             &report.old_tip[..12],
             &report.new_tip[..12]
         )?;
         for (p, b) in &report.bumps {
             writeln!(out, "  bump {p}: {b}")?;
         }
+        for s in &skipped {
+            writeln!(out, "  skipped {} (already on {name})", &s[..12])?;
+        }
+        for b in &lazy {
+            writeln!(
+                out,
+                "  created {} at {} ({})",
+                b.branch,
+                &b.commit[..12],
+                b.start
+            )?;
+        }
     }
     Ok(())
+}
+
+/// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
+/// voltha charts: master had released the next patch already).
+fn free_version(v: &semver::Version, taken: impl Fn(&semver::Version) -> bool) -> semver::Version {
+    let mut next = crate::bump::next_patch(v);
+    while taken(&next) {
+        next = crate::bump::next_patch(&next);
+    }
+    next
+}
+
+/// Every `version` each Chart.yaml path had in any commit reachable from any ref (branches,
+/// remote-tracking branches, tags). Blobs are parsed once each.
+fn used_chart_versions<'a>(
+    repo: &gix::Repository,
+    paths: impl Iterator<Item = &'a String>,
+) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let paths: Vec<&String> = paths.collect();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    if paths.is_empty() {
+        return Ok(out);
+    }
+    let mut tips = Vec::new();
+    for r in repo.references()?.all()? {
+        let Ok(mut r) = r else { continue };
+        if let Ok(c) = r.peel_to_commit() {
+            tips.push(c.id);
+        }
+    }
+    let mut seen: std::collections::HashSet<(usize, gix::ObjectId)> = Default::default();
+    for info in repo.rev_walk(tips).all()? {
+        let info = info?;
+        let tree = repo.find_commit(info.id)?.tree_id()?.detach();
+        for (i, p) in paths.iter().enumerate() {
+            if let Some((id, _)) = repo::lookup_path(repo, tree, p)? {
+                if seen.insert((i, id)) {
+                    if let Some(v) = chart_version(&repo.find_blob(id)?.data) {
+                        out.entry((*p).clone()).or_default().insert(v);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `(cherry picked from commit …)` line to append, as `git cherry-pick -x` does: directly
+/// under a trailer block (`Change-Id:`, `Signed-off-by:`), so Gerrit and `git interpret-trailers`
+/// still see the trailers; after a blank line otherwise.
+fn cherry_trailer(message: &str, commit: &gix::ObjectId) -> String {
+    let last = message.rsplit("\n\n").next().unwrap_or("");
+    let is_trailer = |l: &str| {
+        l.split_once(": ").is_some_and(|(k, _)| {
+            !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        }) || l.starts_with("(cherry picked from commit ")
+    };
+    let trailers =
+        message.contains("\n\n") && !last.trim().is_empty() && last.lines().all(is_trailer);
+    let sep = if trailers { "\n" } else { "\n\n" };
+    format!("{sep}(cherry picked from commit {commit})\n")
 }
 
 fn entry(repo: &gix::Repository, id: gix::ObjectId) -> Result<repo::FileEntry> {

@@ -60,14 +60,25 @@ pub fn run(args: ProtectArgs) -> Result<()> {
 // Patterns
 
 /// The protected tag patterns of `repo`: `release.protectedTags` (space-separated globs), or
-/// `v[0-9]*` and `<release.hotfixTagPrefix>*` (`hotfix/*`).
+/// `v[0-9]*` and `<release.hotfixTagPrefix>*` (`hotfix/*`), plus the pattern of
+/// `release.tagTemplate` when it is not `v{version}` (`{version}` gives `[0-9]*`: voltha-style
+/// tags without `v` are releases too).
 pub fn patterns(repo: &gix::Repository) -> Vec<String> {
     let get = crate::settings::raw(repo);
     match get("protectedTags") {
         Some(list) => list.split_whitespace().map(str::to_string).collect(),
         None => {
             let prefix = get("hotfixTagPrefix").unwrap_or_else(|| "hotfix/".into());
-            vec!["v[0-9]*".into(), format!("{}*", glob_escape(&prefix))]
+            let mut v = vec!["v[0-9]*".to_string(), format!("{}*", glob_escape(&prefix))];
+            if let Some(t) = get("tagTemplate").filter(|t| t != "v{version}") {
+                if let Some((pre, _)) = t.split_once("{version}") {
+                    let p = format!("{}[0-9]*", glob_escape(pre));
+                    if !v.contains(&p) {
+                        v.push(p);
+                    }
+                }
+            }
+            v
         }
     }
 }

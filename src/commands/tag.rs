@@ -139,7 +139,11 @@ pub fn tag(
 
     // Exists locally, whatever it points at.
     if let Some(r) = repo.try_find_reference(full.as_str())? {
-        let at = r.id().to_string();
+        let id = r.id().detach();
+        let at = repo
+            .find_object(id)?
+            .peel_to_commit()
+            .map_or_else(|_| id.to_string(), |c| c.id.to_string());
         return Err(UserError::refused(format!(
             "tag {name} already exists (at {}); release tags are never moved",
             &at[..12.min(at.len())]
@@ -208,6 +212,20 @@ pub fn tag(
                     "chart {n} is not listed in {}",
                     settings.version_file
                 ));
+            }
+        }
+    }
+    // A VERSION file (component repos, Aether) must say the version being tagged.
+    if let Some(files) = repo::read_path(repo, tree, crate::commands::cherry_pick::VERSION_FILE)? {
+        if let Some(f) = files.get("") {
+            let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&f.data))
+                .trim()
+                .to_string();
+            let says = crate::bump::parse_loose(&text).map(|(v, _)| v);
+            if says.as_ref() != Some(&version) {
+                return Err(UserError::input(format!("VERSION at {spec} says `{text}`, not {version}"))
+                    .hint("tag the commit that set VERSION to this release (or set it with `git release bump`, commit, then tag)")
+                    .into());
             }
         }
     }
