@@ -478,3 +478,15 @@ fn outside_a_repository_is_an_input_error() {
         run.stderr
     );
 }
+
+/// Regression (voltha-helm-charts): release tags without `v` (`2.8.27`) follow `release.tagTemplate`.
+#[test]
+fn tag_template_without_v_is_protected_by_default() {
+    let sb = Sandbox::new();
+    let r = working(&sb);
+    r.git(&["config", "release.tagTemplate", "{version}"]);
+    r.release(&["protect"]).ok();
+    r.git(&["tag", "2.8.27"]);
+    refused(&sb, &r.path, &["tag", "-d", "2.8.27"], "2.8.27");
+    assert!(r.git(&["tag", "-l", "2.8.27"]).contains("2.8.27"));
+}
