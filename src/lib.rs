@@ -19,6 +19,7 @@ pub mod repo;
 pub mod repos;
 pub mod settings;
 pub mod source;
+pub mod table;
 pub mod versions;
 pub mod worktree;
 pub mod yaml_edit;

@@ -468,17 +468,8 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
             r.newest_hotfix.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    let widths: Vec<usize> = (0..6)
-        .map(|i| table.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    for row in table {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    let table: Vec<Vec<String>> = table.into_iter().map(Vec::from).collect();
+    crate::table::write_table(out, &table)?;
     Ok(())
 }
 

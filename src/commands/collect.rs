@@ -880,24 +880,11 @@ fn update_version_file(
     })?;
     // name -> [(module index, addon index, version)]
     let mut index: BTreeMap<String, Vec<(usize, usize, Option<String>)>> = BTreeMap::new();
-    if let Some(mods) = doc
-        .get("spec")
-        .and_then(|s| s.get("modules"))
-        .and_then(|m| m.as_sequence())
-    {
-        for (i, m) in mods.iter().enumerate() {
-            if let Some(addons) = m.get("addons").and_then(|a| a.as_sequence()) {
-                for (j, a) in addons.iter().enumerate() {
-                    if let Some(n) = a.get("name").and_then(yaml_str) {
-                        index.entry(n).or_default().push((
-                            i,
-                            j,
-                            a.get("version").and_then(yaml_str),
-                        ));
-                    }
-                }
-            }
-        }
+    for a in crate::table::version_yml_addons(&doc) {
+        index
+            .entry(a.name)
+            .or_default()
+            .push((a.module_index, a.addon_index, a.version));
     }
     let mut new_text = text.clone();
     for (target, files) in charts {
@@ -1057,17 +1044,8 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             ]);
         }
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+    crate::table::write_table(out, &rows)?;
     Ok(())
 }
 

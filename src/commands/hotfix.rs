@@ -237,25 +237,8 @@ fn addon_places(
     else {
         return Ok(out);
     };
-    let s = |v: Option<&serde_yaml::Value>| v.and_then(|x| x.as_str()).map(str::to_string);
-    if let Some(mods) = doc
-        .get("spec")
-        .and_then(|x| x.get("modules"))
-        .and_then(|x| x.as_sequence())
-    {
-        for m in mods {
-            let module = s(m.get("name"));
-            for a in m
-                .get("addons")
-                .and_then(|x| x.as_sequence())
-                .into_iter()
-                .flatten()
-            {
-                if let Some(n) = s(a.get("name")) {
-                    out.insert(n, (module.clone(), s(a.get("namespace"))));
-                }
-            }
-        }
+    for a in crate::table::version_yml_addons(&doc) {
+        out.insert(a.name, (a.module, a.namespace));
     }
     Ok(out)
 }

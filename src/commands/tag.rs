@@ -77,30 +77,10 @@ fn listed_versions(
     };
     let doc: serde_yaml::Value = serde_yaml::from_slice(crate::placeholders::strip_bom(&f.data))
         .map_err(|e| UserError::input(format!("{rel}: not valid YAML: {e}")))?;
-    let mut out = BTreeMap::new();
-    let s = |v: Option<&serde_yaml::Value>| match v {
-        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
-        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    for m in doc
-        .get("spec")
-        .and_then(|x| x.get("modules"))
-        .and_then(|x| x.as_sequence())
+    let out = crate::table::version_yml_addons(&doc)
         .into_iter()
-        .flatten()
-    {
-        for a in m
-            .get("addons")
-            .and_then(|x| x.as_sequence())
-            .into_iter()
-            .flatten()
-        {
-            if let Some(n) = s(a.get("name")) {
-                out.insert(n, s(a.get("version")));
-            }
-        }
-    }
+        .map(|a| (a.name, a.version))
+        .collect();
     Ok(Some(out))
 }
 
