@@ -20,6 +20,7 @@ pub mod repos;
 pub mod settings;
 pub mod source;
 pub mod table;
+pub mod version_yml;
 pub mod versions;
 pub mod worktree;
 pub mod yaml_edit;

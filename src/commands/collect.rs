@@ -880,7 +880,7 @@ fn update_version_file(
     })?;
     // name -> [(module index, addon index, version)]
     let mut index: BTreeMap<String, Vec<(usize, usize, Option<String>)>> = BTreeMap::new();
-    for a in crate::table::version_yml_addons(&doc) {
+    for a in crate::version_yml::addons(&doc) {
         index
             .entry(a.name)
             .or_default()

@@ -237,7 +237,7 @@ fn addon_places(
     else {
         return Ok(out);
     };
-    for a in crate::table::version_yml_addons(&doc) {
+    for a in crate::version_yml::addons(&doc) {
         out.insert(a.name, (a.module, a.namespace));
     }
     Ok(out)

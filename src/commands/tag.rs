@@ -77,7 +77,7 @@ fn listed_versions(
     };
     let doc: serde_yaml::Value = serde_yaml::from_slice(crate::placeholders::strip_bom(&f.data))
         .map_err(|e| UserError::input(format!("{rel}: not valid YAML: {e}")))?;
-    let out = crate::table::version_yml_addons(&doc)
+    let out = crate::version_yml::addons(&doc)
         .into_iter()
         .map(|a| (a.name, a.version))
         .collect();
