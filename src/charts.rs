@@ -275,6 +275,49 @@ pub fn worktree_chart_roots(
     Ok(())
 }
 
+/// `name` and `version` of a Chart.yaml (UTF-8 BOM allowed, numbers read as written by YAML);
+/// `None` for an absent field or a file that is not YAML.
+pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(data))
+    else {
+        return (None, None);
+    };
+    let s = |k: &str| match v.get(k) {
+        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    (s("name"), s("version"))
+}
+
+/// [`chart_yaml_meta`] of the `Chart.yaml` in a chart's files.
+pub fn chart_meta(files: &crate::repo::Files) -> (Option<String>, Option<String>) {
+    files
+        .get("Chart.yaml")
+        .map_or((None, None), |e| chart_yaml_meta(&e.data))
+}
+
+/// Image references of a chart's files ([`crate::images::chart_images`]; symlinks are not followed).
+pub fn chart_images(
+    files: &crate::repo::Files,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<String>, crate::images::ImageError> {
+    let input: crate::images::ChartFiles = files
+        .iter()
+        .filter(|(_, e)| e.kind != crate::repo::FileKind::Symlink)
+        .map(|(k, e)| (k.clone(), e.data.clone()))
+        .collect();
+    crate::images::chart_images(&input, warnings)
+}
+
+/// Whether a template has an `image:` line: when [`chart_images`] found nothing for such a chart,
+/// its images are built from values in ways the scanner cannot resolve, which callers warn about.
+pub fn templates_mention_images(files: &crate::repo::Files) -> bool {
+    files
+        .iter()
+        .any(|(k, e)| k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:"))
+}
+
 /// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change
 /// --ignore-space-at-eol` compares lines: runs of spaces/tabs count as one, whitespace at the end of
 /// a line (including `\r`) is ignored. Lines added or removed (blank ones too) are a real change.

@@ -35,31 +35,13 @@ pub struct BuiltChart {
     pub bytes: Vec<u8>,
 }
 
-/// `name` and `version` from a chart's Chart.yaml (`None` when absent or unreadable).
-pub fn chart_meta(files: &Files) -> (Option<String>, Option<String>) {
-    let Some(e) = files.get("Chart.yaml") else {
-        return (None, None);
-    };
-    let Ok(v) =
-        serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(&e.data))
-    else {
-        return (None, None);
-    };
-    let s = |k: &str| match v.get(k) {
-        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
-        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    (s("name"), s("version"))
-}
-
 /// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`].
 ///
 /// Errors: no Chart.yaml `version` (a chart archive is named after it).
 pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
     let files = crate::repo::read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
-    let (name, version) = chart_meta(&files);
+    let (name, version) = crate::charts::chart_meta(&files);
     let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
     let version = version.ok_or_else(|| {
         crate::error::UserError::input(format!("{path}/Chart.yaml has no `version`"))

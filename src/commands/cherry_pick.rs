@@ -117,13 +117,7 @@ fn set_chart_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
 }
 
 fn chart_version(data: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
-    let v: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-    match v.get("version")? {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    charts::chart_yaml_meta(data).1
 }
 
 /// Make `tree`'s version fields equal the branch's: VERSION content and each listed Chart.yaml

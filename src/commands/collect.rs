@@ -263,12 +263,11 @@ pub fn collect(
                 });
             }
             let mut w = Vec::new();
-            let new_images = images::chart_images(&chart_files(files), &mut w)
-                .map_err(|e| anyhow!("{target}/{e}"))?;
-            let old_images =
-                images::chart_images(&chart_files(&old), &mut Vec::new()).unwrap_or_default();
+            let new_images =
+                crate::charts::chart_images(files, &mut w).map_err(|e| anyhow!("{target}/{e}"))?;
+            let old_images = crate::charts::chart_images(&old, &mut Vec::new()).unwrap_or_default();
             warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
-            if new_images.is_empty() && templates_mention_images(files) {
+            if new_images.is_empty() && crate::charts::templates_mention_images(files) {
                 warnings.push(format!(
                     "{target}: no image reference found, but its templates build `image:` from values collect cannot resolve; check {} by hand",
                     settings.images_path
@@ -747,22 +746,6 @@ fn fetch_component(
     })
 }
 
-/// Whether any template has an `image:` line (templated ones are what the scanner cannot resolve).
-fn templates_mention_images(files: &Files) -> bool {
-    files
-        .iter()
-        .any(|(k, e)| k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:"))
-}
-
-/// The chart's regular files as the image scanner wants them (symlinks are not followed).
-fn chart_files(files: &Files) -> images::ChartFiles {
-    files
-        .iter()
-        .filter(|(_, e)| e.kind != FileKind::Symlink)
-        .map(|(k, e)| (k.clone(), e.data.clone()))
-        .collect()
-}
-
 /// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
 fn component_url(c: &Component, settings: &Settings) -> String {
     c.url.clone().unwrap_or_else(|| {
@@ -813,25 +796,12 @@ fn check_symlinks(files: &Files, chart: &str) -> Result<()> {
     Ok(())
 }
 
-fn chart_yaml(files: &Files) -> Option<serde_yaml::Value> {
-    let e = files.get("Chart.yaml")?;
-    serde_yaml::from_slice(crate::placeholders::strip_bom(&e.data)).ok()
-}
-
-fn yaml_str(v: &serde_yaml::Value) -> Option<String> {
-    match v {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn chart_version(files: &Files) -> Option<String> {
-    chart_yaml(files).and_then(|v| v.get("version").and_then(yaml_str))
+    crate::charts::chart_meta(files).1
 }
 
 fn chart_name(files: &Files) -> Option<String> {
-    chart_yaml(files).and_then(|v| v.get("name").and_then(yaml_str))
+    crate::charts::chart_meta(files).0
 }
 
 fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
@@ -951,7 +921,7 @@ fn update_image_lists(
     let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (root, files) in &all {
         let mut w = Vec::new();
-        let imgs = images::chart_images(&chart_files(files), &mut w)
+        let imgs = crate::charts::chart_images(files, &mut w)
             .map_err(|e| UserError::input(format!("{root}/{e}")))?;
         if !new_charts.contains_key(root) {
             warnings.extend(w.into_iter().map(|m| format!("{root}: {m}")));

@@ -281,18 +281,10 @@ fn chart_image_set(
     warnings: &mut Vec<String>,
     path: &str,
 ) -> BTreeSet<String> {
-    let bytes: crate::images::ChartFiles = files
-        .iter()
-        .filter(|(_, e)| e.kind != repo::FileKind::Symlink)
-        .map(|(k, e)| (k.clone(), e.data.clone()))
-        .collect();
-    match crate::images::chart_images(&bytes, &mut Vec::new()) {
-        Ok(s) => s,
-        Err(e) => {
-            warnings.push(format!("{path}/{e}"));
-            BTreeSet::new()
-        }
-    }
+    charts::chart_images(files, &mut Vec::new()).unwrap_or_else(|e| {
+        warnings.push(format!("{path}/{e}"));
+        BTreeSet::new()
+    })
 }
 
 /// Image references listed in every `images_*.list` under the images path of `tree`.
@@ -493,11 +485,7 @@ pub fn hotfix(
             chart_image_set(&o.files, &mut warnings, &c.path)
         });
         let new_set = chart_image_set(&c.files, &mut warnings, &c.path);
-        if new_set.is_empty()
-            && c.files.iter().any(|(k, e)| {
-                k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:")
-            })
-        {
+        if new_set.is_empty() && charts::templates_mention_images(&c.files) {
             warnings.push(format!(
                 "{}: no image reference found, but its templates build `image:` from values git-release cannot resolve; check images.list by hand",
                 c.path
