@@ -325,14 +325,7 @@ fn append<W: Write>(
         .with_context(|| format!("adding `{path}` to the archive"))
 }
 
-/// `a` + `/` + `b`, or `b` when `a` is the root.
-fn join(a: &str, b: &str) -> String {
-    if a.is_empty() {
-        b.to_string()
-    } else {
-        format!("{a}/{b}")
-    }
-}
+use crate::repo::join;
 
 /// Whether some file of `files` lies below folder `dir` (`""` is the root).
 fn is_dir(files: &Files, dir: &str) -> bool {

@@ -21,6 +21,9 @@ use crate::yaml_edit::{self, Seg, YamlEditError};
 /// The pre-release tag of a development version on master (`1.3.0-dev`).
 pub const DEV: &str = "dev";
 
+/// The plain-text version file at a component repository's root (Aether convention, seed 004).
+pub const VERSION_FILE: &str = "VERSION";
+
 /// The next patch release after `v`.
 ///
 /// A release `1.2.3` gives `1.2.4`. A pre-release (`1.2.3-dev`, `1.2.3-rc.1`) gives its release

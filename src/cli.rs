@@ -212,7 +212,7 @@ pub struct ProtectArgs {
 }
 
 /// `git release branch`
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone)]
 pub struct BranchArgs {
     /// Release line, optionally with a customer: 2.10 or 2.10/acme.
     #[arg(value_name = "LINE[/CUSTOMER]", required_unless_present = "list")]
@@ -371,4 +371,13 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
             ExitCode::from(kind as u8)
         }
     }
+}
+
+/// Closest candidate by edit distance, for "did you mean".
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(s, _)| *s > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }

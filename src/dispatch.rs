@@ -45,23 +45,10 @@ pub fn main() -> ExitCode {
 }
 
 fn parse_builtin(args: &[OsString]) -> ExitCode {
-    let cli = Cli::parse_from(args);
-    match cli.command {
+    // Only `generate` runs here; -h/--version/usage errors exit inside clap.
+    match Cli::parse_from(args).command {
         Some(Commands::Generate(g)) => crate::cli::finish(crate::commands::generate::run(g)),
-        Some(other) => {
-            // Options before a shipped subcommand (rare): re-dispatch to its executable.
-            let name = format!("{other:?}")
-                .split('(')
-                .next()
-                .unwrap_or_default()
-                .to_lowercase();
-            let pos = args
-                .iter()
-                .position(|a| a.to_str() == Some(name.as_str()))
-                .unwrap_or(args.len());
-            run_external(&name, &args[(pos + 1).min(args.len())..])
-        }
-        None => {
+        _ => {
             let _ = Cli::command().print_help();
             ExitCode::from(2)
         }
@@ -120,7 +107,7 @@ fn run_external(cmd: &str, rest: &[OsString]) -> ExitCode {
     let Some(exe) = find_executable(cmd) else {
         let mut err = UserError::input(format!("'{cmd}' is not a git-release command"));
         let names = available_commands();
-        err = match crate::commands::collect::suggest(cmd, names.iter().map(String::as_str)) {
+        err = match crate::cli::suggest(cmd, names.iter().map(String::as_str)) {
             Some(s) => err.hint(format!("did you mean `git release {s}`?")),
             None => err.hint(format!("available commands: {}", names.join(", "))),
         };

@@ -415,3 +415,46 @@ pub fn checked_out_elsewhere(repo: &gix::Repository, full_ref: &str) -> Option<s
         Some(place)
     })
 }
+
+/// Resolve a revspec to a commit id.
+pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<gix::ObjectId> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|e| UserError::input(format!("`{spec}` is not a revision: {e}")))?;
+    let commit = id
+        .object()?
+        .peel_to_commit()
+        .map_err(|_| UserError::input(format!("`{spec}` does not name a commit")))?;
+    Ok(commit.id)
+}
+
+/// Release tags of `repo` by the commit they point to (annotated tags peeled).
+pub fn release_tags_by_commit(
+    repo: &gix::Repository,
+) -> Result<BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>>> {
+    let mut out: BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>> = BTreeMap::new();
+    for r in repo.references()?.tags()? {
+        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let name = r.name().shorten().to_string();
+        let Some(v) = crate::versions::release_version(&name) else {
+            continue;
+        };
+        let Ok(commit) = r.peel_to_commit() else {
+            continue;
+        };
+        out.entry(commit.id).or_default().push((name, v));
+    }
+    for tags in out.values_mut() {
+        tags.sort_by(|a, b| crate::versions::cmp_tags((&b.1, &b.0), (&a.1, &a.0)));
+    }
+    Ok(out)
+}
+
+/// `dir/name`, or `name` when `dir` is the repository root (`""`). Paths are `/`-separated.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}

@@ -7,14 +7,7 @@ use anyhow::{anyhow, Context, Result};
 
 use crate::repo::{FileEntry, FileKind, Files};
 
-/// `dir/name`, or `name` when `dir` is the root (`""`).
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
-}
+use crate::repo::join;
 
 /// One change to the work tree. Paths are repo-relative with `/`.
 #[derive(Debug, Clone)]

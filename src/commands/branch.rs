@@ -12,10 +12,10 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::cli::BranchArgs;
-use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
 use crate::error::UserError;
 use crate::lines::{self, Target, Templates};
 use crate::repo;
+use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::versions;
 
 /// One branch created, found or listed.
@@ -140,7 +140,7 @@ pub fn ensure_branch(
                 };
                 let line_args = BranchArgs {
                     from: None,
-                    ..clone_args(args)
+                    ..args.clone()
                 };
                 let tip = ensure_branch(repo, &line_target, templates, &line_args, done)?;
                 (tip, format!("on {}", templates.line_branch(target)))
@@ -191,20 +191,6 @@ fn remote_branch(repo: &gix::Repository, name: &str) -> Result<Option<(String, g
         }
     }
     Ok(None)
-}
-
-fn clone_args(a: &BranchArgs) -> BranchArgs {
-    BranchArgs {
-        target: a.target.clone(),
-        from: a.from.clone(),
-        at_version: a.at_version.clone(),
-        version_file: a.version_file.clone(),
-        chart: a.chart.clone(),
-        template: a.template.clone(),
-        list: a.list,
-        dry_run: a.dry_run,
-        json: a.json,
-    }
 }
 
 /// Create `refs/heads/<name>` at `start`. An existing branch at the same commit is fine

@@ -16,14 +16,13 @@ use serde::Serialize;
 
 use crate::bump::{self, Edit, FieldError};
 use crate::cli::BumpArgs;
-use crate::commands::collect;
 use crate::error::UserError;
 use crate::repo::{self, FileEntry, FileKind};
 use crate::settings::{self, Overrides, Settings};
 use crate::worktree::{self, Change};
 
 /// The version file used when `--version-file` is not given (only when it exists).
-const DEFAULT_VERSION_FILE: &str = "VERSION";
+use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
 
 /// Result of a bump, as printed by `--json`.
 #[derive(Debug, Serialize)]
@@ -286,7 +285,7 @@ fn select<'c>(charts: &'c [Chart], names: &[String], addons: &str) -> Result<Vec
                 let candidates = charts
                     .iter()
                     .flat_map(|c| [c.name.as_str(), c.folder.as_str()]);
-                let hint = match collect::suggest(norm, candidates) {
+                let hint = match crate::cli::suggest(norm, candidates) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None if charts.is_empty() => {
                         format!("there is no chart under {}", where_(addons))
@@ -467,13 +466,7 @@ fn print_warnings(w: &[String]) {
     }
 }
 
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
-}
+use crate::repo::join;
 
 /// `addons/` or `the repository root` for messages.
 fn where_(addons: &str) -> String {

@@ -17,15 +17,14 @@ use serde::Serialize;
 use crate::charts::{self, RootProbe};
 use crate::cli::{BranchArgs, CherryPickArgs};
 use crate::commands::branch;
-use crate::commands::hotfix::resolve_commit;
 use crate::error::UserError;
 use crate::lines::{self, Target};
 use crate::repo;
+use crate::repo::resolve_commit;
 use crate::settings::Settings;
 use crate::yaml_edit::{self, Seg};
 
-/// The plain-text version file at the repository root (Aether convention).
-pub const VERSION_FILE: &str = "VERSION";
+use crate::bump::VERSION_FILE;
 
 /// What `cherry-pick` did, as `--json` prints it.
 #[derive(Debug, Serialize)]

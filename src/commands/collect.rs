@@ -458,7 +458,7 @@ fn select<'a>(all: &'a [Component], names: &[String]) -> Result<Vec<&'a Componen
             0 => {
                 let mut e =
                     UserError::input(format!("no component named `{n}` in the repos files"));
-                if let Some(s) = suggest(n, all.iter().map(|c| c.name())) {
+                if let Some(s) = crate::cli::suggest(n, all.iter().map(|c| c.name())) {
                     e = e.hint(format!("did you mean `{s}`?"));
                 }
                 return Err(e.into());
@@ -517,15 +517,6 @@ fn check_targets(selected: &[&Component], fetched: &[Fetched]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Closest candidate by edit distance, for "did you mean".
-pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(s, _)| *s > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }
 
 fn parse_pins<'a>(pins: &'a [String], all: &[Component]) -> Result<BTreeMap<String, &'a str>> {
@@ -753,13 +744,7 @@ fn component_url(c: &Component, settings: &Settings) -> String {
     })
 }
 
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
-}
+use crate::repo::join;
 
 /// Symlinks must stay inside the chart folder (Helm packages follow them; one pointing outside
 /// would ship files of the component repo the chart never meant to include).

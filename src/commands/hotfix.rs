@@ -116,40 +116,6 @@ fn split_range(range: &str) -> Result<(&str, &str)> {
     })
 }
 
-/// Resolve a revspec to a commit id.
-pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<gix::ObjectId> {
-    let id = repo
-        .rev_parse_single(spec)
-        .map_err(|e| UserError::input(format!("`{spec}` is not a revision: {e}")))?;
-    let commit = id
-        .object()?
-        .peel_to_commit()
-        .map_err(|_| UserError::input(format!("`{spec}` does not name a commit")))?;
-    Ok(commit.id)
-}
-
-/// Release tags of `repo` by the commit they point to (annotated tags peeled).
-pub fn release_tags_by_commit(
-    repo: &gix::Repository,
-) -> Result<BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>>> {
-    let mut out: BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>> = BTreeMap::new();
-    for r in repo.references()?.tags()? {
-        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
-        let name = r.name().shorten().to_string();
-        let Some(v) = versions::release_version(&name) else {
-            continue;
-        };
-        let Ok(commit) = r.peel_to_commit() else {
-            continue;
-        };
-        out.entry(commit.id).or_default().push((name, v));
-    }
-    for tags in out.values_mut() {
-        tags.sort_by(|a, b| versions::cmp_tags((&b.1, &b.0), (&a.1, &a.0)));
-    }
-    Ok(out)
-}
-
 /// The product version of `base`: `spec` itself when it names a release tag, else the highest
 /// release tag on the nearest tagged commit reachable from `base` (newest commit first, as
 /// `git describe --tags` walks).
@@ -161,7 +127,7 @@ fn product_version(repo: &gix::Repository, spec: &str, base: gix::ObjectId) -> R
     {
         return Ok(spec.to_string());
     }
-    let tags = release_tags_by_commit(repo)?;
+    let tags = repo::release_tags_by_commit(repo)?;
     let walk = repo
         .rev_walk([base])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(
@@ -314,8 +280,8 @@ pub fn hotfix(
     out: &mut dyn Write,
 ) -> Result<()> {
     let (base_spec, new_spec) = split_range(&args.range)?;
-    let base = resolve_commit(repo, base_spec)?;
-    let new = resolve_commit(repo, new_spec)?;
+    let base = repo::resolve_commit(repo, base_spec)?;
+    let new = repo::resolve_commit(repo, new_spec)?;
     if base == new {
         return Err(UserError::input(format!(
             "`{base_spec}` and `{new_spec}` are the same commit: the range is empty"

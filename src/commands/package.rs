@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::archive::Stamp;
 use crate::charts;
 use crate::cli::PackageArgs;
-use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
 use crate::package::{self, Contents};
 use crate::repo::{self, FileKind};
+use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::settings::Settings;
 
 /// `release.yaml` in the package (and the `--json` output).

@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use crate::charts;
 use crate::cli::TagArgs;
-use crate::commands::hotfix::{release_tags_by_commit, resolve_commit};
 use crate::error::UserError;
 use crate::package;
 use crate::repo;
+use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::settings::{self, Settings};
 use crate::versions;
 
@@ -196,7 +196,7 @@ pub fn tag(
         }
     }
     // A VERSION file (component repos, Aether) must say the version being tagged.
-    if let Some(files) = repo::read_path(repo, tree, crate::commands::cherry_pick::VERSION_FILE)? {
+    if let Some(files) = repo::read_path(repo, tree, crate::bump::VERSION_FILE)? {
         if let Some(f) = files.get("") {
             let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&f.data))
                 .trim()
