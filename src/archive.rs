@@ -16,6 +16,7 @@ use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::error::UserError;
+use crate::repo::join;
 use crate::repo::{FileEntry, FileKind, Files};
 
 /// Owner and group number of every entry by default: the source documents run
@@ -324,8 +325,6 @@ fn append<W: Write>(
     tar.append_data(&mut header, path, data)
         .with_context(|| format!("adding `{path}` to the archive"))
 }
-
-use crate::repo::join;
 
 /// Whether some file of `files` lies below folder `dir` (`""` is the root).
 fn is_dir(files: &Files, dir: &str) -> bool {

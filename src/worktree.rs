@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::repo::{FileEntry, FileKind, Files};
-
 use crate::repo::join;
+use crate::repo::{FileEntry, FileKind, Files};
 
 /// One change to the work tree. Paths are repo-relative with `/`.
 #[derive(Debug, Clone)]

@@ -23,6 +23,7 @@ use crate::worktree::{self, Change};
 
 /// The version file used when `--version-file` is not given (only when it exists).
 use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
+use crate::repo::join;
 
 /// Result of a bump, as printed by `--json`.
 #[derive(Debug, Serialize)]
@@ -465,8 +466,6 @@ fn print_warnings(w: &[String]) {
         eprintln!("warning: {m}");
     }
 }
-
-use crate::repo::join;
 
 /// `addons/` or `the repository root` for messages.
 fn where_(addons: &str) -> String {

@@ -17,6 +17,7 @@ use crate::cli::CollectArgs;
 use crate::error::UserError;
 use crate::images;
 use crate::placeholders;
+use crate::repo::join;
 use crate::repo::{self, FileEntry, FileKind, Files};
 use crate::repos::{self, Component};
 use crate::settings::{self, Overrides, Settings};
@@ -743,8 +744,6 @@ fn component_url(c: &Component, settings: &Settings) -> String {
         settings::component_url(&settings.component_url, &c.repository_full_name)
     })
 }
-
-use crate::repo::join;
 
 /// Symlinks must stay inside the chart folder (Helm packages follow them; one pointing outside
 /// would ship files of the component repo the chart never meant to include).
