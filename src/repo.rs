@@ -224,70 +224,64 @@ fn read_worktree_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileEntry
     Ok(FileEntry { kind, data })
 }
 
-/// Paths under `prefix` whose index entry differs from HEAD, or whose work tree file differs from
-/// HEAD (content, mode, added, deleted, untracked). Empty when `prefix` is clean.
+/// Whether repo-relative `path` is one of `prefixes` or lies below one (`/`-separated).
+/// An empty `prefixes` matches everything.
+fn under_any(prefixes: &std::collections::HashSet<&[u8]>, path: &[u8]) -> bool {
+    prefixes.is_empty()
+        || prefixes.contains(path)
+        || path
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'/' && prefixes.contains(&path[..i]))
+}
+
+/// Paths under any of `prefixes` whose index entry differs from HEAD, or whose work tree file
+/// differs from HEAD (content, mode, added, deleted, untracked). Empty when they are all clean.
+/// One pass over the index for all prefixes.
 ///
 /// This is what "uncommitted changes" means for the paths a command is about to write. Content is
 /// compared as git hashes it (no clean filters: platform-release repos hold YAML, not LFS objects).
-pub fn uncommitted_changes(
-    repo: &gix::Repository,
-    index: &gix::index::File,
-    prefix: &str,
-) -> Result<Vec<String>> {
+pub fn uncommitted_changes(repo: &gix::Repository, prefixes: &[&str]) -> Result<Vec<String>> {
     let workdir = workdir(repo)?;
     let head_tree = repo.head_tree_id_or_empty()?.detach();
-    let head = read_path_ids(repo, head_tree, prefix)?;
-    let join = |rel: &str| -> String {
-        match (prefix.is_empty(), rel.is_empty()) {
-            (true, _) => rel.to_string(),
-            (_, true) => prefix.to_string(),
-            _ => format!("{prefix}/{rel}"),
+    let index = repo.index_or_empty()?;
+    let mut head: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    let mut wt: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    for prefix in prefixes {
+        for (rel, v) in read_path_ids(repo, head_tree, prefix)? {
+            head.insert(join(prefix, &rel).trim_end_matches('/').to_string(), v);
         }
-    };
-    let mut dirty = std::collections::BTreeSet::new();
-    // Index vs HEAD.
+        for (rel, f) in read_worktree(&crate::settings::Settings::abs(&workdir, prefix))? {
+            let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?;
+            wt.insert(
+                join(prefix, &rel).trim_end_matches('/').to_string(),
+                (id, f.kind),
+            );
+        }
+    }
+    let wanted: std::collections::HashSet<&[u8]> = prefixes.iter().map(|p| p.as_bytes()).collect();
     let mut staged: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
-    let pfx_slash = format!("{prefix}/");
     for entry in index.entries() {
-        let path = entry.path(index).to_string();
-        let rel = if prefix.is_empty() {
-            path.clone()
-        } else if path == prefix {
-            String::new()
-        } else if let Some(r) = path.strip_prefix(&pfx_slash) {
-            r.to_string()
-        } else {
+        let path = entry.path(&index);
+        if !under_any(&wanted, path) {
             continue;
-        };
+        }
         let kind = match entry.mode {
             gix::index::entry::Mode::FILE_EXECUTABLE => FileKind::Executable,
             gix::index::entry::Mode::SYMLINK => FileKind::Symlink,
             _ => FileKind::Regular,
         };
-        staged.insert(rel, (entry.id, kind));
+        staged.insert(path.to_string(), (entry.id, kind));
     }
-    for (rel, v) in &staged {
-        if head.get(rel) != Some(v) {
-            dirty.insert(join(rel));
-        }
-    }
-    for rel in head.keys() {
-        if !staged.contains_key(rel) {
-            dirty.insert(join(rel));
-        }
-    }
-    // Work tree vs HEAD.
-    let wt = read_worktree(&crate::settings::Settings::abs(&workdir, prefix))?;
-    for (rel, f) in &wt {
-        let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?;
-        if head.get(rel) != Some(&(id, f.kind)) {
-            dirty.insert(join(rel));
-        }
-    }
-    for rel in head.keys() {
-        if !wt.contains_key(rel) {
-            dirty.insert(join(rel));
-        }
+    // Index vs HEAD, then work tree vs HEAD, both ways.
+    let mut dirty = std::collections::BTreeSet::new();
+    for side in [&staged, &wt] {
+        dirty.extend(
+            side.iter()
+                .filter(|(p, v)| head.get(*p) != Some(*v))
+                .map(|(p, _)| p.clone()),
+        );
+        dirty.extend(head.keys().filter(|p| !side.contains_key(*p)).cloned());
     }
     Ok(dirty.into_iter().collect())
 }
@@ -342,17 +336,9 @@ pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bo
     };
     let index = repo.index_or_empty()?;
     let wanted: std::collections::HashSet<&[u8]> = prefixes.iter().map(|p| p.as_bytes()).collect();
-    let under = |path: &[u8]| -> bool {
-        wanted.is_empty()
-            || wanted.contains(path)
-            || path
-                .iter()
-                .enumerate()
-                .any(|(i, b)| *b == b'/' && wanted.contains(&path[..i]))
-    };
     for entry in index.entries() {
         let path = entry.path(&index);
-        if !under(path) {
+        if !under_any(&wanted, path) {
             continue;
         }
         let path = path.to_string();

@@ -140,11 +140,8 @@ pub fn bump(
     }
 
     // Refuse to overwrite uncommitted work.
-    let index = repo.index_or_empty()?;
-    let mut dirty = Vec::new();
-    for ch in &changes {
-        dirty.extend(repo::uncommitted_changes(repo, &index, ch.path())?);
-    }
+    let paths: Vec<&str> = changes.iter().map(|c| c.path()).collect();
+    let dirty = repo::uncommitted_changes(repo, &paths)?;
     if !dirty.is_empty() {
         if !args.dry_run {
             return Err(UserError::refused(format!(

@@ -359,11 +359,8 @@ pub fn collect(
 
     // Refuse to overwrite uncommitted work.
     if !changes.is_empty() {
-        let index = repo.index_or_empty()?;
-        let mut dirty = Vec::new();
-        for p in &changed_paths {
-            dirty.extend(repo::uncommitted_changes(repo, &index, p)?);
-        }
+        let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
+        let dirty = repo::uncommitted_changes(repo, &paths)?;
         if !dirty.is_empty() && !args.dry_run {
             let list = dirty
                 .iter()
