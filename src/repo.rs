@@ -153,11 +153,7 @@ pub fn read_path(
         Some((_, EntryKind::Commit)) => Err(anyhow!("`{path}` is a submodule")),
         Some((id, kind)) => {
             let data = repo.find_blob(id)?.take_data();
-            let kind = match kind {
-                EntryKind::BlobExecutable => FileKind::Executable,
-                EntryKind::Link => FileKind::Symlink,
-                _ => FileKind::Regular,
-            };
+            let kind = kind_of(kind);
             Ok(Some(Files::from([(
                 String::new(),
                 FileEntry { kind, data },
@@ -303,7 +299,8 @@ fn read_path_ids(
     Ok(out)
 }
 
-fn kind_of(kind: EntryKind) -> FileKind {
+/// The file kind of a (non-tree) tree entry kind.
+pub fn kind_of(kind: EntryKind) -> FileKind {
     match kind {
         EntryKind::BlobExecutable => FileKind::Executable,
         EntryKind::Link => FileKind::Symlink,

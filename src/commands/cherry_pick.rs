@@ -404,86 +404,68 @@ pub fn cherry_pick(
         dry_run: args.dry_run,
     };
 
-    if args.dry_run {
-        if args.json {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
+    if !args.dry_run {
+        // Move the ref (creating the branches planned lazily), then follow with the checkout.
+        let previous = if created_branch {
+            gix::refs::transaction::PreviousValue::MustNotExist
         } else {
-            writeln!(
-                out,
-                "would apply {} commit(s) to {name}{}",
-                applied.len(),
-                if created_branch {
-                    " (created at the line's newest release)"
-                } else {
-                    ""
-                }
-            )?;
-            for (p, b) in &report.bumps {
-                writeln!(out, "  bump {p}: {b}")?;
-            }
-            let new_tree = final_tree;
-            for ch in charts::diff_trees(repo, base_tip_tree, new_tree, "")? {
-                let old = match ch.old {
-                    Some((id, _)) => Some(entry(repo, id)?),
-                    None => None,
-                };
-                let new = match ch.new {
-                    Some((id, _)) => Some(entry(repo, id)?),
-                    None => None,
-                };
-                out.write_all(
-                    crate::worktree::unified_diff(&ch.path, old.as_ref(), new.as_ref()).as_bytes(),
-                )?;
-            }
+            gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(
+                old_tip,
+            ))
+        };
+        for b in lazy.iter().filter(|b| b.branch != name) {
+            let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
+            branch::create_branch(repo, &b.branch, start, false)?;
         }
-        return Ok(());
-    }
-
-    // Move the ref (creating the branch if it was lazily planned), then follow with the checkout.
-    let previous = if created_branch {
-        gix::refs::transaction::PreviousValue::MustNotExist
-    } else {
-        gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old_tip))
-    };
-    for b in lazy.iter().filter(|b| b.branch != name) {
-        let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
-        branch::create_branch(repo, &b.branch, start, false)?;
-    }
-    repo.reference(
-        full.as_str(),
-        new_tip,
-        previous,
-        format!("git release cherry-pick: {} commit(s)", applied.len()),
-    )
-    .with_context(|| format!("updating {name}"))?;
-    if checked_out {
-        checkout(repo, base_tip_tree, final_tree)?;
+        repo.reference(
+            full.as_str(),
+            new_tip,
+            previous,
+            format!("git release cherry-pick: {} commit(s)", applied.len()),
+        )
+        .with_context(|| format!("updating {name}"))?;
+        if checked_out {
+            checkout(repo, base_tip_tree, final_tree)?;
+        }
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
+        return Ok(());
+    }
+    let (verb, create) = if args.dry_run {
+        ("would apply", "would create")
     } else {
+        ("applied", "created")
+    };
+    writeln!(
+        out,
+        "{verb} {} commit(s) to {name}: {} -> {}",
+        applied.len(),
+        &report.old_tip[..12],
+        &report.new_tip[..12]
+    )?;
+    for (p, b) in &report.bumps {
+        writeln!(out, "  bump {p}: {b}")?;
+    }
+    for s in &skipped {
+        writeln!(out, "  skipped {} (already on {name})", &s[..12])?;
+    }
+    for b in &lazy {
         writeln!(
             out,
-            "applied {} commit(s) to {name}: {} -> {}",
-            applied.len(),
-            &report.old_tip[..12],
-            &report.new_tip[..12]
+            "  {create} {} at {} ({})",
+            b.branch,
+            &b.commit[..12],
+            b.start
         )?;
-        for (p, b) in &report.bumps {
-            writeln!(out, "  bump {p}: {b}")?;
-        }
-        for s in &skipped {
-            writeln!(out, "  skipped {} (already on {name})", &s[..12])?;
-        }
-        for b in &lazy {
-            writeln!(
-                out,
-                "  created {} at {} ({})",
-                b.branch,
-                &b.commit[..12],
-                b.start
+    }
+    if args.dry_run {
+        for ch in charts::diff_trees(repo, base_tip_tree, final_tree, "")? {
+            let old = ch.old.map(|(id, k)| entry(repo, id, k)).transpose()?;
+            let new = ch.new.map(|(id, k)| entry(repo, id, k)).transpose()?;
+            out.write_all(
+                crate::worktree::unified_diff(&ch.path, old.as_ref(), new.as_ref()).as_bytes(),
             )?;
         }
     }
@@ -551,9 +533,13 @@ fn cherry_trailer(message: &str, commit: &gix::ObjectId) -> String {
     format!("{sep}(cherry picked from commit {commit})\n")
 }
 
-fn entry(repo: &gix::Repository, id: gix::ObjectId) -> Result<repo::FileEntry> {
+fn entry(
+    repo: &gix::Repository,
+    id: gix::ObjectId,
+    kind: gix::objs::tree::EntryKind,
+) -> Result<repo::FileEntry> {
     Ok(repo::FileEntry {
-        kind: repo::FileKind::Regular,
+        kind: repo::kind_of(kind),
         data: repo.find_blob(id)?.take_data(),
     })
 }
@@ -584,14 +570,8 @@ fn checkout(repo: &gix::Repository, old: gix::ObjectId, new: gix::ObjectId) -> R
         let path = workdir.join(&ch.path);
         match ch.new {
             Some((id, kind)) => {
-                let data = repo.find_blob(id)?.take_data();
-                let kind = match kind {
-                    gix::objs::tree::EntryKind::BlobExecutable => repo::FileKind::Executable,
-                    gix::objs::tree::EntryKind::Link => repo::FileKind::Symlink,
-                    _ => repo::FileKind::Regular,
-                };
                 let _ = std::fs::remove_file(&path);
-                crate::worktree::write_entry(&path, &repo::FileEntry { kind, data })?;
+                crate::worktree::write_entry(&path, &entry(repo, id, kind)?)?;
             }
             None => {
                 let _ = std::fs::remove_file(&path);
