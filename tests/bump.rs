@@ -290,3 +290,17 @@ fn charts_at_the_repository_root_and_another_version_file() {
     assert_eq!(p.read("meta/version.txt"), "2.5.0-dev\n");
     assert_eq!(p.read("app/Chart.yaml"), "name: app\nversion: 1.1.0\n");
 }
+
+/// `--next-minor` with named charts moves only those charts (and VERSION).
+#[test]
+fn next_minor_with_named_charts() {
+    let sb = Sandbox::new();
+    let p = platform(&sb);
+    p.release(&["bump", "--next-minor", "alpha"]).ok();
+    assert_eq!(p.read("VERSION"), "1.3.0-dev\n");
+    assert_eq!(
+        p.read("addons/alpha/Chart.yaml"),
+        ALPHA.replace("\"0.4.1\"", "\"0.5.0\"")
+    );
+    assert_eq!(p.read("addons/beta/Chart.yaml"), BETA);
+}

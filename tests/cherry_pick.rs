@@ -308,3 +308,35 @@ fn voltha_regressions() {
         run.stderr
     );
 }
+
+#[test]
+fn json_for_scripts() {
+    let sb = Sandbox::new();
+    let (c, fix) = component(&sb);
+    let run = c
+        .release(&["cherry-pick", &fix, "--onto", "1.2", "--json", "--dry-run"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["branch"], "release-1.2");
+    assert_eq!(v["created_branch"], true);
+    assert_eq!(v["bumps"]["VERSION"], "1.2.0 -> 1.2.1");
+    assert_eq!(v["commits"][0][0], fix.as_str());
+    assert!(
+        c.git(&["branch", "--list", "release-1.2"]).is_empty(),
+        "dry run creates nothing"
+    );
+    let run = c
+        .release(&["cherry-pick", &fix, "--onto", "1.2", "--dry-run"])
+        .ok();
+    assert!(
+        run.stdout
+            .contains("would apply 1 commit(s) to release-1.2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("would create release-1.2 at"),
+        "{}",
+        run.stdout
+    );
+}

@@ -145,3 +145,15 @@ fn version_file_must_match() {
         run.stderr
     );
 }
+
+#[test]
+fn json_for_scripts() {
+    let sb = Sandbox::new();
+    let p = platform(&sb);
+    let run = p.release(&["tag", "2.10.0", "--json", "--dry-run"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["tag"], "v2.10.0");
+    assert_eq!(v["addons"]["beta"], "2.1.0");
+    assert_eq!(v["dry_run"], true);
+    assert!(p.git(&["tag", "-l"]).is_empty());
+}
