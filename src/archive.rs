@@ -219,6 +219,25 @@ pub fn helm_chart_archive(chart_name: &str, files: &Files, stamp: Stamp) -> Resu
     Ok(bytes)
 }
 
+/// Check the symlinks of chart `files` exactly as [`helm_chart_archive`] will follow them (links
+/// through links, `..` physical, `.helmignore` honoured), without building the archive: collect
+/// refuses what package would refuse.
+///
+/// Errors (exit 2): as [`helm_chart_archive`] for links and `.helmignore`, naming `chart`.
+pub fn check_chart_links(chart: &str, files: &Files) -> Result<()> {
+    if !files.values().any(|e| e.kind == FileKind::Symlink) {
+        return Ok(());
+    }
+    let rules = IgnoreRules::load(chart, files)?;
+    let mut walk = ChartWalk {
+        chart,
+        files,
+        rules: &rules,
+        entries: Vec::new(),
+    };
+    walk.dir("", "", &mut vec![String::new()])
+}
+
 /// Lowercase hex SHA-256 of `data` (64 characters), as `sha256sum` prints it.
 pub fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data)
@@ -227,10 +246,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-/// Write `bytes` to `dir/file_name` atomically: a temporary file `.<file_name>.<random>.tmp` in
-/// `dir`, flushed to disk, given mode 0644 (Unix; whatever the umask), then renamed over
-/// `dir/file_name`, so an interrupted run leaves no half package (at worst a stray temporary
-/// file). An existing file of that name is replaced. `dir` must exist.
+/// Write `bytes` to `dir/file_name` atomically: a temporary file
+/// `.<file_name>.git-release-tmp-<pid>` in `dir`, flushed to disk, given mode 0644 (Unix; whatever
+/// the umask), then renamed over `dir/file_name`, so an interrupted run leaves no half package.
+/// Temporary files that a killed run left in `dir` (their process is gone) are removed first.
+/// An existing file of that name is replaced. `dir` must exist.
 ///
 /// Returns the final path `dir/file_name`.
 ///
@@ -247,27 +267,68 @@ pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Pat
     if !plain || file_name.contains(['/', '\\']) {
         bail!("`{file_name}` is not a plain file name");
     }
+    remove_stale_temporaries(dir);
     let target = dir.join(file_name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", tmp.path().display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
-            .with_context(|| format!("setting the mode of {}", tmp.path().display()))?;
+    let tmp = dir.join(format!(".{file_name}{TMP_MARK}{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.flush()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+        }
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", tmp.display()));
     }
-    tmp.persist(&target)
-        .map_err(|e| e.error)
-        .with_context(|| format!("renaming the temporary file to {}", target.display()))?;
+    if let Err(e) = std::fs::rename(&tmp, &target) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()));
+    }
+    crate::journal::sync_dir(dir);
     Ok(target)
+}
+
+/// What marks a temporary file of [`write_atomically`]; the writer's pid follows.
+const TMP_MARK: &str = ".git-release-tmp-";
+
+/// Remove `.<name>.git-release-tmp-<pid>` files in `dir` whose process is gone (a run killed
+/// before its final rename). Files of live processes are left alone. Best effort.
+fn remove_stale_temporaries(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return; // no way to tell a live writer from a dead one here
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(TMP_MARK))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            eprintln!(
+                "note: removed {}, left by an interrupted run",
+                e.path().display()
+            );
+        }
+    }
 }
 
 /// Counts what goes through to `inner`: the size of the compressed archive.

@@ -221,11 +221,11 @@ pub fn edit_chart_yaml(
         Err(e) => return Err(FieldError::Yaml(e)),
     };
     // The value as YAML reads it (quotes and escapes resolved), not the raw bytes.
-    let doc: serde_yaml::Value = serde_yaml::from_str(body).map_err(|e| {
+    let doc = crate::yaml::parse(body.as_bytes()).map_err(|e| {
         FieldError::Yaml(YamlEditError::Syntax {
-            line: e.location().map_or(0, |l| l.line()),
-            col: e.location().map_or(0, |l| l.column()),
-            msg: e.to_string(),
+            line: e.line,
+            col: 0,
+            msg: e.msg,
         })
     })?;
     let value = match doc.get("version") {

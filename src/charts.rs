@@ -278,8 +278,7 @@ pub fn worktree_chart_roots(
 /// `name` and `version` of a Chart.yaml (UTF-8 BOM allowed, numbers read as written by YAML);
 /// `None` for an absent field or a file that is not YAML.
 pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
-    let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(data))
-    else {
+    let Ok(v) = crate::yaml::parse(data) else {
         return (None, None);
     };
     let s = |k: &str| match v.get(k) {
@@ -288,6 +287,32 @@ pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
         _ => None,
     };
     (s("name"), s("version"))
+}
+
+/// The chart version of `files`' `Chart.yaml`, required to be SemVer 2 as Helm documents it
+/// (`version: A SemVer 2 version`, helm.sh/docs/topics/charts): `None` when the chart has no
+/// Chart.yaml or no version. A version such as `latest` or `1.2` would name an archive
+/// `x-latest.tgz` and break every version comparison of tag, bump and hotfix.
+///
+/// Errors: `Chart.yaml:LINE: version `VALUE` is not SemVer 2 …`, for the caller to prefix with
+/// the chart's path.
+pub fn chart_version_checked(files: &crate::repo::Files) -> Result<Option<String>, String> {
+    let Some(entry) = files.get("Chart.yaml") else {
+        return Ok(None);
+    };
+    let Some(version) = chart_yaml_meta(&entry.data).1 else {
+        return Ok(None);
+    };
+    if semver::Version::parse(&version).is_ok() {
+        return Ok(Some(version));
+    }
+    let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&entry.data));
+    let line =
+        crate::yaml_edit::find_scalar(&text, &[crate::yaml_edit::Seg::Key("version".into())])
+            .map_or(1, |s| s.line);
+    Err(format!(
+        "Chart.yaml:{line}: version `{version}` is not SemVer 2 (MAJOR.MINOR.PATCH[-PRE][+BUILD])"
+    ))
 }
 
 /// [`chart_yaml_meta`] of the `Chart.yaml` in a chart's files.

@@ -22,14 +22,13 @@ use serde_yaml::{Mapping, Number, Value};
 pub type ChartFiles = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// A fatal problem in one chart file: `file` is the chart-relative path (e.g.
-/// `values.yaml`, `charts/sub/Chart.yaml`), `line` is 1-based (0 when the YAML
-/// parser does not know the position, e.g. for a multi-document file).
+/// `values.yaml`, `charts/sub/Chart.yaml`), `line` is 1-based.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: line {line}: {msg}")]
+#[error("{file}:{line}: {msg}")]
 pub struct ImageError {
     /// Chart-relative path of the file.
     pub file: String,
-    /// 1-based line, 0 when unknown.
+    /// 1-based line.
     pub line: usize,
     /// What is wrong (the parser's message, without its position).
     pub msg: String,
@@ -228,21 +227,10 @@ fn parse_yaml(path: &str, bytes: &[u8]) -> Result<Value, ImageError> {
             msg: "not valid UTF-8".to_string(),
         });
     }
-    serde_yaml::from_slice(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
-        let mut msg = e.to_string();
-        let line = match e.location() {
-            Some(loc) => {
-                let at = format!(" at line {} column {}", loc.line(), loc.column());
-                msg = msg.replacen(&at, "", 1);
-                loc.line()
-            }
-            None => 0,
-        };
-        ImageError {
-            file: path.to_string(),
-            line,
-            msg,
-        }
+    crate::yaml::parse(bytes).map_err(|e| ImageError {
+        file: path.to_string(),
+        line: e.line,
+        msg: e.msg,
     })
 }
 
@@ -1164,7 +1152,7 @@ spec:
         assert_eq!(err.file, "values.yaml");
         assert_eq!(err.line, 3);
         assert!(!err.msg.contains("at line"), "{}", err.msg);
-        assert!(err.to_string().starts_with("values.yaml: line 3: "));
+        assert!(err.to_string().starts_with("values.yaml:3: "));
 
         let mut chart = ChartFiles::new();
         chart.insert("charts/sub/values.yaml".into(), b"a: 1\nb: \xff\n".to_vec());

@@ -35,18 +35,38 @@ pub struct BuiltChart {
     pub bytes: Vec<u8>,
 }
 
+/// Refuse an output folder `-o` that exists but is not a folder, before anything is built.
+///
+/// Errors (exit 2): `dir` is a file (or a link to one).
+pub fn check_output_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(
+            crate::error::UserError::input(format!("-o {}: not a folder", dir.display()))
+                .hint("name a folder for the packages (it is created when missing)")
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`].
 ///
-/// Errors: no Chart.yaml `version` (a chart archive is named after it).
+/// Errors (exit 2): no Chart.yaml `version`, or one that is not SemVer 2 (a chart archive is
+/// named after it), naming the file and line.
 pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
     let files = crate::repo::read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
-    let (name, version) = crate::charts::chart_meta(&files);
+    let (name, _) = crate::charts::chart_meta(&files);
     let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
-    let version = version.ok_or_else(|| {
-        crate::error::UserError::input(format!("{path}/Chart.yaml has no `version`"))
-            .hint("every chart needs a SemVer `version` in Chart.yaml")
-    })?;
+    let version = crate::charts::chart_version_checked(&files)
+        .map_err(|e| {
+            crate::error::UserError::input(format!("{path}/{e}"))
+                .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0): the archive is named after it")
+        })?
+        .ok_or_else(|| {
+            crate::error::UserError::input(format!("{path}/Chart.yaml has no `version`"))
+                .hint("every chart needs a SemVer `version` in Chart.yaml")
+        })?;
     Ok(ChartSource {
         path: path.to_string(),
         name,
@@ -114,6 +134,7 @@ impl Contents {
         let mut bytes = Vec::new();
         archive::write_tar_gz(&mut bytes, &entries, stamp, true)?;
         let sum = archive::sha256_hex(&bytes);
+        check_output_dir(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
         Ok((path, sum))

@@ -43,16 +43,28 @@ pub struct FileEntry {
 pub type Files = BTreeMap<String, FileEntry>;
 
 /// Open the repository the current directory belongs to, honouring `GIT_DIR` and friends
-/// (`git --git-dir=X release` exports them).
+/// (`git --git-dir=X release` exports them), then finish or undo a work-tree swap that an earlier
+/// run left behind ([`crate::journal::recover`]).
 ///
-/// Errors: not inside a git repository (exit 2, with a hint).
+/// Objects are read as they are stored, without `refs/replace/` (as `GIT_NO_REPLACE_OBJECTS`
+/// does): a package's bytes and every check depend only on the commit ids they name.
+///
+/// Errors: not inside a git repository (exit 2, with a hint); a failed recovery (exit 1).
 pub fn discover() -> Result<gix::Repository> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    gix::discover_with_environment_overrides(&cwd).map_err(|e| {
+    let mut repo = gix::discover_with_environment_overrides(&cwd).map_err(|e| {
         UserError::input(format!("not a git repository (or any parent up to /): {} ({e})", cwd.display()))
             .hint("run inside your platform-release repository, or create one with `git init && git release init`")
-            .into()
-    })
+    })?;
+    without_replacements(&mut repo);
+    crate::journal::recover(&repo)?;
+    Ok(repo)
+}
+
+/// Make `repo` read real objects only: `refs/replace/*` no longer substitutes one object for
+/// another (git's `GIT_NO_REPLACE_OBJECTS`).
+pub fn without_replacements(repo: &mut gix::Repository) {
+    repo.objects.ignore_replacements = true;
 }
 
 /// The work tree root. Errors on bare repositories (collect and init write files).
@@ -282,8 +294,8 @@ pub fn uncommitted_changes(repo: &gix::Repository, prefixes: &[&str]) -> Result<
     Ok(dirty.into_iter().collect())
 }
 
-/// Like [`read_path`] but object ids instead of contents.
-fn read_path_ids(
+/// Like [`read_path`] but object ids instead of contents (a single file is keyed `""`).
+pub fn read_path_ids(
     repo: &gix::Repository,
     tree_id: gix::ObjectId,
     path: &str,

@@ -53,6 +53,8 @@ pub struct Component {
     pub resource_paths: Vec<String>,
     /// `targetPath:` where single files land (shape 3).
     pub target_path: Option<String>,
+    /// 1-based line of each field the entry has (`targetChartPath` -> 7), for messages.
+    pub field_lines: std::collections::BTreeMap<String, usize>,
 }
 
 impl Component {
@@ -66,6 +68,15 @@ impl Component {
     /// `repos/devops.yaml:12`
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)
+    }
+
+    /// `repos/devops.yaml:15`: where field `key` of the entry is (the entry's line when absent).
+    pub fn field_location(&self, key: &str) -> String {
+        format!(
+            "{}:{}",
+            self.file,
+            self.field_lines.get(key).copied().unwrap_or(self.line)
+        )
     }
 }
 
@@ -156,12 +167,8 @@ fn rel_or_dot(p: &str) -> &str {
 
 /// Parse one repos file. `rel` names it in messages.
 pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Component>> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        UserError::input(format!("{rel}{loc}: not valid YAML: {e}"))
+    let doc: Value = crate::yaml::parse(text.as_bytes()).map_err(|e| {
+        UserError::input(format!("{rel}:{}: not valid YAML: {}", e.line, e.msg))
             .hint("fix the YAML syntax; the file was not changed")
     })?;
     let (items, base): (&Vec<Value>, Vec<Seg>) = match &doc {
@@ -275,6 +282,14 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             target_chart_path: string("targetChartPath")?,
             resource_paths: list("resourcePaths")?,
             target_path: string("targetPath")?,
+            field_lines: m
+                .keys()
+                .filter_map(|k| k.as_str())
+                .map(|k| {
+                    let l = line_of(k).unwrap_or_else(|| key_line(text, line, k));
+                    (k.to_string(), l)
+                })
+                .collect(),
         };
         if let Some(b) = &c.base_version {
             if crate::versions::BaseVersion::parse(b).is_none() {

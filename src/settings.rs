@@ -77,8 +77,9 @@ impl Settings {
     /// Resolve the layers for `repo`: defaults, `<workdir>/.gitrelease`, the repository's git
     /// configuration (`release.*`, local/global/system as git reads them), then `overrides`.
     ///
-    /// Errors: `.gitrelease` that is not valid git-config syntax (file and line, from gix-config);
-    /// a path setting that is absolute or leaves the work tree.
+    /// Errors (exit 2): `.gitrelease` that is not valid git-config syntax (file and line, from
+    /// gix-config); a path setting that is absolute, leaves the work tree or names `.git`; a
+    /// product name that cannot be part of a file name.
     pub fn load(repo: &gix::Repository, overrides: &Overrides) -> Result<Self> {
         let workdir = crate::repo::workdir(repo)?;
         let mut s = Settings::defaults(&workdir);
@@ -96,6 +97,23 @@ impl Settings {
             ("release.versionFile", &mut s.version_file),
         ] {
             *value = normalize_rel_path(value).with_context(|| format!("setting {key}"))?;
+            if let Some(problem) = crate::paths::lexical_problem(value) {
+                return Err(
+                    UserError::input(format!("setting {key} `{value}` {problem}"))
+                        .hint(
+                            "set it (in .gitrelease or `git config`) to a folder of the work tree",
+                        )
+                        .into(),
+                );
+            }
+        }
+        let p = &s.product;
+        if p.is_empty() || p == "." || p == ".." || p.contains(['/', '\\', '\0']) {
+            return Err(UserError::input(format!(
+                "setting release.product `{p}` cannot name a package file"
+            ))
+            .hint("set release.product (in .gitrelease or `git config`, or --product) to a plain name such as `compass`")
+            .into());
         }
         Ok(s)
     }

@@ -37,10 +37,13 @@ pub fn locate(url: &str, workdir: &Path) -> Location {
     }
 }
 
-/// Cache of a remote component: a bare repository `<git-dir>/release/components/<owner>/<name>.git`
-/// holding only its tags. (A single shared cache was tried: parallel fetches into one object
-/// database fail in gix with "too few index slots" and negotiation sees other components' refs.)
-pub fn cache_dir(git_dir: &Path, repository_full_name: &str) -> PathBuf {
+/// Cache of a remote component: a bare repository
+/// `<git-dir>/release/components/<owner>/<name>-<url-hash>.git` holding only its tags. It is keyed
+/// by the fetch URL, not the name alone: when an entry's `url:` changes, the tags of the old
+/// repository are never read again. (A single shared cache was tried: parallel fetches into one
+/// object database fail in gix with "too few index slots" and negotiation sees other components'
+/// refs.)
+pub fn cache_dir(git_dir: &Path, repository_full_name: &str, url: &str) -> PathBuf {
     let safe: String = repository_full_name
         .chars()
         .map(|c| {
@@ -53,10 +56,26 @@ pub fn cache_dir(git_dir: &Path, repository_full_name: &str) -> PathBuf {
         .collect();
     let safe = safe.replace("..", "_");
     let safe = safe.trim_matches('/');
+    let hash = crate::archive::sha256_hex(url.as_bytes());
     git_dir
         .join("release")
         .join("components")
-        .join(format!("{safe}.git"))
+        .join(format!("{safe}-{}.git", &hash[..16]))
+}
+
+/// The file in a cache that records its last successful fetch: `<unix seconds> <url>`.
+const FETCHED_STAMP: &str = "git-release-fetched";
+
+/// When the cache at `cache` was last fetched (Unix seconds), if ever.
+pub fn last_fetched(cache: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(cache.join(FETCHED_STAMP)).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// `2026-12-01 10:00:00 UTC` for Unix seconds.
+pub fn utc_time(secs: u64) -> String {
+    gix::date::Time::new(secs as i64, 0)
+        .format_or_unix(gix::date::time::CustomFormat::new("%Y-%m-%d %H:%M:%S UTC"))
 }
 
 /// Create the bare cache repository at `cache` if it does not exist: only what git and gix need
@@ -92,14 +111,20 @@ pub enum FetchOutcome {
     Updated,
 }
 
-/// Bring the cache at `cache` up to date with the tags of `url` (refspec `+refs/tags/*:refs/tags/*`;
-/// branches are never fetched), creating it first. When every advertised tag already points where
-/// the cache has it, the connection is closed after the ref advertisement and nothing is transferred.
+/// Bring the cache at `cache` up to date with the tags of `url`, creating it first: new and moved
+/// tags are fetched (refspec `+refs/tags/*:refs/tags/*`; branches never are), and tags the remote
+/// no longer has are deleted from the cache (as `git fetch --prune --prune-tags`), so a tag deleted
+/// upstream is never collected. When every advertised tag already points where the cache has it,
+/// the connection is closed after the ref advertisement and nothing is transferred. A successful
+/// fetch is recorded in the cache ([`last_fetched`]).
 ///
-/// Errors: the URL cannot be parsed or reached, the remote is not a git repository, the transfer fails.
+/// Errors: the URL cannot be parsed or reached, the remote is not a git repository, the transfer
+/// fails, a pruned tag cannot be deleted.
 pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<FetchOutcome> {
+    use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
     ensure_cache(cache)?;
-    let repo = gix::open_opts(cache, gix::open::Options::isolated())?;
+    let mut repo = gix::open_opts(cache, gix::open::Options::isolated())?;
+    crate::repo::without_replacements(&mut repo);
     let refspec = "+refs/tags/*:refs/tags/*";
     let remote = repo
         .remote_at(url)
@@ -122,11 +147,44 @@ pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<Fet
             break;
         }
     }
-    if up_to_date {
-        return Ok(FetchOutcome::UpToDate);
+    let advertised: std::collections::HashSet<Vec<u8>> = prepare
+        .ref_map()
+        .remote_refs
+        .iter()
+        .map(|r| r.unpack().0.to_vec())
+        .collect();
+    let mut stale = Vec::new();
+    for r in repo.references()?.tags()? {
+        let r = r.map_err(|e| anyhow!("reading the cached tags: {e}"))?;
+        if !advertised.contains(r.name().as_bstr().as_ref() as &[u8]) {
+            stale.push(r.name().to_owned());
+        }
     }
-    prepare.receive(gix::progress::Discard, interrupt)?;
-    Ok(FetchOutcome::Updated)
+    if !up_to_date {
+        prepare.receive(gix::progress::Discard, interrupt)?;
+    }
+    let pruned = !stale.is_empty();
+    if pruned {
+        repo.edit_references(stale.into_iter().map(|name| RefEdit {
+            change: Change::Delete {
+                expected: PreviousValue::Any,
+                log: RefLog::AndReference,
+            },
+            name,
+            deref: false,
+        }))
+        .context("deleting tags the remote no longer has")?;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    std::fs::write(cache.join(FETCHED_STAMP), format!("{now} {url}\n"))
+        .with_context(|| format!("writing {}", cache.join(FETCHED_STAMP).display()))?;
+    Ok(if up_to_date && !pruned {
+        FetchOutcome::UpToDate
+    } else {
+        FetchOutcome::Updated
+    })
 }
 
 /// A component repository opened for reading, with where its tags live.
@@ -152,8 +210,9 @@ pub fn open(location: &Location, cache: &Path) -> Result<ComponentRepo> {
     match location {
         Location::Local(p) => {
             let opts = gix::open::Options::isolated().open_path_as_is(false);
-            let repo = gix::open_opts(p, opts)
+            let mut repo = gix::open_opts(p, opts)
                 .map_err(|e| anyhow!("{} is not a git repository: {e}", p.display()))?;
+            crate::repo::without_replacements(&mut repo);
             Ok(ComponentRepo { repo })
         }
         Location::Remote(url) => {
@@ -162,7 +221,8 @@ pub fn open(location: &Location, cache: &Path) -> Result<ComponentRepo> {
                     .hint("run once without --offline to fill the cache")
                     .into());
             }
-            let repo = gix::open_opts(cache, gix::open::Options::isolated())?;
+            let mut repo = gix::open_opts(cache, gix::open::Options::isolated())?;
+            crate::repo::without_replacements(&mut repo);
             Ok(ComponentRepo { repo })
         }
     }

@@ -1,4 +1,8 @@
-//! version.yml (`spec.modules[].addons[]`, seed 002 "更新组件版本配置文件"): reading its entries.
+//! version.yml (`spec.modules[].addons[]`, seed 002 "更新组件版本配置文件"): reading and checking
+//! its entries.
+
+use crate::error::UserError;
+use crate::yaml_edit::{self, Seg};
 
 /// One entry of version.yml's `spec.modules[].addons[]` (seed 002, "更新组件版本配置文件").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,32 +21,151 @@ pub struct AddonEntry {
     pub version: Option<String>,
 }
 
-/// Every addon listed in a parsed version.yml, in file order. Numbers read as strings.
-pub fn addons(doc: &serde_yaml::Value) -> Vec<AddonEntry> {
+/// Read version.yml (`rel` names it in messages) and every addon it lists, in file order
+/// (numbers read as strings), checking its shape: `spec.modules` a list of mappings, each
+/// `addons` a list of mappings with a string `name`, and no addon name listed twice (collect
+/// and tag would update or check only one of them).
+///
+/// Errors (exit 2), each naming `rel` and a 1-based line: not YAML
+/// ([`crate::yaml::parse`]); a shape error; a duplicate name (with the line of the first).
+pub fn read(rel: &str, bytes: &[u8]) -> anyhow::Result<Vec<AddonEntry>> {
+    let doc = crate::yaml::parse(bytes)
+        .map_err(|e| UserError::input(format!("{rel}:{}: not valid YAML: {}", e.line, e.msg)))?;
+    let text = String::from_utf8_lossy(crate::placeholders::strip_bom(bytes));
+    let line_of = |path: &[Seg]| -> usize {
+        let mut p = path.to_vec();
+        // The line of the value itself when it is a scalar, else of its first scalar child.
+        for _ in 0..2 {
+            if let Ok(s) = yaml_edit::find_scalar(&text, &p) {
+                return s.line;
+            }
+            p.push(Seg::Index(0));
+        }
+        let key = path.iter().rev().find_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        });
+        key.and_then(|k| {
+            text.lines().position(|l| {
+                l.trim_start()
+                    .trim_start_matches("- ")
+                    .starts_with(&format!("{k}:"))
+            })
+        })
+        .map_or(1, |i| i + 1)
+    };
+    let shape = |path: &[Seg], what: &str| -> anyhow::Error {
+        UserError::input(format!(
+            "{rel}:{}: `{}` must be {what}",
+            line_of(path),
+            yaml_edit::display_path(path)
+        ))
+        .hint(
+            "version.yml lists addons as spec.modules[].addons[] with name, namespace and version",
+        )
+        .into()
+    };
     let s = |v: Option<&serde_yaml::Value>| match v {
         Some(serde_yaml::Value::String(s)) => Some(s.clone()),
         Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
     let mut out = Vec::new();
-    let modules = doc
-        .get("spec")
-        .and_then(|x| x.get("modules"))
-        .and_then(|x| x.as_sequence());
-    for (i, m) in modules.into_iter().flatten().enumerate() {
-        let addons = m.get("addons").and_then(|x| x.as_sequence());
-        for (j, a) in addons.into_iter().flatten().enumerate() {
-            if let Some(name) = s(a.get("name")) {
-                out.push(AddonEntry {
-                    module_index: i,
-                    addon_index: j,
-                    module: s(m.get("name")),
-                    name,
-                    namespace: s(a.get("namespace")),
-                    version: s(a.get("version")),
-                });
+    let mut first_line: std::collections::BTreeMap<String, usize> = Default::default();
+    let modules = match doc.get("spec").and_then(|x| x.get("modules")) {
+        None | Some(serde_yaml::Value::Null) => return Ok(out),
+        Some(serde_yaml::Value::Sequence(m)) => m,
+        Some(_) => {
+            return Err(shape(
+                &[Seg::Key("spec".into()), Seg::Key("modules".into())],
+                "a list of modules",
+            ))
+        }
+    };
+    for (i, m) in modules.iter().enumerate() {
+        let mpath = vec![
+            Seg::Key("spec".into()),
+            Seg::Key("modules".into()),
+            Seg::Index(i),
+        ];
+        if !m.is_mapping() {
+            return Err(shape(&mpath, "a mapping with `name` and `addons`"));
+        }
+        let addons = match m.get("addons") {
+            None | Some(serde_yaml::Value::Null) => continue,
+            Some(serde_yaml::Value::Sequence(a)) => a,
+            Some(_) => {
+                let mut p = mpath.clone();
+                p.push(Seg::Key("addons".into()));
+                return Err(shape(&p, "a list of addons"));
             }
+        };
+        for (j, a) in addons.iter().enumerate() {
+            let mut apath = mpath.clone();
+            apath.push(Seg::Key("addons".into()));
+            apath.push(Seg::Index(j));
+            let Some(name) = a.is_mapping().then(|| s(a.get("name"))).flatten() else {
+                return Err(shape(&apath, "a mapping with a `name`"));
+            };
+            let mut npath = apath.clone();
+            npath.push(Seg::Key("name".into()));
+            let line = line_of(&npath);
+            if let Some(first) = first_line.insert(name.clone(), line) {
+                return Err(UserError::input(format!(
+                    "{rel}:{line}: addon `{name}` is listed twice (first at line {first})"
+                ))
+                .hint(
+                    "list each addon once; collect and tag would update or check only one of them",
+                )
+                .into());
+            }
+            out.push(AddonEntry {
+                module_index: i,
+                addon_index: j,
+                module: s(m.get("name")),
+                name,
+                namespace: s(a.get("namespace")),
+                version: s(a.get("version")),
+            });
         }
     }
-    out
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "spec:\n  modules:\n  - name: devops\n    addons:\n    - name: cyclone\n      namespace: devops\n      version: 1.0.0\n";
+
+    #[test]
+    fn reads_addons() {
+        let a = read("version.yml", GOOD.as_bytes()).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].name, "cyclone");
+        assert_eq!(a[0].module.as_deref(), Some("devops"));
+        assert_eq!(a[0].version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn shape_errors_and_duplicates_name_the_line() {
+        let e = read("version.yml", b"spec:\n  modules: 5\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "version.yml:2: `spec.modules` must be a list of modules"
+        );
+        let dup = format!("{GOOD}    - name: cyclone\n      version: 2.0.0\n");
+        let e = read("version.yml", dup.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "version.yml:8: addon `cyclone` is listed twice (first at line 5)"
+        );
+        let e = read(
+            "version.yml",
+            b"spec:\n  modules:\n  - name: m\n    addons:\n    - 7\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("version.yml:5:"), "{e}");
+    }
 }

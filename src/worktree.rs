@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::journal::{self, Journal, OnInterrupt, Phase};
+use crate::paths::Bounds;
 use crate::repo::join;
 use crate::repo::{FileEntry, FileKind, Files};
 
@@ -25,13 +27,20 @@ pub enum Change {
         /// New content and mode.
         entry: FileEntry,
     },
+    /// Remove one file (or folder).
+    Remove {
+        /// Its path.
+        path: String,
+    },
 }
 
 impl Change {
     /// The path this change writes.
     pub fn path(&self) -> &str {
         match self {
-            Change::ReplaceDir { path, .. } | Change::WriteFile { path, .. } => path,
+            Change::ReplaceDir { path, .. }
+            | Change::WriteFile { path, .. }
+            | Change::Remove { path } => path,
         }
     }
 }
@@ -74,91 +83,202 @@ impl FromBytesCompat for std::ffi::OsStr {
     }
 }
 
+/// How [`apply`] records its swap for crash recovery ([`crate::journal`]).
+#[derive(Debug, Clone)]
+pub struct Swap<'a> {
+    /// The command, named in the lock and in recovery messages (`collect`).
+    pub command: &'a str,
+    /// What a later run does when this one is killed mid-swap.
+    pub on_interrupt: OnInterrupt,
+    /// HEAD before the run when the run commits its result (see [`Journal::commit_from`]).
+    pub commit_from: Option<String>,
+}
+
 struct Staged {
     target: PathBuf,
-    staged: PathBuf,
+    staged: Option<PathBuf>,
     backup: PathBuf,
     had_old: bool,
     swapped: bool,
 }
 
-/// Apply `changes` under `workdir`: every new file and folder is first written beside its target
-/// (`.<name>.git-release-new`), then each target is swapped in by rename. If any step fails, the
-/// swaps already made are undone and the staged copies removed, so the work tree is as it was.
+/// Apply `changes` to `repo`'s work tree so that, whatever happens, it ends up entirely old or
+/// entirely new:
 ///
-/// Errors: any I/O error, with the path.
-pub fn apply(workdir: &Path, changes: &[Change]) -> Result<()> {
+/// 1. every path is checked against the work tree's [`Bounds`] (never into a git directory, never
+///    out of the work tree, symlinks followed);
+/// 2. a journal in phase `staging` lists every staged copy, then every new file and folder is
+///    written beside its target (`.<name>.git-release-new-<pid>`);
+/// 3. the journal moves to `swapping`, then each target is moved aside
+///    (`.<name>.git-release-old-<pid>`) and replaced by rename;
+/// 4. the journal moves to `cleanup`, the moved-aside copies are removed, the journal goes.
+///
+/// An error undoes the swaps made so far (the work tree is as it was); a killed run is finished or
+/// undone by the next git-release command ([`crate::journal`]). The caller holds
+/// [`crate::journal::lock`]. `after_swap` runs once every target is in place, before cleanup
+/// (a commit of the result: if it fails, the swap is undone too).
+///
+/// Errors: a path out of bounds (exit 2, naming it); any I/O error, naming the path.
+pub fn apply(
+    repo: &gix::Repository,
+    changes: &[Change],
+    swap: &Swap<'_>,
+    after_swap: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    let workdir = crate::repo::workdir(repo)?;
+    let bounds = Bounds::new(repo)?;
+    for ch in changes {
+        let inner = match ch {
+            Change::ReplaceDir { files, .. } => files.keys().find_map(|rel| {
+                crate::paths::lexical_problem(rel).map(|p| format!("{}/{rel} {p}", ch.path()))
+            }),
+            _ => None,
+        };
+        if let Some(p) = bounds
+            .problem(ch.path())
+            .map(|p| format!("{} {p}", ch.path()))
+            .or(inner)
+        {
+            return Err(
+                crate::error::UserError::input(format!("refusing to write {p}"))
+                    .hint("nothing was written")
+                    .into(),
+            );
+        }
+    }
     let pid = std::process::id();
     let mut staged: Vec<Staged> = Vec::new();
+    for ch in changes {
+        let target = workdir.join(ch.path());
+        let parent = target.parent().unwrap_or(&workdir).to_path_buf();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        staged.push(Staged {
+            staged: match ch {
+                Change::Remove { .. } => None,
+                _ => Some(parent.join(format!(".{name}.git-release-new-{pid}"))),
+            },
+            backup: parent.join(format!(".{name}.git-release-old-{pid}")),
+            target,
+            had_old: false,
+            swapped: false,
+        });
+    }
+    let rel = |p: &Path| -> String {
+        p.strip_prefix(&workdir)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut journal = Journal {
+        command: swap.command.to_string(),
+        pid,
+        phase: Phase::Staging,
+        on_interrupt: swap.on_interrupt,
+        commit_from: swap.commit_from.clone(),
+        entries: staged
+            .iter()
+            .map(|s| journal::Entry {
+                target: rel(&s.target),
+                staged: s.staged.as_deref().map(rel),
+                backup: rel(&s.backup),
+            })
+            .collect(),
+    };
+    journal::write(repo, &journal)?;
     let result = (|| -> Result<()> {
-        for ch in changes {
-            let target = workdir.join(ch.path());
-            let parent = target.parent().unwrap_or(workdir).to_path_buf();
-            std::fs::create_dir_all(&parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-            let name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let s = Staged {
-                staged: parent.join(format!(".{name}.git-release-new-{pid}")),
-                backup: parent.join(format!(".{name}.git-release-old-{pid}")),
-                target,
-                had_old: false,
-                swapped: false,
+        for (ch, s) in changes.iter().zip(&staged) {
+            let Some(dest) = &s.staged else { continue };
+            let parent = s.target.parent().unwrap_or(&workdir);
+            std::fs::create_dir_all(parent).map_err(|e| {
+                io_hint(
+                    anyhow!(e).context(format!("creating {}", parent.display())),
+                    parent,
+                )
+            })?;
+            journal::remove_any(dest)?;
+            let written = match ch {
+                Change::ReplaceDir { files, .. } => std::fs::create_dir_all(dest)
+                    .with_context(|| format!("creating {}", dest.display()))
+                    .and_then(|()| {
+                        files
+                            .iter()
+                            .try_for_each(|(rel, entry)| write_entry(&dest.join(rel), entry))
+                    }),
+                Change::WriteFile { entry, .. } => write_entry(dest, entry),
+                Change::Remove { .. } => Ok(()),
             };
-            remove_any(&s.staged)?;
-            staged.push(s);
-            let s = staged.last().expect("just pushed");
-            match ch {
-                Change::ReplaceDir { files, .. } => {
-                    std::fs::create_dir_all(&s.staged)?;
-                    for (rel, entry) in files {
-                        write_entry(&s.staged.join(rel), entry)?;
-                    }
-                }
-                Change::WriteFile { entry, .. } => write_entry(&s.staged, entry)?,
-            }
+            written.map_err(|e| io_hint(e, dest))?;
         }
+        journal.phase = Phase::Swapping;
+        journal::write(repo, &journal)?;
         for s in staged.iter_mut() {
             s.had_old = std::fs::symlink_metadata(&s.target).is_ok();
             if s.had_old {
-                std::fs::rename(&s.target, &s.backup)
-                    .with_context(|| format!("moving {} aside", s.target.display()))?;
+                rename(&s.target, &s.backup)?;
             }
-            std::fs::rename(&s.staged, &s.target)
-                .with_context(|| format!("moving new {} in place", s.target.display()))?;
+            if let Some(new) = &s.staged {
+                rename(new, &s.target)?;
+            }
             s.swapped = true;
         }
-        Ok(())
+        for s in &staged {
+            if let Some(p) = s.target.parent() {
+                journal::sync_dir(p);
+            }
+        }
+        after_swap()
     })();
     if let Err(e) = result {
         for s in staged.iter().rev() {
-            if s.swapped {
-                let _ = remove_any(&s.target);
+            if s.swapped && s.staged.is_some() {
+                let _ = journal::remove_any(&s.target);
             }
             if s.had_old && std::fs::symlink_metadata(&s.backup).is_ok() {
                 let _ = std::fs::rename(&s.backup, &s.target);
             }
-            let _ = remove_any(&s.staged);
+            if let Some(p) = &s.staged {
+                let _ = journal::remove_any(p);
+            }
         }
+        let _ = journal::remove(repo);
         return Err(e.context("nothing was changed in the work tree"));
     }
+    journal.phase = Phase::Cleanup;
+    journal::write(repo, &journal)?;
     for s in &staged {
-        if s.had_old {
-            remove_any(&s.backup)?;
-        }
+        journal::remove_any(&s.backup)?;
     }
-    Ok(())
+    journal::remove(repo)
 }
 
-fn remove_any(p: &Path) -> Result<()> {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => {
-            std::fs::remove_dir_all(p).with_context(|| format!("removing {}", p.display()))
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|e| {
+        let err = anyhow!(e).context(format!("renaming {} to {}", from.display(), to.display()));
+        io_hint(err, from)
+    })
+}
+
+/// Turn a permission or read-only error into a refusal (exit 3) that names the folder to fix;
+/// other errors pass through.
+fn io_hint(err: anyhow::Error, path: &Path) -> anyhow::Error {
+    let kind = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<std::io::Error>())
+        .map(|e| e.kind());
+    match kind {
+        Some(std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+            let dir = path.parent().unwrap_or(path);
+            anyhow::Error::new(
+                crate::error::UserError::refused(format!("{err:#}")).hint(format!(
+                    "make {} writable, then run this again",
+                    dir.display()
+                )),
+            )
         }
-        Ok(_) => std::fs::remove_file(p).with_context(|| format!("removing {}", p.display())),
-        Err(_) => Ok(()),
+        _ => err,
     }
 }
 
@@ -217,6 +337,32 @@ pub fn unified_diff(path: &str, old: Option<&FileEntry>, new: Option<&FileEntry>
     out
 }
 
+/// Write the unified diff of `ch` against the work tree under `workdir` to `out` (what a
+/// `--dry-run` prints; `git apply` takes it).
+///
+/// Errors: reading the work tree or writing `out`.
+pub fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn std::io::Write) -> Result<()> {
+    let old = crate::repo::read_worktree(&workdir.join(ch.path()))?;
+    let new: Files = match ch {
+        Change::ReplaceDir { files, .. } => files.clone(),
+        Change::WriteFile { entry, .. } => Files::from([(String::new(), entry.clone())]),
+        Change::Remove { .. } => Files::new(),
+    };
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for k in keys {
+        let (o, n) = (old.get(k), new.get(k));
+        if o != n {
+            let path = if k.is_empty() {
+                ch.path().to_string()
+            } else {
+                join(ch.path(), k)
+            };
+            out.write_all(unified_diff(&path, o, n).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 fn mode_str(k: FileKind) -> &'static str {
     match k {
         FileKind::Regular => "100644",
@@ -225,14 +371,16 @@ fn mode_str(k: FileKind) -> &'static str {
     }
 }
 
-/// Write `changes` with [`apply`], then, when `message` is given, commit exactly those paths with
-/// [`commit_changes`]. The identity is checked before anything is written, so a missing
-/// `user.name` leaves the work tree as it was.
+/// Write `changes` with [`apply`] (journaled; a killed run is undone by the next one), then, when
+/// `message` is given, commit exactly those paths with [`commit_changes`] before the swap is
+/// final. The identity is checked before anything is written, so a missing `user.name` leaves the
+/// work tree as it was.
 ///
-/// Errors: no identity with a message (exit 2); any write or commit error.
+/// Errors: no identity with a message (exit 2); any write or commit error (the work tree is then
+/// as it was).
 pub fn apply_and_commit(
     repo: &gix::Repository,
-    workdir: &Path,
+    command: &str,
     changes: &[Change],
     message: Option<&str>,
 ) -> Result<Option<gix::ObjectId>> {
@@ -248,11 +396,19 @@ pub fn apply_and_commit(
         .hint("set `git config user.name` and `git config user.email`; nothing was written")
         .into());
     }
-    apply(workdir, changes)?;
-    match message {
-        Some(m) => Ok(Some(commit_changes(repo, changes, m)?)),
-        None => Ok(None),
-    }
+    let swap = Swap {
+        command,
+        on_interrupt: OnInterrupt::Undo,
+        commit_from: message.map(|_| repo.head_id().map(|id| id.to_string()).unwrap_or_default()),
+    };
+    let mut made = None;
+    apply(repo, changes, &swap, &mut || {
+        if let Some(m) = message {
+            made = Some(commit_changes(repo, changes, m)?);
+        }
+        Ok(())
+    })?;
+    Ok(made)
 }
 
 /// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
@@ -268,22 +424,21 @@ pub fn commit_changes(
         None => gix::ObjectId::empty_tree(repo.object_hash()),
     };
     let mut ed = repo.edit_tree(base_tree)?;
-    let mut new_entries: Vec<(String, gix::ObjectId, FileKind)> = Vec::new();
     for ch in changes {
         match ch {
             Change::ReplaceDir { path, files } => {
                 ed.remove(path.as_str())?;
                 for (rel, e) in files {
                     let id = repo.write_blob(&e.data)?.detach();
-                    let p = join(path, rel);
-                    ed.upsert(p.as_str(), e.kind.entry_kind(), id)?;
-                    new_entries.push((p, id, e.kind));
+                    ed.upsert(join(path, rel).as_str(), e.kind.entry_kind(), id)?;
                 }
             }
             Change::WriteFile { path, entry } => {
                 let id = repo.write_blob(&entry.data)?.detach();
                 ed.upsert(path.as_str(), entry.kind.entry_kind(), id)?;
-                new_entries.push((path.clone(), id, entry.kind));
+            }
+            Change::Remove { path } => {
+                ed.remove(path.as_str())?;
             }
         }
     }
@@ -293,43 +448,61 @@ pub fn commit_changes(
         .map_err(|e| {
             let msg = format!("creating the commit: {e}");
             if msg.contains("identity") {
-                crate::error::UserError::input(format!("{msg}; the work tree was updated, nothing was committed"))
-                    .hint("set `git config user.name` and `git config user.email`, then commit, or rerun with --commit after `git checkout -- .`")
+                crate::error::UserError::input(format!("{msg}; nothing was committed"))
+                    .hint("set `git config user.name` and `git config user.email`, then run this again")
                     .into()
             } else {
                 anyhow!(msg)
             }
         })?
         .detach();
+    let paths: Vec<&str> = changes.iter().map(Change::path).collect();
+    index_from_head(repo, &paths)?;
+    Ok(commit)
+}
+
+/// Set the index entries at and below each of `paths` (work-tree-relative, `/`-separated) to what
+/// HEAD's tree holds there, leaving every other entry as it is. Stat data is zeroed; git refreshes
+/// it on its next run.
+///
+/// Errors: reading the tree or writing the index.
+pub fn index_from_head(repo: &gix::Repository, paths: &[&str]) -> Result<()> {
+    let tree = repo.head_tree_id_or_empty()?.detach();
     let snapshot = repo.index_or_empty()?;
     let mut index: gix::index::File = (**snapshot).clone();
-    let prefixes: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
     index.remove_entries(|_, path, _| {
-        let p = path.to_string();
-        prefixes
-            .iter()
-            .any(|x| p == *x || p.starts_with(&format!("{x}/")))
+        paths.iter().any(|x| {
+            path == x.as_bytes()
+                || (path.starts_with(x.as_bytes()) && path.get(x.len()) == Some(&b'/'))
+        })
     });
-    for (p, id, kind) in new_entries {
-        let mode = match kind {
-            FileKind::Regular => gix::index::entry::Mode::FILE,
-            FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
-            FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
-        };
-        index.dangerously_push_entry(
-            gix::index::entry::Stat::default(),
-            id,
-            gix::index::entry::Flags::empty(),
-            mode,
-            p.as_str().into(),
-        );
+    for p in paths {
+        for (rel, (id, kind)) in crate::repo::read_path_ids(repo, tree, p)? {
+            let mode = match kind {
+                FileKind::Regular => gix::index::entry::Mode::FILE,
+                FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
+                FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
+            };
+            let full = if rel.is_empty() {
+                p.to_string()
+            } else {
+                join(p, &rel)
+            };
+            index.dangerously_push_entry(
+                gix::index::entry::Stat::default(),
+                id,
+                gix::index::entry::Flags::empty(),
+                mode,
+                full.as_str().into(),
+            );
+        }
     }
     index.sort_entries();
     index.remove_tree();
     index
         .write(Default::default())
         .context("writing the index")?;
-    Ok(commit)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -296,6 +296,11 @@ impl Tree {
     /// Read all events of `text` (so syntax errors in later documents are reported too) and keep
     /// the nodes of the first document.
     fn parse(text: &str) -> Result<Self, YamlEditError> {
+        crate::yaml::check_nesting(text.as_bytes()).map_err(|e| YamlEditError::Syntax {
+            line: e.line,
+            col: 1,
+            msg: e.msg,
+        })?;
         // saphyr's markers count characters; map them to byte offsets.
         let offsets: Vec<usize> = text
             .char_indices()

@@ -405,9 +405,8 @@ fn symlink_outside_chart_is_refused() {
     let p = platform(&sb);
     let run = p.release(&["collect"]).fails(2);
     assert!(
-        run.stderr.contains(
-            "manifests/cyclone/readme is a symlink to `../../README.md`, outside the chart"
-        ),
+        run.stderr
+            .contains("symlink `readme` -> `../../README.md` leaves the chart folder"),
         "{}",
         run.stderr
     );
@@ -494,6 +493,22 @@ fn single_file_resources_old_shape() {
         .contains("  currentTag: v1.1.0\n"));
 }
 
+/// The cache folder of component `owner/name` (keyed by URL: `<name>-<hash>.git`).
+pub fn cache_of(p: &Repo, owner: &str, name: &str) -> std::path::PathBuf {
+    let dir = p.path.join(".git/release/components").join(owner);
+    let found: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|e| {
+            let n = e.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with(&format!("{name}-")) && n.ends_with(".git")
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
 #[test]
 fn file_url_fetches_into_cache_and_offline_reuses_it() {
     let sb = Sandbox::new();
@@ -510,7 +525,7 @@ fn file_url_fetches_into_cache_and_offline_reuses_it() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["components"][0]["fetch"], "updated");
     assert_eq!(v["components"][0]["new_tag"], "v0.10.0");
-    let cache = p.path.join(".git/release/components/demo/cyclone.git");
+    let cache = cache_of(&p, "demo", "cyclone");
     // The cache is a repository git itself reads; branches are never fetched, tags are.
     let refs = sb.git(&cache, &["for-each-ref", "--format=%(refname)"]);
     assert!(

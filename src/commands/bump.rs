@@ -70,6 +70,7 @@ struct Chart {
 pub fn run(args: BumpArgs) -> Result<()> {
     let repo = repo::discover()?;
     let settings = Settings::load(&repo, &Overrides::default())?;
+    let _lock = crate::journal::lock(&repo, "bump")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     bump(&repo, &settings, &args, &mut out)
@@ -169,7 +170,7 @@ pub fn bump(
         } else {
             print_table(&report, out)?;
             for ch in &changes {
-                write_diff(&workdir, ch, out)?;
+                worktree::write_diff(&workdir, ch, out)?;
             }
         }
         print_warnings(&warnings);
@@ -178,7 +179,7 @@ pub fn bump(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(mode, &report));
-        let id = worktree::apply_and_commit(repo, &workdir, &changes, message.as_deref())?;
+        let id = worktree::apply_and_commit(repo, "bump", &changes, message.as_deref())?;
         report.commit = id.map(|id| id.to_string());
     }
     if args.json {
@@ -446,14 +447,6 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{:<width$}  VERSION", "FILE")?;
     for f in &r.files {
         writeln!(out, "{:<width$}  {} -> {}", f.path, f.old, f.new)?;
-    }
-    Ok(())
-}
-
-fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn Write) -> Result<()> {
-    if let Change::WriteFile { path, entry } = ch {
-        let old = repo::read_worktree(&workdir.join(path))?.remove("");
-        out.write_all(worktree::unified_diff(path, old.as_ref(), Some(entry)).as_bytes())?;
     }
     Ok(())
 }

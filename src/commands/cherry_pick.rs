@@ -50,6 +50,7 @@ pub fn run(args: CherryPickArgs) -> Result<()> {
     let mut repo = repo::discover()?;
     repo.object_cache_size_if_unset(16 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
+    let _lock = crate::journal::lock(&repo, "cherry-pick")?;
     let stdout = std::io::stdout();
     cherry_pick(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -417,15 +418,20 @@ pub fn cherry_pick(
             let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
             branch::create_branch(repo, &b.branch, start, false)?;
         }
-        repo.reference(
-            full.as_str(),
-            new_tip,
-            previous,
-            format!("git release cherry-pick: {} commit(s)", applied.len()),
-        )
-        .with_context(|| format!("updating {name}"))?;
+        let move_ref = || -> Result<()> {
+            repo.reference(
+                full.as_str(),
+                new_tip,
+                previous.clone(),
+                format!("git release cherry-pick: {} commit(s)", applied.len()),
+            )
+            .with_context(|| format!("updating {name}"))?;
+            Ok(())
+        };
         if checked_out {
-            checkout(repo, base_tip_tree, final_tree)?;
+            checkout(repo, base_tip_tree, final_tree, old_tip, move_ref)?;
+        } else {
+            move_ref()?;
         }
     }
     if args.json {
@@ -562,22 +568,35 @@ fn index_differs_from_head(repo: &gix::Repository) -> Result<bool> {
     Ok(a != b)
 }
 
-/// Bring a clean checkout from `old` to `new`: write changed files, delete removed ones, then
-/// rebuild the index from `new` (git refreshes the zeroed stat data on its next run).
-fn checkout(repo: &gix::Repository, old: gix::ObjectId, new: gix::ObjectId) -> Result<()> {
-    let workdir = repo::workdir(repo)?;
+/// Bring a clean checkout from `old` to `new` through the journaled writer
+/// ([`crate::worktree::apply`]): changed files are swapped in, removed ones removed, then
+/// `move_ref` moves the checked-out branch (a failure undoes the swap), then the index is rebuilt
+/// from `new` (git refreshes the zeroed stat data on its next run). A run killed before the branch
+/// moved is undone by the next git-release command; one killed after it is finished.
+fn checkout(
+    repo: &gix::Repository,
+    old: gix::ObjectId,
+    new: gix::ObjectId,
+    old_tip: gix::ObjectId,
+    mut move_ref: impl FnMut() -> Result<()>,
+) -> Result<()> {
+    use crate::worktree::Change;
+    let mut changes = Vec::new();
     for ch in charts::diff_trees(repo, old, new, "")? {
-        let path = workdir.join(&ch.path);
-        match ch.new {
-            Some((id, kind)) => {
-                let _ = std::fs::remove_file(&path);
-                crate::worktree::write_entry(&path, &entry(repo, id, kind)?)?;
-            }
-            None => {
-                let _ = std::fs::remove_file(&path);
-            }
-        }
+        changes.push(match ch.new {
+            Some((id, kind)) => Change::WriteFile {
+                path: ch.path,
+                entry: entry(repo, id, kind)?,
+            },
+            None => Change::Remove { path: ch.path },
+        });
     }
+    let swap = crate::worktree::Swap {
+        command: "cherry-pick",
+        on_interrupt: crate::journal::OnInterrupt::Undo,
+        commit_from: Some(old_tip.to_string()),
+    };
+    crate::worktree::apply(repo, &changes, &swap, &mut move_ref)?;
     let mut index = repo.index_from_tree(&new)?;
     index
         .write(Default::default())

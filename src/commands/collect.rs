@@ -9,13 +9,14 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::CollectArgs;
 use crate::error::UserError;
 use crate::images;
+use crate::paths::Bounds;
 use crate::placeholders;
 use crate::repo::join;
 use crate::repo::{self, FileEntry, FileKind, Files};
@@ -62,6 +63,9 @@ pub struct ComponentReport {
     pub charts: Vec<ChartReport>,
     /// Collected single files (`resourcePaths`).
     pub resources: Vec<String>,
+    /// For a fetched component, when its cache was last fetched from the remote
+    /// (`2026-12-01 10:00:00 UTC`): with `--offline`, the age of the tags collect chose from.
+    pub fetched_at: Option<String>,
 }
 
 /// One chart's outcome.
@@ -88,6 +92,7 @@ struct Fetched {
     tag: String,
     commit: gix::ObjectId,
     fetch: &'static str,
+    fetched_at: Option<u64>,
     /// (source path in component repo, target folder, files)
     charts: Vec<(String, String, Files)>,
     /// (source path, target file, entry)
@@ -101,6 +106,10 @@ fn default_jobs() -> usize {
     (cpus * 2).clamp(4, 16)
 }
 
+/// The most `--jobs` collect runs at once: each job is a thread with its own connection and
+/// `upload-pack` process; far more than this only exhausts processes and file descriptors.
+pub const MAX_JOBS: usize = 64;
+
 /// Run `git release collect`.
 pub fn run(args: CollectArgs) -> Result<()> {
     let repo = repo::discover()?;
@@ -111,6 +120,7 @@ pub fn run(args: CollectArgs) -> Result<()> {
             component_url: args.component_url.clone(),
         },
     )?;
+    let _lock = crate::journal::lock(&repo, "collect")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     collect(&repo, &settings, &args, &mut out)
@@ -130,12 +140,17 @@ pub fn collect(
 
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
+    let bounds = Bounds::new(repo)?;
     for c in &selected {
-        validate_paths(c)?;
+        validate_paths(c, settings, &bounds)?;
     }
 
     // Phase 1: fetch and read, in parallel. Nothing is written to the work tree here.
-    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    if jobs > MAX_JOBS {
+        eprintln!("note: --jobs {jobs} is more than collect runs at once; using {MAX_JOBS}");
+        jobs = MAX_JOBS;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -263,9 +278,21 @@ pub fn collect(
                     files: files.clone(),
                 });
             }
+            crate::charts::chart_version_checked(files).map_err(|e| {
+                UserError::input(format!(
+                    "component `{}` at {}: {src}/{e}",
+                    c.repository_full_name, f.tag
+                ))
+                .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0); fix the component's Chart.yaml and tag a new release, or pin another tag with --tag")
+            })?;
             let mut w = Vec::new();
-            let new_images =
-                crate::charts::chart_images(files, &mut w).map_err(|e| anyhow!("{target}/{e}"))?;
+            let new_images = crate::charts::chart_images(files, &mut w).map_err(|e| {
+                UserError::input(format!(
+                    "component `{}` at {}: {src}/{e}",
+                    c.repository_full_name, f.tag
+                ))
+                .hint("fix the file in the component repository and tag a new release, or pin another tag with --tag")
+            })?;
             let old_images = crate::charts::chart_images(&old, &mut Vec::new()).unwrap_or_default();
             warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
             if new_images.is_empty() && crate::charts::templates_mention_images(files) {
@@ -316,6 +343,7 @@ pub fn collect(
             fetch: f.fetch,
             charts: chart_reports,
             resources,
+            fetched_at: f.fetched_at.map(source::utc_time),
         });
     }
 
@@ -376,13 +404,33 @@ pub fn collect(
             return Err(UserError::refused(format!(
                 "uncommitted changes in paths collect writes: {list}{more}"
             ))
-            .hint("commit or stash them first (`git stash -u`); nothing was written")
+            .hint("commit them, or stash them with `git stash --all` (ignored files count too: `git stash -u` leaves them); nothing was written")
             .into());
         }
         if !dirty.is_empty() {
             warnings.push(format!(
                 "uncommitted changes in {} path(s) collect would write; a real run will refuse",
                 dirty.len()
+            ));
+        }
+    }
+
+    if args.offline {
+        if let Some((c, at)) = selected
+            .iter()
+            .zip(&fetched)
+            .filter_map(|(c, f)| f.fetched_at.map(|t| (c, t)))
+            .min_by_key(|(_, t)| *t)
+        {
+            let age = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .saturating_sub(at);
+            warnings.push(format!(
+                "--offline: tags are as last fetched; the oldest cache ({}) was fetched {} ({} ago); run without --offline to refresh",
+                c.repository_full_name,
+                source::utc_time(at),
+                human_age(age)
             ));
         }
     }
@@ -402,7 +450,7 @@ pub fn collect(
         } else {
             print_table(&report, out)?;
             for ch in &changes {
-                write_diff(&workdir, ch, out)?;
+                worktree::write_diff(&workdir, ch, out)?;
             }
             print_warnings(&report.warnings);
         }
@@ -411,7 +459,7 @@ pub fn collect(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(&report));
-        let id = worktree::apply_and_commit(repo, &workdir, &changes, message.as_deref())?;
+        let id = worktree::apply_and_commit(repo, "collect", &changes, message.as_deref())?;
         report.commit = id.map(|id| id.to_string());
     }
     if args.json {
@@ -529,13 +577,33 @@ fn parse_pins<'a>(pins: &'a [String], all: &[Component]) -> Result<BTreeMap<Stri
     Ok(out)
 }
 
-/// Reject chart and resource paths that leave the component repo, and targets that leave ours.
-fn validate_paths(c: &Component) -> Result<()> {
-    let check = |what: &str, p: &str| -> Result<()> {
+/// Where chart folder `src` (normalised, in the component repo) of `c` lands in the work tree.
+fn chart_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
+    let folder = src.rsplit('/').next().unwrap_or(src);
+    let dir = match &c.target_chart_path {
+        Some(t) => settings::normalize_rel_path(t)?,
+        None => settings.addons_path.clone(),
+    };
+    Ok(join(&dir, folder))
+}
+
+/// Where resource file `src` (normalised) of `c` lands in the work tree.
+fn resource_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
+    let name = src.rsplit('/').next().unwrap_or(src);
+    let dir =
+        settings::normalize_rel_path(c.target_path.as_deref().unwrap_or(&settings.addons_path))?;
+    Ok(join(&dir, name))
+}
+
+/// Reject chart and resource paths that leave the component repo, and targets that leave ours or
+/// land in a git directory (`targetPath: .git/hooks` would make collect write a hook that the next
+/// `git commit` runs). Every error names the repos file and line. Runs before anything is fetched.
+fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result<()> {
+    let check = |key: &str, what: &str, p: &str| -> Result<()> {
         if p.starts_with('/') || p.split('/').any(|s| s == "..") {
             return Err(UserError::input(format!(
                 "{}: {what} `{p}` of `{}` escapes the repository",
-                c.location(),
+                c.field_location(key),
                 c.repository_full_name
             ))
             .hint("paths are relative to the repository root and may not contain `..`")
@@ -543,23 +611,74 @@ fn validate_paths(c: &Component) -> Result<()> {
         }
         Ok(())
     };
+    let target_problem = |key: &str, what: &str, target: &str| -> Result<()> {
+        if let Some(problem) = bounds.problem(target) {
+            return Err(UserError::input(format!(
+                "{}: {what} of `{}` would be written to `{target}`, which {problem}",
+                c.field_location(key),
+                c.repository_full_name
+            ))
+            .hint(
+                "collect writes only inside the work tree and never into .git; fix the repos file",
+            )
+            .into());
+        }
+        Ok(())
+    };
+    for p in [&c.target_chart_path, &c.target_path].into_iter().flatten() {
+        let key = if c.target_chart_path.as_ref() == Some(p) {
+            "targetChartPath"
+        } else {
+            "targetPath"
+        };
+        check(key, "target path", p)?;
+    }
     for p in &c.chart_paths {
-        check("chart path", p)?;
-        if settings::normalize_rel_path(p)?.is_empty() {
+        check("chartPaths", "chart path", p)?;
+        let src = settings::normalize_rel_path(p)?;
+        if src.is_empty() {
             return Err(UserError::input(format!(
                 "{}: chart path `{p}` is the repository root; name the chart folder",
-                c.location()
+                c.field_location("chartPaths")
             ))
             .into());
         }
+        let key = if c.target_chart_path.is_some() {
+            "targetChartPath"
+        } else {
+            "chartPaths"
+        };
+        target_problem(
+            key,
+            &format!("chart `{src}`"),
+            &chart_target(c, settings, &src)?,
+        )?;
     }
     for p in &c.resource_paths {
-        check("resource path", p)?;
-    }
-    for p in [&c.target_chart_path, &c.target_path].into_iter().flatten() {
-        check("target path", p)?;
+        check("resourcePaths", "resource path", p)?;
+        let src = settings::normalize_rel_path(p)?;
+        let key = if c.target_path.is_some() {
+            "targetPath"
+        } else {
+            "resourcePaths"
+        };
+        target_problem(
+            key,
+            &format!("resource `{src}`"),
+            &resource_target(c, settings, &src)?,
+        )?;
     }
     Ok(())
+}
+
+/// `3 h`, `2 d`: a rough age for messages.
+fn human_age(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 fn fetch_component(
@@ -573,7 +692,7 @@ fn fetch_component(
 ) -> Result<Fetched> {
     let url = component_url(c, settings);
     let location = source::locate(&url, workdir);
-    let cache = source::cache_dir(git_dir, &c.repository_full_name);
+    let cache = source::cache_dir(git_dir, &c.repository_full_name, &url);
     let fetch = match &location {
         Location::Local(_) => "local",
         Location::Remote(_) if args.offline => "offline",
@@ -585,6 +704,10 @@ fn fetch_component(
                 FetchOutcome::Updated => "updated",
             }
         }
+    };
+    let fetched_at = match &location {
+        Location::Local(_) => None,
+        Location::Remote(_) => source::last_fetched(&cache),
     };
     let crepo = source::open(&location, &cache)?;
     let tags = crepo.tags(c.tag_prefix.as_deref())?;
@@ -672,7 +795,6 @@ fn fetch_component(
     let (commit, tree) = crepo.peel_tag(&tag)?;
     let crepo = &crepo.repo;
     let mut charts = Vec::new();
-    let addons = &settings.addons_path;
     for p in &c.chart_paths {
         let src = settings::normalize_rel_path(p)?;
         let Some(files) = repo::read_path(crepo, tree, &src)
@@ -690,13 +812,20 @@ fn fetch_component(
             ))
             .into());
         }
-        check_symlinks(&files, &src)?;
+        if let Some((rel, problem)) = files
+            .keys()
+            .find_map(|rel| crate::paths::lexical_problem(rel).map(|p| (rel, p)))
+        {
+            return Err(UserError::input(format!(
+                "chart path `{src}` at tag {tag}: file `{rel}` {problem}"
+            ))
+            .hint("a chart may not carry a .git folder; remove it from the component repository")
+            .into());
+        }
         let folder = src.rsplit('/').next().unwrap_or(&src).to_string();
-        let target_dir = match &c.target_chart_path {
-            Some(t) => settings::normalize_rel_path(t)?,
-            None => addons.clone(),
-        };
-        let target = join(&target_dir, &folder);
+        crate::archive::check_chart_links(&folder, &files)
+            .with_context(|| format!("chart path `{src}` at tag {tag}"))?;
+        let target = chart_target(c, settings, &src)?;
         charts.push((src, target, files));
     }
     let mut resources = Vec::new();
@@ -722,14 +851,14 @@ fn fetch_component(
             ))
             .into());
         }
-        let name = src.rsplit('/').next().unwrap_or(&src).to_string();
-        let target_dir = settings::normalize_rel_path(c.target_path.as_deref().unwrap_or(addons))?;
-        resources.push((src, join(&target_dir, &name), entry));
+        let target = resource_target(c, settings, &src)?;
+        resources.push((src, target, entry));
     }
     Ok(Fetched {
         tag,
         commit,
         fetch,
+        fetched_at,
         charts,
         resources,
     })
@@ -742,41 +871,6 @@ fn component_url(c: &Component, settings: &Settings) -> String {
     })
 }
 
-/// Symlinks must stay inside the chart folder (Helm packages follow them; one pointing outside
-/// would ship files of the component repo the chart never meant to include).
-fn check_symlinks(files: &Files, chart: &str) -> Result<()> {
-    for (rel, e) in files {
-        if e.kind != FileKind::Symlink {
-            continue;
-        }
-        let target = String::from_utf8_lossy(&e.data);
-        let mut parts: Vec<&str> = rel.split('/').collect();
-        parts.pop();
-        let mut ok = !target.starts_with('/');
-        for seg in target.split('/') {
-            match seg {
-                "" | "." => {}
-                ".." => {
-                    if parts.pop().is_none() {
-                        ok = false;
-                    }
-                }
-                s => parts.push(s),
-            }
-        }
-        if !ok {
-            return Err(UserError::input(format!(
-                "{chart}/{rel} is a symlink to `{target}`, outside the chart"
-            ))
-            .hint(
-                "charts must be self-contained; replace the link by the file in the component repo",
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
 fn chart_version(files: &Files) -> Option<String> {
     crate::charts::chart_meta(files).1
 }
@@ -785,8 +879,19 @@ fn chart_name(files: &Files) -> Option<String> {
     crate::charts::chart_meta(files).0
 }
 
+/// A changed text file the user owns (a repos file, version.yml, an image list), written with
+/// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
+/// a link to its own text), and writing through it could reach outside the work tree.
 fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
     let kind = match repo::read_worktree(&workdir.join(rel))?.remove("") {
+        Some(e) if e.kind == FileKind::Symlink => {
+            return Err(UserError::input(format!(
+                "{rel} is a symlink (to `{}`); collect edits this file in place and will not replace a link",
+                String::from_utf8_lossy(&e.data)
+            ))
+            .hint("replace the link by the file itself, or point the setting (release.versionFile, release.reposPath, release.imagesPath) at the real file")
+            .into())
+        }
         Some(e) => e.kind,
         None => FileKind::Regular,
     };
@@ -822,16 +927,9 @@ fn update_version_file(
         }
         Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
     };
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!(":{}", l.line()))
-            .unwrap_or_default();
-        UserError::input(format!("{rel}{loc}: not valid YAML: {e}"))
-    })?;
     // name -> [(module index, addon index, version)]
     let mut index: BTreeMap<String, Vec<(usize, usize, Option<String>)>> = BTreeMap::new();
-    for a in crate::version_yml::addons(&doc) {
+    for a in crate::version_yml::read(rel, text.as_bytes())? {
         index
             .entry(a.name)
             .or_default()
@@ -933,26 +1031,6 @@ fn update_image_lists(
         }
     }
     Ok(changes)
-}
-
-fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn Write) -> Result<()> {
-    match ch {
-        Change::ReplaceDir { path, files } => {
-            let old = repo::read_worktree(&workdir.join(path))?;
-            let keys: BTreeSet<&String> = old.keys().chain(files.keys()).collect();
-            for k in keys {
-                let (o, n) = (old.get(k), files.get(k));
-                if o != n {
-                    out.write_all(worktree::unified_diff(&join(path, k), o, n).as_bytes())?;
-                }
-            }
-        }
-        Change::WriteFile { path, entry } => {
-            let old = repo::read_worktree(&workdir.join(path))?.remove("");
-            out.write_all(worktree::unified_diff(path, old.as_ref(), Some(entry)).as_bytes())?;
-        }
-    }
-    Ok(())
 }
 
 fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {

@@ -95,6 +95,7 @@ pub fn run(args: HotfixArgs) -> Result<()> {
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
+    package::check_output_dir(&args.output)?;
     let stdout = std::io::stdout();
     hotfix(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -198,12 +199,7 @@ fn addon_places(
     let Some(f) = files.get("") else {
         return Ok(out);
     };
-    let Ok(doc) =
-        serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(&f.data))
-    else {
-        return Ok(out);
-    };
-    for a in crate::version_yml::addons(&doc) {
+    for a in crate::version_yml::read(rel, &f.data)? {
         out.insert(a.name, (a.module, a.namespace));
     }
     Ok(out)
@@ -511,6 +507,13 @@ pub fn hotfix(
     } else {
         vec![format!("{top}.tar.gz")]
     };
+    // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
+    let stamp = Stamp {
+        mtime: new_time,
+        uid: args.owner,
+        gid: args.owner,
+    };
+    let built = package::build_charts(&sources, stamp)?;
     if args.dry_run {
         if args.json {
             serde_json::to_writer_pretty(
@@ -534,12 +537,6 @@ pub fn hotfix(
             "uncommitted changes under {addons} are not in the package (it is built from commits)"
         ));
     }
-    let stamp = Stamp {
-        mtime: new_time,
-        uid: args.owner,
-        gid: args.owner,
-    };
-    let built = package::build_charts(&sources, stamp)?;
     let mut written = Vec::new();
     if args.per_addon {
         for (c, b) in sources.iter().zip(&built) {

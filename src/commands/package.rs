@@ -52,6 +52,7 @@ pub fn run(args: PackageArgs) -> Result<()> {
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
+    package::check_output_dir(&args.output)?;
     let stdout = std::io::stdout();
     package(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -138,6 +139,13 @@ pub fn package(
         charts: manifest_charts,
         sha256: BTreeMap::new(),
     };
+    // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
+    let stamp = Stamp {
+        mtime: package::commit_time(repo, commit)?,
+        uid: args.owner,
+        gid: args.owner,
+    };
+    let built = package::build_charts(&sources, stamp)?;
     if args.dry_run {
         if args.json {
             serde_json::to_writer_pretty(
@@ -166,12 +174,6 @@ pub fn package(
         warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
     }
 
-    let stamp = Stamp {
-        mtime: package::commit_time(repo, commit)?,
-        uid: args.owner,
-        gid: args.owner,
-    };
-    let built = package::build_charts(&sources, stamp)?;
     let mut contents = Contents::default();
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;

@@ -75,9 +75,7 @@ fn listed_versions(
     let Some(f) = files.get("") else {
         return Ok(None);
     };
-    let doc: serde_yaml::Value = serde_yaml::from_slice(crate::placeholders::strip_bom(&f.data))
-        .map_err(|e| UserError::input(format!("{rel}: not valid YAML: {e}")))?;
-    let out = crate::version_yml::addons(&doc)
+    let out = crate::version_yml::read(rel, &f.data)?
         .into_iter()
         .map(|a| (a.name, a.version))
         .collect();
