@@ -176,6 +176,9 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
         "an interrupted `git release {}` (pid {})",
         journal.command, journal.pid
     );
+    if journal.commit_from.is_some() && journal.phase != Phase::Staging {
+        remove_stale_git_locks(repo, &what);
+    }
     let finish = match journal.phase {
         Phase::Staging => {
             for e in &journal.entries {
@@ -241,6 +244,25 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
     std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
     sync_dir(&release_dir(repo));
     Ok(())
+}
+
+/// Remove the lock files a run killed while it moved HEAD's branch or wrote the index leaves
+/// behind (`HEAD.lock`, `refs/heads/<branch>.lock`, `index.lock`): git and gix refuse to touch a
+/// locked file until someone removes them, as git's own message says. Only called for a journal
+/// whose run was committing, whose process is gone, while this process holds the lock.
+fn remove_stale_git_locks(repo: &gix::Repository, what: &str) {
+    let mut locks = vec![
+        repo.git_dir().join("HEAD.lock"),
+        repo.git_dir().join("index.lock"),
+    ];
+    if let Ok(Some(name)) = repo.head_name() {
+        locks.push(repo.common_dir().join(format!("{}.lock", name.as_bstr())));
+    }
+    for l in locks {
+        if l.exists() && std::fs::remove_file(&l).is_ok() {
+            eprintln!("note: removed {}, left by {what}", l.display());
+        }
+    }
 }
 
 /// Write `journal` for `repo`, replacing any earlier state of it atomically (temporary file,

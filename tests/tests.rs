@@ -8,6 +8,7 @@ mod bump;
 mod cherry_pick;
 mod collect;
 mod dispatch;
+mod hardening;
 mod hotfix;
 mod init;
 mod protect;
