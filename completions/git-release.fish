@@ -40,10 +40,10 @@ complete -c git-release -n "__fish_git_release_using_subcommand init" -l product
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s V -l version -d 'Print version'
-complete -c git-release -n "__fish_git_release_using_subcommand collect" -s j -l jobs -d 'Fetch this many component repositories at once [default: twice the CPUs, 4 to 16]' -r
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -s j -l jobs -d 'Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l tag -d 'Collect COMPONENT at TAG instead of its newest release tag (repeatable)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l component-url -d 'Override release.componentUrl for this run: a template with {repo}, {owner}, {name}' -r
-complete -c git-release -n "__fish_git_release_using_subcommand collect" -l offline -d 'Use only the component cache in the git dir; never connect to a remote'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l offline -d 'Use only the component cache in the git dir; never connect to a remote (a warning says when the cache was last fetched)'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l pre -d 'Consider pre-release tags (v1.2.0-rc.1) too'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l allow-downgrade -d 'Allow picking a tag lower than the entry\'s currentTag'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s n -l dry-run -d 'Write nothing; print the unified diff of every file that would change'

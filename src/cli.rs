@@ -81,10 +81,10 @@ pub struct CollectArgs {
     /// Components to collect, by repository name (`cyclone`) or full name (`muzi502/cyclone`) [default: all].
     #[arg(value_name = "COMPONENT")]
     pub components: Vec<String>,
-    /// Fetch this many component repositories at once [default: twice the CPUs, 4 to 16].
+    /// Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Use only the component cache in the git dir; never connect to a remote.
+    /// Use only the component cache in the git dir; never connect to a remote (a warning says when the cache was last fetched).
     #[arg(long)]
     pub offline: bool,
     /// Consider pre-release tags (v1.2.0-rc.1) too.

@@ -133,7 +133,7 @@ pub fn lock(repo: &gix::Repository, command: &str) -> Result<Lock> {
         .and_then(|()| writeln!(file, "{command} (pid {})", std::process::id()))
         .with_context(|| format!("writing {}", path.display()))?;
     let lock = Lock { _file: file };
-    recover_locked(repo)?;
+    recover_locked(repo, true)?;
     Ok(lock)
 }
 
@@ -153,22 +153,44 @@ pub fn recover(repo: &gix::Repository) -> Result<()> {
     }
 }
 
-fn recover_locked(repo: &gix::Repository) -> Result<()> {
+/// What [`settle`] did with a journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// There was none.
+    Nothing,
+    /// The swap had not started; staged copies were removed.
+    Discarded,
+    /// Every swap was undone: the work tree is as it was.
+    Undone,
+    /// Every swap was finished: the work tree has the new content.
+    Finished,
+}
+
+/// Finish or undo the swap recorded in `repo`'s journal (see the module documentation) and
+/// remove the journal. The caller holds the lock. Used by recovery, and by
+/// [`crate::worktree::apply`] when a step fails, so both end the same way.
+///
+/// Errors: a rename or removal fails (naming the paths).
+pub fn settle(repo: &gix::Repository) -> Result<Settled> {
+    recover_locked(repo, false)
+}
+
+fn recover_locked(repo: &gix::Repository, say: bool) -> Result<Settled> {
     let path = journal_path(repo);
     let text = match std::fs::read(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settled::Nothing),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let Some(workdir) = repo.workdir() else {
-        return Ok(());
+        return Ok(Settled::Nothing);
     };
     let journal: Journal = match serde_json::from_slice(&text) {
         Ok(j) => j,
         // A journal cut short by a crash while it was first written: nothing was staged yet.
         Err(_) => {
             std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-            return Ok(());
+            return Ok(Settled::Nothing);
         }
     };
     let abs = |rel: &str| workdir.join(rel);
@@ -176,7 +198,7 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
         "an interrupted `git release {}` (pid {})",
         journal.command, journal.pid
     );
-    if journal.commit_from.is_some() && journal.phase != Phase::Staging {
+    if say && journal.commit_from.is_some() && journal.phase != Phase::Staging {
         remove_stale_git_locks(repo, &what);
     }
     let finish = match journal.phase {
@@ -186,7 +208,11 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
                     remove_any(&abs(s))?;
                 }
             }
-            eprintln!("note: {what} had not changed the work tree yet; removed its staged copies");
+            if say {
+                eprintln!(
+                    "note: {what} had not changed the work tree yet; removed its staged copies"
+                );
+            }
             None
         }
         Phase::Swapping => {
@@ -197,8 +223,8 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
         }
         Phase::Cleanup => Some(true),
     };
-    match finish {
-        None => {}
+    let settled = match finish {
+        None => Settled::Discarded,
         Some(true) => {
             for e in &journal.entries {
                 if let Some(s) = e.staged.as_deref().map(abs) {
@@ -220,7 +246,10 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
                     journal.entries.iter().map(|e| e.target.as_str()).collect();
                 crate::worktree::index_from_head(repo, &targets)?;
             }
-            eprintln!("note: finished {what}: the work tree has its new content");
+            if say {
+                eprintln!("note: finished {what}: the work tree has its new content");
+            }
+            Settled::Finished
         }
         Some(false) => {
             for e in journal.entries.iter().rev() {
@@ -238,12 +267,15 @@ fn recover_locked(repo: &gix::Repository) -> Result<()> {
                     remove_any(&s)?;
                 }
             }
-            eprintln!("note: undid {what}: the work tree is as it was before that run");
+            if say {
+                eprintln!("note: undid {what}: the work tree is as it was before that run");
+            }
+            Settled::Undone
         }
-    }
+    };
     std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
     sync_dir(&release_dir(repo));
-    Ok(())
+    Ok(settled)
 }
 
 /// Remove the lock files a run killed while it moved HEAD's branch or wrote the index leaves

@@ -98,8 +98,6 @@ struct Staged {
     target: PathBuf,
     staged: Option<PathBuf>,
     backup: PathBuf,
-    had_old: bool,
-    swapped: bool,
 }
 
 /// Apply `changes` to `repo`'s work tree so that, whatever happens, it ends up entirely old or
@@ -113,8 +111,9 @@ struct Staged {
 ///    (`.<name>.git-release-old-<pid>`) and replaced by rename;
 /// 4. the journal moves to `cleanup`, the moved-aside copies are removed, the journal goes.
 ///
-/// An error undoes the swaps made so far (the work tree is as it was); a killed run is finished or
-/// undone by the next git-release command ([`crate::journal`]). The caller holds
+/// An error settles the journal the way recovery would ([`journal::settle`]): the swaps made so
+/// far are undone (the work tree is as it was) unless `after_swap` had already moved HEAD; a
+/// killed run is finished or undone by the next git-release command ([`crate::journal`]). The caller holds
 /// [`crate::journal::lock`]. `after_swap` runs once every target is in place, before cleanup
 /// (a commit of the result: if it fails, the swap is undone too).
 ///
@@ -162,8 +161,6 @@ pub fn apply(
             },
             backup: parent.join(format!(".{name}.git-release-old-{pid}")),
             target,
-            had_old: false,
-            swapped: false,
         });
     }
     let rel = |p: &Path| -> String {
@@ -214,15 +211,13 @@ pub fn apply(
         }
         journal.phase = Phase::Swapping;
         journal::write(repo, &journal)?;
-        for s in staged.iter_mut() {
-            s.had_old = std::fs::symlink_metadata(&s.target).is_ok();
-            if s.had_old {
+        for s in &staged {
+            if std::fs::symlink_metadata(&s.target).is_ok() {
                 rename(&s.target, &s.backup)?;
             }
             if let Some(new) = &s.staged {
                 rename(new, &s.target)?;
             }
-            s.swapped = true;
         }
         for s in &staged {
             if let Some(p) = s.target.parent() {
@@ -232,19 +227,16 @@ pub fn apply(
         after_swap()
     })();
     if let Err(e) = result {
-        for s in staged.iter().rev() {
-            if s.swapped && s.staged.is_some() {
-                let _ = journal::remove_any(&s.target);
+        // The same decision recovery takes after a crash: undo, unless HEAD already moved.
+        return Err(match journal::settle(repo) {
+            Ok(journal::Settled::Finished) => {
+                e.context("the work tree has the new content (HEAD had already moved)")
             }
-            if s.had_old && std::fs::symlink_metadata(&s.backup).is_ok() {
-                let _ = std::fs::rename(&s.backup, &s.target);
-            }
-            if let Some(p) = &s.staged {
-                let _ = journal::remove_any(p);
-            }
-        }
-        let _ = journal::remove(repo);
-        return Err(e.context("nothing was changed in the work tree"));
+            Ok(_) => e.context("nothing was changed in the work tree"),
+            Err(undo) => e.context(format!(
+                "undoing the swap failed too ({undo:#}); the next git-release command retries it"
+            )),
+        });
     }
     journal.phase = Phase::Cleanup;
     journal::write(repo, &journal)?;
@@ -261,8 +253,8 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
     })
 }
 
-/// Turn a permission or read-only error into a refusal (exit 3) that names the folder to fix;
-/// other errors pass through.
+/// Turn a permission or read-only error into a failure (exit 1) whose message names the path and
+/// whose hint names the folder to fix; other errors pass through.
 fn io_hint(err: anyhow::Error, path: &Path) -> anyhow::Error {
     let kind = err
         .chain()
@@ -272,7 +264,7 @@ fn io_hint(err: anyhow::Error, path: &Path) -> anyhow::Error {
         Some(std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
             let dir = path.parent().unwrap_or(path);
             anyhow::Error::new(
-                crate::error::UserError::refused(format!("{err:#}")).hint(format!(
+                crate::error::UserError::failure(format!("{err:#}")).hint(format!(
                     "make {} writable, then run this again",
                     dir.display()
                 )),

@@ -6,7 +6,7 @@ const DEPLOY: &str = "kind: Deployment\nspec:\n  replicas: 1\n  image: comp:v1\n
 
 /// master: release v1.2.0 (VERSION 1.2.0, chart 0.3.0), then the next-minor bump (1.3.0-dev,
 /// chart 0.4.0), then a fix that also bumps both version fields, as master does.
-fn component(sb: &Sandbox) -> (Repo<'_>, String) {
+pub(crate) fn component(sb: &Sandbox) -> (Repo<'_>, String) {
     let mut c = sb.repo("component");
     c.write("VERSION", "1.2.0\n");
     c.write(

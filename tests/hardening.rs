@@ -673,7 +673,7 @@ fn errors_name_file_line_and_exit_2() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("/addons")
             && stderr.contains("Read-only file system")
@@ -739,4 +739,59 @@ fn errors_name_file_line_and_exit_2() {
     assert_eq!(dry.stderr, real.stderr);
     let dry = p.release(&["package", "-n", "-o", "out"]).fails(2);
     assert!(dry.stderr.contains("loop of symlinks"), "{}", dry.stderr);
+}
+
+#[test]
+fn kill_9_during_a_cherry_pick_checkout_keeps_branch_and_work_tree_together() {
+    let sb = Sandbox::new();
+    let (c, fix) = crate::cherry_pick::component(&sb);
+    c.release(&["branch", "1.2"]).ok();
+    c.git(&["checkout", "-q", "release-1.2"]);
+    let old_tip = c.git(&["rev-parse", "HEAD"]);
+    let (mut undone, mut finished) = (0, 0);
+    let mut n = 1;
+    loop {
+        let name = format!("pick-{n}");
+        let st = sb
+            .cmd("cp", sb.dir.path())
+            .arg("-a")
+            .arg(&c.path)
+            .arg(sb.path(&name))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let p = Repo::open(&sb, &name);
+        let killed = strace_kill_at_rename(
+            &sb,
+            &p.path,
+            n,
+            &["git-release-cherry-pick", &fix, "--onto", "1.2"],
+        );
+        let next = p.release(&["branch", "--list"]).ok();
+        // Whatever moment the kill hit, the checkout matches the branch it is on.
+        assert_eq!(p.status(), "", "kill at rename {n}\n{}", next.stderr);
+        assert!(leftovers(&p.path).is_empty(), "{:?}", leftovers(&p.path));
+        assert!(!p.path.join(".git/release/journal.json").exists());
+        let moved = p.git(&["rev-parse", "HEAD"]) != old_tip;
+        if killed.code == 0 {
+            assert!(moved);
+            break;
+        }
+        if moved {
+            finished += 1;
+            assert_eq!(p.read("VERSION"), "1.2.1\n");
+        } else {
+            undone += 1;
+            // And the pick can simply be run again.
+            p.release(&["cherry-pick", &fix, "--onto", "1.2"]).ok();
+            assert_eq!(p.read("VERSION"), "1.2.1\n");
+            assert_eq!(p.status(), "");
+        }
+        n += 1;
+        assert!(n < 100, "cherry-pick never finished under strace");
+    }
+    assert!(
+        undone > 2 && finished > 0,
+        "undone {undone}, finished {finished}"
+    );
 }

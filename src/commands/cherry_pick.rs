@@ -570,9 +570,10 @@ fn index_differs_from_head(repo: &gix::Repository) -> Result<bool> {
 
 /// Bring a clean checkout from `old` to `new` through the journaled writer
 /// ([`crate::worktree::apply`]): changed files are swapped in, removed ones removed, then
-/// `move_ref` moves the checked-out branch (a failure undoes the swap), then the index is rebuilt
-/// from `new` (git refreshes the zeroed stat data on its next run). A run killed before the branch
-/// moved is undone by the next git-release command; one killed after it is finished.
+/// `move_ref` moves the checked-out branch and the index is rebuilt from `new` (git refreshes the
+/// zeroed stat data on its next run), both before the journal is closed. A run that fails or is
+/// killed before the branch moved is undone (by itself or the next git-release command); one
+/// that fails or is killed after it is finished.
 fn checkout(
     repo: &gix::Repository,
     old: gix::ObjectId,
@@ -596,10 +597,12 @@ fn checkout(
         on_interrupt: crate::journal::OnInterrupt::Undo,
         commit_from: Some(old_tip.to_string()),
     };
-    crate::worktree::apply(repo, &changes, &swap, &mut move_ref)?;
-    let mut index = repo.index_from_tree(&new)?;
-    index
-        .write(Default::default())
-        .context("writing the index")?;
-    Ok(())
+    crate::worktree::apply(repo, &changes, &swap, &mut || {
+        move_ref()?;
+        let mut index = repo.index_from_tree(&new)?;
+        index
+            .write(Default::default())
+            .context("writing the index")?;
+        Ok(())
+    })
 }
