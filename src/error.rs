@@ -21,7 +21,7 @@ pub enum ExitKind {
 /// An error meant for the user: one-line message, optional hint, and its exit kind.
 ///
 /// Printed as `error: <message>` then `hint: <hint>` (the jj convention, see STYLE.md).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UserError {
     /// What went wrong, naming the file, line and value where there is one.
     pub message: String,

@@ -363,6 +363,43 @@ fn mode_str(k: FileKind) -> &'static str {
     }
 }
 
+/// The refusal (exit 3) a command that writes `paths` gives when any of them has uncommitted
+/// changes ([`crate::repo::uncommitted_changes`]: staged, modified, untracked or ignored files),
+/// or `None` when they are clean. A dry run prints its plan, then returns the same refusal, so it
+/// fails exactly where the real run would.
+///
+/// Errors: reading the index, HEAD or the work tree.
+pub fn uncommitted_refusal(
+    repo: &gix::Repository,
+    paths: &[&str],
+    command: &str,
+) -> Result<Option<crate::error::UserError>> {
+    if paths.is_empty() {
+        return Ok(None); // (an empty prefix list means "everything" to uncommitted_changes)
+    }
+    let dirty = crate::repo::uncommitted_changes(repo, paths)?;
+    if dirty.is_empty() {
+        return Ok(None);
+    }
+    let list = dirty
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if dirty.len() > 10 {
+        format!(" and {} more", dirty.len() - 10)
+    } else {
+        String::new()
+    };
+    Ok(Some(
+        crate::error::UserError::refused(format!(
+            "uncommitted changes in paths {command} writes: {list}{more}"
+        ))
+        .hint("commit them, or stash them with `git stash --all` (ignored files count too: `git stash -u` leaves them); nothing was written"),
+    ))
+}
+
 /// Write `changes` with [`apply`] (journaled; a killed run is undone by the next one), then, when
 /// `message` is given, commit exactly those paths with [`commit_changes`] before the swap is
 /// final. The identity is checked before anything is written, so a missing `user.name` leaves the

@@ -689,6 +689,19 @@ fn errors_name_file_line_and_exit_2() {
     p.write("addons/cyclone/x.bak", "mine\n");
     let run = p.release(&["collect"]).fails(3);
     assert!(run.stderr.contains("git stash --all"), "{}", run.stderr);
+    // A dry run shows its plan, then fails where the real run fails.
+    let dry = p.release(&["collect", "--dry-run"]).fails(3);
+    assert!(
+        dry.stdout.contains("+++ b/addons/cyclone/Chart.yaml"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stderr
+            .contains("uncommitted changes in paths collect writes: addons/cyclone/x.bak"),
+        "{}",
+        dry.stderr
+    );
     p.remove("addons/cyclone/x.bak");
 
     // Package and hotfix: -o naming a file, a product name that cannot be a file name.

@@ -142,20 +142,9 @@ pub fn bump(
 
     // Refuse to overwrite uncommitted work.
     let paths: Vec<&str> = changes.iter().map(|c| c.path()).collect();
-    let dirty = repo::uncommitted_changes(repo, &paths)?;
-    if !dirty.is_empty() {
-        if !args.dry_run {
-            return Err(UserError::refused(format!(
-                "uncommitted changes in files bump writes: {}",
-                dirty.join(", ")
-            ))
-            .hint("commit or stash them first (`git stash`); nothing was written")
-            .into());
-        }
-        warnings.push(format!(
-            "uncommitted changes in {}; a real run will refuse",
-            dirty.join(", ")
-        ));
+    let refusal = worktree::uncommitted_refusal(repo, &paths, "bump")?;
+    if let (Some(r), false) = (&refusal, args.dry_run) {
+        return Err(r.clone().into());
     }
 
     let mut report = Report {
@@ -174,7 +163,12 @@ pub fn bump(
             }
         }
         print_warnings(&warnings);
-        return Ok(());
+        return match refusal {
+            Some(r) => Err(r
+                .hint("the dry run above shows what bump would write once they are committed or stashed (`git stash --all`)")
+                .into()),
+            None => Ok(()),
+        };
     }
 
     if !changes.is_empty() {

@@ -385,34 +385,11 @@ pub fn collect(
 
     let changed_paths: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
 
-    // Refuse to overwrite uncommitted work.
-    if !changes.is_empty() {
-        let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
-        let dirty = repo::uncommitted_changes(repo, &paths)?;
-        if !dirty.is_empty() && !args.dry_run {
-            let list = dirty
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = if dirty.len() > 10 {
-                format!(" and {} more", dirty.len() - 10)
-            } else {
-                String::new()
-            };
-            return Err(UserError::refused(format!(
-                "uncommitted changes in paths collect writes: {list}{more}"
-            ))
-            .hint("commit them, or stash them with `git stash --all` (ignored files count too: `git stash -u` leaves them); nothing was written")
-            .into());
-        }
-        if !dirty.is_empty() {
-            warnings.push(format!(
-                "uncommitted changes in {} path(s) collect would write; a real run will refuse",
-                dirty.len()
-            ));
-        }
+    // Refuse to overwrite uncommitted work (a dry run prints its plan first, then refuses too).
+    let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
+    let refusal = worktree::uncommitted_refusal(repo, &paths, "collect")?;
+    if let (Some(r), false) = (&refusal, args.dry_run) {
+        return Err(r.clone().into());
     }
 
     if args.offline {
@@ -454,7 +431,12 @@ pub fn collect(
             }
             print_warnings(&report.warnings);
         }
-        return Ok(());
+        return match refusal {
+            Some(r) => Err(r
+                .hint("the dry run above shows what collect would write once they are committed or stashed (`git stash --all`)")
+                .into()),
+            None => Ok(()),
+        };
     }
 
     if !changes.is_empty() {
