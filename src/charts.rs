@@ -290,8 +290,9 @@ pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 /// The chart version of `files`' `Chart.yaml`, required to be SemVer 2 as Helm documents it
-/// (`version: A SemVer 2 version`, helm.sh/docs/topics/charts): `None` when the chart has no
-/// Chart.yaml or no version. A version such as `latest` or `1.2` would name an archive
+/// (`version: A SemVer 2 version`, helm.sh/docs/topics/charts), with an optional `v` as real
+/// charts carry it (cert-manager publishes `v1.14.0`; Helm accepts it): `None` when the chart has
+/// no Chart.yaml or no version. A version such as `latest` or `1.2` would name an archive
 /// `x-latest.tgz` and break every version comparison of tag, bump and hotfix.
 ///
 /// Errors: `Chart.yaml:LINE: version `VALUE` is not SemVer 2 …`, for the caller to prefix with
@@ -303,7 +304,7 @@ pub fn chart_version_checked(files: &crate::repo::Files) -> Result<Option<String
     let Some(version) = chart_yaml_meta(&entry.data).1 else {
         return Ok(None);
     };
-    if semver::Version::parse(&version).is_ok() {
+    if semver::Version::parse(version.strip_prefix('v').unwrap_or(&version)).is_ok() {
         return Ok(Some(version));
     }
     let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&entry.data));
@@ -311,7 +312,7 @@ pub fn chart_version_checked(files: &crate::repo::Files) -> Result<Option<String
         crate::yaml_edit::find_scalar(&text, &[crate::yaml_edit::Seg::Key("version".into())])
             .map_or(1, |s| s.line);
     Err(format!(
-        "Chart.yaml:{line}: version `{version}` is not SemVer 2 (MAJOR.MINOR.PATCH[-PRE][+BUILD])"
+        "Chart.yaml:{line}: version `{version}` is not SemVer 2 ([v]MAJOR.MINOR.PATCH[-PRE][+BUILD])"
     ))
 }
 

@@ -414,6 +414,44 @@ fn stale_component_cache_follows_url_and_upstream_deletions() {
     );
 }
 
+#[test]
+fn chart_paths_that_are_not_charts_are_refused() {
+    let sb = Sandbox::new();
+    let p = example(&sb);
+    let mut c = Repo::open(&sb, "ex/components/cyclone");
+    // The chart moved away; only a note stays (seen in grafana/helm-charts mimir-distributed).
+    for f in ["Chart.yaml", "values.yaml", "images_extra.list"] {
+        c.remove(&format!("manifests/cyclone/{f}"));
+    }
+    c.remove("manifests/cyclone/templates");
+    c.write(
+        "manifests/cyclone/README.md",
+        "moved to another repository\n",
+    );
+    c.commit("moved");
+    c.git(&["tag", "v0.12.0"]);
+    let run = p.release(&["collect", "cyclone"]).fails(2);
+    assert!(
+        run.stderr
+            .contains("chart path `manifests/cyclone` at tag v0.12.0 has no Chart.yaml"),
+        "{}",
+        run.stderr
+    );
+    // A chart path that is a symlink to the chart (seen in sapcc/helm-charts).
+    c.remove("manifests/cyclone");
+    std::os::unix::fs::symlink("../other", c.path.join("manifests/cyclone")).unwrap();
+    c.commit("link");
+    c.git(&["tag", "v0.12.1"]);
+    let run = p.release(&["collect", "cyclone"]).fails(2);
+    assert!(
+        run.stderr
+            .contains("chart path `manifests/cyclone` at tag v0.12.1 is a symlink (to `../other`)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "");
+}
+
 /// Component `demo/cyclone` gets a chart whose links escape through another link.
 #[test]
 fn symlinks_through_symlinks_out_of_the_chart_are_refused() {
@@ -542,6 +580,42 @@ fn non_semver_chart_versions_are_refused() {
         "{}",
         run.stderr
     );
+    // Every bad chart is named in one run, not only the first.
+    let mut m = Repo::open(&sb, "ex/components/mongo");
+    let mchart = m.read("deploy/charts/mongo/Chart.yaml");
+    let bad = mchart
+        .lines()
+        .map(|l| {
+            if l.starts_with("version:") {
+                "version: 0.2"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    m.write("deploy/charts/mongo/Chart.yaml", &format!("{bad}\n"));
+    m.commit("0.2");
+    m.git(&["tag", "1.1.9"]);
+    let run = p.release(&["collect"]).fails(2);
+    assert!(
+        run.stderr.contains("version `latest` is not SemVer 2")
+            && run.stderr.contains("version `0.2` is not SemVer 2")
+            && run.stderr.contains("2 charts failed; nothing was written"),
+        "{}",
+        run.stderr
+    );
+    m.git(&["tag", "-d", "1.1.9"]);
+    // A leading `v`, as real charts carry it (cert-manager), is SemVer with a prefix: accepted.
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        &chart.replace("version: 0.11.0", "version: v0.13.0"),
+    );
+    c.commit("v-prefixed");
+    c.git(&["tag", "v0.13.0"]);
+    let run = p.release(&["collect", "--dry-run", "cyclone"]).ok();
+    assert!(run.stdout.contains("-> v0.13.0"), "{}", run.stdout);
+    c.git(&["tag", "-d", "v0.13.0"]);
     // tag, package and hotfix: a committed chart with `version: 1.2`.
     p.release(&["collect", "--commit", "--tag", "cyclone=v0.10.0"])
         .ok();

@@ -210,26 +210,7 @@ pub fn collect(
             Err(e) => errors.push(e),
         }
     }
-    if errors.len() == 1 {
-        return Err(errors.remove(0));
-    }
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e:#}");
-            if let Some(h) = e.downcast_ref::<UserError>().and_then(|u| u.hint.as_ref()) {
-                eprintln!("hint: {h}");
-            }
-        }
-        let kind = errors[0]
-            .downcast_ref::<UserError>()
-            .map_or(crate::error::ExitKind::Failure, |u| u.kind);
-        return Err(UserError {
-            message: format!("{} components failed; nothing was written", errors.len()),
-            hint: None,
-            kind,
-        }
-        .into());
-    }
+    fail_all(errors, "components")?;
     check_targets(&selected, &fetched)?;
 
     // Tags after this run, for TagOfRepo(NAME): collected ones, else the entry's currentTag.
@@ -249,6 +230,8 @@ pub fn collect(
     // Phase 2: substitute placeholders, compute every change.
     let mut changes: Vec<Change> = Vec::new();
     let mut reports = Vec::new();
+    // Every chart is checked before the first error is reported, so one run lists them all.
+    let mut chart_errors: Vec<anyhow::Error> = Vec::new();
     let mut new_charts: BTreeMap<String, Files> = BTreeMap::new();
     let mut old_charts: BTreeMap<String, Files> = BTreeMap::new();
     for (c, f) in selected.iter().zip(fetched.iter_mut()) {
@@ -278,21 +261,28 @@ pub fn collect(
                     files: files.clone(),
                 });
             }
-            crate::charts::chart_version_checked(files).map_err(|e| {
-                UserError::input(format!(
+            if let Err(e) = crate::charts::chart_version_checked(files) {
+                chart_errors.push(UserError::input(format!(
                     "component `{}` at {}: {src}/{e}",
                     c.repository_full_name, f.tag
                 ))
                 .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0); fix the component's Chart.yaml and tag a new release, or pin another tag with --tag")
-            })?;
+                .into());
+                continue;
+            }
             let mut w = Vec::new();
-            let new_images = crate::charts::chart_images(files, &mut w).map_err(|e| {
-                UserError::input(format!(
-                    "component `{}` at {}: {src}/{e}",
-                    c.repository_full_name, f.tag
-                ))
-                .hint("fix the file in the component repository and tag a new release, or pin another tag with --tag")
-            })?;
+            let new_images = match crate::charts::chart_images(files, &mut w) {
+                Ok(i) => i,
+                Err(e) => {
+                    chart_errors.push(UserError::input(format!(
+                        "component `{}` at {}: {src}/{e}",
+                        c.repository_full_name, f.tag
+                    ))
+                    .hint("fix the file in the component repository and tag a new release, or pin another tag with --tag")
+                    .into());
+                    continue;
+                }
+            };
             let old_images = crate::charts::chart_images(&old, &mut Vec::new()).unwrap_or_default();
             warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
             if new_images.is_empty() && crate::charts::templates_mention_images(files) {
@@ -346,6 +336,8 @@ pub fn collect(
             fetched_at: f.fetched_at.map(source::utc_time),
         });
     }
+
+    fail_all(chart_errors, "charts")?;
 
     // currentTag in the repos files.
     let mut repo_texts = lists.texts.clone();
@@ -463,6 +455,35 @@ pub fn collect(
         print_warnings(&report.warnings);
     }
     Ok(())
+}
+
+/// Nothing when `errors` is empty; the error itself when there is one; otherwise every error
+/// (with its hint) on stderr, then `N <what> failed; nothing was written` with the first one's
+/// exit kind.
+fn fail_all(mut errors: Vec<anyhow::Error>, what: &str) -> Result<()> {
+    if errors.len() <= 1 {
+        return errors.pop().map_or(Ok(()), Err);
+    }
+    for e in &errors {
+        eprintln!("error: {e:#}");
+        if let Some(h) = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<UserError>())
+            .and_then(|u| u.hint.as_ref())
+        {
+            eprintln!("hint: {h}");
+        }
+    }
+    let kind = errors[0]
+        .chain()
+        .find_map(|c| c.downcast_ref::<UserError>())
+        .map_or(crate::error::ExitKind::Failure, |u| u.kind);
+    Err(UserError {
+        message: format!("{} {what} failed; nothing was written", errors.len()),
+        hint: None,
+        kind,
+    }
+    .into())
 }
 
 fn print_warnings(w: &[String]) {
@@ -788,10 +809,25 @@ fn fetch_component(
             .hint("fix chartPaths in the repos file, or pin another tag with --tag")
             .into());
         };
-        if files.contains_key("") {
+        if let Some(entry) = files.get("") {
+            if entry.kind == FileKind::Symlink {
+                return Err(UserError::input(format!(
+                    "chart path `{src}` at tag {tag} is a symlink (to `{}`), not a folder",
+                    String::from_utf8_lossy(&entry.data)
+                ))
+                .hint("name the folder the link points to in chartPaths")
+                .into());
+            }
             return Err(UserError::input(format!(
                 "chart path `{src}` at tag {tag} is a file, not a folder"
             ))
+            .into());
+        }
+        if !files.contains_key("Chart.yaml") {
+            return Err(UserError::input(format!(
+                "chart path `{src}` at tag {tag} has no Chart.yaml: it is not a chart (moved elsewhere?)"
+            ))
+            .hint("fix chartPaths in the repos file, or pin another tag with --tag")
             .into());
         }
         if let Some((rel, problem)) = files
