@@ -197,6 +197,17 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
         _ => return Err(UserError::input(format!("{rel}: expected a list of components")).into()),
     };
     let mut out = Vec::new();
+    // One parse for every entry's line (a parse per entry was quadratic in the file's length).
+    let name_lines = yaml_edit::scalar_lines(
+        text,
+        &(0..items.len())
+            .map(|i| {
+                let mut p = base.clone();
+                p.extend([Seg::Index(i), Seg::Key("repositoryFullName".into())]);
+                p
+            })
+            .collect::<Vec<_>>(),
+    );
     for (i, item) in items.iter().enumerate() {
         let mut path = base.clone();
         path.push(Seg::Index(i));
@@ -258,7 +269,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             .hint("every entry names its component repository as `owner/name`")
             .into());
         };
-        let line = line_of("repositoryFullName").unwrap_or(1);
+        let line = name_lines[i].unwrap_or(1);
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
             if !KNOWN_FIELDS.contains(&k) {
@@ -285,10 +296,8 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             field_lines: m
                 .keys()
                 .filter_map(|k| k.as_str())
-                .map(|k| {
-                    let l = line_of(k).unwrap_or_else(|| key_line(text, line, k));
-                    (k.to_string(), l)
-                })
+                // A line scan from the entry, not a parse per key: 500 entries stay linear.
+                .map(|k| (k.to_string(), key_line(text, line, k)))
                 .collect(),
         };
         if let Some(b) = &c.base_version {

@@ -106,6 +106,22 @@ pub fn find_scalar(text: &str, path: &[Seg]) -> Result<ScalarSpan, YamlEditError
     tree.scalar_span(text, found, path)
 }
 
+/// The 1-based line of the scalar at each of `paths` ([`find_scalar`] for many paths with one
+/// parse): `None` where a path finds no editable scalar, or for all of them when `text` is not
+/// valid YAML.
+pub fn scalar_lines(text: &str, paths: &[Vec<Seg>]) -> Vec<Option<usize>> {
+    let Ok(tree) = Tree::parse(text) else {
+        return vec![None; paths.len()];
+    };
+    paths
+        .iter()
+        .map(|p| {
+            let found = tree.lookup(p).ok()?;
+            tree.scalar_span(text, found, p).ok().map(|s| s.line)
+        })
+        .collect()
+}
+
 /// Return `text` with the scalar at `path` set to `value`.
 ///
 /// Only the bytes of the value change. The quoting style of the existing scalar is kept
