@@ -194,7 +194,7 @@ pub fn read_worktree(path: &Path) -> Result<Files> {
 fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
     let rd = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     for entry in rd {
-        let entry = entry?;
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name == ".git" {
             continue;
@@ -204,7 +204,8 @@ fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
         } else {
             format!("{prefix}/{name}")
         };
-        let meta = std::fs::symlink_metadata(entry.path())?;
+        let meta = std::fs::symlink_metadata(entry.path())
+            .with_context(|| format!("reading {}", entry.path().display()))?;
         if meta.is_dir() {
             read_worktree_into(&entry.path(), &path, out)?;
         } else {
@@ -217,7 +218,8 @@ fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
 fn read_worktree_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileEntry> {
     use std::os::unix::fs::PermissionsExt;
     if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(path)?;
+        let target =
+            std::fs::read_link(path).with_context(|| format!("reading {}", path.display()))?;
         return Ok(FileEntry {
             kind: FileKind::Symlink,
             data: target.as_os_str().as_encoded_bytes().to_vec(),
@@ -361,12 +363,13 @@ pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bo
             continue;
         }
         let data = if meta.file_type().is_symlink() {
-            std::fs::read_link(workdir.join(&path))?
+            std::fs::read_link(workdir.join(&path))
+                .with_context(|| format!("reading {path}"))?
                 .as_os_str()
                 .as_encoded_bytes()
                 .to_vec()
         } else {
-            std::fs::read(workdir.join(&path))?
+            std::fs::read(workdir.join(&path)).with_context(|| format!("reading {path}"))?
         };
         let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &data)?;
         if id != entry.id {

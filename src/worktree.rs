@@ -66,7 +66,8 @@ pub fn write_entry(path: &Path, entry: &FileEntry) -> Result<()> {
             } else {
                 0o644
             };
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("setting the mode of {}", path.display()))?;
         }
     }
     Ok(())

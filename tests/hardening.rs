@@ -101,11 +101,7 @@ fn code_execution_through_git_dir_targets_is_refused() {
         &list.replace("targetPath: console", "targetPath: .git/hooks"),
     );
     let run = p.release(&["collect"]).fails(2);
-    assert!(
-        run.stderr.contains("repos/charts_list.yaml:5: resource `release/console-web.yaml` of `demo/console-web` would be written to `.git/hooks/console-web.yaml`, which is inside a git directory (`.git`)"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("repos/charts_list.yaml:5: resource `release/console-web.yaml` of `demo/console-web` would be written to `.git/hooks/console-web.yaml`, which is inside a git directory (`.git`)");
     // Any case, and a chart folder landing in .git through targetChartPath.
     p.write("repos/charts_list.yaml", &list);
     let devops = p.read("repos/devops.yaml");
@@ -129,22 +125,13 @@ fn code_execution_through_git_dir_targets_is_refused() {
         &devops.replacen("targetChartPath: addons", "targetChartPath: escape", 1),
     );
     let run = p.release(&["collect"]).fails(2);
-    assert!(
-        run.stderr.contains("resolves outside the work tree"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("resolves outside the work tree");
     std::fs::remove_file(p.path.join("escape")).unwrap();
     // Settings cannot point into .git either.
     p.write("repos/devops.yaml", &devops);
-    let run2 =
-        p.sb.cmd("git", &p.path)
-            .args(["-c", "release.addonsPath=.git/hooks", "release", "collect"])
-            .output()
-            .unwrap();
-    assert_eq!(run2.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run2.stderr)
-        .contains("setting release.addonsPath `.git/hooks` is inside a git directory"));
+    p.release_c(&["release.addonsPath=.git/hooks"], &["collect"])
+        .fails(2)
+        .err_has("setting release.addonsPath `.git/hooks` is inside a git directory");
     // GIT_DIR elsewhere in the work tree: its real location is out of bounds too.
     std::fs::rename(p.path.join(".git"), p.path.join("meta")).unwrap();
     p.write(
@@ -298,11 +285,7 @@ fn killed_package_leaves_no_stray_temporary() {
     let run = p
         .release(&["package", "v1.1.0", "-o", out.to_str().unwrap()])
         .ok();
-    assert!(
-        run.stderr.contains("left by an interrupted run"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("left by an interrupted run");
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
     assert!(out.join("demo-platform-v1.1.0.tar.gz").is_file());
 }
@@ -321,12 +304,7 @@ fn concurrent_runs_wait_for_the_lock_not_interleave() {
     lock.lock().unwrap();
     std::fs::write(p.path.join(".git/release/lock"), "collect (pid 4242)\n").unwrap();
     let run = p.release(&["collect"]).fails(3);
-    assert!(
-        run.stderr
-            .contains("git release collect (pid 4242) is running in this repository"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("git release collect (pid 4242) is running in this repository");
     assert_eq!(p.status(), "");
     drop(lock);
     p.release(&["collect"]).ok();
@@ -429,26 +407,16 @@ fn chart_paths_that_are_not_charts_are_refused() {
         "moved to another repository\n",
     );
     c.commit("moved");
-    c.git(&["tag", "v0.12.0"]);
+    c.tag("v0.12.0");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("chart path `manifests/cyclone` at tag v0.12.0 has no Chart.yaml"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("chart path `manifests/cyclone` at tag v0.12.0 has no Chart.yaml");
     // A chart path that is a symlink to the chart (seen in sapcc/helm-charts).
     c.remove("manifests/cyclone");
     std::os::unix::fs::symlink("../other", c.path.join("manifests/cyclone")).unwrap();
     c.commit("link");
-    c.git(&["tag", "v0.12.1"]);
+    c.tag("v0.12.1");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("chart path `manifests/cyclone` at tag v0.12.1 is a symlink (to `../other`)"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("chart path `manifests/cyclone` at tag v0.12.1 is a symlink (to `../other`)");
     assert_eq!(p.status(), "");
 }
 
@@ -462,16 +430,11 @@ fn symlinks_through_symlinks_out_of_the_chart_are_refused() {
     std::os::unix::fs::symlink("..", chart.join("templates/d")).unwrap();
     std::os::unix::fs::symlink("templates/d/../../../../etc/passwd", chart.join("x")).unwrap();
     c.commit("links");
-    c.git(&["tag", "v0.10.1"]);
+    c.tag("v0.10.1");
     let run = p.release(&["collect", "cyclone"]).fails(2);
     // `templates/d -> ..` makes `x` resolve outside the chart (and d itself loops): refused
     // before anything is written, as package refuses it.
-    assert!(
-        run.stderr
-            .contains("chart `cyclone`: symlink `templates/d` -> `..`"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("chart `cyclone`: symlink `templates/d` -> `..`");
     // Without the loop, the escape through the link is named.
     c.remove("manifests/cyclone/templates/d");
     std::fs::create_dir_all(chart.join("lib")).unwrap();
@@ -479,14 +442,9 @@ fn symlinks_through_symlinks_out_of_the_chart_are_refused() {
     c.remove("manifests/cyclone/x");
     std::os::unix::fs::symlink("lib/t/../../../etc/passwd", chart.join("x")).unwrap();
     c.commit("links 2");
-    c.git(&["tag", "v0.10.2"]);
+    c.tag("v0.10.2");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("symlink `x` -> `lib/t/../../../etc/passwd` leaves the chart folder"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("symlink `x` -> `lib/t/../../../etc/passwd` leaves the chart folder");
     assert_eq!(p.status(), "");
 }
 
@@ -502,12 +460,7 @@ fn tracked_symlinked_version_yml_and_repos_files_are_refused() {
     std::os::unix::fs::symlink("configs/version.yml", p.path.join("version.yml")).unwrap();
     p.commit("version.yml is a link");
     let run = p.release(&["collect"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("version.yml is a symlink (to `configs/version.yml`)"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("version.yml is a symlink (to `configs/version.yml`)");
     assert_eq!(
         std::fs::read_link(p.path.join("version.yml")).unwrap(),
         Path::new("configs/version.yml")
@@ -523,11 +476,7 @@ fn tracked_symlinked_version_yml_and_repos_files_are_refused() {
     std::os::unix::fs::symlink("../configs/devops.yaml", p.path.join("repos/devops.yaml")).unwrap();
     p.commit("repos file is a link");
     let run = p.release(&["collect"]).fails(2);
-    assert!(
-        run.stderr.contains("repos/devops.yaml is a symlink"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("repos/devops.yaml is a symlink");
     assert_eq!(p.status(), "");
 }
 
@@ -572,14 +521,9 @@ fn non_semver_chart_versions_are_refused() {
         &chart.replace("version: 0.11.0", "version: latest"),
     );
     c.commit("latest");
-    c.git(&["tag", "v0.12.0"]);
+    c.tag("v0.12.0");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("manifests/cyclone/Chart.yaml:5: version `latest` is not SemVer 2"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("manifests/cyclone/Chart.yaml:5: version `latest` is not SemVer 2");
     // Every bad chart is named in one run, not only the first.
     let mut m = Repo::open(&sb, "ex/components/mongo");
     let mchart = m.read("deploy/charts/mongo/Chart.yaml");
@@ -596,7 +540,7 @@ fn non_semver_chart_versions_are_refused() {
         .join("\n");
     m.write("deploy/charts/mongo/Chart.yaml", &format!("{bad}\n"));
     m.commit("0.2");
-    m.git(&["tag", "1.1.9"]);
+    m.tag("1.1.9");
     let run = p.release(&["collect"]).fails(2);
     assert!(
         run.stderr.contains("version `latest` is not SemVer 2")
@@ -612,7 +556,7 @@ fn non_semver_chart_versions_are_refused() {
         &chart.replace("version: 0.11.0", "version: v0.13.0"),
     );
     c.commit("v-prefixed");
-    c.git(&["tag", "v0.13.0"]);
+    c.tag("v0.13.0");
     let run = p.release(&["collect", "--dry-run", "cyclone"]).ok();
     assert!(run.stdout.contains("-> v0.13.0"), "{}", run.stdout);
     c.git(&["tag", "-d", "v0.13.0"]);
@@ -634,17 +578,9 @@ fn non_semver_chart_versions_are_refused() {
         run.stderr
     );
     let run = p.release(&["package", "-o", "out"]).fails(2);
-    assert!(
-        run.stderr.contains("version `1.2` is not SemVer 2"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("version `1.2` is not SemVer 2");
     let run = p.release(&["hotfix", "v1.1.0..HEAD", "-o", "out"]).fails(2);
-    assert!(
-        run.stderr.contains("version `1.2` is not SemVer 2"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("version `1.2` is not SemVer 2");
     assert!(!p.exists("out"));
 }
 
@@ -655,12 +591,7 @@ fn resource_limits_jobs_and_deep_yaml() {
     let run = p
         .release(&["collect", "--dry-run", "--jobs", "1000000"])
         .ok();
-    assert!(
-        run.stderr
-            .contains("--jobs 1000000 is more than collect runs at once; using 64"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("--jobs 1000000 is more than collect runs at once; using 64");
     // 200 000 nested `[` on one line: refused in one linear pass (was 71 s of CPU, then exit 1).
     let mut c = Repo::open(&sb, "ex/components/cyclone");
     c.write(
@@ -668,13 +599,9 @@ fn resource_limits_jobs_and_deep_yaml() {
         &format!("replicaCount: 1\nimage: {}\n", "[".repeat(200_000)),
     );
     c.commit("deep");
-    c.git(&["tag", "v0.12.0"]);
+    c.tag("v0.12.0");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr.contains("manifests/cyclone/values.yaml:2: flow collections (`[` / `{`) nested deeper than 128 levels"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("manifests/cyclone/values.yaml:2: flow collections (`[` / `{`) nested deeper than 128 levels");
     // The same guard fronts the in-place editor of repos files.
     let repos = p.read("repos/devops.yaml");
     p.write(
@@ -682,7 +609,7 @@ fn resource_limits_jobs_and_deep_yaml() {
         &format!("{repos}# x\nextra: {}\n", "{".repeat(300)),
     );
     let run = p.release(&["collect"]).fails(2);
-    assert!(run.stderr.contains("repos/devops.yaml:"), "{}", run.stderr);
+    run.err_has("repos/devops.yaml:");
 }
 
 #[test]
@@ -694,34 +621,21 @@ fn errors_name_file_line_and_exit_2() {
     let mut c = Repo::open(&sb, "ex/components/cyclone");
     c.write("manifests/cyclone/values.yaml", "a: 1\n---\nb: 2\n");
     c.commit("two documents");
-    c.git(&["tag", "v0.12.0"]);
+    c.tag("v0.12.0");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr.contains("manifests/cyclone/values.yaml:2: deserializing from YAML containing more than one document is not supported"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("manifests/cyclone/values.yaml:2: deserializing from YAML containing more than one document is not supported");
     c.write("manifests/cyclone/values.yaml", "a: 1\nb: [\n");
     c.commit("broken");
-    c.git(&["tag", "v0.12.1"]);
+    c.tag("v0.12.1");
     let run = p.release(&["collect", "cyclone"]).fails(2);
-    assert!(
-        run.stderr.contains("manifests/cyclone/values.yaml:3:"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("manifests/cyclone/values.yaml:3:");
     c.git(&["tag", "-d", "v0.12.0", "v0.12.1"]);
 
     // version.yml: shape errors and duplicate addons, with file and line.
     let version = p.read("version.yml");
     p.write("version.yml", "spec:\n  modules: 5\n");
     let run = p.release(&["collect"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("version.yml:2: `spec.modules` must be a list of modules"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("version.yml:2: `spec.modules` must be a list of modules");
     let dup = format!("{version}    - name: cyclone\n      version: 9.9.9\n");
     p.write("version.yml", &dup);
     let run = p.release(&["collect"]).fails(2);
@@ -762,7 +676,7 @@ fn errors_name_file_line_and_exit_2() {
     p.commit("ignore");
     p.write("addons/cyclone/x.bak", "mine\n");
     let run = p.release(&["collect"]).fails(3);
-    assert!(run.stderr.contains("git stash --all"), "{}", run.stderr);
+    run.err_has("git stash --all");
     // A dry run shows its plan, then fails where the real run fails.
     let dry = p.release(&["collect", "--dry-run"]).fails(3);
     assert!(
@@ -783,35 +697,12 @@ fn errors_name_file_line_and_exit_2() {
     p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
     p.write("notdir", "x\n");
     let run = p.release(&["package", "-o", "notdir"]).fails(2);
-    assert!(
-        run.stderr.contains("-o notdir: not a folder"),
-        "{}",
-        run.stderr
-    );
+    run.err_has("-o notdir: not a folder");
     let run = p.release(&["hotfix", "v1.1.0", "-o", "notdir"]).fails(2);
-    assert!(
-        run.stderr.contains("-o notdir: not a folder"),
-        "{}",
-        run.stderr
-    );
-    let out = sb
-        .cmd("git", &p.path)
-        .args([
-            "-c",
-            "release.product=a/b",
-            "release",
-            "package",
-            "-o",
-            "out",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("setting release.product `a/b` cannot name a package file"),
-        "{stderr}"
-    );
+    run.err_has("-o notdir: not a folder");
+    p.release_c(&["release.product=a/b"], &["package", "-o", "out"])
+        .fails(2)
+        .err_has("setting release.product `a/b` cannot name a package file");
 
     // A dry run fails exactly where the real run fails: a symlink loop in a chart.
     std::os::unix::fs::symlink("b", p.path.join("addons/cyclone/templates/a")).unwrap();

@@ -102,6 +102,16 @@ impl From<Output> for Run {
 }
 
 impl Run {
+    /// Assert that stderr contains `needle`, showing stderr when it does not.
+    #[track_caller]
+    pub fn err_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
     #[track_caller]
     pub fn ok(self) -> Self {
         assert_eq!(
@@ -193,6 +203,19 @@ impl<'a> Repo<'a> {
     }
     pub fn release(&self, args: &[&str]) -> Run {
         self.sb.release(&self.path, args)
+    }
+    /// `git -c KEY=VALUE… release ARGS…`: settings given on git's command line.
+    pub fn release_c(&self, config: &[&str], args: &[&str]) -> Run {
+        let mut c = self.sb.cmd("git", &self.path);
+        for kv in config {
+            c.args(["-c", kv]);
+        }
+        Run::from(
+            c.arg("release")
+                .args(args)
+                .output()
+                .expect("run git release"),
+        )
     }
     pub fn status(&self) -> String {
         self.git(&["status", "--porcelain", "--untracked-files=all"])

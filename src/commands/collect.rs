@@ -261,25 +261,26 @@ pub fn collect(
                     files: files.clone(),
                 });
             }
-            if let Err(e) = crate::charts::chart_version_checked(files) {
-                chart_errors.push(UserError::input(format!(
+            let chart_error = |e: &dyn std::fmt::Display, fix: &str| -> anyhow::Error {
+                UserError::input(format!(
                     "component `{}` at {}: {src}/{e}",
                     c.repository_full_name, f.tag
                 ))
-                .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0); fix the component's Chart.yaml and tag a new release, or pin another tag with --tag")
-                .into());
+                .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
+                .into()
+            };
+            if let Err(e) = crate::charts::chart_version_checked(files) {
+                chart_errors.push(chart_error(
+                    &e,
+                    "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
+                ));
                 continue;
             }
             let mut w = Vec::new();
             let new_images = match crate::charts::chart_images(files, &mut w) {
                 Ok(i) => i,
                 Err(e) => {
-                    chart_errors.push(UserError::input(format!(
-                        "component `{}` at {}: {src}/{e}",
-                        c.repository_full_name, f.tag
-                    ))
-                    .hint("fix the file in the component repository and tag a new release, or pin another tag with --tag")
-                    .into());
+                    chart_errors.push(chart_error(&e, "the chart's YAML must be readable"));
                     continue;
                 }
             };
