@@ -176,6 +176,18 @@ pub fn settle(repo: &gix::Repository) -> Result<Settled> {
 }
 
 fn recover_locked(repo: &gix::Repository, say: bool) -> Result<Settled> {
+    // A journal write cut short by a crash leaves its temporary file; the journal itself is
+    // either the old state or the new one (written by rename).
+    if let Ok(rd) = std::fs::read_dir(release_dir(repo)) {
+        for e in rd.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with("journal.json.tmp-")
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let path = journal_path(repo);
     let text = match std::fs::read(&path) {
         Ok(t) => t,
