@@ -4,7 +4,7 @@
 # ~/.local/share/bash-completion/completions/git-release
 _git_release ()
 {
-	local subcommands="init collect hotfix package tag protect branch cherry-pick bump help"
+	local subcommands="init collect check hotfix package tag protect branch cherry-pick bump help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -31,6 +31,13 @@ _git_release ()
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"
+		;;
+	check)
+		case "$cur" in
+		--*)
+			__gitcomp "--history --json --help"
+			return ;;
+		esac
 		;;
 	hotfix)
 		case "$cur" in

@@ -171,6 +171,142 @@ fn roots_into(
     Ok(())
 }
 
+/// The charts of a revision as collect sees the work tree ([`worktree_chart_roots`]): below a
+/// prefix, the first folder holding a `Chart.yaml` on each path is a chart (its subfolders,
+/// subcharts included, belong to it); folders whose name starts with `.` are skipped.
+///
+/// Memoised by tree id, so walking the same charts at hundreds of release tags reads each folder
+/// once: unchanged subtrees share their ids.
+#[derive(Default)]
+pub struct TopCharts {
+    memo: std::collections::HashMap<gix::ObjectId, std::rc::Rc<Vec<(String, gix::ObjectId)>>>,
+}
+
+impl TopCharts {
+    /// Charts below `prefix` in `tree`: `(repo-relative folder, tree id of the folder)`, sorted.
+    ///
+    /// Errors: an object missing from the database.
+    pub fn at(
+        &mut self,
+        repo: &gix::Repository,
+        tree: gix::ObjectId,
+        prefix: &str,
+    ) -> Result<Vec<(String, gix::ObjectId)>> {
+        let Some((id, EntryKind::Tree)) = crate::repo::lookup_path(repo, tree, prefix)? else {
+            return Ok(Vec::new());
+        };
+        let rel = self.below(repo, id, prefix.is_empty())?;
+        Ok(rel
+            .iter()
+            .map(|(p, id)| {
+                let full = if p.is_empty() {
+                    prefix.to_string()
+                } else {
+                    crate::repo::join(prefix, p)
+                };
+                (full, *id)
+            })
+            .collect())
+    }
+
+    /// Charts inside folder `id`, paths relative to it (`""` when the folder is a chart).
+    fn below(
+        &mut self,
+        repo: &gix::Repository,
+        id: gix::ObjectId,
+        is_root: bool,
+    ) -> Result<std::rc::Rc<Vec<(String, gix::ObjectId)>>> {
+        if !is_root {
+            if let Some(v) = self.memo.get(&id) {
+                return Ok(v.clone());
+            }
+        }
+        let tree = repo.find_tree(id)?;
+        let mut subdirs = Vec::new();
+        let mut is_chart = false;
+        for e in tree.iter() {
+            let e = e?;
+            match e.mode().kind() {
+                EntryKind::Tree if !e.filename().starts_with(b".") => {
+                    subdirs.push((e.filename().to_string(), e.oid().to_owned()))
+                }
+                EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
+                    is_chart = true
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        if is_chart && !is_root {
+            out.push((String::new(), id));
+        } else {
+            for (name, sub) in subdirs {
+                for (p, cid) in self.below(repo, sub, false)?.iter() {
+                    let path = if p.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{name}/{p}")
+                    };
+                    out.push((path, *cid));
+                }
+            }
+        }
+        let out = std::rc::Rc::new(out);
+        if !is_root {
+            self.memo.insert(id, out.clone());
+        }
+        Ok(out)
+    }
+}
+
+/// The image lists collect writes, from the files of every chart (`(chart folder, files)`):
+/// `platform` holds the images the charts deploy ([`chart_images`]), each other `<kind>` the
+/// merged `images_<kind>.list` files the charts carry. Kind -> sorted, unique references, plus
+/// the scanners' warnings as `(chart folder, message)`.
+///
+/// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
+pub fn image_lists<'a>(
+    charts: impl IntoIterator<Item = (&'a str, &'a crate::repo::Files)>,
+) -> Result<ImageLists, (String, crate::images::ImageError)> {
+    let mut lists = ImageLists::default();
+    lists.kinds.insert("platform".into(), BTreeSet::new());
+    for (root, files) in charts {
+        let mut w = Vec::new();
+        let imgs = chart_images(files, &mut w).map_err(|e| (root.to_string(), e))?;
+        lists
+            .warnings
+            .extend(w.into_iter().map(|m| (root.to_string(), m)));
+        lists
+            .kinds
+            .entry("platform".into())
+            .or_default()
+            .extend(imgs);
+        for (rel, e) in files.iter() {
+            let fname = rel.rsplit('/').next().unwrap_or(rel);
+            if let Some(kind) = crate::images::list_kind(fname) {
+                if kind != "platform" {
+                    let text = String::from_utf8_lossy(&e.data);
+                    lists
+                        .kinds
+                        .entry(kind.to_string())
+                        .or_default()
+                        .extend(crate::images::parse_image_list(&text));
+                }
+            }
+        }
+    }
+    Ok(lists)
+}
+
+/// What [`image_lists`] computes.
+#[derive(Debug, Default)]
+pub struct ImageLists {
+    /// `platform`, `extra`, … -> references.
+    pub kinds: BTreeMap<String, BTreeSet<String>>,
+    /// `(chart folder, warning)`.
+    pub warnings: Vec<(String, String)>,
+}
+
 /// The chart that owns `path` among `roots`: the deepest root containing it, lifted to the parent
 /// chart while it is a subchart (`<parent>/charts/<sub>`). `None` outside every chart.
 pub fn owner<'a>(roots: &'a BTreeMap<String, gix::ObjectId>, path: &str) -> Option<&'a str> {

@@ -32,6 +32,8 @@ pub enum Commands {
     Init(InitArgs),
     /// Collect component charts at their newest release tags into the addons folder.
     Collect(CollectArgs),
+    /// Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists.
+    Check(CheckArgs),
     /// Package the charts changed between two revisions as a reproducible hotfix package.
     Hotfix(HotfixArgs),
     /// Build the full offline package of a product version.
@@ -55,6 +57,7 @@ pub enum Commands {
 pub const SUBCOMMANDS: &[&str] = &[
     "init",
     "collect",
+    "check",
     "hotfix",
     "package",
     "tag",
@@ -163,6 +166,26 @@ pub struct PackageArgs {
     /// Print what would be packaged; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release check`
+///
+/// Rules (set each one's severity with `release.check.<rule> = error|warning|off`):
+/// chart-version-reused, chart-version-not-bumped, chart-version-lowered, image-tag-mutable,
+/// image-tag-not-semver (warning), version-yml-mismatch, image-list-stale. Images matching a glob
+/// of `release.check.allowImage` skip the image rules. Exit 0 without errors, 3 with errors,
+/// 2 for bad input.
+#[derive(Args, Debug, Default)]
+pub struct CheckArgs {
+    /// Revision to check [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Also audit every release and hotfix tag against each other (chart-version-reused).
+    #[arg(long)]
+    pub history: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

@@ -570,7 +570,7 @@ fn non_semver_chart_versions_are_refused() {
         &y.replace("version: 1.1.0", "version: 1.2"),
     );
     p.commit("bad version");
-    let run = p.release(&["tag", "1.0.1", "--offline"]).fails(2);
+    let run = p.release(&["tag", "1.1.1", "--offline"]).fails(2);
     assert!(
         run.stderr.contains("addons/mongo/Chart.yaml:")
             && run.stderr.contains("version `1.2` is not SemVer 2"),

@@ -72,19 +72,26 @@ fn refusals() {
         "{}",
         run.stderr
     );
-    // Another line is independent.
-    p.release(&["tag", "2.9.7", "--dry-run"]).ok();
-    // version.yml disagreeing with the charts.
+    // Another line is independent, but never below a release this commit contains.
+    p.release(&["tag", "2.11.0", "--dry-run"]).ok();
+    p.release(&["tag", "2.9.7", "--dry-run"])
+        .fails(2)
+        .err_has("v2.9.7 is below v2.10.2, a release that HEAD already contains");
+    // One commit is one release (promoting a pre-release stays allowed).
+    p.release(&["tag", "2.12.0", "v2.10.2", "--dry-run"])
+        .fails(3)
+        .err_has("v2.10.2 is already released as v2.10.2; one commit is one release");
+    p.release(&["tag", "2.13.0-rc.1"]).ok();
+    p.release(&["tag", "2.13.0", "--dry-run"]).ok();
+    // version.yml disagreeing with the charts: the release gate (`git release check`) refuses.
     p.write("addons/alpha/Chart.yaml", "name: alpha\nversion: 1.0.1\n");
     p.commit("chart bumped, version.yml not");
-    let run = p.release(&["tag", "2.10.3"]).fails(2);
-    assert!(
-        run.stderr
-            .contains("alpha: version.yml says 1.0.0, addons/alpha/Chart.yaml says 1.0.1"),
-        "{}",
-        run.stderr
+    let run = p.release(&["tag", "2.13.1"]).fails(3);
+    run.err_has("version-yml-mismatch (error)");
+    run.err_has(
+        "version.yml:6: addon alpha is at 1.0.0 in version.yml, but addons/alpha/Chart.yaml says 1.0.1",
     );
-    assert!(p.git(&["tag", "-l", "v2.10.3"]).is_empty());
+    assert!(p.git(&["tag", "-l", "v2.13.1"]).is_empty());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! Source: seed 002 ("更新组件 repo 版本", "更新组件 Chart 文件", "更新组件版本配置文件",
 //! "更新平台镜像列表") and DOMAIN.md step 1.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -1015,33 +1015,17 @@ fn update_image_lists(
     for (t, f) in new_charts {
         all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
     }
-    let mut platform = BTreeSet::new();
-    let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (root, files) in &all {
-        let mut w = Vec::new();
-        let imgs = crate::charts::chart_images(files, &mut w)
-            .map_err(|e| UserError::input(format!("{root}/{e}")))?;
-        if !new_charts.contains_key(root) {
-            warnings.extend(w.into_iter().map(|m| format!("{root}: {m}")));
-        }
-        platform.extend(imgs);
-        for (rel, e) in files.iter() {
-            let fname = rel.rsplit('/').next().unwrap_or(rel);
-            if let Some(kind) = images::list_kind(fname) {
-                if kind != "platform" {
-                    let text = String::from_utf8_lossy(&e.data);
-                    kinds
-                        .entry(kind.to_string())
-                        .or_default()
-                        .extend(images::parse_image_list(&text));
-                }
-            }
-        }
-    }
+    let lists = crate::charts::image_lists(all.iter().map(|(r, f)| (r.as_str(), f.as_ref())))
+        .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
+    warnings.extend(
+        lists
+            .warnings
+            .into_iter()
+            .filter(|(root, _)| !new_charts.contains_key(root))
+            .map(|(root, m)| format!("{root}: {m}")),
+    );
     let mut changes = Vec::new();
-    let mut lists = vec![("platform".to_string(), platform)];
-    lists.extend(kinds);
-    for (kind, set) in lists {
+    for (kind, set) in lists.kinds {
         let rel = join(&settings.images_path, &format!("images_{kind}.list"));
         let text = images::render_list(&set);
         let old = std::fs::read(workdir.join(&rel)).ok();

@@ -2,6 +2,7 @@
 
 pub mod branch;
 pub mod bump;
+pub mod check;
 pub mod cherry_pick;
 pub mod collect;
 pub mod generate;

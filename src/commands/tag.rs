@@ -130,8 +130,9 @@ pub fn tag(
         .into());
     }
     // A newer or equal release of the same line.
-    let line_max = release_tags_by_commit(repo)?
-        .into_values()
+    let by_commit = release_tags_by_commit(repo)?;
+    let line_max = by_commit
+        .values()
         .flatten()
         .filter(|(_, v)| v.major == version.major && v.minor == version.minor)
         .max_by(|a, b| versions::cmp_tags((&a.1, &a.0), (&b.1, &b.0)));
@@ -151,40 +152,72 @@ pub fn tag(
             .into());
         }
     }
-    // version.yml must agree with the charts of that commit.
+    // One commit is one release: a second final version on it is refused (a pre-release on it
+    // may be promoted).
+    if let Some((t, _)) = by_commit
+        .get(&commit)
+        .and_then(|tags| tags.iter().find(|(_, v)| v.pre.is_empty()))
+    {
+        return Err(UserError::refused(format!(
+            "{spec} is already released as {t}; one commit is one release"
+        ))
+        .hint("make the fix a new commit, or package it as a hotfix (`git release hotfix`)")
+        .into());
+    }
+    // Never below a release this commit already contains.
+    let walk = repo
+        .rev_walk([commit])
+        .sorting(gix::revision::walk::Sorting::BreadthFirst)
+        .all()?;
+    let mut contained: Option<(String, semver::Version)> = None;
+    for info in walk {
+        if let Some(tags) = by_commit.get(&info?.id) {
+            for (t, v) in tags {
+                if contained
+                    .as_ref()
+                    .is_none_or(|(_, m)| v.cmp_precedence(m).is_gt())
+                {
+                    contained = Some((t.clone(), v.clone()));
+                }
+            }
+        }
+    }
+    if let Some((t, v)) = contained {
+        if v.cmp_precedence(&version).is_gt() {
+            return Err(UserError::input(format!(
+                "{name} is below {t}, a release that {spec} already contains"
+            ))
+            .hint("release versions only go up along history; pick a version above it")
+            .into());
+        }
+    }
+    // The release gate: every error `git release check` finds at that commit stops the tag.
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let charts = chart_versions(repo, tree, &settings.addons_path)?;
     let mut warnings = Vec::new();
+    let config = crate::check::Config::load(repo)?;
+    let gate = crate::check::check(repo, settings, &config, spec, false)?;
+    if gate.errors > 0 {
+        let mut table = Vec::new();
+        crate::check::print(&gate, &mut table)?;
+        return Err(UserError::refused(format!(
+            "{spec} is not a consistent release; {name} was not created:\n{}",
+            String::from_utf8_lossy(&table).trim_end()
+        ))
+        .hint("fix what the findings name, commit, then tag (`git release check` shows them again)")
+        .into());
+    }
+    warnings.extend(
+        gate.findings
+            .iter()
+            .map(|f| format!("{}: {}", f.rule, f.message)),
+    );
     match listed_versions(repo, tree, &settings.version_file)? {
         None => warnings.push(format!(
             "{} does not exist at {spec}; addon versions not checked",
             settings.version_file
         )),
         Some(listed) => {
-            let mut bad = Vec::new();
-            for (n, v) in &listed {
-                match (charts.get(n), v) {
-                    (Some((cv, _)), Some(v)) if cv == v => {}
-                    (Some((cv, path)), v) => bad.push(format!(
-                        "{n}: {} says {}, {path}/Chart.yaml says {cv}",
-                        settings.version_file,
-                        v.as_deref().unwrap_or("nothing")
-                    )),
-                    (None, _) => bad.push(format!(
-                        "{n}: listed in {} but no chart has that name",
-                        settings.version_file
-                    )),
-                }
-            }
-            if !bad.is_empty() {
-                return Err(UserError::input(format!(
-                    "{} disagrees with the charts at {spec}:\n  {}",
-                    settings.version_file,
-                    bad.join("\n  ")
-                ))
-                .hint("run `git release collect` (or fix version.yml), commit, then tag")
-                .into());
-            }
             for n in charts.keys().filter(|n| !listed.contains_key(*n)) {
                 warnings.push(format!(
                     "chart {n} is not listed in {}",

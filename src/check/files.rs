@@ -1,0 +1,140 @@
+//! Files generated from the charts (`version-yml-mismatch`, `image-list-stale`): version.yml and
+//! `images/*.list` at REV say what the charts at REV say (seed 002: both are written by the
+//! release job, never by hand).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+
+use super::{ChartAt, Finding};
+use crate::repo::Files;
+use crate::settings::Settings;
+use crate::yaml_edit::Seg;
+
+fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
+    Ok(match crate::repo::lookup_path(repo, tree, path)? {
+        Some((id, kind)) if kind != gix::objs::tree::EntryKind::Tree => {
+            Some(repo.find_blob(id)?.take_data())
+        }
+        _ => None,
+    })
+}
+
+/// Run both rules for `commit`, whose charts are `charts` with their `files`.
+///
+/// Errors: a version.yml that cannot be read (exit 2, file and line); unreadable objects.
+pub fn check(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+    charts: &[ChartAt],
+    files: &[Files],
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let rel = &settings.version_file;
+    if let Some(data) = blob_at(repo, tree, rel)? {
+        let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
+        let by_name: BTreeMap<&str, &ChartAt> =
+            charts.iter().map(|c| (c.name.as_str(), c)).collect();
+        for a in crate::version_yml::read(rel, &data)? {
+            let path = [
+                Seg::Key("spec".into()),
+                Seg::Key("modules".into()),
+                Seg::Index(a.module_index),
+                Seg::Key("addons".into()),
+                Seg::Index(a.addon_index),
+            ];
+            let line = |key: &str| {
+                let mut p = path.to_vec();
+                p.push(Seg::Key(key.into()));
+                crate::yaml_edit::find_scalar(&text, &p)
+                    .ok()
+                    .map(|s| s.line)
+            };
+            match by_name.get(a.name.as_str()) {
+                Some(c) if c.version == a.version => {}
+                Some(c) => findings.push(
+                    Finding::new(
+                        "version-yml-mismatch",
+                        format!(
+                            "addon {} is at {} in {rel}, but {}/Chart.yaml says {}; run `git release collect` or set it to {}",
+                            a.name,
+                            a.version.as_deref().unwrap_or("no version"),
+                            c.path,
+                            c.version.as_deref().unwrap_or("nothing"),
+                            c.version.as_deref().unwrap_or("the chart's version")
+                        ),
+                    )
+                    .chart(&a.name, c.version.as_deref())
+                    .at(rel, line("version").or_else(|| line("name"))),
+                ),
+                None => findings.push(
+                    Finding::new(
+                        "version-yml-mismatch",
+                        format!(
+                            "addon {} is listed in {rel} but no chart under {} has that name",
+                            a.name,
+                            if settings.addons_path.is_empty() { "." } else { &settings.addons_path }
+                        ),
+                    )
+                    .chart(&a.name, a.version.as_deref())
+                    .at(rel, line("name")),
+                ),
+            }
+        }
+    }
+
+    let lists = match crate::charts::image_lists(
+        charts.iter().zip(files).map(|(c, f)| (c.path.as_str(), f)),
+    ) {
+        Ok(l) => l,
+        Err((root, e)) => {
+            findings.push(
+                Finding::new(
+                    "image-list-stale",
+                    format!("{root}/{e}: the image lists cannot be computed"),
+                )
+                .at(&format!("{root}/{}", e.file), Some(e.line)),
+            );
+            return Ok(());
+        }
+    };
+    for (kind, want) in &lists.kinds {
+        let rel = crate::repo::join(&settings.images_path, &format!("images_{kind}.list"));
+        let have: BTreeSet<String> = blob_at(repo, tree, &rel)?
+            .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        if kind == "platform" && want.is_empty() && have.is_empty() {
+            continue;
+        }
+        let missing: Vec<&String> = want.difference(&have).collect();
+        let extra: Vec<&String> = have.difference(want).collect();
+        if missing.is_empty() && extra.is_empty() {
+            continue;
+        }
+        let show = |v: &[&String]| {
+            let mut s: Vec<&str> = v.iter().take(3).map(|x| x.as_str()).collect();
+            if v.len() > 3 {
+                s.push("…");
+            }
+            s.join(", ")
+        };
+        let mut msg = format!("{rel} is stale:");
+        if !missing.is_empty() {
+            msg.push_str(&format!(" {} missing ({})", missing.len(), show(&missing)));
+        }
+        if !extra.is_empty() {
+            msg.push_str(&format!(
+                " {} not deployed by any chart ({})",
+                extra.len(),
+                show(&extra)
+            ));
+        }
+        msg.push_str("; run `git release collect` to rewrite it");
+        findings.push(Finding::new("image-list-stale", msg).at(&rel, None));
+    }
+    Ok(())
+}

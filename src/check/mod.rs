@@ -1,0 +1,357 @@
+//! `git release check`: the rules that define a consistent release, their severities and findings.
+//!
+//! Source: DOMAIN.md step 2 and seed 004 (Aether): images only on SemVer tags, a chart version
+//! never created twice with different content, a changed chart gets a new version, version.yml
+//! and the image lists agree with the charts. Everything is read from the object database.
+
+pub mod files;
+pub mod history;
+pub mod image_tags;
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::charts::TopCharts;
+use crate::error::UserError;
+use crate::settings::Settings;
+
+/// How much a finding weighs: errors fail `check` (exit 3) and stop `tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported; does not fail.
+    Warning,
+    /// Fails the check.
+    Error,
+}
+
+/// A rule: stable id (`release.check.<id>` sets its severity), default severity, what it checks.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable id, e.g. `chart-version-reused`.
+    pub id: &'static str,
+    /// Severity when not configured.
+    pub default: Severity,
+    /// One line for `--help` and the man page.
+    pub what: &'static str,
+}
+
+/// Every rule, in report order.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "chart-version-reused",
+        default: Severity::Error,
+        what: "a chart name and version has one content across every release and hotfix tag",
+    },
+    Rule {
+        id: "chart-version-not-bumped",
+        default: Severity::Error,
+        what:
+            "a chart that changed since the newest release reachable from REV has a higher version",
+    },
+    Rule {
+        id: "chart-version-lowered",
+        default: Severity::Error,
+        what: "a chart version never goes down from the newest release reachable from REV",
+    },
+    Rule {
+        id: "image-tag-mutable",
+        default: Severity::Error,
+        what: "no image without a tag or on latest, master, main, stable, nightly, dev",
+    },
+    Rule {
+        id: "image-tag-not-semver",
+        default: Severity::Warning,
+        what: "image tags are SemVer (an optional v); digest-pinned images pass",
+    },
+    Rule {
+        id: "version-yml-mismatch",
+        default: Severity::Error,
+        what: "version.yml lists every addon at its Chart.yaml version",
+    },
+    Rule {
+        id: "image-list-stale",
+        default: Severity::Error,
+        what: "images/*.list hold exactly what collect writes from the charts",
+    },
+];
+
+/// One thing a rule found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: &'static str,
+    /// Severity after configuration.
+    pub severity: Severity,
+    /// Chart name, when the finding is about a chart.
+    pub chart: Option<String>,
+    /// Chart version concerned.
+    pub version: Option<String>,
+    /// Repo-relative path of the file or folder.
+    pub path: Option<String>,
+    /// 1-based line in `path`, when known.
+    pub line: Option<usize>,
+    /// Revisions involved (tags, or REV), newest first.
+    pub revisions: Vec<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding of `rule` with `message`; the other fields are filled by the builder methods.
+    pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: Severity::Error,
+            chart: None,
+            version: None,
+            path: None,
+            line: None,
+            revisions: Vec::new(),
+            message: message.into(),
+        }
+    }
+    /// Set chart name and version.
+    pub fn chart(mut self, name: &str, version: Option<&str>) -> Self {
+        self.chart = Some(name.to_string());
+        self.version = version.map(str::to_string);
+        self
+    }
+    /// Set the path (and line).
+    pub fn at(mut self, path: &str, line: Option<usize>) -> Self {
+        self.path = Some(path.to_string());
+        self.line = line;
+        self
+    }
+    /// Set the revisions involved.
+    pub fn revisions(mut self, revs: Vec<String>) -> Self {
+        self.revisions = revs;
+        self
+    }
+}
+
+/// Rule severities and the image allow-list, from `release.check.<id>` (`error`, `warning` or
+/// `off`) and `release.check.allowImage` (globs separated by white space; `*` matches any run of
+/// characters, `/` included) in `.gitrelease` or git config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    severity: BTreeMap<&'static str, Option<Severity>>,
+    /// Globs of image references exempt from the image-tag rules.
+    pub allow_images: Vec<String>,
+}
+
+impl Config {
+    /// Read the configuration of `repo`.
+    ///
+    /// Errors (exit 2): a severity other than `error`, `warning` or `off`.
+    pub fn load(repo: &gix::Repository) -> Result<Self> {
+        let get = crate::settings::raw(repo);
+        let mut severity = BTreeMap::new();
+        for r in RULES {
+            let s = match get(&format!("check.{}", r.id)).as_deref().map(str::trim) {
+                None => Some(r.default),
+                Some("error") => Some(Severity::Error),
+                Some("warning") => Some(Severity::Warning),
+                Some("off") => None,
+                Some(other) => {
+                    return Err(UserError::input(format!(
+                        "release.check.{} = `{other}`: expected error, warning or off",
+                        r.id
+                    ))
+                    .into())
+                }
+            };
+            severity.insert(r.id, s);
+        }
+        let allow_images = get("check.allowImage")
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        Ok(Config {
+            severity,
+            allow_images,
+        })
+    }
+
+    /// The severity of rule `id`, `None` when it is off.
+    pub fn severity(&self, id: &str) -> Option<Severity> {
+        self.severity.get(id).copied().flatten()
+    }
+
+    /// Whether `image` matches an allow-list glob.
+    pub fn allowed(&self, image: &str) -> bool {
+        self.allow_images.iter().any(|g| {
+            gix::glob::wildmatch(
+                g.as_str().into(),
+                image.into(),
+                gix::glob::wildmatch::Mode::empty(),
+            )
+        })
+    }
+}
+
+/// A chart at one revision, as the rules see it.
+#[derive(Debug, Clone)]
+pub struct ChartAt {
+    /// Repo-relative folder.
+    pub path: String,
+    /// Chart.yaml `name` (the folder name when absent).
+    pub name: String,
+    /// Chart.yaml `version`.
+    pub version: Option<String>,
+    /// Tree id of the folder, subcharts included: equal ids mean byte-identical charts.
+    pub tree: gix::ObjectId,
+}
+
+/// Reads charts at many revisions, each chart folder and Chart.yaml once.
+#[derive(Default)]
+pub struct Charts {
+    tops: TopCharts,
+    meta: std::collections::HashMap<gix::ObjectId, (Option<String>, Option<String>)>,
+}
+
+impl Charts {
+    /// The charts below `addons` in the tree of `commit`.
+    ///
+    /// Errors: objects missing from the database.
+    pub fn at(
+        &mut self,
+        repo: &gix::Repository,
+        commit: gix::ObjectId,
+        addons: &str,
+    ) -> Result<Vec<ChartAt>> {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        let mut out = Vec::new();
+        for (path, id) in self.tops.at(repo, tree, addons)? {
+            let (name, version) = match self.meta.get(&id) {
+                Some(m) => m.clone(),
+                None => {
+                    let meta = match crate::repo::lookup_path(repo, id, "Chart.yaml")? {
+                        Some((blob, _)) => {
+                            crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data)
+                        }
+                        None => (None, None),
+                    };
+                    self.meta.insert(id, meta.clone());
+                    meta
+                }
+            };
+            let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+            out.push(ChartAt {
+                path,
+                name,
+                version,
+                tree: id,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The result of a check, as `--json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The revision as given.
+    pub rev: String,
+    /// Its commit.
+    pub commit: String,
+    /// Every finding, grouped by rule in [`RULES`] order.
+    pub findings: Vec<Finding>,
+    /// How many findings are errors.
+    pub errors: usize,
+    /// How many are warnings.
+    pub warnings: usize,
+}
+
+/// Run every rule that is not off on `rev` (`history`: audit every release tag against each
+/// other too), with severities from `config`.
+///
+/// Errors: `rev` is not a commit (exit 2); unreadable objects.
+pub fn check(
+    repo: &gix::Repository,
+    settings: &Settings,
+    config: &Config,
+    rev: &str,
+    history: bool,
+) -> Result<Report> {
+    let commit = crate::repo::resolve_commit(repo, rev)?;
+    let mut charts = Charts::default();
+    let at_rev = charts.at(repo, commit, &settings.addons_path)?;
+    let mut findings = Vec::new();
+    history::check(
+        repo,
+        settings,
+        &mut charts,
+        commit,
+        rev,
+        &at_rev,
+        history,
+        &mut findings,
+    )?;
+    let files: Vec<crate::repo::Files> = at_rev
+        .iter()
+        .map(|c| crate::repo::read_tree_files(repo, c.tree))
+        .collect::<Result<_>>()?;
+    image_tags::check(config, &at_rev, &files, &mut findings)?;
+    files::check(repo, settings, commit, &at_rev, &files, &mut findings)?;
+    let mut kept: Vec<Finding> = findings
+        .into_iter()
+        .filter_map(|mut f| {
+            f.severity = config.severity(f.rule)?;
+            Some(f)
+        })
+        .collect();
+    let order = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
+    kept.sort_by(|a, b| {
+        (order(a.rule), &a.path, &a.chart, &a.message).cmp(&(
+            order(b.rule),
+            &b.path,
+            &b.chart,
+            &b.message,
+        ))
+    });
+    kept.dedup();
+    let errors = kept
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    Ok(Report {
+        rev: rev.to_string(),
+        commit: commit.to_string(),
+        warnings: kept.len() - errors,
+        errors,
+        findings: kept,
+    })
+}
+
+/// Print `report` as a table grouped by rule, then a count line.
+///
+/// Errors: writing to `out`.
+pub fn print(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut last = "";
+    for f in &report.findings {
+        if f.rule != last {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            writeln!(out, "{} ({sev})", f.rule)?;
+            last = f.rule;
+        }
+        let place = match (&f.path, f.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}: "),
+            (Some(p), None) => format!("{p}: "),
+            _ => String::new(),
+        };
+        writeln!(out, "  {place}{}", f.message)?;
+    }
+    writeln!(
+        out,
+        "{}: {} error(s), {} warning(s) at {}",
+        report.rev,
+        report.errors,
+        report.warnings,
+        &report.commit[..12]
+    )
+}
