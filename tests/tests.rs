@@ -5,6 +5,7 @@ mod util;
 
 mod branch;
 mod bump;
+mod check;
 mod cherry_pick;
 mod collect;
 mod dispatch;

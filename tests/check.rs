@@ -1,0 +1,283 @@
+//! `git release check`, end to end: every rule, positive and negative, on the shipped example.
+
+use crate::util::{Repo, Sandbox};
+
+/// The example, collected, committed and released as v1.1.0: a consistent release.
+fn released(sb: &Sandbox) -> Repo<'_> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
+    let out = sb
+        .cmd("bash", sb.dir.path())
+        .arg(&script)
+        .arg(sb.path("ex"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = Repo::open(sb, "ex/platform-release");
+    p.release(&["collect", "--commit"]).ok();
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    p
+}
+
+fn json(run: &crate::util::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// Set `version:` of a chart's Chart.yaml.
+fn set_chart_version(p: &Repo, chart: &str, v: &str) {
+    let path = format!("addons/{chart}/Chart.yaml");
+    let text: String = p
+        .read(&path)
+        .lines()
+        .map(|l| {
+            if l.starts_with("version:") {
+                format!("version: {v}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    p.write(&path, &text);
+}
+
+#[test]
+fn a_consistent_release_passes() {
+    let sb = Sandbox::new();
+    let p = released(&sb);
+    let run = p.release(&["check"]).ok();
+    assert!(
+        run.stdout.contains("HEAD: 0 error(s), 0 warning(s)"),
+        "{}",
+        run.stdout
+    );
+    let v = json(&p.release(&["check", "--json", "v1.1.0"]).ok());
+    assert_eq!(v["rev"], "v1.1.0");
+    assert_eq!(v["errors"], 0);
+    assert_eq!(v["findings"], serde_json::json!([]));
+    p.release(&["check", "--history"]).ok();
+    p.release(&["check", "nosuch"]).fails(2);
+}
+
+#[test]
+fn chart_changed_without_a_new_version() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write(
+        "addons/cyclone/values.yaml",
+        &values.replace("replicaCount: 2", "replicaCount: 3"),
+    );
+    p.commit("three replicas, same version");
+    let run = p.release(&["check", "--json"]).fails(3);
+    let v = json(&run);
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["chart-version-reused", "chart-version-not-bumped"]);
+    let f = &v["findings"][1];
+    assert_eq!(f["chart"], "cyclone");
+    assert_eq!(f["version"], "0.10.0");
+    assert_eq!(f["path"], "addons/cyclone/Chart.yaml");
+    assert_eq!(f["line"], 5);
+    assert_eq!(f["revisions"], serde_json::json!(["HEAD", "v1.1.0"]));
+    assert!(
+        f["message"].as_str().unwrap().contains("(values.yaml)"),
+        "{f}"
+    );
+    assert_eq!(v["errors"], 2);
+    // The fix: a new version (and version.yml with it) passes.
+    set_chart_version(&p, "cyclone", "0.10.1");
+    let vy = p.read("version.yml");
+    p.write(
+        "version.yml",
+        &vy.replace("version: 0.10.0", "version: 0.10.1"),
+    );
+    p.commit("bump");
+    p.release(&["check"]).ok();
+    // A version that goes down is caught even with new content.
+    set_chart_version(&p, "cyclone", "0.9.9");
+    let vy = p.read("version.yml");
+    p.write(
+        "version.yml",
+        &vy.replace("version: 0.10.1", "version: 0.9.9"),
+    );
+    p.commit("lowered");
+    let run = p.release(&["check"]).fails(3);
+    run.err_has("is not a consistent release: 1 error(s)");
+    assert!(
+        run.stdout.contains("chart-version-lowered (error)")
+            && run
+                .stdout
+                .contains("cyclone 0.9.9 went down from 0.10.0 in v1.1.0"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn history_finds_a_version_released_twice_with_other_content() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    // v1.2.0 rebuilt mongo 1.1.0 with other values (the check did not exist then).
+    let values = p.read("addons/mongo/values.yaml");
+    p.write("addons/mongo/values.yaml", &format!("{values}# tuned\n"));
+    p.commit("tuned mongo");
+    p.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
+    // HEAD moves on with a proper bump: HEAD itself is fine...
+    set_chart_version(&p, "mongo", "1.1.1");
+    let vy = p.read("version.yml");
+    p.write(
+        "version.yml",
+        &vy.replace("version: 1.1.0", "version: 1.1.1"),
+    );
+    p.commit("bump mongo");
+    p.release(&["check"]).ok();
+    // ...but the history audit names the two releases.
+    let run = p.release(&["check", "--history", "--json"]).fails(3);
+    let v = json(&run);
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "chart-version-reused");
+    assert_eq!(f["chart"], "mongo");
+    assert_eq!(f["version"], "1.1.0");
+    assert_eq!(f["revisions"], serde_json::json!(["v1.2.0", "v1.1.0"]));
+    assert!(
+        f["message"].as_str().unwrap().contains("(values.yaml)"),
+        "{f}"
+    );
+    // Confirmed by plain git: the chart folders differ between the two tags.
+    assert!(!p
+        .git(&["diff", "--stat", "v1.1.0", "v1.2.0", "--", "addons/mongo"])
+        .is_empty());
+    // And checking v1.2.0 itself reports it without --history.
+    p.release(&["check", "v1.2.0"]).fails(3);
+}
+
+#[test]
+fn image_tags_mutable_and_not_semver() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    let values = p.read("addons/mongo/values.yaml");
+    let add = |extra: &str| format!("{values}{extra}");
+    p.write(
+        "addons/mongo/values.yaml",
+        &add("sidecar:\n  image: busybox:latest\n"),
+    );
+    set_chart_version(&p, "mongo", "1.1.1");
+    let vy = p
+        .read("version.yml")
+        .replace("version: 1.1.0", "version: 1.1.1");
+    p.write("version.yml", &vy);
+    p.commit("latest sidecar");
+    // The image list is stale too (collect was not run): turn that rule off to look at tags.
+    let off = "release.check.image-list-stale=off";
+    let run = p.release_c(&[off], &["check"]).fails(3);
+    assert!(
+        run.stdout.contains("image-tag-mutable (error)")
+            && run
+                .stdout
+                .contains("`busybox:latest` is on the moving tag `latest`"),
+        "{}",
+        run.stdout
+    );
+    // No tag at all is `latest` too.
+    p.write(
+        "addons/mongo/values.yaml",
+        &add("sidecar:\n  image: busybox\n"),
+    );
+    p.commit("untagged");
+    let run = p.release_c(&[off], &["check"]).fails(3);
+    assert!(
+        run.stdout.contains("`busybox` has no tag"),
+        "{}",
+        run.stdout
+    );
+    // An allow-listed upstream image, a digest and a SemVer tag pass.
+    p.release_c(&[off, "release.check.allowImage=busy*"], &["check"])
+        .ok();
+    p.write(
+        "addons/mongo/values.yaml",
+        &add("sidecar:\n  image: busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"),
+    );
+    p.commit("digest");
+    p.release_c(&[off], &["check"]).ok();
+    // A tag that is not SemVer is a warning by default: reported, exit 0.
+    p.write(
+        "addons/mongo/values.yaml",
+        &add("sidecar:\n  image: busybox:1.36-musl\n"),
+    );
+    p.commit("musl");
+    let run = p.release_c(&[off], &["check"]).ok();
+    assert!(
+        run.stdout.contains("image-tag-not-semver (warning)")
+            && run.stdout.contains("HEAD: 0 error(s), 1 warning(s)"),
+        "{}",
+        run.stdout
+    );
+    // Severities are settings: error, warning, off; anything else is bad input.
+    let strict = "release.check.image-tag-not-semver=error";
+    p.release_c(&[off, strict], &["check"]).fails(3);
+    let quiet = "release.check.image-tag-not-semver=off";
+    let run = p.release_c(&[off, quiet], &["check"]).ok();
+    assert!(
+        run.stdout.contains("0 error(s), 0 warning(s)"),
+        "{}",
+        run.stdout
+    );
+    p.release_c(&["release.check.image-tag-not-semver=maybe"], &["check"])
+        .fails(2)
+        .err_has("expected error, warning or off");
+}
+
+#[test]
+fn version_yml_and_image_lists_agree_with_the_charts() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    let vy = p.read("version.yml");
+    p.write(
+        "version.yml",
+        &vy.replace("version: 1.1.0", "version: 1.0.9"),
+    );
+    p.commit("hand edit");
+    let run = p.release(&["check", "--json"]).fails(3);
+    let v = json(&run);
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "version-yml-mismatch");
+    assert_eq!(f["path"], "version.yml");
+    assert!(f["line"].as_u64().unwrap() > 1, "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains(
+            "addon mongo is at 1.0.9 in version.yml, but addons/mongo/Chart.yaml says 1.1.0"
+        ),
+        "{f}"
+    );
+    p.write("version.yml", &vy);
+    p.commit("fixed");
+    p.release(&["check"]).ok();
+    // A hand-edited image list.
+    let list = p.read("images/images_platform.list");
+    p.write(
+        "images/images_platform.list",
+        &format!(
+            "{}docker.io/evil/miner:1.0.0\n",
+            list.replace("library/mongo:4.4.18\n", "")
+        ),
+    );
+    p.commit("hand edit");
+    let run = p.release(&["check"]).fails(3);
+    assert!(
+        run.stdout.contains("image-list-stale (error)")
+            && run.stdout.contains("images/images_platform.list is stale: 1 missing (library/mongo:4.4.18) 1 not deployed by any chart (docker.io/evil/miner:1.0.0)"),
+        "{}",
+        run.stdout
+    );
+    // collect rewrites it, and the release passes again.
+    p.write("images/images_platform.list", &list);
+    p.commit("collect output");
+    p.release(&["check"]).ok();
+}
