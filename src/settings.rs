@@ -81,8 +81,14 @@ impl Settings {
     /// gix-config); a path setting that is absolute, leaves the work tree or names `.git`; a
     /// product name that cannot be part of a file name.
     pub fn load(repo: &gix::Repository, overrides: &Overrides) -> Result<Self> {
-        let workdir = crate::repo::workdir(repo)?;
-        let mut s = Settings::defaults(&workdir);
+        let mut s = match repo.workdir() {
+            Some(w) => Settings::defaults(w),
+            None => {
+                let mut s = Settings::defaults(repo.git_dir());
+                s.product = s.product.trim_end_matches(".git").to_string();
+                s
+            }
+        };
         s.apply(raw_checked(repo)?);
         if let Some(p) = &overrides.product {
             s.product = p.clone();
@@ -162,15 +168,40 @@ fn raw_checked(repo: &gix::Repository) -> Result<Getter<'_>> {
         .workdir()
         .map(|w| w.join(SETTINGS_FILE))
         .filter(|f| f.is_file());
+    let syntax_hint = "the file uses git-config syntax: `[release]` then `key = value` lines";
     let committed = match file {
         Some(file) => Some(
             gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local)
                 .map_err(|e| {
-                    UserError::input(format!("{}: {e}", file.display())).hint(
-                        "the file uses git-config syntax: `[release]` then `key = value` lines",
-                    )
+                    UserError::input(format!("{}: {e}", file.display())).hint(syntax_hint)
                 })?,
         ),
+        // A bare repository (a CI mirror, a server's pre-receive hook): the committed file at HEAD.
+        None if repo.workdir().is_none() => match repo
+            .head_tree_id()
+            .ok()
+            .and_then(|t| {
+                crate::repo::read_path(repo, t.detach(), SETTINGS_FILE)
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|mut f| f.remove(""))
+        {
+            Some(entry) => {
+                let mut bytes = entry.data;
+                Some(
+                    gix::config::File::from_bytes_owned(
+                        &mut bytes,
+                        gix::config::file::Metadata::from(gix::config::Source::Local),
+                        Default::default(),
+                    )
+                    .map_err(|e| {
+                        UserError::input(format!("HEAD:{SETTINGS_FILE}: {e}")).hint(syntax_hint)
+                    })?,
+                )
+            }
+            None => None,
+        },
         None => None,
     };
     let snap = repo.config_snapshot();

@@ -132,6 +132,46 @@ pub fn read(rel: &str, bytes: &[u8]) -> anyhow::Result<Vec<AddonEntry>> {
     Ok(out)
 }
 
+/// Set `spec.modules[].addons[].version` of every addon named in `versions` (chart name ->
+/// version), in place: only the bytes of each changed value change ([`yaml_edit::set_scalar`]).
+/// Returns the new text and the names `versions` holds that version.yml does not list (never
+/// invented: which module and namespace they belong to is the user's call).
+///
+/// Errors (exit 2, naming `rel`): the reading errors of [`read`]; a value that cannot be edited
+/// in place.
+pub fn set_versions(
+    rel: &str,
+    text: &str,
+    versions: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let addons = read(rel, text.as_bytes())?;
+    let mut out = text.to_string();
+    for a in &addons {
+        let Some(v) = versions.get(&a.name) else {
+            continue;
+        };
+        if a.version.as_deref() == Some(v.as_str()) {
+            continue;
+        }
+        let path = [
+            Seg::Key("spec".into()),
+            Seg::Key("modules".into()),
+            Seg::Index(a.module_index),
+            Seg::Key("addons".into()),
+            Seg::Index(a.addon_index),
+            Seg::Key("version".into()),
+        ];
+        out = yaml_edit::set_scalar(&out, &path, v, Some("namespace"))
+            .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
+    }
+    let missing = versions
+        .keys()
+        .filter(|n| !addons.iter().any(|a| &a.name == *n))
+        .cloned()
+        .collect();
+    Ok((out, missing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +185,17 @@ mod tests {
         assert_eq!(a[0].name, "cyclone");
         assert_eq!(a[0].module.as_deref(), Some("devops"));
         assert_eq!(a[0].version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn set_versions_edits_in_place() {
+        let v = std::collections::BTreeMap::from([
+            ("cyclone".to_string(), "1.0.1".to_string()),
+            ("other".to_string(), "2.0.0".to_string()),
+        ]);
+        let (text, missing) = set_versions("version.yml", GOOD, &v).unwrap();
+        assert_eq!(text, GOOD.replace("version: 1.0.0", "version: 1.0.1"));
+        assert_eq!(missing, ["other"]);
     }
 
     #[test]

@@ -281,3 +281,35 @@ fn version_yml_and_image_lists_agree_with_the_charts() {
     p.commit("collect output");
     p.release(&["check"]).ok();
 }
+
+#[test]
+fn works_in_a_bare_repository_with_its_committed_settings() {
+    let sb = Sandbox::new();
+    let p = released(&sb);
+    // A mirror (no work tree) reads the committed .gitrelease at HEAD and the charts from objects.
+    let bare = sb.path("mirror.git");
+    sb.git(
+        sb.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            p.path.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let run = sb.release(&bare, &["check", "--json", "v1.1.0"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["errors"], 0);
+    // A stale list is found there too: the settings and charts come from the objects.
+    let mut p = p;
+    p.write("images/images_platform.list", "x/y:1.0.0\n");
+    p.commit("stale");
+    sb.git(
+        &p.path,
+        &["push", "-q", bare.to_str().unwrap(), "HEAD:refs/heads/main"],
+    );
+    sb.release(&bare, &["check", "main"])
+        .fails(3)
+        .err_has("not a consistent release");
+}

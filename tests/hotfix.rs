@@ -397,10 +397,34 @@ fn sequence_numbers_and_protected_hotfix_tags() {
             "--allow-same-version",
         ])
         .ok();
+    // HEAD already has the p2 hotfix tag: the same range keeps its name (no p3).
     assert!(
-        run.stdout.contains("hotfix v2.10.2-20261124-p3"),
+        run.stdout
+            .contains("hotfix v2.10.2-20261123-p2 for demo v2.10.2"),
         "{}",
         run.stdout
+    );
+    // `--tag` twice on the same range makes one tag.
+    let run = p
+        .release(&[
+            "hotfix",
+            "HEAD~1..HEAD",
+            "--tag",
+            "-o",
+            "out",
+            "--allow-same-version",
+        ])
+        .ok();
+    assert!(
+        run.stdout
+            .contains("hotfix/v2.10.2-20261123-p2 already tags"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        p.git(&["tag", "--points-at", "HEAD", "-l", "hotfix/*"])
+            .trim(),
+        "hotfix/v2.10.2-20261123-p2"
     );
     // Earlier hotfix tags stay where they were.
     assert_eq!(

@@ -13,4 +13,5 @@ mod hardening;
 mod hotfix;
 mod init;
 mod protect;
+mod release_chain;
 mod tag;

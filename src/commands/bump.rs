@@ -129,6 +129,7 @@ pub fn bump(
             );
         }
     }
+    let mut bumped = std::collections::BTreeMap::new();
     for chart in &selected {
         let rel = join(&chart.folder, "Chart.yaml");
         let (entry, text) = read_text(&workdir, &rel)?;
@@ -137,7 +138,34 @@ pub fn bump(
             Mode::NextMinor => bump::next_minor,
         };
         let edit = bump::edit_chart_yaml(&text, bump_fn).map_err(|e| field_error(&rel, e))?;
+        if edit.old != edit.new {
+            bumped.insert(chart.name.clone(), edit.new.clone());
+        }
         push(&mut files, &mut changes, &rel, &chart.name, entry, edit);
+    }
+    // version.yml follows the charts in the same change, so the result passes `git release check`.
+    let vrel = &settings.version_file;
+    if !bumped.is_empty() && workdir.join(vrel).is_file() {
+        let (entry, text) = read_text(&workdir, vrel)?;
+        let old = crate::version_yml::read(vrel, text.as_bytes())?;
+        let (new_text, _) = crate::version_yml::set_versions(vrel, &text, &bumped)?;
+        if new_text != text {
+            for a in old.iter().filter(|a| bumped.contains_key(&a.name)) {
+                files.push(FileBump {
+                    path: vrel.clone(),
+                    old: a.version.clone().unwrap_or_default(),
+                    new: bumped[&a.name].clone(),
+                    label: a.name.clone(),
+                });
+            }
+            changes.push(Change::WriteFile {
+                path: vrel.clone(),
+                entry: FileEntry {
+                    kind: entry.kind,
+                    data: new_text.into_bytes(),
+                },
+            });
+        }
     }
 
     // Refuse to overwrite uncommitted work.
@@ -413,7 +441,7 @@ fn commit_message(mode: Mode, r: &Report) -> String {
     let charts: Vec<&FileBump> = r
         .files
         .iter()
-        .filter(|f| f.label != DEFAULT_VERSION_FILE)
+        .filter(|f| f.label != DEFAULT_VERSION_FILE && f.path.ends_with("Chart.yaml"))
         .collect();
     if let Some(v) = r.files.iter().find(|f| f.label == DEFAULT_VERSION_FILE) {
         parts.push(format!("{} {} -> {}", v.path, v.old, v.new));

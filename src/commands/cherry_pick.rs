@@ -326,6 +326,7 @@ pub fn cherry_pick(
     }
     // Chart versions must stay unique across the whole history (every branch and tag).
     let used = used_chart_versions(repo, touched_charts.keys())?;
+    let mut chart_versions = BTreeMap::new();
     for cy in touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = blob_at(repo, final_tree, cy)? {
@@ -336,6 +337,9 @@ pub fn cherry_pick(
             })
             .map_err(|e| field_err(cy, e))?;
             final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
+            if let Some(n) = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0 {
+                chart_versions.insert(n, edit.new.clone());
+            }
             bumps.insert(cy.clone(), format!("{} -> {}", edit.old, edit.new));
         }
     }
@@ -355,10 +359,38 @@ pub fn cherry_pick(
             let edit = crate::bump::edit_chart_yaml(&text, crate::bump::strip_dev)
                 .map_err(|e| field_err(&ch.path, e))?;
             final_tree = with_file(repo, final_tree, &ch.path, edit.text.as_bytes())?;
+            if let Some(n) = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0 {
+                chart_versions.insert(n, edit.new.clone());
+            }
             bumps.insert(
                 ch.path.clone(),
                 format!("{} -> {} (new chart)", edit.old, edit.new),
             );
+        }
+    }
+    // version.yml follows the charts in the same commit, so the branch passes `git release check`.
+    let vf = &settings.version_file;
+    if !chart_versions.is_empty() {
+        if let Some(data) = blob_at(repo, final_tree, vf)? {
+            let text = String::from_utf8_lossy(&data).into_owned();
+            let listed = crate::version_yml::read(vf, &data)?;
+            let (new_text, _) = crate::version_yml::set_versions(vf, &text, &chart_versions)?;
+            if new_text != text {
+                final_tree = with_file(repo, final_tree, vf, new_text.as_bytes())?;
+                for a in listed
+                    .iter()
+                    .filter(|a| chart_versions.contains_key(&a.name))
+                {
+                    bumps.insert(
+                        format!("{vf} ({})", a.name),
+                        format!(
+                            "{} -> {}",
+                            a.version.as_deref().unwrap_or("(none)"),
+                            chart_versions[&a.name]
+                        ),
+                    );
+                }
+            }
         }
     }
     if let Some(last) = trees.last_mut() {

@@ -66,6 +66,9 @@ pub struct ComponentReport {
     /// For a fetched component, when its cache was last fetched from the remote
     /// (`2026-12-01 10:00:00 UTC`): with `--offline`, the age of the tags collect chose from.
     pub fetched_at: Option<String>,
+    /// The tag is the one collected before, but a chart's content at it differs: the tag moved
+    /// upstream (same name, new commit), or the collected folder was edited here.
+    pub tag_moved: bool,
 }
 
 /// One chart's outcome.
@@ -221,6 +224,9 @@ pub fn collect(
             tag_by_name.insert(c.repository_full_name.clone(), t.clone());
         }
     }
+    // Tags before this run: what the collected folders were substituted with.
+    let before_by_name = tag_by_name.clone();
+    let before_of = |name: &str| before_by_name.get(name).cloned();
     for (c, f) in selected.iter().zip(&fetched) {
         tag_by_name.insert(c.name().to_string(), f.tag.clone());
         tag_by_name.insert(c.repository_full_name.clone(), f.tag.clone());
@@ -236,7 +242,11 @@ pub fn collect(
     let mut old_charts: BTreeMap<String, Files> = BTreeMap::new();
     for (c, f) in selected.iter().zip(fetched.iter_mut()) {
         let mut chart_reports = Vec::new();
+        let mut tag_moved = false;
+        let same_tag = c.current_tag.as_deref() == Some(f.tag.as_str());
         for (src, target, files) in f.charts.iter_mut() {
+            // The folder as the tag holds it, for telling a moved tag from moved placeholders.
+            let raw = same_tag.then(|| files.clone());
             for (rel, entry) in files.iter_mut() {
                 if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
                     entry.data = placeholders::substitute(&entry.data, &f.tag, tag_of).map_err(|u| {
@@ -269,12 +279,57 @@ pub fn collect(
                 .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
                 .into()
             };
-            if let Err(e) = crate::charts::chart_version_checked(files) {
-                chart_errors.push(chart_error(
-                    &e,
-                    "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
+            let new_version = match crate::charts::chart_version_checked(files) {
+                Ok(v) => v,
+                Err(e) => {
+                    chart_errors.push(chart_error(
+                        &e,
+                        "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
+                    ));
+                    continue;
+                }
+            };
+            // A chart version never goes down without being asked: on a release branch, a
+            // cherry-pick may have bumped the chart above the component's tag.
+            let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
+            if let (Some(o), Some(n)) = (
+                chart_version(&old).as_deref().and_then(parse),
+                new_version.as_deref().and_then(parse),
+            ) {
+                if n.cmp_precedence(&o).is_lt() && !args.allow_downgrade {
+                    chart_errors.push(
+                        UserError::input(format!(
+                            "component `{}` at {}: chart {target} would go down from {o} to {n}",
+                            c.repository_full_name, f.tag
+                        ))
+                        .hint("a fix on this branch probably bumped it (cherry-pick); tag a component release above it, or pass --allow-downgrade if the lower version is meant")
+                        .into(),
+                    );
+                    continue;
+                }
+            }
+            // Same tag, same placeholder values, other content: the tag's commit changed.
+            let moved = match (&raw, changed && !old.is_empty()) {
+                (Some(raw), true) => {
+                    let mut then = raw.clone();
+                    for entry in then.values_mut() {
+                        if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
+                            if let Ok(d) = placeholders::substitute(&entry.data, &f.tag, before_of)
+                            {
+                                entry.data = d;
+                            }
+                        }
+                    }
+                    then != old
+                }
+                _ => false,
+            };
+            if moved {
+                tag_moved = true;
+                warnings.push(format!(
+                    "{target}: tag {} is the one collected before, but its content differs: the tag moved upstream (or {target} was edited here); review the diff",
+                    f.tag
                 ));
-                continue;
             }
             let mut w = Vec::new();
             let new_images = match crate::charts::chart_images(files, &mut w) {
@@ -335,6 +390,7 @@ pub fn collect(
             charts: chart_reports,
             resources,
             fetched_at: f.fetched_at.map(source::utc_time),
+            tag_moved,
         });
     }
 
@@ -946,15 +1002,7 @@ fn update_version_file(
         }
         Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
     };
-    // name -> [(module index, addon index, version)]
-    let mut index: BTreeMap<String, Vec<(usize, usize, Option<String>)>> = BTreeMap::new();
-    for a in crate::version_yml::read(rel, text.as_bytes())? {
-        index
-            .entry(a.name)
-            .or_default()
-            .push((a.module_index, a.addon_index, a.version));
-    }
-    let mut new_text = text.clone();
+    let mut versions = BTreeMap::new();
     for (target, files) in charts {
         let Some(version) = chart_version(files) else {
             warnings.push(format!(
@@ -964,27 +1012,21 @@ fn update_version_file(
         };
         let name = chart_name(files)
             .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string());
-        let Some(places) = index.get(&name) else {
-            warnings.push(format!(
-                "addon `{name}` ({target}, version {version}) is not listed in {rel}; add it under spec.modules[].addons[]"
-            ));
-            continue;
-        };
-        for (i, j, old) in places {
-            if old.as_deref() == Some(version.as_str()) {
-                continue;
-            }
-            let p = vec![
-                Seg::Key("spec".into()),
-                Seg::Key("modules".into()),
-                Seg::Index(*i),
-                Seg::Key("addons".into()),
-                Seg::Index(*j),
-                Seg::Key("version".into()),
-            ];
-            new_text = yaml_edit::set_scalar(&new_text, &p, &version, Some("namespace"))
-                .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
-        }
+        versions.insert(name, version);
+    }
+    let (new_text, missing) = crate::version_yml::set_versions(rel, &text, &versions)?;
+    for name in missing {
+        let target = charts
+            .iter()
+            .find(|(t, f)| {
+                chart_name(f).unwrap_or_else(|| t.rsplit('/').next().unwrap_or(t).to_string())
+                    == name
+            })
+            .map_or("", |(t, _)| t.as_str());
+        warnings.push(format!(
+            "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",
+            versions[&name]
+        ));
     }
     if new_text == text {
         return Ok(Vec::new());
@@ -1051,7 +1093,10 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
         }
     };
     for c in &r.components {
-        let tag = arrow(c.old_tag.as_deref(), Some(&c.new_tag));
+        let mut tag = arrow(c.old_tag.as_deref(), Some(&c.new_tag));
+        if c.tag_moved {
+            tag.push_str(" (moved upstream)");
+        }
         if c.charts.is_empty() {
             rows.push([
                 c.name.clone(),

@@ -164,23 +164,35 @@ fn parse_date(d: &str) -> Result<String> {
     Ok(digits)
 }
 
-/// Hotfix tags of `product_version` under `prefix`: the highest sequence number, 0 when none.
-fn highest_hotfix(repo: &gix::Repository, prefix: &str, product_version: &str) -> Result<u32> {
+/// Hotfix tags of `product_version` under `prefix`: the highest sequence number (0 when none),
+/// and the version of one that already tags `new` (the same range gives the same name, so a
+/// second `hotfix --tag` of a range reuses it instead of tagging the commit twice).
+fn hotfix_tags(
+    repo: &gix::Repository,
+    prefix: &str,
+    product_version: &str,
+    new: gix::ObjectId,
+) -> Result<(u32, Option<String>)> {
     let mut max = 0;
+    let mut at_new = None;
     for r in repo
         .references()?
         .prefixed(format!("refs/tags/{prefix}").as_str())?
     {
-        let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
         let name = r.name().as_bstr().to_string();
         let short = name
             .trim_start_matches("refs/tags/")
-            .trim_start_matches(prefix);
-        if let Some(n) = versions::hotfix_number(product_version, short) {
+            .trim_start_matches(prefix)
+            .to_string();
+        if let Some(n) = versions::hotfix_number(product_version, &short) {
             max = max.max(n);
+            if r.peel_to_commit().is_ok_and(|c| c.id == new) {
+                at_new = Some(short);
+            }
         }
     }
-    Ok(max)
+    Ok((max, at_new))
 }
 
 /// `(module, namespace)` of an addon in version.yml.
@@ -431,8 +443,10 @@ pub fn hotfix(
         None => package::utc_date(new_time),
     };
     let prefix = settings.hotfix_tag_prefix.as_str();
-    let n = highest_hotfix(repo, prefix, &product_version)? + 1;
-    let hotfix_version = versions::hotfix_version(&product_version, &date, n);
+    let (max, existing) = hotfix_tags(repo, prefix, &product_version, new)?;
+    let hotfix_version = existing
+        .clone()
+        .unwrap_or_else(|| versions::hotfix_version(&product_version, &date, max + 1));
 
     // Manifest content.
     let places = addon_places(repo, new_tree, &settings.version_file)?;
@@ -557,7 +571,7 @@ pub fn hotfix(
         manifest.sha256.insert(format!("{top}.tar.gz"), sum.clone());
         written.push((path, sum));
     }
-    if args.tag {
+    if args.tag && existing.is_none() {
         create_hotfix_tag(repo, &format!("{prefix}{hotfix_version}"), new, &manifest)?;
     }
     if args.json {
@@ -575,7 +589,13 @@ pub fn hotfix(
         for (p, s) in &written {
             writeln!(out, "wrote {} (sha256 {s})", p.display())?;
         }
-        if args.tag {
+        if existing.is_some() {
+            writeln!(
+                out,
+                "{prefix}{hotfix_version} already tags {}: same range, same hotfix (no new tag)",
+                &new.to_string()[..12]
+            )?;
+        } else if args.tag {
             writeln!(
                 out,
                 "tagged {prefix}{hotfix_version} on {}",
