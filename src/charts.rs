@@ -179,11 +179,22 @@ fn roots_into(
 /// once: unchanged subtrees share their ids.
 #[derive(Default)]
 pub struct TopCharts {
-    memo: std::collections::HashMap<gix::ObjectId, std::rc::Rc<Vec<(String, gix::ObjectId)>>>,
+    memo: std::collections::HashMap<gix::ObjectId, std::rc::Rc<Vec<TopChart>>>,
+}
+
+/// One chart found by [`TopCharts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopChart {
+    /// Folder path (repo-relative from [`TopCharts::at`]).
+    pub path: String,
+    /// Tree id of the folder.
+    pub tree: gix::ObjectId,
+    /// Blob id of its Chart.yaml.
+    pub chart_yaml: gix::ObjectId,
 }
 
 impl TopCharts {
-    /// Charts below `prefix` in `tree`: `(repo-relative folder, tree id of the folder)`, sorted.
+    /// Charts below `prefix` in `tree`, sorted by folder.
     ///
     /// Errors: an object missing from the database.
     pub fn at(
@@ -191,20 +202,20 @@ impl TopCharts {
         repo: &gix::Repository,
         tree: gix::ObjectId,
         prefix: &str,
-    ) -> Result<Vec<(String, gix::ObjectId)>> {
+    ) -> Result<Vec<TopChart>> {
         let Some((id, EntryKind::Tree)) = crate::repo::lookup_path(repo, tree, prefix)? else {
             return Ok(Vec::new());
         };
         let rel = self.below(repo, id, prefix.is_empty())?;
         Ok(rel
             .iter()
-            .map(|(p, id)| {
-                let full = if p.is_empty() {
+            .map(|c| TopChart {
+                path: if c.path.is_empty() {
                     prefix.to_string()
                 } else {
-                    crate::repo::join(prefix, p)
-                };
-                (full, *id)
+                    crate::repo::join(prefix, &c.path)
+                },
+                ..c.clone()
             })
             .collect())
     }
@@ -215,7 +226,7 @@ impl TopCharts {
         repo: &gix::Repository,
         id: gix::ObjectId,
         is_root: bool,
-    ) -> Result<std::rc::Rc<Vec<(String, gix::ObjectId)>>> {
+    ) -> Result<std::rc::Rc<Vec<TopChart>>> {
         if !is_root {
             if let Some(v) = self.memo.get(&id) {
                 return Ok(v.clone());
@@ -223,7 +234,7 @@ impl TopCharts {
         }
         let tree = repo.find_tree(id)?;
         let mut subdirs = Vec::new();
-        let mut is_chart = false;
+        let mut chart_yaml = None;
         for e in tree.iter() {
             let e = e?;
             match e.mode().kind() {
@@ -231,23 +242,28 @@ impl TopCharts {
                     subdirs.push((e.filename().to_string(), e.oid().to_owned()))
                 }
                 EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
-                    is_chart = true
+                    chart_yaml = Some(e.oid().to_owned())
                 }
                 _ => {}
             }
         }
         let mut out = Vec::new();
-        if is_chart && !is_root {
-            out.push((String::new(), id));
-        } else {
-            for (name, sub) in subdirs {
-                for (p, cid) in self.below(repo, sub, false)?.iter() {
-                    let path = if p.is_empty() {
-                        name.clone()
-                    } else {
-                        format!("{name}/{p}")
-                    };
-                    out.push((path, *cid));
+        match chart_yaml {
+            Some(chart_yaml) if !is_root => out.push(TopChart {
+                path: String::new(),
+                tree: id,
+                chart_yaml,
+            }),
+            _ => {
+                for (name, sub) in subdirs {
+                    for c in self.below(repo, sub, false)?.iter() {
+                        let path = if c.path.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{name}/{}", c.path)
+                        };
+                        out.push(TopChart { path, ..c.clone() });
+                    }
                 }
             }
         }
@@ -414,6 +430,12 @@ pub fn worktree_chart_roots(
 /// `name` and `version` of a Chart.yaml (UTF-8 BOM allowed, numbers read as written by YAML);
 /// `None` for an absent field or a file that is not YAML.
 pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
+    if let Some(meta) = std::str::from_utf8(crate::placeholders::strip_bom(data))
+        .ok()
+        .and_then(simple_chart_yaml_meta)
+    {
+        return meta;
+    }
     let Ok(v) = crate::yaml::parse(data) else {
         return (None, None);
     };
@@ -450,6 +472,101 @@ pub fn chart_version_checked(files: &crate::repo::Files) -> Result<Option<String
     Err(format!(
         "Chart.yaml:{line}: version `{version}` is not SemVer 2 ([v]MAJOR.MINOR.PATCH[-PRE][+BUILD])"
     ))
+}
+
+/// [`chart_yaml_meta`] without a YAML parser, for the common Chart.yaml: every line at column 0 is
+/// `key: value` with a plain key, and `name` / `version` are single-line strings (plain, or quoted
+/// without escapes). `None` whenever anything is less simple (flow or quoted keys, anchors, tags,
+/// block scalars, multi-line plain values, duplicate keys, values YAML reads as numbers or
+/// booleans): the caller then parses. Auditing hundreds of release tags reads thousands of
+/// Chart.yaml files; this makes each one a line scan.
+fn simple_chart_yaml_meta(text: &str) -> Option<(Option<String>, Option<String>)> {
+    let (mut name, mut version) = (None, None);
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let first = line.chars().next()?;
+        if first == ' ' || first == '#' {
+            continue;
+        }
+        if line.contains('\t') {
+            return None;
+        }
+        let (key, rest) = line.split_once(':')?;
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return None;
+        }
+        if key != "name" && key != "version" {
+            // Other keys: only what a line can tell (the parser sees the rest).
+            let v = rest.trim();
+            let closed = match v.as_bytes().first() {
+                Some(b'"') => v.len() > 1 && v.ends_with('"'),
+                Some(b'\'') => v.len() > 1 && v.ends_with('\''),
+                Some(b'[') => v.ends_with(']'),
+                Some(b'{') => v.ends_with('}'),
+                _ => !v.contains(": "),
+            };
+            if !closed {
+                return None;
+            }
+            continue;
+        }
+        if !rest.is_empty() && !rest.starts_with(' ') {
+            return None;
+        }
+        let mut v = rest.trim();
+        if let Some(i) = v.find(" #") {
+            v = v[..i].trim_end();
+        }
+        let value = match v.as_bytes().first()? {
+            b'"' => {
+                let inner = v.strip_prefix('"')?.strip_suffix('"')?;
+                if inner.contains(['"', '\\']) {
+                    return None;
+                }
+                inner.to_string()
+            }
+            b'\'' => {
+                let inner = v.strip_prefix('\'')?.strip_suffix('\'')?;
+                if inner.contains('\'') {
+                    return None;
+                }
+                inner.to_string()
+            }
+            b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' | b'[' | b'{' | b'-' | b'?' => {
+                return None
+            }
+            _ => {
+                let lower = v.to_ascii_lowercase();
+                let numeric = v.parse::<f64>().is_ok()
+                    || v.starts_with("0x")
+                    || v.starts_with("0o")
+                    || v.contains('_');
+                let special = matches!(
+                    lower.as_str(),
+                    "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off" | ".inf" | ".nan"
+                );
+                if numeric || special || v.contains(": ") || v.ends_with(':') {
+                    return None;
+                }
+                // A plain value continued on the next, indented line is one multi-line scalar.
+                if lines.get(i + 1).is_some_and(|n| {
+                    n.starts_with(' ') && !n.trim().is_empty() && !n.trim_start().starts_with('#')
+                }) {
+                    return None;
+                }
+                v.to_string()
+            }
+        };
+        let slot = if key == "name" {
+            &mut name
+        } else {
+            &mut version
+        };
+        if slot.replace(value).is_some() {
+            return None; // a duplicate key: YAML refuses the file
+        }
+    }
+    Some((name, version))
 }
 
 /// [`chart_yaml_meta`] of the `Chart.yaml` in a chart's files.
@@ -517,6 +634,53 @@ pub fn whitespace_only(old: &[u8], new: &[u8]) -> bool {
         lines
     };
     norm(old) == norm(new)
+}
+
+#[cfg(test)]
+mod simple_meta_tests {
+    use super::*;
+
+    #[test]
+    fn the_line_scan_agrees_with_the_parser_or_steps_aside() {
+        let cases = [
+            "apiVersion: v2\nname: cyclone\nversion: 0.10.0\n",
+            "name: 'quoted'\nversion: \"1.2.3\"  # released\n",
+            "name: x\nversion: v1.2.3-rc.1+build.5\ndescription: a: b\n",
+            "name: x\nversion: 1.10\n",
+            "name: x\nversion: 1\n",
+            "name: x\nversion: true\n",
+            "name: x\nversion: &v 1.0.0\n",
+            "name: x\nversion:\n  1.0.0\n",
+            "name: x\nversion: 1.0.0\n  continued\n",
+            "\"name\": x\nversion: 1.0.0\n",
+            "{name: x, version: 1.0.0}\n",
+            "name: x\nname: y\nversion: 1.0.0\n",
+            "---\nname: x\nversion: 1.0.0\n",
+            "name: x # comment\nversion: 1.0.0\nmaintainers:\n- name: me\n",
+            "name: 'it''s'\nversion: 1.0.0\n",
+            "name: x\nversion: 0x10\n",
+            "version: 1.0.0\n",
+        ];
+        for c in cases {
+            let parsed = {
+                let v = crate::yaml::parse(c.as_bytes()).ok();
+                let s = |k: &str| match v.as_ref().and_then(|v| v.get(k)) {
+                    Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+                    Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                (s("name"), s("version"))
+            };
+            // On valid YAML the line scan gives what the parser gives, or steps aside.
+            if crate::yaml::parse(c.as_bytes()).is_ok() {
+                if let Some(fast) = simple_chart_yaml_meta(c) {
+                    assert_eq!(fast, parsed, "{c:?}");
+                }
+            }
+            assert_eq!(chart_yaml_meta(c.as_bytes()), parsed, "{c:?}");
+        }
+        assert!(simple_chart_yaml_meta("name: x\nversion: 1.0.0\n").is_some());
+    }
 }
 
 #[cfg(test)]

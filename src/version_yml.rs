@@ -71,7 +71,7 @@ pub fn read(rel: &str, bytes: &[u8]) -> anyhow::Result<Vec<AddonEntry>> {
         _ => None,
     };
     let mut out = Vec::new();
-    let mut first_line: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut first_seen: std::collections::HashMap<String, Vec<Seg>> = Default::default();
     let modules = match doc.get("spec").and_then(|x| x.get("modules")) {
         None | Some(serde_yaml::Value::Null) => return Ok(out),
         Some(serde_yaml::Value::Sequence(m)) => m,
@@ -107,12 +107,17 @@ pub fn read(rel: &str, bytes: &[u8]) -> anyhow::Result<Vec<AddonEntry>> {
             let Some(name) = a.is_mapping().then(|| s(a.get("name"))).flatten() else {
                 return Err(shape(&apath, "a mapping with a `name`"));
             };
-            let mut npath = apath.clone();
-            npath.push(Seg::Key("name".into()));
-            let line = line_of(&npath);
-            if let Some(first) = first_line.insert(name.clone(), line) {
+            // Lines are looked up for the error only: each lookup parses the file.
+            let name_path = |seg: &[Seg]| {
+                let mut p = seg.to_vec();
+                p.push(Seg::Key("name".into()));
+                p
+            };
+            if let Some(first) = first_seen.insert(name.clone(), apath.clone()) {
                 return Err(UserError::input(format!(
-                    "{rel}:{line}: addon `{name}` is listed twice (first at line {first})"
+                    "{rel}:{}: addon `{name}` is listed twice (first at line {})",
+                    line_of(&name_path(&apath)),
+                    line_of(&name_path(&first))
                 ))
                 .hint(
                     "list each addon once; collect and tag would update or check only one of them",

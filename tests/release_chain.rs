@@ -118,3 +118,46 @@ fn collect_flags_a_tag_moved_upstream() {
     );
     run.err_has("tag v0.10.0 is the one collected before, but its content differs");
 }
+
+/// A charts repository that keeps its charts at the root (seed 004, Aether), with no addonsPath
+/// set: cherry-pick and bump find the charts by their Chart.yaml.
+#[test]
+fn charts_at_the_root_aether_layout() {
+    let sb = Sandbox::new();
+    let mut c = sb.repo("aether-charts");
+    let chart = |c: &Repo, v: &str, replicas: u32| {
+        c.write(
+            "sd-core/Chart.yaml",
+            &format!("apiVersion: v2\nname: sd-core\nversion: {v}\n"),
+        );
+        c.write(
+            "sd-core/templates/deploy.yaml",
+            &format!("kind: Deployment\nspec:\n  replicas: {replicas}\n"),
+        );
+    };
+    chart(&c, "0.3.0", 1);
+    c.commit("sd-core 0.3.0");
+    c.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
+    chart(&c, "0.4.0", 1);
+    c.commit("next minor");
+    // The master fix also bumps the chart version, as master does: the only conflict a plain
+    // cherry-pick would have.
+    chart(&c, "0.4.1", 2);
+    let fix = c.commit("fix: two replicas");
+    let run = c.release(&["cherry-pick", &fix, "--onto", "1.2"]).ok();
+    assert!(
+        run.stdout
+            .contains("bump sd-core/Chart.yaml: 0.3.0 -> 0.3.1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        c.git(&["show", "release-1.2:sd-core/templates/deploy.yaml"]),
+        "kind: Deployment\nspec:\n  replicas: 2\n"
+    );
+    // bump finds the chart at the root too (it used to skip it without a word).
+    c.git(&["checkout", "-q", "release-1.2"]);
+    let run = c.release(&["bump", "patch", "--dry-run"]).ok();
+    assert!(run.stdout.contains("sd-core/Chart.yaml"), "{}", run.stdout);
+    assert!(run.stdout.contains("0.3.1 -> 0.3.2"), "{}", run.stdout);
+}

@@ -20,7 +20,8 @@ fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Op
     })
 }
 
-/// Run both rules for `commit`, whose charts are `charts` with their `files`.
+/// Run both rules for `commit`, whose charts are `charts` with their `files` (image-list-stale
+/// only when `image_lists`).
 ///
 /// Errors: a version.yml that cannot be read (exit 2, file and line); unreadable objects.
 pub fn check(
@@ -29,6 +30,7 @@ pub fn check(
     commit: gix::ObjectId,
     charts: &[ChartAt],
     files: &[Files],
+    image_lists: bool,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
@@ -85,6 +87,9 @@ pub fn check(
         }
     }
 
+    if !image_lists {
+        return Ok(());
+    }
     let lists = match crate::charts::image_lists(
         charts.iter().zip(files).map(|(c, f)| (c.path.as_str(), f)),
     ) {

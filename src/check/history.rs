@@ -88,11 +88,13 @@ pub fn check(
         }
     };
     // REV first, so its content is the one compared against when it reuses a version.
-    for c in at_rev {
-        add(c, rev);
+    // Each chart folder content once, at its first revision: tags share most of them.
+    let mut trees_seen = std::collections::HashSet::new();
+    for c in charts.unseen_at(repo, commit, &settings.addons_path, &mut trees_seen)? {
+        add(&c, rev);
     }
     for r in &released {
-        for c in charts.at(repo, r.commit, &settings.addons_path)? {
+        for c in charts.unseen_at(repo, r.commit, &settings.addons_path, &mut trees_seen)? {
             add(&c, &r.label);
         }
     }

@@ -208,6 +208,7 @@ pub struct ChartAt {
 #[derive(Default)]
 pub struct Charts {
     tops: TopCharts,
+    /// Chart.yaml blob id -> (name, version).
     meta: std::collections::HashMap<gix::ObjectId, (Option<String>, Option<String>)>,
 }
 
@@ -223,29 +224,99 @@ impl Charts {
     ) -> Result<Vec<ChartAt>> {
         let tree = repo.find_commit(commit)?.tree_id()?.detach();
         let mut out = Vec::new();
-        for (path, id) in self.tops.at(repo, tree, addons)? {
-            let (name, version) = match self.meta.get(&id) {
-                Some(m) => m.clone(),
-                None => {
-                    let meta = match crate::repo::lookup_path(repo, id, "Chart.yaml")? {
-                        Some((blob, _)) => {
-                            crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data)
-                        }
-                        None => (None, None),
-                    };
-                    self.meta.insert(id, meta.clone());
-                    meta
-                }
-            };
-            let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+        for c in self.tops.at(repo, tree, addons)? {
+            let (name, version) = self.meta_of(repo, c.chart_yaml)?;
+            let name =
+                name.unwrap_or_else(|| c.path.rsplit('/').next().unwrap_or(&c.path).to_string());
             out.push(ChartAt {
-                path,
+                path: c.path,
                 name,
                 version,
-                tree: id,
+                tree: c.tree,
             });
         }
         Ok(out)
+    }
+}
+
+impl Charts {
+    /// The charts below `addons` at `commit` whose folder tree id is not in `seen` (then added):
+    /// subtrees seen before are skipped whole, so auditing hundreds of release tags that share
+    /// most charts reads each distinct folder once.
+    ///
+    /// Errors: objects missing from the database.
+    pub fn unseen_at(
+        &mut self,
+        repo: &gix::Repository,
+        commit: gix::ObjectId,
+        addons: &str,
+        seen: &mut std::collections::HashSet<gix::ObjectId>,
+    ) -> Result<Vec<ChartAt>> {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        let Some((root, gix::objs::tree::EntryKind::Tree)) =
+            crate::repo::lookup_path(repo, tree, addons)?
+        else {
+            return Ok(Vec::new());
+        };
+        if !seen.insert(root) {
+            return Ok(Vec::new());
+        }
+        let mut stack = vec![(addons.to_string(), root)];
+        let mut out = Vec::new();
+        while let Some((path, id)) = stack.pop() {
+            let t = repo.find_tree(id)?;
+            let mut subdirs = Vec::new();
+            let mut chart_yaml = None;
+            for e in t.iter() {
+                let e = e?;
+                match e.mode().kind() {
+                    gix::objs::tree::EntryKind::Tree if !e.filename().starts_with(b".") => {
+                        subdirs.push((e.filename().to_string(), e.oid().to_owned()))
+                    }
+                    gix::objs::tree::EntryKind::Blob
+                    | gix::objs::tree::EntryKind::BlobExecutable
+                        if e.filename() == "Chart.yaml" =>
+                    {
+                        chart_yaml = Some(e.oid().to_owned())
+                    }
+                    _ => {}
+                }
+            }
+            match chart_yaml {
+                Some(blob) if !(id == root && addons.is_empty()) => {
+                    let (name, version) = self.meta_of(repo, blob)?;
+                    let name = name
+                        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+                    out.push(ChartAt {
+                        path,
+                        name,
+                        version,
+                        tree: id,
+                    });
+                }
+                _ => {
+                    for (name, sub) in subdirs {
+                        if seen.insert(sub) {
+                            stack.push((crate::repo::join(&path, &name), sub));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn meta_of(
+        &mut self,
+        repo: &gix::Repository,
+        blob: gix::ObjectId,
+    ) -> Result<(Option<String>, Option<String>)> {
+        if let Some(m) = self.meta.get(&blob) {
+            return Ok(m.clone());
+        }
+        let meta = crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data);
+        self.meta.insert(blob, meta.clone());
+        Ok(meta)
     }
 }
 
@@ -279,22 +350,46 @@ pub fn check(
     let mut charts = Charts::default();
     let at_rev = charts.at(repo, commit, &settings.addons_path)?;
     let mut findings = Vec::new();
-    history::check(
+    if RULES[..3].iter().any(|r| config.severity(r.id).is_some()) {
+        history::check(
+            repo,
+            settings,
+            &mut charts,
+            commit,
+            rev,
+            &at_rev,
+            history,
+            &mut findings,
+        )?;
+    }
+    // Rules that are off are not computed: reading and scanning every chart's files is most of
+    // a check's time.
+    let on = |ids: &[&str]| ids.iter().any(|id| config.severity(id).is_some());
+    let needs_files = on(&[
+        "image-tag-mutable",
+        "image-tag-not-semver",
+        "image-list-stale",
+    ]);
+    let files: Vec<crate::repo::Files> = if needs_files {
+        at_rev
+            .iter()
+            .map(|c| crate::repo::read_tree_files(repo, c.tree))
+            .collect::<Result<_>>()?
+    } else {
+        vec![Default::default(); at_rev.len()]
+    };
+    if on(&["image-tag-mutable", "image-tag-not-semver"]) {
+        image_tags::check(config, &at_rev, &files, &mut findings)?;
+    }
+    files::check(
         repo,
         settings,
-        &mut charts,
         commit,
-        rev,
         &at_rev,
-        history,
+        &files,
+        on(&["image-list-stale"]),
         &mut findings,
     )?;
-    let files: Vec<crate::repo::Files> = at_rev
-        .iter()
-        .map(|c| crate::repo::read_tree_files(repo, c.tree))
-        .collect::<Result<_>>()?;
-    image_tags::check(config, &at_rev, &files, &mut findings)?;
-    files::check(repo, settings, commit, &at_rev, &files, &mut findings)?;
     let mut kept: Vec<Finding> = findings
         .into_iter()
         .filter_map(|mut f| {

@@ -87,9 +87,16 @@ pub fn bump(
         crate::bail_input!("--commit and --dry-run cannot be used together");
     }
     let workdir = repo::workdir(repo)?;
-    let charts = worktree_charts(&workdir, &settings.addons_path)?;
+    // Charts live under the addons path; a repository without one (a charts repository that
+    // keeps them at its root, Aether's layout) has them wherever a Chart.yaml is.
+    let addons = if workdir.join(&settings.addons_path).is_dir() {
+        settings.addons_path.as_str()
+    } else {
+        ""
+    };
+    let charts = worktree_charts(&workdir, addons)?;
     let (mode, names) = mode(args, &charts)?;
-    let selected = select(&charts, &names, &settings.addons_path)?;
+    let selected = select(&charts, &names, addons)?;
     let version_file = version_file(&workdir, args.version_file.as_deref())?;
     if selected.is_empty() && version_file.is_none() {
         return Err(UserError::input(format!(

@@ -238,7 +238,9 @@ pub fn cherry_pick(
         let base = repo.find_commit(parent)?.tree_id()?.detach();
         let theirs = commit.tree_id()?.detach();
         // Charts this commit touches, with the branch's own version.
-        for ch in charts::diff_trees(repo, base, theirs, &settings.addons_path)? {
+        // Charts wherever the series touches a folder holding a Chart.yaml (not only under
+        // addonsPath: charts repositories keep them at the root, Aether's layout).
+        for ch in charts::diff_trees(repo, base, theirs, "")? {
             if let Some(root) = probe.owner(&ch.path) {
                 let cy = format!("{root}/Chart.yaml");
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
@@ -344,7 +346,7 @@ pub fn cherry_pick(
         }
     }
     // Charts the series adds arrive with master's version: never a `-dev` on the branch.
-    for ch in charts::diff_trees(repo, base_tip_tree, final_tree, &settings.addons_path)? {
+    for ch in charts::diff_trees(repo, base_tip_tree, final_tree, "")? {
         if ch.kind != charts::FileChangeKind::Added || !ch.path.ends_with("/Chart.yaml") {
             continue;
         }
