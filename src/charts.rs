@@ -275,17 +275,31 @@ impl TopCharts {
     }
 }
 
-/// The image lists collect writes, from the files of every chart (`(chart folder, files)`):
-/// `platform` holds the images the charts deploy ([`chart_images`]), each other `<kind>` the
-/// merged `images_<kind>.list` files the charts carry. Kind -> sorted, unique references, plus
-/// the scanners' warnings as `(chart folder, message)`.
+/// The image lists collect writes, from the files of every chart (`(chart folder, files)`) and
+/// every resource file (`(path, bytes)`, the `resourcePaths` shape): `platform` holds the images
+/// the charts and resource files deploy ([`chart_images`], [`crate::images::manifest_images`]),
+/// each other `<kind>` the merged `images_<kind>.list` files the charts carry. Kind -> sorted,
+/// unique references, plus the scanners' warnings as `(chart folder or file, message)`.
 ///
 /// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
 pub fn image_lists<'a>(
     charts: impl IntoIterator<Item = (&'a str, &'a crate::repo::Files)>,
+    resources: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Result<ImageLists, (String, crate::images::ImageError)> {
     let mut lists = ImageLists::default();
     lists.kinds.insert("platform".into(), BTreeSet::new());
+    for (path, data) in resources {
+        let mut w = Vec::new();
+        let imgs = crate::images::manifest_images(path, data, &mut w);
+        lists
+            .warnings
+            .extend(w.into_iter().map(|m| (path.to_string(), m)));
+        lists
+            .kinds
+            .entry("platform".into())
+            .or_default()
+            .extend(imgs);
+    }
     for (root, files) in charts {
         let mut w = Vec::new();
         let imgs = chart_images(files, &mut w).map_err(|e| (root.to_string(), e))?;

@@ -583,6 +583,15 @@ fn is_reference(image: &str) -> bool {
 
 /// Literal `image:` lines of one template file; lines that are not UTF-8 are
 /// skipped with one warning per file.
+/// Images of a single Kubernetes manifest file (the `resourcePaths` shape of repos files, seed
+/// 000's `charts_list.yaml`): its literal `image:` lines, as for chart templates. Warnings name
+/// `path`.
+pub fn manifest_images(path: &str, bytes: &[u8], warnings: &mut Vec<String>) -> BTreeSet<String> {
+    let mut images = BTreeSet::new();
+    template_images(path, bytes, &mut images, warnings);
+    images
+}
+
 fn template_images(
     path: &str,
     bytes: &[u8],

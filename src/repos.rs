@@ -70,6 +70,41 @@ impl Component {
         format!("{}:{}", self.file, self.line)
     }
 
+    /// Where chart folder `src` (normalised, in the component repo) lands in the work tree:
+    /// `targetChartPath` (default `addons_path`) joined with the folder's last name.
+    ///
+    /// Errors: a `targetChartPath` that is absolute or leaves the work tree.
+    pub fn chart_target(&self, addons_path: &str, src: &str) -> anyhow::Result<String> {
+        let folder = src.rsplit('/').next().unwrap_or(src);
+        let dir = match &self.target_chart_path {
+            Some(t) => crate::settings::normalize_rel_path(t)?,
+            None => addons_path.to_string(),
+        };
+        Ok(crate::repo::join(&dir, folder))
+    }
+
+    /// Where resource file `src` (normalised) lands: `targetPath` (default `addons_path`) joined
+    /// with the file's name.
+    ///
+    /// Errors: a `targetPath` that is absolute or leaves the work tree.
+    pub fn resource_target(&self, addons_path: &str, src: &str) -> anyhow::Result<String> {
+        let name = src.rsplit('/').next().unwrap_or(src);
+        let dir = crate::settings::normalize_rel_path(
+            self.target_path.as_deref().unwrap_or(addons_path),
+        )?;
+        Ok(crate::repo::join(&dir, name))
+    }
+
+    /// Every resource file target of the entry (paths `..` or absolute are skipped: collect
+    /// refuses them).
+    pub fn resource_targets(&self, addons_path: &str) -> Vec<String> {
+        self.resource_paths
+            .iter()
+            .filter_map(|p| crate::settings::normalize_rel_path(p).ok())
+            .filter_map(|src| self.resource_target(addons_path, &src).ok())
+            .collect()
+    }
+
     /// `repos/devops.yaml:15`: where field `key` of the entry is (the entry's line when absent).
     pub fn field_location(&self, key: &str) -> String {
         format!(
@@ -139,6 +174,37 @@ pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
             .into());
         }
     }
+    Ok(out)
+}
+
+/// The resource files (`resourcePaths` targets) the repos files at `tree` name, work-tree
+/// relative: single manifests that are part of the release like charts are.
+///
+/// Errors: a repos file that cannot be read (exit 2, naming it).
+pub fn resource_targets_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &crate::settings::Settings,
+) -> Result<Vec<String>> {
+    let Some(files) = crate::repo::read_path(repo, tree, &settings.repos_path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, entry) in &files {
+        if name.contains('/')
+            || !(name.ends_with(".yaml") || name.ends_with(".yml"))
+            || name.starts_with('.')
+        {
+            continue;
+        }
+        let rel = crate::repo::join(&settings.repos_path, name);
+        let text = String::from_utf8_lossy(&entry.data);
+        for c in parse(&rel, &text, &mut Vec::new())? {
+            out.extend(c.resource_targets(&settings.addons_path));
+        }
+    }
+    out.sort();
+    out.dedup();
     Ok(out)
 }
 

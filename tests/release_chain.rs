@@ -161,3 +161,59 @@ fn charts_at_the_root_aether_layout() {
     assert!(run.stdout.contains("sd-core/Chart.yaml"), "{}", run.stdout);
     assert!(run.stdout.contains("0.3.1 -> 0.3.2"), "{}", run.stdout);
 }
+
+/// The charts_list shape (seed 000): single resource files are part of the release: their
+/// images are listed, `package` ships them, `hotfix` packages them when they change.
+#[test]
+fn resource_files_are_part_of_the_release() {
+    let sb = Sandbox::new();
+    let mut p = example(&sb);
+    p.release(&["collect", "--commit"]).ok();
+    assert!(
+        p.read("images/images_platform.list")
+            .contains("[[ registry_release ]]/console-web:v1.1.0\n"),
+        "{}",
+        p.read("images/images_platform.list")
+    );
+    p.release(&["check"]).ok();
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    let out = sb.path("out");
+    let out_s = out.to_str().unwrap();
+    p.release(&["package", "v1.1.0", "-o", out_s]).ok();
+    let tar = sb
+        .cmd("tar", sb.dir.path())
+        .arg("-tzf")
+        .arg(out.join("demo-platform-v1.1.0.tar.gz"))
+        .output()
+        .unwrap();
+    let entries = String::from_utf8_lossy(&tar.stdout);
+    assert!(
+        entries.contains("demo-platform-v1.1.0/console/console-web.yaml"),
+        "{entries}"
+    );
+    // Only the resource file changes: the hotfix ships it (it used to say "changes no chart").
+    let web = p.read("console/console-web.yaml");
+    p.write(
+        "console/console-web.yaml",
+        &web.replace(":v1.1.0'", ":v1.1.1'"),
+    );
+    p.commit("console-web v1.1.1");
+    let run = p.release(&["hotfix", "v1.1.0", "-o", out_s, "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["manifest"]["resources"],
+        serde_json::json!(["M console/console-web.yaml"])
+    );
+    assert_eq!(
+        v["manifest"]["images"]["changed"],
+        serde_json::json!(["[[ registry_release ]]/console-web:v1.1.0 -> [[ registry_release ]]/console-web:v1.1.1"])
+    );
+    let pkg = v["packages"][0]["path"].as_str().unwrap().to_string();
+    let tar = sb
+        .cmd("tar", sb.dir.path())
+        .args(["-tzf", &pkg])
+        .output()
+        .unwrap();
+    let entries = String::from_utf8_lossy(&tar.stdout);
+    assert!(entries.contains("/console/console-web.yaml"), "{entries}");
+}

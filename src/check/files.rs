@@ -90,8 +90,15 @@ pub fn check(
     if !image_lists {
         return Ok(());
     }
+    let mut resources = Vec::new();
+    for t in crate::repos::resource_targets_at(repo, tree, settings)? {
+        if let Some(data) = blob_at(repo, tree, &t)? {
+            resources.push((t, data));
+        }
+    }
     let lists = match crate::charts::image_lists(
         charts.iter().zip(files).map(|(c, f)| (c.path.as_str(), f)),
+        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
     ) {
         Ok(l) => l,
         Err((root, e)) => {

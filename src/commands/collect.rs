@@ -239,6 +239,7 @@ pub fn collect(
     // Every chart is checked before the first error is reported, so one run lists them all.
     let mut chart_errors: Vec<anyhow::Error> = Vec::new();
     let mut new_charts: BTreeMap<String, Files> = BTreeMap::new();
+    let mut new_resources: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut old_charts: BTreeMap<String, Files> = BTreeMap::new();
     for (c, f) in selected.iter().zip(fetched.iter_mut()) {
         let mut chart_reports = Vec::new();
@@ -377,6 +378,7 @@ pub fn collect(
                     entry: entry.clone(),
                 });
             }
+            new_resources.insert(target.clone(), entry.data.clone());
             resources.push(target.clone());
         }
         reports.push(ComponentReport {
@@ -424,11 +426,26 @@ pub fn collect(
     let version_changes = update_version_file(&workdir, settings, &new_charts, &mut warnings)?;
     changes.extend(version_changes);
 
-    // Image lists, from every chart in the final state.
+    // Image lists, from every chart and resource file in the final state.
+    let mut resource_files = BTreeMap::new();
+    for c in &lists.components {
+        for t in c.resource_targets(&settings.addons_path) {
+            let data = match new_resources.get(&t) {
+                Some(d) => d.clone(),
+                None => match std::fs::read(workdir.join(&t)) {
+                    Ok(d) => d,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e).with_context(|| format!("reading {t}")),
+                },
+            };
+            resource_files.insert(t, data);
+        }
+    }
     changes.extend(update_image_lists(
         &workdir,
         settings,
         &new_charts,
+        &resource_files,
         &mut warnings,
     )?);
 
@@ -637,22 +654,12 @@ fn parse_pins<'a>(pins: &'a [String], all: &[Component]) -> Result<BTreeMap<Stri
     Ok(out)
 }
 
-/// Where chart folder `src` (normalised, in the component repo) of `c` lands in the work tree.
 fn chart_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
-    let folder = src.rsplit('/').next().unwrap_or(src);
-    let dir = match &c.target_chart_path {
-        Some(t) => settings::normalize_rel_path(t)?,
-        None => settings.addons_path.clone(),
-    };
-    Ok(join(&dir, folder))
+    c.chart_target(&settings.addons_path, src)
 }
 
-/// Where resource file `src` (normalised) of `c` lands in the work tree.
 fn resource_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
-    let name = src.rsplit('/').next().unwrap_or(src);
-    let dir =
-        settings::normalize_rel_path(c.target_path.as_deref().unwrap_or(&settings.addons_path))?;
-    Ok(join(&dir, name))
+    c.resource_target(&settings.addons_path, src)
 }
 
 /// Reject chart and resource paths that leave the component repo, and targets that leave ours or
@@ -1040,6 +1047,7 @@ fn update_image_lists(
     workdir: &Path,
     settings: &Settings,
     new_charts: &BTreeMap<String, Files>,
+    resources: &BTreeMap<String, Vec<u8>>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let mut roots = Vec::new();
@@ -1057,8 +1065,11 @@ fn update_image_lists(
     for (t, f) in new_charts {
         all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
     }
-    let lists = crate::charts::image_lists(all.iter().map(|(r, f)| (r.as_str(), f.as_ref())))
-        .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
+    let lists = crate::charts::image_lists(
+        all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
+        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+    )
+    .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
     warnings.extend(
         lists
             .warnings

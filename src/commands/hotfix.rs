@@ -41,6 +41,10 @@ pub struct Manifest {
     pub charts: Vec<ChartEntry>,
     /// Charts deleted in the range: listed, not packaged.
     pub removed: Vec<RemovedChart>,
+    /// Single-file resources of the repos files (`resourcePaths`) changed in the range: `A`/`M`
+    /// ones are packaged under their path, `D` ones listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     /// Image references the hotfix brings.
     pub images: ImageDelta,
     /// sha256 of every other file of the package, by path inside the top folder.
@@ -367,7 +371,42 @@ pub fn hotfix(
             version: old.map(|c| c.version),
         });
     }
-    if changed.is_empty() && removed.is_empty() {
+    // Resource files (the charts_list shape) are part of the release like charts.
+    let mut resources: Vec<(String, &'static str, Option<Vec<u8>>)> = Vec::new();
+    let mut targets = crate::repos::resource_targets_at(repo, new_tree, settings)?;
+    targets.extend(crate::repos::resource_targets_at(
+        repo, base_tree, settings,
+    )?);
+    targets.sort();
+    targets.dedup();
+    let blob = |tree: gix::ObjectId, path: &str| -> Result<Option<Vec<u8>>> {
+        Ok(repo::read_path(repo, tree, path)?
+            .and_then(|mut f| f.remove(""))
+            .map(|e| e.data))
+    };
+    for t in targets {
+        let (old, new) = (blob(base_tree, &t)?, blob(new_tree, &t)?);
+        let change = match (&old, &new) {
+            (None, Some(_)) => "A",
+            (Some(_), None) => "D",
+            (Some(o), Some(n)) if o != n && !charts::whitespace_only(o, n) => "M",
+            _ => continue,
+        };
+        resources.push((t, change, new));
+    }
+    if !resources.is_empty() && args.per_addon {
+        return Err(UserError::input(format!(
+            "resource files changed in the range ({}): --per-addon packages one chart each",
+            resources
+                .iter()
+                .map(|(p, _, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .hint("run without --per-addon to package them with the charts")
+        .into());
+    }
+    if changed.is_empty() && removed.is_empty() && resources.is_empty() {
         let ws = if whitespace_only > 0 {
             format!(" ({whitespace_only} file(s) changed only in whitespace)")
         } else {
@@ -487,6 +526,14 @@ pub fn hotfix(
         listed_images(repo, base_tree, &settings.images_path)?,
         listed_images(repo, new_tree, &settings.images_path)?,
     );
+    for (path, _, new) in &resources {
+        if let Some(old) = blob(base_tree, path)? {
+            old_images.extend(crate::images::manifest_images(path, &old, &mut warnings));
+        }
+        if let Some(new) = new {
+            new_images.extend(crate::images::manifest_images(path, new, &mut warnings));
+        }
+    }
     old_images.extend(old_lists.iter().cloned());
     new_images.extend(new_lists.difference(&old_lists).cloned());
     let images = image_delta(&old_images, &new_images);
@@ -503,9 +550,17 @@ pub fn hotfix(
         },
         charts: entries,
         removed,
+        resources: resources
+            .iter()
+            .map(|(p, c, _)| format!("{c} {p}"))
+            .collect(),
         images,
         sha256: BTreeMap::new(),
     };
+    let resource_files: Vec<(String, Vec<u8>)> = resources
+        .into_iter()
+        .filter_map(|(p, _, new)| new.map(|d| (p, d)))
+        .collect();
 
     let top = format!("{}-hotfix-{hotfix_version}", settings.product);
     let package_names: Vec<String> = if args.per_addon {
@@ -562,12 +617,14 @@ pub fn hotfix(
                 &top,
                 m,
                 std::slice::from_ref(b),
+                &[],
                 stamp,
                 args,
             )?);
         }
     } else {
-        let (path, sum) = write_package(&top, manifest.clone(), &built, stamp, args)?;
+        let (path, sum) =
+            write_package(&top, manifest.clone(), &built, &resource_files, stamp, args)?;
         manifest.sha256.insert(format!("{top}.tar.gz"), sum.clone());
         written.push((path, sum));
     }
@@ -613,12 +670,16 @@ fn write_package(
     top: &str,
     mut manifest: Manifest,
     built: &[package::BuiltChart],
+    resources: &[(String, Vec<u8>)],
     stamp: Stamp,
     args: &HotfixArgs,
 ) -> Result<(std::path::PathBuf, String)> {
     let mut contents = Contents::default();
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
+    }
+    for (path, data) in resources {
+        contents.add(path.clone(), data.clone(), false)?;
     }
     let mut list: Vec<String> = manifest
         .images
@@ -721,6 +782,9 @@ fn print_plan(m: &Manifest, names: &[String], out: &mut dyn Write) -> Result<()>
     }
     for r in &m.removed {
         writeln!(out, "  {:<width$} removed (not packaged)", r.name)?;
+    }
+    for r in &m.resources {
+        writeln!(out, "  resource {r}")?;
     }
     if !m.images.added.is_empty() || !m.images.changed.is_empty() {
         writeln!(

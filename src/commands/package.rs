@@ -178,15 +178,21 @@ pub fn package(
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }
-    // Everything else the installer needs, as committed.
-    for rel in [
+    // Everything else the installer needs, as committed: image lists, version.yml, the
+    // single-file resources of the repos files (`resourcePaths`), configs, scripts.
+    let resources = crate::repos::resource_targets_at(repo, tree, settings)?;
+    let fixed = [
         settings.images_path.as_str(),
         settings.version_file.as_str(),
         "configs",
         "scripts",
         "install.sh",
         "env.yml",
-    ] {
+    ];
+    for rel in fixed
+        .into_iter()
+        .chain(resources.iter().map(String::as_str))
+    {
         let Some(files) = repo::read_path(repo, tree, rel)? else {
             continue;
         };
