@@ -414,8 +414,19 @@ pub fn checked_out_elsewhere(repo: &gix::Repository, full_ref: &str) -> Option<s
     })
 }
 
-/// Resolve a revspec to a commit id.
+/// Resolve a revspec to a commit id. A full object id is looked up directly (objects held only
+/// in memory, such as a push's quarantine in a hook, are found too).
 pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<gix::ObjectId> {
+    if spec.len() == repo.object_hash().len_in_hex() {
+        if let Ok(id) = gix::ObjectId::from_hex(spec.as_bytes()) {
+            if let Ok(obj) = repo.find_object(id) {
+                let commit = obj
+                    .peel_to_commit()
+                    .map_err(|_| UserError::input(format!("`{spec}` does not name a commit")))?;
+                return Ok(commit.id);
+            }
+        }
+    }
     let id = repo
         .rev_parse_single(spec)
         .map_err(|e| UserError::input(format!("`{spec}` is not a revision: {e}")))?;

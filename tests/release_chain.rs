@@ -217,3 +217,61 @@ fn resource_files_are_part_of_the_release() {
     let entries = String::from_utf8_lossy(&tar.stdout);
     assert!(entries.contains("/console/console-web.yaml"), "{entries}");
 }
+
+/// `release.checkOnPush`: the server's pre-receive hook (installed by `git release protect`)
+/// refuses a pushed release tag whose commit fails `git release check`.
+#[test]
+fn the_server_refuses_a_release_tag_that_fails_check() {
+    let sb = Sandbox::new();
+    let mut p = example(&sb);
+    p.release(&["collect", "--commit"]).ok();
+    let server = sb.path("server.git");
+    let server_s = server.to_str().unwrap();
+    sb.git(
+        sb.dir.path(),
+        &["clone", "-q", "--bare", p.path.to_str().unwrap(), server_s],
+    );
+    sb.git(&server, &["config", "release.checkOnPush", "true"]);
+    sb.release(&server, &["protect"]).ok();
+    p.git(&["remote", "add", "origin", server_s]);
+    // A release whose chart changed without a new version (against v1.1.0 on the server).
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    p.git(&["push", "-q", "origin", "v1.1.0"]);
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write(
+        "addons/cyclone/values.yaml",
+        &values.replace("replicaCount: 2", "replicaCount: 4"),
+    );
+    p.commit("four replicas, same version");
+    p.git(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    p.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
+    let out = sb
+        .cmd("git", &p.path)
+        .args(["push", "origin", "v1.2.0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("release tags must name a consistent release")
+            && stderr.contains("chart-version-not-bumped"),
+        "{stderr}"
+    );
+    assert!(sb.git(&server, &["tag", "-l", "v1.2.0"]).is_empty());
+    // Fixed (chart and version.yml bumped): accepted.
+    p.git(&["tag", "-d", "v1.2.0"]);
+    let chart = p.read("addons/cyclone/Chart.yaml");
+    p.write(
+        "addons/cyclone/Chart.yaml",
+        &chart.replace("version: 0.10.0", "version: 0.10.1"),
+    );
+    let vy = p.read("version.yml");
+    p.write(
+        "version.yml",
+        &vy.replace("version: 0.10.0", "version: 0.10.1"),
+    );
+    p.commit("bump");
+    p.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
+    p.git(&["push", "-q", "origin", "HEAD:refs/heads/main", "v1.2.0"]);
+    assert_eq!(sb.git(&server, &["tag", "-l", "v1.2.0"]).trim(), "v1.2.0");
+}

@@ -226,6 +226,9 @@ fn run_hook(hook: &str, hook_args: &[String], input: &str) -> Result<()> {
     };
     let refused = refused_tags(&updates, &patterns, &mut current, &mut pruning)?;
     if refused.is_empty() {
+        if hook == PRE_RECEIVE {
+            return check_on_push(repo, &updates);
+        }
         return Ok(());
     }
     let message = match refused.as_slice() {
@@ -242,6 +245,70 @@ fn run_hook(hook: &str, hook_args: &[String], input: &str) -> Result<()> {
             patterns.join(" ")
         ))
         .into())
+}
+
+/// With `release.checkOnPush`, the server-side release gate: every new release tag in a push
+/// must name a commit that passes `git release check` (errors listed, the push refused). The
+/// pushed objects are still in git's quarantine (`$GIT_QUARANTINE_PATH`, which gix does not
+/// read by itself): they are loaded into this process's object memory first.
+///
+/// Errors: a tag whose commit has check errors (exit 3, with the findings); unreadable objects.
+fn check_on_push(repo: gix::Repository, updates: &[RefUpdate<'_>]) -> Result<()> {
+    let on = crate::settings::raw(&repo)("checkOnPush").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "yes" | "on" | "1"
+        )
+    });
+    let tags: Vec<&RefUpdate<'_>> = updates
+        .iter()
+        .filter(|u| !is_zero_oid(u.new))
+        .filter(|u| {
+            u.refname
+                .strip_prefix("refs/tags/")
+                .is_some_and(|t| crate::versions::release_version(t).is_some())
+        })
+        .collect();
+    if !on || tags.is_empty() {
+        return Ok(());
+    }
+    let mut repo = repo.with_object_memory();
+    crate::repo::without_replacements(&mut repo);
+    if let Some(q) = std::env::var_os("GIT_QUARANTINE_PATH") {
+        let store = gix::odb::at(&q, repo.object_hash())
+            .with_context(|| format!("opening the push quarantine {}", q.to_string_lossy()))?;
+        let mut buf = Vec::new();
+        for id in store.iter()? {
+            let id = id?;
+            let obj = gix::prelude::Find::try_find(&store, &id, &mut buf)?
+                .with_context(|| format!("reading {id} from the push quarantine"))?;
+            repo.write_object(obj.decode()?)?;
+        }
+    }
+    let settings = crate::settings::Settings::load(&repo, &Default::default())?;
+    let config = crate::check::Config::load(&repo)?;
+    let mut failed = Vec::new();
+    for u in tags {
+        let name = u.refname.trim_start_matches("refs/tags/");
+        let report = crate::check::check(&repo, &settings, &config, u.new, false)?;
+        if report.errors > 0 {
+            let mut table = Vec::new();
+            crate::check::print(&report, &mut table)?;
+            failed.push(format!(
+                "{name}:\n{}",
+                String::from_utf8_lossy(&table).trim_end()
+            ));
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::refused(format!(
+        "release tags must name a consistent release (release.checkOnPush):\n{}",
+        failed.join("\n")
+    ))
+    .hint("fix the findings, commit, tag a new version, then push; `git release check` shows them")
+    .into())
 }
 
 /// Whether deleting `refname` (now `value`) is `git pack-refs` pruning the loose copy of a ref it
