@@ -50,6 +50,24 @@ fn hotfix_week_on_the_example() {
         run.stdout
     );
     p.release(&["check", "release-1.1"]).ok();
+    // A second fix changes an image: the branch's image list follows in the same commit.
+    let values = p.read("addons/mongo/values.yaml");
+    p.write(
+        "addons/mongo/values.yaml",
+        &format!("{values}exporter:\n  image: library/mongo-exporter:0.40.0\n"),
+    );
+    let img_fix = p.commit("mongo: exporter sidecar");
+    let run = p.release(&["cherry-pick", &img_fix, "--onto", "1.1"]).ok();
+    assert!(
+        run.stdout
+            .contains("bump images/images_platform.list: images +1 -0"),
+        "{}",
+        run.stdout
+    );
+    assert!(p
+        .git(&["show", "release-1.1:images/images_platform.list"])
+        .contains("library/mongo-exporter:0.40.0\n"));
+    p.release(&["check", "release-1.1"]).ok();
     p.release(&["tag", "1.1.1", "release-1.1", "--offline"])
         .ok();
     // The hotfix of the branch, tagged twice: one name, one tag.

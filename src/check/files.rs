@@ -20,6 +20,33 @@ fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Op
     })
 }
 
+/// The image lists collect would write from the charts and resource files at `tree`
+/// ([`crate::charts::image_lists`], read from the object database).
+///
+/// Errors: a chart whose values cannot be read (exit 2, naming it); unreadable objects.
+pub fn image_lists_at(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
+) -> Result<crate::charts::ImageLists> {
+    let mut tops = crate::charts::TopCharts::default();
+    let mut charts = Vec::new();
+    for c in tops.at(repo, tree, &settings.addons_path)? {
+        charts.push((c.path, crate::repo::read_tree_files(repo, c.tree)?));
+    }
+    let mut resources = Vec::new();
+    for t in crate::repos::resource_targets_at(repo, tree, settings)? {
+        if let Some(data) = blob_at(repo, tree, &t)? {
+            resources.push((t, data));
+        }
+    }
+    crate::charts::image_lists(
+        charts.iter().map(|(p, f)| (p.as_str(), f)),
+        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+    )
+    .map_err(|(root, e)| crate::error::UserError::input(format!("{root}/{e}")).into())
+}
+
 /// Run both rules for `commit`, whose charts are `charts` with their `files` (image-list-stale
 /// only when `image_lists`).
 ///

@@ -395,6 +395,47 @@ pub fn cherry_pick(
             }
         }
     }
+    // The image lists follow when the picked changes change what the charts deploy: the
+    // difference the picks make is applied to the branch's lists (lines the branch has of its own
+    // stay).
+    // Only where the branch keeps image lists (a platform repository, not a component's).
+    let has_lists = repo::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
+    let (before, after) = if has_lists {
+        (
+            crate::check::files::image_lists_at(repo, settings, base_tip_tree)?,
+            crate::check::files::image_lists_at(repo, settings, final_tree)?,
+        )
+    } else {
+        Default::default()
+    };
+    let empty = BTreeSet::new();
+    for (kind, want) in &after.kinds {
+        let had = before.kinds.get(kind).unwrap_or(&empty);
+        if had == want {
+            continue;
+        }
+        let rel = repo::join(&settings.images_path, &format!("images_{kind}.list"));
+        let mut list: BTreeSet<String> = blob_at(repo, final_tree, &rel)?
+            .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let (gone, new): (Vec<_>, Vec<_>) = (
+            had.difference(want).cloned().collect(),
+            want.difference(had).cloned().collect(),
+        );
+        for g in &gone {
+            list.remove(g);
+        }
+        list.extend(new.iter().cloned());
+        final_tree = with_file(
+            repo,
+            final_tree,
+            &rel,
+            crate::images::render_list(&list).as_bytes(),
+        )?;
+        bumps.insert(rel, format!("images +{} -{}", new.len(), gone.len()));
+    }
     if let Some(last) = trees.last_mut() {
         *last = final_tree;
     }
