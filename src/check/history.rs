@@ -90,13 +90,13 @@ pub fn check(
     // REV first, so its content is the one compared against when it reuses a version.
     // Each chart folder content once, at its first revision: tags share most of them.
     let mut trees_seen = std::collections::HashSet::new();
-    for c in charts.unseen_at(repo, commit, &settings.addons_path, &mut trees_seen)? {
-        add(&c, rev);
+    for c in at_rev {
+        trees_seen.insert(c.tree);
+        add(c, rev);
     }
-    for r in &released {
-        for c in charts.unseen_at(repo, r.commit, &settings.addons_path, &mut trees_seen)? {
-            add(&c, &r.label);
-        }
+    let commits: Vec<gix::ObjectId> = released.iter().map(|r| r.commit).collect();
+    for (i, c) in charts.unseen_at_many(repo, &commits, &settings.addons_path, &mut trees_seen)? {
+        add(&c, &released[i].label);
     }
     for ((name, version), contents) in &seen {
         if contents.len() < 2 {

@@ -240,67 +240,114 @@ impl Charts {
 }
 
 impl Charts {
-    /// The charts below `addons` at `commit` whose folder tree id is not in `seen` (then added):
-    /// subtrees seen before are skipped whole, so auditing hundreds of release tags that share
-    /// most charts reads each distinct folder once.
+    /// The charts below `addons` at each of `commits`, in order, whose folder tree id is not in
+    /// `seen` (then added; subtrees seen before are skipped whole): each chart folder is reported once, with the index of the first revision holding it.
+    /// Tree and Chart.yaml reads run on every CPU (they are most of a history audit); which
+    /// revision a folder is credited to is decided in order, as the sequential walk would.
     ///
     /// Errors: objects missing from the database.
-    pub fn unseen_at(
+    pub fn unseen_at_many(
         &mut self,
         repo: &gix::Repository,
-        commit: gix::ObjectId,
+        commits: &[gix::ObjectId],
         addons: &str,
         seen: &mut std::collections::HashSet<gix::ObjectId>,
-    ) -> Result<Vec<ChartAt>> {
-        let tree = repo.find_commit(commit)?.tree_id()?.detach();
-        let Some((root, gix::objs::tree::EntryKind::Tree)) =
-            crate::repo::lookup_path(repo, tree, addons)?
-        else {
-            return Ok(Vec::new());
-        };
-        if !seen.insert(root) {
-            return Ok(Vec::new());
-        }
-        let mut stack = vec![(addons.to_string(), root)];
-        let mut out = Vec::new();
-        while let Some((path, id)) = stack.pop() {
-            let t = repo.find_tree(id)?;
-            let mut subdirs = Vec::new();
-            let mut chart_yaml = None;
-            for e in t.iter() {
-                let e = e?;
-                match e.mode().kind() {
-                    gix::objs::tree::EntryKind::Tree if !e.filename().starts_with(b".") => {
-                        subdirs.push((e.filename().to_string(), e.oid().to_owned()))
-                    }
-                    gix::objs::tree::EntryKind::Blob
-                    | gix::objs::tree::EntryKind::BlobExecutable
-                        if e.filename() == "Chart.yaml" =>
-                    {
-                        chart_yaml = Some(e.oid().to_owned())
-                    }
-                    _ => {}
+    ) -> Result<Vec<(usize, ChartAt)>> {
+        use rayon::prelude::*;
+        // The addons folder of every revision, new ones only.
+        let mut roots = Vec::new();
+        for (i, commit) in commits.iter().enumerate() {
+            let tree = repo.find_commit(*commit)?.tree_id()?.detach();
+            if let Some((root, gix::objs::tree::EntryKind::Tree)) =
+                crate::repo::lookup_path(repo, tree, addons)?
+            {
+                if seen.insert(root) {
+                    roots.push((i, root));
                 }
             }
-            match chart_yaml {
-                Some(blob) if !(id == root && addons.is_empty()) => {
-                    let (name, version) = self.meta_of(repo, blob)?;
+        }
+        let sync = repo.clone().into_sync();
+        let local = || {
+            let mut r = sync.to_thread_local();
+            crate::repo::without_replacements(&mut r);
+            r
+        };
+        let listed: Vec<Folder> = roots
+            .par_iter()
+            .map_init(local, |r, (_, id)| Folder::read(r, *id, false))
+            .collect::<Result<_>>()?;
+        // Folders below them, credited in revision order.
+        let mut candidates = Vec::new();
+        for ((i, root), folder) in roots.iter().zip(listed) {
+            if folder.chart_yaml.is_some() && !addons.is_empty() {
+                candidates.push((*i, addons.to_string(), *root));
+                continue;
+            }
+            for (name, sub) in folder.subdirs {
+                if seen.insert(sub) {
+                    candidates.push((*i, crate::repo::join(addons, &name), sub));
+                }
+            }
+        }
+        let read: Vec<Folder> = candidates
+            .par_iter()
+            .map_init(local, |r, (_, _, id)| Folder::read(r, *id, true))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        for ((i, path, id), folder) in candidates.into_iter().zip(read) {
+            match folder.meta {
+                Some((name, version)) => {
                     let name = name
                         .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
-                    out.push(ChartAt {
-                        path,
-                        name,
-                        version,
-                        tree: id,
-                    });
+                    out.push((
+                        i,
+                        ChartAt {
+                            path,
+                            name,
+                            version,
+                            tree: id,
+                        },
+                    ));
                 }
-                _ => {
-                    for (name, sub) in subdirs {
+                // A folder of folders (charts grouped deeper): walked in order, rare.
+                None => {
+                    for (name, sub) in folder.subdirs {
                         if seen.insert(sub) {
-                            stack.push((crate::repo::join(&path, &name), sub));
+                            let sub_path = crate::repo::join(&path, &name);
+                            for c in self.walk_unseen(repo, sub, sub_path, seen)? {
+                                out.push((i, c));
+                            }
                         }
                     }
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The charts inside folder `id` (at `path`), subtrees in `seen` skipped.
+    fn walk_unseen(
+        &mut self,
+        repo: &gix::Repository,
+        id: gix::ObjectId,
+        path: String,
+        seen: &mut std::collections::HashSet<gix::ObjectId>,
+    ) -> Result<Vec<ChartAt>> {
+        let folder = Folder::read(repo, id, false)?;
+        if let Some(blob) = folder.chart_yaml {
+            let (name, version) = self.meta_of(repo, blob)?;
+            let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+            return Ok(vec![ChartAt {
+                path,
+                name,
+                version,
+                tree: id,
+            }]);
+        }
+        let mut out = Vec::new();
+        for (name, sub) in folder.subdirs {
+            if seen.insert(sub) {
+                out.extend(self.walk_unseen(repo, sub, crate::repo::join(&path, &name), seen)?);
             }
         }
         Ok(out)
@@ -317,6 +364,47 @@ impl Charts {
         let meta = crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data);
         self.meta.insert(blob, meta.clone());
         Ok(meta)
+    }
+}
+
+/// One folder as the chart walk needs it.
+struct Folder {
+    /// Subfolders (names not starting with `.`).
+    subdirs: Vec<(String, gix::ObjectId)>,
+    /// Its Chart.yaml blob, when it holds one.
+    chart_yaml: Option<gix::ObjectId>,
+    /// Chart.yaml `name` and `version`, when asked for and the folder is a chart.
+    meta: Option<(Option<String>, Option<String>)>,
+}
+
+impl Folder {
+    fn read(repo: &gix::Repository, id: gix::ObjectId, with_meta: bool) -> Result<Self> {
+        let t = repo.find_tree(id)?;
+        let mut subdirs = Vec::new();
+        let mut chart_yaml = None;
+        for e in t.iter() {
+            let e = e?;
+            match e.mode().kind() {
+                gix::objs::tree::EntryKind::Tree if !e.filename().starts_with(b".") => {
+                    subdirs.push((e.filename().to_string(), e.oid().to_owned()))
+                }
+                gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
+                    if e.filename() == "Chart.yaml" =>
+                {
+                    chart_yaml = Some(e.oid().to_owned())
+                }
+                _ => {}
+            }
+        }
+        let meta = match (with_meta, chart_yaml) {
+            (true, Some(blob)) => Some(crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data)),
+            _ => None,
+        };
+        Ok(Folder {
+            subdirs,
+            chart_yaml,
+            meta,
+        })
     }
 }
 
