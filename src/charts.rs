@@ -171,6 +171,35 @@ fn roots_into(
     Ok(())
 }
 
+/// Subfolders of a folder: `(name, tree id)`.
+pub type Subfolders = Vec<(String, gix::ObjectId)>;
+
+/// What a chart walk needs of one folder (tree `id`): its subfolders (names not starting with
+/// `.`) and its Chart.yaml blob, when it holds one.
+///
+/// Errors: the tree is missing from the database.
+pub fn read_folder(
+    repo: &gix::Repository,
+    id: gix::ObjectId,
+) -> Result<(Subfolders, Option<gix::ObjectId>)> {
+    let tree = repo.find_tree(id)?;
+    let mut subdirs = Vec::new();
+    let mut chart_yaml = None;
+    for e in tree.iter() {
+        let e = e?;
+        match e.mode().kind() {
+            EntryKind::Tree if !e.filename().starts_with(b".") => {
+                subdirs.push((e.filename().to_string(), e.oid().to_owned()))
+            }
+            EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
+                chart_yaml = Some(e.oid().to_owned())
+            }
+            _ => {}
+        }
+    }
+    Ok((subdirs, chart_yaml))
+}
+
 /// The charts of a revision as collect sees the work tree ([`worktree_chart_roots`]): below a
 /// prefix, the first folder holding a `Chart.yaml` on each path is a chart (its subfolders,
 /// subcharts included, belong to it); folders whose name starts with `.` are skipped.
@@ -232,21 +261,7 @@ impl TopCharts {
                 return Ok(v.clone());
             }
         }
-        let tree = repo.find_tree(id)?;
-        let mut subdirs = Vec::new();
-        let mut chart_yaml = None;
-        for e in tree.iter() {
-            let e = e?;
-            match e.mode().kind() {
-                EntryKind::Tree if !e.filename().starts_with(b".") => {
-                    subdirs.push((e.filename().to_string(), e.oid().to_owned()))
-                }
-                EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
-                    chart_yaml = Some(e.oid().to_owned())
-                }
-                _ => {}
-            }
-        }
+        let (subdirs, chart_yaml) = read_folder(repo, id)?;
         let mut out = Vec::new();
         match chart_yaml {
             Some(chart_yaml) if !is_root => out.push(TopChart {

@@ -21,6 +21,21 @@ pub struct AddonEntry {
     pub version: Option<String>,
 }
 
+impl AddonEntry {
+    /// The YAML path of field `key` of this addon (`spec.modules[i].addons[j].<key>`), for
+    /// in-place edits and line lookups.
+    pub fn field_path(&self, key: &str) -> Vec<Seg> {
+        vec![
+            Seg::Key("spec".into()),
+            Seg::Key("modules".into()),
+            Seg::Index(self.module_index),
+            Seg::Key("addons".into()),
+            Seg::Index(self.addon_index),
+            Seg::Key(key.into()),
+        ]
+    }
+}
+
 /// Read version.yml (`rel` names it in messages) and every addon it lists, in file order
 /// (numbers read as strings), checking its shape: `spec.modules` a list of mappings, each
 /// `addons` a list of mappings with a string `name`, and no addon name listed twice (collect
@@ -158,15 +173,7 @@ pub fn set_versions(
         if a.version.as_deref() == Some(v.as_str()) {
             continue;
         }
-        let path = [
-            Seg::Key("spec".into()),
-            Seg::Key("modules".into()),
-            Seg::Index(a.module_index),
-            Seg::Key("addons".into()),
-            Seg::Index(a.addon_index),
-            Seg::Key("version".into()),
-        ];
-        out = yaml_edit::set_scalar(&out, &path, v, Some("namespace"))
+        out = yaml_edit::set_scalar(&out, &a.field_path("version"), v, Some("namespace"))
             .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
     }
     let missing = versions

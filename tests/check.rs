@@ -4,19 +4,7 @@ use crate::util::{Repo, Sandbox};
 
 /// The example, collected, committed and released as v1.1.0: a consistent release.
 fn released(sb: &Sandbox) -> Repo<'_> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
-    let out = sb
-        .cmd("bash", sb.dir.path())
-        .arg(&script)
-        .arg(sb.path("ex"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let p = Repo::open(sb, "ex/platform-release");
+    let p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
     p

@@ -5,25 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::util::{Repo, Sandbox};
 
-/// Build the shipped example (fixtures/make_example.sh) under the sandbox; returns its
-/// platform-release repository.
-fn example(sb: &Sandbox) -> Repo<'_> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
-    let dest = sb.path("ex");
-    let out = sb
-        .cmd("bash", sb.dir.path())
-        .arg(&script)
-        .arg(&dest)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Repo::open(sb, "ex/platform-release")
-}
-
 /// The tree id of the work tree as it is (untracked files included, ignored ones not), through a
 /// temporary index so the repository's own index is untouched.
 fn worktree_tree(p: &Repo) -> String {
@@ -93,7 +74,7 @@ fn strace_kill_at_rename(sb: &Sandbox, cwd: &Path, n: usize, args: &[&str]) -> c
 #[test]
 fn code_execution_through_git_dir_targets_is_refused() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     let list = p.read("repos/charts_list.yaml");
     // targetPath: .git/hooks would put the resource file among the hooks.
     p.write(
@@ -166,7 +147,7 @@ fn code_execution_through_git_dir_targets_is_refused() {
 #[test]
 fn kill_9_at_every_rename_leaves_the_work_tree_old_or_new() {
     let sb = Sandbox::new();
-    let pristine = example(&sb);
+    let pristine = sb.example();
     let old_tree = pristine
         .git(&["rev-parse", "HEAD^{tree}"])
         .trim()
@@ -269,7 +250,7 @@ fn kill_9_at_every_rename_leaves_the_work_tree_old_or_new() {
 #[test]
 fn killed_package_leaves_no_stray_temporary() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
     let out = sb.path("out");
@@ -293,7 +274,7 @@ fn killed_package_leaves_no_stray_temporary() {
 #[test]
 fn concurrent_runs_wait_for_the_lock_not_interleave() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     std::fs::create_dir_all(p.path.join(".git/release")).unwrap();
     let lock = std::fs::OpenOptions::new()
         .create(true)
@@ -313,7 +294,7 @@ fn concurrent_runs_wait_for_the_lock_not_interleave() {
 #[test]
 fn stale_component_cache_follows_url_and_upstream_deletions() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     let url = format!("file://{}/ex/components/{{name}}", sb.dir.path().display());
     let run = p
         .release(&["collect", "--json", "--component-url", &url])
@@ -395,7 +376,7 @@ fn stale_component_cache_follows_url_and_upstream_deletions() {
 #[test]
 fn chart_paths_that_are_not_charts_are_refused() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     let mut c = Repo::open(&sb, "ex/components/cyclone");
     // The chart moved away; only a note stays (seen in grafana/helm-charts mimir-distributed).
     for f in ["Chart.yaml", "values.yaml", "images_extra.list"] {
@@ -424,7 +405,7 @@ fn chart_paths_that_are_not_charts_are_refused() {
 #[test]
 fn symlinks_through_symlinks_out_of_the_chart_are_refused() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     let mut c = Repo::open(&sb, "ex/components/cyclone");
     let chart = c.path.join("manifests/cyclone");
     std::os::unix::fs::symlink("..", chart.join("templates/d")).unwrap();
@@ -451,7 +432,7 @@ fn symlinks_through_symlinks_out_of_the_chart_are_refused() {
 #[test]
 fn tracked_symlinked_version_yml_and_repos_files_are_refused() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     std::fs::rename(
         p.path.join("version.yml"),
         p.path.join("configs/version.yml"),
@@ -483,7 +464,7 @@ fn tracked_symlinked_version_yml_and_repos_files_are_refused() {
 #[test]
 fn replace_refs_do_not_change_package_bytes() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
     let out1 = sb.path("out1");
@@ -512,7 +493,7 @@ fn replace_refs_do_not_change_package_bytes() {
 #[test]
 fn non_semver_chart_versions_are_refused() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     // collect: a component whose chart says `version: latest`.
     let mut c = Repo::open(&sb, "ex/components/cyclone");
     let chart = c.read("manifests/cyclone/Chart.yaml");
@@ -587,7 +568,7 @@ fn non_semver_chart_versions_are_refused() {
 #[test]
 fn resource_limits_jobs_and_deep_yaml() {
     let sb = Sandbox::new();
-    let p = example(&sb);
+    let p = sb.example();
     let run = p
         .release(&["collect", "--dry-run", "--jobs", "1000000"])
         .ok();
@@ -615,7 +596,7 @@ fn resource_limits_jobs_and_deep_yaml() {
 #[test]
 fn errors_name_file_line_and_exit_2() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
 
     // A malformed component values.yaml: exit 2 with its real line (was exit 1, `line 0`).
     let mut c = Repo::open(&sb, "ex/components/cyclone");

@@ -3,26 +3,10 @@
 
 use crate::util::{Repo, Sandbox};
 
-fn example(sb: &Sandbox) -> Repo<'_> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
-    let out = sb
-        .cmd("bash", sb.dir.path())
-        .arg(&script)
-        .arg(sb.path("ex"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Repo::open(sb, "ex/platform-release")
-}
-
 #[test]
 fn hotfix_week_on_the_example() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     // Release day.
     p.release(&["collect", "--commit"]).ok();
     p.release(&["check"]).ok();
@@ -100,7 +84,7 @@ fn hotfix_week_on_the_example() {
 #[test]
 fn collect_flags_a_tag_moved_upstream() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     // Only a placeholder value changes (the charts repo released): not a moved tag.
     let mut charts = Repo::open(&sb, "ex/components/charts");
@@ -185,7 +169,7 @@ fn charts_at_the_root_aether_layout() {
 #[test]
 fn resource_files_are_part_of_the_release() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     assert!(
         p.read("images/images_platform.list")
@@ -241,7 +225,7 @@ fn resource_files_are_part_of_the_release() {
 #[test]
 fn the_server_refuses_a_release_tag_that_fails_check() {
     let sb = Sandbox::new();
-    let mut p = example(&sb);
+    let mut p = sb.example();
     p.release(&["collect", "--commit"]).ok();
     let server = sb.path("server.git");
     let server_s = server.to_str().unwrap();

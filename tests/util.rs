@@ -71,6 +71,24 @@ impl Sandbox {
         Run::from(out)
     }
 
+    /// Build the shipped example (fixtures/make_example.sh) under `ex/`; returns its
+    /// platform-release repository (component repositories under `ex/components/`).
+    pub fn example(&self) -> Repo<'_> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
+        let out = self
+            .cmd("bash", self.dir.path())
+            .arg(&script)
+            .arg(self.path("ex"))
+            .output()
+            .expect("run make_example.sh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Repo::open(self, "ex/platform-release")
+    }
+
     /// Create a non-bare repository at `rel` on branch main.
     pub fn repo(&self, rel: &str) -> Repo<'_> {
         let path = self.path(rel);

@@ -9,7 +9,6 @@ use anyhow::Result;
 use super::{ChartAt, Finding};
 use crate::repo::Files;
 use crate::settings::Settings;
-use crate::yaml_edit::Seg;
 
 fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
     Ok(match crate::repo::lookup_path(repo, tree, path)? {
@@ -67,17 +66,8 @@ pub fn check(
         let by_name: BTreeMap<&str, &ChartAt> =
             charts.iter().map(|c| (c.name.as_str(), c)).collect();
         for a in crate::version_yml::read(rel, &data)? {
-            let path = [
-                Seg::Key("spec".into()),
-                Seg::Key("modules".into()),
-                Seg::Index(a.module_index),
-                Seg::Key("addons".into()),
-                Seg::Index(a.addon_index),
-            ];
             let line = |key: &str| {
-                let mut p = path.to_vec();
-                p.push(Seg::Key(key.into()));
-                crate::yaml_edit::find_scalar(&text, &p)
+                crate::yaml_edit::find_scalar(&text, &a.field_path(key))
                     .ok()
                     .map(|s| s.line)
             };

@@ -379,23 +379,7 @@ struct Folder {
 
 impl Folder {
     fn read(repo: &gix::Repository, id: gix::ObjectId, with_meta: bool) -> Result<Self> {
-        let t = repo.find_tree(id)?;
-        let mut subdirs = Vec::new();
-        let mut chart_yaml = None;
-        for e in t.iter() {
-            let e = e?;
-            match e.mode().kind() {
-                gix::objs::tree::EntryKind::Tree if !e.filename().starts_with(b".") => {
-                    subdirs.push((e.filename().to_string(), e.oid().to_owned()))
-                }
-                gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
-                    if e.filename() == "Chart.yaml" =>
-                {
-                    chart_yaml = Some(e.oid().to_owned())
-                }
-                _ => {}
-            }
-        }
+        let (subdirs, chart_yaml) = crate::charts::read_folder(repo, id)?;
         let meta = match (with_meta, chart_yaml) {
             (true, Some(blob)) => Some(crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data)),
             _ => None,
