@@ -312,6 +312,9 @@ struct At<'c> {
     /// (Bitnami convention) or `global.image.registry` (ingress-nginx 4.x). Seen on real charts:
     /// without it ingress-nginx's images lost `registry.k8s.io/`.
     default_registry: Option<&'c str>,
+    /// Set while walking the parent's values section of a dependency that is not unpacked
+    /// (a remote or packaged subchart): its appVersion is unknown here, never the parent's.
+    dependency: Option<&'c str>,
 }
 
 impl Walk<'_, '_> {
@@ -363,11 +366,43 @@ impl Walk<'_, '_> {
                 .map(str::trim)
                 .filter(|r| !r.is_empty() && !r.contains("{{"))
         });
+        // Dependencies that are not unpacked here (remote, or packaged `.tgz`): the parent's
+        // section configures a chart we cannot see. Seen on voltha-infra (bitnami etcd, kafka,
+        // redis as remote dependencies): their images got the umbrella's appVersion as tag.
+        let mut remote: Vec<(String, Value)> = Vec::new();
+        if let (Some(Value::Sequence(deps)), Value::Mapping(map)) =
+            (chart.meta.get("dependencies"), &mut values)
+        {
+            for dep in deps {
+                let Some(name) = dep.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let key = match dep.get("alias").and_then(Value::as_str) {
+                    Some(alias) if !alias.is_empty() => alias,
+                    _ => name,
+                };
+                if sub_keys.contains(key) {
+                    continue;
+                }
+                if let Some(section) = map.remove(key) {
+                    remote.push((key.to_string(), section));
+                }
+            }
+        }
         let at = At {
             app_version: chart.app_version.as_deref(),
             file: &chart.values_path,
             default_registry,
+            dependency: None,
         };
+        for (key, section) in &remote {
+            let dep_at = At {
+                app_version: None,
+                dependency: Some(key),
+                ..at
+            };
+            self.value(dep_at, None, section);
+        }
         self.value(at, None, &values);
     }
 
@@ -457,6 +492,13 @@ impl Walk<'_, '_> {
         } else if let Some(app_version) = at.app_version {
             Some(app_version.to_string())
         } else if digest.is_empty() {
+            if let Some(dep) = at.dependency {
+                self.warnings.push(format!(
+                    "{}: image `{path}` in the values of dependency `{dep}` has no tag: Helm takes that subchart's appVersion, and the subchart is not unpacked here; not listed",
+                    at.file
+                ));
+                return MapImage::Nothing;
+            }
             self.warnings.push(format!(
                 "{}: image `{path}` has no tag and the chart has no appVersion; listed untagged",
                 at.file
@@ -961,6 +1003,31 @@ c:
         ]);
         assert_eq!(found, ["deep:3", "parent:1.0", "sub-literal:4", "sub:2.0"]);
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// voltha-infra: bitnami etcd/kafka/redis as remote dependencies (not unpacked), their
+    /// sections giving only `repository:`. The umbrella's appVersion is not their tag.
+    #[test]
+    fn remote_dependency_sections_never_take_the_parents_app_version() {
+        let (found, warnings) = images(&[
+            (
+                "Chart.yaml",
+                "name: voltha-infra\nappVersion: '2.15'\ndependencies:\n  - name: etcd\n    repository: https://charts.bitnami.com/bitnami\n  - name: kafka\n    alias: bus\n",
+            ),
+            (
+                "values.yaml",
+                "image: {repository: infra, tag: ''}\netcd:\n  image:\n    repository: bitnamilegacy/etcd\nbus:\n  image:\n    repository: bitnamilegacy/kafka\n    tag: 3.4.0\n",
+            ),
+        ]);
+        // etcd's tag comes from a chart that is not here: not listed (it used to be
+        // `bitnamilegacy/etcd:2.15`); kafka's section pins its tag itself.
+        assert_eq!(found, ["bitnamilegacy/kafka:3.4.0", "infra:2.15"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("dependency `etcd` has no tag")
+                && warnings[0].contains("not listed"),
+            "{warnings:?}"
+        );
     }
 
     #[test]
