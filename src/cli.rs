@@ -33,6 +33,7 @@ pub enum Commands {
     /// Collect component charts at their newest release tags into the addons folder.
     Collect(CollectArgs),
     /// Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists.
+    #[command(after_help = CHECK_RULES)]
     Check(CheckArgs),
     /// Package the charts changed between two revisions as a reproducible hotfix package.
     Hotfix(HotfixArgs),
@@ -170,6 +171,19 @@ pub struct PackageArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The rules of `git release check`, for its help and man page.
+const CHECK_RULES: &str = "\
+Rules (set each with release.check.<rule> = error | warning | off):
+  chart-version-reused      one chart version, one content, in every release
+  chart-version-not-bumped  a changed chart has a higher version
+  chart-version-lowered     a chart version never goes down
+  image-tag-mutable         no untagged image, none on latest/master/main/...
+  image-tag-not-semver      image tags are SemVer (a warning by default)
+  version-yml-mismatch      version.yml agrees with every Chart.yaml
+  image-list-stale          images/*.list hold what collect writes
+Images matching a glob of release.check.allowImage skip the image rules.
+Exit status: 0 no error, 3 errors found, 2 bad input.";
 
 /// `git release check`
 ///
