@@ -134,7 +134,7 @@ fn charts_at_the_root_aether_layout() {
         );
         c.write(
             "sd-core/templates/deploy.yaml",
-            &format!("kind: Deployment\nspec:\n  replicas: {replicas}\n"),
+            &format!("kind: Deployment\nspec:\n  replicas: {replicas}\n  image: omecproject/sd-core:v1.2.0\n"),
         );
     };
     chart(&c, "0.3.0", 1);
@@ -155,8 +155,16 @@ fn charts_at_the_root_aether_layout() {
     );
     assert_eq!(
         c.git(&["show", "release-1.2:sd-core/templates/deploy.yaml"]),
-        "kind: Deployment\nspec:\n  replicas: 2\n"
+        "kind: Deployment\nspec:\n  replicas: 2\n  image: omecproject/sd-core:v1.2.0\n"
     );
+    // A charts repository keeps no image lists: check (and so tag) has none to compare.
+    let run = c
+        .release_c(
+            &["release.addonsPath=."],
+            &["check", "--json", "release-1.2"],
+        )
+        .ok();
+    assert!(run.stdout.contains("\"errors\": 0"), "{}", run.stdout);
     // bump finds the chart at the root too (it used to skip it without a word).
     c.git(&["checkout", "-q", "release-1.2"]);
     let run = c.release(&["bump", "patch", "--dry-run"]).ok();

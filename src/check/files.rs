@@ -104,7 +104,9 @@ pub fn check(
         }
     }
 
-    if !image_lists {
+    // Only where the repository keeps image lists (a platform repository; a charts repository
+    // such as Aether's has none, and nothing to keep in step).
+    if !image_lists || crate::repo::lookup_path(repo, tree, &settings.images_path)?.is_none() {
         return Ok(());
     }
     let mut resources = Vec::new();
