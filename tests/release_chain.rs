@@ -285,3 +285,28 @@ fn the_server_refuses_a_release_tag_that_fails_check() {
     p.git(&["push", "-q", "origin", "HEAD:refs/heads/main", "v1.2.0"]);
     assert_eq!(sb.git(&server, &["tag", "-l", "v1.2.0"]).trim(), "v1.2.0");
 }
+
+/// bump keeps version.yml in step with the charts it bumps, so the result passes check.
+#[test]
+fn bump_updates_version_yml() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    let run = p.release(&["bump", "patch", "cyclone", "--commit"]).ok();
+    assert!(run.stdout.contains("version.yml"), "{}", run.stdout);
+    assert!(
+        p.read("version.yml").contains("version: 0.10.1"),
+        "{}",
+        p.read("version.yml")
+    );
+    assert!(p
+        .read("addons/cyclone/Chart.yaml")
+        .contains("version: 0.10.1"));
+    assert_eq!(p.status(), "");
+    // A change after the bump: the release is consistent (new content, new version).
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write("addons/cyclone/values.yaml", &format!("{values}# tuned\n"));
+    p.commit("tune");
+    p.release(&["check"]).ok();
+}
