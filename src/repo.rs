@@ -174,6 +174,23 @@ pub fn read_path(
     }
 }
 
+/// The bytes of the file (blob or symlink target) at `path` in `tree_id`; `None` when absent or a
+/// folder.
+///
+/// Errors: an object missing from the database.
+pub fn blob_at(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(match lookup_path(repo, tree_id, path)? {
+        Some((id, kind)) if kind != EntryKind::Tree && kind != EntryKind::Commit => {
+            Some(repo.find_blob(id)?.take_data())
+        }
+        _ => None,
+    })
+}
+
 /// Read a folder of the work tree the way git would store it (`.git` folders skipped).
 /// A missing folder gives an empty map. A single file gives one entry keyed `""`.
 pub fn read_worktree(path: &Path) -> Result<Files> {

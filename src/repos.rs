@@ -208,6 +208,23 @@ pub fn resource_targets_at(
     Ok(out)
 }
 
+/// The resource files at `tree` ([`resource_targets_at`]) with their bytes, those that exist.
+///
+/// Errors: as [`resource_targets_at`]; an object missing from the database.
+pub fn resource_files_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &crate::settings::Settings,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for t in resource_targets_at(repo, tree, settings)? {
+        if let Some(data) = crate::repo::blob_at(repo, tree, &t)? {
+            out.push((t, data));
+        }
+    }
+    Ok(out)
+}
+
 /// 1-based line of the first `key:` at or after line `from` (for keys whose value is not a scalar).
 fn key_line(text: &str, from: usize, key: &str) -> usize {
     let pat = format!("{key}:");

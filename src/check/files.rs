@@ -10,15 +10,6 @@ use super::{ChartAt, Finding};
 use crate::repo::Files;
 use crate::settings::Settings;
 
-fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
-    Ok(match crate::repo::lookup_path(repo, tree, path)? {
-        Some((id, kind)) if kind != gix::objs::tree::EntryKind::Tree => {
-            Some(repo.find_blob(id)?.take_data())
-        }
-        _ => None,
-    })
-}
-
 /// The image lists collect would write from the charts and resource files at `tree`
 /// ([`crate::charts::image_lists`], read from the object database).
 ///
@@ -33,12 +24,7 @@ pub fn image_lists_at(
     for c in tops.at(repo, tree, &settings.addons_path)? {
         charts.push((c.path, crate::repo::read_tree_files(repo, c.tree)?));
     }
-    let mut resources = Vec::new();
-    for t in crate::repos::resource_targets_at(repo, tree, settings)? {
-        if let Some(data) = blob_at(repo, tree, &t)? {
-            resources.push((t, data));
-        }
-    }
+    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
     crate::charts::image_lists(
         charts.iter().map(|(p, f)| (p.as_str(), f)),
         resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
@@ -61,7 +47,7 @@ pub fn check(
 ) -> Result<()> {
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let rel = &settings.version_file;
-    if let Some(data) = blob_at(repo, tree, rel)? {
+    if let Some(data) = crate::repo::blob_at(repo, tree, rel)? {
         let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
         let by_name: BTreeMap<&str, &ChartAt> =
             charts.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -109,12 +95,7 @@ pub fn check(
     if !image_lists || crate::repo::lookup_path(repo, tree, &settings.images_path)?.is_none() {
         return Ok(());
     }
-    let mut resources = Vec::new();
-    for t in crate::repos::resource_targets_at(repo, tree, settings)? {
-        if let Some(data) = blob_at(repo, tree, &t)? {
-            resources.push((t, data));
-        }
-    }
+    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
     let lists = match crate::charts::image_lists(
         charts.iter().zip(files).map(|(c, f)| (c.path.as_str(), f)),
         resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
@@ -133,7 +114,7 @@ pub fn check(
     };
     for (kind, want) in &lists.kinds {
         let rel = crate::repo::join(&settings.images_path, &format!("images_{kind}.list"));
-        let have: BTreeSet<String> = blob_at(repo, tree, &rel)?
+        let have: BTreeSet<String> = crate::repo::blob_at(repo, tree, &rel)?
             .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()

@@ -97,15 +97,6 @@ fn with_file(
     Ok(ed.write()?.detach())
 }
 
-fn blob_at(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
-    Ok(match repo::lookup_path(repo, tree, path)? {
-        Some((id, k)) if k != gix::objs::tree::EntryKind::Tree => {
-            Some(repo.find_blob(id)?.take_data())
-        }
-        _ => None,
-    })
-}
-
 /// Set a Chart.yaml's `version` in place; `None` when the file has no editable version.
 fn set_chart_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
@@ -129,12 +120,12 @@ fn neutralize(
     charts: &BTreeMap<String, String>,
 ) -> Result<gix::ObjectId> {
     if let Some(ours) = version_file {
-        if blob_at(repo, tree, VERSION_FILE)?.is_some_and(|b| b != ours) {
+        if repo::blob_at(repo, tree, VERSION_FILE)?.is_some_and(|b| b != ours) {
             tree = with_file(repo, tree, VERSION_FILE, ours)?;
         }
     }
     for (path, v) in charts {
-        if let Some(data) = blob_at(repo, tree, path)? {
+        if let Some(data) = repo::blob_at(repo, tree, path)? {
             if chart_version(&data).as_deref() != Some(v.as_str()) {
                 if let Some(edited) = set_chart_version(&data, v) {
                     tree = with_file(repo, tree, path, &edited)?;
@@ -216,7 +207,7 @@ pub fn cherry_pick(
     }
 
     let base_tip_tree = repo.find_commit(old_tip)?.tree_id()?.detach();
-    let branch_version_file = blob_at(repo, base_tip_tree, VERSION_FILE)?;
+    let branch_version_file = repo::blob_at(repo, base_tip_tree, VERSION_FILE)?;
     let mut probe = RootProbe::new(repo, base_tip_tree);
     let mut ours = base_tip_tree;
     let mut trees = Vec::new();
@@ -244,8 +235,8 @@ pub fn cherry_pick(
             if let Some(root) = probe.owner(&ch.path) {
                 let cy = format!("{root}/Chart.yaml");
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
-                    if let Some(v) =
-                        blob_at(repo, base_tip_tree, slot.key())?.and_then(|d| chart_version(&d))
+                    if let Some(v) = repo::blob_at(repo, base_tip_tree, slot.key())?
+                        .and_then(|d| chart_version(&d))
                     {
                         slot.insert(v);
                     }
@@ -331,7 +322,7 @@ pub fn cherry_pick(
     let mut chart_versions = BTreeMap::new();
     for cy in touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
-        if let Some(data) = blob_at(repo, final_tree, cy)? {
+        if let Some(data) = repo::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
             let taken = used.get(cy);
             let edit = crate::bump::edit_chart_yaml(&text, |v| {
@@ -350,7 +341,7 @@ pub fn cherry_pick(
         if ch.kind != charts::FileChangeKind::Added || !ch.path.ends_with("/Chart.yaml") {
             continue;
         }
-        let Some(data) = blob_at(repo, final_tree, &ch.path)? else {
+        let Some(data) = repo::blob_at(repo, final_tree, &ch.path)? else {
             continue;
         };
         let text = String::from_utf8_lossy(&data);
@@ -373,7 +364,7 @@ pub fn cherry_pick(
     // version.yml follows the charts in the same commit, so the branch passes `git release check`.
     let vf = &settings.version_file;
     if !chart_versions.is_empty() {
-        if let Some(data) = blob_at(repo, final_tree, vf)? {
+        if let Some(data) = repo::blob_at(repo, final_tree, vf)? {
             let text = String::from_utf8_lossy(&data).into_owned();
             let listed = crate::version_yml::read(vf, &data)?;
             let (new_text, _) = crate::version_yml::set_versions(vf, &text, &chart_versions)?;
@@ -415,7 +406,7 @@ pub fn cherry_pick(
             continue;
         }
         let rel = repo::join(&settings.images_path, &format!("images_{kind}.list"));
-        let mut list: BTreeSet<String> = blob_at(repo, final_tree, &rel)?
+        let mut list: BTreeSet<String> = repo::blob_at(repo, final_tree, &rel)?
             .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()

@@ -73,6 +73,17 @@ pub struct ChartEntry {
     pub files: Vec<String>,
 }
 
+/// A resource file (the `resourcePaths` shape) changed in the range.
+struct ChangedResource {
+    /// Work-tree path (its target).
+    path: String,
+    /// `A`, `M` or `D`.
+    change: &'static str,
+    /// Bytes at base and at new.
+    old: Option<Vec<u8>>,
+    new: Option<Vec<u8>>,
+}
+
 /// A chart deleted in the range.
 #[derive(Debug, Serialize, Clone)]
 pub struct RemovedChart {
@@ -372,34 +383,35 @@ pub fn hotfix(
         });
     }
     // Resource files (the charts_list shape) are part of the release like charts.
-    let mut resources: Vec<(String, &'static str, Option<Vec<u8>>)> = Vec::new();
+    let mut resources: Vec<ChangedResource> = Vec::new();
     let mut targets = crate::repos::resource_targets_at(repo, new_tree, settings)?;
     targets.extend(crate::repos::resource_targets_at(
         repo, base_tree, settings,
     )?);
     targets.sort();
     targets.dedup();
-    let blob = |tree: gix::ObjectId, path: &str| -> Result<Option<Vec<u8>>> {
-        Ok(repo::read_path(repo, tree, path)?
-            .and_then(|mut f| f.remove(""))
-            .map(|e| e.data))
-    };
-    for t in targets {
-        let (old, new) = (blob(base_tree, &t)?, blob(new_tree, &t)?);
+    for path in targets {
+        let old = repo::blob_at(repo, base_tree, &path)?;
+        let new = repo::blob_at(repo, new_tree, &path)?;
         let change = match (&old, &new) {
             (None, Some(_)) => "A",
             (Some(_), None) => "D",
             (Some(o), Some(n)) if o != n && !charts::whitespace_only(o, n) => "M",
             _ => continue,
         };
-        resources.push((t, change, new));
+        resources.push(ChangedResource {
+            path,
+            change,
+            old,
+            new,
+        });
     }
     if !resources.is_empty() && args.per_addon {
         return Err(UserError::input(format!(
             "resource files changed in the range ({}): --per-addon packages one chart each",
             resources
                 .iter()
-                .map(|(p, _, _)| p.as_str())
+                .map(|r| r.path.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
@@ -526,12 +538,11 @@ pub fn hotfix(
         listed_images(repo, base_tree, &settings.images_path)?,
         listed_images(repo, new_tree, &settings.images_path)?,
     );
-    for (path, _, new) in &resources {
-        if let Some(old) = blob(base_tree, path)? {
-            old_images.extend(crate::images::manifest_images(path, &old, &mut warnings));
-        }
-        if let Some(new) = new {
-            new_images.extend(crate::images::manifest_images(path, new, &mut warnings));
+    for r in &resources {
+        for (data, set) in [(&r.old, &mut old_images), (&r.new, &mut new_images)] {
+            if let Some(data) = data {
+                set.extend(crate::images::manifest_images(&r.path, data, &mut warnings));
+            }
         }
     }
     old_images.extend(old_lists.iter().cloned());
@@ -552,14 +563,14 @@ pub fn hotfix(
         removed,
         resources: resources
             .iter()
-            .map(|(p, c, _)| format!("{c} {p}"))
+            .map(|r| format!("{} {}", r.change, r.path))
             .collect(),
         images,
         sha256: BTreeMap::new(),
     };
     let resource_files: Vec<(String, Vec<u8>)> = resources
         .into_iter()
-        .filter_map(|(p, _, new)| new.map(|d| (p, d)))
+        .filter_map(|r| r.new.map(|d| (r.path, d)))
         .collect();
 
     let top = format!("{}-hotfix-{hotfix_version}", settings.product);
