@@ -13,6 +13,8 @@ struct Released {
     label: String,
     commit: gix::ObjectId,
     time: i64,
+    /// The product version of a release tag; `None` for a hotfix tag.
+    version: Option<semver::Version>,
 }
 
 /// Every release tag (SemVer, `v` optional, not hotfix-shaped) and hotfix tag
@@ -23,7 +25,8 @@ fn released(repo: &gix::Repository, settings: &Settings) -> Result<Vec<Released>
         let mut r = r.map_err(|e| anyhow::anyhow!("reading tags: {e}"))?;
         let label = r.name().shorten().to_string();
         let is_hotfix = label.starts_with(&settings.hotfix_tag_prefix);
-        if !is_hotfix && crate::versions::release_version(&label).is_none() {
+        let version = crate::versions::release_version(&label).filter(|_| !is_hotfix);
+        if !is_hotfix && version.is_none() {
             continue;
         }
         let Ok(c) = r.peel_to_commit() else { continue };
@@ -32,6 +35,7 @@ fn released(repo: &gix::Repository, settings: &Settings) -> Result<Vec<Released>
             label,
             commit: c.id,
             time,
+            version,
         });
     }
     out.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.label.cmp(&a.label)));
@@ -127,8 +131,17 @@ pub fn check(
         );
     }
 
-    // The newest release tag reachable from REV, REV's own commit excluded.
-    let by_commit = crate::repo::release_tags_by_commit(repo)?;
+    // The newest release tag reachable from REV, REV's own commit excluded (the highest version
+    // when a commit has several), from the tags read above.
+    let mut by_commit: std::collections::HashMap<gix::ObjectId, (&str, &semver::Version)> =
+        std::collections::HashMap::new();
+    for r in &released {
+        let Some(v) = &r.version else { continue };
+        let slot = by_commit.entry(r.commit).or_insert((&r.label, v));
+        if crate::versions::cmp_tags((v, &r.label), (slot.1, slot.0)).is_gt() {
+            *slot = (&r.label, v);
+        }
+    }
     let walk = repo
         .rev_walk([commit])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(
@@ -141,8 +154,8 @@ pub fn check(
         if info.id == commit {
             continue;
         }
-        if let Some(tags) = by_commit.get(&info.id) {
-            base = Some((tags[0].0.clone(), info.id));
+        if let Some((tag, _)) = by_commit.get(&info.id) {
+            base = Some((tag.to_string(), info.id));
             break;
         }
     }

@@ -1,8 +1,6 @@
 //! Image tags (`image-tag-mutable`, `image-tag-not-semver`): every image a chart deploys is
 //! pinned to a release, as seed 004 (Aether) requires: SemVer tags, never `latest` or `master`.
 
-use anyhow::Result;
-
 use super::{ChartAt, Config, Finding};
 use crate::repo::Files;
 
@@ -38,12 +36,7 @@ pub fn pin(reference: &str) -> Pin<'_> {
 }
 
 /// Run the image-tag rules over the charts at REV (`files` parallel to `charts`).
-pub fn check(
-    config: &Config,
-    charts: &[ChartAt],
-    files: &[Files],
-    findings: &mut Vec<Finding>,
-) -> Result<()> {
+pub fn check(config: &Config, charts: &[ChartAt], files: &[Files], findings: &mut Vec<Finding>) {
     for (c, f) in charts.iter().zip(files) {
         let Ok(images) = crate::charts::chart_images(f, &mut Vec::new()) else {
             continue; // unreadable values are image-list-stale's to report
@@ -79,7 +72,6 @@ pub fn check(
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

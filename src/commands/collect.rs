@@ -654,14 +654,6 @@ fn parse_pins<'a>(pins: &'a [String], all: &[Component]) -> Result<BTreeMap<Stri
     Ok(out)
 }
 
-fn chart_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
-    c.chart_target(&settings.addons_path, src)
-}
-
-fn resource_target(c: &Component, settings: &Settings, src: &str) -> Result<String> {
-    c.resource_target(&settings.addons_path, src)
-}
-
 /// Reject chart and resource paths that leave the component repo, and targets that leave ours or
 /// land in a git directory (`targetPath: .git/hooks` would make collect write a hook that the next
 /// `git commit` runs). Every error names the repos file and line. Runs before anything is fetched.
@@ -718,7 +710,7 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
         target_problem(
             key,
             &format!("chart `{src}`"),
-            &chart_target(c, settings, &src)?,
+            &c.chart_target(&settings.addons_path, &src)?,
         )?;
     }
     for p in &c.resource_paths {
@@ -732,7 +724,7 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
         target_problem(
             key,
             &format!("resource `{src}`"),
-            &resource_target(c, settings, &src)?,
+            &c.resource_target(&settings.addons_path, &src)?,
         )?;
     }
     Ok(())
@@ -907,7 +899,7 @@ fn fetch_component(
         let folder = src.rsplit('/').next().unwrap_or(&src).to_string();
         crate::archive::check_chart_links(&folder, &files)
             .with_context(|| format!("chart path `{src}` at tag {tag}"))?;
-        let target = chart_target(c, settings, &src)?;
+        let target = c.chart_target(&settings.addons_path, &src)?;
         charts.push((src, target, files));
     }
     let mut resources = Vec::new();
@@ -933,7 +925,7 @@ fn fetch_component(
             ))
             .into());
         }
-        let target = resource_target(c, settings, &src)?;
+        let target = c.resource_target(&settings.addons_path, &src)?;
         resources.push((src, target, entry));
     }
     Ok(Fetched {
