@@ -10,26 +10,59 @@ use super::{ChartAt, Finding};
 use crate::repo::Files;
 use crate::settings::Settings;
 
-/// The image lists collect would write from the charts and resource files at `tree`
-/// ([`crate::charts::image_lists`], read from the object database).
+/// The image lists collect would write from the charts and resource files at `before` and at
+/// `after` ([`crate::charts::image_lists`], read from the object database). Charts that are the
+/// same folder at both (same path, same tree id) are read and scanned once: the lists are unions,
+/// so `lists(same ∪ changed) = lists(same) ∪ lists(changed)`.
 ///
 /// Errors: a chart whose values cannot be read (exit 2, naming it); unreadable objects.
-pub fn image_lists_at(
+pub fn image_lists_before_after(
     repo: &gix::Repository,
     settings: &Settings,
-    tree: gix::ObjectId,
-) -> Result<crate::charts::ImageLists> {
+    before: gix::ObjectId,
+    after: gix::ObjectId,
+) -> Result<(crate::charts::ImageLists, crate::charts::ImageLists)> {
     let mut tops = crate::charts::TopCharts::default();
-    let mut charts = Vec::new();
-    for c in tops.at(repo, tree, &settings.addons_path)? {
-        charts.push((c.path, crate::repo::read_tree_files(repo, c.tree)?));
+    let old = tops.at(repo, before, &settings.addons_path)?;
+    let new = tops.at(repo, after, &settings.addons_path)?;
+    let lists = |charts: &[&crate::charts::TopChart], tree: Option<gix::ObjectId>| {
+        let files = charts
+            .iter()
+            .map(|c| Ok((c.path.clone(), crate::repo::read_tree_files(repo, c.tree)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let resources = match tree {
+            Some(t) => crate::repos::resource_files_at(repo, t, settings)?,
+            None => Vec::new(),
+        };
+        crate::charts::image_lists(
+            files.iter().map(|(p, f)| (p.as_str(), f)),
+            resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+        )
+        .map_err(|(root, e)| -> anyhow::Error {
+            crate::error::UserError::input(format!("{root}/{e}")).into()
+        })
+    };
+    let key = |c: &crate::charts::TopChart| (c.path.clone(), c.tree);
+    let old_keys: std::collections::HashSet<_> = old.iter().map(key).collect();
+    let new_keys: std::collections::HashSet<_> = new.iter().map(key).collect();
+    let same: Vec<&crate::charts::TopChart> =
+        new.iter().filter(|c| old_keys.contains(&key(c))).collect();
+    let only_old: Vec<&crate::charts::TopChart> =
+        old.iter().filter(|c| !new_keys.contains(&key(c))).collect();
+    let only_new: Vec<&crate::charts::TopChart> =
+        new.iter().filter(|c| !old_keys.contains(&key(c))).collect();
+    let shared = lists(&same, None)?;
+    let mut b = lists(&only_old, Some(before))?;
+    let mut a = lists(&only_new, Some(after))?;
+    for side in [&mut b, &mut a] {
+        for (kind, set) in &shared.kinds {
+            side.kinds
+                .entry(kind.clone())
+                .or_default()
+                .extend(set.iter().cloned());
+        }
     }
-    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
-    crate::charts::image_lists(
-        charts.iter().map(|(p, f)| (p.as_str(), f)),
-        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-    )
-    .map_err(|(root, e)| crate::error::UserError::input(format!("{root}/{e}")).into())
+    Ok((b, a))
 }
 
 /// Run both rules for `commit`, whose charts are `charts` with their `files` (image-list-stale

@@ -392,10 +392,7 @@ pub fn cherry_pick(
     // Only where the branch keeps image lists (a platform repository, not a component's).
     let has_lists = repo::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
     let (before, after) = if has_lists {
-        (
-            crate::check::files::image_lists_at(repo, settings, base_tip_tree)?,
-            crate::check::files::image_lists_at(repo, settings, final_tree)?,
-        )
+        crate::check::files::image_lists_before_after(repo, settings, base_tip_tree, final_tree)?
     } else {
         Default::default()
     };
