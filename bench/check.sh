@@ -78,7 +78,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   s=$(secs "$t0" "$(now)")
   if [[ -z $best_c ]] || awk -v a="$s" -v b="$best_c" 'BEGIN { exit !(a < b) }'; then
     best_c=$s
-    rss_c=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/rss")
+    rss_c=$(awk '{ v = $1 } END { printf "%.0f", v / 1024 }' "$WORK/rss")
   fi
   # Every rule: what a release gate costs.
   t0=$(now)
@@ -86,7 +86,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   s=$(secs "$t0" "$(now)")
   if [[ -z ${best_a:-} ]] || awk -v a="$s" -v b="$best_a" 'BEGIN { exit !(a < b) }'; then
     best_a=$s
-    rss_a=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/rss.all")
+    rss_a=$(awk '{ v = $1 } END { printf "%.0f", v / 1024 }' "$WORK/rss.all")
   fi
 done
 python3 - "$WORK/check.json" >"$WORK/check.count" <<'PY'
