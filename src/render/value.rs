@@ -1,0 +1,295 @@
+//! Template values with Go's semantics: Helm's `map[string]interface{}` trees, printing as `fmt` does.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+/// A map shared by reference, as a Go map is: `set $d "k" v` changes every holder of `$d`.
+pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
+
+/// A value during template execution.
+///
+/// Numbers from YAML are [`Value::Float`] (Helm reads values through JSON, so every number is a
+/// `float64`); integer literals in templates and integer results of functions are [`Value::Int`].
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// Go's untyped nil (a missing map key under `missingkey=zero`).
+    #[default]
+    Nil,
+    /// `bool`.
+    Bool(bool),
+    /// `int` / `int64`.
+    Int(i64),
+    /// `float64`.
+    Float(f64),
+    /// `string`.
+    Str(Rc<str>),
+    /// `[]interface{}` (immutable: sprig's list functions return new lists).
+    List(Rc<Vec<Value>>),
+    /// `map[string]interface{}`.
+    Map(Map),
+    /// A Helm object with methods (`.Files`, `.Capabilities.APIVersions`).
+    Object(Rc<super::objects::Object>),
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<Rc<str>>) -> Self {
+        Value::Str(s.into())
+    }
+
+    /// A new map value.
+    pub fn map(m: BTreeMap<String, Value>) -> Self {
+        Value::Map(Rc::new(RefCell::new(m)))
+    }
+
+    /// A list value.
+    pub fn list(v: Vec<Value>) -> Self {
+        Value::List(Rc::new(v))
+    }
+
+    /// Go's truth: false, 0, nil, empty string, list or map are false.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.borrow().is_empty(),
+            Value::Object(_) => true,
+        }
+    }
+
+    /// Go's `reflect.Kind` name as sprig's `kindOf` gives it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Str(_) => "string",
+            Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(_) => "ptr",
+        }
+    }
+
+    /// Go's type name as sprig's `typeOf` gives it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Str(_) => "string",
+            Value::List(_) => "[]interface {}",
+            Value::Map(_) => "map[string]interface {}",
+            Value::Object(_) => "*chart.Object",
+        }
+    }
+
+    /// The string inside, if a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// As a number, if an integer or float.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Deep copy (maps are shared by reference otherwise).
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::Map(m) => Value::map(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect(),
+            ),
+            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
+            v => v.clone(),
+        }
+    }
+
+    /// `fmt.Sprint(v)`, as the template engine prints a pipeline's result (`%v`).
+    pub fn to_go_string(&self) -> String {
+        let mut s = String::new();
+        self.write_go(&mut s, true);
+        s
+    }
+
+    fn write_go(&self, out: &mut String, top: bool) {
+        match self {
+            Value::Nil => out.push_str(if top { "<no value>" } else { "<nil>" }),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => out.push_str(&format_float_g(*f)),
+            Value::Str(s) => out.push_str(s),
+            Value::List(l) => {
+                out.push('[');
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    v.write_go(out, false);
+                }
+                out.push(']');
+            }
+            Value::Map(m) => {
+                out.push_str("map[");
+                for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(k);
+                    out.push(':');
+                    v.write_go(out, false);
+                }
+                out.push(']');
+            }
+            Value::Object(o) => out.push_str(&o.describe()),
+        }
+    }
+
+    /// Convert a parsed YAML value (numbers become floats, as Helm's JSON round trip makes them;
+    /// non-string keys are printed).
+    pub fn from_yaml(v: &serde_yaml::Value) -> Value {
+        use serde_yaml::Value as Y;
+        match v {
+            Y::Null => Value::Nil,
+            Y::Bool(b) => Value::Bool(*b),
+            Y::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            Y::String(s) => Value::str(s.as_str()),
+            Y::Sequence(s) => Value::list(s.iter().map(Value::from_yaml).collect()),
+            Y::Mapping(m) => Value::map(
+                m.iter()
+                    .map(|(k, v)| (yaml_key(k), Value::from_yaml(v)))
+                    .collect(),
+            ),
+            Y::Tagged(t) => Value::from_yaml(&t.value),
+        }
+    }
+
+    /// Convert to a YAML value (for `toYaml`, `toJson`).
+    pub fn to_yaml(&self) -> serde_yaml::Value {
+        use serde_yaml::Value as Y;
+        match self {
+            Value::Nil => Y::Null,
+            Value::Bool(b) => Y::Bool(*b),
+            Value::Int(i) => Y::Number((*i).into()),
+            Value::Float(f) => {
+                if f.fract() == 0.0 && f.abs() < 1e15 {
+                    Y::Number((*f as i64).into())
+                } else {
+                    Y::Number((*f).into())
+                }
+            }
+            Value::Str(s) => Y::String(s.to_string()),
+            Value::List(l) => Y::Sequence(l.iter().map(Value::to_yaml).collect()),
+            Value::Map(m) => Y::Mapping(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (Y::String(k.clone()), v.to_yaml()))
+                    .collect(),
+            ),
+            Value::Object(o) => Y::String(o.describe()),
+        }
+    }
+}
+
+fn yaml_key(k: &serde_yaml::Value) -> String {
+    match k {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Null => "null".into(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+/// A `float64` printed as Go's `%v` does (`strconv.FormatFloat(f, 'g', -1, 64)`): shortest
+/// digits, exponent form when the exponent is below -4 or at least 6. This is why Helm prints a
+/// value `1000000` as `1e+06` (values are floats).
+pub fn format_float_g(f: f64) -> String {
+    format_float(f, 6)
+}
+
+/// Shortest representation with Go's exponent rule: `e` form when exp < -4 || exp >= `eprec`.
+pub fn format_float(f: f64, eprec: i32) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    // Shortest round-trip digits from Rust's `{:e}`: `d.ddde±x`.
+    let e = format!("{f:e}");
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let sign = if neg { "-" } else { "" };
+    if exp < -4 || exp >= eprec {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{frac}e{esign}{:02}", exp.abs())
+    } else if exp < 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            format!("{sign}{digits}{}", "0".repeat(point - digits.len()))
+        } else {
+            format!("{sign}{}.{}", &digits[..point], &digits[point..])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_go_does() {
+        assert_eq!(format_float_g(1.0), "1");
+        assert_eq!(format_float_g(1.1), "1.1");
+        assert_eq!(format_float_g(1000000.0), "1e+06");
+        assert_eq!(format_float_g(123456.0), "123456");
+        assert_eq!(format_float_g(20230101.0), "2.0230101e+07");
+        assert_eq!(format_float_g(0.0001), "0.0001");
+        assert_eq!(format_float_g(0.00001), "1e-05");
+        assert_eq!(format_float_g(-2.5), "-2.5");
+    }
+}
