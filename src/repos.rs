@@ -24,6 +24,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "targetPath",
     "tagPrefix",
     "url",
+    "images",
 ];
 
 /// One component entry of a repos file.
@@ -53,6 +54,9 @@ pub struct Component {
     pub resource_paths: Vec<String>,
     /// `targetPath:` where single files land (shape 3).
     pub target_path: Option<String>,
+    /// `images:` image references only an operator knows about (one it starts at run time,
+    /// e.g. a config reloader), added to the image lists with this entry as their source.
+    pub images: Vec<String>,
     /// 1-based line of each field the entry has (`targetChartPath` -> 7), for messages.
     pub field_lines: std::collections::BTreeMap<String, usize>,
 }
@@ -63,6 +67,15 @@ impl Component {
         self.repository_full_name
             .rsplit_once('/')
             .map_or(self.repository_full_name.as_str(), |(_, n)| n)
+    }
+
+    /// `(repos/x.yaml:LINE, image)` for each of [`Component::images`], LINE being the `images:` key's.
+    pub fn extra_images(&self) -> Vec<(String, String)> {
+        let line = self.field_lines.get("images").copied().unwrap_or(self.line);
+        self.images
+            .iter()
+            .map(|i| (format!("{}:{line}", self.file), i.clone()))
+            .collect()
     }
 
     /// `repos/devops.yaml:12`
@@ -186,6 +199,24 @@ pub fn resource_targets_at(
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for c in components_at(repo, tree, settings)? {
+        out.extend(c.resource_targets(&settings.addons_path));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every component entry of the repos files in `tree` (object database, not the work tree), in
+/// file order.
+///
+/// Errors: a repos file that cannot be parsed (exit 2, file and line); unreadable objects.
+pub fn components_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &crate::settings::Settings,
+) -> Result<Vec<Component>> {
     let Some(files) = crate::repo::read_path(repo, tree, &settings.repos_path)? else {
         return Ok(Vec::new());
     };
@@ -199,13 +230,24 @@ pub fn resource_targets_at(
         }
         let rel = crate::repo::join(&settings.repos_path, name);
         let text = String::from_utf8_lossy(&entry.data);
-        for c in parse(&rel, &text, &mut Vec::new())? {
-            out.extend(c.resource_targets(&settings.addons_path));
-        }
+        out.extend(parse(&rel, &text, &mut Vec::new())?);
     }
-    out.sort();
-    out.dedup();
     Ok(out)
+}
+
+/// The `images:` of every repos entry in `tree` as `(repos/x.yaml:LINE, image)`
+/// ([`Component::images`]).
+///
+/// Errors: as [`components_at`].
+pub fn extra_images_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &crate::settings::Settings,
+) -> Result<Vec<(String, String)>> {
+    Ok(components_at(repo, tree, settings)?
+        .iter()
+        .flat_map(Component::extra_images)
+        .collect())
 }
 
 /// The resource files at `tree` ([`resource_targets_at`]) with their bytes, those that exist.
@@ -376,6 +418,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             target_chart_path: string("targetChartPath")?,
             resource_paths: list("resourcePaths")?,
             target_path: string("targetPath")?,
+            images: list("images")?,
             field_lines: m
                 .keys()
                 .filter_map(|k| k.as_str())

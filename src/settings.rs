@@ -33,6 +33,10 @@ pub struct Settings {
     /// `release.hotfixTagPrefix`: namespace of hotfix tags (default `hotfix/`), so that a hotfix
     /// version (`v2.10.2-20261122-p1`, a SemVer pre-release) is never read as a product release.
     pub hotfix_tag_prefix: String,
+    /// `release.kubeVersion`: the Kubernetes version charts are rendered for
+    /// (`.Capabilities.KubeVersion`), `vMAJOR.MINOR.PATCH`; default
+    /// [`crate::render::chart::DEFAULT_KUBE_VERSION`].
+    pub kube_version: String,
 }
 
 /// Flag overrides; `None` keeps the value from the lower layers.
@@ -52,6 +56,7 @@ const KEYS: &[&str] = &[
     "versionFile",
     "componentUrl",
     "hotfixTagPrefix",
+    "kubeVersion",
 ];
 
 impl Settings {
@@ -71,6 +76,7 @@ impl Settings {
             version_file: "version.yml".into(),
             component_url: DEFAULT_COMPONENT_URL.into(),
             hotfix_tag_prefix: "hotfix/".into(),
+            kube_version: crate::render::chart::DEFAULT_KUBE_VERSION.into(),
         }
     }
 
@@ -113,6 +119,17 @@ impl Settings {
                 );
             }
         }
+        if crate::render::semver::parse_loose(&s.kube_version).is_none() {
+            return Err(UserError::input(format!(
+                "setting release.kubeVersion `{}` is not a Kubernetes version",
+                s.kube_version
+            ))
+            .hint("write it as vMAJOR.MINOR.PATCH, e.g. `v1.30.0`")
+            .into());
+        }
+        if !s.kube_version.starts_with('v') {
+            s.kube_version = format!("v{}", s.kube_version);
+        }
         let p = &s.product;
         if p.is_empty() || p == "." || p == ".." || p.contains(['/', '\\', '\0']) {
             return Err(UserError::input(format!(
@@ -134,6 +151,7 @@ impl Settings {
                 "imagesPath" => &mut self.images_path,
                 "versionFile" => &mut self.version_file,
                 "hotfixTagPrefix" => &mut self.hotfix_tag_prefix,
+                "kubeVersion" => &mut self.kube_version,
                 _ => &mut self.component_url,
             };
             *slot = v;

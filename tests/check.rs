@@ -156,6 +156,11 @@ fn image_tags_mutable_and_not_semver() {
         "addons/mongo/values.yaml",
         &add("sidecar:\n  image: busybox:latest\n"),
     );
+    // Images are what the chart deploys: a template uses the sidecar value.
+    p.write(
+        "addons/mongo/templates/sidecar.yaml",
+        "{{- with .Values.sidecar }}\nkind: Pod\nspec:\n  containers:\n  - image: {{ .image }}\n{{- end }}\n",
+    );
     set_chart_version(&p, "mongo", "1.1.1");
     let vy = p
         .read("version.yml")

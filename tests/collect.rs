@@ -31,7 +31,7 @@ fn cyclone(sb: &Sandbox) -> Repo<'_> {
     c.remove("manifests/cyclone/templates/old.yaml");
     c.write(
         "manifests/cyclone/templates/dep.yaml",
-        "image: \"{{ .Values.image.repository }}\"\n",
+        "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - image: \"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n      - image: {{ .Values.templates.image | quote }}\n",
     );
     c.write("manifests/cyclone/hooks/run.sh", "#!/bin/sh\necho hi\n");
     std::process::Command::new("chmod")
@@ -425,6 +425,10 @@ fn wrapped_shape_with_base_version_and_tag_prefix() {
         m.write(
             "deploy/charts/mongo/values.yaml",
             "image:\n  repository: library/mongo\n  tag: \"\"\n",
+        );
+        m.write(
+            "deploy/charts/mongo/templates/sts.yaml",
+            "kind: StatefulSet\nspec:\n  template:\n    spec:\n      containers:\n      - image: \"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\"\n",
         );
         m.commit(v);
         m.tag(v);

@@ -16,7 +16,7 @@ fn chart(p: &Repo, name: &str, version: &str, tag: &str) {
     );
     p.write(
         &format!("addons/{name}/templates/deploy.yaml"),
-        "kind: Deployment\nspec:\n  replicas: 1\n",
+        "kind: Deployment\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n",
     );
 }
 
@@ -118,7 +118,7 @@ fn whitespace_only_and_removed_charts() {
     // gamma: only trailing spaces and CRLF; alpha: real change with a bump; beta: deleted.
     p.write(
         "addons/gamma/templates/deploy.yaml",
-        "kind: Deployment  \r\nspec:\n  replicas:   1\n",
+        "kind: Deployment  \r\nspec:\n  replicas:   1\n  template:\n    spec:\n      containers:\n      - image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"  \n",
     );
     chart(&p, "alpha", "1.0.1", "v1.0.1");
     p.remove("addons/beta");

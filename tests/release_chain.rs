@@ -40,6 +40,10 @@ fn hotfix_week_on_the_example() {
         "addons/mongo/values.yaml",
         &format!("{values}exporter:\n  image: library/mongo-exporter:0.40.0\n"),
     );
+    p.write(
+        "addons/mongo/templates/exporter.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-exporter\nspec:\n  template:\n    spec:\n      containers:\n      - name: exporter\n        image: {{ .Values.exporter.image }}\n",
+    );
     let img_fix = p.commit("mongo: exporter sidecar");
     let run = p.release(&["cherry-pick", &img_fix, "--onto", "1.1"]).ok();
     assert!(

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 
 use super::{ChartAt, Finding};
-use crate::repo::Files;
+use crate::charts::ImageLists;
 use crate::settings::Settings;
 
 /// The image lists collect would write from the charts and resource files at `before` and at
@@ -22,6 +22,8 @@ pub fn image_lists_before_after(
     before: gix::ObjectId,
     after: gix::ObjectId,
 ) -> Result<(crate::charts::ImageLists, crate::charts::ImageLists)> {
+    // Namespaces come from the version.yml after the change (the same on both sides for shared charts).
+    let ctx = crate::charts::RenderContext::at(repo, after, settings)?;
     let mut tops = crate::charts::TopCharts::default();
     let old = tops.at(repo, before, &settings.addons_path)?;
     let new = tops.at(repo, after, &settings.addons_path)?;
@@ -30,13 +32,18 @@ pub fn image_lists_before_after(
             .iter()
             .map(|c| Ok((c.path.clone(), crate::repo::read_tree_files(repo, c.tree)?)))
             .collect::<Result<Vec<_>>>()?;
-        let resources = match tree {
-            Some(t) => crate::repos::resource_files_at(repo, t, settings)?,
-            None => Vec::new(),
+        let (resources, extra) = match tree {
+            Some(t) => (
+                crate::repos::resource_files_at(repo, t, settings)?,
+                crate::repos::extra_images_at(repo, t, settings)?,
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         crate::charts::image_lists(
             files.iter().map(|(p, f)| (p.as_str(), f)),
             resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+            &extra,
+            &ctx,
         )
         .map_err(|(root, e)| -> anyhow::Error {
             crate::error::UserError::input(format!("{root}/{e}")).into()
@@ -65,8 +72,8 @@ pub fn image_lists_before_after(
     Ok((b, a))
 }
 
-/// Run both rules for `commit`, whose charts are `charts` with their `files` (image-list-stale
-/// only when `image_lists`).
+/// Run both rules for `commit`, whose charts are `charts`; image-list-stale only when `lists`
+/// (the image lists computed from the charts at `commit`, or the chart that stopped them) is given.
 ///
 /// Errors: a version.yml that cannot be read (exit 2, file and line); unreadable objects.
 pub fn check(
@@ -74,8 +81,7 @@ pub fn check(
     settings: &Settings,
     commit: gix::ObjectId,
     charts: &[ChartAt],
-    files: &[Files],
-    image_lists: bool,
+    lists: Option<&std::result::Result<ImageLists, (String, crate::images::ImageError)>>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
@@ -125,14 +131,13 @@ pub fn check(
 
     // Only where the repository keeps image lists (a platform repository; a charts repository
     // such as Aether's has none, and nothing to keep in step).
-    if !image_lists || crate::repo::lookup_path(repo, tree, &settings.images_path)?.is_none() {
+    let Some(lists) = lists else {
+        return Ok(());
+    };
+    if crate::repo::lookup_path(repo, tree, &settings.images_path)?.is_none() {
         return Ok(());
     }
-    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
-    let lists = match crate::charts::image_lists(
-        charts.iter().zip(files).map(|(c, f)| (c.path.as_str(), f)),
-        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-    ) {
+    let lists = match lists {
         Ok(l) => l,
         Err((root, e)) => {
             findings.push(

@@ -2,7 +2,7 @@
 //! pinned to a release, as seed 004 (Aether) requires: SemVer tags, never `latest` or `master`.
 
 use super::{ChartAt, Config, Finding};
-use crate::repo::Files;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Tags that name a moving target.
 pub const MUTABLE_TAGS: &[&str] = &["latest", "master", "main", "stable", "nightly", "dev"];
@@ -35,14 +35,21 @@ pub fn pin(reference: &str) -> Pin<'_> {
     }
 }
 
-/// Run the image-tag rules over the charts at REV (`files` parallel to `charts`).
-pub fn check(config: &Config, charts: &[ChartAt], files: &[Files], findings: &mut Vec<Finding>) {
-    for (c, f) in charts.iter().zip(files) {
-        let Ok(images) = crate::charts::chart_images(f, &mut Vec::new()) else {
-            continue; // unreadable values are image-list-stale's to report
+/// Run the image-tag rules over the charts at REV; `by_chart` is
+/// [`crate::charts::ImageLists::by_chart`] (chart folder -> kind -> images).
+pub fn check(
+    config: &Config,
+    charts: &[ChartAt],
+    by_chart: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    findings: &mut Vec<Finding>,
+) {
+    for c in charts {
+        let Some(kinds) = by_chart.get(&c.path) else {
+            continue;
         };
+        let images: BTreeSet<&String> = kinds.values().flatten().collect();
         for image in images {
-            if config.allowed(&image) {
+            if config.allowed(image) {
                 continue;
             }
             let finding = |rule, msg: String| {
@@ -50,7 +57,7 @@ pub fn check(config: &Config, charts: &[ChartAt], files: &[Files], findings: &mu
                     .chart(&c.name, c.version.as_deref())
                     .at(&c.path, None)
             };
-            match pin(&image) {
+            match pin(image) {
                 Pin::Digest | Pin::Placeholder => {}
                 Pin::None => findings.push(finding(
                     "image-tag-mutable",

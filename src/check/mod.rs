@@ -450,16 +450,32 @@ pub fn check(
     } else {
         vec![Default::default(); at_rev.len()]
     };
+    // Every chart is rendered once, for all image rules.
+    let lists = if needs_files {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        let ctx = crate::charts::RenderContext::at(repo, tree, settings)?;
+        let resources = crate::repos::resource_files_at(repo, tree, settings)?;
+        let extra = crate::repos::extra_images_at(repo, tree, settings)?;
+        Some(crate::charts::image_lists(
+            at_rev.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
+            resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+            &extra,
+            &ctx,
+        ))
+    } else {
+        None
+    };
     if on(&["image-tag-mutable", "image-tag-not-semver"]) {
-        image_tags::check(config, &at_rev, &files, &mut findings);
+        if let Some(Ok(l)) = &lists {
+            image_tags::check(config, &at_rev, &l.by_chart(), &mut findings);
+        }
     }
     files::check(
         repo,
         settings,
         commit,
         &at_rev,
-        &files,
-        on(&["image-list-stale"]),
+        lists.as_ref().filter(|_| on(&["image-list-stale"])),
         &mut findings,
     )?;
     let mut kept: Vec<Finding> = findings

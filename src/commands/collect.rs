@@ -140,6 +140,17 @@ pub fn collect(
     let repos_dir = Settings::abs(&workdir, &settings.repos_path);
     let mut lists = repos::read_dir(&repos_dir, &settings.repos_path)?;
     let mut warnings = std::mem::take(&mut lists.warnings);
+    let render_ctx = crate::charts::RenderContext::new(
+        settings,
+        std::fs::read(Settings::abs(&workdir, &settings.version_file))
+            .ok()
+            .as_deref(),
+    );
+    let extra_images: Vec<(String, String)> = lists
+        .components
+        .iter()
+        .flat_map(repos::Component::extra_images)
+        .collect();
 
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
@@ -333,14 +344,17 @@ pub fn collect(
                 ));
             }
             let mut w = Vec::new();
-            let new_images = match crate::charts::chart_images(files, &mut w) {
-                Ok(i) => i,
-                Err(e) => {
-                    chart_errors.push(chart_error(&e, "the chart's YAML must be readable"));
-                    continue;
-                }
-            };
-            let old_images = crate::charts::chart_images(&old, &mut Vec::new()).unwrap_or_default();
+            let new_images =
+                match crate::charts::chart_image_set(target, files, &render_ctx, &mut w) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        chart_errors.push(chart_error(&e, "the chart's YAML must be readable"));
+                        continue;
+                    }
+                };
+            let old_images =
+                crate::charts::chart_image_set(target, &old, &render_ctx, &mut Vec::new())
+                    .unwrap_or_default();
             warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
             if new_images.is_empty() && crate::charts::templates_mention_images(files) {
                 warnings.push(format!(
@@ -446,6 +460,8 @@ pub fn collect(
         settings,
         &new_charts,
         &resource_files,
+        &extra_images,
+        &render_ctx,
         &mut warnings,
     )?);
 
@@ -1040,6 +1056,8 @@ fn update_image_lists(
     settings: &Settings,
     new_charts: &BTreeMap<String, Files>,
     resources: &BTreeMap<String, Vec<u8>>,
+    extra: &[(String, String)],
+    ctx: &crate::charts::RenderContext,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let mut roots = Vec::new();
@@ -1060,6 +1078,8 @@ fn update_image_lists(
     let lists = crate::charts::image_lists(
         all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
         resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+        extra,
+        ctx,
     )
     .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
     warnings.extend(

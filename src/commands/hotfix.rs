@@ -267,10 +267,11 @@ fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
 
 fn chart_image_set(
     files: &repo::Files,
+    ctx: &charts::RenderContext,
     warnings: &mut Vec<String>,
     path: &str,
 ) -> BTreeSet<String> {
-    charts::chart_images(files, &mut Vec::new()).unwrap_or_else(|e| {
+    charts::chart_image_set(path, files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
         warnings.push(format!("{path}/{e}"));
         BTreeSet::new()
     })
@@ -506,12 +507,14 @@ pub fn hotfix(
     let mut new_images = BTreeSet::new();
     let mut entries = Vec::new();
     let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
+    let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
+    let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
     for c in &sources {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
         let old_set = old.map_or_else(BTreeSet::new, |o| {
-            chart_image_set(&o.files, &mut warnings, &c.path)
+            chart_image_set(&o.files, &old_ctx, &mut warnings, &c.path)
         });
-        let new_set = chart_image_set(&c.files, &mut warnings, &c.path);
+        let new_set = chart_image_set(&c.files, &new_ctx, &mut warnings, &c.path);
         if new_set.is_empty() && charts::templates_mention_images(&c.files) {
             warnings.push(format!(
                 "{}: no image reference found, but its templates build `image:` from values git-release cannot resolve; check images.list by hand",

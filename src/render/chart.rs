@@ -35,7 +35,7 @@ impl Default for Options {
 
 /// The Kubernetes version `.Capabilities` reports unless `release.kubeVersion` says otherwise
 /// (Helm's default is the client-go version it was built with).
-pub const DEFAULT_KUBE_VERSION: &str = "v1.34.0";
+pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
 
 /// Why a chart could not be rendered: chart-relative file, 1-based line (0 when unknown) and the error.
 #[derive(Debug, Clone, thiserror::Error)]
