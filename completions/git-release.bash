@@ -4,7 +4,7 @@
 # ~/.local/share/bash-completion/completions/git-release
 _git_release ()
 {
-	local subcommands="init collect check hotfix package tag protect branch cherry-pick bump help"
+	local subcommands="init collect check images hotfix package tag protect branch cherry-pick bump help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -36,6 +36,13 @@ _git_release ()
 		case "$cur" in
 		--*)
 			__gitcomp "--history --json --help"
+			return ;;
+		esac
+		;;
+	images)
+		case "$cur" in
+		--*)
+			__gitcomp "--why= --json --help"
 			return ;;
 		esac
 		;;

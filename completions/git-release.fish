@@ -29,6 +29,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -s V -l version -d
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "init" -d 'Create the platform-release layout (addons/, repos/, images/, version.yml, .gitrelease)'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "collect" -d 'Collect component charts at their newest release tags into the addons folder'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "check" -d 'Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 'List the images a revision deploys, with the charts, files and lines each comes from'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
@@ -57,6 +58,10 @@ complete -c git-release -n "__fish_git_release_using_subcommand check" -l histor
 complete -c git-release -n "__fish_git_release_using_subcommand check" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand images" -l why -d 'Only this image (an exact reference, or text the references contain): where it comes from' -r
+complete -c git-release -n "__fish_git_release_using_subcommand images" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand images" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand images" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l base-version -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]' -r

@@ -35,6 +35,8 @@ pub enum Commands {
     /// Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists.
     #[command(after_help = CHECK_RULES)]
     Check(CheckArgs),
+    /// List the images a revision deploys, with the charts, files and lines each comes from.
+    Images(ImagesArgs),
     /// Package the charts changed between two revisions as a reproducible hotfix package.
     Hotfix(HotfixArgs),
     /// Build the full offline package of a product version.
@@ -59,6 +61,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "init",
     "collect",
     "check",
+    "images",
     "hotfix",
     "package",
     "tag",
@@ -200,6 +203,28 @@ pub struct CheckArgs {
     /// Also audit every release and hotfix tag against each other (chart-version-reused).
     #[arg(long)]
     pub history: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release images`
+///
+/// Every chart under the addons path is rendered as `helm template` would with its default
+/// values (release name: the chart folder's name; namespace: the addon's in version.yml;
+/// Kubernetes version: release.kubeVersion), and images are read from the rendered objects:
+/// containers, initContainers, ephemeralContainers, and any other string under an `image` key.
+/// Chart.yaml's `helm.sh/images` annotation, the charts' `images_<kind>.list` files, resource
+/// files and repos entries' `images:` are counted too. A chart that cannot be rendered (a
+/// `required` value, a template error) is read without rendering, with a warning.
+#[derive(Args, Debug, Default)]
+pub struct ImagesArgs {
+    /// Revision whose images are listed [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Only this image (an exact reference, or text the references contain): where it comes from.
+    #[arg(long, value_name = "IMAGE")]
+    pub why: Option<String>,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

@@ -11,6 +11,7 @@ mod collect;
 mod dispatch;
 mod hardening;
 mod hotfix;
+mod images;
 mod init;
 mod protect;
 mod release_chain;

@@ -7,6 +7,7 @@ pub mod cherry_pick;
 pub mod collect;
 pub mod generate;
 pub mod hotfix;
+pub mod images;
 pub mod init;
 pub mod package;
 pub mod protect;

@@ -1,0 +1,258 @@
+//! `git release images [REV]`: every image a revision deploys, with the charts, files and lines
+//! it comes from (read-only, from the object database).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::charts::{ImageLists, ImageSource, RenderContext, TopCharts};
+use crate::cli::ImagesArgs;
+use crate::error::UserError;
+use crate::repo;
+use crate::settings::Settings;
+
+/// One image of the report.
+#[derive(Debug, Serialize)]
+pub struct ImageEntry {
+    /// The reference as the lists hold it (`[[ … ]]` placeholders kept).
+    pub image: String,
+    /// The lists it is in (`platform`, `extra`, …); empty for `helm test` images.
+    pub lists: Vec<String>,
+    /// Where it comes from.
+    pub sources: Vec<ImageSource>,
+}
+
+/// What `git release images --json` prints.
+#[derive(Debug, Serialize)]
+pub struct ImagesReport {
+    /// The revision as given.
+    pub rev: String,
+    /// Its commit id.
+    pub commit: String,
+    /// Images of the lists, sorted.
+    pub images: Vec<ImageEntry>,
+    /// Images of `helm test` hooks (in no list).
+    pub test_images: Vec<ImageEntry>,
+    /// Charts read without rendering: `{chart, error}`.
+    pub fallbacks: Vec<Fallback>,
+    /// Non-fatal notes, `chart: message`.
+    pub warnings: Vec<String>,
+}
+
+/// A chart whose images were read statically because it could not be rendered.
+#[derive(Debug, Serialize)]
+pub struct Fallback {
+    /// Repo-relative chart folder.
+    pub chart: String,
+    /// The render error (`file:line: message`).
+    pub error: String,
+}
+
+/// The image lists of the commit `rev` names: every chart under the addons path rendered with its
+/// default values, resource files, repos entries' `images:` ([`crate::charts::image_lists`]).
+///
+/// Errors: a revision that is not a commit (exit 2); a chart whose values.yaml cannot be read
+/// even statically (exit 2, naming it); unreadable objects.
+pub fn lists_at(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+) -> Result<ImageLists> {
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let charts = TopCharts::default().at(repo, tree, &settings.addons_path)?;
+    let files = charts
+        .iter()
+        .map(|c| repo::read_tree_files(repo, c.tree))
+        .collect::<Result<Vec<_>>>()?;
+    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
+    let extra = crate::repos::extra_images_at(repo, tree, settings)?;
+    let ctx = RenderContext::at(repo, tree, settings)?;
+    crate::charts::image_lists(
+        charts.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
+        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+        &extra,
+        &ctx,
+    )
+    .map_err(|(root, e)| -> anyhow::Error {
+        UserError::input(format!("{root}/{e}"))
+            .hint("fix the chart's YAML; its images cannot be read")
+            .into()
+    })
+}
+
+/// Build the report of `rev`.
+///
+/// Errors: as [`lists_at`].
+pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<ImagesReport> {
+    let commit = repo::resolve_commit(repo, rev)?;
+    let lists = lists_at(repo, settings, commit)?;
+    let mut kinds_of: BTreeMap<&String, BTreeSet<String>> = BTreeMap::new();
+    for (kind, set) in &lists.kinds {
+        for i in set {
+            kinds_of.entry(i).or_default().insert(kind.clone());
+        }
+    }
+    let images = lists
+        .sources
+        .iter()
+        .map(|(image, sources)| ImageEntry {
+            image: image.clone(),
+            lists: kinds_of
+                .get(image)
+                .map(|k| k.iter().cloned().collect())
+                .unwrap_or_default(),
+            sources: sources.clone(),
+        })
+        .collect();
+    let test_images = lists
+        .tests
+        .iter()
+        .filter(|(i, _)| !lists.sources.contains_key(*i))
+        .map(|(image, sources)| ImageEntry {
+            image: image.clone(),
+            lists: Vec::new(),
+            sources: sources.clone(),
+        })
+        .collect();
+    Ok(ImagesReport {
+        rev: rev.to_string(),
+        commit: commit.to_string(),
+        images,
+        test_images,
+        fallbacks: lists
+            .fallbacks
+            .iter()
+            .map(|(chart, error)| Fallback {
+                chart: chart.clone(),
+                error: error.clone(),
+            })
+            .collect(),
+        warnings: lists
+            .warnings
+            .iter()
+            .map(|(c, m)| format!("{c}: {m}"))
+            .collect(),
+    })
+}
+
+/// Run `git release images`.
+pub fn run(args: ImagesArgs) -> Result<()> {
+    let mut repo = repo::discover()?;
+    repo.object_cache_size_if_unset(32 * 1024 * 1024);
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    run_images(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// Print the images of `args.rev` (or the answer for `--why`) to `out`, warnings to stderr.
+///
+/// Errors: exit 2 when `--why IMAGE` matches no image of the revision (the closest are named),
+/// and as [`report`].
+pub fn run_images(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &ImagesArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let rev = args.rev.as_deref().unwrap_or("HEAD");
+    let mut r = report(repo, settings, rev)?;
+    if let Some(want) = &args.why {
+        // Exact reference first; else every image containing the text (`--why mongo`).
+        let exact = r
+            .images
+            .iter()
+            .chain(&r.test_images)
+            .any(|e| &e.image == want);
+        let keep = |e: &ImageEntry| {
+            if exact {
+                &e.image == want
+            } else {
+                e.image.contains(want.as_str())
+            }
+        };
+        r.images.retain(keep);
+        r.test_images.retain(keep);
+        if r.images.is_empty() && r.test_images.is_empty() {
+            let all = report(repo, settings, rev)?;
+            let mut near: Vec<(f64, &str)> = all
+                .images
+                .iter()
+                .map(|e| (strsim::jaro_winkler(want, &e.image), e.image.as_str()))
+                .collect();
+            near.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();
+            let mut err = UserError::input(format!("no image of {rev} matches `{want}`"));
+            if !names.is_empty() {
+                err = err.hint(format!("closest: {}", names.join(", ")));
+            }
+            return Err(err.into());
+        }
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &r)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let show = |e: &ImageEntry, out: &mut dyn Write| -> Result<()> {
+        let lists = if e.lists.is_empty() {
+            "test".to_string()
+        } else {
+            e.lists.join(",")
+        };
+        writeln!(out, "{}  [{lists}]", e.image)?;
+        for s in &e.sources {
+            let mut at = s.chart.clone();
+            if let Some(f) = &s.file {
+                at.push('/');
+                at.push_str(f);
+            }
+            if let Some(l) = s.line {
+                at.push_str(&format!(":{l}"));
+            }
+            let object = s
+                .object
+                .as_deref()
+                .map(|o| format!(" {o}"))
+                .unwrap_or_default();
+            writeln!(out, "    {}{object}  ({})", at, s.from)?;
+        }
+        Ok(())
+    };
+    for e in &r.images {
+        show(e, out)?;
+    }
+    if !r.test_images.is_empty() {
+        writeln!(out, "\nhelm test images (not in the lists):")?;
+        for e in &r.test_images {
+            show(e, out)?;
+        }
+    }
+    if args.why.is_none() {
+        writeln!(
+            out,
+            "\n{}: {} image(s) from {} source(s){}",
+            rev,
+            r.images.len(),
+            r.images.iter().map(|e| e.sources.len()).sum::<usize>(),
+            if r.fallbacks.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} chart(s) read without rendering: {}",
+                    r.fallbacks.len(),
+                    r.fallbacks
+                        .iter()
+                        .map(|f| f.chart.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        )?;
+    }
+    Ok(())
+}

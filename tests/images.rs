@@ -1,0 +1,352 @@
+//! `git release images` and rendered image lists in collect, end to end: charts written for the
+//! tests, each using one construct that static reading got wrong (issue: image lists that match
+//! what Helm deploys).
+
+use crate::util::{Repo, Sandbox};
+
+fn json(run: &crate::util::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+fn pod(image: &str) -> String {
+    format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n")
+}
+
+/// A platform repo with one chart per construct, committed.
+fn platform(sb: &Sandbox) -> Repo<'_> {
+    let mut p = sb.repo("platform");
+    p.write(".gitrelease", "[release]\n\tproduct = demo\n");
+    p.write(
+        "version.yml",
+        "spec:\n  modules:\n  - name: core\n    addons:\n    - name: helpers\n      namespace: infra\n      version: 1.0.0\n",
+    );
+    // 1. A value that is itself a template, rendered with tpl (ONF charts).
+    p.write(
+        "addons/tplvalue/Chart.yaml",
+        "apiVersion: v2\nname: tplvalue\nversion: 1.0.0\nappVersion: 2.4.1\n",
+    );
+    p.write(
+        "addons/tplvalue/values.yaml",
+        "image:\n  repository: voltha/bbsim\n  tag: '{{ .Chart.AppVersion }}'\n",
+    );
+    p.write(
+        "addons/tplvalue/templates/pod.yaml",
+        &pod("\"{{ .Values.image.repository }}:{{ tpl .Values.image.tag . }}\""),
+    );
+    // 2 and 3. Names assembled in helpers (printf, include, default, trimPrefix) and a `v` added to appVersion.
+    p.write(
+        "addons/helpers/Chart.yaml",
+        "apiVersion: v2\nname: helpers\nversion: 1.0.0\nappVersion: \"0.8.1\"\n",
+    );
+    p.write(
+        "addons/helpers/values.yaml",
+        "imageRegistry: registry.k8s.io\nimageNamespace: metrics-server\nimage:\n  name: metrics-server\n  tag: \"\"\n",
+    );
+    p.write(
+        "addons/helpers/templates/_helpers.tpl",
+        "{{- define \"helpers.image\" -}}\n{{- $tag := .Values.image.tag | default (printf \"v%s\" (.Chart.AppVersion | trimPrefix \"v\")) -}}\n{{- printf \"%s/%s/%s:%s\" .Values.imageRegistry .Values.imageNamespace .Values.image.name $tag -}}\n{{- end -}}\n",
+    );
+    p.write(
+        "addons/helpers/templates/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\nspec:\n  template:\n    spec:\n      containers:\n      - name: server\n        image: {{ include \"helpers.image\" . | quote }}\n        args: [\"--ns={{ .Release.Namespace }}\"]\n",
+    );
+    // 4. Components off by default: a values switch and a subchart condition.
+    p.write(
+        "addons/toggles/Chart.yaml",
+        "apiVersion: v2\nname: toggles\nversion: 1.0.0\ndependencies:\n- name: extra\n  version: 1.0.0\n  condition: extra.enabled\n",
+    );
+    p.write(
+        "addons/toggles/values.yaml",
+        "main:\n  image: quay.io/demo/main:1.0.0\nexporter:\n  enabled: false\n  image: quay.io/demo/exporter:1.0.0\nextra:\n  enabled: false\n",
+    );
+    p.write(
+        "addons/toggles/templates/main.yaml",
+        &pod("{{ .Values.main.image }}"),
+    );
+    p.write(
+        "addons/toggles/templates/exporter.yaml",
+        &format!(
+            "{{{{- if .Values.exporter.enabled }}}}\n{}{{{{- end }}}}\n",
+            pod("{{ .Values.exporter.image }}")
+        ),
+    );
+    p.write(
+        "addons/toggles/charts/extra/Chart.yaml",
+        "apiVersion: v2\nname: extra\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/toggles/charts/extra/values.yaml",
+        "image: quay.io/demo/extra:1.0.0\n",
+    );
+    p.write(
+        "addons/toggles/charts/extra/templates/pod.yaml",
+        &pod("{{ .Values.image }}"),
+    );
+    // 5. Umbrella: the parent overrides the subchart's repository, not its tag; the tag falls
+    // back to the subchart's appVersion, never the umbrella's.
+    p.write(
+        "addons/umbrella/Chart.yaml",
+        "apiVersion: v2\nname: umbrella\nversion: 3.0.0\nappVersion: \"9.9.9\"\n",
+    );
+    p.write(
+        "addons/umbrella/values.yaml",
+        "db:\n  image:\n    repository: mirror.local/library/postgres\n",
+    );
+    p.write(
+        "addons/umbrella/charts/db/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\nappVersion: \"16.4\"\n",
+    );
+    p.write(
+        "addons/umbrella/charts/db/values.yaml",
+        "image:\n  repository: library/postgres\n  tag: \"\"\n",
+    );
+    p.write(
+        "addons/umbrella/charts/db/templates/sts.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  template:\n    spec:\n      initContainers:\n      - name: init\n        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\"\n",
+    );
+    // 6. Images in a template comment and in unused values; 7. a helm test hook; 8. the
+    // helm.sh/images annotation.
+    p.write(
+        "addons/quiet/Chart.yaml",
+        "apiVersion: v2\nname: quiet\nversion: 1.0.0\nannotations:\n  helm.sh/images: |\n    - name: reloader\n      image: ghcr.io/demo/reloader:0.3.0\n",
+    );
+    p.write(
+        "addons/quiet/values.yaml",
+        "image: quay.io/demo/quiet:2.0.0\nunused:\n  image: quay.io/demo/unused:1.0.0\n",
+    );
+    p.write(
+        "addons/quiet/templates/pod.yaml",
+        &format!(
+            "{{{{/* image: quay.io/demo/commented:1.0.0 */}}}}\n{}",
+            pod("{{ .Values.image }}")
+        ),
+    );
+    p.write(
+        "addons/quiet/templates/tests/test.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: test\nspec:\n  containers:\n  - name: t\n    image: docker.io/bats/bats:1.14.0\n",
+    );
+    p.write("images/images_platform.list", "");
+    p.commit("charts");
+    p
+}
+
+fn images_of(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["image"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn images_are_what_the_charts_render() {
+    let sb = Sandbox::new();
+    let p = platform(&sb);
+    let run = p.release(&["images", "--json"]).ok();
+    let v = json(&run);
+    assert_eq!(
+        images_of(&v, "images"),
+        vec![
+            "ghcr.io/demo/reloader:0.3.0",
+            "mirror.local/library/postgres:16.4",
+            "quay.io/demo/main:1.0.0",
+            "quay.io/demo/quiet:2.0.0",
+            "registry.k8s.io/metrics-server/metrics-server:v0.8.1",
+            "voltha/bbsim:2.4.1",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        images_of(&v, "test_images"),
+        vec!["docker.io/bats/bats:1.14.0"]
+    );
+    assert_eq!(v["fallbacks"], serde_json::json!([]));
+    // Provenance: chart, template file and line, object, how.
+    let ms = &v["images"][4]["sources"][0];
+    assert_eq!(ms["chart"], "addons/helpers");
+    assert_eq!(ms["file"], "templates/deploy.yaml");
+    assert_eq!(ms["line"], 11);
+    assert_eq!(ms["object"], "Deployment/helpers");
+    assert_eq!(ms["from"], "rendered");
+    let ann = &v["images"][0]["sources"][0];
+    assert_eq!(ann["from"], "annotation");
+    assert_eq!(ann["file"], "Chart.yaml");
+    // The table says the same.
+    let run = p.release(&["images"]).ok();
+    assert!(
+        run.stdout
+            .contains("addons/umbrella/charts/db/templates/sts.yaml:10 StatefulSet/db  (rendered)")
+            && run.stdout.contains("helm test images (not in the lists):")
+            && run.stdout.contains("HEAD: 6 image(s)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn release_name_and_namespace_come_from_the_folder_and_version_yml() {
+    let sb = Sandbox::new();
+    let mut p = platform(&sb);
+    let t = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ns\nspec:\n  containers:\n  - name: c\n    image: registry.local/{{ .Release.Namespace }}/{{ .Release.Name }}:1.0.0\n";
+    // helpers is in version.yml with namespace infra; tplvalue is not (namespace default).
+    p.write("addons/helpers/templates/ns.yaml", t);
+    p.write("addons/tplvalue/templates/ns.yaml", t);
+    p.commit("namespaced images");
+    let v = json(
+        &p.release(&["images", "--why", "registry.local", "--json"])
+            .ok(),
+    );
+    assert_eq!(
+        images_of(&v, "images"),
+        vec![
+            "registry.local/default/tplvalue:1.0.0",
+            "registry.local/infra/helpers:1.0.0"
+        ]
+    );
+}
+
+#[test]
+fn why_answers_for_one_image() {
+    let sb = Sandbox::new();
+    let p = platform(&sb);
+    let run = p.release(&["images", "--why", "voltha/bbsim:2.4.1"]).ok();
+    assert!(
+        run.stdout.starts_with("voltha/bbsim:2.4.1  [platform]\n    addons/tplvalue/templates/pod.yaml:8 Pod/p  (rendered)"),
+        "{}",
+        run.stdout
+    );
+    p.release(&["images", "--why", "quay.io/demo/unused:1.0.0"])
+        .fails(2)
+        .err_has("no image of HEAD matches `quay.io/demo/unused:1.0.0`");
+    p.release(&["images", "nosuch"]).fails(2);
+}
+
+#[test]
+fn a_chart_that_cannot_render_falls_back_with_a_warning() {
+    let sb = Sandbox::new();
+    let mut p = platform(&sb);
+    p.write(
+        "addons/strict/Chart.yaml",
+        "apiVersion: v2\nname: strict\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/strict/values.yaml",
+        "image:\n  repository: quay.io/demo/strict\n  tag: 1.2.3\npassword: \"\"\n",
+    );
+    p.write(
+        "addons/strict/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  p: {{ required \"password is required\" .Values.password }}\n",
+    );
+    p.commit("strict chart");
+    let run = p.release(&["images", "--json"]).ok();
+    let v = json(&run);
+    assert_eq!(v["fallbacks"][0]["chart"], "addons/strict");
+    assert!(
+        v["fallbacks"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("templates/secret.yaml:6: executing"),
+        "{}",
+        v["fallbacks"]
+    );
+    assert!(
+        run.stderr.contains("warning: addons/strict: cannot be rendered with its default values (templates/secret.yaml:6:")
+            && run.stderr.contains("password is required"),
+        "{}",
+        run.stderr
+    );
+    let strict = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["image"] == "quay.io/demo/strict:1.2.3")
+        .expect("static reading lists the values' image");
+    assert_eq!(strict["sources"][0]["from"], "static");
+}
+
+#[test]
+fn repos_entry_images_are_listed_with_their_entry() {
+    let sb = Sandbox::new();
+    let mut p = platform(&sb);
+    p.write(
+        "repos/ops.yaml",
+        "- repositoryFullName: demo/operator\n  currentTag: v1.0.0\n  images:\n  - quay.io/demo/config-reloader:0.9.0\n",
+    );
+    p.commit("operator");
+    let run = p
+        .release(&["images", "--why", "config-reloader", "--json"])
+        .ok();
+    let v = json(&run);
+    let s = &v["images"][0]["sources"][0];
+    assert_eq!(s["chart"], "repos/ops.yaml:3");
+    assert_eq!(s["from"], "repos");
+}
+
+/// collect writes rendered lists and reports image changes per chart, images_*.list included.
+#[test]
+fn collect_reports_list_images_per_chart() {
+    let sb = Sandbox::new();
+    let mut c = sb.repo("components/web");
+    let chart = |c: &Repo, v: &str, busybox: &str| {
+        c.write(
+            "chart/Chart.yaml",
+            &format!("apiVersion: v2\nname: web\nversion: {v}\nappVersion: \"{v}\"\n"),
+        );
+        c.write("chart/values.yaml", "image:\n  repository: quay.io/demo/web\n  tag: \"\"\ndebug:\n  enabled: false\n  image: quay.io/demo/debug:1.0.0\n");
+        c.write(
+            "chart/templates/deploy.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\"\n      {{- if .Values.debug.enabled }}\n      - name: debug\n        image: {{ .Values.debug.image }}\n      {{- end }}\n",
+        );
+        c.write(
+            "chart/images_extra.list",
+            &format!("library/busybox:{busybox}\n"),
+        );
+    };
+    chart(&c, "1.0.0", "1.36");
+    c.commit("1.0.0");
+    c.tag("v1.0.0");
+    chart(&c, "1.0.1", "1.37");
+    c.commit("1.0.1");
+    c.tag("v1.0.1");
+    let mut p = sb.repo("platform");
+    p.write(
+        ".gitrelease",
+        &format!(
+            "[release]\n\tproduct = demo\n\tcomponentUrl = {}/components/{{name}}\n",
+            sb.dir.path().display()
+        ),
+    );
+    p.write(
+        "repos/web.yaml",
+        "- repositoryFullName: demo/web\n  currentTag: v1.0.0\n  chartPaths: [chart]\n",
+    );
+    p.write("version.yml", "spec:\n  modules:\n  - name: m\n    addons:\n    - name: web\n      namespace: web\n      version: 1.0.0\n");
+    p.write("images/images_platform.list", "");
+    p.commit("layout");
+    p.release(&["collect", "--tag", "web=v1.0.0", "--commit"])
+        .ok();
+    assert_eq!(
+        p.read("images/images_platform.list"),
+        "quay.io/demo/web:1.0.0\n"
+    );
+    assert_eq!(p.read("images/images_extra.list"), "library/busybox:1.36\n");
+    let run = p.release(&["collect", "--json"]).ok();
+    let v = json(&run);
+    let chart = &v["components"][0]["charts"][0];
+    assert_eq!(
+        chart["images_added"],
+        serde_json::json!(["library/busybox:1.37", "quay.io/demo/web:1.0.1"]),
+        "{v}"
+    );
+    assert_eq!(
+        chart["images_removed"],
+        serde_json::json!(["library/busybox:1.36", "quay.io/demo/web:1.0.0"])
+    );
+    // The disabled debug container is in no list.
+    assert_eq!(
+        p.read("images/images_platform.list"),
+        "quay.io/demo/web:1.0.1\n"
+    );
+}
