@@ -33,7 +33,8 @@ pub struct ImagesReport {
     pub commit: String,
     /// Images of the lists, sorted.
     pub images: Vec<ImageEntry>,
-    /// Images of `helm test` hooks (in no list).
+    /// Images of `helm test` hooks, with their test-hook sources (in no list unless a chart
+    /// also deploys them).
     pub test_images: Vec<ImageEntry>,
     /// Charts read without rendering: `{chart, error}`.
     pub fallbacks: Vec<Fallback>,
@@ -109,7 +110,6 @@ pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<
     let test_images = lists
         .tests
         .iter()
-        .filter(|(i, _)| !lists.sources.contains_key(*i))
         .map(|(image, sources)| ImageEntry {
             image: image.clone(),
             lists: Vec::new(),
@@ -227,7 +227,7 @@ pub fn run_images(
         show(e, out)?;
     }
     if !r.test_images.is_empty() {
-        writeln!(out, "\nhelm test images (not in the lists):")?;
+        writeln!(out, "\nhelm test images (listed only if also deployed):")?;
         for e in &r.test_images {
             show(e, out)?;
         }

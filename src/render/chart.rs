@@ -828,3 +828,181 @@ fn restore(v: &mut serde_yaml::Value, tokens: &[(String, String)]) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    fn images(list: &[(&str, &str)]) -> Vec<String> {
+        let r = render(&files(list), &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        let (found, _) = super::super::find::images(&r);
+        let mut v: Vec<String> = found.into_iter().map(|f| f.image).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    const POD: &str =
+        "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: {{ .Values.image }}\n";
+
+    #[test]
+    fn subcharts_globals_alias_tags_conditions() {
+        let got = images(&[
+            ("Chart.yaml", "name: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  alias: one\n- name: sub\n  alias: two\n  tags: [extras]\n- name: sub\n  alias: three\n  condition: three.on,global.three\n  tags: [extras]\n"),
+            ("values.yaml", "global:\n  registry: r.io\none:\n  image: x/one:1\ntwo:\n  image: x/two:1\nthree:\n  on: true\n  image: x/three:1\ntags:\n  extras: false\n"),
+            ("charts/sub/Chart.yaml", "name: sub\nversion: 0.1.0\n"),
+            ("charts/sub/values.yaml", "image: x/default:1\nglobal:\n  registry: own.io\n"),
+            ("charts/sub/templates/pod.yaml", "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: {{ .Values.global.registry }}/{{ .Values.image }}\n"),
+        ]);
+        // two is off by its tag; three's condition wins over the tag; globals come from the parent.
+        assert_eq!(got, vec!["r.io/x/one:1", "r.io/x/three:1"]);
+    }
+
+    #[test]
+    fn null_in_parent_removes_a_default() {
+        let got = images(&[
+            ("Chart.yaml", "name: top\nversion: 1.0.0\n"),
+            ("values.yaml", "image: x/a:1\nsidecar: null\n"),
+            ("charts/s/Chart.yaml", "name: s\nversion: 1.0.0\n"),
+            ("charts/s/values.yaml", "image: x/s:1\n"),
+            ("charts/s/templates/p.yaml", POD),
+            ("templates/p.yaml", "{{- if .Values.sidecar }}\nkind: Pod\nspec:\n  containers:\n  - image: side\n{{- end }}\n---\n# comment only\n---# cert-manager style\nkind: Pod\nspec:\n  containers:\n  - image: {{ .Values.image }}\n"),
+        ]);
+        assert_eq!(got, vec!["x/a:1", "x/s:1"]);
+    }
+
+    #[test]
+    fn files_capabilities_and_template_files_by_name() {
+        let got = images(&[
+            ("Chart.yaml", "name: c\nversion: 1.0.0\nappVersion: 1.10\n"),
+            ("values.yaml", "tag: 1.10\nbig: 1000000\n"),
+            ("files/images.txt", "x/from-file:2\n"),
+            ("templates/cm.yaml", "kind: ConfigMap\ndata:\n{{ (.Files.Glob \"files/*\").AsConfig | indent 2 }}\n"),
+            ("templates/p.yaml", concat!(
+                "kind: Pod\nmetadata:\n  annotations:\n    checksum: {{ include (print $.Template.BasePath \"/cm.yaml\") . | sha256sum }}\nspec:\n  containers:\n",
+                "  - image: {{ .Files.Get \"files/images.txt\" | trim }}\n",
+                "  - image: x/app:{{ .Chart.AppVersion }}\n",
+                "  - image: x/float:{{ .Values.tag }}\n",
+                "  - image: x/big:{{ .Values.big }}\n",
+                "  {{- if .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" }}\n  - image: x/monitoring:1\n  {{- end }}\n",
+                "  {{- if semverCompare \">=1.25-0\" .Capabilities.KubeVersion.Version }}\n  - image: x/new-kube:1\n  {{- end }}\n",
+                "  {{- if (lookup \"v1\" \"Secret\" \"ns\" \"s\").data }}\n  - image: x/cluster:1\n  {{- end }}\n",
+            )),
+        ]);
+        // Chart.yaml keeps `1.10` as written; values are floats, printed as Go prints them.
+        assert_eq!(
+            got,
+            vec![
+                "x/app:1.10",
+                "x/big:1e+06",
+                "x/float:1.1",
+                "x/from-file:2",
+                "x/new-kube:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn helmignore_and_packaged_subcharts() {
+        let mut tgz = Vec::new();
+        {
+            let gz = flate2::write::GzEncoder::new(&mut tgz, flate2::Compression::default());
+            let mut t = tar::Builder::new(gz);
+            for (p, d) in [
+                ("packed/Chart.yaml", "name: packed\nversion: 1.0.0\n"),
+                ("packed/values.yaml", "image: x/packed:3\n"),
+                ("packed/templates/p.yaml", POD),
+            ] {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(d.len() as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                t.append_data(&mut h, p, d.as_bytes()).unwrap();
+            }
+            t.into_inner().unwrap().finish().unwrap();
+        }
+        let mut f = files(&[
+            ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
+            ("values.yaml", "image: x/c:1\n"),
+            (".helmignore", "# comment\ntests/\n*.bak\n"),
+            ("templates/p.yaml", POD),
+            (
+                "templates/tests/t.yaml",
+                "kind: Pod\nspec:\n  containers:\n  - image: x/ignored:1\n",
+            ),
+            (
+                "templates/old.yaml.bak",
+                "kind: Pod\nspec:\n  containers:\n  - image: x/bak:1\n",
+            ),
+        ]);
+        f.insert("charts/packed-1.0.0.tgz".into(), tgz);
+        let r = render(&f, &Options::default()).unwrap();
+        let mut got: Vec<String> = super::super::find::images(&r)
+            .0
+            .into_iter()
+            .map(|f| f.image)
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["x/c:1", "x/packed:3"]);
+    }
+
+    #[test]
+    fn placeholders_test_hooks_and_lines() {
+        let f = files(&[
+            ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
+            ("values.yaml", "registry: '[[ registry_release ]]'\n"),
+            ("templates/p.yaml", "# header\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: {{ .Values.registry }}/x/a:1\n"),
+            ("templates/t.yaml", "kind: Pod\nmetadata:\n  name: t\n  annotations:\n    \"helm.sh/hook\": test-success\nspec:\n  containers:\n  - image: x/test:1\n"),
+        ]);
+        let r = render(&f, &Options::default()).unwrap();
+        let (found, _) = super::super::find::images(&r);
+        assert_eq!(found[0].image, "[[ registry_release ]]/x/a:1");
+        assert_eq!((found[0].line, found[0].test), (Some(8), false));
+        assert_eq!(found[0].object, "Pod/p");
+        assert_eq!((found[1].image.as_str(), found[1].test), ("x/test:1", true));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = render(
+            &files(&[
+                ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
+                (
+                    "templates/p.yaml",
+                    "a: 1\n\nb: {{ required \"b is required\" .Values.b }}\n",
+                ),
+            ]),
+            &Options::default(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!((e.file.as_str(), e.line), ("templates/p.yaml", 3));
+        assert!(e.msg.contains("b is required"), "{e}");
+        let e = render(
+            &files(&[
+                ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
+                ("templates/p.yaml", "{{ if .Values.x }}\n"),
+            ]),
+            &Options::default(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.file, "templates/p.yaml");
+        let e = render(
+            &files(&[
+                ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
+                ("templates/p.yaml", "a: [\n"),
+            ]),
+            &Options::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(e.msg.starts_with("rendered manifest is not YAML"), "{e}");
+    }
+}

@@ -530,7 +530,7 @@ fn print_value(out: &mut String, v: &Value) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
@@ -639,5 +639,88 @@ t: {{ tpl .Values.t . }}"#;
     fn dict_mutation_is_shared() {
         let src = r#"{{- $d := dict "a" 1 -}}{{- $_ := set $d "b" "x" -}}{{ $d.b }}{{ $_ := set .Values "k" "v" }}{{ .Values.k }}"#;
         assert_eq!(render(src, "{}").unwrap(), "xv");
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::tests::render;
+
+    #[test]
+    fn with_else_block_and_template() {
+        assert_eq!(
+            render(
+                "{{ with .Values.a }}A{{ else with .Values.b }}{{ . }}{{ else }}none{{ end }}",
+                "b: B"
+            )
+            .unwrap(),
+            "B"
+        );
+        assert_eq!(
+            render(r#"{{ block "x" . }}default{{ end }}"#, "{}").unwrap(),
+            "default"
+        );
+        assert_eq!(
+            render(
+                r#"{{ define "n" }}[{{ . }}]{{ end }}{{ template "n" .Values.v }}"#,
+                "v: 1"
+            )
+            .unwrap(),
+            "[1]"
+        );
+        assert_eq!(
+            render("{{ range $k, $v := .Values.m }}{{ if eq $k \"b\" }}{{ continue }}{{ end }}{{ $k }}={{ $v }} {{ end }}", "m: {a: 1, b: 2, c: x}").unwrap(),
+            "a=1 c=x "
+        );
+        assert_eq!(
+            render("{{ range 3 }}{{ . }}{{ end }}", "{}").unwrap(),
+            "012"
+        );
+        assert_eq!(
+            render("{{ range .Values.none }}x{{ else }}empty{{ end }}", "{}").unwrap(),
+            "empty"
+        );
+    }
+
+    #[test]
+    fn to_yaml_nindent_and_pipelines() {
+        let out = render(
+            "spec:\n  containers:\n    {{- toYaml .Values.c | nindent 4 }}",
+            "c: [{name: a, image: 'x/a:1'}]",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "spec:\n  containers:\n    - image: x/a:1\n      name: a"
+        );
+        assert_eq!(
+            render(
+                "{{ .Values.s | upper | replace \"A\" \"b\" | trunc 3 }}",
+                "s: aaaa"
+            )
+            .unwrap(),
+            "bbb"
+        );
+        assert_eq!(
+            render("{{ $img := .Values.i }}{{ printf \"%s/%s:%s\" $img.registry $img.repository ($img.tag | toString) }}", "i: {registry: r, repository: p, tag: 2}").unwrap(),
+            "r/p:2"
+        );
+        assert_eq!(
+            render(
+                "{{ printf \"%s:%s\" .Values.i.repository .Values.i.tag }}",
+                "i: {repository: p, tag: 1.16}"
+            )
+            .unwrap(),
+            "p:%!s(float64=1.16)"
+        );
+        // `(x).y` on a missing x is nil, not an error (Go unwraps pipeline results).
+        assert_eq!(
+            render(
+                "{{ (.Values.r.limits).memory | default \"none\" }}",
+                "r: {}"
+            )
+            .unwrap(),
+            "none"
+        );
     }
 }

@@ -24,9 +24,11 @@ pub struct Found {
     pub test: bool,
 }
 
-/// Images of every document of a render, in document order, one entry per (image, object).
-pub fn images(r: &Rendered) -> Vec<Found> {
+/// Images of every document of a render, in document order, one entry per (image, object); and
+/// warnings for strings under an `image` key that cannot be a reference (left out).
+pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     for doc in &r.docs {
         let v = &doc.value;
         let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
@@ -42,7 +44,14 @@ pub fn images(r: &Rendered) -> Vec<Found> {
             .and_then(|h| h.as_str())
             .is_some_and(|h| h.split(',').any(|p| p.trim().starts_with("test")));
         let mut refs = Vec::new();
-        walk(v, &mut refs, 0);
+        let mut rejected = Vec::new();
+        walk(v, &mut refs, &mut rejected, 0);
+        for bad in rejected {
+            warnings.push(format!(
+                "{}: {kind}/{name} has `image: {bad}`, which is not an image reference (whitespace, unrendered template text or an empty part); left out",
+                doc.template
+            ));
+        }
         let (_, text, _) = &r.outputs[doc.output];
         let doc_text = &text[doc.range.clone()];
         for image in refs {
@@ -61,10 +70,10 @@ pub fn images(r: &Rendered) -> Vec<Found> {
             }
         }
     }
-    out
+    (out, warnings)
 }
 
-fn walk(v: &serde_yaml::Value, out: &mut Vec<String>, depth: usize) {
+fn walk(v: &serde_yaml::Value, out: &mut Vec<String>, rejected: &mut Vec<String>, depth: usize) {
     if depth > 64 {
         return;
     }
@@ -74,17 +83,21 @@ fn walk(v: &serde_yaml::Value, out: &mut Vec<String>, depth: usize) {
                 if k.as_str() == Some("image") {
                     if let Some(s) = x.as_str() {
                         let s = s.trim();
-                        if is_reference(s) && !out.iter().any(|o| o == s) {
-                            out.push(s.to_string());
+                        if is_reference(s) {
+                            if !out.iter().any(|o| o == s) {
+                                out.push(s.to_string());
+                            }
+                        } else if !s.is_empty() && !rejected.iter().any(|o| o == s) {
+                            rejected.push(s.to_string());
                         }
                         continue;
                     }
                 }
-                walk(x, out, depth + 1);
+                walk(x, out, rejected, depth + 1);
             }
         }
-        serde_yaml::Value::Sequence(s) => s.iter().for_each(|x| walk(x, out, depth + 1)),
-        serde_yaml::Value::Tagged(t) => walk(&t.value, out, depth + 1),
+        serde_yaml::Value::Sequence(s) => s.iter().for_each(|x| walk(x, out, rejected, depth + 1)),
+        serde_yaml::Value::Tagged(t) => walk(&t.value, out, rejected, depth + 1),
         _ => {}
     }
 }

@@ -27,5 +27,7 @@ pub fn chart_images(
     opts: &Options,
 ) -> Result<(Vec<Found>, Vec<String>), RenderError> {
     let r = render(files, opts)?;
-    Ok((find::images(&r), r.warnings))
+    let (found, mut warnings) = find::images(&r);
+    warnings.extend(r.warnings);
+    Ok((found, warnings))
 }
