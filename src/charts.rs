@@ -909,14 +909,6 @@ pub fn chart_image_set(
     Ok(lists.kinds.into_values().flatten().collect())
 }
 
-/// Whether a template has an `image:` line: when [`chart_images`] found nothing for such a chart,
-/// its images are built from values in ways the scanner cannot resolve, which callers warn about.
-pub fn templates_mention_images(files: &crate::repo::Files) -> bool {
-    files
-        .iter()
-        .any(|(k, e)| k.starts_with("templates/") && e.data.windows(6).any(|w| w == b"image:"))
-}
-
 /// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change
 /// --ignore-space-at-eol` compares lines: runs of spaces/tabs count as one, whitespace at the end of
 /// a line (including `\r`) is ignored. Lines added or removed (blank ones too) are a real change.

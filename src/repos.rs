@@ -267,10 +267,13 @@ pub fn resource_files_at(
     Ok(out)
 }
 
-/// 1-based line of the first `key:` at or after line `from` (for keys whose value is not a scalar).
-fn key_line(text: &str, from: usize, key: &str) -> usize {
+/// 1-based line of the first `key:` at or after line `from` (for keys whose value is not a
+/// scalar); `lines` is the file's text split into lines once, so that each look-up starts at
+/// `from` instead of the top of the file.
+fn key_line(lines: &[&str], from: usize, key: &str) -> usize {
     let pat = format!("{key}:");
-    text.lines()
+    lines
+        .iter()
         .enumerate()
         .skip(from.saturating_sub(1))
         .find(|(_, l)| {
@@ -296,6 +299,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
         UserError::input(format!("{rel}:{}: not valid YAML: {}", e.line, e.msg))
             .hint("fix the YAML syntax; the file was not changed")
     })?;
+    let lines: Vec<&str> = text.lines().collect();
     let (items, base): (&Vec<Value>, Vec<Seg>) = match &doc {
         Value::Null => return Ok(Vec::new()),
         Value::Sequence(items) => (items, vec![]),
@@ -400,7 +404,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             if !KNOWN_FIELDS.contains(&k) {
                 warnings.push(format!(
                     "{rel}:{}: unknown field `{k}` in entry `{full}` (ignored; known: {})",
-                    key_line(text, line, k),
+                    key_line(&lines, line, k),
                     KNOWN_FIELDS.join(", ")
                 ));
             }
@@ -423,7 +427,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
                 .keys()
                 .filter_map(|k| k.as_str())
                 // A line scan from the entry, not a parse per key: 500 entries stay linear.
-                .map(|k| (k.to_string(), key_line(text, line, k)))
+                .map(|k| (k.to_string(), key_line(&lines, line, k)))
                 .collect(),
         };
         if let Some(b) = &c.base_version {

@@ -343,25 +343,29 @@ pub fn collect(
                     f.tag
                 ));
             }
-            let mut w = Vec::new();
-            let new_images =
-                match crate::charts::chart_image_set(target, files, &render_ctx, &mut w) {
+            // An unchanged chart adds and removes no image: it is not rendered here (the image
+            // lists below render every chart once).
+            let (new_images, old_images) = if changed {
+                // Its warnings are reported once, by the image lists below.
+                let new_images = match crate::charts::chart_image_set(
+                    target,
+                    files,
+                    &render_ctx,
+                    &mut Vec::new(),
+                ) {
                     Ok(i) => i,
                     Err(e) => {
                         chart_errors.push(chart_error(&e, "the chart's YAML must be readable"));
                         continue;
                     }
                 };
-            let old_images =
-                crate::charts::chart_image_set(target, &old, &render_ctx, &mut Vec::new())
-                    .unwrap_or_default();
-            warnings.extend(w.into_iter().map(|m| format!("{target}: {m}")));
-            if new_images.is_empty() && crate::charts::templates_mention_images(files) {
-                warnings.push(format!(
-                    "{target}: no image reference found, but its templates build `image:` from values collect cannot resolve; check {} by hand",
-                    settings.images_path
-                ));
-            }
+                let old_images =
+                    crate::charts::chart_image_set(target, &old, &render_ctx, &mut Vec::new())
+                        .unwrap_or_default();
+                (new_images, old_images)
+            } else {
+                Default::default()
+            };
             chart_reports.push(ChartReport {
                 name: chart_name(files)
                     .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
@@ -1086,7 +1090,6 @@ fn update_image_lists(
         lists
             .warnings
             .into_iter()
-            .filter(|(root, _)| !new_charts.contains_key(root))
             .map(|(root, m)| format!("{root}: {m}")),
     );
     let mut changes = Vec::new();

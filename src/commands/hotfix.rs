@@ -515,12 +515,6 @@ pub fn hotfix(
             chart_image_set(&o.files, &old_ctx, &mut warnings, &c.path)
         });
         let new_set = chart_image_set(&c.files, &new_ctx, &mut warnings, &c.path);
-        if new_set.is_empty() && charts::templates_mention_images(&c.files) {
-            warnings.push(format!(
-                "{}: no image reference found, but its templates build `image:` from values git-release cannot resolve; check images.list by hand",
-                c.path
-            ));
-        }
         per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
         old_images.extend(old_set);
         new_images.extend(new_set);

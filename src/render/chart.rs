@@ -79,8 +79,8 @@ pub struct Doc {
     pub output: usize,
     /// Byte range of the document in that output.
     pub range: std::ops::Range<usize>,
-    /// The parsed document (`[[ … ]]` placeholders kept as text).
-    pub value: serde_yaml::Value,
+    /// What the document says about images (`[[ … ]]` placeholders kept as text).
+    pub scan: super::scan::DocScan,
 }
 
 /// The output of a render: each template's text with its line marks, and the documents.
@@ -678,7 +678,9 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rende
         Value::map(m)
     };
     let caps = capabilities(&opts.kube_version);
-    let splitter = regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("static regex");
+    static SPLITTER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let splitter =
+        SPLITTER.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("static regex"));
     for (i, (name, c, chain, path, _)) in all.iter().enumerate() {
         let rel = path.strip_prefix(&c.dir).unwrap_or(path);
         let base = rel.rsplit('/').next().unwrap_or(rel);
@@ -733,7 +735,10 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rende
         ends.push(out.len());
         for (s, e) in starts.into_iter().zip(ends) {
             let doc = &out[s..e];
-            if doc.trim().is_empty() {
+            // A document without the word `image` names none: not parsed (most of a chart's
+            // objects are Services, ConfigMaps, RBAC). Its YAML is then not checked, which only
+            // matters for a chart Helm itself would refuse.
+            if doc.trim().is_empty() || !doc.contains("image") {
                 continue;
             }
             let value = parse_doc(doc).map_err(|(line, msg)| {
@@ -743,14 +748,14 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rende
                     format!("rendered manifest is not YAML: {msg}"),
                 )
             })?;
-            if matches!(value, serde_yaml::Value::Null) {
+            if value.empty {
                 continue;
             }
             rendered.docs.push(Doc {
                 template: (*path).clone(),
                 output: idx,
                 range: s..e,
-                value,
+                scan: value,
             });
         }
         rendered.outputs.push(((*path).clone(), out, marks));
@@ -783,9 +788,9 @@ fn fix_raw(chart: &mut Chart, files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
-/// Parse one rendered document. `[[ … ]]` install-time placeholders (`image: [[ registry_release ]]/x:1`)
-/// are read as the text they are, not as YAML flow sequences.
-fn parse_doc(doc: &str) -> Result<serde_yaml::Value, (usize, String)> {
+/// Scan one rendered document ([`super::scan`]). `[[ … ]]` install-time placeholders
+/// (`image: [[ registry_release ]]/x:1`) are read as the text they are, not as YAML flow sequences.
+fn parse_doc(doc: &str) -> Result<super::scan::DocScan, (usize, String)> {
     let mut protected = std::borrow::Cow::Borrowed(doc);
     let mut tokens: Vec<(String, String)> = Vec::new();
     if doc.contains("[[") {
@@ -808,25 +813,21 @@ fn parse_doc(doc: &str) -> Result<serde_yaml::Value, (usize, String)> {
         out.push_str(rest);
         protected = std::borrow::Cow::Owned(out);
     }
-    let mut v = super::lenient::from_str(&protected)
+    let mut v = super::scan::scan(&protected)
         .map_err(|e| (e.location().map_or(1, |l| l.line()), e.to_string()))?;
     if !tokens.is_empty() {
-        restore(&mut v, &tokens);
+        let restore = |s: &mut String| {
+            if s.contains("GITRELEASEPLACEHOLDER") {
+                for (t, ph) in tokens.iter().rev() {
+                    *s = s.replace(t, ph);
+                }
+            }
+        };
+        v.images.iter_mut().for_each(restore);
+        v.kind.iter_mut().for_each(restore);
+        v.name.iter_mut().for_each(restore);
     }
     Ok(v)
-}
-
-fn restore(v: &mut serde_yaml::Value, tokens: &[(String, String)]) {
-    match v {
-        serde_yaml::Value::String(s) if s.contains("GITRELEASEPLACEHOLDER") => {
-            for (t, ph) in tokens.iter().rev() {
-                *s = s.replace(t, ph);
-            }
-        }
-        serde_yaml::Value::Sequence(seq) => seq.iter_mut().for_each(|x| restore(x, tokens)),
-        serde_yaml::Value::Mapping(m) => m.iter_mut().for_each(|(_, x)| restore(x, tokens)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]
@@ -997,7 +998,7 @@ mod tests {
         let e = render(
             &files(&[
                 ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
-                ("templates/p.yaml", "a: [\n"),
+                ("templates/p.yaml", "image: [\n"),
             ]),
             &Options::default(),
         )

@@ -30,22 +30,25 @@ pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     for doc in &r.docs {
-        let v = &doc.value;
-        let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
-        let name = v
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(|n| n.as_str())
-            .unwrap_or("?");
-        let test = v
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get("helm.sh/hook"))
-            .and_then(|h| h.as_str())
+        let d = &doc.scan;
+        let kind = d.kind.as_deref().unwrap_or("?");
+        let name = d.name.as_deref().unwrap_or("?");
+        let test = d
+            .hook
+            .as_deref()
             .is_some_and(|h| h.split(',').any(|p| p.trim().starts_with("test")));
-        let mut refs = Vec::new();
-        let mut rejected = Vec::new();
-        walk(v, &mut refs, &mut rejected, 0);
+        let mut refs: Vec<String> = Vec::new();
+        let mut rejected: Vec<String> = Vec::new();
+        for s in &d.images {
+            let s = s.trim();
+            if is_reference(s) {
+                if !refs.iter().any(|o| o == s) {
+                    refs.push(s.to_string());
+                }
+            } else if !s.is_empty() && !rejected.iter().any(|o| o == s) {
+                rejected.push(s.to_string());
+            }
+        }
         for bad in rejected {
             warnings.push(format!(
                 "{}: {kind}/{name} has `image: {bad}`, which is not an image reference (whitespace, unrendered template text or an empty part); left out",
@@ -71,35 +74,6 @@ pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
         }
     }
     (out, warnings)
-}
-
-fn walk(v: &serde_yaml::Value, out: &mut Vec<String>, rejected: &mut Vec<String>, depth: usize) {
-    if depth > 64 {
-        return;
-    }
-    match v {
-        serde_yaml::Value::Mapping(m) => {
-            for (k, x) in m {
-                if k.as_str() == Some("image") {
-                    if let Some(s) = x.as_str() {
-                        let s = s.trim();
-                        if is_reference(s) {
-                            if !out.iter().any(|o| o == s) {
-                                out.push(s.to_string());
-                            }
-                        } else if !s.is_empty() && !rejected.iter().any(|o| o == s) {
-                            rejected.push(s.to_string());
-                        }
-                        continue;
-                    }
-                }
-                walk(x, out, rejected, depth + 1);
-            }
-        }
-        serde_yaml::Value::Sequence(s) => s.iter().for_each(|x| walk(x, out, rejected, depth + 1)),
-        serde_yaml::Value::Tagged(t) => walk(&t.value, out, rejected, depth + 1),
-        _ => {}
-    }
 }
 
 /// Whether a rendered string can name an image: non-empty, no whitespace outside `[[ … ]]`

@@ -8,9 +8,9 @@ pub mod chart;
 pub mod exec;
 pub mod find;
 pub mod funcs;
-pub mod lenient;
 pub mod objects;
 pub mod parse;
+pub mod scan;
 pub mod semver;
 pub mod value;
 
