@@ -35,7 +35,7 @@ _git_release ()
 	check)
 		case "$cur" in
 		--*)
-			__gitcomp "--history --json --help"
+			__gitcomp "--history --offline --json --help"
 			return ;;
 		esac
 		;;

@@ -55,6 +55,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand collect" -s q -l
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -l history -d 'Also audit every release and hotfix tag against each other (chart-version-reused)'
+complete -c git-release -n "__fish_git_release_using_subcommand check" -l offline -d 'Skip the rules that need the network (image-missing)'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s V -l version -d 'Print version'

@@ -183,6 +183,7 @@ Rules (set each with release.check.<rule> = error | warning | off):
   chart-version-lowered     a chart version never goes down
   image-tag-mutable         no untagged image, none on latest/master/main/...
   image-tag-not-semver      image tags are SemVer (a warning by default)
+  image-missing             every image is in its registry (release.registry set; not --offline)
   version-yml-mismatch      version.yml agrees with every Chart.yaml
   image-list-stale          images/*.list hold what collect writes
 Images matching a glob of release.check.allowImage skip the image rules.
@@ -203,6 +204,9 @@ pub struct CheckArgs {
     /// Also audit every release and hotfix tag against each other (chart-version-reused).
     #[arg(long)]
     pub history: bool,
+    /// Skip the rules that need the network (image-missing).
+    #[arg(long)]
+    pub offline: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

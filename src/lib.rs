@@ -18,6 +18,7 @@ pub mod lines;
 pub mod package;
 pub mod paths;
 pub mod placeholders;
+pub mod registry;
 pub mod render;
 pub mod repo;
 pub mod repos;

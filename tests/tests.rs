@@ -14,5 +14,6 @@ mod hotfix;
 mod images;
 mod init;
 mod protect;
+mod registry;
 mod release_chain;
 mod tag;

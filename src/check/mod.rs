@@ -7,6 +7,7 @@
 pub mod files;
 pub mod history;
 pub mod image_tags;
+pub mod registry;
 
 use std::collections::BTreeMap;
 
@@ -65,6 +66,11 @@ pub const RULES: &[Rule] = &[
         id: "image-tag-not-semver",
         default: Severity::Warning,
         what: "image tags are SemVer (an optional v); digest-pinned images pass",
+    },
+    Rule {
+        id: "image-missing",
+        default: Severity::Error,
+        what: "every image is in its registry (when release.registry is set; not with --offline)",
     },
     Rule {
         id: "version-yml-mismatch",
@@ -140,6 +146,8 @@ pub struct Config {
     severity: BTreeMap<&'static str, Option<Severity>>,
     /// Globs of image references exempt from the image-tag rules.
     pub allow_images: Vec<String>,
+    /// Skip the rules that need the network (image-missing): `check --offline`.
+    pub offline: bool,
 }
 
 impl Config {
@@ -171,6 +179,7 @@ impl Config {
         Ok(Config {
             severity,
             allow_images,
+            offline: false,
         })
     }
 
@@ -437,11 +446,17 @@ pub fn check(
     // Rules that are off are not computed: reading and scanning every chart's files is most of
     // a check's time.
     let on = |ids: &[&str]| ids.iter().any(|id| config.severity(id).is_some());
-    let needs_files = on(&[
-        "image-tag-mutable",
-        "image-tag-not-semver",
-        "image-list-stale",
-    ]);
+    let registry_check = on(&["image-missing"])
+        && !config.offline
+        && crate::registry::RegistryConfig::load(repo)?
+            .registry
+            .is_some();
+    let needs_files = registry_check
+        || on(&[
+            "image-tag-mutable",
+            "image-tag-not-semver",
+            "image-list-stale",
+        ]);
     let files: Vec<crate::repo::Files> = if needs_files {
         at_rev
             .iter()
@@ -468,6 +483,11 @@ pub fn check(
     if on(&["image-tag-mutable", "image-tag-not-semver"]) {
         if let Some(Ok(l)) = &lists {
             image_tags::check(config, &at_rev, &l.by_chart(), &mut findings);
+        }
+    }
+    if registry_check {
+        if let Some(Ok(l)) = &lists {
+            registry::check(repo, settings, commit, l, &mut findings)?;
         }
     }
     files::check(

@@ -30,7 +30,8 @@ pub fn run_check(
     args: &CheckArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let config = Config::load(repo)?;
+    let mut config = Config::load(repo)?;
+    config.offline = args.offline;
     let rev = args.rev.as_deref().unwrap_or("HEAD");
     let report = check::check(repo, settings, &config, rev, args.history)?;
     if args.json {

@@ -22,6 +22,16 @@ pub struct ImageEntry {
     pub lists: Vec<String>,
     /// Where it comes from.
     pub sources: Vec<ImageSource>,
+    /// Full reference in its registry (`[[ registry_release ]]` filled from `release.registry`);
+    /// absent when the registry is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Upstream source from `images/images_origin.yaml`, for images mirrored into the internal
+    /// registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// `internal`, `mirrored` or `external` ([`crate::registry::Located::kind`]).
+    pub lives: &'static str,
 }
 
 /// What `git release images --json` prints.
@@ -89,6 +99,26 @@ pub fn lists_at(
 pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<ImagesReport> {
     let commit = repo::resolve_commit(repo, rev)?;
     let lists = lists_at(repo, settings, commit)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let registry = crate::registry::RegistryConfig::load(repo)?;
+    let origins = crate::registry::origin::at(repo, tree, settings)?;
+    let all: Vec<&String> = lists.sources.keys().chain(lists.tests.keys()).collect();
+    let located: BTreeMap<String, crate::registry::Located> =
+        crate::registry::locate(all, &registry, &origins)
+            .into_iter()
+            .map(|l| (l.image.clone(), l))
+            .collect();
+    let entry = |image: &String, lists_in: Vec<String>, sources: &Vec<ImageSource>| {
+        let l = &located[image];
+        ImageEntry {
+            image: image.clone(),
+            lists: lists_in,
+            sources: sources.clone(),
+            reference: l.reference.clone().filter(|r| r != image),
+            origin: l.source.clone(),
+            lives: l.kind,
+        }
+    };
     let mut kinds_of: BTreeMap<&String, BTreeSet<String>> = BTreeMap::new();
     for (kind, set) in &lists.kinds {
         for i in set {
@@ -98,23 +128,21 @@ pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<
     let images = lists
         .sources
         .iter()
-        .map(|(image, sources)| ImageEntry {
-            image: image.clone(),
-            lists: kinds_of
-                .get(image)
-                .map(|k| k.iter().cloned().collect())
-                .unwrap_or_default(),
-            sources: sources.clone(),
+        .map(|(image, sources)| {
+            entry(
+                image,
+                kinds_of
+                    .get(image)
+                    .map(|k| k.iter().cloned().collect())
+                    .unwrap_or_default(),
+                sources,
+            )
         })
         .collect();
     let test_images = lists
         .tests
         .iter()
-        .map(|(image, sources)| ImageEntry {
-            image: image.clone(),
-            lists: Vec::new(),
-            sources: sources.clone(),
-        })
+        .map(|(image, sources)| entry(image, Vec::new(), sources))
         .collect();
     Ok(ImagesReport {
         rev: rev.to_string(),
@@ -205,6 +233,12 @@ pub fn run_images(
             e.lists.join(",")
         };
         writeln!(out, "{}  [{lists}]", e.image)?;
+        if let Some(r) = &e.reference {
+            writeln!(out, "    = {r}")?;
+        }
+        if let Some(o) = &e.origin {
+            writeln!(out, "    <- {o} (images_origin.yaml)")?;
+        }
         for s in &e.sources {
             let mut at = s.chart.clone();
             if let Some(f) = &s.file {

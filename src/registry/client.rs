@@ -1,0 +1,145 @@
+//! A blocking client of the OCI distribution protocol (oci-client on a private tokio runtime):
+//! HTTPS with the system roots, plain HTTP for insecure hosts ([`super::RegistryConfig::is_insecure`]),
+//! basic and bearer-token auth from docker's config ([`super::auth`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::{Client, Reference};
+
+use super::auth::{self, Credential};
+use crate::error::UserError;
+
+/// Whether an image exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// Present, with its manifest digest.
+    Present(String),
+    /// The registry answered that the repository or tag does not exist.
+    Missing,
+}
+
+/// A registry session for one command run.
+pub struct Registry {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    creds: Mutex<HashMap<String, Credential>>,
+}
+
+impl Registry {
+    /// A client that speaks plain HTTP to `insecure_hosts` and HTTPS to every other host.
+    ///
+    /// Errors: the async runtime cannot start (exit 1).
+    pub fn new(insecure_hosts: Vec<String>) -> anyhow::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let client = Client::new(oci_client::client::ClientConfig {
+            protocol: oci_client::client::ClientProtocol::HttpsExcept(insecure_hosts),
+            ..Default::default()
+        });
+        Ok(Registry {
+            rt,
+            client,
+            creds: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn credential(&self, host: &str) -> Credential {
+        let mut m = self.creds.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(host.to_string())
+            .or_insert_with(|| auth::for_host(host))
+            .clone()
+    }
+
+    /// Ask the registry whether `reference` (`host/path:tag` or `@digest`) exists: a manifest
+    /// `HEAD` (a `GET` when the registry sends no digest header).
+    ///
+    /// Errors, each naming registry, image and cause: registry unreachable (exit 1), 401/403
+    /// with the credential source used (exit 1), a reference that does not parse (exit 2).
+    pub fn exists(&self, reference: &str) -> anyhow::Result<Presence> {
+        let r: Reference = reference.parse().map_err(|e| {
+            UserError::input(format!("`{reference}` is not an image reference: {e}"))
+        })?;
+        let host = r.resolve_registry().to_string();
+        let cred = self.credential(r.registry());
+        let res = self
+            .rt
+            .block_on(self.client.fetch_manifest_digest(&r, &cred.auth));
+        match res {
+            Ok(d) => Ok(Presence::Present(d)),
+            Err(e) => classify(e, &host, reference, &cred),
+        }
+    }
+}
+
+fn classify(
+    e: OciDistributionError,
+    host: &str,
+    reference: &str,
+    cred: &Credential,
+) -> anyhow::Result<Presence> {
+    let denied = |what: &str| -> anyhow::Result<Presence> {
+        Err(UserError::failure(format!(
+            "registry {host}: {what} for {reference} (credentials: {})",
+            cred.source
+        ))
+        .hint("log in with `docker login` or `skopeo login`, or fix the entry in docker's config.json")
+        .into())
+    };
+    match e {
+        OciDistributionError::ImageManifestNotFoundError(_) => Ok(Presence::Missing),
+        OciDistributionError::RegistryError { envelope, .. } => {
+            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|x| &x.code).collect();
+            if codes.iter().any(|c| {
+                matches!(
+                    c,
+                    OciErrorCode::ManifestUnknown
+                        | OciErrorCode::NameUnknown
+                        | OciErrorCode::NotFound
+                )
+            }) {
+                Ok(Presence::Missing)
+            } else if codes
+                .iter()
+                .any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+            {
+                denied("access denied")
+            } else {
+                Err(UserError::failure(format!(
+                    "registry {host}: {reference}: {}",
+                    envelope
+                        .errors
+                        .iter()
+                        .map(|x| x.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+                .into())
+            }
+        }
+        OciDistributionError::ServerError { code: 404, .. } => Ok(Presence::Missing),
+        OciDistributionError::ServerError { code: 401, .. }
+        | OciDistributionError::UnauthorizedError { .. } => denied("401 unauthorized"),
+        OciDistributionError::ServerError { code: 403, .. } => denied("403 forbidden"),
+        OciDistributionError::AuthenticationFailure(m) => {
+            denied(&format!("authentication failed ({m})"))
+        }
+        OciDistributionError::RequestError(r) => {
+            let mut cause = r.to_string();
+            let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&r);
+            while let Some(s) = src {
+                cause = s.to_string();
+                src = s.source();
+            }
+            Err(UserError::failure(format!(
+                "registry {host} is unreachable ({cause}) while looking up {reference}"
+            ))
+            .hint("check the address (release.registry) and the network; `--offline` skips registry checks")
+            .into())
+        }
+        other => Err(UserError::failure(format!("registry {host}: {reference}: {other}")).into()),
+    }
+}

@@ -1,0 +1,241 @@
+//! Where each image of the lists lives: the internal registry (`release.registry`, what
+//! `[[ registry_release ]]` stands for), upstream sources (`images/images_origin.yaml`, seed 002),
+//! and the registry protocol to ask whether an image exists.
+
+pub mod auth;
+pub mod client;
+pub mod origin;
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::error::UserError;
+
+/// Registry settings: `release.registry` and `release.insecureRegistries`.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryConfig {
+    /// `host[:port][/prefix]` that `[[ registry_release ]]` stands for; `None` when unset.
+    pub registry: Option<String>,
+    /// Hosts (`host[:port]`) spoken to over plain HTTP, besides `localhost` and `127.0.0.1`
+    /// (docker's rule for insecure registries).
+    pub insecure: Vec<String>,
+}
+
+impl RegistryConfig {
+    /// Read the settings of `repo` (`.gitrelease` < git config, as every `release.*` key).
+    ///
+    /// Errors (exit 2): a `release.registry` with a scheme, spaces or an empty host.
+    pub fn load(repo: &gix::Repository) -> Result<Self> {
+        let get = crate::settings::raw(repo);
+        let registry = get("registry")
+            .map(|r| r.trim().trim_end_matches('/').to_string())
+            .filter(|r| !r.is_empty());
+        if let Some(r) = &registry {
+            if r.contains("://") || r.contains(char::is_whitespace) || r.starts_with('/') {
+                return Err(UserError::input(format!(
+                    "setting release.registry `{r}` is not host[:port][/prefix]"
+                ))
+                .hint("write it without a scheme, e.g. `registry.local:5000/release`")
+                .into());
+            }
+        }
+        let insecure = get("insecureRegistries")
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        Ok(RegistryConfig { registry, insecure })
+    }
+
+    /// Whether `host` (`host[:port]`) is spoken to over plain HTTP.
+    pub fn is_insecure(&self, host: &str) -> bool {
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        name == "localhost"
+            || name == "127.0.0.1"
+            || name == "[::1]"
+            || self.insecure.iter().any(|h| h == host)
+    }
+}
+
+/// An image of the lists resolved to where it lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Located {
+    /// As the lists hold it (`[[ registry_release ]]/library/pause:3.9`).
+    pub image: String,
+    /// Full reference to use (`registry.local:5000/library/pause:3.9`, `quay.io/x:1`), or
+    /// `None` when it names `[[ registry_release ]]` and `release.registry` is unset.
+    pub reference: Option<String>,
+    /// Upstream source from images_origin.yaml (`k8s.gcr.io/pause:3.9`), for internal images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `internal` (in release.registry, no origin: a product image CI pushes), `mirrored`
+    /// (internal with an origin entry), `external` (another registry, used as it is).
+    pub kind: &'static str,
+}
+
+/// Replace `[[ registry_release ]]` (spaces inside the brackets optional) with `registry`.
+pub fn fill_registry(image: &str, registry: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = image;
+    let mut any = false;
+    while let Some(i) = rest.find("[[") {
+        let j = rest[i..].find("]]")? + i;
+        let inner = rest[i + 2..j].trim();
+        out.push_str(&rest[..i]);
+        if inner == "registry_release" {
+            out.push_str(registry);
+            any = true;
+        } else {
+            return None; // another install-time placeholder: cannot be resolved here
+        }
+        rest = &rest[j + 2..];
+    }
+    out.push_str(rest);
+    any.then_some(out)
+        .or_else(|| (!image.contains("[[")).then(|| image.to_string()))
+}
+
+/// Split a reference into `(registry host, repository path, tag or digest suffix)` with docker's
+/// defaults: no host -> `docker.io`, a single path segment -> `library/…`, no tag -> `:latest`.
+pub fn split(reference: &str) -> (String, String, String) {
+    let (name, suffix) = match reference.find('@') {
+        Some(i) => (&reference[..i], reference[i..].to_string()),
+        None => {
+            let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
+            match reference[last_slash..].rfind(':') {
+                Some(c) => (
+                    &reference[..last_slash + c],
+                    reference[last_slash + c..].to_string(),
+                ),
+                None => (reference, ":latest".to_string()),
+            }
+        }
+    };
+    let (host, path) = match name.split_once('/') {
+        Some((h, p)) if h.contains('.') || h.contains(':') || h == "localhost" => {
+            (h.to_string(), p.to_string())
+        }
+        _ => ("docker.io".to_string(), name.to_string()),
+    };
+    let path = if host == "docker.io" && !path.contains('/') {
+        format!("library/{path}")
+    } else {
+        path
+    };
+    (host, path, suffix)
+}
+
+/// Resolve every image of `images` with `config` and the origin entries.
+pub fn locate<'a>(
+    images: impl IntoIterator<Item = &'a String>,
+    config: &RegistryConfig,
+    origins: &[origin::Origin],
+) -> Vec<Located> {
+    let registry = config.registry.as_deref();
+    images
+        .into_iter()
+        .map(|image| {
+            let names_internal = image.contains("[[");
+            let reference = match registry {
+                Some(r) => fill_registry(image, r),
+                None if names_internal => None,
+                None => Some(image.clone()),
+            };
+            let internal_path = match (&reference, registry) {
+                (Some(full), Some(r)) if full.starts_with(&format!("{r}/")) => {
+                    Some(full[r.len() + 1..].to_string())
+                }
+                (None, None) if names_internal => image
+                    .find("]]")
+                    .map(|j| image[j + 2..].trim_start_matches('/').to_string()),
+                _ => None,
+            };
+            let source = internal_path
+                .as_ref()
+                .and_then(|p| origin::source_of(origins, p));
+            let kind = match (&internal_path, &source) {
+                (Some(_), Some(_)) => "mirrored",
+                (Some(_), None) => "internal",
+                _ => "external",
+            };
+            Located {
+                image: image.clone(),
+                reference,
+                source,
+                kind,
+            }
+        })
+        .collect()
+}
+
+/// Images grouped by the registry host they live in (for one client per registry).
+pub fn by_host(located: &[Located]) -> BTreeMap<String, Vec<&Located>> {
+    let mut out: BTreeMap<String, Vec<&Located>> = BTreeMap::new();
+    for l in located {
+        if let Some(r) = &l.reference {
+            out.entry(split(r).0).or_default().push(l);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_as_docker_reads_them() {
+        assert_eq!(
+            split("nginx"),
+            ("docker.io".into(), "library/nginx".into(), ":latest".into())
+        );
+        assert_eq!(
+            split("localhost:5000/a/b:1@sha256:00"),
+            ("localhost:5000".into(), "a/b:1".into(), "@sha256:00".into())
+        );
+        assert_eq!(
+            split("quay.io/x/y:2"),
+            ("quay.io".into(), "x/y".into(), ":2".into())
+        );
+        assert_eq!(
+            split("host:5000/x"),
+            ("host:5000".into(), "x".into(), ":latest".into())
+        );
+    }
+
+    #[test]
+    fn internal_mirrored_external() {
+        let cfg = RegistryConfig {
+            registry: Some("reg.local:5000/rel".into()),
+            insecure: vec![],
+        };
+        let origins = origin::parse(
+            "images_origin.yaml",
+            b"- src: k8s.gcr.io/pause\n  dest: library/pause\n",
+        )
+        .unwrap();
+        let imgs: Vec<String> = vec![
+            "[[ registry_release ]]/library/pause:3.9".into(),
+            "[[registry_release]]/release/app:1".into(),
+            "quay.io/x:1".into(),
+        ];
+        let l = locate(&imgs, &cfg, &origins);
+        assert_eq!(
+            l[0].reference.as_deref(),
+            Some("reg.local:5000/rel/library/pause:3.9")
+        );
+        assert_eq!(
+            (l[0].kind, l[0].source.as_deref()),
+            ("mirrored", Some("k8s.gcr.io/pause:3.9"))
+        );
+        assert_eq!(
+            (l[1].kind, l[1].reference.as_deref()),
+            ("internal", Some("reg.local:5000/rel/release/app:1"))
+        );
+        assert_eq!(
+            (l[2].kind, l[2].reference.as_deref()),
+            ("external", Some("quay.io/x:1"))
+        );
+        assert!(cfg.is_insecure("127.0.0.1:5000") && !cfg.is_insecure("reg.local:5000"));
+    }
+}
