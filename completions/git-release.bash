@@ -59,7 +59,7 @@ _git_release ()
 	package)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --owner= --dry-run --json --help"
+			__gitcomp "--output= --owner= --dry-run --json --images --platform= --help"
 			return ;;
 		esac
 		;;

@@ -76,8 +76,10 @@ complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s h -l 
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l platform -d 'Platform of the packed images (a multi-arch index is resolved to it)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s n -l dry-run -d 'Print what would be packaged; write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l images -d 'Also pack every image of the lists into `images/images.tar` (an OCI image layout that docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then served from the blob cache under the git dir'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s m -l message -d 'Text added to the tag message (after the addon versions)' -r

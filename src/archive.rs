@@ -53,10 +53,13 @@ pub struct Entry {
     /// Path inside the archive: relative, `/`-separated, no leading or trailing `/`, no empty,
     /// `.` or `..` component, e.g. `platform-v2.10.2/charts/cyclone-1.2.3.tgz`.
     pub path: String,
-    /// Content bytes.
+    /// Content bytes (unused when [`Entry::file`] is set).
     pub data: Vec<u8>,
     /// Mode 0755 when true, 0644 otherwise.
     pub executable: bool,
+    /// A file whose content is streamed into the archive instead of `data` (large contents,
+    /// e.g. `images/images.tar`, never held in memory).
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Mode of regular files.
@@ -136,6 +139,21 @@ pub fn write_tar_gz(
             }
         }
         let mode = if e.executable { EXEC_MODE } else { FILE_MODE };
+        if let Some(f) = &e.file {
+            let file =
+                std::fs::File::open(f).with_context(|| format!("reading {}", f.display()))?;
+            let size = file.metadata()?.len();
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(mode);
+            header.set_uid(stamp.uid);
+            header.set_gid(stamp.gid);
+            header.set_mtime(stamp.mtime);
+            header.set_size(size);
+            tar.append_data(&mut header, &e.path, std::io::Read::take(file, size))
+                .with_context(|| format!("adding `{}` to the archive", e.path))?;
+            continue;
+        }
         append(
             &mut tar,
             &e.path,
@@ -557,6 +575,7 @@ impl ChartWalk<'_> {
             path: format!("{}/{virt}", self.chart),
             data: entry.data.clone(),
             executable: entry.kind == FileKind::Executable,
+            file: None,
         });
     }
 
@@ -797,6 +816,7 @@ mod tests {
 
     fn entry(path: &str, data: &str, executable: bool) -> Entry {
         Entry {
+            file: None,
             path: path.to_string(),
             data: data.as_bytes().to_vec(),
             executable,

@@ -173,6 +173,14 @@ pub struct PackageArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Also pack every image of the lists into `images/images.tar` (an OCI image layout that
+    /// docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then
+    /// served from the blob cache under the git dir.
+    #[arg(long)]
+    pub images: bool,
+    /// Platform of the packed images (a multi-arch index is resolved to it).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
 }
 
 /// The rules of `git release check`, for its help and man page.

@@ -94,6 +94,8 @@ pub fn build_charts(charts: &[ChartSource], stamp: Stamp) -> Result<Vec<BuiltCha
 #[derive(Debug, Default)]
 pub struct Contents {
     files: BTreeMap<String, (Vec<u8>, bool)>,
+    /// Large files streamed from disk: path inside the package -> (file, sha256 hex).
+    streamed: BTreeMap<String, (PathBuf, String)>,
 }
 
 impl Contents {
@@ -112,11 +114,37 @@ impl Contents {
         Ok(())
     }
 
+    /// Add a large file streamed from `file` when the package is written (never read into
+    /// memory); its sha256 is computed now, reading it once.
+    ///
+    /// Errors: the same path twice; I/O.
+    pub fn add_file(&mut self, path: String, file: PathBuf) -> Result<()> {
+        use sha2::Digest as _;
+        if self.files.contains_key(&path) || self.streamed.contains_key(&path) {
+            return Err(crate::error::UserError::input(format!(
+                "two files would be packaged as `{path}`"
+            ))
+            .into());
+        }
+        let mut h = sha2::Sha256::new();
+        let mut f =
+            std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
+        std::io::copy(&mut f, &mut h)?;
+        self.streamed
+            .insert(path, (file, format!("{:x}", h.finalize())));
+        Ok(())
+    }
+
     /// sha256 of every file so far: path -> lowercase hex.
     pub fn checksums(&self) -> BTreeMap<String, String> {
         self.files
             .iter()
             .map(|(p, (b, _))| (p.clone(), archive::sha256_hex(b)))
+            .chain(
+                self.streamed
+                    .iter()
+                    .map(|(p, (_, h))| (p.clone(), h.clone())),
+            )
             .collect()
     }
 
@@ -129,15 +157,51 @@ impl Contents {
                 path: format!("{top}/{p}"),
                 data,
                 executable,
+                file: None,
             })
+            .chain(self.streamed.into_iter().map(|(p, (f, _))| Entry {
+                path: format!("{top}/{p}"),
+                data: Vec::new(),
+                executable: false,
+                file: Some(f),
+            }))
             .collect();
-        let mut bytes = Vec::new();
-        archive::write_tar_gz(&mut bytes, &entries, stamp, true)?;
-        let sum = archive::sha256_hex(&bytes);
         check_output_dir(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
-        Ok((path, sum))
+        if entries.iter().all(|e| e.file.is_none()) {
+            let mut bytes = Vec::new();
+            archive::write_tar_gz(&mut bytes, &entries, stamp, true)?;
+            let sum = archive::sha256_hex(&bytes);
+            let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
+            return Ok((path, sum));
+        }
+        // Streamed contents: write to a temporary file in `dir`, hash it, rename it into place.
+        use sha2::Digest as _;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(
+                ".{top}.tar.gz.git-release-tmp-{}",
+                std::process::id()
+            ))
+            .rand_bytes(0)
+            .tempfile_in(dir)
+            .with_context(|| format!("writing into {}", dir.display()))?;
+        archive::write_tar_gz(
+            std::io::BufWriter::new(tmp.as_file_mut()),
+            &entries,
+            stamp,
+            true,
+        )?;
+        tmp.as_file().sync_all()?;
+        let mut h = sha2::Sha256::new();
+        std::io::copy(&mut std::fs::File::open(tmp.path())?, &mut h)?;
+        let path = dir.join(format!("{top}.tar.gz"));
+        tmp.persist(&path).map_err(|e| e.error)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        }
+        Ok((path, format!("{:x}", h.finalize())))
     }
 }
 

@@ -82,9 +82,21 @@ impl TestRegistry {
 
     /// Push a one-layer image built from `seed` as `NAME:TAG` (with `creds` for an auth registry).
     pub fn push(&self, sb: &Sandbox, name_tag: &str, seed: &str, creds: Option<&str>) {
-        let layout = oci_layout(sb.dir.path(), name_tag, seed);
+        self.push_arches(sb, name_tag, seed, creds, &[]);
+    }
+
+    /// Push an image index with one image per architecture in `arches` (a plain image when empty).
+    pub fn push_arches(
+        &self,
+        sb: &Sandbox,
+        name_tag: &str,
+        seed: &str,
+        creds: Option<&str>,
+        arches: &[&str],
+    ) {
+        let layout = oci_layout_arches(sb.dir.path(), name_tag, seed, arches);
         let mut c = sb.cmd("skopeo", sb.dir.path());
-        c.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        c.args(["copy", "--all", "--quiet", "--dest-tls-verify=false"]);
         if let Some(cr) = creds {
             c.args(["--dest-creds", cr]);
         }
@@ -105,12 +117,9 @@ fn sha(b: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(b))
 }
 
-/// An OCI image layout with one image tagged `latest`: a gzipped tar layer holding a file whose
-/// content derives from `seed`, a linux/amd64 config, a manifest.
-fn oci_layout(base: &Path, name: &str, seed: &str) -> PathBuf {
-    let dir = base.join(format!("layout-{}", name.replace(['/', ':'], "_")));
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
+/// Layer, config and manifest blobs of a one-layer image for `arch` into `blobs`; returns the
+/// manifest bytes.
+fn image_blobs(blobs: &Path, seed: &str, arch: &str) -> String {
     let mut tar = tar::Builder::new(Vec::new());
     let data = format!("content of {seed}\n").repeat(64);
     let mut h = tar::Header::new_gnu();
@@ -124,7 +133,7 @@ fn oci_layout(base: &Path, name: &str, seed: &str) -> PathBuf {
     gz.write_all(&raw).unwrap();
     let layer = gz.finish().unwrap();
     let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}},"config":{{}}}}"#,
+        r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}},"config":{{}}}}"#,
         sha(&raw)
     );
     let manifest = format!(
@@ -138,13 +147,50 @@ fn oci_layout(base: &Path, name: &str, seed: &str) -> PathBuf {
         let d = sha(blob);
         std::fs::write(blobs.join(d.trim_start_matches("sha256:")), blob).unwrap();
     }
+    manifest
+}
+
+/// An OCI image layout tagged `latest`: one linux/amd64 image, or with `arches` an image index of
+/// one image per architecture.
+fn oci_layout_arches(base: &Path, name: &str, seed: &str, arches: &[&str]) -> PathBuf {
+    let dir = base.join(format!("layout-{}", name.replace(['/', ':'], "_")));
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let (media, top) = if arches.is_empty() {
+        (
+            "application/vnd.oci.image.manifest.v1+json",
+            image_blobs(&blobs, seed, "amd64"),
+        )
+    } else {
+        let entries: Vec<String> = arches
+            .iter()
+            .map(|a| {
+                let m = image_blobs(&blobs, &format!("{seed}-{a}"), a);
+                format!(
+                    r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"platform":{{"architecture":"{a}","os":"linux"}}}}"#,
+                    sha(m.as_bytes()),
+                    m.len()
+                )
+            })
+            .collect();
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+            entries.join(",")
+        );
+        std::fs::write(
+            blobs.join(sha(index.as_bytes()).trim_start_matches("sha256:")),
+            &index,
+        )
+        .unwrap();
+        ("application/vnd.oci.image.index.v1+json", index)
+    };
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     std::fs::write(
         dir.join("index.json"),
         format!(
-            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"latest"}}}}]}}"#,
-            sha(manifest.as_bytes()),
-            manifest.len()
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{media}","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"latest"}}}}]}}"#,
+            sha(top.as_bytes()),
+            top.len()
         ),
     )
     .unwrap();
@@ -317,4 +363,254 @@ fn images_show_internal_name_and_upstream_source() {
     p.release(&["images"])
         .fails(2)
         .err_has("images/images_origin.yaml:3: entry needs `src` and `dest`");
+}
+
+fn tar_names(sb: &Sandbox, archive: &Path, flags: &str) -> Vec<String> {
+    let out = sb
+        .cmd("tar", sb.dir.path())
+        .arg(flags)
+        .arg(archive)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    for (img, seed) in [
+        ("rel/release/app:1.0.0", "app"),
+        ("rel/release/worker:1.0.0", "worker"),
+        ("rel/library/pause:3.9", "pause"),
+    ] {
+        reg.push(&sb, img, seed, None);
+    }
+    let p = platform(&sb, &reg.host);
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    let run = p
+        .release(&["package", "--images", "-o", "out1", "--json"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let host = &reg.host;
+    let images = v["manifest"]["images"].as_object().unwrap();
+    assert_eq!(images.len(), 3, "{v}");
+    assert!(images[&format!("{host}/rel/release/app:1.0.0")]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let pkg = p.path.join("out1/demo-v1.0.0.tar.gz");
+    assert!(tar_names(&sb, &pkg, "-tzf").contains(&"demo-v1.0.0/images/images.tar".to_string()));
+    let x = sb.path("x");
+    std::fs::create_dir_all(&x).unwrap();
+    assert!(sb
+        .cmd("tar", &x)
+        .args(["-xzf"])
+        .arg(&pkg)
+        .status()
+        .unwrap()
+        .success());
+    let images_tar = x.join("demo-v1.0.0/images/images.tar");
+    let names = tar_names(&sb, &images_tar, "-tf");
+    for want in ["oci-layout", "index.json", "manifest.json"] {
+        assert!(names.contains(&want.to_string()), "{names:?}");
+    }
+    // skopeo reads every image back by its full name, and copies it out.
+    for img in ["rel/release/app:1.0.0", "rel/library/pause:3.9"] {
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--raw"])
+            .arg(format!("oci-archive:{}:{host}/{img}", images_tar.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = sb.path(&format!("copy-{}", img.replace(['/', ':'], "_")));
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["copy", "--quiet"])
+            .arg(format!("oci-archive:{}:{host}/{img}", images_tar.display()))
+            .arg(format!("dir:{}", dir.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Docker's manifest.json names each image with RepoTags.
+    let docker: serde_json::Value = serde_json::from_slice(
+        &std::process::Command::new("tar")
+            .args(["-xOf"])
+            .arg(&images_tar)
+            .arg("manifest.json")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(docker.as_array().unwrap().len(), 3);
+    assert_eq!(
+        docker[0]["RepoTags"][0],
+        format!("{host}/rel/library/pause:3.9")
+    );
+    // Second run: blobs from the cache, same bytes.
+    p.release(&["package", "--images", "-o", "out2"]).ok();
+    assert_eq!(
+        std::fs::read(&pkg).unwrap(),
+        std::fs::read(p.path.join("out2/demo-v1.0.0.tar.gz")).unwrap()
+    );
+    // A missing image: a clear error naming registry and image, no package written.
+    let mut p = p;
+    p.write(
+        "addons/app/templates/d.yaml",
+        &pod("{{ .Values.registry }}/release/ghost:9.9.9"),
+    );
+    p.commit("ghost");
+    p.release(&["package", "--images", "-o", "out3"])
+        .fails(1)
+        .err_has(&format!(
+            "registry {host}: image {host}/rel/release/ghost:9.9.9 does not exist"
+        ));
+    assert!(
+        !p.path.join("out3").exists()
+            || std::fs::read_dir(p.path.join("out3"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn a_multi_arch_index_is_resolved_to_the_platform() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_arches(
+        &sb,
+        "rel/release/app:1.0.0",
+        "app",
+        None,
+        &["amd64", "arm64"],
+    );
+    reg.push(&sb, "rel/release/worker:1.0.0", "worker", None);
+    reg.push(&sb, "rel/library/pause:3.9", "pause", None);
+    let p = platform(&sb, &reg.host);
+    let host = &reg.host;
+    let config_arch = |out: &str, platform: &str| -> String {
+        p.release(&["package", "--images", "--platform", platform, "-o", out])
+            .ok();
+        let pkg = std::fs::read_dir(p.path.join(out))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let dir = sb.path(&format!("x-{out}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(sb
+            .cmd("tar", &dir)
+            .arg("-xzf")
+            .arg(&pkg)
+            .status()
+            .unwrap()
+            .success());
+        let tar = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("images/images.tar");
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--config"])
+            .arg(format!(
+                "oci-archive:{}:{host}/rel/release/app:1.0.0",
+                tar.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["architecture"].as_str().unwrap().to_string()
+    };
+    assert_eq!(config_arch("amd", "linux/amd64"), "amd64");
+    assert_eq!(config_arch("arm", "linux/arm64"), "arm64");
+    p.release(&[
+        "package",
+        "--images",
+        "--platform",
+        "linux/s390x",
+        "-o",
+        "s390",
+    ])
+    .fails(1)
+    .err_has(&format!(
+        "{host}/rel/release/app:1.0.0 has no linux/s390x image (it has linux/amd64, linux/arm64)"
+    ));
+    p.release(&["package", "--images", "--platform", "linux", "-o", "bad"])
+        .fails(2)
+        .err_has("platform `linux` is not os/arch[/variant]");
+}
+
+#[test]
+fn a_corrupt_cached_blob_is_never_packed() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    for (img, seed) in [
+        ("rel/release/app:1.0.0", "app"),
+        ("rel/release/worker:1.0.0", "worker"),
+        ("rel/library/pause:3.9", "pause"),
+    ] {
+        reg.push(&sb, img, seed, None);
+    }
+    let p = platform(&sb, &reg.host);
+    p.release(&["package", "--images", "-o", "a"]).ok();
+    let cache = p.path.join(".git/release/blobs/sha256");
+    let mut blobs: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    blobs.sort();
+    assert!(
+        blobs.len() >= 9,
+        "3 images x (manifest, config, layer): {blobs:?}"
+    );
+    std::fs::write(&blobs[0], b"bit rot").unwrap();
+    p.release(&["package", "--images", "-o", "b"])
+        .fails(1)
+        .err_has("is corrupt (its content hashes to sha256:");
+    assert!(!blobs[0].exists(), "the corrupt blob is removed");
+    assert!(
+        !p.path.join("b").exists()
+            || std::fs::read_dir(p.path.join("b"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "no package and no temporary left"
+    );
+    // The next run downloads it again; same package as before the damage.
+    p.release(&["package", "--images", "-o", "c"]).ok();
+    let name = std::fs::read_dir(p.path.join("a"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    assert_eq!(
+        std::fs::read(p.path.join("a").join(&name)).unwrap(),
+        std::fs::read(p.path.join("c").join(&name)).unwrap()
+    );
 }

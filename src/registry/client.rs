@@ -60,11 +60,8 @@ impl Registry {
     /// Errors, each naming registry, image and cause: registry unreachable (exit 1), 401/403
     /// with the credential source used (exit 1), a reference that does not parse (exit 2).
     pub fn exists(&self, reference: &str) -> anyhow::Result<Presence> {
-        let r: Reference = reference.parse().map_err(|e| {
-            UserError::input(format!("`{reference}` is not an image reference: {e}"))
-        })?;
+        let (r, cred) = self.parse(reference)?;
         let host = r.resolve_registry().to_string();
-        let cred = self.credential(r.registry());
         let res = self
             .rt
             .block_on(self.client.fetch_manifest_digest(&r, &cred.auth));
@@ -72,6 +69,93 @@ impl Registry {
             Ok(d) => Ok(Presence::Present(d)),
             Err(e) => classify(e, &host, reference, &cred),
         }
+    }
+}
+
+/// Media types accepted for manifests: OCI and Docker v2, images and indexes.
+pub const MANIFEST_TYPES: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+impl Registry {
+    fn parse(&self, reference: &str) -> anyhow::Result<(Reference, Credential)> {
+        let r: Reference = reference.parse().map_err(|e| {
+            UserError::input(format!("`{reference}` is not an image reference: {e}"))
+        })?;
+        let cred = self.credential(r.registry());
+        Ok((r, cred))
+    }
+
+    /// The manifest of `reference` as the registry stores it: `(bytes, digest)`.
+    ///
+    /// Errors: as [`Registry::exists`]; a missing image is an error naming it (exit 1).
+    pub fn manifest(&self, reference: &str) -> anyhow::Result<(Vec<u8>, String)> {
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        match self.rt.block_on(
+            self.client
+                .pull_manifest_raw(&r, &cred.auth, MANIFEST_TYPES),
+        ) {
+            Ok(x) => Ok(x),
+            Err(e) => match classify(e, &host, reference, &cred)? {
+                Presence::Missing => Err(UserError::failure(format!(
+                    "registry {host}: image {reference} does not exist"
+                ))
+                .hint("push it, or sync it from its upstream source (`images/images_origin.yaml`)")
+                .into()),
+                Presence::Present(_) => unreachable!("classify never reports presence"),
+            },
+        }
+    }
+
+    /// Stream blob `digest` of the repository of `reference` into `out`.
+    ///
+    /// Errors: as [`Registry::exists`]; a write error of `out`.
+    pub fn blob(
+        &self,
+        reference: &str,
+        digest: &str,
+        out: &mut dyn std::io::Write,
+    ) -> anyhow::Result<u64> {
+        use futures_util::StreamExt;
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        self.rt.block_on(async {
+            // Authenticate for pulls from this repository (a token scoped to it).
+            self.client
+                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
+                .await;
+            let _ = self
+                .client
+                .auth(&r, &cred.auth, oci_client::RegistryOperation::Pull)
+                .await;
+            let mut stream = match self.client.pull_blob_stream(&r, digest).await {
+                Ok(s) => s,
+                Err(e) => {
+                    return match classify(e, &host, reference, &cred) {
+                        Ok(_) => Err(UserError::failure(format!(
+                            "registry {host}: blob {digest} of {reference} does not exist"
+                        ))
+                        .into()),
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            let mut n = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| {
+                    UserError::failure(format!(
+                        "registry {host}: reading blob {digest} of {reference}: {e}"
+                    ))
+                })?;
+                out.write_all(&chunk)?;
+                n += chunk.len() as u64;
+            }
+            Ok(n)
+        })
     }
 }
 

@@ -1,0 +1,196 @@
+//! Blobs kept by digest under `<git-common-dir>/release/blobs/sha256/<hex>`: written to a
+//! temporary file while hashed, renamed into place only when the digest matches, and hashed
+//! again when read into a package, so a corrupt blob is never stored or packed.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::error::UserError;
+
+/// The cache folder of one repository.
+#[derive(Debug, Clone)]
+pub struct BlobCache {
+    dir: PathBuf,
+}
+
+/// `sha256:<64 hex>` -> the hex part; anything else is refused (no path can be built from it).
+pub fn hex_of(digest: &str) -> Result<&str> {
+    match digest.strip_prefix("sha256:") {
+        Some(h)
+            if h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) =>
+        {
+            Ok(h)
+        }
+        _ => Err(UserError::input(format!(
+            "unsupported or malformed digest `{digest}` (sha256 only)"
+        ))
+        .into()),
+    }
+}
+
+impl BlobCache {
+    /// The cache of `repo` (shared by its worktrees).
+    pub fn of(repo: &gix::Repository) -> Self {
+        BlobCache {
+            dir: repo.common_dir().join("release/blobs/sha256"),
+        }
+    }
+
+    /// Where blob `digest` lives (present or not).
+    ///
+    /// Errors: a digest that is not `sha256:<hex>`.
+    pub fn path(&self, digest: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(hex_of(digest)?))
+    }
+
+    /// Whether `digest` is stored (its content is verified when read, [`BlobCache::copy_verified`]).
+    pub fn has(&self, digest: &str) -> bool {
+        self.path(digest).is_ok_and(|p| p.is_file())
+    }
+
+    /// Store `bytes` (small blobs: manifests, configs) under `digest`.
+    ///
+    /// Errors: the bytes do not hash to `digest` (exit 1, nothing stored); I/O.
+    pub fn put(&self, digest: &str, bytes: &[u8]) -> Result<()> {
+        let mut w = self.writer(digest)?;
+        w.write_all(bytes)?;
+        w.commit()
+    }
+
+    /// A writer that stores a blob once [`BlobWriter::commit`] finds its digest right.
+    ///
+    /// Errors: bad digest, I/O.
+    pub fn writer(&self, digest: &str) -> Result<BlobWriter> {
+        let path = self.path(digest)?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        let tmp = tempfile::NamedTempFile::new_in(&self.dir)
+            .with_context(|| format!("writing into {}", self.dir.display()))?;
+        Ok(BlobWriter {
+            tmp,
+            hash: Sha256::new(),
+            size: 0,
+            path,
+            digest: digest.to_string(),
+        })
+    }
+
+    /// Copy blob `digest` into `out`, hashing it on the way; a blob whose content does not match
+    /// its digest is removed and reported.
+    ///
+    /// Errors (exit 1): missing blob, digest mismatch, I/O.
+    pub fn copy_verified(&self, digest: &str, out: &mut dyn Write) -> Result<u64> {
+        let path = self.path(digest)?;
+        let mut f =
+            std::fs::File::open(&path).with_context(|| format!("reading cached blob {digest}"))?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0u64;
+        loop {
+            let k = f.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            out.write_all(&buf[..k])?;
+            n += k as u64;
+        }
+        let got = format!("sha256:{:x}", h.finalize());
+        if got != digest {
+            let _ = std::fs::remove_file(&path);
+            return Err(UserError::failure(format!(
+                "cached blob {digest} is corrupt (its content hashes to {got}); it was removed"
+            ))
+            .hint("run the command again to download it anew")
+            .into());
+        }
+        Ok(n)
+    }
+
+    /// Size of stored blob `digest`, in bytes.
+    ///
+    /// Errors: missing blob.
+    pub fn size(&self, digest: &str) -> Result<u64> {
+        Ok(std::fs::metadata(self.path(digest)?)?.len())
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// A blob being written; see [`BlobCache::writer`].
+pub struct BlobWriter {
+    tmp: tempfile::NamedTempFile,
+    hash: Sha256,
+    size: u64,
+    path: PathBuf,
+    digest: String,
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.tmp.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tmp.flush()
+    }
+}
+
+impl BlobWriter {
+    /// Keep the blob if its content hashes to its digest; the temporary file is removed otherwise.
+    ///
+    /// Errors (exit 1): digest mismatch (a corrupt registry or transfer), naming both digests.
+    pub fn commit(self) -> Result<()> {
+        let got = format!("sha256:{:x}", self.hash.finalize());
+        if got != self.digest {
+            return Err(UserError::failure(format!(
+                "blob {} arrived with content hashing to {got} ({} bytes); not stored",
+                self.digest, self.size
+            ))
+            .hint("the registry or the transfer corrupted it; nothing was packaged")
+            .into());
+        }
+        self.tmp.as_file().sync_all()?;
+        self.tmp
+            .persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("storing blob {}", self.digest))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_only_what_matches_its_digest() {
+        let d = tempfile::tempdir().unwrap();
+        let c = BlobCache {
+            dir: d.path().join("b"),
+        };
+        let good = format!("sha256:{:x}", Sha256::digest(b"hello"));
+        c.put(&good, b"hello").unwrap();
+        assert!(c.has(&good));
+        let bad = format!("sha256:{:x}", Sha256::digest(b"other"));
+        assert!(c.put(&bad, b"hello").is_err());
+        assert!(!c.has(&bad));
+        let mut out = Vec::new();
+        c.copy_verified(&good, &mut out).unwrap();
+        assert_eq!(out, b"hello");
+        std::fs::write(c.path(&good).unwrap(), b"tampered").unwrap();
+        assert!(c.copy_verified(&good, &mut Vec::new()).is_err());
+        assert!(!c.has(&good), "a corrupt blob is removed");
+        assert!(hex_of("sha256:../../etc").is_err());
+    }
+}

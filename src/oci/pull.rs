@@ -1,0 +1,227 @@
+//! One image, for one platform, from its registry into the blob cache: the manifest (an index is
+//! resolved to the platform's manifest), its config and its layers; blobs already cached are not
+//! downloaded again.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::cache::BlobCache;
+use crate::error::UserError;
+use crate::registry::client::Registry;
+
+/// A content descriptor: media type, digest, size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Descriptor {
+    /// `application/vnd.oci.image.manifest.v1+json`, …
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// An image in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    /// The full reference it was pulled as (`registry.local:5000/rel/app:1.0.0`).
+    pub name: String,
+    /// Its platform manifest.
+    pub manifest: Descriptor,
+    /// Config blob.
+    pub config: Descriptor,
+    /// Layer blobs, in order.
+    pub layers: Vec<Descriptor>,
+    /// Bytes downloaded for it in this run.
+    pub downloaded: u64,
+}
+
+/// `os/arch[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    /// `linux`.
+    pub os: String,
+    /// `amd64`.
+    pub arch: String,
+    /// `v8`, when given.
+    pub variant: Option<String>,
+}
+
+impl std::str::FromStr for Platform {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let parts: Vec<&str> = s.split('/').collect();
+        match parts.as_slice() {
+            [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Platform {
+                os: os.to_string(),
+                arch: arch.to_string(),
+                variant: None,
+            }),
+            [os, arch, v] if !os.is_empty() && !arch.is_empty() && !v.is_empty() => Ok(Platform {
+                os: os.to_string(),
+                arch: arch.to_string(),
+                variant: Some(v.to_string()),
+            }),
+            _ => Err(
+                UserError::input(format!("platform `{s}` is not os/arch[/variant]"))
+                    .hint("e.g. linux/amd64 or linux/arm64/v8")
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.arch)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn descriptor(v: &serde_json::Value, what: &str, name: &str) -> Result<Descriptor> {
+    let media_type = v
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let digest = v
+        .get("digest")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let size = v.get("size").and_then(|m| m.as_u64());
+    match size {
+        Some(size) if super::cache::hex_of(&digest).is_ok() => Ok(Descriptor {
+            media_type,
+            digest,
+            size,
+        }),
+        _ => Err(UserError::failure(format!(
+            "{name}: the {what} descriptor has no valid digest and size"
+        ))
+        .into()),
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Pull `name` for `platform` into `cache`.
+///
+/// Errors, each naming registry and image: unreachable, auth, missing image, a platform the
+/// index does not have (listing those it has), a manifest or blob whose digest does not match.
+pub fn pull(
+    registry: &Registry,
+    name: &str,
+    platform: &Platform,
+    cache: &BlobCache,
+) -> Result<Pulled> {
+    let (mut bytes, mut digest) = registry.manifest(name)?;
+    if sha(&bytes) != digest {
+        return Err(UserError::failure(format!(
+            "{name}: the manifest's content hashes to {}, not {digest}",
+            sha(&bytes)
+        ))
+        .into());
+    }
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    if let Some(list) = doc.get("manifests").and_then(|m| m.as_array()) {
+        let pick = list.iter().find(|m| {
+            let p = &m["platform"];
+            p["os"] == platform.os.as_str()
+                && p["architecture"] == platform.arch.as_str()
+                && platform
+                    .variant
+                    .as_deref()
+                    .is_none_or(|v| p["variant"] == v)
+        });
+        let Some(pick) = pick else {
+            let have: Vec<String> = list
+                .iter()
+                .map(|m| {
+                    let p = &m["platform"];
+                    let mut s = format!(
+                        "{}/{}",
+                        p["os"].as_str().unwrap_or("?"),
+                        p["architecture"].as_str().unwrap_or("?")
+                    );
+                    if let Some(v) = p["variant"].as_str() {
+                        s = format!("{s}/{v}");
+                    }
+                    s
+                })
+                .collect();
+            return Err(UserError::failure(format!(
+                "{name} has no {platform} image (it has {})",
+                have.join(", ")
+            ))
+            .hint("pick one with --platform")
+            .into());
+        };
+        let d = descriptor(pick, "platform manifest", name)?;
+        let by_digest = match name.find('@') {
+            Some(i) => format!("{}@{}", &name[..i], d.digest),
+            None => {
+                let last = name.rfind('/').map_or(0, |i| i + 1);
+                let base = match name[last..].rfind(':') {
+                    Some(c) => &name[..last + c],
+                    None => name,
+                };
+                format!("{base}@{}", d.digest)
+            }
+        };
+        (bytes, digest) = registry.manifest(&by_digest)?;
+        if sha(&bytes) != d.digest || digest != d.digest {
+            return Err(UserError::failure(format!(
+                "{name}: the {platform} manifest's content hashes to {}, not {}",
+                sha(&bytes),
+                d.digest
+            ))
+            .into());
+        }
+        doc = serde_json::from_slice(&bytes)?;
+    }
+    let media_type = doc
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .unwrap_or("application/vnd.oci.image.manifest.v1+json")
+        .to_string();
+    if !cache.has(&digest) {
+        cache.put(&digest, &bytes)?;
+    }
+    let config = descriptor(&doc["config"], "config", name)?;
+    let layers = doc["layers"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .map(|x| descriptor(x, "layer", name))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let mut downloaded = 0;
+    for d in std::iter::once(&config).chain(&layers) {
+        if cache.has(&d.digest) {
+            continue;
+        }
+        let mut w = cache.writer(&d.digest)?;
+        downloaded += registry.blob(name, &d.digest, &mut w)?;
+        w.commit()?;
+    }
+    Ok(Pulled {
+        name: name.to_string(),
+        manifest: Descriptor {
+            media_type,
+            size: bytes.len() as u64,
+            digest,
+        },
+        config,
+        layers,
+        downloaded,
+    })
+}
