@@ -52,7 +52,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __components 2>/dev/null | sed 's/$/=/')" "" "${cur#--tag=}" ""
 			return ;;
 		--*)
-			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --dry-run --json --help"
+			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --dry-run --json --images --platform= --help"
 			return ;;
 		esac
 		;;

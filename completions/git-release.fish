@@ -67,11 +67,13 @@ complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l 
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l base-version -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l platform -d 'Platform of the packed images (a multi-arch index is resolved to it)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l per-addon -d 'One package per changed chart instead of one for all'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s n -l dry-run -d 'Print the plan (charts, versions, images, name); write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l images -d 'Also pack the images added or changed in the range into `images.tar` (an OCI image layout; see `package --images`); with --per-addon, each package gets its addon\'s own'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s o -l output -d 'Folder to write the package to' -r -F

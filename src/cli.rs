@@ -153,6 +153,13 @@ pub struct HotfixArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Also pack the images added or changed in the range into `images.tar` (an OCI image
+    /// layout; see `package --images`); with --per-addon, each package gets its addon's own.
+    #[arg(long)]
+    pub images: bool,
+    /// Platform of the packed images (a multi-arch index is resolved to it).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
 }
 
 /// `git release package`

@@ -614,3 +614,98 @@ fn a_corrupt_cached_blob_is_never_packed() {
         std::fs::read(p.path.join("c").join(&name)).unwrap()
     );
 }
+
+#[test]
+fn hotfix_images_packs_only_the_changed_image() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    for (img, seed) in [
+        ("rel/release/app:1.0.0", "app"),
+        ("rel/release/app:1.0.1", "app-fix"),
+        ("rel/release/worker:1.0.0", "worker"),
+        ("rel/library/pause:3.9", "pause"),
+    ] {
+        reg.push(&sb, img, seed, None);
+    }
+    let mut p = platform(&sb, &reg.host);
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.1\n",
+    );
+    p.write(
+        "addons/app/templates/a.yaml",
+        &pod("{{ .Values.registry }}/release/app:1.0.1"),
+    );
+    p.commit("app 1.0.1");
+    let run = p
+        .release(&[
+            "hotfix",
+            "v1.0.0..HEAD",
+            "--images",
+            "--date",
+            "2026-12-01",
+            "-o",
+            "hf",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let host = &reg.host;
+    let digests = v["manifest"]["image_digests"].as_object().unwrap();
+    assert_eq!(
+        digests.keys().collect::<Vec<_>>(),
+        vec![&format!("{host}/rel/release/app:1.0.1")],
+        "{v}"
+    );
+    let pkg = std::path::PathBuf::from(v["packages"][0]["path"].as_str().unwrap());
+    let pkg = if pkg.is_absolute() {
+        pkg
+    } else {
+        p.path.join(pkg)
+    };
+    let x = sb.path("hx");
+    std::fs::create_dir_all(&x).unwrap();
+    assert!(sb
+        .cmd("tar", &x)
+        .arg("-xzf")
+        .arg(&pkg)
+        .status()
+        .unwrap()
+        .success());
+    let top = std::fs::read_dir(&x)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let index: serde_json::Value = serde_json::from_slice(
+        &std::process::Command::new("tar")
+            .args(["-xOf"])
+            .arg(top.join("images.tar"))
+            .arg("index.json")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        index["manifests"][0]["annotations"]["io.containerd.image.name"],
+        format!("{host}/rel/release/app:1.0.1")
+    );
+    let out = sb
+        .cmd("skopeo", sb.dir.path())
+        .args(["inspect", "--raw"])
+        .arg(format!(
+            "oci-archive:{}:{host}/rel/release/app:1.0.1",
+            top.join("images.tar").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -50,6 +50,9 @@ pub struct Manifest {
     /// sha256 of every other file of the package, by path inside the top folder.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sha256: BTreeMap<String, String>,
+    /// With `--images`: every image in `images.tar`, full reference -> manifest digest.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub image_digests: BTreeMap<String, String>,
 }
 
 /// One changed chart.
@@ -564,6 +567,7 @@ pub fn hotfix(
             .collect(),
         images,
         sha256: BTreeMap::new(),
+        image_digests: BTreeMap::new(),
     };
     let resource_files: Vec<(String, Vec<u8>)> = resources
         .into_iter()
@@ -621,19 +625,34 @@ pub fn hotfix(
             m.charts.retain(|e| e.path == c.path);
             m.images = per_chart_images.get(&c.path).cloned().unwrap_or_default();
             let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
-            written.push(write_package(
+            let (path, sum, digests) = write_package(
+                repo,
+                settings,
+                new_tree,
                 &top,
                 m,
                 std::slice::from_ref(b),
                 &[],
                 stamp,
                 args,
-            )?);
+            )?;
+            manifest.image_digests.extend(digests);
+            written.push((path, sum));
         }
     } else {
-        let (path, sum) =
-            write_package(&top, manifest.clone(), &built, &resource_files, stamp, args)?;
+        let (path, sum, digests) = write_package(
+            repo,
+            settings,
+            new_tree,
+            &top,
+            manifest.clone(),
+            &built,
+            &resource_files,
+            stamp,
+            args,
+        )?;
         manifest.sha256.insert(format!("{top}.tar.gz"), sum.clone());
+        manifest.image_digests = digests;
         written.push((path, sum));
     }
     if args.tag && existing.is_none() {
@@ -674,14 +693,18 @@ pub fn hotfix(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_package(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
     top: &str,
     mut manifest: Manifest,
     built: &[package::BuiltChart],
     resources: &[(String, Vec<u8>)],
     stamp: Stamp,
     args: &HotfixArgs,
-) -> Result<(std::path::PathBuf, String)> {
+) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
     let mut contents = Contents::default();
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
@@ -706,13 +729,31 @@ fn write_package(
     list.dedup();
     let list_text: String = list.iter().map(|l| format!("{l}\n")).collect();
     contents.add("images.list".into(), list_text.into_bytes(), false)?;
+    // Only the images added or changed in the range (held until the package is written).
+    let mut _images_tar = None;
+    if args.images && !list.is_empty() {
+        let set = list.iter().cloned().collect();
+        let (tar, digests) = crate::oci::pack(
+            repo,
+            settings,
+            tree,
+            &set,
+            &args.platform,
+            &args.output,
+            stamp,
+        )?;
+        contents.add_file("images.tar".into(), tar.path().to_path_buf())?;
+        manifest.image_digests = digests;
+        _images_tar = Some(tar);
+    }
     manifest.sha256 = contents.checksums();
     let yaml = format!(
         "# Hotfix manifest written by git-release. sha256 covers every other file of this package.\n{}",
         serde_yaml::to_string(&manifest)?
     );
     contents.add("hotfix.yaml".into(), yaml.into_bytes(), false)?;
-    contents.write(&args.output, top, stamp)
+    let (path, sum) = contents.write(&args.output, top, stamp)?;
+    Ok((path, sum, manifest.image_digests))
 }
 
 /// `--tag`: an annotated tag on `new`. An existing tag is an error, whatever it points at: hotfix

@@ -253,13 +253,10 @@ pub fn package(
     Ok(())
 }
 
-/// Pull every image of the lists at `commit` (all kinds) for `--platform` into the blob cache
-/// and write `images.tar` to a temporary file in the output folder.
+/// Pull every image of the lists at `commit` (all kinds) for `--platform` and write
+/// `images.tar` ([`crate::oci::pack`]).
 ///
-/// Returns the file (removed when dropped) and `full reference -> manifest digest`.
-///
-/// Errors: `release.registry` unset while the lists name `[[ registry_release ]]` (exit 2); any
-/// registry fault, naming registry, image and cause (exit 1); nothing is written then.
+/// Errors: as [`crate::oci::pack`].
 fn pack_images(
     repo: &gix::Repository,
     settings: &Settings,
@@ -267,63 +264,16 @@ fn pack_images(
     args: &PackageArgs,
     stamp: Stamp,
 ) -> Result<(tempfile::NamedTempFile, BTreeMap<String, String>)> {
-    use std::io::IsTerminal as _;
-    let platform: crate::oci::pull::Platform = args.platform.parse()?;
     let lists = crate::commands::images::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let config = crate::registry::RegistryConfig::load(repo)?;
-    let origins = crate::registry::origin::at(repo, tree, settings)?;
-    let all: Vec<&String> = lists
-        .kinds
-        .values()
-        .flatten()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let located = crate::registry::locate(all, &config, &origins);
-    if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
-        return Err(crate::error::UserError::input(format!(
-            "`{}` names an install-time registry, but release.registry is not set",
-            l.image
-        ))
-        .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
-        .into());
-    }
-    let insecure: Vec<String> = crate::registry::by_host(&located)
-        .into_keys()
-        .filter(|h| config.is_insecure(h))
-        .collect();
-    let client = crate::registry::client::Registry::new(insecure)?;
-    let cache = crate::oci::cache::BlobCache::of(repo);
-    let tty = std::io::stderr().is_terminal();
-    let mut pulled = Vec::new();
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for (i, l) in located.iter().enumerate() {
-        let reference = l.reference.as_deref().unwrap_or_default();
-        if tty {
-            eprint!("\rimages: {}/{} {reference}\x1b[K", i + 1, located.len());
-        }
-        let p = crate::oci::pull::pull(&client, reference, &platform, &cache)?;
-        names.insert(p.name.clone(), p.manifest.digest.clone());
-        pulled.push(p);
-    }
-    if tty {
-        eprintln!();
-    }
-    package::check_output_dir(&args.output)?;
-    std::fs::create_dir_all(&args.output)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".images.tar.git-release-tmp-{}",
-            std::process::id()
-        ))
-        .rand_bytes(0)
-        .tempfile_in(&args.output)?;
-    crate::oci::layout::write(
-        std::io::BufWriter::new(tmp.as_file()),
-        &pulled,
-        &cache,
+    let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
+    crate::oci::pack(
+        repo,
+        settings,
+        tree,
+        &all,
+        &args.platform,
+        &args.output,
         stamp,
-    )?;
-    Ok((tmp, names))
+    )
 }

@@ -5,3 +5,82 @@
 pub mod cache;
 pub mod layout;
 pub mod pull;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::archive::Stamp;
+
+/// Pull `images` (as the lists hold them; `[[ registry_release ]]` filled from
+/// `release.registry`, origins from `images/images_origin.yaml` at `tree`) for `platform` into
+/// the blob cache, and write `images.tar` ([`layout::write`]) to a temporary file in `dir`, with
+/// a progress line on a terminal.
+///
+/// Returns the file (removed when dropped; the caller streams it into its package) and
+/// `full reference -> manifest digest`.
+///
+/// Errors: a bad `platform` or `release.registry` unset while an image names
+/// `[[ registry_release ]]` (exit 2); any registry fault, naming registry, image and cause
+/// (exit 1); a corrupt blob (removed); nothing is left in `dir` then.
+pub fn pack(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    tree: gix::ObjectId,
+    images: &BTreeSet<String>,
+    platform: &str,
+    dir: &Path,
+    stamp: Stamp,
+) -> Result<(tempfile::NamedTempFile, BTreeMap<String, String>)> {
+    use std::io::IsTerminal as _;
+    let platform: pull::Platform = platform.parse()?;
+    let config = crate::registry::RegistryConfig::load(repo)?;
+    let origins = crate::registry::origin::at(repo, tree, settings)?;
+    let located = crate::registry::locate(images, &config, &origins);
+    if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
+        return Err(crate::error::UserError::input(format!(
+            "`{}` names an install-time registry, but release.registry is not set",
+            l.image
+        ))
+        .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
+        .into());
+    }
+    let insecure: Vec<String> = crate::registry::by_host(&located)
+        .into_keys()
+        .filter(|h| config.is_insecure(h))
+        .collect();
+    let client = crate::registry::client::Registry::new(insecure)?;
+    let cache = cache::BlobCache::of(repo);
+    let tty = std::io::stderr().is_terminal();
+    let mut pulled = Vec::new();
+    let mut names = BTreeMap::new();
+    for (i, l) in located.iter().enumerate() {
+        let reference = l.reference.as_deref().unwrap_or_default();
+        if tty {
+            eprint!("\rimages: {}/{} {reference}\x1b[K", i + 1, located.len());
+        }
+        let p = pull::pull(&client, reference, &platform, &cache)?;
+        names.insert(p.name.clone(), p.manifest.digest.clone());
+        pulled.push(p);
+    }
+    if tty {
+        eprintln!();
+    }
+    crate::package::check_output_dir(dir)?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(
+            ".images.tar.git-release-tmp-{}",
+            std::process::id()
+        ))
+        .rand_bytes(0)
+        .tempfile_in(dir)?;
+    layout::write(
+        std::io::BufWriter::new(tmp.as_file()),
+        &pulled,
+        &cache,
+        stamp,
+    )?;
+    Ok((tmp, names))
+}
