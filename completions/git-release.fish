@@ -59,10 +59,15 @@ complete -c git-release -n "__fish_git_release_using_subcommand check" -l offlin
 complete -c git-release -n "__fish_git_release_using_subcommand check" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s V -l version -d 'Print version'
-complete -c git-release -n "__fish_git_release_using_subcommand images" -l why -d 'Only this image (an exact reference, or text the references contain): where it comes from' -r
-complete -c git-release -n "__fish_git_release_using_subcommand images" -l json -d 'Print the result as JSON on stdout (for scripts)'
-complete -c git-release -n "__fish_git_release_using_subcommand images" -s h -l help -d 'Print help'
-complete -c git-release -n "__fish_git_release_using_subcommand images" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l why -d 'Only this image (an exact reference, or text the references contain): where it comes from' -r
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -a "sync" -d 'Copy every image that has an images_origin.yaml entry from its upstream source into the internal registry (release.registry) when it is missing there, every platform included'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and __fish_seen_subcommand_from sync" -s n -l dry-run -d 'Only say which images are missing; copy nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand images; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l date -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l base-version -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]' -r

@@ -237,13 +237,39 @@ pub struct CheckArgs {
 /// files and repos entries' `images:` are counted too. A chart that cannot be rendered (a
 /// `required` value, a template error) is read without rendering, with a warning.
 #[derive(Args, Debug, Default)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ImagesArgs {
+    /// `sync`: copy mirrored images into the internal registry.
+    #[command(subcommand)]
+    pub action: Option<ImagesAction>,
     /// Revision whose images are listed [default: HEAD].
     #[arg(value_name = "REV")]
     pub rev: Option<String>,
     /// Only this image (an exact reference, or text the references contain): where it comes from.
     #[arg(long, value_name = "IMAGE")]
     pub why: Option<String>,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release images` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ImagesAction {
+    /// Copy every image that has an images_origin.yaml entry from its upstream source into the
+    /// internal registry (release.registry) when it is missing there, every platform included.
+    Sync(ImagesSyncArgs),
+}
+
+/// `git release images sync`
+#[derive(Args, Debug, Default)]
+pub struct ImagesSyncArgs {
+    /// Revision whose image lists are synced [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Only say which images are missing; copy nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

@@ -709,3 +709,85 @@ fn hotfix_images_packs_only_the_changed_image() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn sync_copies_mirrored_images_from_upstream() {
+    let upstream = TestRegistry::start(None);
+    let internal = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    upstream.push_arches(&sb, "k8s/pause:3.9", "pause", None, &["amd64", "arm64"]);
+    internal.push(&sb, "rel/release/app:1.0.0", "app", None);
+    internal.push(&sb, "rel/release/worker:1.0.0", "worker", None);
+    let mut p = platform(&sb, &internal.host);
+    p.write(
+        "images/images_origin.yaml",
+        &format!(
+            "- src: {}/k8s/pause\n  dest: library/pause\n",
+            upstream.host
+        ),
+    );
+    p.commit("origin upstream");
+    let (u, i) = (&upstream.host, &internal.host);
+    // The gate sees the mirrored image missing.
+    p.release(&["check"]).fails(3);
+    let run = p.release(&["images", "sync", "--dry-run"]).ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "would copy {u}/k8s/pause:3.9 -> {i}/rel/library/pause:3.9"
+        )),
+        "{}",
+        run.stdout
+    );
+    p.release(&["check"]).fails(3);
+    let run = p.release(&["images", "sync", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["images"][0]["state"], "copied", "{v}");
+    // Both platforms arrived: skopeo reads the index and each image from the internal registry.
+    let raw = sb
+        .cmd("skopeo", sb.dir.path())
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{i}/rel/library/pause:3.9"))
+        .output()
+        .unwrap();
+    assert!(
+        raw.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
+    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+    for arch in ["amd64", "arm64"] {
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args([
+                "inspect",
+                "--tls-verify=false",
+                "--override-arch",
+                arch,
+                "--config",
+            ])
+            .arg(format!("docker://{i}/rel/library/pause:3.9"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    p.release(&["check"]).ok();
+    // Nothing left to do.
+    let run = p.release(&["images", "sync"]).ok();
+    assert!(
+        run.stdout
+            .contains(&format!("present {i}/rel/library/pause:3.9")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("1 mirrored image(s): 0 copied, 1 present"),
+        "{}",
+        run.stdout
+    );
+}

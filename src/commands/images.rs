@@ -171,7 +171,94 @@ pub fn run(args: ImagesArgs) -> Result<()> {
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
+    if let Some(crate::cli::ImagesAction::Sync(s)) = &args.action {
+        return run_sync(&repo, &settings, s, &mut stdout.lock());
+    }
     run_images(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// `git release images sync`: copy the mirrored images of REV's lists that the internal
+/// registry lacks ([`crate::oci::sync::sync`]), with a progress line on a terminal.
+///
+/// Errors: release.registry unset (exit 2); registry faults (exit 1); as [`lists_at`].
+pub fn run_sync(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &crate::cli::ImagesSyncArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use std::io::IsTerminal as _;
+    let rev = args.rev.as_deref().unwrap_or("HEAD");
+    let commit = repo::resolve_commit(repo, rev)?;
+    let config = crate::registry::RegistryConfig::load(repo)?;
+    if config.registry.is_none() {
+        return Err(UserError::input("release.registry is not set: there is no internal registry to sync into")
+            .hint("set release.registry (in .gitrelease or `git config`), e.g. `registry.local:5000/release`")
+            .into());
+    }
+    let lists = lists_at(repo, settings, commit)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let origins = crate::registry::origin::at(repo, tree, settings)?;
+    let all: BTreeSet<String> = lists.kinds.into_values().flatten().collect();
+    let located: Vec<_> = crate::registry::locate(&all, &config, &origins)
+        .into_iter()
+        .filter(|l| l.source.is_some())
+        .collect();
+    let mut hosts: BTreeSet<String> = BTreeSet::new();
+    for l in &located {
+        for r in [&l.reference, &l.source].into_iter().flatten() {
+            hosts.insert(crate::registry::split(r).0);
+        }
+    }
+    let insecure = hosts
+        .into_iter()
+        .filter(|h| config.is_insecure(h))
+        .collect();
+    let client = crate::registry::client::Registry::new(insecure)?;
+    let cache = crate::oci::cache::BlobCache::of(repo);
+    let tty = std::io::stderr().is_terminal() && !args.json;
+    let n = located.len();
+    let done = crate::oci::sync::sync(&client, &cache, &located, args.dry_run, |i, r| {
+        if tty {
+            eprint!("\rsync: {}/{n} {r}\x1b[K", i + 1);
+        }
+    })?;
+    if tty {
+        eprintln!();
+    }
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"rev": rev, "images": done, "dry_run": args.dry_run}),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for s in &done {
+        match s.state {
+            "copied" => writeln!(
+                out,
+                "copied {} -> {} ({} object(s) pushed)",
+                s.source, s.target, s.pushed
+            )?,
+            "missing" => writeln!(out, "would copy {} -> {}", s.source, s.target)?,
+            _ => writeln!(out, "present {}", s.target)?,
+        }
+    }
+    let copied = done.iter().filter(|s| s.state == "copied").count();
+    let missing = done.iter().filter(|s| s.state == "missing").count();
+    writeln!(
+        out,
+        "{} mirrored image(s): {copied} copied, {} present{}",
+        done.len(),
+        done.len() - copied - missing,
+        if args.dry_run {
+            format!(", {missing} missing (dry run: nothing copied)")
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
 }
 
 /// Print the images of `args.rev` (or the answer for `--why`) to `out`, warnings to stderr.

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod layout;
 pub mod pull;
+pub mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -159,6 +159,66 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Push blob `digest` (its bytes) to the repository of `reference`.
+    ///
+    /// Errors: as [`Registry::exists`] (auth naming the credential source).
+    pub fn push_blob(&self, reference: &str, digest: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        let res = self.rt.block_on(async {
+            self.client
+                .auth(&r, &cred.auth, oci_client::RegistryOperation::Push)
+                .await?;
+            self.client.push_blob(&r, bytes, digest).await
+        });
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => classify(e, &host, reference, &cred).and_then(|_| {
+                Err(UserError::failure(format!(
+                    "registry {host}: pushing blob {digest} of {reference} failed"
+                ))
+                .into())
+            }),
+        }
+    }
+
+    /// Push a manifest (`bytes`, of `media_type`) as `reference` (a tag or a digest).
+    ///
+    /// Errors: as [`Registry::push_blob`].
+    pub fn push_manifest(
+        &self,
+        reference: &str,
+        bytes: Vec<u8>,
+        media_type: &str,
+    ) -> anyhow::Result<()> {
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        let ct = reqwest_header(media_type)?;
+        let res = self.rt.block_on(async {
+            self.client
+                .auth(&r, &cred.auth, oci_client::RegistryOperation::Push)
+                .await?;
+            self.client.push_manifest_raw(&r, bytes, ct).await
+        });
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => classify(e, &host, reference, &cred).and_then(|_| {
+                Err(UserError::failure(format!(
+                    "registry {host}: pushing the manifest of {reference} failed"
+                ))
+                .into())
+            }),
+        }
+    }
+}
+
+fn reqwest_header(v: &str) -> anyhow::Result<http::HeaderValue> {
+    http::HeaderValue::from_str(v).map_err(|_| {
+        UserError::failure(format!("media type `{v}` is not a valid header value")).into()
+    })
+}
+
 fn classify(
     e: OciDistributionError,
     host: &str,
