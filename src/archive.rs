@@ -92,6 +92,21 @@ pub fn write_tar_gz(
     stamp: Stamp,
     with_dirs: bool,
 ) -> Result<u64> {
+    write_tar_gz_level(out, entries, stamp, with_dirs, GZIP_LEVEL)
+}
+
+/// [`write_tar_gz`] with gzip level `level` (0 stores: packages carrying `images.tar`, whose
+/// layers are compressed already, are written at 0 so that gzip does not spend seconds per
+/// hundred MiB finding nothing to compress; still a `.tar.gz` every tool reads).
+///
+/// Errors: as [`write_tar_gz`].
+pub fn write_tar_gz_level(
+    out: impl Write,
+    entries: &[Entry],
+    stamp: Stamp,
+    with_dirs: bool,
+    level: u32,
+) -> Result<u64> {
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     for e in &sorted {
@@ -119,7 +134,7 @@ pub fn write_tar_gz(
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(GZIP_OS_UNKNOWN)
-        .write(&mut counter, Compression::new(GZIP_LEVEL));
+        .write(&mut counter, Compression::new(level));
     let mut tar = tar::Builder::new(gz);
     let mut written_dirs: BTreeSet<&str> = BTreeSet::new();
     for e in sorted {
@@ -801,6 +816,44 @@ fn tok_matches(tok: &Tok, c: char) -> bool {
         Tok::Class { negated, ranges } => {
             ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
         }
+    }
+}
+
+/// A writer that hashes (sha256) what passes through it.
+pub struct HashingWriter<W: Write> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wrap `inner`.
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest as _;
+        HashingWriter {
+            inner,
+            hash: sha2::Sha256::new(),
+        }
+    }
+
+    /// Flush and return the lowercase hex sha256 of everything written.
+    ///
+    /// Errors: the flush of `inner`.
+    pub fn finish(mut self) -> std::io::Result<String> {
+        use sha2::Digest as _;
+        self.inner.flush()?;
+        Ok(format!("{:x}", self.hash.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest as _;
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

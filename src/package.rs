@@ -115,23 +115,17 @@ impl Contents {
     }
 
     /// Add a large file streamed from `file` when the package is written (never read into
-    /// memory); its sha256 is computed now, reading it once.
+    /// memory); `sha256` is its content's hex digest, computed by whoever wrote it.
     ///
-    /// Errors: the same path twice; I/O.
-    pub fn add_file(&mut self, path: String, file: PathBuf) -> Result<()> {
-        use sha2::Digest as _;
+    /// Errors: the same path twice.
+    pub fn add_file(&mut self, path: String, file: PathBuf, sha256: String) -> Result<()> {
         if self.files.contains_key(&path) || self.streamed.contains_key(&path) {
             return Err(crate::error::UserError::input(format!(
                 "two files would be packaged as `{path}`"
             ))
             .into());
         }
-        let mut h = sha2::Sha256::new();
-        let mut f =
-            std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
-        std::io::copy(&mut f, &mut h)?;
-        self.streamed
-            .insert(path, (file, format!("{:x}", h.finalize())));
+        self.streamed.insert(path, (file, sha256));
         Ok(())
     }
 
@@ -175,8 +169,8 @@ impl Contents {
             let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
             return Ok((path, sum));
         }
-        // Streamed contents: write to a temporary file in `dir`, hash it, rename it into place.
-        use sha2::Digest as _;
+        // Streamed contents: write to a temporary file in `dir` (hashed on the way), rename it
+        // into place.
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(
                 ".{top}.tar.gz.git-release-tmp-{}",
@@ -185,15 +179,12 @@ impl Contents {
             .rand_bytes(0)
             .tempfile_in(dir)
             .with_context(|| format!("writing into {}", dir.display()))?;
-        archive::write_tar_gz(
-            std::io::BufWriter::new(tmp.as_file_mut()),
-            &entries,
-            stamp,
-            true,
-        )?;
+        let mut hashing =
+            crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file_mut()));
+        // Stored, not deflated: image layers are compressed already (see write_tar_gz_level).
+        archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)?;
+        let sum = hashing.finish()?;
         tmp.as_file().sync_all()?;
-        let mut h = sha2::Sha256::new();
-        std::io::copy(&mut std::fs::File::open(tmp.path())?, &mut h)?;
         let path = dir.join(format!("{top}.tar.gz"));
         tmp.persist(&path).map_err(|e| e.error)?;
         #[cfg(unix)]
@@ -201,7 +192,7 @@ impl Contents {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
         }
-        Ok((path, format!("{:x}", h.finalize())))
+        Ok((path, sum))
     }
 }
 

@@ -733,7 +733,7 @@ fn write_package(
     let mut _images_tar = None;
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
-        let (tar, digests) = crate::oci::pack(
+        let (tar, sum, digests) = crate::oci::pack(
             repo,
             settings,
             tree,
@@ -742,7 +742,7 @@ fn write_package(
             &args.output,
             stamp,
         )?;
-        contents.add_file("images.tar".into(), tar.path().to_path_buf())?;
+        contents.add_file("images.tar".into(), tar.path().to_path_buf(), sum)?;
         manifest.image_digests = digests;
         _images_tar = Some(tar);
     }

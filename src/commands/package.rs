@@ -216,10 +216,11 @@ pub fn package(
     // Held until the package is written: images.tar is streamed from it.
     let mut _images_tar = None;
     if args.images {
-        let (tar, images) = pack_images(repo, settings, commit, args, stamp)?;
+        let (tar, sum, images) = pack_images(repo, settings, commit, args, stamp)?;
         contents.add_file(
             crate::repo::join(&settings.images_path, "images.tar"),
             tar.path().to_path_buf(),
+            sum,
         )?;
         manifest.images = images;
         _images_tar = Some(tar);
@@ -263,7 +264,7 @@ fn pack_images(
     commit: gix::ObjectId,
     args: &PackageArgs,
     stamp: Stamp,
-) -> Result<(tempfile::NamedTempFile, BTreeMap<String, String>)> {
+) -> Result<(tempfile::NamedTempFile, String, BTreeMap<String, String>)> {
     let lists = crate::commands::images::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();

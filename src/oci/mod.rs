@@ -19,8 +19,8 @@ use crate::archive::Stamp;
 /// the blob cache, and write `images.tar` ([`layout::write`]) to a temporary file in `dir`, with
 /// a progress line on a terminal.
 ///
-/// Returns the file (removed when dropped; the caller streams it into its package) and
-/// `full reference -> manifest digest`.
+/// Returns the file (removed when dropped; the caller streams it into its package), its sha256
+/// (hex) and `full reference -> manifest digest`.
 ///
 /// Errors: a bad `platform` or `release.registry` unset while an image names
 /// `[[ registry_release ]]` (exit 2); any registry fault, naming registry, image and cause
@@ -33,7 +33,7 @@ pub fn pack(
     platform: &str,
     dir: &Path,
     stamp: Stamp,
-) -> Result<(tempfile::NamedTempFile, BTreeMap<String, String>)> {
+) -> Result<(tempfile::NamedTempFile, String, BTreeMap<String, String>)> {
     use std::io::IsTerminal as _;
     let platform: pull::Platform = platform.parse()?;
     let config = crate::registry::RegistryConfig::load(repo)?;
@@ -77,11 +77,8 @@ pub fn pack(
         ))
         .rand_bytes(0)
         .tempfile_in(dir)?;
-    layout::write(
-        std::io::BufWriter::new(tmp.as_file()),
-        &pulled,
-        &cache,
-        stamp,
-    )?;
-    Ok((tmp, names))
+    let mut hashing = crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file()));
+    layout::write(&mut hashing, &pulled, &cache, stamp)?;
+    let sum = hashing.finish()?;
+    Ok((tmp, sum, names))
 }
