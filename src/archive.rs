@@ -336,7 +336,7 @@ const TMP_MARK: &str = ".git-release-tmp-";
 
 /// Remove `.<name>.git-release-tmp-<pid>` files in `dir` whose process is gone (a run killed
 /// before its final rename). Files of live processes are left alone. Best effort.
-fn remove_stale_temporaries(dir: &Path) {
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return; // no way to tell a live writer from a dead one here
     }

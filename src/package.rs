@@ -170,7 +170,8 @@ impl Contents {
             return Ok((path, sum));
         }
         // Streamed contents: write to a temporary file in `dir` (hashed on the way), rename it
-        // into place.
+        // into place. Temporaries of killed runs (Ctrl-C, kill -9) go first.
+        archive::remove_stale_temporaries(dir);
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(
                 ".{top}.tar.gz.git-release-tmp-{}",

@@ -601,8 +601,13 @@ fn a_corrupt_cached_blob_is_never_packed() {
                 .is_none(),
         "no package and no temporary left"
     );
-    // The next run downloads it again; same package as before the damage.
+    // The next run downloads it again; same package as before the damage. A temporary left by
+    // a killed run (its process is gone) is removed first.
+    std::fs::create_dir_all(p.path.join("c")).unwrap();
+    let stale = p.path.join("c/.images.tar.git-release-tmp-999999999");
+    std::fs::write(&stale, b"half an archive").unwrap();
     p.release(&["package", "--images", "-o", "c"]).ok();
+    assert!(!stale.exists(), "stale temporary removed");
     let name = std::fs::read_dir(p.path.join("a"))
         .unwrap()
         .next()

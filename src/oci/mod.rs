@@ -70,6 +70,7 @@ pub fn pack(
     }
     crate::package::check_output_dir(dir)?;
     std::fs::create_dir_all(dir)?;
+    crate::archive::remove_stale_temporaries(dir);
     let tmp = tempfile::Builder::new()
         .prefix(&format!(
             ".images.tar.git-release-tmp-{}",
