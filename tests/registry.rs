@@ -85,6 +85,17 @@ impl TestRegistry {
         self.push_arches(sb, name_tag, seed, creds, &[]);
     }
 
+    /// Push the three images [`platform`]'s charts deploy (app, worker, pause).
+    pub fn push_platform_images(&self, sb: &Sandbox, creds: Option<&str>) {
+        for (img, seed) in [
+            ("rel/release/app:1.0.0", "app"),
+            ("rel/release/worker:1.0.0", "worker"),
+            ("rel/library/pause:3.9", "pause"),
+        ] {
+            self.push(sb, img, seed, creds);
+        }
+    }
+
     /// Push an image index with one image per architecture in `arches` (a plain image when empty).
     pub fn push_arches(
         &self,
@@ -297,13 +308,7 @@ fn an_unreachable_registry_is_a_failure_naming_it() {
 fn basic_auth_from_docker_config() {
     let reg = TestRegistry::start(Some(("ci", "s3cret")));
     let sb = Sandbox::new();
-    for (img, seed) in [
-        ("rel/release/app:1.0.0", "app"),
-        ("rel/release/worker:1.0.0", "worker"),
-        ("rel/library/pause:3.9", "pause"),
-    ] {
-        reg.push(&sb, img, seed, Some("ci:s3cret"));
-    }
+    reg.push_platform_images(&sb, Some("ci:s3cret"));
     let p = platform(&sb, &reg.host);
     // No credentials: refused, and the message says which source was used.
     p.release(&["check"])
@@ -383,13 +388,7 @@ fn tar_names(sb: &Sandbox, archive: &Path, flags: &str) -> Vec<String> {
 fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
     let reg = TestRegistry::start(None);
     let sb = Sandbox::new();
-    for (img, seed) in [
-        ("rel/release/app:1.0.0", "app"),
-        ("rel/release/worker:1.0.0", "worker"),
-        ("rel/library/pause:3.9", "pause"),
-    ] {
-        reg.push(&sb, img, seed, None);
-    }
+    reg.push_platform_images(&sb, None);
     let p = platform(&sb, &reg.host);
     p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
     let run = p
@@ -569,13 +568,7 @@ fn a_multi_arch_index_is_resolved_to_the_platform() {
 fn a_corrupt_cached_blob_is_never_packed() {
     let reg = TestRegistry::start(None);
     let sb = Sandbox::new();
-    for (img, seed) in [
-        ("rel/release/app:1.0.0", "app"),
-        ("rel/release/worker:1.0.0", "worker"),
-        ("rel/library/pause:3.9", "pause"),
-    ] {
-        reg.push(&sb, img, seed, None);
-    }
+    reg.push_platform_images(&sb, None);
     let p = platform(&sb, &reg.host);
     p.release(&["package", "--images", "-o", "a"]).ok();
     let cache = p.path.join(".git/release/blobs/sha256");
