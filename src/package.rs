@@ -183,8 +183,9 @@ impl Contents {
         let mut hashing =
             crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file_mut()));
         // Stored, not deflated: image layers are compressed already (see write_tar_gz_level).
-        archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)?;
-        let sum = hashing.finish()?;
+        let sum = archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)
+            .and_then(|_| Ok(hashing.finish()?))
+            .map_err(|e| crate::oci::disk_error(e, dir))?;
         tmp.as_file().sync_all()?;
         let path = dir.join(format!("{top}.tar.gz"));
         tmp.persist(&path).map_err(|e| e.error)?;

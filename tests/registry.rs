@@ -789,3 +789,36 @@ fn sync_copies_mirrored_images_from_upstream() {
         run.stdout
     );
 }
+
+#[test]
+fn a_full_disk_leaves_no_package_and_says_where() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    let p = platform(&sb, &reg.host);
+    // The blobs fit in the cache; the package folder is a 16 KiB tmpfs in a private mount namespace.
+    p.release(&["package", "--images", "-o", "warm"]).ok();
+    std::fs::create_dir_all(p.path.join("small")).unwrap();
+    let out = sb
+        .cmd("unshare", &p.path)
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount -t tmpfs -o size=16k tmpfs small && git release package --images -o small; rc=$?; ls -A small; exit $rc",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no space left on the device of small while writing the images")
+            && stderr.contains("-o DIR"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "",
+        "nothing left in the folder"
+    );
+}

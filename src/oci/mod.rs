@@ -79,7 +79,26 @@ pub fn pack(
         .rand_bytes(0)
         .tempfile_in(dir)?;
     let mut hashing = crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file()));
-    layout::write(&mut hashing, &pulled, &cache, stamp)?;
-    let sum = hashing.finish()?;
+    let written =
+        layout::write(&mut hashing, &pulled, &cache, stamp).and_then(|()| Ok(hashing.finish()?));
+    let sum = written.map_err(|e| disk_error(e, dir))?;
     Ok((tmp, sum, names))
+}
+
+/// Name the folder and say what to do when writing there failed for lack of room.
+pub(crate) fn disk_error(e: anyhow::Error, dir: &Path) -> anyhow::Error {
+    let full = e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.raw_os_error() == Some(28))
+    });
+    if full {
+        crate::error::UserError::failure(format!(
+            "no space left on the device of {} while writing the images; nothing was packaged",
+            dir.display()
+        ))
+        .hint("free some room there or write the package elsewhere with -o DIR")
+        .into()
+    } else {
+        e
+    }
 }
