@@ -341,6 +341,14 @@ fn basic_auth_from_docker_config() {
 fn images_show_internal_name_and_upstream_source() {
     let sb = Sandbox::new();
     let p = platform(&sb, "reg.local:5000");
+    // A dry run names what would be pulled, without asking the (unreachable) registry.
+    let run = p.release(&["package", "--images", "--dry-run"]).ok();
+    assert!(
+        run.stdout
+            .contains("images/images.tar: 3 image(s)\n  reg.local:5000/rel/library/pause:3.9\n"),
+        "{}",
+        run.stdout
+    );
     let run = p.release(&["images", "--why", "pause"]).ok();
     assert!(
         run.stdout.starts_with(

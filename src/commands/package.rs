@@ -151,10 +151,24 @@ pub fn package(
     };
     let built = package::build_charts(&sources, stamp)?;
     if args.dry_run {
+        // With --images: the references that would be pulled (nothing is asked of a registry).
+        let images: Vec<String> = if args.images {
+            let lists = crate::commands::images::lists_at(repo, settings, commit)?;
+            let all: std::collections::BTreeSet<String> =
+                lists.kinds.into_values().flatten().collect();
+            let config = crate::registry::RegistryConfig::load(repo)?;
+            let origins = crate::registry::origin::at(repo, tree, settings)?;
+            crate::registry::locate(&all, &config, &origins)
+                .into_iter()
+                .map(|l| l.reference.unwrap_or(l.image))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if args.json {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "warnings": warnings}),
+                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "images": images, "warnings": warnings}),
             )?;
             writeln!(out)?;
         } else {
@@ -166,6 +180,12 @@ pub fn package(
             )?;
             for c in &manifest.charts {
                 writeln!(out, "  {} {}", c.name, c.version)?;
+            }
+            if args.images {
+                writeln!(out, "images/images.tar: {} image(s)", images.len())?;
+                for i in &images {
+                    writeln!(out, "  {i}")?;
+                }
             }
             writeln!(out, "dry run: nothing written")?;
         }
