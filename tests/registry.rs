@@ -830,3 +830,144 @@ fn a_full_disk_leaves_no_package_and_says_where() {
         "nothing left in the folder"
     );
 }
+
+#[test]
+fn hotfix_per_addon_images_packs_each_addons_own() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    for (img, seed) in [
+        ("rel/release/app:1.0.1", "app-fix"),
+        ("rel/release/other:1.0.0", "other"),
+        ("rel/release/other:1.0.1", "other-fix"),
+    ] {
+        reg.push(&sb, img, seed, None);
+    }
+    let mut p = platform(&sb, &reg.host);
+    p.write(
+        "addons/other/Chart.yaml",
+        "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/other/values.yaml",
+        "registry: '[[ registry_release ]]'\n",
+    );
+    p.write(
+        "addons/other/templates/o.yaml",
+        &pod("{{ .Values.registry }}/release/other:1.0.0"),
+    );
+    p.commit("other");
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.1\n",
+    );
+    p.write(
+        "addons/app/templates/a.yaml",
+        &pod("{{ .Values.registry }}/release/app:1.0.1"),
+    );
+    p.write(
+        "addons/other/Chart.yaml",
+        "apiVersion: v2\nname: other\nversion: 1.0.1\n",
+    );
+    p.write(
+        "addons/other/templates/o.yaml",
+        &pod("{{ .Values.registry }}/release/other:1.0.1"),
+    );
+    p.commit("fixes");
+    let run = p
+        .release(&[
+            "hotfix",
+            "v1.0.0..HEAD",
+            "--per-addon",
+            "--images",
+            "--date",
+            "2026-12-01",
+            "-o",
+            "hf",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let host = &reg.host;
+    let packages = v["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 2, "{v}");
+    for (pkg, want) in packages.iter().zip(["app:1.0.1", "other:1.0.1"]) {
+        let path = std::path::PathBuf::from(pkg["path"].as_str().unwrap());
+        let path = if path.is_absolute() {
+            path
+        } else {
+            p.path.join(path)
+        };
+        let x = sb.path(&format!("x-{want}"));
+        std::fs::create_dir_all(&x).unwrap();
+        assert!(sb
+            .cmd("tar", &x)
+            .arg("-xzf")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        let top = std::fs::read_dir(&x)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let index: serde_json::Value = serde_json::from_slice(
+            &std::process::Command::new("tar")
+                .args(["-xOf"])
+                .arg(top.join("images.tar"))
+                .arg("index.json")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let names: Vec<&str> = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                m["annotations"]["io.containerd.image.name"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![format!("{host}/rel/release/{want}")],
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_silent_registry_times_out_naming_it() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().take(8) {
+            conns.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let sb = Sandbox::new();
+    let p = platform(&sb, &host);
+    let t = std::time::Instant::now();
+    p.release_c(&["release.registryTimeout=1"], &["check"])
+        .fails(1)
+        .err_has(&format!("registry {host} is unreachable"));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+    p.release_c(&["release.registryTimeout=soon"], &["check"])
+        .fails(2)
+        .err_has("release.registryTimeout `soon` is not a number of seconds");
+    drop(held);
+}

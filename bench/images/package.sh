@@ -39,7 +39,7 @@ http: {addr: $REG}
 YML
 docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
 REG_PID=$!
-trap 'kill $REG_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $REG_PID 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "building and pushing $N images of ~${MIB} MiB..." >&2

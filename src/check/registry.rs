@@ -31,7 +31,7 @@ pub fn check(
         .into_keys()
         .filter(|h| config.is_insecure(h))
         .collect();
-    let client = registry::client::Registry::new(insecure)?;
+    let client = registry::client::Registry::new(insecure, config.timeout_secs)?;
     let answers: Vec<Result<Option<&registry::Located>>> = located
         .par_iter()
         .filter(|l| l.reference.is_some())

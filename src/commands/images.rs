@@ -214,7 +214,7 @@ pub fn run_sync(
         .into_iter()
         .filter(|h| config.is_insecure(h))
         .collect();
-    let client = crate::registry::client::Registry::new(insecure)?;
+    let client = crate::registry::client::Registry::new(insecure, config.timeout_secs)?;
     let cache = crate::oci::cache::BlobCache::of(repo);
     let tty = std::io::stderr().is_terminal() && !args.json;
     let n = located.len();

@@ -51,7 +51,7 @@ pub fn pack(
         .into_keys()
         .filter(|h| config.is_insecure(h))
         .collect();
-    let client = crate::registry::client::Registry::new(insecure)?;
+    let client = crate::registry::client::Registry::new(insecure, config.timeout_secs)?;
     let cache = cache::BlobCache::of(repo);
     let tty = std::io::stderr().is_terminal();
     let mut pulled = Vec::new();

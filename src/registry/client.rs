@@ -28,16 +28,19 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A client that speaks plain HTTP to `insecure_hosts` and HTTPS to every other host.
+    /// A client that speaks plain HTTP to `insecure_hosts` and HTTPS to every other host, and
+    /// gives up on a connection or read silent for `timeout_secs` seconds.
     ///
     /// Errors: the async runtime cannot start (exit 1).
-    pub fn new(insecure_hosts: Vec<String>) -> anyhow::Result<Self> {
+    pub fn new(insecure_hosts: Vec<String>, timeout_secs: u64) -> anyhow::Result<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()?;
         let client = Client::new(oci_client::client::ClientConfig {
             protocol: oci_client::client::ClientProtocol::HttpsExcept(insecure_hosts),
+            read_timeout: Some(std::time::Duration::from_secs(timeout_secs)),
+            connect_timeout: Some(std::time::Duration::from_secs(timeout_secs)),
             ..Default::default()
         });
         Ok(Registry {
@@ -281,7 +284,7 @@ fn classify(
             Err(UserError::failure(format!(
                 "registry {host} is unreachable ({cause}) while looking up {reference}"
             ))
-            .hint("check the address (release.registry) and the network; `--offline` skips registry checks")
+            .hint("check the address (release.registry) and the network; release.registryTimeout sets how long a silent registry is waited for; `check --offline` skips registry checks")
             .into())
         }
         other => Err(UserError::failure(format!("registry {host}: {reference}: {other}")).into()),

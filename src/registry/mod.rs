@@ -21,6 +21,9 @@ pub struct RegistryConfig {
     /// Hosts (`host[:port]`) spoken to over plain HTTP, besides `localhost` and `127.0.0.1`
     /// (docker's rule for insecure registries).
     pub insecure: Vec<String>,
+    /// `release.registryTimeout`: seconds a registry may stay silent on a connection or a read
+    /// before the command fails naming it (default 60).
+    pub timeout_secs: u64,
 }
 
 impl RegistryConfig {
@@ -44,7 +47,23 @@ impl RegistryConfig {
         let insecure = get("insecureRegistries")
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        Ok(RegistryConfig { registry, insecure })
+        let timeout_secs = match get("registryTimeout") {
+            None => 60,
+            Some(t) => match t.trim().parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(UserError::input(format!(
+                        "setting release.registryTimeout `{t}` is not a number of seconds"
+                    ))
+                    .into())
+                }
+            },
+        };
+        Ok(RegistryConfig {
+            registry,
+            insecure,
+            timeout_secs,
+        })
     }
 
     /// Whether `host` (`host[:port]`) is spoken to over plain HTTP.
@@ -208,6 +227,7 @@ mod tests {
         let cfg = RegistryConfig {
             registry: Some("reg.local:5000/rel".into()),
             insecure: vec![],
+            timeout_secs: 60,
         };
         let origins = origin::parse(
             "images_origin.yaml",
