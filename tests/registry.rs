@@ -378,6 +378,57 @@ fn images_show_internal_name_and_upstream_source() {
         .err_has("images/images_origin.yaml:3: entry needs `src` and `dest`");
 }
 
+/// Extract the package at `path` (relative to `p`, or absolute) into a fresh folder named
+/// `into`; returns its top folder.
+fn extract_package(sb: &Sandbox, p: &Repo, path: &str, into: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    let path = if path.is_absolute() {
+        path
+    } else {
+        p.path.join(path)
+    };
+    let x = sb.path(into);
+    std::fs::create_dir_all(&x).unwrap();
+    assert!(sb
+        .cmd("tar", &x)
+        .arg("-xzf")
+        .arg(&path)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::read_dir(&x)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
+
+/// `io.containerd.image.name` of every image in `images.tar`'s index.json.
+fn index_names(images_tar: &Path) -> Vec<String> {
+    let index: serde_json::Value = serde_json::from_slice(
+        &Command::new("tar")
+            .args(["-xOf"])
+            .arg(images_tar)
+            .arg("index.json")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["annotations"]["io.containerd.image.name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 fn tar_names(sb: &Sandbox, archive: &Path, flags: &str) -> Vec<String> {
     let out = sb
         .cmd("tar", sb.dir.path())
@@ -664,41 +715,10 @@ fn hotfix_images_packs_only_the_changed_image() {
         vec![&format!("{host}/rel/release/app:1.0.1")],
         "{v}"
     );
-    let pkg = std::path::PathBuf::from(v["packages"][0]["path"].as_str().unwrap());
-    let pkg = if pkg.is_absolute() {
-        pkg
-    } else {
-        p.path.join(pkg)
-    };
-    let x = sb.path("hx");
-    std::fs::create_dir_all(&x).unwrap();
-    assert!(sb
-        .cmd("tar", &x)
-        .arg("-xzf")
-        .arg(&pkg)
-        .status()
-        .unwrap()
-        .success());
-    let top = std::fs::read_dir(&x)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let index: serde_json::Value = serde_json::from_slice(
-        &std::process::Command::new("tar")
-            .args(["-xOf"])
-            .arg(top.join("images.tar"))
-            .arg("index.json")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    let top = extract_package(&sb, &p, v["packages"][0]["path"].as_str().unwrap(), "hx");
     assert_eq!(
-        index["manifests"][0]["annotations"]["io.containerd.image.name"],
-        format!("{host}/rel/release/app:1.0.1")
+        index_names(&top.join("images.tar")),
+        vec![format!("{host}/rel/release/app:1.0.1")]
     );
     let out = sb
         .cmd("skopeo", sb.dir.path())
@@ -893,52 +913,10 @@ fn hotfix_per_addon_images_packs_each_addons_own() {
     let packages = v["packages"].as_array().unwrap();
     assert_eq!(packages.len(), 2, "{v}");
     for (pkg, want) in packages.iter().zip(["app:1.0.1", "other:1.0.1"]) {
-        let path = std::path::PathBuf::from(pkg["path"].as_str().unwrap());
-        let path = if path.is_absolute() {
-            path
-        } else {
-            p.path.join(path)
-        };
-        let x = sb.path(&format!("x-{want}"));
-        std::fs::create_dir_all(&x).unwrap();
-        assert!(sb
-            .cmd("tar", &x)
-            .arg("-xzf")
-            .arg(&path)
-            .status()
-            .unwrap()
-            .success());
-        let top = std::fs::read_dir(&x)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let index: serde_json::Value = serde_json::from_slice(
-            &std::process::Command::new("tar")
-                .args(["-xOf"])
-                .arg(top.join("images.tar"))
-                .arg("index.json")
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        let names: Vec<&str> = index["manifests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                m["annotations"]["io.containerd.image.name"]
-                    .as_str()
-                    .unwrap()
-            })
-            .collect();
+        let top = extract_package(&sb, &p, pkg["path"].as_str().unwrap(), &format!("x-{want}"));
         assert_eq!(
-            names,
-            vec![format!("{host}/rel/release/{want}")],
-            "{}",
-            path.display()
+            index_names(&top.join("images.tar")),
+            vec![format!("{host}/rel/release/{want}")]
         );
     }
 }
