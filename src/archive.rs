@@ -606,7 +606,7 @@ impl ChartWalk<'_> {
 }
 
 /// Parsed `.helmignore` plus Helm's built-in rule.
-struct IgnoreRules {
+pub(crate) struct IgnoreRules {
     rules: Vec<IgnoreRule>,
 }
 
@@ -654,6 +654,13 @@ impl IgnoreRules {
                 }
             }
         };
+        Self::from_text(chart, &text)
+    }
+
+    /// Parse `.helmignore` text (`chart` names it in errors) and add Helm's default rule.
+    ///
+    /// Errors (exit 2): a line Helm refuses (`**`, a malformed `[...]`), naming it.
+    pub(crate) fn from_text(chart: &str, text: &str) -> Result<Self> {
         let mut rules = Vec::new();
         for (n, line) in text.lines().enumerate() {
             match IgnoreRule::parse(line) {
@@ -674,6 +681,20 @@ impl IgnoreRules {
             rules.push(rule);
         }
         Ok(IgnoreRules { rules })
+    }
+
+    /// Whether file `path` (relative to the chart root) is left out, itself or through one of
+    /// its folders, as Helm's loader walks a chart folder (an ignored folder is skipped whole).
+    pub(crate) fn ignores_file(&self, path: &str) -> bool {
+        let mut end = 0;
+        while let Some(i) = path[end..].find('/') {
+            end += i;
+            if self.ignored(&path[..end], true) {
+                return true;
+            }
+            end += 1;
+        }
+        self.ignored(path, false)
     }
 
     /// Whether `path` (relative to the chart root; a folder when `is_dir`) is left out: the last

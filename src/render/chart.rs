@@ -194,61 +194,6 @@ fn load(dir: &str, files: &BTreeMap<String, Vec<u8>>, depth: usize) -> Result<Ch
     Ok(chart)
 }
 
-/// `.helmignore` rules as Helm's `pkg/ignore` applies them when it loads a chart folder: one
-/// shell glob per line, `#` comments, a trailing `/` for folders only, a pattern with `/`
-/// matched against the chart-relative path and one without against each path segment's name.
-/// Negations (`!x`) are not applied.
-#[derive(Default)]
-struct HelmIgnore {
-    rules: Vec<(String, bool)>,
-}
-
-impl HelmIgnore {
-    fn parse(text: &str) -> Self {
-        let rules = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
-            .map(|l| {
-                let dir_only = l.ends_with('/');
-                let p = l
-                    .trim_end_matches('/')
-                    .trim_start_matches('/')
-                    .trim_start_matches("./");
-                (p.to_string(), dir_only)
-            })
-            .filter(|(p, _)| !p.is_empty())
-            .collect();
-        HelmIgnore { rules }
-    }
-
-    /// Whether chart-relative file `rel` (or one of its folders) is ignored. Chart.yaml never is.
-    fn ignores(&self, rel: &str) -> bool {
-        if self.rules.is_empty() || rel == "Chart.yaml" {
-            return false;
-        }
-        let segs: Vec<&str> = rel.split('/').collect();
-        for i in 0..segs.len() {
-            let is_dir = i + 1 < segs.len();
-            let path = segs[..=i].join("/");
-            for (p, dir_only) in &self.rules {
-                if *dir_only && !is_dir {
-                    continue;
-                }
-                let hit = if p.contains('/') {
-                    super::objects::glob_match(p, &path)
-                } else {
-                    super::objects::glob_match(p, segs[i])
-                };
-                if hit {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-}
-
 /// A packaged subchart (`charts/x-1.0.0.tgz`): a gzipped tar with one top folder.
 fn load_archive(path: &str, bytes: &[u8], depth: usize) -> Result<Chart, RenderError> {
     let mut files = BTreeMap::new();
@@ -605,14 +550,17 @@ fn capabilities(kube: &str) -> Value {
 /// that does not parse, an execution error (`required`, `fail`, nil pointer), a rendered
 /// document that is not YAML.
 pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rendered, RenderError> {
-    // Helm applies the top chart's .helmignore to the whole folder, subcharts included.
+    // Helm applies the top chart's .helmignore to the whole folder, subcharts included, with
+    // the rules `helm package` follows (crate::archive).
     let filtered;
     let files = match files.get(".helmignore") {
         Some(b) => {
-            let ignore = HelmIgnore::parse(&String::from_utf8_lossy(b));
+            let text = utf8(".helmignore", b)?;
+            let ignore = crate::archive::IgnoreRules::from_text(".", &text)
+                .map_err(|e| rerr(".helmignore", 0, e.to_string()))?;
             filtered = files
                 .iter()
-                .filter(|(k, _)| !ignore.ignores(k))
+                .filter(|(k, _)| *k == "Chart.yaml" || !ignore.ignores_file(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect::<BTreeMap<_, _>>();
             &filtered
