@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::Finding;
 use crate::charts::ImageLists;
-use crate::registry::{self, client::Presence, RegistryConfig};
+use crate::registry::{self, client::Presence};
 use crate::settings::Settings;
 
 /// Look every image of `lists` up in its registry (a manifest HEAD each, in parallel) and add a
@@ -22,16 +22,9 @@ pub fn check(
     lists: &ImageLists,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
-    let config = RegistryConfig::load(repo)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let origins = registry::origin::at(repo, tree, settings)?;
-    let images: Vec<&String> = lists.sources.keys().collect();
-    let located = registry::locate(images, &config, &origins);
-    let insecure: Vec<String> = registry::by_host(&located)
-        .into_keys()
-        .filter(|h| config.is_insecure(h))
-        .collect();
-    let client = registry::client::Registry::new(insecure, config.timeout_secs)?;
+    let (config, located) = registry::locate_at(repo, settings, tree, lists.sources.keys())?;
+    let client = config.client_for(&located)?;
     let answers: Vec<Result<Option<&registry::Located>>> = located
         .par_iter()
         .filter(|l| l.reference.is_some())

@@ -100,11 +100,10 @@ pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<
     let commit = repo::resolve_commit(repo, rev)?;
     let lists = lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let registry = crate::registry::RegistryConfig::load(repo)?;
-    let origins = crate::registry::origin::at(repo, tree, settings)?;
     let all: Vec<&String> = lists.sources.keys().chain(lists.tests.keys()).collect();
     let located: BTreeMap<String, crate::registry::Located> =
-        crate::registry::locate(all, &registry, &origins)
+        crate::registry::locate_at(repo, settings, tree, all)?
+            .1
             .into_iter()
             .map(|l| (l.image.clone(), l))
             .collect();
@@ -198,23 +197,13 @@ pub fn run_sync(
     }
     let lists = lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let origins = crate::registry::origin::at(repo, tree, settings)?;
     let all: BTreeSet<String> = lists.kinds.into_values().flatten().collect();
-    let located: Vec<_> = crate::registry::locate(&all, &config, &origins)
+    let located: Vec<_> = crate::registry::locate_at(repo, settings, tree, &all)?
+        .1
         .into_iter()
         .filter(|l| l.source.is_some())
         .collect();
-    let mut hosts: BTreeSet<String> = BTreeSet::new();
-    for l in &located {
-        for r in [&l.reference, &l.source].into_iter().flatten() {
-            hosts.insert(crate::registry::split(r).0);
-        }
-    }
-    let insecure = hosts
-        .into_iter()
-        .filter(|h| config.is_insecure(h))
-        .collect();
-    let client = crate::registry::client::Registry::new(insecure, config.timeout_secs)?;
+    let client = config.client_for(&located)?;
     let cache = crate::oci::cache::BlobCache::of(repo);
     let tty = std::io::stderr().is_terminal() && !args.json;
     let n = located.len();

@@ -156,9 +156,8 @@ pub fn package(
             let lists = crate::commands::images::lists_at(repo, settings, commit)?;
             let all: std::collections::BTreeSet<String> =
                 lists.kinds.into_values().flatten().collect();
-            let config = crate::registry::RegistryConfig::load(repo)?;
-            let origins = crate::registry::origin::at(repo, tree, settings)?;
-            crate::registry::locate(&all, &config, &origins)
+            crate::registry::locate_at(repo, settings, tree, &all)?
+                .1
                 .into_iter()
                 .map(|l| l.reference.unwrap_or(l.image))
                 .collect()

@@ -36,9 +36,7 @@ pub fn pack(
 ) -> Result<(tempfile::NamedTempFile, String, BTreeMap<String, String>)> {
     use std::io::IsTerminal as _;
     let platform: pull::Platform = platform.parse()?;
-    let config = crate::registry::RegistryConfig::load(repo)?;
-    let origins = crate::registry::origin::at(repo, tree, settings)?;
-    let located = crate::registry::locate(images, &config, &origins);
+    let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
     if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
         return Err(crate::error::UserError::input(format!(
             "`{}` names an install-time registry, but release.registry is not set",
@@ -47,11 +45,7 @@ pub fn pack(
         .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
         .into());
     }
-    let insecure: Vec<String> = crate::registry::by_host(&located)
-        .into_keys()
-        .filter(|h| config.is_insecure(h))
-        .collect();
-    let client = crate::registry::client::Registry::new(insecure, config.timeout_secs)?;
+    let client = config.client_for(&located)?;
     let cache = cache::BlobCache::of(repo);
     let tty = std::io::stderr().is_terminal();
     let mut pulled = Vec::new();

@@ -6,8 +6,6 @@ pub mod auth;
 pub mod client;
 pub mod origin;
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use serde::Serialize;
 
@@ -187,15 +185,37 @@ pub fn locate<'a>(
         .collect()
 }
 
-/// Images grouped by the registry host they live in (for one client per registry).
-pub fn by_host(located: &[Located]) -> BTreeMap<String, Vec<&Located>> {
-    let mut out: BTreeMap<String, Vec<&Located>> = BTreeMap::new();
-    for l in located {
-        if let Some(r) = &l.reference {
-            out.entry(split(r).0).or_default().push(l);
-        }
+/// Where each of `images` lives at `tree`: `release.*` settings of `repo` and
+/// `images/images_origin.yaml` at `tree`, then [`locate`]. Returns the settings too.
+///
+/// Errors: bad settings or origin file (exit 2), unreadable objects.
+pub fn locate_at<'a>(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    tree: gix::ObjectId,
+    images: impl IntoIterator<Item = &'a String>,
+) -> Result<(RegistryConfig, Vec<Located>)> {
+    let config = RegistryConfig::load(repo)?;
+    let origins = origin::at(repo, tree, settings)?;
+    let located = locate(images, &config, &origins);
+    Ok((config, located))
+}
+
+impl RegistryConfig {
+    /// A client for the registries `located` names (references and upstream sources), speaking
+    /// plain HTTP to the insecure ones ([`RegistryConfig::is_insecure`]).
+    ///
+    /// Errors: the client's runtime cannot start (exit 1).
+    pub fn client_for(&self, located: &[Located]) -> Result<client::Registry> {
+        let hosts: std::collections::BTreeSet<String> = located
+            .iter()
+            .flat_map(|l| [&l.reference, &l.source])
+            .flatten()
+            .map(|r| split(r).0)
+            .filter(|h| self.is_insecure(h))
+            .collect();
+        client::Registry::new(hosts.into_iter().collect(), self.timeout_secs)
     }
-    out
 }
 
 #[cfg(test)]
