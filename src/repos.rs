@@ -235,36 +235,45 @@ pub fn components_at(
     Ok(out)
 }
 
-/// The `images:` of every repos entry in `tree` as `(repos/x.yaml:LINE, image)`
-/// ([`Component::images`]).
-///
-/// Errors: as [`components_at`].
-pub fn extra_images_at(
-    repo: &gix::Repository,
-    tree: gix::ObjectId,
-    settings: &crate::settings::Settings,
-) -> Result<Vec<(String, String)>> {
-    Ok(components_at(repo, tree, settings)?
-        .iter()
-        .flat_map(Component::extra_images)
-        .collect())
+/// What the repos files at `tree` add to the image lists, read with one parse of them: the
+/// resource files ([`Component::resource_targets`]) with their bytes (those that exist), and
+/// every entry's `images:` as `(repos/x.yaml:LINE, image)` ([`Component::extra_images`]).
+#[derive(Debug, Default)]
+pub struct ImageInputs {
+    /// `(path, bytes)` of each resource file, sorted by path.
+    pub resources: Vec<(String, Vec<u8>)>,
+    /// `(repos/x.yaml:LINE, image)`.
+    pub extra: Vec<(String, String)>,
 }
 
-/// The resource files at `tree` ([`resource_targets_at`]) with their bytes, those that exist.
+/// [`ImageInputs`] at `tree`.
 ///
-/// Errors: as [`resource_targets_at`]; an object missing from the database.
-pub fn resource_files_at(
+/// Errors: as [`components_at`]; an object missing from the database.
+pub fn image_inputs_at(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
-) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut out = Vec::new();
-    for t in resource_targets_at(repo, tree, settings)? {
+) -> Result<ImageInputs> {
+    let components = components_at(repo, tree, settings)?;
+    let mut targets: Vec<String> = components
+        .iter()
+        .flat_map(|c| c.resource_targets(&settings.addons_path))
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let mut resources = Vec::new();
+    for t in targets {
         if let Some(data) = crate::repo::blob_at(repo, tree, &t)? {
-            out.push((t, data));
+            resources.push((t, data));
         }
     }
-    Ok(out)
+    Ok(ImageInputs {
+        resources,
+        extra: components
+            .iter()
+            .flat_map(Component::extra_images)
+            .collect(),
+    })
 }
 
 /// 1-based line of the first `key:` at or after line `from` (for keys whose value is not a

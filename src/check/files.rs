@@ -32,17 +32,17 @@ pub fn image_lists_before_after(
             .iter()
             .map(|c| Ok((c.path.clone(), crate::repo::read_tree_files(repo, c.tree)?)))
             .collect::<Result<Vec<_>>>()?;
-        let (resources, extra) = match tree {
-            Some(t) => (
-                crate::repos::resource_files_at(repo, t, settings)?,
-                crate::repos::extra_images_at(repo, t, settings)?,
-            ),
-            None => (Vec::new(), Vec::new()),
+        let inputs = match tree {
+            Some(t) => crate::repos::image_inputs_at(repo, t, settings)?,
+            None => Default::default(),
         };
         crate::charts::image_lists(
             files.iter().map(|(p, f)| (p.as_str(), f)),
-            resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-            &extra,
+            inputs
+                .resources
+                .iter()
+                .map(|(p, d)| (p.as_str(), d.as_slice())),
+            &inputs.extra,
             &ctx,
         )
         .map_err(|(root, e)| -> anyhow::Error {

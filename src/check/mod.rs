@@ -469,12 +469,14 @@ pub fn check(
     let lists = if needs_files {
         let tree = repo.find_commit(commit)?.tree_id()?.detach();
         let ctx = crate::charts::RenderContext::at(repo, tree, settings)?;
-        let resources = crate::repos::resource_files_at(repo, tree, settings)?;
-        let extra = crate::repos::extra_images_at(repo, tree, settings)?;
+        let inputs = crate::repos::image_inputs_at(repo, tree, settings)?;
         Some(crate::charts::image_lists(
             at_rev.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
-            resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-            &extra,
+            inputs
+                .resources
+                .iter()
+                .map(|(p, d)| (p.as_str(), d.as_slice())),
+            &inputs.extra,
             &ctx,
         ))
     } else {

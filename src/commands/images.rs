@@ -77,13 +77,15 @@ pub fn lists_at(
         .iter()
         .map(|c| repo::read_tree_files(repo, c.tree))
         .collect::<Result<Vec<_>>>()?;
-    let resources = crate::repos::resource_files_at(repo, tree, settings)?;
-    let extra = crate::repos::extra_images_at(repo, tree, settings)?;
+    let inputs = crate::repos::image_inputs_at(repo, tree, settings)?;
     let ctx = RenderContext::at(repo, tree, settings)?;
     crate::charts::image_lists(
         charts.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
-        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-        &extra,
+        inputs
+            .resources
+            .iter()
+            .map(|(p, d)| (p.as_str(), d.as_slice())),
+        &inputs.extra,
         &ctx,
     )
     .map_err(|(root, e)| -> anyhow::Error {
