@@ -290,6 +290,19 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// Errors: `file_name` is not a plain file name (empty, `.`, `..`, or containing a separator);
 /// `dir` missing or not writable; a write, sync or rename error (each naming the path).
 pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    write_atomically_with(dir, file_name, |w| Ok(w.write_all(bytes)?))
+}
+
+/// [`write_atomically`] with the content written by `fill` into the temporary file (buffered),
+/// for contents too large to hold in memory. An error of `fill` removes the temporary file and
+/// is returned as it is.
+///
+/// Errors: as [`write_atomically`]; those of `fill`.
+pub fn write_atomically_with(
+    dir: &Path,
+    file_name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<PathBuf> {
     let plain = matches!(
         Path::new(file_name)
             .components()
@@ -302,15 +315,23 @@ pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Pat
     }
     remove_stale_temporaries(dir);
     let target = dir.join(file_name);
-    let tmp = dir.join(format!(".{file_name}{TMP_MARK}{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
+    let tmp = temp_path(dir, file_name);
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    let filled = {
+        let mut w = std::io::BufWriter::new(&mut f);
+        fill(&mut w).and_then(|()| Ok(w.flush()?))
+    };
+    if let Err(e) = filled {
+        drop(f);
         let _ = std::fs::remove_file(&tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
+        return Err(e);
+    }
+    let finish = || -> std::io::Result<()> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -318,7 +339,7 @@ pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Pat
         }
         f.sync_all()
     };
-    if let Err(e) = write() {
+    if let Err(e) = finish() {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("writing {}", tmp.display()));
     }
@@ -329,6 +350,33 @@ pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Pat
     }
     crate::journal::sync_dir(dir);
     Ok(target)
+}
+
+/// The temporary file this process uses for `dir/file_name`: `.<file_name>.git-release-tmp-<pid>`,
+/// the name [`remove_stale_temporaries`] recognises once the process is gone.
+pub(crate) fn temp_path(dir: &Path, file_name: &str) -> PathBuf {
+    dir.join(format!(".{file_name}{TMP_MARK}{}", std::process::id()))
+}
+
+/// A temporary file `dir/.<file_name>.git-release-tmp-<pid>` (after removing those of dead
+/// processes), deleted when dropped: scratch space next to the output, e.g. `images.tar`
+/// before it is streamed into a package.
+///
+/// Errors: `dir` not writable.
+pub(crate) fn scratch_file(dir: &Path, file_name: &str) -> Result<tempfile::NamedTempFile> {
+    remove_stale_temporaries(dir);
+    let path = temp_path(dir, file_name);
+    let _ = std::fs::remove_file(&path);
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(tempfile::NamedTempFile::from_parts(
+        f,
+        tempfile::TempPath::try_from_path(path)?,
+    ))
 }
 
 /// What marks a temporary file of [`write_atomically`]; the writer's pid follows.

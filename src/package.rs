@@ -169,31 +169,16 @@ impl Contents {
             let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
             return Ok((path, sum));
         }
-        // Streamed contents: write to a temporary file in `dir` (hashed on the way), rename it
-        // into place. Temporaries of killed runs (Ctrl-C, kill -9) go first.
-        archive::remove_stale_temporaries(dir);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(
-                ".{top}.tar.gz.git-release-tmp-{}",
-                std::process::id()
-            ))
-            .rand_bytes(0)
-            .tempfile_in(dir)
-            .with_context(|| format!("writing into {}", dir.display()))?;
-        let mut hashing =
-            crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file_mut()));
-        // Stored, not deflated: image layers are compressed already (see write_tar_gz_level).
-        let sum = archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)
-            .and_then(|_| Ok(hashing.finish()?))
-            .map_err(|e| crate::oci::disk_error(e, dir))?;
-        tmp.as_file().sync_all()?;
-        let path = dir.join(format!("{top}.tar.gz"));
-        tmp.persist(&path).map_err(|e| e.error)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
-        }
+        // Streamed contents, hashed on the way; stored, not deflated: image layers are
+        // compressed already (see write_tar_gz_level).
+        let mut sum = String::new();
+        let path = archive::write_atomically_with(dir, &format!("{top}.tar.gz"), |w| {
+            let mut hashing = crate::archive::HashingWriter::new(w);
+            archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)?;
+            sum = hashing.finish()?;
+            Ok(())
+        })
+        .map_err(|e| crate::oci::disk_error(e, dir))?;
         Ok((path, sum))
     }
 }

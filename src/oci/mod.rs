@@ -64,14 +64,7 @@ pub fn pack(
     }
     crate::package::check_output_dir(dir)?;
     std::fs::create_dir_all(dir)?;
-    crate::archive::remove_stale_temporaries(dir);
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".images.tar.git-release-tmp-{}",
-            std::process::id()
-        ))
-        .rand_bytes(0)
-        .tempfile_in(dir)?;
+    let tmp = crate::archive::scratch_file(dir, "images.tar")?;
     let mut hashing = crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file()));
     let written =
         layout::write(&mut hashing, &pulled, &cache, stamp).and_then(|()| Ok(hashing.finish()?));
