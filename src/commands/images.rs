@@ -278,14 +278,13 @@ pub fn run_images(
                 e.image.contains(want.as_str())
             }
         };
+        let every: Vec<String> = r.images.iter().map(|e| e.image.clone()).collect();
         r.images.retain(keep);
         r.test_images.retain(keep);
         if r.images.is_empty() && r.test_images.is_empty() {
-            let all = report(repo, settings, rev)?;
-            let mut near: Vec<(f64, &str)> = all
-                .images
+            let mut near: Vec<(f64, &str)> = every
                 .iter()
-                .map(|e| (strsim::jaro_winkler(want, &e.image), e.image.as_str()))
+                .map(|i| (strsim::jaro_winkler(want, i), i.as_str()))
                 .collect();
             near.sort_by(|a, b| b.0.total_cmp(&a.0));
             let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();

@@ -164,17 +164,7 @@ pub fn pull(
             .into());
         };
         let d = descriptor(pick, "platform manifest", name)?;
-        let by_digest = match name.find('@') {
-            Some(i) => format!("{}@{}", &name[..i], d.digest),
-            None => {
-                let last = name.rfind('/').map_or(0, |i| i + 1);
-                let base = match name[last..].rfind(':') {
-                    Some(c) => &name[..last + c],
-                    None => name,
-                };
-                format!("{base}@{}", d.digest)
-            }
-        };
+        let by_digest = format!("{}@{}", crate::registry::name_and_suffix(name).0, d.digest);
         (bytes, digest) = registry.manifest(&by_digest)?;
         if sha(&bytes) != d.digest || digest != d.digest {
             return Err(UserError::failure(format!(

@@ -24,19 +24,6 @@ pub struct Synced {
     pub downloaded: u64,
 }
 
-fn repo_of(reference: &str) -> &str {
-    match reference.find('@') {
-        Some(i) => &reference[..i],
-        None => {
-            let last = reference.rfind('/').map_or(0, |i| i + 1);
-            match reference[last..].rfind(':') {
-                Some(c) => &reference[..last + c],
-                None => reference,
-            }
-        }
-    }
-}
-
 fn fetch_blob(reg: &Registry, cache: &BlobCache, from: &str, digest: &str) -> Result<u64> {
     if cache.has(digest) {
         return Ok(0);
@@ -59,8 +46,8 @@ fn copy_manifest(
 ) -> Result<()> {
     let (bytes, digest) = reg.manifest(src_ref)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let src_repo = repo_of(src_ref);
-    let dst_repo = repo_of(dst_ref);
+    let src_repo = crate::registry::name_and_suffix(src_ref).0;
+    let dst_repo = crate::registry::name_and_suffix(dst_ref).0;
     if let Some(children) = doc.get("manifests").and_then(|m| m.as_array()) {
         if depth > 2 {
             anyhow::bail!("{src_ref}: image indexes nested too deeply");

@@ -112,21 +112,26 @@ pub fn fill_registry(image: &str, registry: &str) -> Option<String> {
         .or_else(|| (!image.contains("[[")).then(|| image.to_string()))
 }
 
+/// A reference split before its digest (`@sha256:…`, which wins over a tag written with it) or
+/// else before its tag (`:1.0`), the suffix `""` when it has neither: `host:5000/a/b:1` ->
+/// (`host:5000/a/b`, `:1`). A port is not a tag: only a `:` after the last `/` starts one.
+pub fn name_and_suffix(reference: &str) -> (&str, &str) {
+    if let Some(at) = reference.find('@') {
+        return reference.split_at(at);
+    }
+    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
+    let cut = reference[last_slash..]
+        .rfind(':')
+        .map_or(reference.len(), |c| last_slash + c);
+    reference.split_at(cut)
+}
+
 /// Split a reference into `(registry host, repository path, tag or digest suffix)` with docker's
 /// defaults: no host -> `docker.io`, a single path segment -> `library/…`, no tag -> `:latest`.
 pub fn split(reference: &str) -> (String, String, String) {
-    let (name, suffix) = match reference.find('@') {
-        Some(i) => (&reference[..i], reference[i..].to_string()),
-        None => {
-            let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
-            match reference[last_slash..].rfind(':') {
-                Some(c) => (
-                    &reference[..last_slash + c],
-                    reference[last_slash + c..].to_string(),
-                ),
-                None => (reference, ":latest".to_string()),
-            }
-        }
+    let (name, suffix) = match name_and_suffix(reference) {
+        (name, "") => (name, ":latest".to_string()),
+        (name, suffix) => (name, suffix.to_string()),
     };
     let (host, path) = match name.split_once('/') {
         Some((h, p)) if h.contains('.') || h.contains(':') || h == "localhost" => {
@@ -236,6 +241,12 @@ mod tests {
             split("quay.io/x/y:2"),
             ("quay.io".into(), "x/y".into(), ":2".into())
         );
+        assert_eq!(
+            name_and_suffix("h:5/a/b:1@sha256:0"),
+            ("h:5/a/b:1", "@sha256:0")
+        );
+        assert_eq!(name_and_suffix("h:5/a/b:1"), ("h:5/a/b", ":1"));
+        assert_eq!(name_and_suffix("h:5/a"), ("h:5/a", ""));
         assert_eq!(
             split("host:5000/x"),
             ("host:5000".into(), "x".into(), ":latest".into())

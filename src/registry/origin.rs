@@ -68,13 +68,7 @@ pub fn parse(rel: &str, bytes: &[u8]) -> Result<Vec<Origin>> {
 
 /// The upstream source of internal path `path` (`library/pause:3.9`): `k8s.gcr.io/pause:3.9`.
 pub fn source_of(origins: &[Origin], path: &str) -> Option<String> {
-    let (repo, suffix) = match path.find('@') {
-        Some(i) => (&path[..i], &path[i..]),
-        None => match path.rfind(':').filter(|&c| !path[c..].contains('/')) {
-            Some(c) => (&path[..c], &path[c..]),
-            None => (path, ""),
-        },
-    };
+    let (repo, suffix) = super::name_and_suffix(path);
     origins
         .iter()
         .find(|o| o.dest == repo)
