@@ -80,35 +80,37 @@ impl BlobCache {
         })
     }
 
-    /// Copy blob `digest` into `out`, hashing it on the way; a blob whose content does not match
-    /// its digest is removed and reported.
+    /// Open blob `digest` for reading: `(reader, size in bytes)`. The reader hashes what it
+    /// reads; [`VerifiedBlob::finish`] then checks the digest.
     ///
-    /// Errors (exit 1): missing blob, digest mismatch, I/O.
-    pub fn copy_verified(&self, digest: &str, out: &mut dyn Write) -> Result<u64> {
+    /// Errors (exit 1): the blob is not in the cache.
+    pub fn open(&self, digest: &str) -> Result<(VerifiedBlob, u64)> {
         let path = self.path(digest)?;
-        let mut f =
-            std::fs::File::open(&path).with_context(|| format!("reading cached blob {digest}"))?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut n = 0u64;
-        loop {
-            let k = f.read(&mut buf)?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            out.write_all(&buf[..k])?;
-            n += k as u64;
-        }
-        let got = format!("sha256:{:x}", h.finalize());
-        if got != digest {
-            let _ = std::fs::remove_file(&path);
-            return Err(UserError::failure(format!(
-                "cached blob {digest} is corrupt (its content hashes to {got}); it was removed"
+        let f = std::fs::File::open(&path).map_err(|_| {
+            UserError::failure(format!(
+                "blob {digest} is not in the cache ({})",
+                path.display()
             ))
-            .hint("run the command again to download it anew")
-            .into());
-        }
+        })?;
+        let size = f.metadata()?.len();
+        Ok((
+            VerifiedBlob {
+                inner: f.take(size),
+                hash: Sha256::new(),
+                path,
+                digest: digest.to_string(),
+            },
+            size,
+        ))
+    }
+
+    /// Copy blob `digest` into `out` through [`BlobCache::open`].
+    ///
+    /// Errors (exit 1): missing blob, digest mismatch (the blob is removed), I/O.
+    pub fn copy_verified(&self, digest: &str, out: &mut dyn Write) -> Result<u64> {
+        let (mut r, _) = self.open(digest)?;
+        let n = std::io::copy(&mut r, out)?;
+        r.finish()?;
         Ok(n)
     }
 
@@ -122,6 +124,42 @@ impl BlobCache {
     /// The cache folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+/// A cached blob being read; see [`BlobCache::open`].
+pub struct VerifiedBlob {
+    inner: std::io::Take<std::fs::File>,
+    hash: Sha256,
+    path: PathBuf,
+    digest: String,
+}
+
+impl Read for VerifiedBlob {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl VerifiedBlob {
+    /// Check that what was read hashes to the blob's digest; a corrupt blob is removed from the
+    /// cache, so it is never packed and the next run downloads it anew.
+    ///
+    /// Errors (exit 1): digest mismatch, naming both digests.
+    pub fn finish(self) -> Result<()> {
+        let got = format!("sha256:{:x}", self.hash.finalize());
+        if got != self.digest {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(UserError::failure(format!(
+                "cached blob {} is corrupt (its content hashes to {got}); it was removed and nothing was packaged",
+                self.digest
+            ))
+            .hint("run the command again to download it anew")
+            .into());
+        }
+        Ok(())
     }
 }
 

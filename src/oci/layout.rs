@@ -7,29 +7,14 @@
 //! the cache and hashed on the way; a blob that does not match its digest stops the archive.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::cache::{hex_of, BlobCache};
 use super::pull::Pulled;
 use crate::archive::Stamp;
-use crate::error::UserError;
-
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-}
 
 fn header(size: u64, stamp: Stamp, kind: tar::EntryType) -> tar::Header {
     let mut h = tar::Header::new_gnu();
@@ -92,30 +77,10 @@ pub fn write(out: impl Write, images: &[Pulled], cache: &BlobCache, stamp: Stamp
         tar.append_data(&mut h, dir, std::io::empty())?;
     }
     for digest in blobs.keys() {
-        let path = cache.path(digest)?;
-        let size = cache.size(digest).map_err(|_| {
-            UserError::failure(format!(
-                "blob {digest} is not in the cache ({})",
-                path.display()
-            ))
-        })?;
-        let f =
-            std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
-        let mut r = Hashing {
-            inner: f.take(size),
-            hash: Sha256::new(),
-        };
+        let (mut r, size) = cache.open(digest)?;
         let mut h = header(size, stamp, tar::EntryType::Regular);
         tar.append_data(&mut h, format!("blobs/sha256/{}", hex_of(digest)?), &mut r)?;
-        let got = format!("sha256:{:x}", r.hash.finalize());
-        if &got != digest {
-            let _ = std::fs::remove_file(&path);
-            return Err(UserError::failure(format!(
-                "cached blob {digest} is corrupt (its content hashes to {got}); it was removed and nothing was packaged"
-            ))
-            .hint("run the command again to download it anew")
-            .into());
-        }
+        r.finish()?;
     }
     for (name, v) in [
         ("index.json", &index),
