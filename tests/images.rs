@@ -352,3 +352,34 @@ fn collect_reports_list_images_per_chart() {
         "quay.io/demo/web:1.0.1\n"
     );
 }
+
+#[test]
+fn release_kube_version_is_what_capabilities_report() {
+    let sb = Sandbox::new();
+    let mut p = platform(&sb);
+    p.write(
+        "addons/kube/Chart.yaml",
+        "apiVersion: v2\nname: kube\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/kube/templates/pod.yaml",
+        &pod("{{ if semverCompare \">=1.30-0\" .Capabilities.KubeVersion.Version }}quay.io/demo/new:2{{ else }}quay.io/demo/old:1{{ end }}"),
+    );
+    p.commit("kube-dependent image");
+    let why = |config: &[&str]| {
+        let v = json(
+            &p.release_c(config, &["images", "--why", "quay.io/demo/", "--json"])
+                .ok(),
+        );
+        images_of(&v, "images")
+            .into_iter()
+            .filter(|i| i.ends_with(":1") || i.ends_with(":2"))
+            .collect::<Vec<_>>()
+    };
+    // Default: Helm v4's Kubernetes version.
+    assert!(why(&[]).contains(&"quay.io/demo/new:2".to_string()));
+    assert!(why(&["release.kubeVersion=v1.25.0"]).contains(&"quay.io/demo/old:1".to_string()));
+    p.release_c(&["release.kubeVersion=latest"], &["images"])
+        .fails(2)
+        .err_has("setting release.kubeVersion `latest` is not a Kubernetes version");
+}

@@ -35,11 +35,16 @@ fn free_port() -> u16 {
 }
 
 impl TestRegistry {
-    /// Start a registry; with `user`, it asks for htpasswd basic auth.
+    /// Start a registry on 127.0.0.1; with `user`, it asks for htpasswd basic auth.
     pub fn start(user: Option<(&str, &str)>) -> Self {
+        Self::start_on("127.0.0.1", user)
+    }
+
+    /// Start a registry on loopback address `ip` (127.0.0.2 is not insecure by default).
+    pub fn start_on(ip: &str, user: Option<(&str, &str)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let host = format!("127.0.0.1:{port}");
+        let host = format!("{ip}:{port}");
         let mut cfg = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("storage").display()
@@ -948,4 +953,18 @@ fn a_silent_registry_times_out_naming_it() {
         .fails(2)
         .err_has("release.registryTimeout `soon` is not a number of seconds");
     drop(held);
+}
+
+#[test]
+fn insecure_registries_are_spoken_to_over_http() {
+    // Plain HTTP on 127.0.0.2: not localhost, so HTTPS unless release.insecureRegistries names it.
+    let reg = TestRegistry::start_on("127.0.0.2", None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    let p = platform(&sb, &reg.host);
+    p.release(&["check"])
+        .fails(1)
+        .err_has(&format!("registry {} is unreachable", reg.host));
+    let insecure = format!("release.insecureRegistries=other.local {}", reg.host);
+    p.release_c(&[&insecure], &["check"]).ok();
 }
