@@ -3,7 +3,7 @@
 //! again when read into a package, so a corrupt blob is never stored or packed.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -48,7 +48,7 @@ impl BlobCache {
         Ok(self.dir.join(hex_of(digest)?))
     }
 
-    /// Whether `digest` is stored (its content is verified when read, [`BlobCache::copy_verified`]).
+    /// Whether `digest` is stored (its content is verified when read, [`BlobCache::open`]).
     pub fn has(&self, digest: &str) -> bool {
         self.path(digest).is_ok_and(|p| p.is_file())
     }
@@ -102,28 +102,6 @@ impl BlobCache {
             },
             size,
         ))
-    }
-
-    /// Copy blob `digest` into `out` through [`BlobCache::open`].
-    ///
-    /// Errors (exit 1): missing blob, digest mismatch (the blob is removed), I/O.
-    pub fn copy_verified(&self, digest: &str, out: &mut dyn Write) -> Result<u64> {
-        let (mut r, _) = self.open(digest)?;
-        let n = std::io::copy(&mut r, out)?;
-        r.finish()?;
-        Ok(n)
-    }
-
-    /// Size of stored blob `digest`, in bytes.
-    ///
-    /// Errors: missing blob.
-    pub fn size(&self, digest: &str) -> Result<u64> {
-        Ok(std::fs::metadata(self.path(digest)?)?.len())
-    }
-
-    /// The cache folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
@@ -211,6 +189,14 @@ impl BlobWriter {
 mod tests {
     use super::*;
 
+    /// Read blob `digest` through [`BlobCache::open`], digest checked.
+    fn copy_verified(c: &BlobCache, digest: &str, out: &mut Vec<u8>) -> Result<u64> {
+        let (mut r, _) = c.open(digest)?;
+        let n = std::io::copy(&mut r, out)?;
+        r.finish()?;
+        Ok(n)
+    }
+
     #[test]
     fn stores_only_what_matches_its_digest() {
         let d = tempfile::tempdir().unwrap();
@@ -224,10 +210,10 @@ mod tests {
         assert!(c.put(&bad, b"hello").is_err());
         assert!(!c.has(&bad));
         let mut out = Vec::new();
-        c.copy_verified(&good, &mut out).unwrap();
+        copy_verified(&c, &good, &mut out).unwrap();
         assert_eq!(out, b"hello");
         std::fs::write(c.path(&good).unwrap(), b"tampered").unwrap();
-        assert!(c.copy_verified(&good, &mut Vec::new()).is_err());
+        assert!(copy_verified(&c, &good, &mut Vec::new()).is_err());
         assert!(!c.has(&good), "a corrupt blob is removed");
         assert!(hex_of("sha256:../../etc").is_err());
     }

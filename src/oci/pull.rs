@@ -32,8 +32,6 @@ pub struct Pulled {
     pub config: Descriptor,
     /// Layer blobs, in order.
     pub layers: Vec<Descriptor>,
-    /// Bytes downloaded for it in this run.
-    pub downloaded: u64,
 }
 
 /// `os/arch[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`.
@@ -194,13 +192,12 @@ pub fn pull(
         })
         .transpose()?
         .unwrap_or_default();
-    let mut downloaded = 0;
     for d in std::iter::once(&config).chain(&layers) {
         if cache.has(&d.digest) {
             continue;
         }
         let mut w = cache.writer(&d.digest)?;
-        downloaded += registry.blob(name, &d.digest, &mut w)?;
+        registry.blob(name, &d.digest, &mut w)?;
         w.commit()?;
     }
     Ok(Pulled {
@@ -212,6 +209,5 @@ pub fn pull(
         },
         config,
         layers,
-        downloaded,
     })
 }
