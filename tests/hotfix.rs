@@ -41,31 +41,6 @@ fn released(sb: &Sandbox) -> Repo<'_> {
     p
 }
 
-fn tar_list(sb: &Sandbox, archive: &Path) -> Vec<String> {
-    let out = sb
-        .cmd("tar", sb.dir.path())
-        .arg("-tzf")
-        .arg(archive)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn extract(sb: &Sandbox, archive: &Path, dest: &Path) {
-    std::fs::create_dir_all(dest).unwrap();
-    let st = sb
-        .cmd("tar", dest)
-        .arg("-xzf")
-        .arg(archive)
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
 #[test]
 fn chart_changed_without_chart_yaml_edit_counts() {
     let sb = Sandbox::new();
@@ -150,7 +125,7 @@ fn whitespace_only_and_removed_charts() {
     assert_eq!(m["charts"][0]["module"], "core");
     assert_eq!(m["removed"][0]["name"], "beta");
     let pkg = p.path.join("out/demo-hotfix-v2.10.2-20261122-p1.tar.gz");
-    let list = tar_list(&sb, &pkg);
+    let list = sb.tar_names(&pkg);
     assert!(
         list.contains(&"demo-hotfix-v2.10.2-20261122-p1/charts/alpha-1.0.1.tgz".to_string()),
         "{list:?}"
@@ -179,7 +154,7 @@ fn package_layout_checksums_and_helm_archive() {
         .ok();
     let pkg = p.path.join("out/demo-hotfix-v2.10.2-20261122-p1.tar.gz");
     let x = sb.path("x");
-    extract(&sb, &pkg, &x);
+    sb.untar(&pkg, &x);
     let top = x.join("demo-hotfix-v2.10.2-20261122-p1");
     let manifest: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(top.join("hotfix.yaml")).unwrap()).unwrap();
@@ -210,12 +185,12 @@ fn package_layout_checksums_and_helm_archive() {
     }
     // Nested chart found; Helm archive layout: one top folder named after the chart.
     let omec = top.join("charts/omec-user-plane-0.1.1.tgz");
-    let list = tar_list(&sb, &omec);
+    let list = sb.tar_names(&omec);
     assert!(
         list.iter().all(|e| e.starts_with("omec-user-plane/")),
         "{list:?}"
     );
-    let alpha = tar_list(&sb, &top.join("charts/alpha-1.0.1.tgz"));
+    let alpha = sb.tar_names(&top.join("charts/alpha-1.0.1.tgz"));
     assert!(
         alpha.contains(&"alpha/Chart.yaml".to_string())
             && alpha.contains(&"alpha/templates/new.yaml".to_string()),
@@ -453,14 +428,12 @@ fn uncommitted_edits_never_leak_into_packages() {
         run.stderr
     );
     let x = sb.path("x");
-    extract(
-        &sb,
+    sb.untar(
         &p.path.join("out/demo-hotfix-v2.10.2-20261122-p1.tar.gz"),
         &x,
     );
     let chart_dir = sb.path("c");
-    extract(
-        &sb,
+    sb.untar(
         &x.join("demo-hotfix-v2.10.2-20261122-p1/charts/alpha-1.0.1.tgz"),
         &chart_dir,
     );
@@ -502,8 +475,7 @@ fn per_addon_packages() {
     );
     // Each package lists only its own chart and images.
     let x = sb.path("x");
-    extract(
-        &sb,
+    sb.untar(
         &p.path
             .join("out/demo-hotfix-alpha-v2.10.2-20261122-p1.tar.gz"),
         &x,
@@ -541,7 +513,7 @@ fn full_package_of_a_release() {
         run.stdout
     );
     let pkg = p.path.join("out/demo-v2.10.3.tar.gz");
-    let list = tar_list(&sb, &pkg);
+    let list = sb.tar_names(&pkg);
     for want in [
         "demo-v2.10.3/charts/alpha-1.0.0.tgz",
         "demo-v2.10.3/charts/omec-user-plane-0.1.0.tgz",
@@ -558,7 +530,7 @@ fn full_package_of_a_release() {
         );
     }
     let x = sb.path("x");
-    extract(&sb, &pkg, &x);
+    sb.untar(&pkg, &x);
     let top = x.join("demo-v2.10.3");
     let m: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(top.join("release.yaml")).unwrap()).unwrap();

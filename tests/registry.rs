@@ -393,14 +393,7 @@ fn extract_package(sb: &Sandbox, p: &Repo, path: &str, into: &str) -> PathBuf {
         p.path.join(path)
     };
     let x = sb.path(into);
-    std::fs::create_dir_all(&x).unwrap();
-    assert!(sb
-        .cmd("tar", &x)
-        .arg("-xzf")
-        .arg(&path)
-        .status()
-        .unwrap()
-        .success());
+    sb.untar(&path, &x);
     std::fs::read_dir(&x)
         .unwrap()
         .next()
@@ -434,20 +427,6 @@ fn index_names(images_tar: &Path) -> Vec<String> {
         .collect()
 }
 
-fn tar_names(sb: &Sandbox, archive: &Path, flags: &str) -> Vec<String> {
-    let out = sb
-        .cmd("tar", sb.dir.path())
-        .arg(flags)
-        .arg(archive)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
     let reg = TestRegistry::start(None);
@@ -467,18 +446,13 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
         .unwrap()
         .starts_with("sha256:"));
     let pkg = p.path.join("out1/demo-v1.0.0.tar.gz");
-    assert!(tar_names(&sb, &pkg, "-tzf").contains(&"demo-v1.0.0/images/images.tar".to_string()));
-    let x = sb.path("x");
-    std::fs::create_dir_all(&x).unwrap();
     assert!(sb
-        .cmd("tar", &x)
-        .args(["-xzf"])
-        .arg(&pkg)
-        .status()
-        .unwrap()
-        .success());
+        .tar_names(&pkg)
+        .contains(&"demo-v1.0.0/images/images.tar".to_string()));
+    let x = sb.path("x");
+    sb.untar(&pkg, &x);
     let images_tar = x.join("demo-v1.0.0/images/images.tar");
-    let names = tar_names(&sb, &images_tar, "-tf");
+    let names = sb.tar_names(&images_tar);
     for want in ["oci-layout", "index.json", "manifest.json"] {
         assert!(names.contains(&want.to_string()), "{names:?}");
     }
@@ -577,14 +551,7 @@ fn a_multi_arch_index_is_resolved_to_the_platform() {
             .unwrap()
             .path();
         let dir = sb.path(&format!("x-{out}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        assert!(sb
-            .cmd("tar", &dir)
-            .arg("-xzf")
-            .arg(&pkg)
-            .status()
-            .unwrap()
-            .success());
+        sb.untar(&pkg, &dir);
         let tar = std::fs::read_dir(&dir)
             .unwrap()
             .next()

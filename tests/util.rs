@@ -89,6 +89,33 @@ impl Sandbox {
         Repo::open(self, "ex/platform-release")
     }
 
+    /// Names of the entries of a tar archive, gzipped or not (GNU tar detects it).
+    pub fn tar_names(&self, archive: &Path) -> Vec<String> {
+        let out = self
+            .cmd("tar", self.dir.path())
+            .arg("-tf")
+            .arg(archive)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tar -tf {}", archive.display());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Extract a tar archive, gzipped or not, into `dest` (created).
+    pub fn untar(&self, archive: &Path, dest: &Path) {
+        std::fs::create_dir_all(dest).unwrap();
+        let st = self
+            .cmd("tar", dest)
+            .arg("-xf")
+            .arg(archive)
+            .status()
+            .unwrap();
+        assert!(st.success(), "tar -xf {}", archive.display());
+    }
+
     /// Create a non-bare repository at `rel` on branch main.
     pub fn repo(&self, rel: &str) -> Repo<'_> {
         let path = self.path(rel);
