@@ -6,7 +6,7 @@
 //! deflate implementation: flate2's default Rust backend (miniz_oxide) at level 6. Switching
 //! flate2 to a zlib backend in Cargo.toml would change the compressed bytes (not the content).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{self, Write};
 use std::ops::Bound;
 use std::path::{Component, Path, PathBuf};
@@ -47,19 +47,49 @@ impl Stamp {
     }
 }
 
+/// Writes the content of a [`Stream`] into the archive.
+pub type StreamWriter = std::sync::Arc<dyn Fn(&mut dyn Write) -> Result<()> + Send + Sync>;
+
+/// Makes the content of a [`Summary`] from `path -> sha256` of every other file.
+pub type SummaryMaker<'a> = Box<dyn FnOnce(&BTreeMap<String, String>) -> Result<Vec<u8>> + 'a>;
+
+/// Content written straight into an archive while it is built: exactly `size` bytes, produced by
+/// `write` (e.g. `images/images.tar`, hundreds of MiB never held in memory or staged on disk).
+#[derive(Clone)]
+pub struct Stream {
+    /// Bytes `write` produces; the archive header is written before them, so a producer that
+    /// writes another count fails the archive.
+    pub size: u64,
+    /// Writes the content into the archive.
+    pub write: StreamWriter,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stream({} bytes)", self.size)
+    }
+}
+
+impl PartialEq for Stream {
+    fn eq(&self, other: &Self) -> bool {
+        self.size == other.size && std::sync::Arc::ptr_eq(&self.write, &other.write)
+    }
+}
+
+impl Eq for Stream {}
+
 /// One file to archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Path inside the archive: relative, `/`-separated, no leading or trailing `/`, no empty,
     /// `.` or `..` component, e.g. `platform-v2.10.2/charts/cyclone-1.2.3.tgz`.
     pub path: String,
-    /// Content bytes (unused when [`Entry::file`] is set).
+    /// Content bytes (unused when [`Entry::stream`] is set).
     pub data: Vec<u8>,
     /// Mode 0755 when true, 0644 otherwise.
     pub executable: bool,
-    /// A file whose content is streamed into the archive instead of `data` (large contents,
-    /// e.g. `images/images.tar`, never held in memory).
-    pub file: Option<std::path::PathBuf>,
+    /// Content produced while the archive is written, instead of `data`.
+    pub stream: Option<Stream>,
 }
 
 /// Mode of regular files.
@@ -67,7 +97,7 @@ const FILE_MODE: u32 = 0o644;
 /// Mode of executables and folders.
 const EXEC_MODE: u32 = 0o755;
 /// gzip level: fixed, so the compressed bytes never depend on a default.
-const GZIP_LEVEL: u32 = 6;
+pub(crate) const GZIP_LEVEL: u32 = 6;
 /// gzip OS byte: 255 "unknown" (RFC 1952), so the bytes do not depend on the building machine.
 const GZIP_OS_UNKNOWN: u8 = 255;
 
@@ -107,7 +137,42 @@ pub fn write_tar_gz_level(
     with_dirs: bool,
     level: u32,
 ) -> Result<u64> {
-    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    Ok(write_tar_gz_with(out, entries, None, stamp, with_dirs, level)?.0)
+}
+
+/// A file of an archive whose content is made, when the archive reaches it, from the sha256 of
+/// every other file (a package manifest: `release.yaml`, `hotfix.yaml`).
+pub struct Summary<'a> {
+    /// Path inside the archive, as [`Entry::path`].
+    pub path: String,
+    /// Makes the content from `path -> lowercase hex sha256` of every other file.
+    pub make: SummaryMaker<'a>,
+}
+
+/// [`write_tar_gz_level`] for packages: entries with a [`Stream`] come first (sorted by path,
+/// each hashed while it is written, so the archive is written in one pass however large they
+/// are), then every other entry and `summary` sorted by path; the summary's content is made
+/// when it is reached, from the sha256 of every other file.
+///
+/// Returns the compressed bytes written and `path -> sha256` of every file but the summary.
+///
+/// Errors: as [`write_tar_gz`]; a stream that writes another number of bytes than it announced
+/// or fails; an error of `summary`.
+pub fn write_tar_gz_with(
+    out: impl Write,
+    entries: &[Entry],
+    summary: Option<Summary<'_>>,
+    stamp: Stamp,
+    with_dirs: bool,
+    level: u32,
+) -> Result<(u64, BTreeMap<String, String>)> {
+    let placeholder = summary.as_ref().map(|s| Entry {
+        path: s.path.clone(),
+        data: Vec::new(),
+        executable: false,
+        stream: None,
+    });
+    let mut sorted: Vec<&Entry> = entries.iter().chain(placeholder.as_ref()).collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     for e in &sorted {
         check_entry_path(&e.path)?;
@@ -126,15 +191,32 @@ pub fn write_tar_gz_level(
             );
         }
     }
+    // Streams first (stable sort keeps them sorted by path).
+    sorted.sort_by_key(|e| e.stream.is_none());
+    let mut sums: BTreeMap<String, String> = match &placeholder {
+        Some(p) => sorted
+            .iter()
+            .filter(|e| e.stream.is_none() && e.path != p.path)
+            .map(|e| (e.path.clone(), sha256_hex(&e.data)))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let mut summary = summary;
 
     let mut counter = CountingWriter {
         inner: out,
         count: 0,
     };
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(GZIP_OS_UNKNOWN)
-        .write(&mut counter, Compression::new(level));
+    let gz = if level == 0 {
+        Gz::Stored(StoredGz::new(&mut counter)?)
+    } else {
+        Gz::Deflate(
+            GzBuilder::new()
+                .mtime(0)
+                .operating_system(GZIP_OS_UNKNOWN)
+                .write(&mut counter, Compression::new(level)),
+        )
+    };
     let mut tar = tar::Builder::new(gz);
     let mut written_dirs: BTreeSet<&str> = BTreeSet::new();
     for e in sorted {
@@ -154,19 +236,47 @@ pub fn write_tar_gz_level(
             }
         }
         let mode = if e.executable { EXEC_MODE } else { FILE_MODE };
-        if let Some(f) = &e.file {
-            let file =
-                std::fs::File::open(f).with_context(|| format!("reading {}", f.display()))?;
-            let size = file.metadata()?.len();
+        if let Some(st) = &e.stream {
+            // The header (long names included) through the tar crate, then the content straight
+            // into the stream, hashed on the way, and the padding to the next 512-byte block.
             let mut header = tar::Header::new_gnu();
             header.set_entry_type(tar::EntryType::Regular);
             header.set_mode(mode);
             header.set_uid(stamp.uid);
             header.set_gid(stamp.gid);
             header.set_mtime(stamp.mtime);
-            header.set_size(size);
-            tar.append_data(&mut header, &e.path, std::io::Read::take(file, size))
+            header.set_size(st.size);
+            tar.append_data(&mut header, &e.path, io::empty())
                 .with_context(|| format!("adding `{}` to the archive", e.path))?;
+            let mut counted = CountingWriter {
+                inner: HashingWriter::new(tar.get_mut()),
+                count: 0,
+            };
+            (st.write)(&mut counted)
+                .with_context(|| format!("adding `{}` to the archive", e.path))?;
+            if counted.count != st.size {
+                bail!(
+                    "`{}` came to {} bytes, not the {} announced",
+                    e.path,
+                    counted.count,
+                    st.size
+                );
+            }
+            sums.insert(e.path.clone(), counted.inner.finish()?);
+            let pad = (512 - st.size % 512) % 512;
+            tar.get_mut().write_all(&vec![0; pad as usize])?;
+            continue;
+        }
+        if let Some(s) = summary.take_if(|s| s.path == e.path) {
+            let data = (s.make)(&sums)?;
+            append(
+                &mut tar,
+                &e.path,
+                &data,
+                mode,
+                tar::EntryType::Regular,
+                stamp,
+            )?;
             continue;
         }
         append(
@@ -181,7 +291,7 @@ pub fn write_tar_gz_level(
     let gz = tar.into_inner().context("finishing the tar stream")?;
     gz.finish().context("finishing the gzip stream")?;
     counter.flush().context("flushing the archive")?;
-    Ok(counter.count)
+    Ok((counter.count, sums))
 }
 
 /// The bytes of a Helm chart archive: a .tgz whose entries are `<chart_name>/<path>` for every
@@ -290,7 +400,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// Errors: `file_name` is not a plain file name (empty, `.`, `..`, or containing a separator);
 /// `dir` missing or not writable; a write, sync or rename error (each naming the path).
 pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    write_atomically_with(dir, file_name, |w| Ok(w.write_all(bytes)?))
+    Ok(write_atomically_with(dir, file_name, |w| Ok(w.write_all(bytes)?))?.0)
 }
 
 /// [`write_atomically`] with the content written by `fill` into the temporary file (buffered),
@@ -302,7 +412,7 @@ pub fn write_atomically_with(
     dir: &Path,
     file_name: &str,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<PathBuf> {
+) -> Result<(PathBuf, String)> {
     let plain = matches!(
         Path::new(file_name)
             .components()
@@ -323,14 +433,25 @@ pub fn write_atomically_with(
         .open(&tmp)
         .with_context(|| format!("writing {}", tmp.display()))?;
     let filled = {
-        let mut w = std::io::BufWriter::new(&mut f);
-        fill(&mut w).and_then(|()| Ok(w.flush()?))
+        let mut w = HashingFile {
+            file: EarlyWriteback {
+                file: &mut f,
+                written: 0,
+                started: 0,
+            },
+            buf: Vec::with_capacity(HASH_CHUNK),
+            hash: BackgroundSha256::new(),
+        };
+        fill(&mut w).and_then(|()| Ok(w.finish()?))
     };
-    if let Err(e) = filled {
-        drop(f);
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let sum = match filled {
+        Ok(sum) => sum,
+        Err(e) => {
+            drop(f);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     let finish = || -> std::io::Result<()> {
         #[cfg(unix)]
         {
@@ -349,7 +470,47 @@ pub fn write_atomically_with(
             .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()));
     }
     crate::journal::sync_dir(dir);
-    Ok(target)
+    Ok((target, sum))
+}
+
+/// The buffered writer of [`write_atomically_with`]: 1 MiB buffers written to the file and then
+/// handed whole to the hashing thread (one copy of each byte, not two).
+struct HashingFile<W: Write> {
+    file: W,
+    buf: Vec<u8>,
+    hash: BackgroundSha256,
+}
+
+impl<W: Write> HashingFile<W> {
+    fn drain(&mut self) -> io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        let next = self.hash.spare();
+        self.hash
+            .update_owned(std::mem::replace(&mut self.buf, next));
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<String> {
+        self.drain()?;
+        self.file.flush()?;
+        self.hash.finish()
+    }
+}
+
+impl<W: Write> Write for HashingFile<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = HASH_CHUNK - self.buf.len();
+        let n = room.min(buf.len());
+        self.buf.extend_from_slice(&buf[..n]);
+        if self.buf.len() == HASH_CHUNK {
+            self.drain()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.file.flush()
+    }
 }
 
 /// The temporary file this process uses for `dir/file_name`: `.<file_name>.git-release-tmp-<pid>`,
@@ -358,25 +519,45 @@ pub(crate) fn temp_path(dir: &Path, file_name: &str) -> PathBuf {
     dir.join(format!(".{file_name}{TMP_MARK}{}", std::process::id()))
 }
 
-/// A temporary file `dir/.<file_name>.git-release-tmp-<pid>` (after removing those of dead
-/// processes), deleted when dropped: scratch space next to the output, e.g. `images.tar`
-/// before it is streamed into a package.
-///
-/// Errors: `dir` not writable.
-pub(crate) fn scratch_file(dir: &Path, file_name: &str) -> Result<tempfile::NamedTempFile> {
-    remove_stale_temporaries(dir);
-    let path = temp_path(dir, file_name);
-    let _ = std::fs::remove_file(&path);
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(tempfile::NamedTempFile::from_parts(
-        f,
-        tempfile::TempPath::try_from_path(path)?,
-    ))
+/// Bytes after which [`EarlyWriteback`] asks the kernel to start writing the file to disk.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// A file writer that starts the disk writeback of each 8 MiB as soon as it is written (Linux
+/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which does not wait, as dpkg does before its
+/// fsync), so the final `fsync` of a package of hundreds of MiB waits for the last few MiB
+/// instead of all of them. Elsewhere a plain writer.
+struct EarlyWriteback<'f> {
+    file: &'f mut std::fs::File,
+    written: u64,
+    started: u64,
+}
+
+impl Write for EarlyWriteback<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_STEP {
+            #[cfg(target_os = "linux")]
+            {
+                use std::os::fd::AsRawFd as _;
+                // SAFETY: a valid open descriptor and a range inside the file; the call only
+                // starts writeback and its failure changes nothing (fsync still follows).
+                unsafe {
+                    libc::sync_file_range(
+                        self.file.as_raw_fd(),
+                        self.started as libc::off64_t,
+                        (self.written - self.started) as libc::off64_t,
+                        libc::SYNC_FILE_RANGE_WRITE,
+                    );
+                }
+            }
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// What marks a temporary file of [`write_atomically`]; the writer's pid follows.
@@ -638,7 +819,7 @@ impl ChartWalk<'_> {
             path: format!("{}/{virt}", self.chart),
             data: entry.data.clone(),
             executable: entry.kind == FileKind::Executable,
-            file: None,
+            stream: None,
         });
     }
 
@@ -888,40 +1069,246 @@ fn tok_matches(tok: &Tok, c: char) -> bool {
     }
 }
 
-/// A writer that hashes (sha256) what passes through it.
+/// Bytes handed to the hashing thread at a time.
+const HASH_CHUNK: usize = 1 << 20;
+
+/// SHA-256 computed on a thread of its own, so that hashing hundreds of MiB overlaps with
+/// reading, packing and writing them (SHA-256 is the slowest step of writing a package of
+/// images). The thread starts with the first full chunk of 1 MiB (smaller inputs are hashed on
+/// the caller's thread at [`BackgroundSha256::finish`]); at most four chunks are in flight and
+/// their buffers are reused.
+pub struct BackgroundSha256 {
+    chunk: Vec<u8>,
+    worker: Option<HashWorker>,
+}
+
+struct HashWorker {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: std::thread::JoinHandle<String>,
+}
+
+impl Default for BackgroundSha256 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BackgroundSha256 {
+    /// An empty hash.
+    pub fn new() -> Self {
+        BackgroundSha256 {
+            chunk: Vec::new(),
+            worker: None,
+        }
+    }
+
+    /// Hash `data` after what came before.
+    pub fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.chunk.capacity() < HASH_CHUNK {
+                let mut next = self.spare();
+                next.append(&mut self.chunk);
+                self.chunk = next;
+            }
+            let take = (HASH_CHUNK - self.chunk.len()).min(data.len());
+            self.chunk.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.chunk.len() == HASH_CHUNK {
+                self.send();
+            }
+        }
+    }
+
+    /// An empty buffer of 1 MiB capacity, reused from the hashing thread when one is back.
+    pub fn spare(&mut self) -> Vec<u8> {
+        self.worker
+            .as_ref()
+            .and_then(|w| w.spare.try_recv().ok())
+            .unwrap_or_else(|| Vec::with_capacity(HASH_CHUNK))
+    }
+
+    /// Hash `chunk` after what came before, without copying it.
+    pub fn update_owned(&mut self, chunk: Vec<u8>) {
+        if chunk.is_empty() {
+            return;
+        }
+        if !self.chunk.is_empty() {
+            self.update(&chunk);
+            return;
+        }
+        self.chunk = chunk;
+        self.send();
+    }
+
+    fn send(&mut self) {
+        let w = self.worker.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+            let (back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+            let thread = std::thread::spawn(move || {
+                let mut hash = Sha256::new();
+                for mut chunk in rx {
+                    hash.update(&chunk);
+                    chunk.clear();
+                    let _ = back.send(chunk);
+                }
+                format!("{:x}", hash.finalize())
+            });
+            HashWorker { tx, spare, thread }
+        });
+        let full = std::mem::take(&mut self.chunk);
+        // The thread runs until the sender is dropped; a send fails only if it panicked,
+        // which `finish` reports.
+        let _ = w.tx.send(full);
+    }
+
+    /// The lowercase hex sha256 of everything hashed.
+    ///
+    /// Errors: the hashing thread panicked.
+    pub fn finish(mut self) -> io::Result<String> {
+        match self.worker.take() {
+            None => Ok(sha256_hex(&self.chunk)),
+            Some(w) => {
+                if !self.chunk.is_empty() {
+                    let _ = w.tx.send(std::mem::take(&mut self.chunk));
+                }
+                drop(w.tx);
+                w.thread
+                    .join()
+                    .map_err(|_| io::Error::other("the hashing thread panicked"))
+            }
+        }
+    }
+}
+
+/// A writer that passes what is written to `inner` and hashes it ([`BackgroundSha256`]).
 pub struct HashingWriter<W: Write> {
     inner: W,
-    hash: sha2::Sha256,
+    hash: BackgroundSha256,
 }
 
 impl<W: Write> HashingWriter<W> {
     /// Wrap `inner`.
     pub fn new(inner: W) -> Self {
-        use sha2::Digest as _;
         HashingWriter {
             inner,
-            hash: sha2::Sha256::new(),
+            hash: BackgroundSha256::new(),
         }
     }
 
     /// Flush and return the lowercase hex sha256 of everything written.
     ///
     /// Errors: the flush of `inner`.
-    pub fn finish(mut self) -> std::io::Result<String> {
-        use sha2::Digest as _;
+    pub fn finish(mut self) -> io::Result<String> {
         self.inner.flush()?;
-        Ok(format!("{:x}", self.hash.finalize()))
+        self.hash.finish()
     }
 }
 
 impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use sha2::Digest as _;
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hash.update(&buf[..n]);
         Ok(n)
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The gzip layer of an archive: deflated, or stored (level 0, [`StoredGz`]).
+enum Gz<W: Write> {
+    Deflate(flate2::write::GzEncoder<W>),
+    Stored(StoredGz<W>),
+}
+
+impl<W: Write> Gz<W> {
+    fn finish(self) -> io::Result<W> {
+        match self {
+            Gz::Deflate(g) => g.finish(),
+            Gz::Stored(g) => g.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Gz<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Gz::Deflate(g) => g.write(buf),
+            Gz::Stored(g) => g.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Gz::Deflate(g) => g.flush(),
+            Gz::Stored(g) => g.flush(),
+        }
+    }
+}
+
+/// Largest stored deflate block (RFC 1951 3.2.4: LEN is 16 bits).
+const STORED_BLOCK: usize = 65_535;
+
+/// A gzip stream (RFC 1952) of stored deflate blocks (RFC 1951 3.2.4: level 0), written
+/// straight from the caller's buffers: every block but the last holds exactly 65 535 bytes, so
+/// the output depends only on the bytes written, never on how the writes were cut. The header
+/// is the one [`GzBuilder`] writes with mtime 0 and OS 255, so every gzip reader takes it.
+struct StoredGz<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+    crc: flate2::Crc,
+}
+
+impl<W: Write> StoredGz<W> {
+    fn new(mut inner: W) -> io::Result<Self> {
+        // ID1 ID2 CM=8 FLG=0 MTIME=0 XFL=0 OS=255
+        inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, GZIP_OS_UNKNOWN])?;
+        Ok(StoredGz {
+            inner,
+            pending: Vec::with_capacity(STORED_BLOCK),
+            crc: flate2::Crc::new(),
+        })
+    }
+
+    fn block(inner: &mut W, data: &[u8], last: bool) -> io::Result<()> {
+        let len = data.len() as u16;
+        let mut head = [u8::from(last), 0, 0, 0, 0];
+        head[1..3].copy_from_slice(&len.to_le_bytes());
+        head[3..5].copy_from_slice(&(!len).to_le_bytes());
+        inner.write_all(&head)?;
+        inner.write_all(data)
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        Self::block(&mut self.inner, &self.pending, true)?;
+        self.inner.write_all(&self.crc.sum().to_le_bytes())?;
+        self.inner.write_all(&self.crc.amount().to_le_bytes())?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for StoredGz<W> {
+    fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len();
+        self.crc.update(buf);
+        if !self.pending.is_empty() {
+            let take = (STORED_BLOCK - self.pending.len()).min(buf.len());
+            self.pending.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+            if self.pending.len() < STORED_BLOCK {
+                return Ok(n);
+            }
+            Self::block(&mut self.inner, &self.pending, false)?;
+            self.pending.clear();
+        }
+        while buf.len() >= STORED_BLOCK {
+            Self::block(&mut self.inner, &buf[..STORED_BLOCK], false)?;
+            buf = &buf[STORED_BLOCK..];
+        }
+        self.pending.extend_from_slice(buf);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
 }
@@ -938,7 +1325,7 @@ mod tests {
 
     fn entry(path: &str, data: &str, executable: bool) -> Entry {
         Entry {
-            file: None,
+            stream: None,
             path: path.to_string(),
             data: data.as_bytes().to_vec(),
             executable,
@@ -1295,5 +1682,88 @@ mod tests {
         for bad in ["", ".", "..", "a/b"] {
             assert!(write_atomically(dir.path(), bad, b"x").is_err(), "{bad:?}");
         }
+    }
+
+    fn pseudo_random(n: usize) -> Vec<u8> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn background_sha256_matches_the_plain_hash_however_it_is_fed() {
+        for n in [
+            0,
+            1,
+            HASH_CHUNK - 1,
+            HASH_CHUNK,
+            HASH_CHUNK + 1,
+            3 * HASH_CHUNK + 12_345,
+        ] {
+            let data = pseudo_random(n);
+            let mut a = BackgroundSha256::new();
+            for piece in data.chunks(70_001) {
+                a.update(piece);
+            }
+            assert_eq!(
+                a.finish().unwrap(),
+                sha256_hex(&data),
+                "{n} bytes by slices"
+            );
+            let mut b = BackgroundSha256::new();
+            let (head, tail) = data.split_at(n / 3);
+            b.update(head);
+            b.update_owned(tail.to_vec());
+            assert_eq!(
+                b.finish().unwrap(),
+                sha256_hex(&data),
+                "{n} bytes, owned tail"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_gzip_reads_back_and_does_not_depend_on_how_writes_were_cut() {
+        let data = pseudo_random(3 * STORED_BLOCK + 777);
+        let write = |cut: usize| {
+            let mut g = StoredGz::new(Vec::new()).unwrap();
+            for piece in data.chunks(cut) {
+                g.write_all(piece).unwrap();
+            }
+            g.finish().unwrap()
+        };
+        let one = write(1 << 20);
+        assert_eq!(one, write(512), "same bytes for other write sizes");
+        assert_eq!(one, write(STORED_BLOCK + 3));
+        let mut back = Vec::new();
+        GzDecoder::new(one.as_slice())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, data);
+        // gzip(1) agrees: header, blocks, CRC and length.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.gz"), &one).unwrap();
+        let out = Command::new("gzip")
+            .args(["-t", "-v"])
+            .arg(dir.path().join("x.gz"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let empty = StoredGz::new(Vec::new()).unwrap().finish().unwrap();
+        let mut back = Vec::new();
+        GzDecoder::new(empty.as_slice())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back.is_empty());
     }
 }

@@ -19,6 +19,7 @@ pub mod oci;
 pub mod package;
 pub mod paths;
 pub mod placeholders;
+pub mod progress;
 pub mod registry;
 pub mod render;
 pub mod repo;

@@ -94,8 +94,8 @@ pub fn build_charts(charts: &[ChartSource], stamp: Stamp) -> Result<Vec<BuiltCha
 #[derive(Debug, Default)]
 pub struct Contents {
     files: BTreeMap<String, (Vec<u8>, bool)>,
-    /// Large files streamed from disk: path inside the package -> (file, sha256 hex).
-    streamed: BTreeMap<String, (PathBuf, String)>,
+    /// Large files produced while the package is written: path inside the package -> producer.
+    streamed: BTreeMap<String, archive::Stream>,
 }
 
 impl Contents {
@@ -114,36 +114,45 @@ impl Contents {
         Ok(())
     }
 
-    /// Add a large file streamed from `file` when the package is written (never read into
-    /// memory); `sha256` is its content's hex digest, computed by whoever wrote it.
+    /// Add a large file produced by `stream` while the package is written (never held in memory
+    /// or staged on disk; hashed on the way).
     ///
     /// Errors: the same path twice.
-    pub fn add_file(&mut self, path: String, file: PathBuf, sha256: String) -> Result<()> {
+    pub fn add_stream(&mut self, path: String, stream: archive::Stream) -> Result<()> {
         if self.files.contains_key(&path) || self.streamed.contains_key(&path) {
             return Err(crate::error::UserError::input(format!(
                 "two files would be packaged as `{path}`"
             ))
             .into());
         }
-        self.streamed.insert(path, (file, sha256));
+        self.streamed.insert(path, stream);
         Ok(())
     }
 
-    /// sha256 of every file so far: path -> lowercase hex.
-    pub fn checksums(&self) -> BTreeMap<String, String> {
-        self.files
-            .iter()
-            .map(|(p, (b, _))| (p.clone(), archive::sha256_hex(b)))
-            .chain(
-                self.streamed
-                    .iter()
-                    .map(|(p, (_, h))| (p.clone(), h.clone())),
-            )
-            .collect()
-    }
-
-    /// Write `<dir>/<top>.tar.gz` atomically with every file under the folder `<top>/`.
-    pub fn write(self, dir: &Path, top: &str, stamp: Stamp) -> Result<(PathBuf, String)> {
+    /// Write `<dir>/<top>.tar.gz` atomically with every file under the folder `<top>/`, and the
+    /// manifest `summary` (e.g. `release.yaml`) made by `make` from `path -> sha256` (lowercase
+    /// hex, paths inside the top folder) of every other file. Streamed files come first and
+    /// the package is written in one pass ([`archive::write_tar_gz_with`]).
+    ///
+    /// Returns the package's path and sha256.
+    ///
+    /// Errors: a bad output folder, a path clash, an error of `make` or of a stream, I/O (a full
+    /// disk named as such); no package is left then.
+    pub fn write(
+        self,
+        dir: &Path,
+        top: &str,
+        stamp: Stamp,
+        summary: &str,
+        make: impl FnOnce(&BTreeMap<String, String>) -> Result<Vec<u8>>,
+    ) -> Result<(PathBuf, String)> {
+        if self.files.contains_key(summary) || self.streamed.contains_key(summary) {
+            return Err(crate::error::UserError::input(format!(
+                "two files would be packaged as `{summary}`"
+            ))
+            .into());
+        }
+        let streamed = !self.streamed.is_empty();
         let entries: Vec<Entry> = self
             .files
             .into_iter()
@@ -151,35 +160,36 @@ impl Contents {
                 path: format!("{top}/{p}"),
                 data,
                 executable,
-                file: None,
+                stream: None,
             })
-            .chain(self.streamed.into_iter().map(|(p, (f, _))| Entry {
+            .chain(self.streamed.into_iter().map(|(p, st)| Entry {
                 path: format!("{top}/{p}"),
                 data: Vec::new(),
                 executable: false,
-                file: Some(f),
+                stream: Some(st),
             }))
             .collect();
         check_output_dir(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        if entries.iter().all(|e| e.file.is_none()) {
-            let mut bytes = Vec::new();
-            archive::write_tar_gz(&mut bytes, &entries, stamp, true)?;
-            let sum = archive::sha256_hex(&bytes);
-            let path = archive::write_atomically(dir, &format!("{top}.tar.gz"), &bytes)?;
-            return Ok((path, sum));
-        }
-        // Streamed contents, hashed on the way; stored, not deflated: image layers are
-        // compressed already (see write_tar_gz_level).
-        let mut sum = String::new();
-        let path = archive::write_atomically_with(dir, &format!("{top}.tar.gz"), |w| {
-            let mut hashing = crate::archive::HashingWriter::new(w);
-            archive::write_tar_gz_level(&mut hashing, &entries, stamp, true, 0)?;
-            sum = hashing.finish()?;
+        let prefix = format!("{top}/");
+        let summary = archive::Summary {
+            path: format!("{top}/{summary}"),
+            make: Box::new(|sums: &BTreeMap<String, String>| {
+                let inner = sums
+                    .iter()
+                    .map(|(p, h)| (p.strip_prefix(&prefix).unwrap_or(p).to_string(), h.clone()))
+                    .collect();
+                make(&inner)
+            }),
+        };
+        // Streamed contents (images) are stored, not deflated: image layers are compressed
+        // already (see write_tar_gz_level).
+        let level = if streamed { 0 } else { archive::GZIP_LEVEL };
+        archive::write_atomically_with(dir, &format!("{top}.tar.gz"), |w| {
+            archive::write_tar_gz_with(w, &entries, Some(summary), stamp, true, level)?;
             Ok(())
         })
-        .map_err(|e| crate::oci::disk_error(e, dir))?;
-        Ok((path, sum))
+        .map_err(|e| crate::oci::disk_error(e, dir))
     }
 }
 

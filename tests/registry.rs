@@ -612,11 +612,19 @@ fn a_corrupt_cached_blob_is_never_packed() {
         blobs.len() >= 9,
         "3 images x (manifest, config, layer): {blobs:?}"
     );
+    // A blob cut short, and one with a flipped byte (same size): both are found and removed.
     std::fs::write(&blobs[0], b"bit rot").unwrap();
     p.release(&["package", "--images", "-o", "b"])
         .fails(1)
-        .err_has("is corrupt (its content hashes to sha256:");
+        .err_has("is corrupt (it has 7 bytes, not ");
     assert!(!blobs[0].exists(), "the corrupt blob is removed");
+    let mut bytes = std::fs::read(&blobs[1]).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&blobs[1], &bytes).unwrap();
+    p.release(&["package", "--images", "-o", "b"])
+        .fails(1)
+        .err_has("is corrupt (its content hashes to sha256:");
+    assert!(!blobs[1].exists(), "the corrupt blob is removed");
     assert!(
         !p.path.join("b").exists()
             || std::fs::read_dir(p.path.join("b"))

@@ -5,7 +5,7 @@
 //! "更新平台镜像列表") and DOMAIN.md step 1.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -169,19 +169,7 @@ pub fn collect(
         .num_threads(jobs)
         .build()
         .context("starting worker threads")?;
-    let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
-    let bar = if show_progress {
-        let b = indicatif::ProgressBar::new(selected.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} collect [{bar:30}] {pos}/{len} {wide_msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(selected.len() as u64, "collect", !args.quiet && !args.json);
     let interrupt = AtomicBool::new(false);
     let git_dir = repo.common_dir().to_path_buf();
     let results: Vec<Result<Fetched>> = pool.install(|| {

@@ -729,30 +729,21 @@ fn write_package(
     list.dedup();
     let list_text: String = list.iter().map(|l| format!("{l}\n")).collect();
     contents.add("images.list".into(), list_text.into_bytes(), false)?;
-    // Only the images added or changed in the range (held until the package is written).
-    let mut _images_tar = None;
+    // Only the images added or changed in the range.
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
-        let (tar, sum, digests) = crate::oci::pack(
-            repo,
-            settings,
-            tree,
-            &set,
-            &args.platform,
-            &args.output,
-            stamp,
-        )?;
-        contents.add_file("images.tar".into(), tar.path().to_path_buf(), sum)?;
-        manifest.image_digests = digests;
-        _images_tar = Some(tar);
+        let tar = crate::oci::pack(repo, settings, tree, &set, &args.platform, stamp)?;
+        contents.add_stream("images.tar".into(), tar.stream())?;
+        manifest.image_digests = tar.digests;
     }
-    manifest.sha256 = contents.checksums();
-    let yaml = format!(
-        "# Hotfix manifest written by git-release. sha256 covers every other file of this package.\n{}",
-        serde_yaml::to_string(&manifest)?
-    );
-    contents.add("hotfix.yaml".into(), yaml.into_bytes(), false)?;
-    let (path, sum) = contents.write(&args.output, top, stamp)?;
+    let (path, sum) = contents.write(&args.output, top, stamp, "hotfix.yaml", |sums| {
+        manifest.sha256 = sums.clone();
+        Ok(format!(
+            "# Hotfix manifest written by git-release. sha256 covers every other file of this package.\n{}",
+            serde_yaml::to_string(&manifest)?
+        )
+        .into_bytes())
+    })?;
     Ok((path, sum, manifest.image_digests))
 }
 

@@ -232,25 +232,22 @@ pub fn package(
             contents.add(path, e.data, e.kind == FileKind::Executable)?;
         }
     }
-    // Held until the package is written: images.tar is streamed from it.
-    let mut _images_tar = None;
     if args.images {
-        let (tar, sum, images) = pack_images(repo, settings, commit, args, stamp)?;
-        contents.add_file(
+        let tar = pack_images(repo, settings, commit, args, stamp)?;
+        contents.add_stream(
             crate::repo::join(&settings.images_path, "images.tar"),
-            tar.path().to_path_buf(),
-            sum,
+            tar.stream(),
         )?;
-        manifest.images = images;
-        _images_tar = Some(tar);
+        manifest.images = tar.digests;
     }
-    manifest.sha256 = contents.checksums();
-    let yaml = format!(
-        "# Release manifest written by git-release. sha256 covers every other file of this package.\n{}",
-        serde_yaml::to_string(&manifest)?
-    );
-    contents.add("release.yaml".into(), yaml.into_bytes(), false)?;
-    let (path, sum) = contents.write(&args.output, &top, stamp)?;
+    let (path, sum) = contents.write(&args.output, &top, stamp, "release.yaml", |sums| {
+        manifest.sha256 = sums.clone();
+        Ok(format!(
+            "# Release manifest written by git-release. sha256 covers every other file of this package.\n{}",
+            serde_yaml::to_string(&manifest)?
+        )
+        .into_bytes())
+    })?;
     if args.json {
         serde_json::to_writer_pretty(
             &mut *out,
@@ -283,17 +280,9 @@ fn pack_images(
     commit: gix::ObjectId,
     args: &PackageArgs,
     stamp: Stamp,
-) -> Result<(tempfile::NamedTempFile, String, BTreeMap<String, String>)> {
+) -> Result<crate::oci::ImagesTar> {
     let lists = crate::commands::images::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
-    crate::oci::pack(
-        repo,
-        settings,
-        tree,
-        &all,
-        &args.platform,
-        &args.output,
-        stamp,
-    )
+    crate::oci::pack(repo, settings, tree, &all, &args.platform, stamp)
 }

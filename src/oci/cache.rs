@@ -96,7 +96,7 @@ impl BlobCache {
         Ok((
             VerifiedBlob {
                 inner: f.take(size),
-                hash: Sha256::new(),
+                hash: crate::archive::BackgroundSha256::new(),
                 path,
                 digest: digest.to_string(),
             },
@@ -108,7 +108,7 @@ impl BlobCache {
 /// A cached blob being read; see [`BlobCache::open`].
 pub struct VerifiedBlob {
     inner: std::io::Take<std::fs::File>,
-    hash: Sha256,
+    hash: crate::archive::BackgroundSha256,
     path: PathBuf,
     digest: String,
 }
@@ -122,12 +122,40 @@ impl Read for VerifiedBlob {
 }
 
 impl VerifiedBlob {
+    /// Copy the rest of the blob into `out` in reads of 1 MiB, each buffer written and then
+    /// handed whole to the hashing thread (no second copy); [`VerifiedBlob::finish`] checks it.
+    ///
+    /// Returns the bytes copied. Errors: I/O.
+    pub fn copy_to(&mut self, out: &mut dyn Write) -> std::io::Result<u64> {
+        let mut n = 0u64;
+        loop {
+            let mut buf = self.hash.spare();
+            buf.resize(buf.capacity(), 0);
+            let mut filled = 0;
+            while filled < buf.len() {
+                match self.inner.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(k) => filled += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(filled);
+            if filled == 0 {
+                return Ok(n);
+            }
+            out.write_all(&buf)?;
+            n += filled as u64;
+            self.hash.update_owned(buf);
+        }
+    }
+
     /// Check that what was read hashes to the blob's digest; a corrupt blob is removed from the
     /// cache, so it is never packed and the next run downloads it anew.
     ///
     /// Errors (exit 1): digest mismatch, naming both digests.
     pub fn finish(self) -> Result<()> {
-        let got = format!("sha256:{:x}", self.hash.finalize());
+        let got = format!("sha256:{}", self.hash.finish()?);
         if got != self.digest {
             let _ = std::fs::remove_file(&self.path);
             return Err(UserError::failure(format!(

@@ -31,66 +31,127 @@ fn header(size: u64, stamp: Stamp, kind: tar::EntryType) -> tar::Header {
     h
 }
 
-/// Write the archive of `images` (each a pulled image named by its full reference) to `out`.
-///
-/// Errors: a cached blob missing or corrupt (removed; run again), I/O.
-pub fn write(out: impl Write, images: &[Pulled], cache: &BlobCache, stamp: Stamp) -> Result<()> {
-    let mut blobs: BTreeMap<&str, ()> = BTreeMap::new();
-    for p in images {
-        blobs.insert(&p.manifest.digest, ());
-        blobs.insert(&p.config.digest, ());
-        for l in &p.layers {
-            blobs.insert(&l.digest, ());
+/// The archive of some images, planned: its entries in order, so that its size is known before
+/// a byte is written (the package's tar header comes first) and [`Layout::write`] writes exactly
+/// that.
+pub struct Layout {
+    /// Distinct blobs, by digest: `(digest, size in bytes)`.
+    blobs: Vec<(String, u64)>,
+    /// `index.json`, `manifest.json`, `oci-layout`, in that order.
+    files: [(&'static str, Vec<u8>); 3],
+}
+
+/// Bytes of a tar entry holding `size` bytes: a 512-byte header and the content padded to 512.
+fn entry_size(size: u64) -> u64 {
+    512 + size.div_ceil(512) * 512
+}
+
+impl Layout {
+    /// Plan the archive of `images` (each a pulled image named by its full reference).
+    ///
+    /// Errors: JSON serialisation (none in practice).
+    pub fn new(images: &[Pulled]) -> Result<Self> {
+        let mut blobs: BTreeMap<&str, u64> = BTreeMap::new();
+        for p in images {
+            for d in std::iter::once(&p.manifest)
+                .chain(std::iter::once(&p.config))
+                .chain(&p.layers)
+            {
+                blobs.insert(&d.digest, d.size);
+            }
         }
-    }
-    let mut sorted: Vec<&Pulled> = images.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": sorted.iter().map(|p| json!({
-            "mediaType": p.manifest.media_type,
-            "digest": p.manifest.digest,
-            "size": p.manifest.size,
-            "annotations": {
-                "io.containerd.image.name": p.name,
-                "org.opencontainers.image.ref.name": p.name,
-            },
-        })).collect::<Vec<_>>(),
-    });
-    let docker = serde_json::Value::Array(
-        sorted
-            .iter()
-            .map(|p| {
-                let tagged = !p.name.contains('@');
-                json!({
-                    "Config": format!("blobs/sha256/{}", hex_of(&p.config.digest).unwrap_or_default()),
-                    "RepoTags": if tagged { vec![p.name.clone()] } else { Vec::new() },
-                    "Layers": p.layers.iter().map(|l| format!("blobs/sha256/{}", hex_of(&l.digest).unwrap_or_default())).collect::<Vec<_>>(),
+        let mut sorted: Vec<&Pulled> = images.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": sorted.iter().map(|p| json!({
+                "mediaType": p.manifest.media_type,
+                "digest": p.manifest.digest,
+                "size": p.manifest.size,
+                "annotations": {
+                    "io.containerd.image.name": p.name,
+                    "org.opencontainers.image.ref.name": p.name,
+                },
+            })).collect::<Vec<_>>(),
+        });
+        let docker = serde_json::Value::Array(
+            sorted
+                .iter()
+                .map(|p| {
+                    let tagged = !p.name.contains('@');
+                    json!({
+                        "Config": format!("blobs/sha256/{}", hex_of(&p.config.digest).unwrap_or_default()),
+                        "RepoTags": if tagged { vec![p.name.clone()] } else { Vec::new() },
+                        "Layers": p.layers.iter().map(|l| format!("blobs/sha256/{}", hex_of(&l.digest).unwrap_or_default())).collect::<Vec<_>>(),
+                    })
                 })
-            })
-            .collect(),
-    );
-    let mut tar = tar::Builder::new(out);
-    for dir in ["blobs/", "blobs/sha256/"] {
-        let mut h = header(0, stamp, tar::EntryType::Directory);
-        tar.append_data(&mut h, dir, std::io::empty())?;
+                .collect(),
+        );
+        Ok(Layout {
+            blobs: blobs.into_iter().map(|(d, s)| (d.to_string(), s)).collect(),
+            files: [
+                ("index.json", serde_json::to_vec(&index)?),
+                ("manifest.json", serde_json::to_vec(&docker)?),
+                (
+                    "oci-layout",
+                    serde_json::to_vec(&json!({"imageLayoutVersion": "1.0.0"}))?,
+                ),
+            ],
+        })
     }
-    for digest in blobs.keys() {
-        let (mut r, size) = cache.open(digest)?;
-        let mut h = header(size, stamp, tar::EntryType::Regular);
-        tar.append_data(&mut h, format!("blobs/sha256/{}", hex_of(digest)?), &mut r)?;
-        r.finish()?;
+
+    /// Bytes [`Layout::write`] writes: two folder entries, each blob, the three JSON files and
+    /// the two zero blocks that end a tar (every path is under 100 bytes: no long-name entries).
+    pub fn size(&self) -> u64 {
+        2 * entry_size(0)
+            + self.blobs.iter().map(|(_, s)| entry_size(*s)).sum::<u64>()
+            + self
+                .files
+                .iter()
+                .map(|(_, b)| entry_size(b.len() as u64))
+                .sum::<u64>()
+            + 1024
     }
-    for (name, v) in [
-        ("index.json", &index),
-        ("manifest.json", &docker),
-        ("oci-layout", &json!({"imageLayoutVersion": "1.0.0"})),
-    ] {
-        let bytes = serde_json::to_vec(v)?;
-        let mut h = header(bytes.len() as u64, stamp, tar::EntryType::Regular);
-        tar.append_data(&mut h, name, bytes.as_slice())?;
+
+    /// Write the archive to `out`, blobs read from `cache` in 1 MiB reads, each hashed as it is
+    /// read and checked against its digest ([`BlobCache::open`]).
+    ///
+    /// Errors: a cached blob missing, of another size or corrupt (removed; run again); I/O.
+    pub fn write(&self, out: impl Write, cache: &BlobCache, stamp: Stamp) -> Result<()> {
+        let mut tar = tar::Builder::new(out);
+        for dir in ["blobs/", "blobs/sha256/"] {
+            let mut h = header(0, stamp, tar::EntryType::Directory);
+            tar.append_data(&mut h, dir, std::io::empty())?;
+        }
+        for (digest, size) in &self.blobs {
+            let (r, found) = cache.open(digest)?;
+            if found != *size {
+                let _ = std::fs::remove_file(cache.path(digest)?);
+                return Err(crate::error::UserError::failure(format!(
+                    "cached blob {digest} is corrupt (it has {found} bytes, not {size}); it was removed and nothing was packaged"
+                ))
+                .hint("run the command again to download it anew")
+                .into());
+            }
+            // Header through the tar crate, content and padding straight into the stream.
+            let mut h = header(*size, stamp, tar::EntryType::Regular);
+            let name = format!("blobs/sha256/{}", hex_of(digest)?);
+            tar.append_data(&mut h, name, std::io::empty())?;
+            let mut r = r;
+            let copied = r.copy_to(tar.get_mut())?;
+            r.finish()?;
+            if copied != *size {
+                anyhow::bail!("cached blob {digest} changed size while it was packed");
+            }
+            tar.get_mut()
+                .write_all(&vec![0; ((512 - size % 512) % 512) as usize])?;
+        }
+        for (name, bytes) in &self.files {
+            let mut h = header(bytes.len() as u64, stamp, tar::EntryType::Regular);
+            tar.append_data(&mut h, name, bytes.as_slice())?;
+        }
+        tar.into_inner()?.flush()?;
+        Ok(())
     }
-    tar.into_inner()?.flush()?;
-    Ok(())
 }

@@ -13,28 +13,55 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::archive::Stamp;
+use cache::BlobCache;
+
+/// Registry requests in flight at once while pulling (manifests, then blobs).
+const PULL_JOBS: usize = 8;
+
+/// `images.tar` ready to be streamed into a package: every image resolved for the platform
+/// and every blob in the cache; its size known before a byte of the package is written.
+pub struct ImagesTar {
+    /// Full reference -> manifest digest (`sha256:…`), for the package manifest.
+    pub digests: BTreeMap<String, String>,
+    /// Bytes of the archive.
+    pub size: u64,
+    layout: std::sync::Arc<layout::Layout>,
+    cache: BlobCache,
+    stamp: Stamp,
+}
+
+impl ImagesTar {
+    /// The archive as package content, written from the cache straight into the package, each
+    /// blob checked against its digest as it is read (a corrupt blob is removed and fails the
+    /// package; nothing is left).
+    pub fn stream(&self) -> crate::archive::Stream {
+        let (layout, cache, stamp) = (self.layout.clone(), self.cache.clone(), self.stamp);
+        crate::archive::Stream {
+            size: self.size,
+            write: std::sync::Arc::new(move |w: &mut dyn std::io::Write| {
+                layout.write(w, &cache, stamp)
+            }),
+        }
+    }
+}
 
 /// Pull `images` (as the lists hold them; `[[ registry_release ]]` filled from
 /// `release.registry`, origins from `images/images_origin.yaml` at `tree`) for `platform` into
-/// the blob cache, and write `images.tar` ([`layout::write`]) to a temporary file in `dir`, with
-/// a progress line on a terminal.
-///
-/// Returns the file (removed when dropped; the caller streams it into its package), its sha256
-/// (hex) and `full reference -> manifest digest`.
+/// the blob cache, eight requests at a time with a progress bar on a terminal, and plan the
+/// `images.tar` they make ([`layout::Layout`]). Nothing is written outside the cache.
 ///
 /// Errors: a bad `platform` or `release.registry` unset while an image names
 /// `[[ registry_release ]]` (exit 2); any registry fault, naming registry, image and cause
-/// (exit 1); a corrupt blob (removed); nothing is left in `dir` then.
+/// (exit 1; the first in list order is reported); a corrupt blob (removed).
 pub fn pack(
     repo: &gix::Repository,
     settings: &crate::settings::Settings,
     tree: gix::ObjectId,
     images: &BTreeSet<String>,
     platform: &str,
-    dir: &Path,
     stamp: Stamp,
-) -> Result<(tempfile::NamedTempFile, String, BTreeMap<String, String>)> {
-    use std::io::IsTerminal as _;
+) -> Result<ImagesTar> {
+    use rayon::prelude::*;
     let platform: pull::Platform = platform.parse()?;
     let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
     if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
@@ -46,30 +73,60 @@ pub fn pack(
         .into());
     }
     let client = config.client_for(&located)?;
-    let cache = cache::BlobCache::of(repo);
-    let tty = std::io::stderr().is_terminal();
-    let mut pulled = Vec::new();
-    let mut names = BTreeMap::new();
-    for (i, l) in located.iter().enumerate() {
-        let reference = l.reference.as_deref().unwrap_or_default();
-        if tty {
-            eprint!("\rimages: {}/{} {reference}\x1b[K", i + 1, located.len());
+    let cache = BlobCache::of(repo);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(PULL_JOBS)
+        .build()?;
+    let bar = crate::progress::bar(located.len() as u64, "images", true);
+    bar.set_message("manifests");
+    let pulled: Vec<Result<pull::Pulled>> = pool.install(|| {
+        located
+            .par_iter()
+            .map(|l| {
+                let reference = l.reference.as_deref().unwrap_or_default();
+                let p = pull::resolve(&client, reference, &platform, &cache);
+                bar.inc(1);
+                p
+            })
+            .collect()
+    });
+    let pulled: Vec<pull::Pulled> = pulled.into_iter().collect::<Result<_>>()?;
+    // Each missing blob once, from the first image that needs it.
+    let mut missing: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
+    for p in &pulled {
+        for d in std::iter::once(&p.config).chain(&p.layers) {
+            if !cache.has(&d.digest) {
+                missing.entry(&d.digest).or_insert((&p.name, d.size));
+            }
         }
-        let p = pull::pull(&client, reference, &platform, &cache)?;
-        names.insert(p.name.clone(), p.manifest.digest.clone());
-        pulled.push(p);
     }
-    if tty {
-        eprintln!();
+    if !missing.is_empty() {
+        bar.set_length(located.len() as u64 + missing.len() as u64);
+        bar.set_message("layers");
+        let fetched: Vec<Result<u64>> = pool.install(|| {
+            missing
+                .par_iter()
+                .map(|(digest, (name, _))| {
+                    let n = pull::fetch_blob(&client, name, digest, &cache);
+                    bar.inc(1);
+                    n
+                })
+                .collect()
+        });
+        fetched.into_iter().collect::<Result<Vec<_>>>()?;
     }
-    crate::package::check_output_dir(dir)?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = crate::archive::scratch_file(dir, "images.tar")?;
-    let mut hashing = crate::archive::HashingWriter::new(std::io::BufWriter::new(tmp.as_file()));
-    let written =
-        layout::write(&mut hashing, &pulled, &cache, stamp).and_then(|()| Ok(hashing.finish()?));
-    let sum = written.map_err(|e| disk_error(e, dir))?;
-    Ok((tmp, sum, names))
+    bar.finish_and_clear();
+    let layout = layout::Layout::new(&pulled)?;
+    Ok(ImagesTar {
+        digests: pulled
+            .iter()
+            .map(|p| (p.name.clone(), p.manifest.digest.clone()))
+            .collect(),
+        size: layout.size(),
+        layout: std::sync::Arc::new(layout),
+        cache,
+        stamp,
+    })
 }
 
 /// Name the folder and say what to do when writing there failed for lack of room.

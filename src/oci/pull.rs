@@ -109,11 +109,42 @@ fn sha(bytes: &[u8]) -> String {
     format!("sha256:{:x}", sha2::Sha256::digest(bytes))
 }
 
-/// Pull `name` for `platform` into `cache`.
+/// Pull `name` for `platform` into `cache`: [`resolve`], then every blob not cached yet.
+///
+/// Errors: as [`resolve`]; a blob whose digest does not match (not stored).
+pub fn pull(
+    registry: &Registry,
+    name: &str,
+    platform: &Platform,
+    cache: &BlobCache,
+) -> Result<Pulled> {
+    let p = resolve(registry, name, platform, cache)?;
+    for d in std::iter::once(&p.config).chain(&p.layers) {
+        fetch_blob(registry, name, &d.digest, cache)?;
+    }
+    Ok(p)
+}
+
+/// Download blob `digest` of the repository of `name` into `cache` unless it is there.
+/// Returns the bytes downloaded (0 when cached).
+///
+/// Errors: registry faults naming registry, image and cause; a digest mismatch (not stored).
+pub fn fetch_blob(registry: &Registry, name: &str, digest: &str, cache: &BlobCache) -> Result<u64> {
+    if cache.has(digest) {
+        return Ok(0);
+    }
+    let mut w = cache.writer(digest)?;
+    let n = registry.blob(name, digest, &mut w)?;
+    w.commit()?;
+    Ok(n)
+}
+
+/// The manifest of `name` for `platform` (an index is resolved), stored in `cache`, with the
+/// descriptors of its config and layers; no other blob is downloaded.
 ///
 /// Errors, each naming registry and image: unreachable, auth, missing image, a platform the
-/// index does not have (listing those it has), a manifest or blob whose digest does not match.
-pub fn pull(
+/// index does not have (listing those it has), a manifest whose digest does not match.
+pub fn resolve(
     registry: &Registry,
     name: &str,
     platform: &Platform,
@@ -192,14 +223,6 @@ pub fn pull(
         })
         .transpose()?
         .unwrap_or_default();
-    for d in std::iter::once(&config).chain(&layers) {
-        if cache.has(&d.digest) {
-            continue;
-        }
-        let mut w = cache.writer(&d.digest)?;
-        registry.blob(name, &d.digest, &mut w)?;
-        w.commit()?;
-    }
     Ok(Pulled {
         name: name.to_string(),
         manifest: Descriptor {

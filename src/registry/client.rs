@@ -127,13 +127,10 @@ impl Registry {
         let (r, cred) = self.parse(reference)?;
         let host = r.resolve_registry().to_string();
         self.rt.block_on(async {
-            // Authenticate for pulls from this repository (a token scoped to it).
+            // The credential for this registry; the pull token scoped to the repository is
+            // fetched once and reused by the client.
             self.client
                 .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
-            let _ = self
-                .client
-                .auth(&r, &cred.auth, oci_client::RegistryOperation::Pull)
                 .await;
             let mut stream = match self.client.pull_blob_stream(&r, digest).await {
                 Ok(s) => s,
