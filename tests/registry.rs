@@ -796,6 +796,31 @@ fn sync_copies_mirrored_images_from_upstream() {
         "{}",
         run.stdout
     );
+    // A new tag of the same upstream repository with the same blobs: only its manifests travel;
+    // the blobs the internal repository has already are skipped.
+    upstream.push_arches(&sb, "k8s/pause:3.10", "pause", None, &["amd64", "arm64"]);
+    p.write(
+        "addons/app/templates/d.yaml",
+        &pod("{{ .Values.registry }}/library/pause:3.10"),
+    );
+    p.write(
+        "images/images_platform.list",
+        "[[ registry_release ]]/library/pause:3.10\n[[ registry_release ]]/library/pause:3.9\n[[ registry_release ]]/release/app:1.0.0\n[[ registry_release ]]/release/worker:1.0.0\n",
+    );
+    p.commit("pause 3.10");
+    let run = p.release(&["images", "sync", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let new = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["target"] == format!("{i}/rel/library/pause:3.10"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(new["state"], "copied", "{v}");
+    assert_eq!(new["skipped"], 4, "2 configs + 2 layers already there: {v}");
+    assert_eq!(new["pushed"], 3, "the index and 2 image manifests: {v}");
+    assert_eq!(new["downloaded"], 0, "blobs came from the cache: {v}");
+    p.release(&["check"]).ok();
 }
 
 #[test]

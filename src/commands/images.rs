@@ -188,7 +188,6 @@ pub fn run_sync(
     args: &crate::cli::ImagesSyncArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
-    use std::io::IsTerminal as _;
     let rev = args.rev.as_deref().unwrap_or("HEAD");
     let commit = repo::resolve_commit(repo, rev)?;
     let config = crate::registry::RegistryConfig::load(repo)?;
@@ -207,16 +206,8 @@ pub fn run_sync(
         .collect();
     let client = config.client_for(&located)?;
     let cache = crate::oci::cache::BlobCache::of(repo);
-    let tty = std::io::stderr().is_terminal() && !args.json;
-    let n = located.len();
-    let done = crate::oci::sync::sync(&client, &cache, &located, args.dry_run, |i, r| {
-        if tty {
-            eprint!("\rsync: {}/{n} {r}\x1b[K", i + 1);
-        }
-    })?;
-    if tty {
-        eprintln!();
-    }
+    let bar = crate::progress::bar(0, "sync", !args.json);
+    let done = crate::oci::sync::sync(&client, &cache, &located, args.dry_run, &bar)?;
     if args.json {
         serde_json::to_writer_pretty(
             &mut *out,
@@ -229,8 +220,8 @@ pub fn run_sync(
         match s.state {
             "copied" => writeln!(
                 out,
-                "copied {} -> {} ({} object(s) pushed)",
-                s.source, s.target, s.pushed
+                "copied {} -> {} ({} object(s) pushed, {} blob(s) already there, {} mounted)",
+                s.source, s.target, s.pushed, s.skipped, s.mounted
             )?,
             "missing" => writeln!(out, "would copy {} -> {}", s.source, s.target)?,
             _ => writeln!(out, "present {}", s.target)?,

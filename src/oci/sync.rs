@@ -1,6 +1,12 @@
 //! `git release images sync`: copy every image that has an `images_origin.yaml` entry from its
 //! upstream source into the internal registry when it is missing there (seed 002 keeps a
-//! long-lived registry in step with the lists this way). Blobs travel through the blob cache.
+//! long-lived registry in step with the lists this way). Blobs travel through the blob cache;
+//! a blob the target repository has already is skipped, one pushed to another repository of the
+//! same registry in this run is mounted (no bytes travel), and the rest are pushed from a memory
+//! map of the cached file (never copied into memory).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -8,6 +14,9 @@ use serde::Serialize;
 use super::cache::BlobCache;
 use crate::registry::client::{Presence, Registry};
 use crate::registry::Located;
+
+/// Images copied at once.
+const SYNC_JOBS: usize = 4;
 
 /// What happened to one image.
 #[derive(Debug, Clone, Serialize)]
@@ -20,31 +29,74 @@ pub struct Synced {
     pub state: &'static str,
     /// Manifests and blobs pushed.
     pub pushed: usize,
+    /// Blobs the target repository had already (not pushed).
+    pub skipped: usize,
+    /// Blobs mounted from another repository of the registry (not pushed).
+    pub mounted: usize,
     /// Bytes downloaded from the source (blobs not in the cache).
     pub downloaded: u64,
 }
 
-fn fetch_blob(reg: &Registry, cache: &BlobCache, from: &str, digest: &str) -> Result<u64> {
-    if cache.has(digest) {
-        return Ok(0);
+/// Shared by the images of one sync: digest -> an internal repository (`host/path`) that has it.
+type Placed = Mutex<HashMap<String, String>>;
+
+/// Put blob `digest` into the repository of `dst_ref`: skipped when there, mounted when this run
+/// placed it in another repository, pushed from the cache otherwise.
+fn place_blob(
+    reg: &Registry,
+    cache: &BlobCache,
+    src_ref: &str,
+    dst_ref: &str,
+    digest: &str,
+    placed: &Placed,
+    out: &mut Synced,
+) -> Result<()> {
+    let dst_repo = crate::registry::name_and_suffix(dst_ref).0.to_string();
+    let known = placed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(digest)
+        .cloned();
+    let remember = || {
+        placed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(digest.to_string(), dst_repo.clone());
+    };
+    if let Some(from) = known.as_deref().filter(|f| *f != dst_repo) {
+        if reg.mount_blob(dst_ref, from, digest)? {
+            out.mounted += 1;
+            return Ok(());
+        }
     }
-    let mut w = cache.writer(digest)?;
-    let n = reg.blob(from, digest, &mut w)?;
-    w.commit()?;
-    Ok(n)
+    if known.as_deref() == Some(dst_repo.as_str()) || reg.has_blob(dst_ref, digest)? {
+        out.skipped += 1;
+        remember();
+        return Ok(());
+    }
+    out.downloaded += super::pull::fetch_blob(reg, src_ref, digest, cache)?;
+    let file = std::fs::File::open(cache.path(digest)?)?;
+    // SAFETY: cached blobs are written once to a temporary file and renamed into place; nothing
+    // writes to a blob file afterwards, so the mapping does not change under us.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    reg.push_blob(dst_ref, digest, &map)?;
+    out.pushed += 1;
+    remember();
+    Ok(())
 }
 
 /// Copy one manifest (and, for an image, its config and layers; for an index, every child
-/// manifest) from `src_repo` to `dst` (`dst_ref`: the tag or digest to push it as).
+/// manifest) from `src_ref` to `dst_ref` (the tag or digest to push it as).
 fn copy_manifest(
     reg: &Registry,
     cache: &BlobCache,
     src_ref: &str,
     dst_ref: &str,
+    placed: &Placed,
     out: &mut Synced,
     depth: usize,
 ) -> Result<()> {
-    let (bytes, digest) = reg.manifest(src_ref)?;
+    let (bytes, _) = reg.manifest(src_ref)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
     let src_repo = crate::registry::name_and_suffix(src_ref).0;
     let dst_repo = crate::registry::name_and_suffix(dst_ref).0;
@@ -60,6 +112,7 @@ fn copy_manifest(
                 cache,
                 &format!("{src_repo}@{d}"),
                 &format!("{dst_repo}@{d}"),
+                placed,
                 out,
                 depth + 1,
             )?;
@@ -77,10 +130,7 @@ fn copy_manifest(
         }
         for d in blobs {
             super::cache::hex_of(&d)?;
-            out.downloaded += fetch_blob(reg, cache, src_ref, &d)?;
-            let data = std::fs::read(cache.path(&d)?)?;
-            reg.push_blob(dst_ref, &d, &data)?;
-            out.pushed += 1;
+            place_blob(reg, cache, src_ref, dst_ref, &d, placed, out)?;
         }
     }
     let media_type = doc
@@ -94,47 +144,64 @@ fn copy_manifest(
                 "application/vnd.oci.image.manifest.v1+json".into()
             }
         });
-    let _ = digest;
     reg.push_manifest(dst_ref, bytes, &media_type)?;
     out.pushed += 1;
     Ok(())
 }
 
 /// Sync every mirrored image of `located` (those with an origin source): present ones are left
-/// alone; missing ones are copied, every platform of an index included, unless `dry_run`.
-/// `progress` is called before each image.
+/// alone; missing ones are copied, every platform of an index included, unless `dry_run`. Four
+/// images at a time; `bar` advances once per image.
+///
+/// Returns one [`Synced`] per mirrored image, in the order of `located`.
 ///
 /// Errors: registry faults naming registry, image and cause; a blob whose digest does not
-/// match (not stored); the first error stops the sync (images copied before stay).
+/// match (not stored). The first error in list order is reported; images copied before it
+/// stay copied (a later run skips them).
 pub fn sync(
     reg: &Registry,
     cache: &BlobCache,
     located: &[Located],
     dry_run: bool,
-    mut progress: impl FnMut(usize, &str),
+    bar: &indicatif::ProgressBar,
 ) -> Result<Vec<Synced>> {
-    let mut out = Vec::new();
-    for (i, l) in located.iter().enumerate() {
-        let (Some(src), Some(dst)) = (&l.source, &l.reference) else {
-            continue;
-        };
-        progress(i, dst);
-        let mut s = Synced {
-            source: src.clone(),
-            target: dst.clone(),
-            state: "present",
-            pushed: 0,
-            downloaded: 0,
-        };
-        if reg.exists(dst)? == Presence::Missing {
-            if dry_run {
-                s.state = "missing";
-            } else {
-                copy_manifest(reg, cache, src, dst, &mut s, 0)?;
-                s.state = "copied";
-            }
-        }
-        out.push(s);
-    }
-    Ok(out)
+    use rayon::prelude::*;
+    let mirrored: Vec<(&String, &String)> = located
+        .iter()
+        .filter_map(|l| Some((l.source.as_ref()?, l.reference.as_ref()?)))
+        .collect();
+    bar.set_length(mirrored.len() as u64);
+    let placed: Placed = Mutex::new(HashMap::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(SYNC_JOBS)
+        .build()?;
+    let results: Vec<Result<Synced>> = pool.install(|| {
+        mirrored
+            .par_iter()
+            .map(|(src, dst)| {
+                bar.set_message(dst.to_string());
+                let mut s = Synced {
+                    source: src.to_string(),
+                    target: dst.to_string(),
+                    state: "present",
+                    pushed: 0,
+                    skipped: 0,
+                    mounted: 0,
+                    downloaded: 0,
+                };
+                if reg.exists(dst)? == Presence::Missing {
+                    if dry_run {
+                        s.state = "missing";
+                    } else {
+                        copy_manifest(reg, cache, src, dst, &placed, &mut s, 0)?;
+                        s.state = "copied";
+                    }
+                }
+                bar.inc(1);
+                Ok(s)
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    results.into_iter().collect()
 }

@@ -160,6 +160,52 @@ impl Registry {
 }
 
 impl Registry {
+    /// Whether the repository of `reference` has blob `digest`: a ranged `GET` of its first byte
+    /// (oci-client has no blob `HEAD`).
+    ///
+    /// Errors: as [`Registry::exists`].
+    pub fn has_blob(&self, reference: &str, digest: &str) -> anyhow::Result<bool> {
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        let res = self.rt.block_on(async {
+            self.client
+                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
+                .await;
+            self.client
+                .pull_blob_stream_partial(&r, digest, 0, Some(1))
+                .await
+                .map(drop)
+        });
+        match res {
+            Ok(()) => Ok(true),
+            Err(OciDistributionError::RegistryError { envelope, .. })
+                if envelope
+                    .errors
+                    .iter()
+                    .any(|x| matches!(x.code, OciErrorCode::BlobUnknown)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => classify(e, &host, reference, &cred).map(|_| false),
+        }
+    }
+
+    /// Mount blob `digest` from repository `from` (same registry) into the repository of
+    /// `reference`: no bytes travel. `Ok(false)` when the registry declines (then push it).
+    ///
+    /// Errors: a reference that does not parse.
+    pub fn mount_blob(&self, reference: &str, from: &str, digest: &str) -> anyhow::Result<bool> {
+        let (r, cred) = self.parse(reference)?;
+        let (source, _) = self.parse(from)?;
+        let res = self.rt.block_on(async {
+            self.client
+                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
+                .await;
+            self.client.mount_blob(&r, &source, digest).await
+        });
+        Ok(res.is_ok())
+    }
+
     /// Push blob `digest` (its bytes) to the repository of `reference`.
     ///
     /// Errors: as [`Registry::exists`] (auth naming the credential source).
@@ -168,8 +214,8 @@ impl Registry {
         let host = r.resolve_registry().to_string();
         let res = self.rt.block_on(async {
             self.client
-                .auth(&r, &cred.auth, oci_client::RegistryOperation::Push)
-                .await?;
+                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
+                .await;
             self.client.push_blob(&r, bytes, digest).await
         });
         match res {
@@ -197,8 +243,8 @@ impl Registry {
         let ct = reqwest_header(media_type)?;
         let res = self.rt.block_on(async {
             self.client
-                .auth(&r, &cred.auth, oci_client::RegistryOperation::Push)
-                .await?;
+                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
+                .await;
             self.client.push_manifest_raw(&r, bytes, ct).await
         });
         match res {
