@@ -17,6 +17,145 @@ pub struct TestRegistry {
     /// `127.0.0.1:PORT`
     pub host: String,
     _dir: tempfile::TempDir,
+    /// The token server of a registry with bearer-token auth.
+    pub token: Option<TokenServer>,
+}
+
+/// How a test registry authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// Anyone may pull and push.
+    None,
+    /// htpasswd basic auth for `(user, password)`.
+    Basic(&'a str, &'a str),
+    /// Bearer tokens (the Docker token protocol, as Docker Hub, Harbor and GHCR use) from a
+    /// token server that takes basic auth for `(user, password)`.
+    Token(&'a str, &'a str),
+}
+
+/// A token server for distribution's `auth.token`: answers `GET /token?service=…&scope=…` with
+/// basic auth by a JWT (RS256, signed with `openssl dgst`, its certificate in the `x5c` header)
+/// granting the scopes asked for; 401 otherwise. Runs on a thread of the test; counts requests.
+pub struct TokenServer {
+    /// Token requests answered with a token.
+    pub issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenServer {
+    /// Start on a free port; keys and certificate go into `dir`. Returns the server and its URL.
+    fn start(dir: &Path, user: &str, password: &str) -> (Self, String) {
+        let key = dir.join("token.key");
+        let cert = dir.join("token.crt");
+        let ok = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl (Debian package openssl; .ci/run installs it)");
+        assert!(ok.success(), "openssl req failed");
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .output()
+            .unwrap()
+            .stdout;
+        use base64::Engine as _;
+        let x5c = base64::engine::general_purpose::STANDARD.encode(der);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = issued.clone();
+        let user = user.to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let authorized = head.lines().any(|l| {
+                    l.split_once(':').is_some_and(|(k, v)| {
+                        k.eq_ignore_ascii_case("authorization") && v.trim() == expected
+                    })
+                });
+                if !authorized {
+                    let _ = conn.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                }
+                let query = target.split_once('?').map(|x| x.1).unwrap_or("");
+                let mut service = String::new();
+                let mut access = Vec::new();
+                for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+                    let v = v.replace("%3A", ":").replace("%2F", "/").replace("%2C", ",").replace('+', " ");
+                    match k {
+                        "service" => service = v,
+                        "scope" => {
+                            for scope in v.split(' ') {
+                                let parts: Vec<&str> = scope.splitn(2, ':').collect();
+                                if let [kind, rest] = parts.as_slice() {
+                                    if let Some((name, actions)) = rest.rsplit_once(':') {
+                                        access.push(serde_json::json!({
+                                            "type": kind, "name": name,
+                                            "actions": actions.split(',').collect::<Vec<_>>(),
+                                        }));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [x5c]});
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let claims = serde_json::json!({
+                    "iss": "test-issuer", "sub": user, "aud": service,
+                    "exp": now + 600, "nbf": now - 60, "iat": now - 60, "jti": format!("t{n}"),
+                    "access": access,
+                });
+                let input = format!(
+                    "{}.{}",
+                    b64url(header.to_string().as_bytes()),
+                    b64url(claims.to_string().as_bytes())
+                );
+                let mut sign = Command::new("openssl")
+                    .args(["dgst", "-sha256", "-sign"])
+                    .arg(&key)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                sign.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+                let sig = sign.wait_with_output().unwrap().stdout;
+                let token = format!("{input}.{}", b64url(&sig));
+                let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 600}).to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (TokenServer { issued }, url)
+    }
 }
 
 impl Drop for TestRegistry {
@@ -42,6 +181,11 @@ impl TestRegistry {
 
     /// Start a registry on loopback address `ip` (127.0.0.2 is not insecure by default).
     pub fn start_on(ip: &str, user: Option<(&str, &str)>) -> Self {
+        Self::start_with(ip, user.map_or(Auth::None, |(u, p)| Auth::Basic(u, p)))
+    }
+
+    /// Start a registry on loopback address `ip` with `auth`.
+    pub fn start_with(ip: &str, auth: Auth<'_>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let host = format!("{ip}:{port}");
@@ -49,13 +193,25 @@ impl TestRegistry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("storage").display()
         );
-        if let Some((u, p)) = user {
-            let hash = bcrypt::hash(p, 4).unwrap();
-            std::fs::write(dir.path().join("htpasswd"), format!("{u}:{hash}\n")).unwrap();
-            cfg.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-                dir.path().join("htpasswd").display()
-            ));
+        let mut token = None;
+        match auth {
+            Auth::None => {}
+            Auth::Basic(u, p) => {
+                let hash = bcrypt::hash(p, 4).unwrap();
+                std::fs::write(dir.path().join("htpasswd"), format!("{u}:{hash}\n")).unwrap();
+                cfg.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                    dir.path().join("htpasswd").display()
+                ));
+            }
+            Auth::Token(u, p) => {
+                let (server, url) = TokenServer::start(dir.path(), u, p);
+                cfg.push_str(&format!(
+                    "auth:\n  token:\n    realm: {url}\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: {}\n",
+                    dir.path().join("token.crt").display()
+                ));
+                token = Some(server);
+            }
         }
         let cfg_path = dir.path().join("config.yml");
         std::fs::write(&cfg_path, cfg).unwrap();
@@ -75,6 +231,7 @@ impl TestRegistry {
                         child,
                         host,
                         _dir: dir,
+                        token,
                     };
                 }
             }
@@ -340,6 +497,45 @@ fn basic_auth_from_docker_config() {
     p.release(&["check"])
         .fails(1)
         .err_has(&format!("credentials: auths[{}] in ", reg.host));
+}
+
+#[test]
+fn bearer_token_auth_from_docker_config() {
+    let reg = TestRegistry::start_with("127.0.0.1", Auth::Token("ci", "t0ken"));
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, Some("ci:t0ken"));
+    let p = platform(&sb, &reg.host);
+    // No credentials: the token server refuses, and the message says which source was used.
+    p.release(&["check"])
+        .fails(1)
+        .err_has(&format!("registry {}: ", reg.host))
+        .err_has("credentials: anonymous (no ");
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:t0ken");
+    std::fs::create_dir_all(sb.path(".docker")).unwrap();
+    std::fs::write(
+        sb.path(".docker/config.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
+    )
+    .unwrap();
+    let issued = reg.token.as_ref().unwrap().issued.clone();
+    let before = issued.load(std::sync::atomic::Ordering::SeqCst);
+    p.release(&["check"]).ok();
+    assert!(
+        issued.load(std::sync::atomic::Ordering::SeqCst) > before,
+        "the registry was reached with tokens from the token server"
+    );
+    // Pull through tokens: the package holds the three images, as skopeo reads them.
+    p.release(&["package", "--images", "-o", "out"]).ok();
+    let tokens = issued.load(std::sync::atomic::Ordering::SeqCst) - before;
+    let out = p.path.join("out");
+    let pkg = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let dir = extract_package(&sb, &p, pkg.to_str().unwrap(), "tok");
+    let names = index_names(&dir.join("images/images.tar"));
+    assert_eq!(names.len(), 3, "{names:?}");
+    // One token per repository and operation, not one per request: 3 repositories for check,
+    // at most 3 more for the package (tokens are cached per run, so 6 at most).
+    assert!(tokens <= 6, "{tokens} tokens for check + package");
 }
 
 #[test]
