@@ -52,18 +52,25 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn strace_kill_at_rename(sb: &Sandbox, cwd: &Path, n: usize, args: &[&str]) -> crate::util::Run {
-    let inject = format!("inject=rename,renameat,renameat2:signal=SIGKILL:when={n}");
+    strace_signal_at(sb, cwd, "rename,renameat,renameat2", n, "SIGKILL", args)
+}
+
+/// Run `args` under strace, sending `signal` to the process on its `n`th call of one of
+/// `syscalls` (comma-separated; the call itself still runs).
+pub fn strace_signal_at(
+    sb: &Sandbox,
+    cwd: &Path,
+    syscalls: &str,
+    n: usize,
+    signal: &str,
+    args: &[&str],
+) -> crate::util::Run {
+    let inject = format!("inject={syscalls}:signal={signal}:when={n}");
     let out = sb
         .cmd("strace", cwd)
-        .args([
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=rename,renameat,renameat2",
-            "-e",
-        ])
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={syscalls}"))
+        .arg("-e")
         .arg(&inject)
         .args(args)
         .output()

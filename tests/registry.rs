@@ -52,7 +52,17 @@ impl TokenServer {
         let key = dir.join("token.key");
         let cert = dir.join("token.crt");
         let ok = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=token",
+            ])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
@@ -101,7 +111,11 @@ impl TokenServer {
                 let mut service = String::new();
                 let mut access = Vec::new();
                 for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
-                    let v = v.replace("%3A", ":").replace("%2F", "/").replace("%2C", ",").replace('+', " ");
+                    let v = v
+                        .replace("%3A", ":")
+                        .replace("%2F", "/")
+                        .replace("%2C", ",")
+                        .replace('+', " ");
                     match k {
                         "service" => service = v,
                         "scope" => {
@@ -143,10 +157,16 @@ impl TokenServer {
                     .stdout(Stdio::piped())
                     .spawn()
                     .unwrap();
-                sign.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+                sign.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(input.as_bytes())
+                    .unwrap();
                 let sig = sign.wait_with_output().unwrap().stdout;
                 let token = format!("{input}.{}", b64url(&sig));
-                let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 600}).to_string();
+                let body =
+                    serde_json::json!({"token": token, "access_token": token, "expires_in": 600})
+                        .to_string();
                 let _ = write!(
                     conn,
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -500,6 +520,64 @@ fn basic_auth_from_docker_config() {
 }
 
 #[test]
+fn ctrl_c_mid_pull_leaves_no_package_and_the_next_run_finishes() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    let p = platform(&sb, &reg.host);
+    let cache = p.path.join(".git/release/blobs/sha256");
+    let out = p.path.join("out");
+    // SIGINT (what Ctrl-C sends) as the first blob is flushed to disk, before it is renamed into
+    // the cache: the run dies mid-pull with at least that blob's temporary file on disk.
+    let killed = crate::hardening::strace_signal_at(
+        &sb,
+        &p.path,
+        "fsync,fdatasync",
+        1,
+        "SIGINT",
+        &[
+            "git-release-package",
+            "--images",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(killed.code, 0, "{}", killed.stderr);
+    let partial: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".git-release-tmp-"))
+        .collect();
+    assert!(!partial.is_empty(), "the interrupted download is on disk");
+    assert!(
+        !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+        "no package, no temporary"
+    );
+    // The next run removes the partial download and finishes; same bytes as a clean run.
+    let run = p.release(&["package", "--images", "-o", "out"]).ok();
+    run.err_has("left by an interrupted run");
+    let left: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".git-release-tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let name = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    std::fs::remove_dir_all(&cache).unwrap();
+    p.release(&["package", "--images", "-o", "clean"]).ok();
+    assert_eq!(
+        std::fs::read(out.join(&name)).unwrap(),
+        std::fs::read(p.path.join("clean").join(&name)).unwrap(),
+        "an interrupted run changes nothing in what is packaged"
+    );
+}
+
+#[test]
 fn bearer_token_auth_from_docker_config() {
     let reg = TestRegistry::start_with("127.0.0.1", Auth::Token("ci", "t0ken"));
     let sb = Sandbox::new();
@@ -529,7 +607,12 @@ fn bearer_token_auth_from_docker_config() {
     p.release(&["package", "--images", "-o", "out"]).ok();
     let tokens = issued.load(std::sync::atomic::Ordering::SeqCst) - before;
     let out = p.path.join("out");
-    let pkg = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let pkg = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let dir = extract_package(&sb, &p, pkg.to_str().unwrap(), "tok");
     let names = index_names(&dir.join("images/images.tar"));
     assert_eq!(names.len(), 3, "{names:?}");

@@ -34,11 +34,12 @@ pub fn hex_of(digest: &str) -> Result<&str> {
 }
 
 impl BlobCache {
-    /// The cache of `repo` (shared by its worktrees).
+    /// The cache of `repo` (shared by its worktrees). Partial downloads left by runs that were
+    /// killed or interrupted (their process is gone) are removed, each with a note on stderr.
     pub fn of(repo: &gix::Repository) -> Self {
-        BlobCache {
-            dir: repo.common_dir().join("release/blobs/sha256"),
-        }
+        let dir = repo.common_dir().join("release/blobs/sha256");
+        crate::archive::remove_stale_temporaries(&dir);
+        BlobCache { dir }
     }
 
     /// Where blob `digest` lives (present or not).
@@ -69,7 +70,12 @@ impl BlobCache {
         let path = self.path(digest)?;
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
-        let tmp = tempfile::NamedTempFile::new_in(&self.dir)
+        // `.<hex>-<random>.git-release-tmp-<pid>`: a run killed mid-download (Ctrl-C, kill -9)
+        // leaves one, which the next run removes ([`BlobCache::of`]).
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}-", hex_of(digest)?))
+            .suffix(&format!(".git-release-tmp-{}", std::process::id()))
+            .tempfile_in(&self.dir)
             .with_context(|| format!("writing into {}", self.dir.display()))?;
         Ok(BlobWriter {
             tmp,
