@@ -762,6 +762,41 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // podman loads the archive as it is (its own storage in the sandbox, vfs driver) and names
+    // every image by its full reference.
+    let store = sb.path("podman");
+    let podman = |args: &[&str]| {
+        let out = sb
+            .cmd("podman", sb.dir.path())
+            .arg("--root")
+            .arg(store.join("root"))
+            .arg("--runroot")
+            .arg(store.join("run"))
+            .args(["--storage-driver", "vfs", "--events-backend", "none"])
+            .args(args)
+            .output()
+            .expect("podman (Debian package podman; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "podman {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    podman(&["load", "-i", images_tar.to_str().unwrap()]);
+    let mut loaded: Vec<String> = podman(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        [
+            format!("{host}/rel/library/pause:3.9"),
+            format!("{host}/rel/release/app:1.0.0"),
+            format!("{host}/rel/release/worker:1.0.0"),
+        ]
+    );
     // Docker's manifest.json names each image with RepoTags.
     let docker: serde_json::Value = serde_json::from_slice(
         &std::process::Command::new("tar")
