@@ -16,7 +16,8 @@ pub struct TestRegistry {
     child: Child,
     /// `127.0.0.1:PORT`
     pub host: String,
-    _dir: tempfile::TempDir,
+    /// Its configuration and storage.
+    pub _dir: tempfile::TempDir,
     /// The token server of a registry with bearer-token auth.
     pub token: Option<TokenServer>,
 }
@@ -574,6 +575,117 @@ fn ctrl_c_mid_pull_leaves_no_package_and_the_next_run_finishes() {
         std::fs::read(out.join(&name)).unwrap(),
         std::fs::read(p.path.join("clean").join(&name)).unwrap(),
         "an interrupted run changes nothing in what is packaged"
+    );
+}
+
+#[test]
+fn credential_helpers_and_docker_config_env() {
+    let reg = TestRegistry::start(Some(("ci", "s3cret")));
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, Some("ci:s3cret"));
+    let p = platform(&sb, &reg.host);
+    // A credential helper on PATH, as `docker login` with credHelpers uses: `get` reads the
+    // server on stdin and prints the credential.
+    let bin = sb.path("helpers");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-testvault");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" >> \"$(dirname \"$0\")/asked\"\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"ci\",\"Secret\":\"s3cret\"}' \"$server\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        sb.bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // $DOCKER_CONFIG names the folder of config.json (as docker, skopeo and helm read it).
+    let conf = sb.path("dockerconf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"testvault"}}}}"#, reg.host),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        crate::util::Run::from(
+            sb.cmd("git", &p.path)
+                .arg("release")
+                .args(args)
+                .env("PATH", &path)
+                .env("DOCKER_CONFIG", &conf)
+                .output()
+                .unwrap(),
+        )
+    };
+    run(&["check"]).ok();
+    let asked = std::fs::read_to_string(bin.join("asked")).unwrap();
+    assert!(asked.contains(&reg.host), "{asked}");
+    // credsStore: the default helper for every registry without its own.
+    std::fs::write(conf.join("config.json"), r#"{"credsStore":"testvault"}"#).unwrap();
+    run(&["check"]).ok();
+    // A helper that says no: the error names the helper that was asked.
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\necho 'credentials not found in native keychain'\nexit 1\n",
+    )
+    .unwrap();
+    run(&["check"])
+        .fails(1)
+        .err_has("credentials: ")
+        .err_has("docker-credential-testvault");
+}
+
+#[test]
+fn a_corrupt_registry_blob_is_never_stored_or_packed() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    let p = platform(&sb, &reg.host);
+    // Rot one layer inside the registry's own storage (same size, one byte flipped): it still
+    // serves it under the old digest.
+    let blobs = reg
+        ._dir
+        .path()
+        .join("storage/docker/registry/v2/blobs/sha256");
+    let mut datas = Vec::new();
+    let mut stack = vec![blobs];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() == "data" {
+                datas.push(e.path());
+            }
+        }
+    }
+    // A layer: gzip data (configs and manifests are JSON).
+    let layer = datas
+        .iter()
+        .find(|d| std::fs::read(d).unwrap().starts_with(&[0x1f, 0x8b]))
+        .unwrap();
+    let mut bytes = std::fs::read(layer).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(layer, &bytes).unwrap();
+    let run = p.release(&["package", "--images", "-o", "out"]).fails(1);
+    run.err_has("arrived with content hashing to sha256:")
+        .err_has("not stored");
+    assert!(
+        !p.path.join("out").exists()
+            || std::fs::read_dir(p.path.join("out"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+    let cache = p.path.join(".git/release/blobs/sha256");
+    let hex = layer.parent().unwrap().file_name().unwrap().to_owned();
+    assert!(
+        !cache.join(&hex).exists(),
+        "the corrupt blob is not in the cache"
     );
 }
 

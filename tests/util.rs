@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 /// A temporary sandbox with its own HOME and a PATH that starts with cargo's target dir.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
-    bin_dir: PathBuf,
+    /// Where the installed executables are (first on PATH).
+    pub bin_dir: PathBuf,
 }
 
 impl Sandbox {

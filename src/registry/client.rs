@@ -147,9 +147,24 @@ impl Registry {
             let mut n = 0u64;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| {
-                    UserError::failure(format!(
-                        "registry {host}: reading blob {digest} of {reference}: {e}"
-                    ))
+                    let mismatch = e.get_ref().and_then(|inner| {
+                        match inner.downcast_ref::<oci_client::errors::DigestError>() {
+                            Some(oci_client::errors::DigestError::VerificationError {
+                                actual,
+                                ..
+                            }) => Some(actual.clone()),
+                            _ => None,
+                        }
+                    });
+                    match mismatch {
+                        Some(actual) => UserError::failure(format!(
+                            "registry {host}: blob {digest} of {reference} arrived with content hashing to {actual}; not stored"
+                        ))
+                        .hint("the registry's storage or the transfer corrupted it; nothing was packaged"),
+                        None => UserError::failure(format!(
+                            "registry {host}: reading blob {digest} of {reference}: {e}"
+                        )),
+                    }
                 })?;
                 out.write_all(&chunk)?;
                 n += chunk.len() as u64;
