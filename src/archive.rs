@@ -62,6 +62,12 @@ pub struct Stream {
     pub size: u64,
     /// Writes the content into the archive.
     pub write: StreamWriter,
+    /// The content's sha256 (lowercase hex) when the producer knows it already, for content that
+    /// is a pure function of inputs it has verified (`images.tar`: [`crate::oci::ImagesTar`]);
+    /// the archive then does not hash it again. `None`: hashed while written.
+    pub sha256: Option<String>,
+    /// Told the sha256 once the content was hashed while written (to remember it).
+    pub hashed: Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Stream {
@@ -248,21 +254,39 @@ pub fn write_tar_gz_with(
             header.set_size(st.size);
             tar.append_data(&mut header, &e.path, io::empty())
                 .with_context(|| format!("adding `{}` to the archive", e.path))?;
-            let mut counted = CountingWriter {
-                inner: HashingWriter::new(tar.get_mut()),
-                count: 0,
+            let (count, sum) = match &st.sha256 {
+                Some(known) => {
+                    let mut counted = CountingWriter {
+                        inner: tar.get_mut(),
+                        count: 0,
+                    };
+                    (st.write)(&mut counted)
+                        .with_context(|| format!("adding `{}` to the archive", e.path))?;
+                    (counted.count, known.clone())
+                }
+                None => {
+                    let mut counted = CountingWriter {
+                        inner: HashingWriter::new(tar.get_mut()),
+                        count: 0,
+                    };
+                    (st.write)(&mut counted)
+                        .with_context(|| format!("adding `{}` to the archive", e.path))?;
+                    let sum = counted.inner.finish()?;
+                    if let Some(tell) = &st.hashed {
+                        tell(&sum);
+                    }
+                    (counted.count, sum)
+                }
             };
-            (st.write)(&mut counted)
-                .with_context(|| format!("adding `{}` to the archive", e.path))?;
-            if counted.count != st.size {
+            if count != st.size {
                 bail!(
                     "`{}` came to {} bytes, not the {} announced",
                     e.path,
-                    counted.count,
+                    count,
                     st.size
                 );
             }
-            sums.insert(e.path.clone(), counted.inner.finish()?);
+            sums.insert(e.path.clone(), sum);
             let pad = (512 - st.size % 512) % 512;
             tar.get_mut().write_all(&vec![0; pad as usize])?;
             continue;

@@ -925,6 +925,19 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
         docker[0]["RepoTags"][0],
         format!("{host}/rel/library/pause:3.9")
     );
+    // The first run remembered images.tar's sha256 by what it is made of; the second run takes
+    // it from there (blobs verified, not re-hashed) and must write the same bytes, release.yaml
+    // included.
+    let memo: Vec<_> = std::fs::read_dir(p.path.join(".git/release/checksums"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(memo.len(), 1);
+    let sum = format!("{:x}", Sha256::digest(std::fs::read(&images_tar).unwrap()));
+    assert_eq!(memo[0].trim(), sum);
+    assert!(std::fs::read_to_string(x.join("demo-v1.0.0/release.yaml"))
+        .unwrap()
+        .contains(&format!("images/images.tar: {sum}")));
     // Second run: blobs from the cache, same bytes.
     p.release(&["package", "--images", "-o", "out2"]).ok();
     assert_eq!(

@@ -101,6 +101,26 @@ impl Layout {
         })
     }
 
+    /// A digest of everything the archive's bytes are made from besides the blobs' content (the
+    /// format, `stamp`, each blob's digest and size, the three JSON files): two layouts with the
+    /// same key whose blobs verify against their digests are the same bytes. Lowercase hex.
+    pub fn key(&self, stamp: Stamp) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(format!(
+            "images.tar v1 {} {} {}\n",
+            stamp.mtime, stamp.uid, stamp.gid
+        ));
+        for (digest, size) in &self.blobs {
+            h.update(format!("{digest} {size}\n"));
+        }
+        for (name, bytes) in &self.files {
+            h.update(format!("{name} {}\n", bytes.len()));
+            h.update(bytes);
+        }
+        format!("{:x}", h.finalize())
+    }
+
     /// Bytes [`Layout::write`] writes: two folder entries, each blob, the three JSON files and
     /// the two zero blocks that end a tar (every path is under 100 bytes: no long-name entries).
     pub fn size(&self) -> u64 {
