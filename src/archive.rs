@@ -50,6 +50,9 @@ impl Stamp {
 /// Writes the content of a [`Stream`] into the archive.
 pub type StreamWriter = std::sync::Arc<dyn Fn(&mut dyn Write) -> Result<()> + Send + Sync>;
 
+/// Told the sha256 of a [`Stream`] once it was hashed.
+pub type HashedNote = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Makes the content of a [`Summary`] from `path -> sha256` of every other file.
 pub type SummaryMaker<'a> = Box<dyn FnOnce(&BTreeMap<String, String>) -> Result<Vec<u8>> + 'a>;
 
@@ -67,7 +70,7 @@ pub struct Stream {
     /// the archive then does not hash it again. `None`: hashed while written.
     pub sha256: Option<String>,
     /// Told the sha256 once the content was hashed while written (to remember it).
-    pub hashed: Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>,
+    pub hashed: Option<HashedNote>,
 }
 
 impl std::fmt::Debug for Stream {
