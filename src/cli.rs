@@ -427,21 +427,72 @@ pub fn subcommand(name: &str) -> Command {
 }
 
 /// Entry point of a `git-release-<name>` executable: parse `A` from the command line, run `f`,
-/// print errors as `error: …` / `hint: …` and map them to exit codes ([`ExitKind`]).
+/// print errors as `error: …` / `hint: …` and map them to exit codes ([`ExitKind`]). With
+/// `--json` (on the command or its subcommand), an error is printed on stdout as
+/// `{"error": {"message", "hint", "exit_code"}}` instead, still with its exit code; so is a
+/// command line clap refuses (exit 2).
 pub fn main_for<A: FromArgMatches>(
     name: &str,
     f: impl FnOnce(A) -> anyhow::Result<()>,
 ) -> ExitCode {
-    let matches = subcommand(name).get_matches();
+    let matches = match subcommand(name).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let json = std::env::args_os().skip(1).any(|a| a == "--json");
+            let usage_error = !matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            if json && usage_error {
+                let text = e.render().to_string();
+                let message = text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_string();
+                print_json_error(
+                    &message,
+                    Some(&format!("see `git release {name} --help`")),
+                    2,
+                );
+                return ExitCode::from(2);
+            }
+            e.exit()
+        }
+    };
+    let json = wants_json(&matches);
     let args = match A::from_arg_matches(&matches) {
         Ok(a) => a,
         Err(e) => e.exit(),
     };
-    finish(f(args))
+    finish_as(f(args), json)
+}
+
+/// Whether `--json` was given to the command or to any subcommand it ran.
+fn wants_json(m: &clap::ArgMatches) -> bool {
+    let here = m
+        .try_get_one::<bool>("json")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false);
+    here || m.subcommand().is_some_and(|(_, sub)| wants_json(sub))
+}
+
+/// `{"error": {"message", "hint", "exit_code"}}` on stdout (the JSON shape of every error).
+fn print_json_error(message: &str, hint: Option<&str>, code: u8) {
+    let v = serde_json::json!({"error": {"message": message, "hint": hint, "exit_code": code}});
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
 /// Print an error the way every executable does and turn it into an exit code.
 pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+    finish_as(result, false)
+}
+
+/// [`finish`], the error as JSON on stdout when `json`.
+pub fn finish_as(result: anyhow::Result<()>, json: bool) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -454,22 +505,21 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
+            let user = err.chain().find_map(|c| c.downcast_ref::<UserError>());
+            let kind = user.map_or(ExitKind::Failure, |u| u.kind);
+            let hint = user.and_then(|u| u.hint.clone());
+            if json && user.is_some_and(|u| u.in_json_output) {
+                return ExitCode::from(kind as u8);
+            }
+            if json {
+                print_json_error(&format!("{err:#}"), hint.as_deref(), kind as u8);
+                return ExitCode::from(kind as u8);
+            }
             let color = std::io::stderr().is_terminal();
             let (red, yellow, reset) = if color {
                 ("\x1b[31m", "\x1b[33m", "\x1b[0m")
             } else {
                 ("", "", "")
-            };
-            let (kind, hint) = match err.downcast_ref::<UserError>() {
-                Some(u) => (u.kind, u.hint.clone()),
-                None => (
-                    err.chain()
-                        .find_map(|c| c.downcast_ref::<UserError>())
-                        .map_or(ExitKind::Failure, |u| u.kind),
-                    err.chain()
-                        .find_map(|c| c.downcast_ref::<UserError>())
-                        .and_then(|u| u.hint.clone()),
-                ),
             };
             eprintln!("{red}error{reset}: {err:#}");
             if let Some(h) = hint {

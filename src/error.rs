@@ -29,6 +29,9 @@ pub struct UserError {
     pub hint: Option<String>,
     /// Which exit code this maps to.
     pub kind: ExitKind,
+    /// The command's `--json` output already says this (e.g. check's findings); under `--json`
+    /// no separate `{"error": …}` object is printed, only the exit code is set.
+    pub in_json_output: bool,
 }
 
 impl UserError {
@@ -38,6 +41,7 @@ impl UserError {
             message: message.into(),
             hint: None,
             kind: ExitKind::Input,
+            in_json_output: false,
         }
     }
 
@@ -47,6 +51,7 @@ impl UserError {
             message: message.into(),
             hint: None,
             kind: ExitKind::Refused,
+            in_json_output: false,
         }
     }
 
@@ -56,7 +61,15 @@ impl UserError {
             message: message.into(),
             hint: None,
             kind: ExitKind::Failure,
+            in_json_output: false,
         }
+    }
+
+    /// Mark the error as already stated by the command's `--json` output (see
+    /// [`UserError::in_json_output`]).
+    pub fn in_json_output(mut self) -> Self {
+        self.in_json_output = true;
+        self
     }
 
     /// Attach a hint shown under the message.

@@ -444,9 +444,22 @@ pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<gix::ObjectI
             }
         }
     }
-    let id = repo
-        .rev_parse_single(spec)
-        .map_err(|e| UserError::input(format!("`{spec}` is not a revision: {e}")))?;
+    let id = repo.rev_parse_single(spec).map_err(|e| {
+        let unborn = spec == "HEAD" && repo.head().is_ok_and(|h| h.is_unborn());
+        if unborn {
+            UserError::input("HEAD has no commit yet: this repository is empty")
+                .hint("commit something first, or name a revision")
+        } else {
+            UserError::input(format!(
+                "`{spec}` is not a revision: no branch, tag or commit has that name"
+            ))
+            .hint(if e.to_string().contains("ambiguous") {
+                "it matches more than one object; give more of the id".to_string()
+            } else {
+                "list the names with `git tag --list` and `git branch --all`".to_string()
+            })
+        }
+    })?;
     let commit = id
         .object()?
         .peel_to_commit()

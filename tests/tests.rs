@@ -13,6 +13,7 @@ mod hardening;
 mod hotfix;
 mod images;
 mod init;
+mod json_errors;
 mod protect;
 mod registry;
 mod release_chain;

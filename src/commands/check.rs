@@ -46,6 +46,7 @@ pub fn run_check(
             report.errors
         ))
         .hint("fix what the findings name; `release.check.<rule> = warning` or `off` changes a rule's weight")
+        .in_json_output()
         .into());
     }
     Ok(())

@@ -173,6 +173,7 @@ pub fn cherry_pick(
                         message: format!("{name} does not exist and cannot be created: {}", u.message),
                         hint: Some("create it first with `git release branch` (--from or --at-version choose its start)".into()),
                         kind: u.kind,
+                        in_json_output: false,
                     }
                     .into(),
                     Err(e) => e,

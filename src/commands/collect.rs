@@ -196,6 +196,7 @@ pub fn collect(
                         ),
                         hint: user.and_then(|u| u.hint.clone()),
                         kind: user.map_or(crate::error::ExitKind::Failure, |u| u.kind),
+                        in_json_output: false,
                     })
                 });
                 bar.inc(1);
@@ -564,6 +565,7 @@ fn fail_all(mut errors: Vec<anyhow::Error>, what: &str) -> Result<()> {
         message: format!("{} {what} failed; nothing was written", errors.len()),
         hint: None,
         kind,
+        in_json_output: false,
     }
     .into())
 }

@@ -1,0 +1,73 @@
+//! Issue 11 (part): with `--json`, every command prints an error as
+//! `{"error": {"message", "hint", "exit_code"}}` on stdout and nothing on stderr, with the same
+//! exit code as without `--json`.
+
+use crate::util::Sandbox;
+
+fn assert_json_error(run: &crate::util::Run, code: i32, message_has: &str) {
+    assert_eq!(
+        run.code, code,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr));
+    let err = &v["error"];
+    assert_eq!(err["exit_code"], code, "{v}");
+    let message = err["message"].as_str().unwrap_or_else(|| panic!("{v}"));
+    assert!(
+        message.contains(message_has),
+        "{message:?} lacks {message_has:?}"
+    );
+    assert!(
+        err.get("hint").is_some(),
+        "hint is present (null when none): {v}"
+    );
+    assert_eq!(run.stderr, "", "nothing on stderr under --json");
+}
+
+#[test]
+fn every_json_command_reports_errors_as_json_with_the_same_exit_code() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    let no_rev = "`nosuch` is not a revision: no branch, tag or commit has that name";
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["check", "nosuch", "--json"], 2, no_rev),
+        (vec!["package", "nosuch", "--json"], 2, no_rev),
+        (vec!["hotfix", "nosuch..HEAD", "--json"], 2, "nosuch"),
+        (vec!["images", "nosuch", "--json"], 2, no_rev),
+        (vec!["images", "sync", "nosuch", "--json"], 2, ""),
+        (
+            vec!["collect", "no-such-component", "--json"],
+            2,
+            "no-such-component",
+        ),
+        (vec!["tag", "not-a-version", "--json"], 2, "not-a-version"),
+        (vec!["branch", "--json", "nosuch"], 2, "nosuch"),
+        (
+            vec!["cherry-pick", "nosuch", "--onto", "v9.9", "--json"],
+            2,
+            "nosuch",
+        ),
+        (vec!["bump", "nosuch-chart", "--json"], 2, "nosuch-chart"),
+        // clap's own refusals too.
+        (vec!["check", "--bogus", "--json"], 2, "--bogus"),
+    ];
+    for (args, code, has) in cases {
+        let plain: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+        let text = p.release(&plain);
+        assert_eq!(text.code, code, "{plain:?} without --json\n{}", text.stderr);
+        assert!(
+            text.stderr.starts_with("error: "),
+            "{plain:?}: {}",
+            text.stderr
+        );
+        let run = p.release(&args);
+        assert_json_error(&run, code, has);
+    }
+    // Refused by the repository's state (exit 3): a release tag is never moved.
+    p.release(&["collect", "--commit"]).ok();
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0", "HEAD~1"]);
+    let run = p.release(&["tag", "v1.1.0", "--json"]);
+    assert_json_error(&run, 3, "v1.1.0");
+}
