@@ -84,6 +84,17 @@ pub const MANIFEST_TYPES: &[&str] = &[
 ];
 
 impl Registry {
+    /// [`Registry::parse`], with the credential handed to the client for the registry (tokens
+    /// scoped to a repository are then fetched once per repository and operation, and reused).
+    /// Returns the reference, the credential and the registry's host.
+    fn session(&self, reference: &str) -> anyhow::Result<(Reference, Credential, String)> {
+        let (r, cred) = self.parse(reference)?;
+        let host = r.resolve_registry().to_string();
+        self.rt
+            .block_on(self.client.store_auth_if_needed(&host, &cred.auth));
+        Ok((r, cred, host))
+    }
+
     fn parse(&self, reference: &str) -> anyhow::Result<(Reference, Credential)> {
         let r: Reference = reference.parse().map_err(|e| {
             UserError::input(format!("`{reference}` is not an image reference: {e}"))
@@ -124,14 +135,8 @@ impl Registry {
         out: &mut dyn std::io::Write,
     ) -> anyhow::Result<u64> {
         use futures_util::StreamExt;
-        let (r, cred) = self.parse(reference)?;
-        let host = r.resolve_registry().to_string();
+        let (r, cred, host) = self.session(reference)?;
         self.rt.block_on(async {
-            // The credential for this registry; the pull token scoped to the repository is
-            // fetched once and reused by the client.
-            self.client
-                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
             let mut stream = match self.client.pull_blob_stream(&r, digest).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -180,12 +185,8 @@ impl Registry {
     ///
     /// Errors: as [`Registry::exists`].
     pub fn has_blob(&self, reference: &str, digest: &str) -> anyhow::Result<bool> {
-        let (r, cred) = self.parse(reference)?;
-        let host = r.resolve_registry().to_string();
+        let (r, cred, host) = self.session(reference)?;
         let res = self.rt.block_on(async {
-            self.client
-                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
             self.client
                 .pull_blob_stream_partial(&r, digest, 0, Some(1))
                 .await
@@ -210,14 +211,11 @@ impl Registry {
     ///
     /// Errors: a reference that does not parse.
     pub fn mount_blob(&self, reference: &str, from: &str, digest: &str) -> anyhow::Result<bool> {
-        let (r, cred) = self.parse(reference)?;
+        let (r, _, _) = self.session(reference)?;
         let (source, _) = self.parse(from)?;
-        let res = self.rt.block_on(async {
-            self.client
-                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
-            self.client.mount_blob(&r, &source, digest).await
-        });
+        let res = self
+            .rt
+            .block_on(self.client.mount_blob(&r, &source, digest));
         Ok(res.is_ok())
     }
 
@@ -225,14 +223,8 @@ impl Registry {
     ///
     /// Errors: as [`Registry::exists`] (auth naming the credential source).
     pub fn push_blob(&self, reference: &str, digest: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let (r, cred) = self.parse(reference)?;
-        let host = r.resolve_registry().to_string();
-        let res = self.rt.block_on(async {
-            self.client
-                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
-            self.client.push_blob(&r, bytes, digest).await
-        });
+        let (r, cred, host) = self.session(reference)?;
+        let res = self.rt.block_on(self.client.push_blob(&r, bytes, digest));
         match res {
             Ok(_) => Ok(()),
             Err(e) => classify(e, &host, reference, &cred).and_then(|_| {
@@ -253,15 +245,11 @@ impl Registry {
         bytes: Vec<u8>,
         media_type: &str,
     ) -> anyhow::Result<()> {
-        let (r, cred) = self.parse(reference)?;
-        let host = r.resolve_registry().to_string();
         let ct = reqwest_header(media_type)?;
-        let res = self.rt.block_on(async {
-            self.client
-                .store_auth_if_needed(r.resolve_registry(), &cred.auth)
-                .await;
-            self.client.push_manifest_raw(&r, bytes, ct).await
-        });
+        let (r, cred, host) = self.session(reference)?;
+        let res = self
+            .rt
+            .block_on(self.client.push_manifest_raw(&r, bytes, ct));
         match res {
             Ok(_) => Ok(()),
             Err(e) => classify(e, &host, reference, &cred).and_then(|_| {
