@@ -408,14 +408,21 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             .into());
         };
         let line = name_lines[i].unwrap_or(1);
+        // An unknown field is an error: a typo (`baseVersoin`) would otherwise drop the setting
+        // silently and change what ships.
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
             if !KNOWN_FIELDS.contains(&k) {
-                warnings.push(format!(
-                    "{rel}:{}: unknown field `{k}` in entry `{full}` (ignored; known: {})",
-                    key_line(&lines, line, k),
-                    KNOWN_FIELDS.join(", ")
-                ));
+                let hint = match crate::cli::suggest(k, KNOWN_FIELDS.iter().copied()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("known fields: {}", KNOWN_FIELDS.join(", ")),
+                };
+                return Err(UserError::input(format!(
+                    "{rel}:{}: unknown field `{k}` in entry `{full}`",
+                    key_line(&lines, line, k)
+                ))
+                .hint(hint)
+                .into());
             }
         }
         let c = Component {

@@ -366,26 +366,30 @@ fn bad_inputs_get_clear_errors() {
         );
         assert_eq!(p.status(), "", "nothing written for {yaml}");
     }
-    // An unknown field is a warning naming it, not an error.
-    p.write(
-        "repos/devops.yaml",
-        "- repositoryFullName: demo/charts\n  chartPath: [x]\n",
-    );
-    p.git(&["commit", "-qam", "typo"]);
-    let run = p.release(&["collect", "--dry-run"]).ok();
-    assert!(
-        run.stderr
-            .contains("repos/devops.yaml:2: unknown field `chartPath`"),
-        "{}",
-        run.stderr
-    );
     // An unknown component on the command line suggests one.
+    p.write("repos/devops.yaml", "- repositoryFullName: demo/charts\n");
+    p.git(&["commit", "-qam", "valid again"]);
     let run = p.release(&["collect", "chart"]).fails(2);
     assert!(
         run.stderr.contains("hint: did you mean `charts`?"),
         "{}",
         run.stderr
     );
+    // An unknown field is an error naming file, line and the field it resembles: a typo must not
+    // silently drop a setting (baseVersion would let the component leave its release line).
+    p.write(
+        "repos/devops.yaml",
+        "- repositoryFullName: demo/charts\n  baseVersoin: v1.1\n",
+    );
+    p.git(&["commit", "-qam", "typo"]);
+    let run = p.release(&["collect", "--dry-run"]).fails(2);
+    assert!(
+        run.stderr
+            .contains("error: repos/devops.yaml:2: unknown field `baseVersoin` in entry `demo/charts`\nhint: did you mean `baseVersion`?"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.status(), "", "nothing written");
 }
 
 #[test]
