@@ -2,6 +2,32 @@
 # git's completion (git-completion.bash) calls _git_release for `git release …`.
 # Install: source this file after git's completion, or copy it to
 # ~/.local/share/bash-completion/completions/git-release
+
+# Tags matching the word, both sides of A..B and A...B.
+__git_release_tags ()
+{
+	local pfx="" cur_="$cur"
+	case "$cur_" in
+	*...*) pfx="${cur_%%...*}..."; cur_="${cur_#*...}" ;;
+	*..*) pfx="${cur_%%..*}.."; cur_="${cur_#*..}" ;;
+	esac
+	__gitcomp_direct "$(__git_tags "$pfx" "$cur_" " ")"
+}
+
+# Positional words before the current one, after the subcommand.
+__git_release_positionals ()
+{
+	local i n=0 seen=""
+	for ((i=1; i < cword; i++)); do
+		case "${words[i]}" in
+		release) ;;
+		-*) ;;
+		*) if [ -n "$seen" ]; then n=$((n+1)); else seen=1; fi ;;
+		esac
+	done
+	echo "$n"
+}
+
 _git_release ()
 {
 	local subcommands="init collect check images hotfix package tag protect branch cherry-pick bump help"
@@ -13,6 +39,14 @@ _git_release ()
 		esac
 		return
 	fi
+	case "$subcommand:$prev" in
+	branch:--from)
+		__git_complete_refs
+		return ;;
+	cherry-pick:--onto)
+		__gitcomp_nl "$(git release __targets 2>/dev/null)"
+		return ;;
+	esac
 	case "$subcommand" in
 	init)
 		case "$cur" in
@@ -23,8 +57,12 @@ _git_release ()
 		;;
 	collect)
 		case "$cur" in
+		--tag=*=*)
+			local c="${cur#--tag=}"
+			__gitcomp_nl "$(git release __component_tags "${c%%=*}" 2>/dev/null)" "" "${c#*=}"
+			return ;;
 		--tag=*)
-			__gitcomp_nl "$(git release __components 2>/dev/null | sed 's/$/=/')" "" "${cur#--tag=}" ""
+			__gitcomp_nl "$(git release __components 2>/dev/null)" "" "${cur#--tag=}" "="
 			return ;;
 		--*)
 			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --component-url= --quiet --help"
@@ -38,6 +76,7 @@ _git_release ()
 			__gitcomp "--history --offline --json --help"
 			return ;;
 		esac
+		__git_release_tags
 		;;
 	images)
 		case "$cur" in
@@ -45,16 +84,15 @@ _git_release ()
 			__gitcomp "--why= --json --help"
 			return ;;
 		esac
+		__git_release_tags
 		;;
 	hotfix)
 		case "$cur" in
-		--tag=*)
-			__gitcomp_nl "$(git release __components 2>/dev/null | sed 's/$/=/')" "" "${cur#--tag=}" ""
-			return ;;
 		--*)
 			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --dry-run --json --images --platform= --help"
 			return ;;
 		esac
+		__git_release_tags
 		;;
 	package)
 		case "$cur" in
@@ -62,6 +100,7 @@ _git_release ()
 			__gitcomp "--output= --owner= --dry-run --json --images --platform= --help"
 			return ;;
 		esac
+		__git_release_tags
 		;;
 	tag)
 		case "$cur" in
@@ -69,6 +108,7 @@ _git_release ()
 			__gitcomp "--message= --remote= --offline --dry-run --json --help"
 			return ;;
 		esac
+		[ "$(__git_release_positionals)" -ge 1 ] && __git_release_tags
 		;;
 	protect)
 		case "$cur" in
@@ -79,17 +119,25 @@ _git_release ()
 		;;
 	branch)
 		case "$cur" in
+		--from=*)
+			__git_complete_refs --cur="${cur#--from=}"
+			return ;;
 		--*)
 			__gitcomp "--from= --at-version= --version-file= --chart= --template= --list --dry-run --json --help"
 			return ;;
 		esac
+		__gitcomp_nl "$(git release __targets 2>/dev/null)"
 		;;
 	cherry-pick)
 		case "$cur" in
+		--onto=*)
+			__gitcomp_nl "$(git release __targets 2>/dev/null)" "" "${cur#--onto=}"
+			return ;;
 		--*)
 			__gitcomp "--onto= --dry-run --json --help"
 			return ;;
 		esac
+		__git_complete_refs
 		;;
 	bump)
 		case "$cur" in
@@ -100,7 +148,5 @@ _git_release ()
 		;;
 	help)
 		__gitcomp "$subcommands" ;;
-	*)
-		__git_complete_refs ;;
 	esac
 }

@@ -31,6 +31,26 @@ pub fn main() -> ExitCode {
             }
         },
         Some("generate") => parse_builtin(&args),
+        Some("__targets") => {
+            // For shell completion: release lines and customer branches, errors ignored.
+            if let Ok(repo) = crate::repo::discover() {
+                for t in crate::commands::branch::completion_targets(&repo).unwrap_or_default() {
+                    println!("{t}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Some("__component_tags") => {
+            // For shell completion: tags of one component (local or cached), errors ignored.
+            let name = args.get(2).map(|a| a.to_string_lossy().into_owned());
+            if let (Ok(repo), Some(name)) = (crate::repo::discover(), name) {
+                for t in crate::commands::collect::component_tags(&repo, &name).unwrap_or_default()
+                {
+                    println!("{t}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Some("__components") => {
             // For shell completion: component names of the current repo, errors ignored.
             if let Ok(names) = component_names() {

@@ -161,3 +161,80 @@ fn bash_completion_through_git_completion() {
         "{names}"
     );
 }
+
+/// Completion that knows git (issue 11): release tags for REV positions (both sides of A..B),
+/// refs for cherry-pick, release lines and customer branches for `--onto` and `branch`, a
+/// component's own tags after `--tag=COMPONENT=`, flags everywhere; driven through git's own
+/// bash completion on the shipped example.
+#[test]
+fn bash_completion_knows_tags_lines_and_component_tags() {
+    let git_completion = [
+        "/usr/share/bash-completion/completions/git",
+        "/etc/bash_completion.d/git",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).is_file())
+    .expect("git's bash completion script (Debian package git ships it)");
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["branch", "1.0"]).ok();
+    p.release(&["branch", "1.0/acme"]).ok();
+    let ours =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.bash");
+    let complete = |line: &str| -> Vec<String> {
+        let words: Vec<&str> = line.split(' ').collect();
+        let script = format!(
+            "source {git_completion}; source {ours}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            ours = ours.display(),
+            words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            cword = words.len() - 1,
+        );
+        let out = sb
+            .cmd("bash", &p.path)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let has = |line: &str, want: &str| {
+        let got = complete(line);
+        assert!(
+            got.iter().any(|g| g == want),
+            "`{line}<TAB>` gave {got:?}, not {want:?}"
+        );
+    };
+    let lacks = |line: &str, not: &str| {
+        let got = complete(line);
+        assert!(!got.iter().any(|g| g == not), "`{line}<TAB>` gave {got:?}");
+    };
+    // Release tags at REV positions, both sides of a range.
+    has("git release hotfix v1", "v1.0.0");
+    has("git release hotfix v1.0.0..v", "v1.0.0..v1.0.0");
+    has("git release package v", "v1.0.0");
+    has("git release check v1", "v1.0.0");
+    lacks("git release package v", "release-1.0");
+    // tag: VERSION first (nothing to offer), then REV.
+    lacks("git release tag v", "v1.0.0");
+    has("git release tag 1.1.0 v", "v1.0.0");
+    // cherry-pick: branches and tags; --onto: release lines and customer branches.
+    has("git release cherry-pick rel", "release-1.0");
+    has("git release cherry-pick HEAD --onto ", "1.0");
+    has("git release cherry-pick HEAD --onto ", "1.0/acme");
+    has("git release cherry-pick HEAD --onto=1", "1.0/acme");
+    // branch: lines and customers; --from: refs.
+    has("git release branch ", "1.0");
+    has("git release branch 1.0/acme --from v", "v1.0.0");
+    // collect --tag=: the component, then that component's tags (no repeated component).
+    has("git release collect --tag=cyc", "cyclone=");
+    has("git release collect --tag=cyclone=v0.1", "v0.10.0");
+    has("git release collect --tag=cyclone=v0.1", "v0.11.0-rc.1");
+    lacks("git release collect --tag=cyclone=", "cyclone=");
+    // Flags of each subcommand.
+    has("git release hotfix --ima", "--images");
+    has("git release cherry-pick --on", "--onto=");
+    has("git release branch --li", "--list");
+}

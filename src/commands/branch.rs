@@ -363,6 +363,28 @@ fn classify(templates: &Templates, name: &str) -> Option<Target> {
         .and_then(line_of)
 }
 
+/// Release lines (`2.10`, from release tags and line branches) and customer branches
+/// (`2.10/acme`), sorted, each once: shell completion of `branch` and `cherry-pick --onto`.
+///
+/// Errors: reading refs or the branch templates.
+pub fn completion_targets(repo: &gix::Repository) -> Result<Vec<String>> {
+    let templates = lines::templates(repo, None, None)?;
+    let mut out = std::collections::BTreeSet::new();
+    for (_, v) in release_tags_by_commit(repo)?.values().flatten() {
+        out.insert(format!("{}.{}", v.major, v.minor));
+    }
+    for r in repo.references()?.local_branches()? {
+        let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
+        if let Some(t) = classify(&templates, &r.name().shorten().to_string()) {
+            out.insert(match &t.customer {
+                Some(c) => format!("{}/{c}", t.line()),
+                None => t.line(),
+            });
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
 fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
     let templates = lines::templates(repo, None, None)?;
     let releases = release_tags_by_commit(repo)?;

@@ -949,6 +949,34 @@ fn fetch_component(
 }
 
 /// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
+/// Tags of the component named `name` (`cyclone` or `demo/cyclone`), read from its local
+/// repository or its cache (never fetched): shell completion of `--tag=COMPONENT=`.
+///
+/// Errors: no such component, a repository that cannot be read.
+pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>> {
+    let settings = Settings::load(repo, &Default::default())?;
+    let workdir = crate::repo::workdir(repo)?;
+    let dir = Settings::abs(&workdir, &settings.repos_path);
+    let lists = crate::repos::read_dir(&dir, &settings.repos_path)?;
+    let c = lists
+        .components
+        .iter()
+        .find(|c| c.name() == name || c.repository_full_name == name)
+        .ok_or_else(|| UserError::input(format!("no component `{name}`")))?;
+    let url = component_url(c, &settings);
+    let location = source::locate(&url, &workdir);
+    let cache = source::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
+    let crepo = source::open(&location, &cache)?;
+    let mut tags: Vec<(Option<semver::Version>, String)> = crepo
+        .tags(c.tag_prefix.as_deref())?
+        .into_iter()
+        .map(|t| (t.version, t.name))
+        .collect();
+    // Newest release first, names without a version last.
+    tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(tags.into_iter().map(|t| t.1).collect())
+}
+
 fn component_url(c: &Component, settings: &Settings) -> String {
     c.url.clone().unwrap_or_else(|| {
         settings::component_url(&settings.component_url, &c.repository_full_name)

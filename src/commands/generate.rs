@@ -74,24 +74,55 @@ fn long_flags(cmd: &clap::Command) -> Vec<String> {
     v
 }
 
+/// What a subcommand's positional words are, for bash completion.
+fn positional_completion(name: &str) -> &'static str {
+    match name {
+        // A revision range of release tags: both sides of A..B.
+        "hotfix" => "\t\t__git_release_tags\n",
+        // A release tag (or any ref).
+        "package" | "check" | "images" => "\t\t__git_release_tags\n",
+        // VERSION first (a new version: nothing to offer), then REV.
+        "tag" => "\t\t[ \"$(__git_release_positionals)\" -ge 1 ] && __git_release_tags\n",
+        // Commits: branches and tags.
+        "cherry-pick" => "\t\t__git_complete_refs\n",
+        // A release line or customer branch.
+        "branch" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
+        "collect" => "\t\t__gitcomp_nl \"$(git release __components 2>/dev/null)\"\n",
+        _ => "",
+    }
+}
+
+/// Completion of an option's value, as `--opt=<TAB>` and `--opt <TAB>`.
+fn option_values(name: &str) -> &'static str {
+    match name {
+        "cherry-pick" => "\t\t--onto=*)\n\t\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\" \"\" \"${cur#--onto=}\"\n\t\t\treturn ;;\n",
+        "branch" => "\t\t--from=*)\n\t\t\t__git_complete_refs --cur=\"${cur#--from=}\"\n\t\t\treturn ;;\n",
+        "collect" => "\t\t--tag=*=*)\n\t\t\tlocal c=\"${cur#--tag=}\"\n\t\t\t__gitcomp_nl \"$(git release __component_tags \"${c%%=*}\" 2>/dev/null)\" \"\" \"${c#*=}\"\n\t\t\treturn ;;\n\t\t--tag=*)\n\t\t\t__gitcomp_nl \"$(git release __components 2>/dev/null)\" \"\" \"${cur#--tag=}\" \"=\"\n\t\t\treturn ;;\n",
+        _ => "",
+    }
+}
+
+/// Completion after an option that takes its value as the next word (`--onto 2.10`).
+fn previous_word(name: &str) -> &'static str {
+    match name {
+        "cherry-pick" => "\tcherry-pick:--onto)\n\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n\t\treturn ;;\n",
+        "branch" => "\tbranch:--from)\n\t\t__git_complete_refs\n\t\treturn ;;\n",
+        _ => "",
+    }
+}
+
 fn bash() -> String {
     let cli = Cli::command();
     let mut cases = String::new();
+    let mut prev_cases = String::new();
     for name in SUBCOMMANDS {
         let sub = cli.find_subcommand(name).expect("shipped subcommand");
         let flags = long_flags(sub).join(" ");
-        let positional = if *name == "collect" {
-            "\t\t__gitcomp_nl \"$(git release __components 2>/dev/null)\"\n"
-        } else {
-            ""
-        };
-        let pin = if sub.get_arguments().any(|a| a.get_long() == Some("tag")) {
-            "\t\t--tag=*)\n\t\t\t__gitcomp_nl \"$(git release __components 2>/dev/null | sed 's/$/=/')\" \"\" \"${cur#--tag=}\" \"\"\n\t\t\treturn ;;\n"
-        } else {
-            ""
-        };
+        let positional = positional_completion(name);
+        let values = option_values(name);
+        prev_cases.push_str(previous_word(name));
         cases.push_str(&format!(
-            "\t{name})\n\t\tcase \"$cur\" in\n{pin}\t\t--*)\n\t\t\t__gitcomp \"{flags}\"\n\t\t\treturn ;;\n\t\tesac\n{positional}\t\t;;\n"
+            "\t{name})\n\t\tcase \"$cur\" in\n{values}\t\t--*)\n\t\t\t__gitcomp \"{flags}\"\n\t\t\treturn ;;\n\t\tesac\n{positional}\t\t;;\n"
         ));
     }
     format!(
@@ -99,6 +130,32 @@ fn bash() -> String {
 # git's completion (git-completion.bash) calls _git_release for `git release …`.\n\
 # Install: source this file after git's completion, or copy it to\n\
 # ~/.local/share/bash-completion/completions/git-release\n\
+\n\
+# Tags matching the word, both sides of A..B and A...B.\n\
+__git_release_tags ()\n\
+{{\n\
+\tlocal pfx=\"\" cur_=\"$cur\"\n\
+\tcase \"$cur_\" in\n\
+\t*...*) pfx=\"${{cur_%%...*}}...\"; cur_=\"${{cur_#*...}}\" ;;\n\
+\t*..*) pfx=\"${{cur_%%..*}}..\"; cur_=\"${{cur_#*..}}\" ;;\n\
+\tesac\n\
+\t__gitcomp_direct \"$(__git_tags \"$pfx\" \"$cur_\" \" \")\"\n\
+}}\n\
+\n\
+# Positional words before the current one, after the subcommand.\n\
+__git_release_positionals ()\n\
+{{\n\
+\tlocal i n=0 seen=\"\"\n\
+\tfor ((i=1; i < cword; i++)); do\n\
+\t\tcase \"${{words[i]}}\" in\n\
+\t\trelease) ;;\n\
+\t\t-*) ;;\n\
+\t\t*) if [ -n \"$seen\" ]; then n=$((n+1)); else seen=1; fi ;;\n\
+\t\tesac\n\
+\tdone\n\
+\techo \"$n\"\n\
+}}\n\
+\n\
 _git_release ()\n\
 {{\n\
 \tlocal subcommands=\"{subs} help\"\n\
@@ -110,12 +167,13 @@ _git_release ()\n\
 \t\tesac\n\
 \t\treturn\n\
 \tfi\n\
+\tcase \"$subcommand:$prev\" in\n\
+{prev_cases}\
+\tesac\n\
 \tcase \"$subcommand\" in\n\
 {cases}\
 \thelp)\n\
 \t\t__gitcomp \"$subcommands\" ;;\n\
-\t*)\n\
-\t\t__git_complete_refs ;;\n\
 \tesac\n\
 }}\n",
         subs = SUBCOMMANDS.join(" "),
