@@ -421,8 +421,12 @@ pub fn subcommand(name: &str) -> Command {
         .cloned()
         .unwrap_or_else(|| Command::new(&*Box::leak(name.to_string().into_boxed_str())));
     let bin: &'static str = Box::leak(format!("git-release-{name}").into_boxed_str());
+    // Usage lines read `git release tag …`, as users type it; the page and file stay
+    // `git-release-tag` (what `git release tag --help` and man look for).
+    let usage: &'static str = Box::leak(format!("git release {name}").into_boxed_str());
     sub.name(bin)
-        .bin_name(bin)
+        .bin_name(usage)
+        .display_name(bin)
         .version(env!("CARGO_PKG_VERSION"))
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod images;
 pub mod journal;
 pub mod lines;
+pub mod manual;
 pub mod oci;
 pub mod package;
 pub mod paths;

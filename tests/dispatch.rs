@@ -84,10 +84,19 @@ fn generated_docs_are_fresh() {
             .arg(&out)
             .status()
             .unwrap();
-        let mut names: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        // Every generated file, in subfolders too (man/man1/), relative to `out`.
+        let mut names: Vec<std::path::PathBuf> = Vec::new();
+        let mut stack = vec![out.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    names.push(e.path().strip_prefix(&out).unwrap().to_path_buf());
+                }
+            }
+        }
         names.sort();
         assert!(!names.is_empty());
         for n in names {
@@ -96,7 +105,7 @@ fn generated_docs_are_fresh() {
             assert!(
                 fresh == committed,
                 "{dir}/{} is stale: run `cargo run --bin git-release -- generate {what} --out {dir}` and commit",
-                n.to_string_lossy()
+                n.display()
             );
         }
     }
@@ -237,4 +246,93 @@ fn bash_completion_knows_tags_lines_and_component_tags() {
     has("git release hotfix --ima", "--images");
     has("git release cherry-pick --on", "--onto=");
     has("git release branch --li", "--list");
+}
+
+/// Man pages worth opening (issue 11): laid out for MANPATH, every section present, and
+/// `git help release` finds the page through MANPATH as git users open it.
+#[test]
+fn man_pages_have_every_section_and_git_help_finds_them() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let man1 = root.join("man/man1");
+    for name in std::iter::once("git-release".to_string()).chain(
+        [
+            "init",
+            "collect",
+            "check",
+            "images",
+            "hotfix",
+            "package",
+            "tag",
+            "protect",
+            "branch",
+            "cherry-pick",
+            "bump",
+        ]
+        .iter()
+        .map(|c| format!("git-release-{c}")),
+    ) {
+        let page = std::fs::read_to_string(man1.join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("man/man1/{name}.1: {e}"));
+        let mut want = vec![
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH DESCRIPTION",
+            ".SH OPTIONS",
+            ".SH SETTINGS",
+            ".SH \"EXIT STATUS\"",
+            ".SH \"SEE ALSO\"",
+        ];
+        if name != "git-release" {
+            want.extend([".SH EXAMPLES"]);
+        }
+        for section in want {
+            assert!(page.contains(section), "{name}.1 lacks {section}");
+        }
+        let page = page.replace("\\-", "-");
+        if name != "git-release" {
+            assert!(
+                page.contains(&format!(
+                    "\\fBgit release {}\\fR",
+                    name.trim_start_matches("git-release-")
+                )),
+                "{name}.1: the synopsis reads `git release <cmd>`"
+            );
+        }
+    }
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd("git", sb.dir.path())
+        .args(["help", "release"])
+        .env("MANPATH", root.join("man"))
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "git-release(1)",
+        "SETTINGS",
+        "release.registry",
+        "EXIT STATUS",
+        "git-release-collect(1)",
+    ] {
+        assert!(
+            text.contains(want),
+            "`git help release` lacks {want}:\n{text}"
+        );
+    }
+    // Usage lines read as users type them.
+    let run = sb.release(sb.dir.path(), &["tag", "--help"]);
+    assert!(
+        run.stdout
+            .contains("Usage: git release tag [OPTIONS] <VERSION> [REV]"),
+        "{}",
+        run.stdout
+    );
 }

@@ -28,22 +28,65 @@ pub fn run(args: GenerateArgs) -> Result<()> {
 }
 
 fn write(path: &Path, text: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// `git-release.1` and `git-release-<cmd>.1` (the names `git help release` and
-/// `git release <cmd> --help` through man look for).
+/// `man1/git-release.1` and `man1/git-release-<cmd>.1` (the names `git help release` and
+/// `git release <cmd> --help` look for; `MANPATH=man` finds them): NAME, SYNOPSIS, DESCRIPTION
+/// and OPTIONS from the clap definitions (the same text as `--help`), then SETTINGS, FILES,
+/// EXIT STATUS, EXAMPLES and SEE ALSO from [`crate::manual`].
 pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command().name("git-release")).render(&mut buf)?;
-    out.push(("git-release.1".to_string(), buf));
-    for name in SUBCOMMANDS {
+    let page = |cmd: clap::Command, name: Option<&str>| -> Result<Vec<u8>> {
+        let man_source = cmd.clone();
+        let man = clap_mangen::Man::new(cmd);
         let mut buf = Vec::new();
-        clap_mangen::Man::new(crate::cli::subcommand(name)).render(&mut buf)?;
-        out.push((format!("git-release-{name}.1"), buf));
+        man.render_title(&mut buf)?;
+        man.render_name_section(&mut buf)?;
+        man.render_synopsis_section(&mut buf)?;
+        man.render_description_section(&mut buf)?;
+        man.render_options_section(&mut buf)?;
+        if name.is_none() {
+            man.render_subcommands_section(&mut buf)?;
+        }
+        let mut text = String::new();
+        if let Some(after) = man_cmd_after_help(&man_source) {
+            // check's rule table: its own section.
+            text.push_str(".SH RULES\n.nf\n");
+            for line in after.lines() {
+                text.push_str(&crate::manual::escape(line));
+                text.push('\n');
+            }
+            text.push_str(".fi\n");
+        }
+        text.push_str(&crate::manual::sections(name));
+        buf.extend_from_slice(text.as_bytes());
+        man.render_version_section(&mut buf)?;
+        Ok(buf)
+    };
+    out.push((
+        "man1/git-release.1".to_string(),
+        page(
+            Cli::command().name("git-release").bin_name("git release"),
+            None,
+        )?,
+    ));
+    for name in SUBCOMMANDS {
+        out.push((
+            format!("man1/git-release-{name}.1"),
+            page(crate::cli::subcommand(name), Some(name))?,
+        ));
     }
     Ok(out)
+}
+
+fn man_cmd_after_help(cmd: &clap::Command) -> Option<String> {
+    cmd.get_after_long_help()
+        .or_else(|| cmd.get_after_help())
+        .map(|s| s.to_string())
 }
 
 /// `git-release.bash` (defines `_git_release`, which git's own bash completion calls for

@@ -1,0 +1,285 @@
+//! What the man pages say beyond `--help`: the settings each command reads, the files it reads
+//! and writes, examples, and the exit status shared by every command (rendered by
+//! `git release generate man`).
+
+/// Every setting: `(key, default, meaning)`. Layered as git does: built-in default < the
+/// committed `.gitrelease` < `git config release.<key>` < flags.
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    ("release.product", "the repository folder's name", "product name, in package and tag names"),
+    ("release.addonsPath", "addons", "where charts live"),
+    ("release.reposPath", "repos", "the component lists (repos files)"),
+    ("release.imagesPath", "images", "the image lists and images_origin.yaml"),
+    ("release.versionFile", "version.yml", "addon versions"),
+    ("release.componentUrl", "https://github.com/{repo}.git", "where a component is fetched from ({repo} = owner/name, {owner}, {name}); a plain path or file:// URL works; an entry's own url: wins"),
+    ("release.hotfixTagPrefix", "hotfix/", "namespace of hotfix tags"),
+    ("release.tagTemplate", "v{version}", "release tag names"),
+    ("release.protectedTags", "v[0-9]* hotfix/*", "tags protect guards (globs)"),
+    ("release.branchTemplate", "release-{line}", "release-line branches"),
+    ("release.oemBranchTemplate", "release-{line}-{customer}", "customer (OEM) branches"),
+    ("release.check.<rule>", "per rule", "error, warning or off"),
+    ("release.check.allowImage", "none", "image globs exempt from the image rules"),
+    ("release.registry", "none", "the internal registry, host[:port][/prefix], that [[ registry_release ]] stands for"),
+    ("release.insecureRegistries", "none", "hosts spoken to over plain HTTP (besides localhost and 127.0.0.1)"),
+    ("release.registryTimeout", "60", "seconds a registry may stay silent before the command fails naming it"),
+    ("release.kubeVersion", "v1.36.0", "Kubernetes version charts are rendered for (.Capabilities.KubeVersion)"),
+    ("release.checkOnPush", "false", "in a bare repository with protect: refuse pushed release tags that fail check"),
+];
+
+/// The man page extras of one command.
+pub struct Extra {
+    /// Setting keys it reads (see [`SETTINGS`]).
+    pub settings: &'static [&'static str],
+    /// `(path, what)` it reads or writes.
+    pub files: &'static [(&'static str, &'static str)],
+    /// `(command line, what it does)`.
+    pub examples: &'static [(&'static str, &'static str)],
+    /// Related commands (`git-release-tag`).
+    pub see_also: &'static [&'static str],
+}
+
+const LAYOUT: &[&str] = &[
+    "release.addonsPath",
+    "release.reposPath",
+    "release.imagesPath",
+    "release.versionFile",
+];
+
+/// The extras of subcommand `name` (`tag`); `None` for an unknown name.
+pub fn extra(name: &str) -> Option<Extra> {
+    Some(match name {
+        "init" => Extra {
+            settings: &["release.product"],
+            files: &[
+                (".gitrelease", "the committed settings, written commented"),
+                ("addons/, repos/, images/, configs/, scripts/", "created when missing"),
+                ("version.yml", "created empty when missing"),
+            ],
+            examples: &[("git release init --product demo", "lay out a new platform-release repository")],
+            see_also: &["git-release-collect"],
+        },
+        "collect" => Extra {
+            settings: &[
+                "release.addonsPath",
+                "release.reposPath",
+                "release.imagesPath",
+                "release.versionFile",
+                "release.componentUrl",
+                "release.kubeVersion",
+            ],
+            files: &[
+                ("repos/*.yaml", "the components, their tags (currentTag is updated in place)"),
+                ("addons/", "chart folders, replaced from the component repositories"),
+                ("version.yml, images/images_*.list", "rewritten to match the charts"),
+                (".git/release/components/", "cached tags of remote components"),
+                (".git/release/lock, .git/release/journal", "one writer at a time; crash recovery"),
+            ],
+            examples: &[
+                ("git release collect --dry-run", "show the diff of what would change"),
+                ("git release collect --commit", "collect and commit exactly what was written"),
+                ("git release collect --tag=cyclone=v1.2.3 cyclone", "pin one component"),
+            ],
+            see_also: &["git-release-check", "git-release-images"],
+        },
+        "check" => Extra {
+            settings: &[
+                "release.check.<rule>",
+                "release.check.allowImage",
+                "release.registry",
+                "release.insecureRegistries",
+                "release.registryTimeout",
+                "release.kubeVersion",
+                "release.tagTemplate",
+            ],
+            files: &[
+                ("addons/, version.yml, images/images_*.list", "read at the revision checked"),
+                ("images/images_origin.yaml", "upstream sources of mirrored images"),
+                ("$DOCKER_CONFIG/config.json, ~/.docker/config.json", "registry credentials"),
+            ],
+            examples: &[
+                ("git release check", "check HEAD before tagging"),
+                ("git release check v2.10.0 --history", "also audit every release tag"),
+                ("git release check --offline --json", "no registry; findings for a script"),
+            ],
+            see_also: &["git-release-tag", "git-release-images"],
+        },
+        "images" => Extra {
+            settings: &[
+                "release.registry",
+                "release.insecureRegistries",
+                "release.registryTimeout",
+                "release.kubeVersion",
+            ],
+            files: &[
+                ("images/images_origin.yaml", "upstream source of each mirrored image"),
+                ("$DOCKER_CONFIG/config.json, ~/.docker/config.json", "registry credentials (auths, credHelpers, credsStore)"),
+                (".git/release/blobs/sha256/", "blob cache, every blob checked against its digest"),
+            ],
+            examples: &[
+                ("git release images --why pause", "where an image comes from"),
+                ("git release images sync --dry-run", "which mirrored images are missing internally"),
+            ],
+            see_also: &["git-release-check", "git-release-package"],
+        },
+        "hotfix" => Extra {
+            settings: &[
+                "release.product",
+                "release.hotfixTagPrefix",
+                "release.tagTemplate",
+                "release.registry",
+                "release.insecureRegistries",
+            ],
+            files: &[
+                ("<product>-hotfix-<version>.tar.gz", "the package, written atomically into -o DIR"),
+                ("hotfix.yaml", "inside the package: charts, images and checksums"),
+                (".git/release/blobs/, .git/release/checksums/", "blob cache and remembered images.tar checksums"),
+            ],
+            examples: &[
+                ("git release hotfix v2.10.0..release-2.10", "package what changed since the release"),
+                ("git release hotfix v2.10.0 --images --tag", "with the changed images; tag the hotfix"),
+            ],
+            see_also: &["git-release-package", "git-release-cherry-pick"],
+        },
+        "package" => Extra {
+            settings: &[
+                "release.product",
+                "release.tagTemplate",
+                "release.registry",
+                "release.insecureRegistries",
+                "release.registryTimeout",
+            ],
+            files: &[
+                ("<product>-<version>.tar.gz", "the package, written atomically into -o DIR"),
+                ("release.yaml", "inside the package: charts, images with digests, checksums"),
+                ("images/images.tar", "inside the package with --images: an OCI image layout with Docker's manifest.json"),
+            ],
+            examples: &[
+                ("git release package v2.10.0 -o dist", "the offline package of a release"),
+                ("git release package v2.10.0 --images --platform linux/arm64", "with every image, for arm64"),
+            ],
+            see_also: &["git-release-hotfix", "git-release-images"],
+        },
+        "tag" => Extra {
+            settings: &["release.tagTemplate", "release.protectedTags", "release.versionFile"],
+            files: &[("version.yml", "must agree with the charts at the tagged commit")],
+            examples: &[
+                ("git release tag 2.10.0", "tag HEAD as v2.10.0 after checking it"),
+                ("git release tag 2.10.1 release-2.10 --dry-run", "what would be tagged"),
+            ],
+            see_also: &["git-release-check", "git-release-protect"],
+        },
+        "protect" => Extra {
+            settings: &["release.protectedTags", "release.hotfixTagPrefix", "release.checkOnPush"],
+            files: &[(".git/hooks/", "git-release's hooks, chained to any hooks already there")],
+            examples: &[
+                ("git release protect", "refuse moving or deleting release tags in this clone"),
+                ("git release protect --check", "exit 0 when installed, 3 when not"),
+            ],
+            see_also: &["git-release-tag"],
+        },
+        "branch" => Extra {
+            settings: &["release.branchTemplate", "release.oemBranchTemplate", "release.tagTemplate"],
+            files: &[],
+            examples: &[
+                ("git release branch 2.10", "release-2.10 at the newest 2.10 release tag"),
+                ("git release branch 2.10/acme", "the customer branch release-2.10-acme"),
+                ("git release branch --list", "lines, customers, newest release and hotfix tags"),
+            ],
+            see_also: &["git-release-cherry-pick"],
+        },
+        "cherry-pick" => Extra {
+            settings: &["release.branchTemplate", "release.oemBranchTemplate", "release.versionFile"],
+            files: &[("Chart.yaml, version.yml", "version fields resolved to the branch's patch + 1")],
+            examples: &[("git release cherry-pick 1a2b3c4 --onto 2.10", "apply a fix to release-2.10")],
+            see_also: &["git-release-branch", "git-release-hotfix"],
+        },
+        "bump" => Extra {
+            settings: LAYOUT,
+            files: &[("Chart.yaml, VERSION", "edited in place, only the version bytes")],
+            examples: &[
+                ("git release bump --next-minor --commit", "on master after a release"),
+                ("git release bump patch cyclone", "on a release branch"),
+            ],
+            see_also: &["git-release-cherry-pick"],
+        },
+        _ => return None,
+    })
+}
+
+/// `(code, meaning)` of every command's exit status.
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "done"),
+    ("1", "failure of I/O, git or the network (a registry, a remote)"),
+    ("2", "bad input: a flag, a revision, a repos file, a chart"),
+    ("3", "refused by the repository's state: findings of check, an existing tag, uncommitted changes, another git-release command running"),
+];
+
+/// Escape `text` for a roff text line.
+pub fn escape(text: &str) -> String {
+    esc(text)
+}
+
+fn esc(text: &str) -> String {
+    let t = text.replace('\\', "\\\\").replace('-', "\\-");
+    if t.starts_with(['.', '\'']) {
+        format!("\\&{t}")
+    } else {
+        t
+    }
+}
+
+/// The roff of the SETTINGS, FILES, EXIT STATUS, EXAMPLES and SEE ALSO sections of `name`
+/// (`None`: the top-level page, with every setting and command).
+pub fn sections(name: Option<&str>) -> String {
+    let mut out = String::new();
+    let keys: Vec<&str> = match name.and_then(extra) {
+        Some(e) => e.settings.to_vec(),
+        None => SETTINGS.iter().map(|s| s.0).collect(),
+    };
+    out.push_str(".SH SETTINGS\nRead as git does: built\\-in default < the committed \\fI.gitrelease\\fR (git\\-config syntax) < \\fBgit config release.\\fR\\fIkey\\fR < flags.\n");
+    for k in keys {
+        if let Some((key, default, meaning)) = SETTINGS.iter().find(|s| s.0 == k) {
+            out.push_str(&format!(
+                ".TP\n\\fB{}\\fR (default: {})\n{}\n",
+                esc(key),
+                esc(default),
+                esc(meaning)
+            ));
+        }
+    }
+    let e = name.and_then(extra);
+    if let Some(e) = &e {
+        if !e.files.is_empty() {
+            out.push_str(".SH FILES\n");
+            for (path, what) in e.files {
+                out.push_str(&format!(".TP\n\\fI{}\\fR\n{}\n", esc(path), esc(what)));
+            }
+        }
+    }
+    out.push_str(".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in EXIT_STATUS {
+        out.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", esc(meaning)));
+    }
+    out.push_str(".PP\nWith \\fB\\-\\-json\\fR, an error is printed on standard output as {\"error\": {\"message\", \"hint\", \"exit_code\"}}, with the same status.\n");
+    if let Some(e) = &e {
+        out.push_str(".SH EXAMPLES\n");
+        for (cmd, what) in e.examples {
+            out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(cmd), esc(what)));
+        }
+    }
+    out.push_str(".SH \"SEE ALSO\"\n");
+    let mut refs: Vec<String> = vec!["git\\-release(1)".into()];
+    match &e {
+        Some(e) => refs.extend(e.see_also.iter().map(|s| format!("{}(1)", esc(s)))),
+        None => {
+            refs.clear();
+            refs.extend(
+                crate::cli::SUBCOMMANDS
+                    .iter()
+                    .map(|s| format!("git\\-release\\-{}(1)", esc(s))),
+            );
+        }
+    }
+    refs.push("git(1)".into());
+    out.push_str(&format!("{}\n", refs.join(", ")));
+    out
+}
