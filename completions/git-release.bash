@@ -51,7 +51,7 @@ _git_release ()
 	init)
 		case "$cur" in
 		--*)
-			__gitcomp "--product= --dry-run --help"
+			__gitcomp "--product= --dry-run --json --help"
 			return ;;
 		esac
 		;;
@@ -113,7 +113,7 @@ _git_release ()
 	protect)
 		case "$cur" in
 		--*)
-			__gitcomp "--check --uninstall --help"
+			__gitcomp "--check --uninstall --json --help"
 			return ;;
 		esac
 		;;

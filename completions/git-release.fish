@@ -40,6 +40,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "bump" -d 'B
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "generate" -d 'Write man pages and shell completions (for packagers; output is committed under man/ and completions/)'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -l product -d 'Product name written to .gitrelease [default: the repository folder\'s name]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand init" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s j -l jobs -d 'Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64]' -r
@@ -99,6 +100,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand tag" -s V -l ver
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l hook -d 'Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l check -d 'Only report whether protection is installed (exit 0 when it is, 3 when not)'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l uninstall -d 'Remove git-release\'s hooks and restore the hooks they chained to'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -l from -d 'Start point [default: the newest release tag of the line; for a customer, the line\'s branch]' -r

@@ -80,6 +80,9 @@ pub struct InitArgs {
     /// Print what would be created; create nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `git release collect`
@@ -310,6 +313,9 @@ pub struct ProtectArgs {
     /// Remove git-release's hooks and restore the hooks they chained to.
     #[arg(long, conflicts_with = "check")]
     pub uninstall: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
     /// Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin).
     #[arg(long, value_name = "NAME", hide = true)]
     pub hook: Option<String>,
@@ -465,7 +471,8 @@ pub fn main_for<A: FromArgMatches>(
             e.exit()
         }
     };
-    let json = wants_json(&matches);
+    // A `--json` swallowed by a trailing argument list (protect's hook arguments) still counts.
+    let json = wants_json(&matches) || std::env::args_os().skip(1).any(|a| a == "--json");
     let args = match A::from_arg_matches(&matches) {
         Ok(a) => a,
         Err(e) => e.exit(),

@@ -71,3 +71,63 @@ fn every_json_command_reports_errors_as_json_with_the_same_exit_code() {
     let run = p.release(&["tag", "v1.1.0", "--json"]);
     assert_json_error(&run, 3, "v1.1.0");
 }
+
+#[test]
+fn init_and_protect_speak_json() {
+    let sb = Sandbox::new();
+    let mut repo = crate::util::Repo::open(&sb, "p");
+    std::fs::create_dir_all(&repo.path).unwrap();
+    repo.git(&["init", "-q", "-b", "main"]);
+    let run = repo
+        .release(&["init", "--product", "demo", "--dry-run", "--json"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["product"], "demo");
+    assert_eq!(v["dry_run"], true);
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "version.yml" && f["state"] == "would-create"),
+        "{v}"
+    );
+    let run = repo.release(&["init", "--product", "demo", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let created = v["created"].as_u64().unwrap();
+    assert!(created > 0, "{v}");
+    let run = repo.release(&["init", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["created"], 0, "a second init keeps everything: {v}");
+    assert!(v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["state"] == "kept"));
+    repo.commit("layout");
+    // protect: not installed is a refusal, as JSON; then install, check, uninstall.
+    let run = repo.release(&["protect", "--check", "--json"]);
+    assert_json_error(&run, 3, "tags are not protected");
+    let run = repo.release(&["protect", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["action"], "installed", "{v}");
+    assert_eq!(v["hook"], "reference-transaction");
+    assert!(
+        v["protected_tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "v[0-9]*"),
+        "{v}"
+    );
+    let run = repo.release(&["protect", "--check", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["action"], "checked", "{v}");
+    let run = repo.release(&["protect", "--uninstall", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["action"], "uninstalled", "{v}");
+    assert_eq!(v["removed"].as_array().unwrap().len(), 1, "{v}");
+    // A stray argument is still refused, now in JSON.
+    let run = repo.release(&["protect", "extra", "--json"]);
+    assert_json_error(&run, 2, "extra");
+}

@@ -63,13 +63,20 @@ pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Res
         .clone()
         .unwrap_or_else(|| Settings::defaults(&workdir).product);
     let mut created = 0;
+    let mut files = Vec::new();
     for (rel, content) in layout(&product) {
         let path = workdir.join(&rel);
         if std::fs::symlink_metadata(&path).is_ok() {
-            writeln!(out, "keep    {rel} (exists)")?;
+            if !args.json {
+                writeln!(out, "keep    {rel} (exists)")?;
+            }
+            files.push(serde_json::json!({"path": rel, "state": "kept"}));
             continue;
         }
-        writeln!(out, "create  {rel}")?;
+        if !args.json {
+            writeln!(out, "create  {rel}")?;
+        }
+        files.push(serde_json::json!({"path": rel, "state": if args.dry_run { "would-create" } else { "created" }}));
         created += 1;
         if args.dry_run {
             continue;
@@ -85,7 +92,13 @@ pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Res
             .with_context(|| format!("creating {rel}"))?;
         f.write_all(content.as_bytes())?;
     }
-    if args.dry_run {
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"product": product, "files": files, "created": created, "dry_run": args.dry_run}),
+        )?;
+        writeln!(out)?;
+    } else if args.dry_run {
         writeln!(out, "dry run: {created} file(s) would be created")?;
     } else {
         writeln!(out, "{created} file(s) created; add components to repos/components.yaml, then run `git release collect`")?;

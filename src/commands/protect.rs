@@ -44,16 +44,48 @@ pub fn run(args: ProtectArgs) -> Result<()> {
     }
     let repo = repo::discover()?;
     let hooks_dir = hooks_dir(&repo)?;
-    if args.check {
-        check(&repo, &hooks_dir, &mut out)
+    let mut report = Report::default();
+    let result = if args.check {
+        check(&repo, &hooks_dir, &mut report)
     } else if args.uninstall {
-        uninstall(&hooks_dir, &mut out)
+        uninstall(&hooks_dir, &mut report)
     } else {
         let fallback = std::env::current_exe()
             .context("locating the running executable")?
             .with_file_name("git-release");
-        install(&repo, &hooks_dir, &fallback, &mut out)
+        install(&repo, &hooks_dir, &fallback, &mut report)
+    };
+    result?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for l in &report.lines {
+            writeln!(out, "{l}")?;
+        }
     }
+    Ok(())
+}
+
+/// What `protect` did, for `--json` (and, as `lines`, for people).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    /// `installed`, `updated`, `checked` or `uninstalled`.
+    pub action: &'static str,
+    /// The hook (`reference-transaction` in a working repository, `pre-receive` in a bare one).
+    pub hook: Option<String>,
+    /// Its path.
+    pub path: Option<String>,
+    /// The hook it chains to, when there is one.
+    pub chained: Option<String>,
+    /// Protected tag patterns (`release.protectedTags`).
+    pub protected_tags: Vec<String>,
+    /// Hooks removed (`--uninstall`).
+    pub removed: Vec<String>,
+    /// Hooks put back (`--uninstall`).
+    pub restored: Vec<String>,
+    #[serde(skip)]
+    lines: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +463,7 @@ fn write_executable(path: &Path, content: &str) -> Result<()> {
 }
 
 /// Install the hook `repo` needs into `dir`, chaining to a hook already there.
-fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut dyn Write) -> Result<()> {
+fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut Report) -> Result<()> {
     let hook = hook_for(repo);
     let path = dir.join(hook);
     let chained = chained_path(dir, hook);
@@ -456,26 +488,32 @@ fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut dyn Wr
     }
     write_executable(&path, &hook_script(hook, fallback))?;
     let verb = if again { "updated" } else { "installed" };
-    writeln!(out, "{verb} {hook} hook: {}", path.display())?;
+    out.action = verb;
+    out.hook = Some(hook.to_string());
+    out.path = Some(path.display().to_string());
+    out.protected_tags = patterns(repo);
+    out.lines
+        .push(format!("{verb} {hook} hook: {}", path.display()));
     if exists(&chained) {
-        writeln!(out, "chained hook: {} (runs after it)", chained.display())?;
+        out.chained = Some(chained.display().to_string());
+        out.lines.push(format!(
+            "chained hook: {} (runs after it)",
+            chained.display()
+        ));
     }
-    writeln!(
-        out,
+    out.lines.push(format!(
         "protected tags: {} (release.protectedTags)",
-        describe_patterns(&patterns(repo))
-    )?;
+        describe_patterns(&out.protected_tags)
+    ));
     if hook == REFERENCE_TRANSACTION {
-        writeln!(
-            out,
-            "matching tags can be created, but `git tag -f`, `git tag -d` and `git update-ref` of them are refused"
-        )?;
+        out.lines.push(
+            "matching tags can be created, but `git tag -f`, `git tag -d` and `git update-ref` of them are refused".into(),
+        );
         warn_old_git();
     } else {
-        writeln!(
-            out,
-            "matching tags can be pushed once, but never force-pushed or deleted by a push"
-        )?;
+        out.lines.push(
+            "matching tags can be pushed once, but never force-pushed or deleted by a push".into(),
+        );
     }
     Ok(())
 }
@@ -508,7 +546,7 @@ fn warn_old_git() {
 }
 
 /// Report whether protection is installed; refuse (exit 3) when it is not.
-fn check(repo: &gix::Repository, dir: &Path, out: &mut dyn Write) -> Result<()> {
+fn check(repo: &gix::Repository, dir: &Path, out: &mut Report) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let hook = hook_for(repo);
     let path = dir.join(hook);
@@ -545,23 +583,31 @@ fn check(repo: &gix::Repository, dir: &Path, out: &mut dyn Write) -> Result<()> 
         ))
         .into());
     }
-    writeln!(out, "protection installed: {hook} hook {}", path.display())?;
-    writeln!(
-        out,
+    out.action = "checked";
+    out.hook = Some(hook.to_string());
+    out.path = Some(path.display().to_string());
+    out.lines.push(format!(
+        "protection installed: {hook} hook {}",
+        path.display()
+    ));
+    out.lines.push(format!(
         "protected tags: {} (release.protectedTags)",
         describe_patterns(&patterns)
-    )?;
+    ));
+    out.protected_tags = patterns;
     let chained = chained_path(dir, hook);
     if exists(&chained) {
-        writeln!(out, "chained hook: {}", chained.display())?;
+        out.chained = Some(chained.display().to_string());
+        out.lines
+            .push(format!("chained hook: {}", chained.display()));
     } else {
-        writeln!(out, "chained hook: none")?;
+        out.lines.push("chained hook: none".into());
     }
     Ok(())
 }
 
 /// Remove our hooks from `dir`, putting back the hooks they chained to.
-fn uninstall(dir: &Path, out: &mut dyn Write) -> Result<()> {
+fn uninstall(dir: &Path, out: &mut Report) -> Result<()> {
     let mut removed = 0;
     for hook in HOOKS {
         let path = dir.join(hook);
@@ -570,20 +616,23 @@ fn uninstall(dir: &Path, out: &mut dyn Write) -> Result<()> {
         }
         std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
         removed += 1;
-        writeln!(out, "removed {hook} hook: {}", path.display())?;
+        out.removed.push(path.display().to_string());
+        out.lines
+            .push(format!("removed {hook} hook: {}", path.display()));
         let chained = chained_path(dir, hook);
         if exists(&chained) {
             std::fs::rename(&chained, &path)
                 .with_context(|| format!("renaming {} to {}", chained.display(), path.display()))?;
-            writeln!(out, "restored {}", path.display())?;
+            out.restored.push(path.display().to_string());
+            out.lines.push(format!("restored {}", path.display()));
         }
     }
+    out.action = "uninstalled";
     if removed == 0 {
-        writeln!(
-            out,
+        out.lines.push(format!(
             "nothing to remove: no git-release hook in {}",
             dir.display()
-        )?;
+        ));
     }
     Ok(())
 }
