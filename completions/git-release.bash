@@ -105,7 +105,7 @@ _git_release ()
 	tag)
 		case "$cur" in
 		--*)
-			__gitcomp "--message= --remote= --offline --dry-run --json --help"
+			__gitcomp "--message= --sign --remote= --offline --dry-run --json --help"
 			return ;;
 		esac
 		[ "$(__git_release_positionals)" -ge 1 ] && __git_release_tags

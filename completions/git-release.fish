@@ -92,6 +92,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s m -l message -d 'Text added to the tag message (after the addon versions)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -l remote -d 'Remote whose tags are checked too' -r
+complete -c git-release -n "__fish_git_release_using_subcommand tag" -s s -l sign -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -l offline -d 'Skip the remote check (no network); the local checks still run'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s n -l dry-run -d 'Print what would be tagged; create nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -l json -d 'Print the result as JSON on stdout (for scripts)'

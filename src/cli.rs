@@ -290,6 +290,10 @@ pub struct TagArgs {
     /// Text added to the tag message (after the addon versions).
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
+    /// Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`;
+    /// `tag.gpgSign` makes it the default.
+    #[arg(short, long)]
+    pub sign: bool,
     /// Remote whose tags are checked too.
     #[arg(long, value_name = "NAME", default_value = "origin")]
     pub remote: String,

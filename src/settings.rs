@@ -252,6 +252,38 @@ fn layered(
         .map(|v| v.to_string())
 }
 
+/// git's own setting `key` (`commit.gpgSign`, `user.signingKey`, `core.hooksPath`): from
+/// `git -c` ([`command_line_config`]) first, then the repository's configuration (local, global,
+/// system, and git's environment overrides), as git reads it.
+pub fn git_config(repo: &gix::Repository, key: &str) -> Option<String> {
+    let wanted = key.to_ascii_lowercase();
+    if let Some((_, v)) = command_line_config()
+        .iter()
+        .rev()
+        .find(|(k, _)| k.to_ascii_lowercase() == wanted)
+    {
+        return Some(v.clone());
+    }
+    repo.config_snapshot().string(key).map(|v| v.to_string())
+}
+
+/// [`git_config`] read as a boolean the way git does (`true`/`yes`/`on`/`1`, a key given
+/// without value); anything else, or unset, is false.
+pub fn git_config_bool(repo: &gix::Repository, key: &str) -> bool {
+    let wanted = key.to_ascii_lowercase();
+    if let Some((_, v)) = command_line_config()
+        .iter()
+        .rev()
+        .find(|(k, _)| k.to_ascii_lowercase() == wanted)
+    {
+        return matches!(
+            v.to_ascii_lowercase().as_str(),
+            "" | "true" | "yes" | "on" | "1"
+        );
+    }
+    repo.config_snapshot().boolean(key).unwrap_or(false)
+}
+
 /// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as
 /// shell-quoted words (`'release.addonsPath'='charts'`, or `'release.addonsPath=charts'` from
 /// older git). Later entries win. gix does not read this variable.

@@ -473,22 +473,82 @@ pub fn commit_changes(
         }
     }
     let tree = ed.write()?.detach();
-    let commit = repo
-        .commit("HEAD", message, tree, head)
-        .map_err(|e| {
-            let msg = format!("creating the commit: {e}");
-            if msg.contains("identity") {
-                crate::error::UserError::input(format!("{msg}; nothing was committed"))
-                    .hint("set `git config user.name` and `git config user.email`, then run this again")
-                    .into()
-            } else {
-                anyhow!(msg)
-            }
-        })?
-        .detach();
+    let commit = commit_on_head(repo, tree, head, message)?;
     let paths: Vec<&str> = changes.iter().map(Change::path).collect();
     index_from_head(repo, &paths)?;
+    crate::hooks::after_commit(repo);
     Ok(commit)
+}
+
+/// Commit `tree` on top of `head` (HEAD's commit, `None` in an empty repository) and move HEAD's
+/// branch to it, as `git commit` does: the commit hooks run first and may edit the message
+/// ([`crate::hooks::before_commit`]); with `commit.gpgSign` the commit is signed
+/// ([`crate::signing`]); the reflog says `commit: <subject>`.
+///
+/// Errors: a hook refusing (exit 3), no identity (exit 2), signing, a HEAD that moved meanwhile.
+pub fn commit_on_head(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    head: Option<gix::ObjectId>,
+    message: &str,
+) -> Result<gix::ObjectId> {
+    let message = crate::hooks::before_commit(repo, tree, message)?;
+    let signer = if crate::signing::wanted(repo, "commit.gpgSign") {
+        Some(crate::signing::Signer::from_config(repo)?)
+    } else {
+        None
+    };
+    let identity =
+        |who: Option<Result<gix::actor::SignatureRef<'_>, _>>| -> Result<gix::actor::Signature> {
+            match who {
+            Some(Ok(s)) => Ok(s.to_owned()?),
+            Some(Err(e)) => Err(anyhow!("reading the identity: {e}")),
+            None => Err(crate::error::UserError::input(
+                "creating the commit: no identity (user.name and user.email are not set); nothing was committed",
+            )
+            .hint("set `git config user.name` and `git config user.email`, then run this again")
+            .into()),
+        }
+        };
+    let author = identity(repo.author())?;
+    let committer = identity(repo.committer())?;
+    let obj = gix::objs::Commit {
+        tree,
+        parents: head.into_iter().collect(),
+        author,
+        committer: committer.clone(),
+        encoding: None,
+        message: message.as_str().into(),
+        extra_headers: Vec::new(),
+    };
+    let id = crate::signing::write_commit(repo, &obj, signer.as_ref())?;
+    let expected = match head {
+        Some(h) => {
+            gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(h))
+        }
+        None => gix::refs::transaction::PreviousValue::MustNotExist,
+    };
+    let subject = message.lines().next().unwrap_or_default();
+    let reflog = if head.is_some() {
+        format!("commit: {subject}")
+    } else {
+        format!("commit (initial): {subject}")
+    };
+    repo.edit_reference(gix::refs::transaction::RefEdit {
+        change: gix::refs::transaction::Change::Update {
+            log: gix::refs::transaction::LogChange {
+                mode: gix::refs::transaction::RefLog::AndReference,
+                force_create_reflog: false,
+                message: reflog.into(),
+            },
+            expected,
+            new: gix::refs::Target::Object(id),
+        },
+        name: "HEAD".try_into()?,
+        deref: true,
+    })
+    .context("moving HEAD to the new commit")?;
+    Ok(id)
 }
 
 /// Set the index entries at and below each of `paths` (work-tree-relative, `/`-separated) to what

@@ -9,6 +9,7 @@ mod check;
 mod cherry_pick;
 mod collect;
 mod dispatch;
+mod git_settings;
 mod hardening;
 mod hotfix;
 mod images;

@@ -435,6 +435,12 @@ pub fn cherry_pick(
         .ok_or_else(|| UserError::input("commits need an identity: set user.name and user.email"))?
         .context("reading the committer identity")?
         .to_owned()?;
+    // commit.gpgSign signs the picked commits, as `git cherry-pick` does.
+    let signer = if crate::signing::wanted(repo, "commit.gpgSign") && !args.dry_run {
+        Some(crate::signing::Signer::from_config(repo)?)
+    } else {
+        None
+    };
     let mut parent = old_tip;
     let mut made = Vec::new();
     for (c, tree) in applied.iter().zip(&trees) {
@@ -454,7 +460,7 @@ pub fn cherry_pick(
             message: message.into(),
             extra_headers: Vec::new(),
         };
-        let id = repo.write_object(&obj)?.detach();
+        let id = crate::signing::write_commit(repo, &obj, signer.as_ref())?;
         made.push((c.to_string(), id.to_string()));
         parent = id;
     }

@@ -765,8 +765,8 @@ fn create_hotfix_tag(
         )
         .into());
     }
-    let tagger = repo
-        .committer()
+    // The identity is checked before anything else, with --tag's own words.
+    repo.committer()
         .ok_or_else(|| UserError::input("--tag needs an identity: set user.name and user.email"))?
         .context("reading the committer identity")?;
     let mut msg = format!(
@@ -781,15 +781,7 @@ fn create_hotfix_tag(
             c.new_version
         ));
     }
-    repo.tag(
-        name,
-        new,
-        gix::objs::Kind::Commit,
-        Some(tagger),
-        msg,
-        gix::refs::transaction::PreviousValue::MustNotExist,
-    )
-    .with_context(|| format!("creating tag {name}"))?;
+    crate::signing::create_tag(repo, name, new, &msg, false)?;
     Ok(())
 }
 

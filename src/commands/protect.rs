@@ -368,10 +368,18 @@ fn is_loose_prune(common_dir: &Path, refname: &str, value: &str) -> bool {
 /// Where git looks for hooks: `core.hooksPath` (relative to where hooks run: the work tree, or
 /// the git dir of a bare repository), else `hooks/` in the common git dir (shared by worktrees).
 pub fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf> {
-    let configured = repo
-        .config_snapshot()
-        .trusted_path("core.hooksPath")
-        .context("reading core.hooksPath")?;
+    // `git -c core.hooksPath=…` first, as git reads it.
+    let configured = match crate::settings::command_line_config()
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case("core.hooksPath"))
+    {
+        Some((_, v)) => Some(PathBuf::from(v)),
+        None => repo
+            .config_snapshot()
+            .trusted_path("core.hooksPath")
+            .context("reading core.hooksPath")?,
+    };
     let dir = match configured {
         Some(p) if p.is_absolute() => p,
         Some(p) => repo.workdir().unwrap_or_else(|| repo.git_dir()).join(p),

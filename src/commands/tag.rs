@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::charts;
@@ -83,6 +83,26 @@ fn listed_versions(
 }
 
 /// Create the release tag; every refusal happens before anything is written.
+/// Say on stderr when this clone has no tag protection installed (`git release protect`): the tag
+/// just made could still be moved or deleted here.
+fn warn_unprotected(repo: &gix::Repository) {
+    let Ok(dir) = crate::commands::protect::hooks_dir(repo) else {
+        return;
+    };
+    let hook = if repo.is_bare() {
+        "pre-receive"
+    } else {
+        "reference-transaction"
+    };
+    let ours = std::fs::read_to_string(dir.join(hook))
+        .is_ok_and(|t| t.contains("installed by git-release protect"));
+    if !ours {
+        eprintln!(
+            "warning: tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here"
+        );
+    }
+}
+
 pub fn tag(
     repo: &gix::Repository,
     settings: &Settings,
@@ -281,21 +301,8 @@ pub fn tag(
         dry_run: args.dry_run,
     };
     if !args.dry_run {
-        let tagger = repo
-            .committer()
-            .ok_or_else(|| {
-                UserError::input("an annotated tag needs an identity: set user.name and user.email")
-            })?
-            .context("reading the committer identity")?;
-        repo.tag(
-            &name,
-            commit,
-            gix::objs::Kind::Commit,
-            Some(tagger),
-            &message,
-            gix::refs::transaction::PreviousValue::MustNotExist,
-        )
-        .with_context(|| format!("creating tag {name}"))?;
+        crate::signing::create_tag(repo, &name, commit, &message, args.sign)?;
+        warn_unprotected(repo);
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
