@@ -131,3 +131,40 @@ fn init_and_protect_speak_json() {
     let run = repo.release(&["protect", "extra", "--json"]);
     assert_json_error(&run, 2, "extra");
 }
+
+#[test]
+fn messages_name_each_url_once_and_say_when_there_is_nothing() {
+    let sb = Sandbox::new();
+    let mut repo = crate::util::Repo::open(&sb, "p");
+    std::fs::create_dir_all(&repo.path).unwrap();
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.release(&["init"]).ok();
+    repo.commit("layout");
+    let run = repo.release(&["collect"]).ok();
+    assert!(
+        run.stdout
+            .contains("nothing to collect: repos/ lists no component"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("every component is at"),
+        "{}",
+        run.stdout
+    );
+    // An unreachable component URL: named once, with the cause.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/demo/x.git");
+    repo.write(
+        "repos/components.yaml",
+        &format!("- repositoryFullName: demo/x\n  url: {url}\n"),
+    );
+    repo.commit("x");
+    let run = repo.release(&["collect"]).fails(1);
+    run.err_has(&format!("could not fetch the tags of {url}: "));
+    assert_eq!(run.stderr.matches(&url).count(), 1, "{}", run.stderr);
+}

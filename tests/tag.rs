@@ -59,8 +59,8 @@ fn refusals() {
         run.stderr
     );
     assert_eq!(before, p.git(&["rev-parse", "v2.10.2"]));
-    // Not greater than the newest release of the line.
-    let run = p.release(&["tag", "2.10.1"]).fails(2);
+    // Not greater than the newest release of the line: refused by the repository's state (3).
+    let run = p.release(&["tag", "2.10.1"]).fails(3);
     assert!(
         run.stderr
             .contains("not greater than the newest 2.10 release, v2.10.2"),
@@ -75,7 +75,7 @@ fn refusals() {
     // Another line is independent, but never below a release this commit contains.
     p.release(&["tag", "2.11.0", "--dry-run"]).ok();
     p.release(&["tag", "2.9.7", "--dry-run"])
-        .fails(2)
+        .fails(3)
         .err_has("v2.9.7 is below v2.10.2, a release that HEAD already contains");
     // One commit is one release (promoting a pre-release stays allowed).
     p.release(&["tag", "2.12.0", "v2.10.2", "--dry-run"])
@@ -135,7 +135,7 @@ fn version_file_must_match() {
     let mut p = sb.repo("component");
     p.write("VERSION", "2.5.4\n");
     p.commit("2.5.4");
-    let run = p.release(&["tag", "2.5.5", "--offline"]).fails(2);
+    let run = p.release(&["tag", "2.5.5", "--offline"]).fails(3);
     assert!(
         run.stderr
             .contains("VERSION at HEAD says `2.5.4`, not 2.5.5"),

@@ -523,14 +523,22 @@ pub fn collect(
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
-        print_table(&report, out)?;
-        if changes.is_empty() {
+        if report.components.is_empty() {
             writeln!(
                 out,
-                "nothing to change: every component is at its newest release tag"
+                "nothing to collect: {}/ lists no component",
+                settings.repos_path
             )?;
         } else {
-            writeln!(out, "{} path(s) changed", changes.len())?;
+            print_table(&report, out)?;
+            if changes.is_empty() {
+                writeln!(
+                    out,
+                    "nothing to change: every component is at its newest release tag"
+                )?;
+            } else {
+                writeln!(out, "{} path(s) changed", changes.len())?;
+            }
         }
         if let Some(c) = &report.commit {
             writeln!(out, "committed {}", &c[..c.len().min(12)])?;
@@ -766,9 +774,7 @@ fn fetch_component(
         Location::Local(_) => "local",
         Location::Remote(_) if args.offline => "offline",
         Location::Remote(u) => {
-            match source::fetch_tags(&cache, u, interrupt)
-                .with_context(|| format!("fetching {u}"))?
-            {
+            match source::fetch_tags(&cache, u, interrupt).map_err(|e| fetch_error(u, &e))? {
                 FetchOutcome::UpToDate => "up-to-date",
                 FetchOutcome::Updated => "updated",
             }
@@ -975,6 +981,24 @@ pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>>
     // Newest release first, names without a version last.
     tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     Ok(tags.into_iter().map(|t| t.1).collect())
+}
+
+/// A failed fetch in one sentence: the URL once, then the innermost cause (transport errors
+/// nest the same URL several times).
+fn fetch_error(url: &str, e: &anyhow::Error) -> anyhow::Error {
+    if e.chain().any(|c| c.downcast_ref::<UserError>().is_some()) {
+        return anyhow::anyhow!("fetching {url}: {e:#}");
+    }
+    let root = e.chain().last().map(|c| c.to_string()).unwrap_or_default();
+    let root = root
+        .replace(url, "")
+        .trim()
+        .trim_start_matches(':')
+        .trim()
+        .to_string();
+    UserError::failure(format!("could not fetch the tags of {url}: {root}"))
+        .hint("check the URL (the entry's `url:` or release.componentUrl) and the network; --offline uses the cached tags")
+        .into()
 }
 
 fn component_url(c: &Component, settings: &Settings) -> String {

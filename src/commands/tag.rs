@@ -158,7 +158,7 @@ pub fn tag(
         .max_by(|a, b| versions::cmp_tags((&a.1, &a.0), (&b.1, &b.0)));
     if let Some((t, v)) = line_max {
         if v.cmp_precedence(&version).is_ge() {
-            return Err(UserError::input(format!(
+            return Err(UserError::refused(format!(
                 "{name} is not greater than the newest {}.{} release, {t}",
                 version.major, version.minor
             ))
@@ -204,7 +204,7 @@ pub fn tag(
     }
     if let Some((t, v)) = contained {
         if v.cmp_precedence(&version).is_gt() {
-            return Err(UserError::input(format!(
+            return Err(UserError::refused(format!(
                 "{name} is below {t}, a release that {spec} already contains"
             ))
             .hint("release versions only go up along history; pick a version above it")
@@ -254,7 +254,7 @@ pub fn tag(
                 .to_string();
             let says = crate::bump::parse_loose(&text).map(|(v, _)| v);
             if says.as_ref() != Some(&version) {
-                return Err(UserError::input(format!("VERSION at {spec} says `{text}`, not {version}"))
+                return Err(UserError::refused(format!("VERSION at {spec} says `{text}`, not {version}"))
                     .hint("tag the commit that set VERSION to this release (or set it with `git release bump`, commit, then tag)")
                     .into());
             }
