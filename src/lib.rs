@@ -32,6 +32,7 @@ pub mod source;
 pub mod table;
 pub mod version_yml;
 pub mod versions;
+pub mod vocab;
 pub mod worktree;
 pub mod yaml;
 pub mod yaml_edit;

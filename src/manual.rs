@@ -213,6 +213,15 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ("3", "refused by the repository's state: findings of check, an existing tag, uncommitted changes, another git-release command running"),
 ];
 
+/// The JSON vocabulary every `--json` speaks ([`crate::vocab`]): `(shape, what)`.
+pub const JSON_VOCABULARY: &[(&str, &str)] = &[
+    ("{\"name\", \"path\", \"from\", \"to\"}", "a version change: a chart (path: its folder), a component's tag (path: its repos entry), a file's version; from null: new, to null: removed"),
+    ("{\"path\", \"sha256\", \"size\"}", "a package written (sha256 and size null in a dry run)"),
+    ("{\"ref\", \"from\", \"to\"}", "a ref update: full ref name and object ids; from null: created"),
+    ("{\"rule\", \"severity\", ..., \"message\"}", "a finding of check"),
+    ("{\"error\": {\"message\", \"hint\", \"exit_code\"}}", "an error, on standard output, with the exit status below"),
+];
+
 /// Escape `text` for a roff text line.
 pub fn escape(text: &str) -> String {
     esc(text)
@@ -254,6 +263,10 @@ pub fn sections(name: Option<&str>) -> String {
                 out.push_str(&format!(".TP\n\\fI{}\\fR\n{}\n", esc(path), esc(what)));
             }
         }
+    }
+    out.push_str(".SH JSON\nWith \\fB\\-\\-json\\fR every command prints one JSON document on standard output, in one vocabulary:\n");
+    for (shape, what) in JSON_VOCABULARY {
+        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(shape), esc(what)));
     }
     out.push_str(".SH \"EXIT STATUS\"\n");
     for (code, meaning) in EXIT_STATUS {

@@ -73,8 +73,13 @@ fn line_and_oem_branches() {
         .release(&["branch", "2.11/globex", "--json", "--dry-run"])
         .ok();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v[1]["branch"], "release-2.11-globex");
-    assert_eq!(v[1]["status"], "created");
+    assert_eq!(v["branches"][1]["branch"], "release-2.11-globex");
+    assert_eq!(v["branches"][1]["status"], "created");
+    assert_eq!(v["dry_run"], true);
+    // The refs it would create, in the shared vocabulary: the line's branch, then the customer's.
+    assert_eq!(v["refs"][1]["ref"], "refs/heads/release-2.11-globex");
+    assert!(v["refs"][1]["from"].is_null());
+    assert_eq!(v["refs"][1]["to"], v["branches"][1]["commit"]);
     assert!(
         p.git(&["branch", "--list", "release-2.11*"]).is_empty(),
         "dry run creates nothing"

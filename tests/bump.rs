@@ -157,8 +157,8 @@ fn json_for_scripts() {
     assert_eq!(
         v["files"],
         serde_json::json!([
-            {"path": "VERSION", "old": "1.2.3", "new": "1.2.4"},
-            {"path": "addons/alpha/Chart.yaml", "old": "0.4.1", "new": "0.4.2"},
+            {"name": "VERSION", "path": "VERSION", "from": "1.2.3", "to": "1.2.4"},
+            {"name": "alpha", "path": "addons/alpha/Chart.yaml", "from": "0.4.1", "to": "0.4.2"},
         ])
     );
     assert_eq!(v["dry_run"], false);

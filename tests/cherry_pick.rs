@@ -319,8 +319,17 @@ fn json_for_scripts() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["branch"], "release-1.2");
     assert_eq!(v["created_branch"], true);
-    assert_eq!(v["bumps"]["VERSION"], "1.2.0 -> 1.2.1");
-    assert_eq!(v["commits"][0][0], fix.as_str());
+    assert_eq!(
+        v["bumps"][0],
+        serde_json::json!({"name": "VERSION", "path": "VERSION", "from": "1.2.0", "to": "1.2.1"})
+    );
+    assert_eq!(v["commits"][0]["from"], fix.as_str());
+    assert_eq!(v["ref"]["ref"], "refs/heads/release-1.2");
+    assert!(
+        v["ref"]["from"].is_null(),
+        "a branch created by the pick: {v}"
+    );
+    assert_eq!(v["ref"]["to"], v["commits"][0]["to"]);
     assert!(
         c.git(&["branch", "--list", "release-1.2"]).is_empty(),
         "dry run creates nothing"

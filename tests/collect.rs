@@ -263,9 +263,9 @@ fn json_for_scripts() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     let c = &v["components"][0];
     assert_eq!(c["repository"], "demo/cyclone");
-    assert_eq!(c["old_tag"], "v0.5.3");
-    assert_eq!(c["new_tag"], "v0.10.0");
-    assert_eq!(c["charts"][0]["new_version"], "0.10.0");
+    assert_eq!(c["from"], "v0.5.3");
+    assert_eq!(c["to"], "v0.10.0");
+    assert_eq!(c["charts"][0]["to"], "0.10.0");
     assert_eq!(c["fetch"], "local");
     assert!(v["changed_paths"]
         .as_array()
@@ -532,7 +532,7 @@ fn file_url_fetches_into_cache_and_offline_reuses_it() {
         .ok();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["components"][0]["fetch"], "updated");
-    assert_eq!(v["components"][0]["new_tag"], "v0.10.0");
+    assert_eq!(v["components"][0]["to"], "v0.10.0");
     let cache = cache_of(&p, "demo", "cyclone");
     // The cache is a repository git itself reads; branches are never fetched, tags are.
     let refs = sb.git(&cache, &["for-each-ref", "--format=%(refname)"]);

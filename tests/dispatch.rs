@@ -279,6 +279,7 @@ fn man_pages_have_every_section_and_git_help_finds_them() {
             ".SH DESCRIPTION",
             ".SH OPTIONS",
             ".SH SETTINGS",
+            ".SH JSON",
             ".SH \"EXIT STATUS\"",
             ".SH \"SEE ALSO\"",
         ];

@@ -308,7 +308,7 @@ fn stale_component_cache_follows_url_and_upstream_deletions() {
         .ok();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let cyclone = &v["components"][2];
-    assert_eq!(cyclone["new_tag"], "v0.10.0");
+    assert_eq!(cyclone["to"], "v0.10.0");
     assert!(cyclone["fetched_at"].as_str().unwrap().ends_with(" UTC"));
     p.git(&["add", "-A"]);
     p.git(&["commit", "-qm", "collected"]);
@@ -375,7 +375,7 @@ fn stale_component_cache_follows_url_and_upstream_deletions() {
     let run = p.release(&["collect", "--json", "mongo"]).ok();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
-        v["components"][0]["new_tag"], "1.1.5",
+        v["components"][0]["to"], "1.1.5",
         "read from the new url, not the old cache"
     );
 }

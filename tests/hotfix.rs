@@ -119,8 +119,8 @@ fn whitespace_only_and_removed_charts() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alpha"], "whitespace-only gamma is not packaged");
-    assert_eq!(m["charts"][0]["old_version"], "1.0.0");
-    assert_eq!(m["charts"][0]["new_version"], "1.0.1");
+    assert_eq!(m["charts"][0]["from"], "1.0.0");
+    assert_eq!(m["charts"][0]["to"], "1.0.1");
     assert_eq!(m["charts"][0]["namespace"], "kube-system");
     assert_eq!(m["charts"][0]["module"], "core");
     assert_eq!(m["removed"][0]["name"], "beta");

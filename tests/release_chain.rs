@@ -48,7 +48,7 @@ fn hotfix_week_on_the_example() {
     let run = p.release(&["cherry-pick", &img_fix, "--onto", "1.1"]).ok();
     assert!(
         run.stdout
-            .contains("bump images/images_platform.list: images +1 -0"),
+            .contains("images images/images_platform.list: +1 -0"),
         "{}",
         run.stdout
     );

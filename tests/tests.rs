@@ -15,6 +15,7 @@ mod hotfix;
 mod images;
 mod init;
 mod json_errors;
+mod json_vocab;
 mod protect;
 mod registry;
 mod release_chain;

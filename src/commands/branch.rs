@@ -58,7 +58,21 @@ pub fn run(args: BranchArgs) -> Result<()> {
 
 fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, done)?;
+        // `branches`, and the refs created (or, with --dry-run, that would be) in the shared
+        // vocabulary (`{"ref", "from", "to"}`, from null: created).
+        let refs: Vec<crate::vocab::RefUpdate> = done
+            .iter()
+            .filter(|b| b.status == "created")
+            .map(|b| crate::vocab::RefUpdate {
+                name: format!("refs/heads/{}", b.branch),
+                from: None,
+                to: Some(b.commit.clone()),
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"branches": done, "refs": refs, "dry_run": args.dry_run}),
+        )?;
         writeln!(out)?;
         return Ok(());
     }
@@ -447,7 +461,7 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
         k(a).cmp(&k(b))
     });
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"branches": rows}))?;
         writeln!(out)?;
         return Ok(());
     }

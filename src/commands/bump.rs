@@ -36,18 +36,21 @@ pub struct Report {
     pub commit: Option<String>,
 }
 
-/// One file's version change.
+/// One file's version change, in the shared vocabulary's shape ([`crate::vocab::VersionChange`]):
+/// `{"name", "path", "from", "to"}`.
 #[derive(Debug, Serialize)]
 pub struct FileBump {
+    /// `VERSION` or the chart's name.
+    #[serde(rename = "name")]
+    label: String,
     /// Repo-relative path of the file.
     pub path: String,
     /// Version before, as written (with its `v`).
+    #[serde(rename = "from")]
     pub old: String,
     /// Version after.
+    #[serde(rename = "to")]
     pub new: String,
-    /// `VERSION` or the chart's name, for the commit message.
-    #[serde(skip)]
-    label: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

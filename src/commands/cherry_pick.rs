@@ -25,24 +25,46 @@ use crate::settings::Settings;
 use crate::yaml_edit::{self, Seg};
 
 use crate::bump::VERSION_FILE;
+use crate::vocab::{RefUpdate, VersionChange};
 
-/// What `cherry-pick` did, as `--json` prints it.
+/// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::vocab`]).
 #[derive(Debug, Serialize)]
 pub struct PickReport {
     /// Target branch.
     pub branch: String,
     /// Whether the branch was created for this run (lazy branching).
     pub created_branch: bool,
-    /// Tip before.
-    pub old_tip: String,
-    /// Tip after (the new commits are between the two).
-    pub new_tip: String,
-    /// Picked commit -> new commit.
-    pub commits: Vec<(String, String)>,
-    /// Version bumps: file -> `old -> new`.
-    pub bumps: BTreeMap<String, String>,
+    /// The branch's move: `{"ref", "from", "to"}` (the new commits are between the two).
+    #[serde(rename = "ref")]
+    pub ref_update: RefUpdate,
+    /// Each picked commit and the commit made from it: `{"from", "to"}`.
+    pub commits: Vec<Picked>,
+    /// Version changes: `{"name", "path", "from", "to"}`.
+    pub bumps: Vec<VersionChange>,
+    /// Image lists that follow the picked changes.
+    pub image_lists: Vec<ListChange>,
     /// Whether this was a dry run.
     pub dry_run: bool,
+}
+
+/// A picked commit (`from`) and the commit made from it on the branch (`to`).
+#[derive(Debug, Serialize)]
+pub struct Picked {
+    /// The original commit.
+    pub from: String,
+    /// Its copy on the branch.
+    pub to: String,
+}
+
+/// An image list rewritten by a cherry-pick.
+#[derive(Debug, Serialize)]
+pub struct ListChange {
+    /// `images/images_platform.list`.
+    pub path: String,
+    /// References added.
+    pub added: Vec<String>,
+    /// References removed.
+    pub removed: Vec<String>,
 }
 
 /// Run `git release cherry-pick`.
@@ -293,7 +315,15 @@ pub fn cherry_pick(
         .into());
     }
     // Once per run: touched charts and VERSION to the branch's version, patch + 1.
-    let mut bumps = BTreeMap::new();
+    let mut bumps: Vec<VersionChange> = Vec::new();
+    let mut image_lists: Vec<ListChange> = Vec::new();
+    let mut new_charts: BTreeSet<String> = BTreeSet::new();
+    let change = |name: &str, path: &str, from: Option<&str>, to: &str| VersionChange {
+        name: name.to_string(),
+        path: path.to_string(),
+        from: from.map(str::to_string),
+        to: Some(to.to_string()),
+    };
     let mut final_tree = ours;
     let field_err = |path: &str, e: crate::bump::FieldError| -> anyhow::Error {
         UserError::input(format!("{path} on {name}: cannot bump the version: {e}")).into()
@@ -313,10 +343,12 @@ pub fn cherry_pick(
         })
         .map_err(|e| field_err(VERSION_FILE, e))?;
         final_tree = with_file(repo, final_tree, VERSION_FILE, edit.text.as_bytes())?;
-        bumps.insert(
-            VERSION_FILE.to_string(),
-            format!("{} -> {}", edit.old, edit.new),
-        );
+        bumps.push(change(
+            VERSION_FILE,
+            VERSION_FILE,
+            Some(&edit.old),
+            &edit.new,
+        ));
     }
     // Chart versions must stay unique across the whole history (every branch and tag).
     let used = used_chart_versions(repo, touched_charts.keys())?;
@@ -331,10 +363,16 @@ pub fn cherry_pick(
             })
             .map_err(|e| field_err(cy, e))?;
             final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
-            if let Some(n) = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0 {
+            let chart = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0;
+            bumps.push(change(
+                chart.as_deref().unwrap_or(cy),
+                cy,
+                Some(&edit.old),
+                &edit.new,
+            ));
+            if let Some(n) = chart {
                 chart_versions.insert(n, edit.new.clone());
             }
-            bumps.insert(cy.clone(), format!("{} -> {}", edit.old, edit.new));
         }
     }
     // Charts the series adds arrive with master's version: never a `-dev` on the branch.
@@ -353,13 +391,18 @@ pub fn cherry_pick(
             let edit = crate::bump::edit_chart_yaml(&text, crate::bump::strip_dev)
                 .map_err(|e| field_err(&ch.path, e))?;
             final_tree = with_file(repo, final_tree, &ch.path, edit.text.as_bytes())?;
-            if let Some(n) = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0 {
+            let chart = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0;
+            // A chart new on the branch: its `-dev` version made a release version.
+            new_charts.insert(ch.path.clone());
+            bumps.push(change(
+                chart.as_deref().unwrap_or(&ch.path),
+                &ch.path,
+                Some(&edit.old),
+                &edit.new,
+            ));
+            if let Some(n) = chart {
                 chart_versions.insert(n, edit.new.clone());
             }
-            bumps.insert(
-                ch.path.clone(),
-                format!("{} -> {} (new chart)", edit.old, edit.new),
-            );
         }
     }
     // version.yml follows the charts in the same commit, so the branch passes `git release check`.
@@ -375,14 +418,12 @@ pub fn cherry_pick(
                     .iter()
                     .filter(|a| chart_versions.contains_key(&a.name))
                 {
-                    bumps.insert(
-                        format!("{vf} ({})", a.name),
-                        format!(
-                            "{} -> {}",
-                            a.version.as_deref().unwrap_or("(none)"),
-                            chart_versions[&a.name]
-                        ),
-                    );
+                    bumps.push(change(
+                        &a.name,
+                        vf,
+                        a.version.as_deref(),
+                        &chart_versions[&a.name],
+                    ));
                 }
             }
         }
@@ -423,7 +464,11 @@ pub fn cherry_pick(
             &rel,
             crate::images::render_list(&list).as_bytes(),
         )?;
-        bumps.insert(rel, format!("images +{} -{}", new.len(), gone.len()));
+        image_lists.push(ListChange {
+            path: rel,
+            added: new,
+            removed: gone,
+        });
     }
     if let Some(last) = trees.last_mut() {
         *last = final_tree;
@@ -461,17 +506,24 @@ pub fn cherry_pick(
             extra_headers: Vec::new(),
         };
         let id = crate::signing::write_commit(repo, &obj, signer.as_ref())?;
-        made.push((c.to_string(), id.to_string()));
+        made.push(Picked {
+            from: c.to_string(),
+            to: id.to_string(),
+        });
         parent = id;
     }
     let new_tip = parent;
     let report = PickReport {
         branch: name.clone(),
         created_branch,
-        old_tip: old_tip.to_string(),
-        new_tip: new_tip.to_string(),
+        ref_update: RefUpdate {
+            name: full.clone(),
+            from: (!created_branch).then(|| old_tip.to_string()),
+            to: Some(new_tip.to_string()),
+        },
         commits: made,
         bumps,
+        image_lists,
         dry_run: args.dry_run,
     };
 
@@ -518,11 +570,35 @@ pub fn cherry_pick(
         out,
         "{verb} {} commit(s) to {name}: {} -> {}",
         applied.len(),
-        &report.old_tip[..12],
-        &report.new_tip[..12]
+        &old_tip.to_string()[..12],
+        &new_tip.to_string()[..12]
     )?;
-    for (p, b) in &report.bumps {
-        writeln!(out, "  bump {p}: {b}")?;
+    for b in &report.bumps {
+        let what = if b.path.ends_with(&b.name) || b.path.ends_with("/Chart.yaml") {
+            b.path.clone()
+        } else {
+            format!("{} ({})", b.path, b.name)
+        };
+        writeln!(
+            out,
+            "  bump {what}: {} -> {}{}",
+            b.from.as_deref().unwrap_or("(none)"),
+            b.to.as_deref().unwrap_or("(none)"),
+            if new_charts.contains(&b.path) {
+                " (new chart)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    for l in &report.image_lists {
+        writeln!(
+            out,
+            "  images {}: +{} -{}",
+            l.path,
+            l.added.len(),
+            l.removed.len()
+        )?;
     }
     for s in &skipped {
         writeln!(out, "  skipped {} (already on {name})", &s[..12])?;

@@ -42,18 +42,22 @@ pub struct Report {
     pub commit: Option<String>,
 }
 
-/// One component's outcome.
+/// One component's outcome: a version change in the shared vocabulary's shape
+/// (`{"name", "path", "from", "to"}`, [`crate::vocab`]) with what came with it.
 #[derive(Debug, Serialize)]
 pub struct ComponentReport {
     /// `owner/name`.
     pub repository: String,
     /// `name`.
     pub name: String,
-    /// Where the entry is: `repos/app.yaml:3`.
+    /// Where the entry is: `repos/app.yaml:3`; JSON `path`.
+    #[serde(rename = "path")]
     pub entry: String,
-    /// currentTag before.
+    /// currentTag before; JSON `from`.
+    #[serde(rename = "from")]
     pub old_tag: Option<String>,
-    /// Tag collected.
+    /// Tag collected; JSON `to`.
+    #[serde(rename = "to")]
     pub new_tag: String,
     /// Commit the tag points to.
     pub commit: String,
@@ -71,16 +75,18 @@ pub struct ComponentReport {
     pub tag_moved: bool,
 }
 
-/// One chart's outcome.
+/// One chart's outcome: `{"name", "path", "from", "to"}` ([`crate::vocab`]) and its images.
 #[derive(Debug, Serialize)]
 pub struct ChartReport {
     /// Chart name from Chart.yaml (the folder name when absent).
     pub name: String,
     /// Target folder, repo-relative.
     pub path: String,
-    /// Chart.yaml version before (None for a new chart).
+    /// Chart.yaml version before (None for a new chart); JSON `from`.
+    #[serde(rename = "from")]
     pub old_version: Option<String>,
-    /// Chart.yaml version after.
+    /// Chart.yaml version after; JSON `to`.
+    #[serde(rename = "to")]
     pub new_version: Option<String>,
     /// Images the chart deploys now and did not before.
     pub images_added: Vec<String>,

@@ -66,9 +66,11 @@ pub struct ChartEntry {
     pub namespace: Option<String>,
     /// Module from version.yml, when listed there.
     pub module: Option<String>,
-    /// Version at base (None for a chart added in the range).
+    /// Version at base (None for a chart added in the range); `from` in hotfix.yaml and JSON.
+    #[serde(rename = "from")]
     pub old_version: Option<String>,
-    /// Version at new.
+    /// Version at new; `to`.
+    #[serde(rename = "to")]
     pub new_version: String,
     /// `<name>-<version>.tgz` in `charts/`.
     pub archive: String,
@@ -599,7 +601,11 @@ pub fn hotfix(
         if args.json {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &serde_json::json!({"packages": package_names, "manifest": manifest, "warnings": warnings}),
+                &serde_json::json!({
+                    "packages": package_names.iter().map(|n| crate::vocab::PackageFile::planned(args.output.join(n).display().to_string())).collect::<Vec<_>>(),
+                    "manifest": manifest,
+                    "warnings": warnings,
+                }),
             )?;
             writeln!(out)?;
         } else {
@@ -661,7 +667,7 @@ pub fn hotfix(
     if args.json {
         let files: Vec<_> = written
             .iter()
-            .map(|(p, s)| serde_json::json!({"path": p, "sha256": s}))
+            .map(|(p, s)| crate::vocab::PackageFile::written(p.display().to_string(), s.clone()))
             .collect();
         serde_json::to_writer_pretty(
             &mut *out,

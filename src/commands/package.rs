@@ -167,7 +167,12 @@ pub fn package(
         if args.json {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &serde_json::json!({"package": format!("{top}.tar.gz"), "manifest": manifest, "images": images, "warnings": warnings}),
+                &serde_json::json!({
+                    "packages": [crate::vocab::PackageFile::planned(args.output.join(format!("{top}.tar.gz")).display().to_string())],
+                    "manifest": manifest,
+                    "images": images,
+                    "warnings": warnings,
+                }),
             )?;
             writeln!(out)?;
         } else {
@@ -251,7 +256,11 @@ pub fn package(
     if args.json {
         serde_json::to_writer_pretty(
             &mut *out,
-            &serde_json::json!({"package": path, "sha256": sum, "manifest": manifest, "warnings": warnings}),
+            &serde_json::json!({
+                "packages": [crate::vocab::PackageFile::written(path.display().to_string(), sum.clone())],
+                "manifest": manifest,
+                "warnings": warnings,
+            }),
         )?;
         writeln!(out)?;
     } else {

@@ -35,6 +35,12 @@ pub struct TagReport {
     pub remote_checked: bool,
     /// Whether this was a dry run.
     pub dry_run: bool,
+    /// Whether the tag is signed (`-s`, `tag.gpgSign`).
+    pub signed: bool,
+    /// The tag ref created: `{"ref", "from": null, "to": <tag object>}` ([`crate::vocab`]);
+    /// `to` is null in a dry run (the object is not made).
+    #[serde(rename = "ref")]
+    pub ref_update: crate::vocab::RefUpdate,
 }
 
 /// Run `git release tag`.
@@ -292,16 +298,24 @@ pub fn tag(
         message.push_str(m.trim_end());
         message.push('\n');
     }
-    let report = TagReport {
+    let signed = args.sign || crate::signing::wanted(repo, "tag.gpgSign");
+    let mut report = TagReport {
         tag: name.clone(),
         commit: commit.to_string(),
         addons,
         message: message.clone(),
         remote_checked,
         dry_run: args.dry_run,
+        signed,
+        ref_update: crate::vocab::RefUpdate {
+            name: format!("refs/tags/{name}"),
+            from: None,
+            to: None,
+        },
     };
     if !args.dry_run {
-        crate::signing::create_tag(repo, &name, commit, &message, args.sign)?;
+        let id = crate::signing::create_tag(repo, &name, commit, &message, args.sign)?;
+        report.ref_update.to = Some(id.to_string());
         warn_unprotected(repo);
     }
     if args.json {
