@@ -19,4 +19,5 @@ mod json_vocab;
 mod protect;
 mod registry;
 mod release_chain;
+mod snapshots;
 mod tag;
