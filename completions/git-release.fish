@@ -129,6 +129,92 @@ complete -c git-release -n "__fish_git_release_using_subcommand bump" -s V -l ve
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
-# `git release <TAB>`
-complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect' -f -a 'init collect'
-complete -c git -n '__fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'
+
+# `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package tag protect branch cherry-pick bump' -f -a 'init collect check images hotfix package tag protect branch cherry-pick bump'
+# Release tags at REV positions, both sides of A..B.
+function __git_release_tags
+set -l tok (commandline -ct)
+set -l pfx (string match -r '^.*\.\.\.?' -- $tok)
+for t in (git tag --list 2>/dev/null)
+echo "$pfx$t"
+end
+end
+# collect --tag=COMPONENT=TAG: the component, then its own tags (the value after --tag=).
+function __git_release_pins
+set -l val (string replace -r '^--tag=' '' -- (commandline -ct))
+if string match -q -- '*=*' $val
+set -l c (string replace -r '=.*' '' -- $val)
+for t in (git release __component_tags $c 2>/dev/null)
+echo "$c=$t"
+end
+else
+for c in (git release __components 2>/dev/null)
+echo "$c="
+end
+end
+end
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix package check images tag' -f -a '(__git_release_tags)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -f -a '(git for-each-ref --format="%(refname:short)" refs/heads refs/tags 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -l onto -x -a '(git release __targets 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -f -a '(git release __targets 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l product -r -d 'Product name written to .gitrelease [default: the repository folder\'s name]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l dry-run -s n -d 'Print what would be created; create nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l jobs -s j -r -d 'Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l offline -d 'Use only the component cache in the git dir; never connect to a remote (a warning says when the cache was last fetched)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l pre -d 'Consider pre-release tags (v1.2.0-rc.1) too'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l allow-downgrade -d 'Allow picking a tag lower than the entry\'s currentTag'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l tag -x -a '(__git_release_pins)' -d 'Collect COMPONENT at TAG instead of its newest release tag (repeatable)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l dry-run -s n -d 'Write nothing; print the unified diff of every file that would change'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l commit -d 'Commit the result (only the paths collect wrote) with a message listing each bump'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l component-url -r -d 'Override release.componentUrl for this run: a template with {repo}, {owner}, {name}'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l quiet -s q -d 'No progress display'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l history -d 'Also audit every release and hotfix tag against each other (chart-version-reused)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l offline -d 'Skip the rules that need the network (image-missing)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l why -r -d 'Only this image (an exact reference, or text the references contain): where it comes from'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l output -s o -r -d 'Folder to write the package to'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l date -r -d 'Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW\'s commit date, UTC]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l base-version -r -d 'Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l per-addon -d 'One package per changed chart instead of one for all'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l owner -r -d 'Owner and group id of every archive entry (tar holds up to 2097151)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l dry-run -s n -d 'Print the plan (charts, versions, images, name); write nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l images -d 'Also pack the images added or changed in the range into `images.tar` (an OCI image layout; see `package --images`); with --per-addon, each package gets its addon\'s own'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l platform -r -d 'Platform of the packed images (a multi-arch index is resolved to it)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l output -s o -r -d 'Folder to write the package to'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l owner -r -d 'Owner and group id of every archive entry (tar holds up to 2097151)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l dry-run -s n -d 'Print what would be packaged; write nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l images -d 'Also pack every image of the lists into `images/images.tar` (an OCI image layout that docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then served from the blob cache under the git dir'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l platform -r -d 'Platform of the packed images (a multi-arch index is resolved to it)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l message -s m -r -d 'Text added to the tag message (after the addon versions)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l sign -s s -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l remote -r -d 'Remote whose tags are checked too'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l offline -d 'Skip the remote check (no network); the local checks still run'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l dry-run -s n -d 'Print what would be tagged; create nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l check -d 'Only report whether protection is installed (exit 0 when it is, 3 when not)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l uninstall -d 'Remove git-release\'s hooks and restore the hooks they chained to'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l from -r -d 'Start point [default: the newest release tag of the line; for a customer, the line\'s branch]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l at-version -r -d 'Lazy branching: start at the first commit (first-parent history) where the version file reached VERSION; a tag for that version wins'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l version-file -r -d 'With --at-version: the plain-text version file [default: VERSION]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l chart -r -d 'With --at-version: read the version from this chart\'s Chart.yaml instead'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l template -r -d 'Branch name template for this run ({line}, {customer})'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l list -d 'List release lines, customer branches and their newest release and hotfix tags'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l dry-run -s n -d 'Print what would be created; create nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -l dry-run -s n -d 'Print the resulting diff; change nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l next-minor -d 'After a release, on master: VERSION 1.2.n -> 1.3.0-dev, charts to their next minor (no -dev)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l version-file -r -d 'The plain-text version file [default: VERSION, when present]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l commit -d 'Commit the bump'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l dry-run -s n -d 'Print the diff; write nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l json -d 'Print the result as JSON on stdout (for scripts)'

@@ -337,3 +337,47 @@ fn man_pages_have_every_section_and_git_help_finds_them() {
         run.stdout
     );
 }
+
+/// fish completes the same positions (issue 11), through `complete -C` as a fish user's <TAB>.
+#[test]
+fn fish_completion_knows_tags_lines_and_component_tags() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["branch", "1.0"]).ok();
+    p.release(&["branch", "1.0/acme"]).ok();
+    let ours =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.fish");
+    let complete = |line: &str| -> Vec<String> {
+        let out = sb
+            .cmd("fish", &p.path)
+            .args(["--no-config", "-c"])
+            .arg(format!("source {}; complete -C '{line}'", ours.display()))
+            .output()
+            .expect("fish (Debian package fish; .ci/run installs it)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let has = |line: &str, want: &str| {
+        let got = complete(line);
+        assert!(
+            got.iter().any(|g| g == want),
+            "`{line}<TAB>` gave {got:?}, not {want:?}"
+        );
+    };
+    has("git release pa", "package");
+    has("git release hotfix v1", "v1.0.0");
+    has("git release hotfix v1.0.0..v", "v1.0.0..v1.0.0");
+    has("git release package v", "v1.0.0");
+    has("git release cherry-pick rel", "release-1.0");
+    has("git release cherry-pick HEAD --onto ", "1.0/acme");
+    has("git release branch ", "1.0");
+    has("git release collect mo", "mongo");
+    has("git release collect --tag=cyc", "--tag=cyclone=");
+    has(
+        "git release collect --tag=cyclone=v0.1",
+        "--tag=cyclone=v0.10.0",
+    );
+    has("git release hotfix --ima", "--images");
+}

@@ -22,7 +22,10 @@ fn snapshot(sb: &Sandbox, step: &str, run: &Run) {
         return;
     }
     let want = std::fs::read_to_string(&file).unwrap_or_else(|_| {
-        panic!("no snapshot {}: run `UPDATE_SNAPSHOTS=1 cargo test --test tests snapshots`", file.display())
+        panic!(
+            "no snapshot {}: run `UPDATE_SNAPSHOTS=1 cargo test --test tests snapshots`",
+            file.display()
+        )
     });
     assert!(
         want == pretty,
@@ -41,11 +44,20 @@ fn json_snapshots_of_every_command_dry_and_real() {
         ("collect", vec!["collect", "--commit", "--json"]),
         ("check", vec!["check", "--offline", "--json"]),
         ("images", vec!["images", "--json"]),
-        ("tag-dry", vec!["tag", "1.1.0", "--offline", "--dry-run", "--json"]),
+        (
+            "tag-dry",
+            vec!["tag", "1.1.0", "--offline", "--dry-run", "--json"],
+        ),
         ("tag", vec!["tag", "1.1.0", "--offline", "--json"]),
-        ("package-dry", vec!["package", "v1.1.0", "-o", out, "--dry-run", "--json"]),
+        (
+            "package-dry",
+            vec!["package", "v1.1.0", "-o", out, "--dry-run", "--json"],
+        ),
         ("package", vec!["package", "v1.1.0", "-o", out, "--json"]),
-        ("branch-dry", vec!["branch", "1.1/acme", "--dry-run", "--json"]),
+        (
+            "branch-dry",
+            vec!["branch", "1.1/acme", "--dry-run", "--json"],
+        ),
         ("branch", vec!["branch", "1.1/acme", "--json"]),
         ("branch-list", vec!["branch", "--list", "--json"]),
         ("protect", vec!["protect", "--json"]),
@@ -62,13 +74,38 @@ fn json_snapshots_of_every_command_dry_and_real() {
     );
     let fix = p.commit("cyclone: fix the service");
     let steps: Vec<(&str, Vec<&str>)> = vec![
-        ("cherry-pick-dry", vec!["cherry-pick", &fix, "--onto", "1.1", "--dry-run", "--json"]),
-        ("cherry-pick", vec!["cherry-pick", &fix, "--onto", "1.1", "--json"]),
-        ("hotfix-dry", vec!["hotfix", "v1.1.0..release-1.1", "-o", out, "--dry-run", "--json"]),
-        ("hotfix", vec!["hotfix", "v1.1.0..release-1.1", "-o", out, "--json"]),
-        ("bump-dry", vec!["bump", "--next-minor", "--dry-run", "--json"]),
+        (
+            "cherry-pick-dry",
+            vec!["cherry-pick", &fix, "--onto", "1.1", "--dry-run", "--json"],
+        ),
+        (
+            "cherry-pick",
+            vec!["cherry-pick", &fix, "--onto", "1.1", "--json"],
+        ),
+        (
+            "hotfix-dry",
+            vec![
+                "hotfix",
+                "v1.1.0..release-1.1",
+                "-o",
+                out,
+                "--dry-run",
+                "--json",
+            ],
+        ),
+        (
+            "hotfix",
+            vec!["hotfix", "v1.1.0..release-1.1", "-o", out, "--json"],
+        ),
+        (
+            "bump-dry",
+            vec!["bump", "--next-minor", "--dry-run", "--json"],
+        ),
         ("bump", vec!["bump", "--next-minor", "--commit", "--json"]),
-        ("protect-uninstall", vec!["protect", "--uninstall", "--json"]),
+        (
+            "protect-uninstall",
+            vec!["protect", "--uninstall", "--json"],
+        ),
     ];
     for (step, args) in &steps {
         let run = p.release(args).ok();

@@ -254,9 +254,73 @@ fn fish() -> Vec<u8> {
         "git-release",
         &mut buf,
     );
-    buf.extend_from_slice(
-        b"# `git release <TAB>`\ncomplete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect' -f -a 'init collect'\n\
-complete -c git -n '__fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'\n",
+    // `git release …`: fish's git completion does not hand custom commands their own
+    // completions here, so every position is completed on `git` itself.
+    let subs = SUBCOMMANDS.join(" ");
+    let on = |sub: &str| {
+        format!("__fish_seen_subcommand_from release; and __fish_seen_subcommand_from {sub}")
+    };
+    let mut text = format!(
+        "\n# `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)\n\
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from {subs}' -f -a '{subs}'\n\
+# Release tags at REV positions, both sides of A..B.\n\
+function __git_release_tags\n\
+    set -l tok (commandline -ct)\n\
+    set -l pfx (string match -r '^.*\\.\\.\\.?' -- $tok)\n\
+    for t in (git tag --list 2>/dev/null)\n\
+        echo \"$pfx$t\"\n\
+    end\n\
+end\n\
+# collect --tag=COMPONENT=TAG: the component, then its own tags (the value after --tag=).\n\
+function __git_release_pins\n\
+    set -l val (string replace -r '^--tag=' '' -- (commandline -ct))\n\
+    if string match -q -- '*=*' $val\n\
+        set -l c (string replace -r '=.*' '' -- $val)\n\
+        for t in (git release __component_tags $c 2>/dev/null)\n\
+            echo \"$c=$t\"\n\
+        end\n\
+    else\n\
+        for c in (git release __components 2>/dev/null)\n\
+            echo \"$c=\"\n\
+        end\n\
+    end\n\
+end\n\
+complete -c git -n '{tags}' -f -a '(__git_release_tags)'\n\
+complete -c git -n '{picks}' -f -a '(git for-each-ref --format=\"%(refname:short)\" refs/heads refs/tags 2>/dev/null)'\n\
+complete -c git -n '{picks}' -l onto -x -a '(git release __targets 2>/dev/null)'\n\
+complete -c git -n '{branch}' -f -a '(git release __targets 2>/dev/null)'\n\
+complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n",
+        tags = on("hotfix package check images tag"),
+        picks = on("cherry-pick"),
+        branch = on("branch"),
+        collect = on("collect"),
     );
+    // Each subcommand's flags.
+    let cli = Cli::command();
+    for name in SUBCOMMANDS {
+        let sub = cli.find_subcommand(name).expect("shipped subcommand");
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            let Some(long) = arg.get_long() else { continue };
+            if *name == "cherry-pick" && long == "onto" {
+                continue;
+            }
+            let mut line = format!("complete -c git -n '{}' -l {long}", on(name));
+            if let Some(short) = arg.get_short() {
+                line.push_str(&format!(" -s {short}"));
+            }
+            if *name == "collect" && long == "tag" {
+                line.push_str(" -x -a '(__git_release_pins)'");
+            } else if arg.get_action().takes_values() {
+                line.push_str(" -r");
+            }
+            if let Some(help) = arg.get_help() {
+                let h = help.to_string().replace('\'', "\\'");
+                line.push_str(&format!(" -d '{h}'"));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    buf.extend_from_slice(text.as_bytes());
     buf
 }
