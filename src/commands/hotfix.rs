@@ -302,12 +302,113 @@ fn listed_images(
 }
 
 /// The whole hotfix: plan, checks, packages. Writes the human summary or JSON to `out`.
+/// Run `git release hotfix` on `repo`: [`plan`] the packages, print the plan (`--dry-run`) or
+/// [`apply`] it, and report in text or JSON.
+///
+/// Errors: as [`plan`] and [`apply`].
 pub fn hotfix(
     repo: &gix::Repository,
     settings: &Settings,
     args: &HotfixArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let mut plan = plan(repo, settings, args)?;
+    if args.dry_run {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &plan.json(args))?;
+            writeln!(out)?;
+        } else {
+            print_plan(&plan.manifest, &plan.package_names, out)?;
+            writeln!(out, "dry run: nothing written")?;
+            for w in &plan.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        return Ok(());
+    }
+    let written = apply(repo, settings, args, &mut plan)?;
+    let HotfixPlan {
+        manifest,
+        package_names,
+        warnings,
+        existing,
+        tag_name,
+        new,
+        ..
+    } = &plan;
+    if args.json {
+        let files: Vec<_> = written
+            .iter()
+            .map(|(p, s)| crate::vocab::PackageFile::written(p.display().to_string(), s.clone()))
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"packages": files, "manifest": manifest, "warnings": warnings}),
+        )?;
+        writeln!(out)?;
+    } else {
+        print_plan(manifest, package_names, out)?;
+        for (p, s) in &written {
+            writeln!(out, "wrote {} (sha256 {s})", p.display())?;
+        }
+        if existing.is_some() {
+            writeln!(
+                out,
+                "{tag_name} already tags {}: same range, same hotfix (no new tag)",
+                &new.to_string()[..12]
+            )?;
+        } else if args.tag {
+            writeln!(out, "tagged {tag_name} on {}", &new.to_string()[..12])?;
+        }
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+/// Everything a hotfix writes, computed from the object database before anything is written:
+/// what `--dry-run` prints and `--json` emits; [`apply`] writes it.
+pub struct HotfixPlan {
+    /// `hotfix.yaml` of the whole range (each `--per-addon` package gets its chart's part).
+    pub manifest: Manifest,
+    /// File names of the packages, in `-o DIR`.
+    pub package_names: Vec<String>,
+    /// Non-fatal findings.
+    pub warnings: Vec<String>,
+    /// The hotfix tag already on the new commit (same range, same hotfix), if any.
+    pub existing: Option<String>,
+    /// `hotfix/<version>`.
+    pub tag_name: String,
+    /// The new end of the range.
+    pub new: gix::ObjectId,
+    new_tree: gix::ObjectId,
+    top: String,
+    sources: Vec<ChartSource>,
+    built: Vec<package::BuiltChart>,
+    resource_files: Vec<(String, Vec<u8>)>,
+    per_chart_images: BTreeMap<String, ImageDelta>,
+    stamp: Stamp,
+}
+
+impl HotfixPlan {
+    /// The plan as `--dry-run --json` prints it: `{"packages" (planned), "manifest", "warnings"}`.
+    pub fn json(&self, args: &HotfixArgs) -> serde_json::Value {
+        serde_json::json!({
+            "packages": self.package_names.iter().map(|n| crate::vocab::PackageFile::planned(args.output.join(n).display().to_string())).collect::<Vec<_>>(),
+            "manifest": self.manifest,
+            "warnings": self.warnings,
+        })
+    }
+}
+
+/// Compute the hotfix of `args.range`: the changed charts (built as Helm archives in memory, so
+/// a dry run fails where the real run would), resources, images, version and manifest. Writes
+/// nothing.
+///
+/// Errors: a bad range or date (exit 2), charts that cannot be packaged, two charts packaged
+/// under one name.
+pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> Result<HotfixPlan> {
     let (base_spec, new_spec) = split_range(&args.range)?;
     let base = repo::resolve_commit(repo, base_spec)?;
     let new = repo::resolve_commit(repo, new_spec)?;
@@ -550,7 +651,7 @@ pub fn hotfix(
     old_images.extend(old_lists.iter().cloned());
     new_images.extend(new_lists.difference(&old_lists).cloned());
     let images = image_delta(&old_images, &new_images);
-    let mut manifest = Manifest {
+    let manifest = Manifest {
         product: settings.product.clone(),
         base_version: product_version.clone(),
         base_commit: base.to_string(),
@@ -597,106 +698,90 @@ pub fn hotfix(
         gid: args.owner,
     };
     let built = package::build_charts(&sources, stamp)?;
-    if args.dry_run {
-        if args.json {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &serde_json::json!({
-                    "packages": package_names.iter().map(|n| crate::vocab::PackageFile::planned(args.output.join(n).display().to_string())).collect::<Vec<_>>(),
-                    "manifest": manifest,
-                    "warnings": warnings,
-                }),
-            )?;
-            writeln!(out)?;
-        } else {
-            print_plan(&manifest, &package_names, out)?;
-            writeln!(out, "dry run: nothing written")?;
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
-        }
-        return Ok(());
-    }
+    Ok(HotfixPlan {
+        manifest,
+        package_names,
+        warnings,
+        existing,
+        tag_name: format!("{prefix}{hotfix_version}"),
+        new,
+        new_tree,
+        top,
+        sources,
+        built,
+        resource_files,
+        per_chart_images,
+        stamp,
+    })
+}
 
-    let packaged: Vec<&str> = sources.iter().map(|c| c.path.as_str()).collect();
+/// Write the packages of `plan` atomically into `-o DIR` (pulling images with `--images`) and,
+/// with `--tag`, create the hotfix tag. Returns each package's path and sha256; `plan.manifest`
+/// gains the checksums and image digests.
+///
+/// Errors: registry faults, I/O (a full disk named), an identity missing for `--tag`; a package
+/// already written stays (each is complete), nothing is half written.
+pub fn apply(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &HotfixArgs,
+    plan: &mut HotfixPlan,
+) -> Result<Vec<(std::path::PathBuf, String)>> {
+    let addons = settings.addons_path.as_str();
+    let packaged: Vec<&str> = plan.sources.iter().map(|c| c.path.as_str()).collect();
     if repo::worktree_modified(repo, &packaged)? {
-        warnings.push(format!(
+        plan.warnings.push(format!(
             "uncommitted changes under {addons} are not in the package (it is built from commits)"
         ));
     }
+    let hotfix_version = plan.manifest.hotfix_version.clone();
     let mut written = Vec::new();
     if args.per_addon {
-        for (c, b) in sources.iter().zip(&built) {
-            let mut m = manifest.clone();
+        for (c, b) in plan.sources.iter().zip(&plan.built) {
+            let mut m = plan.manifest.clone();
             m.charts.retain(|e| e.path == c.path);
-            m.images = per_chart_images.get(&c.path).cloned().unwrap_or_default();
+            m.images = plan
+                .per_chart_images
+                .get(&c.path)
+                .cloned()
+                .unwrap_or_default();
             let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
             let (path, sum, digests) = write_package(
                 repo,
                 settings,
-                new_tree,
+                plan.new_tree,
                 &top,
                 m,
                 std::slice::from_ref(b),
                 &[],
-                stamp,
+                plan.stamp,
                 args,
             )?;
-            manifest.image_digests.extend(digests);
+            plan.manifest.image_digests.extend(digests);
             written.push((path, sum));
         }
     } else {
         let (path, sum, digests) = write_package(
             repo,
             settings,
-            new_tree,
-            &top,
-            manifest.clone(),
-            &built,
-            &resource_files,
-            stamp,
+            plan.new_tree,
+            &plan.top,
+            plan.manifest.clone(),
+            &plan.built,
+            &plan.resource_files,
+            plan.stamp,
             args,
         )?;
-        manifest.sha256.insert(format!("{top}.tar.gz"), sum.clone());
-        manifest.image_digests = digests;
+        plan.manifest
+            .sha256
+            .insert(format!("{}.tar.gz", plan.top), sum.clone());
+        plan.manifest.image_digests = digests;
         written.push((path, sum));
     }
-    if args.tag && existing.is_none() {
-        create_hotfix_tag(repo, &format!("{prefix}{hotfix_version}"), new, &manifest)?;
+    if args.tag && plan.existing.is_none() {
+        create_hotfix_tag(repo, &plan.tag_name, plan.new, &plan.manifest)?;
     }
-    if args.json {
-        let files: Vec<_> = written
-            .iter()
-            .map(|(p, s)| crate::vocab::PackageFile::written(p.display().to_string(), s.clone()))
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"packages": files, "manifest": manifest, "warnings": warnings}),
-        )?;
-        writeln!(out)?;
-    } else {
-        print_plan(&manifest, &package_names, out)?;
-        for (p, s) in &written {
-            writeln!(out, "wrote {} (sha256 {s})", p.display())?;
-        }
-        if existing.is_some() {
-            writeln!(
-                out,
-                "{prefix}{hotfix_version} already tags {}: same range, same hotfix (no new tag)",
-                &new.to_string()[..12]
-            )?;
-        } else if args.tag {
-            writeln!(
-                out,
-                "tagged {prefix}{hotfix_version} on {}",
-                &new.to_string()[..12]
-            )?;
-        }
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    Ok(())
+    Ok(written)
 }
 
 #[allow(clippy::too_many_arguments)]
