@@ -216,6 +216,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
 /// The JSON vocabulary every `--json` speaks ([`crate::vocab`]): `(shape, what)`.
 pub const JSON_VOCABULARY: &[(&str, &str)] = &[
     ("{\"name\", \"path\", \"from\", \"to\"}", "a version change: a chart (path: its folder), a component's tag (path: its repos entry), a file's version; from null: new, to null: removed"),
+    ("{\"from\", \"to\"}", "an image change: two references of one image repository (hotfix manifests)"),
     ("{\"path\", \"sha256\", \"size\"}", "a package written (sha256 and size null in a dry run)"),
     ("{\"ref\", \"from\", \"to\"}", "a ref update: full ref name and object ids; from null: created"),
     ("{\"rule\", \"severity\", ..., \"message\"}", "a finding of check"),

@@ -2,6 +2,7 @@
 //! command reports it.
 //!
 //! - a version change: `{"name", "path", "from", "to"}` ([`VersionChange`]);
+//! - an image change: `{"from", "to"}`, two references of one repository ([`ImageChange`]);
 //! - a package written: `{"path", "sha256", "size"}` ([`PackageFile`]);
 //! - a ref update: `{"ref", "from", "to"}` ([`RefUpdate`]);
 //! - a finding: `{"rule", "severity", …, "message"}` (check's findings);
@@ -23,6 +24,15 @@ pub struct VersionChange {
     pub from: Option<String>,
     /// The new version (`null`: removed).
     pub to: Option<String>,
+}
+
+/// An image of one repository moved from one reference to another (`r/a:1` to `r/a:2`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ImageChange {
+    /// The reference before.
+    pub from: String,
+    /// The reference after.
+    pub to: String,
 }
 
 /// A package a command wrote (or, in a dry run, would write: `sha256` and `size` null).

@@ -77,7 +77,7 @@ fn chart_changed_without_chart_yaml_edit_counts() {
     assert_eq!(charts[0]["files"][0], "M values.yaml");
     assert_eq!(
         v["manifest"]["images"]["changed"][0],
-        "release/beta:v1.0.0 -> release/beta:v1.0.1"
+        serde_json::json!({"from": "release/beta:v1.0.0", "to": "release/beta:v1.0.1"})
     );
     assert_eq!(
         v["manifest"]["same_version_allowed"][0],

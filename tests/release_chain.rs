@@ -220,7 +220,7 @@ fn resource_files_are_part_of_the_release() {
     );
     assert_eq!(
         v["manifest"]["images"]["changed"],
-        serde_json::json!(["[[ registry_release ]]/console-web:v1.1.0 -> [[ registry_release ]]/console-web:v1.1.1"])
+        serde_json::json!([{"from": "[[ registry_release ]]/console-web:v1.1.0", "to": "[[ registry_release ]]/console-web:v1.1.1"}])
     );
     let pkg = v["packages"][0]["path"].as_str().unwrap().to_string();
     let tar = sb

@@ -105,8 +105,9 @@ pub struct RemovedChart {
 pub struct ImageDelta {
     /// References present at new and absent at base, whose repository is new too.
     pub added: Vec<String>,
-    /// Same repository, another tag or digest: `old -> new`.
-    pub changed: Vec<String>,
+    /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::vocab::ImageChange`]);
+    /// one per reference that went away when several did.
+    pub changed: Vec<crate::vocab::ImageChange>,
 }
 
 /// Run `git release hotfix`.
@@ -257,13 +258,12 @@ fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
     let mut d = ImageDelta::default();
     for r in new.difference(old) {
         match old_by_repo.get(image_repo(r)) {
-            Some(olds) => d.changed.push(format!(
-                "{} -> {r}",
-                olds.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            Some(olds) => d
+                .changed
+                .extend(olds.iter().map(|o| crate::vocab::ImageChange {
+                    from: o.to_string(),
+                    to: r.clone(),
+                })),
             None => d.added.push(r.clone()),
         }
     }
@@ -808,13 +808,7 @@ fn write_package(
         .added
         .iter()
         .cloned()
-        .chain(
-            manifest
-                .images
-                .changed
-                .iter()
-                .filter_map(|c| c.rsplit(" -> ").next().map(str::to_string)),
-        )
+        .chain(manifest.images.changed.iter().map(|c| c.to.clone()))
         .collect();
     list.sort();
     list.dedup();
@@ -955,10 +949,12 @@ mod tests {
             .collect();
         let d = image_delta(&old, &new);
         assert_eq!(d.added, ["r/d:1"]);
-        assert_eq!(
-            d.changed,
-            ["r/a:1 -> r/a:2", "reg:5000/c:2 -> reg:5000/c:3"]
-        );
+        let pairs: Vec<String> = d
+            .changed
+            .iter()
+            .map(|c| format!("{} -> {}", c.from, c.to))
+            .collect();
+        assert_eq!(pairs, ["r/a:1 -> r/a:2", "reg:5000/c:2 -> reg:5000/c:3"]);
         // A repository kept at its old tag beside a new one: only the one that went away pairs.
         let old: BTreeSet<String> = ["q/w:0.92.0", "q/w:v0.92.0"]
             .iter()
@@ -969,7 +965,13 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let d = image_delta(&old, &new);
-        assert_eq!(d.changed, ["q/w:v0.92.0 -> q/w:v0.93.1"]);
+        assert_eq!(
+            d.changed,
+            [crate::vocab::ImageChange {
+                from: "q/w:v0.92.0".into(),
+                to: "q/w:v0.93.1".into()
+            }]
+        );
         assert!(d.added.is_empty());
     }
 }
