@@ -65,7 +65,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __components 2>/dev/null)" "" "${cur#--tag=}" "="
 			return ;;
 		--*)
-			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --component-url= --quiet --help"
+			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --no-verify --component-url= --quiet --help"
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"
@@ -142,7 +142,7 @@ _git_release ()
 	bump)
 		case "$cur" in
 		--*)
-			__gitcomp "--next-minor --version-file= --commit --dry-run --json --help"
+			__gitcomp "--next-minor --version-file= --commit --no-verify --dry-run --json --help"
 			return ;;
 		esac
 		;;

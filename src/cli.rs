@@ -115,6 +115,9 @@ pub struct CollectArgs {
     /// Commit the result (only the paths collect wrote) with a message listing each bump.
     #[arg(long, conflicts_with = "dry_run")]
     pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
     /// Override release.componentUrl for this run: a template with {repo}, {owner}, {name}.
     #[arg(long, value_name = "TEMPLATE")]
     pub component_url: Option<String>,
@@ -395,6 +398,9 @@ pub struct BumpArgs {
     /// Commit the bump.
     #[arg(long, conflicts_with = "dry_run")]
     pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
     /// Print the diff; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,

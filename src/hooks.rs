@@ -41,7 +41,7 @@ fn run(repo: &gix::Repository, path: &Path, args: &[&str], index: Option<&Path>)
             status.code().unwrap_or(-1)
         ))
         .hint(format!(
-            "fix what it reports, or commit yourself with `git commit --no-verify`; the hook is {}",
+            "fix what it reports, or skip the hooks with --no-verify (as `git commit --no-verify`); the hook is {}",
             path.display()
         ))
         .into());

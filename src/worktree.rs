@@ -406,6 +406,8 @@ pub fn uncommitted_refusal(
 /// final. The identity is checked before anything is written, so a missing `user.name` leaves the
 /// work tree as it was.
 ///
+/// `verify` false skips the commit hooks (`--no-verify`, as `git commit --no-verify`).
+///
 /// Errors: no identity with a message (exit 2); any write or commit error (the work tree is then
 /// as it was).
 pub fn apply_and_commit(
@@ -413,6 +415,7 @@ pub fn apply_and_commit(
     command: &str,
     changes: &[Change],
     message: Option<&str>,
+    verify: bool,
 ) -> Result<Option<gix::ObjectId>> {
     if message.is_some()
         && !matches!(
@@ -434,7 +437,7 @@ pub fn apply_and_commit(
     let mut made = None;
     apply(repo, changes, &swap, &mut || {
         if let Some(m) = message {
-            made = Some(commit_changes(repo, changes, m)?);
+            made = Some(commit_changes(repo, changes, m, verify)?);
         }
         Ok(())
     })?;
@@ -447,6 +450,7 @@ pub fn commit_changes(
     repo: &gix::Repository,
     changes: &[Change],
     message: &str,
+    verify: bool,
 ) -> Result<gix::ObjectId> {
     let head = repo.head_id().ok().map(|id| id.detach());
     let base_tree = match head {
@@ -473,7 +477,7 @@ pub fn commit_changes(
         }
     }
     let tree = ed.write()?.detach();
-    let commit = commit_on_head(repo, tree, head, message)?;
+    let commit = commit_on_head(repo, tree, head, message, verify)?;
     let paths: Vec<&str> = changes.iter().map(Change::path).collect();
     index_from_head(repo, &paths)?;
     crate::hooks::after_commit(repo);
@@ -485,14 +489,22 @@ pub fn commit_changes(
 /// ([`crate::hooks::before_commit`]); with `commit.gpgSign` the commit is signed
 /// ([`crate::signing`]); the reflog says `commit: <subject>`.
 ///
+/// `verify` false skips `pre-commit` and `commit-msg` (and `prepare-commit-msg`, which git runs
+/// even then but which only prepares a message given on the command line here).
+///
 /// Errors: a hook refusing (exit 3), no identity (exit 2), signing, a HEAD that moved meanwhile.
 pub fn commit_on_head(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     head: Option<gix::ObjectId>,
     message: &str,
+    verify: bool,
 ) -> Result<gix::ObjectId> {
-    let message = crate::hooks::before_commit(repo, tree, message)?;
+    let message = if verify {
+        crate::hooks::before_commit(repo, tree, message)?
+    } else {
+        message.to_string()
+    };
     let signer = if crate::signing::wanted(repo, "commit.gpgSign") {
         Some(crate::signing::Signer::from_config(repo)?)
     } else {

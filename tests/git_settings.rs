@@ -30,6 +30,10 @@ fn a_failing_pre_commit_hook_stops_collect_commit_with_nothing_changed() {
         .err_has("lint: addons/cyclone is not allowed");
     assert_eq!(p.git(&["rev-parse", "HEAD"]), head, "no commit");
     assert_eq!(p.status(), "", "work tree and index as they were");
+    // --no-verify skips it, as for `git commit`.
+    p.release(&["collect", "--commit", "--no-verify"]).ok();
+    assert_ne!(p.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(p.status(), "");
 }
 
 #[test]

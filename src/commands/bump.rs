@@ -211,7 +211,13 @@ pub fn bump(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(mode, &report));
-        let id = worktree::apply_and_commit(repo, "bump", &changes, message.as_deref())?;
+        let id = worktree::apply_and_commit(
+            repo,
+            "bump",
+            &changes,
+            message.as_deref(),
+            !args.no_verify,
+        )?;
         report.commit = id.map(|id| id.to_string());
     }
     if args.json {

@@ -522,7 +522,13 @@ pub fn collect(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(&report));
-        let id = worktree::apply_and_commit(repo, "collect", &changes, message.as_deref())?;
+        let id = worktree::apply_and_commit(
+            repo,
+            "collect",
+            &changes,
+            message.as_deref(),
+            !args.no_verify,
+        )?;
         report.commit = id.map(|id| id.to_string());
     }
     if args.json {
