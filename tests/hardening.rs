@@ -761,3 +761,57 @@ fn kill_9_during_a_cherry_pick_checkout_keeps_branch_and_work_tree_together() {
         "undone {undone}, finished {finished}"
     );
 }
+
+/// A dry run writes nothing anywhere (issue 11: dry and real runs share everything but the
+/// write): no object, no ref, no file of the work tree, for every writing command.
+#[test]
+fn dry_runs_write_no_object_ref_or_file() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let state = |p: &crate::util::Repo| {
+        (
+            p.git(&["count-objects", "-v"]),
+            p.git(&["for-each-ref"]),
+            p.status(),
+        )
+    };
+    let before = state(&p);
+    p.release(&["tag", "1.1.0", "--offline", "--dry-run"]).ok();
+    assert_eq!(state(&p), before, "tag --dry-run wrote something");
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    let svc = p.read("addons/cyclone/templates/service.yaml");
+    p.write(
+        "addons/cyclone/templates/service.yaml",
+        &format!("{svc}# fix\n"),
+    );
+    p.commit("cyclone: fix");
+    let before = state(&p);
+    let out = sb.path("dry-out");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["collect", "--dry-run"],
+        vec!["bump", "--next-minor", "--dry-run"],
+        vec!["cherry-pick", "HEAD", "--onto", "1.1", "--dry-run"],
+        vec!["branch", "1.1/acme", "--dry-run"],
+        vec![
+            "hotfix",
+            "v1.1.0..HEAD",
+            "-o",
+            out,
+            "--dry-run",
+            "--allow-same-version",
+        ],
+        vec!["package", "v1.1.0", "-o", out, "--dry-run"],
+        vec!["init", "--dry-run"],
+    ] {
+        p.release(&args).ok();
+        assert_eq!(
+            state(&p),
+            before,
+            "`git release {}` wrote something",
+            args.join(" ")
+        );
+    }
+    assert!(!std::path::Path::new(out).exists(), "no output folder");
+}

@@ -73,6 +73,11 @@ pub fn run(args: CherryPickArgs) -> Result<()> {
     repo.object_cache_size_if_unset(16 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
     let _lock = crate::journal::lock(&repo, "cherry-pick")?;
+    // A dry run computes the same trees and commits, kept in memory: nothing reaches the object
+    // database.
+    if args.dry_run {
+        repo = repo.with_object_memory();
+    }
     let stdout = std::io::stdout();
     cherry_pick(&repo, &settings, &args, &mut stdout.lock())
 }
