@@ -381,3 +381,58 @@ fn fish_completion_knows_tags_lines_and_component_tags() {
     );
     has("git release hotfix --ima", "--images");
 }
+
+/// zsh: the positions that know git are wired to helpers, and each helper offers what the bash
+/// and fish files offer (run in zsh with `compadd` recording its candidates).
+#[test]
+fn zsh_completion_helpers_offer_tags_refs_lines_and_components() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["branch", "1.0/acme"]).ok();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_git-release");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (spec, helper) in [
+        (":range -- ", "__git_release_tags'"),
+        ("::rev -- Commit to tag", "__git_release_tags'"),
+        ("*::commits -- ", "__git_release_refs'"),
+        ("--onto=[", "__git_release_targets'"),
+        ("::target -- ", "__git_release_targets'"),
+        ("*::components -- ", "__git_release_components'"),
+        ("*--tag=[", "__git_release_pins'"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("'{spec}")) && l.contains(helper)),
+            "_git-release: `{spec}` is not completed by {helper}"
+        );
+    }
+    let offer = |helper: &str| -> Vec<String> {
+        let script = format!(
+            "compdef() {{ }}; source {}; compadd() {{ print -rl -- \"$@\" }}; compset() {{ return 1 }}; {helper}",
+            file.display()
+        );
+        let out = sb
+            .cmd("zsh", &p.path)
+            .args(["-f", "-c", &script])
+            .output()
+            .expect("zsh (Debian package zsh; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(offer("__git_release_tags").contains(&"v1.0.0".to_string()));
+    assert!(offer("__git_release_refs").contains(&"release-1.0".to_string()));
+    assert!(offer("__git_release_targets").contains(&"1.0/acme".to_string()));
+    assert!(offer("__git_release_components").contains(&"cyclone".to_string()));
+    let pins = offer("__git_release_pins");
+    assert!(
+        pins.contains(&"cyclone".to_string()) && pins.contains(&"=".to_string()),
+        "{pins:?}"
+    );
+}

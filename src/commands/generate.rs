@@ -241,10 +241,76 @@ fn zsh() -> Vec<u8> {
         lines.insert(0, "#compdef git-release");
         lines.insert(1, desc);
     }
-    let mut s = lines.join("\n");
+    // Positions that know git, as in the bash and fish files: each `:_default` action of
+    // these arguments gets a helper defined below.
+    let helper = |line: &str| -> Option<&'static str> {
+        let spec = line.trim_start_matches('\'');
+        if spec.starts_with("::rev -- ") || spec.starts_with(":range -- ") {
+            Some("__git_release_tags")
+        } else if spec.starts_with("*::commits -- ") {
+            Some("__git_release_refs")
+        } else if spec.starts_with("::target -- ") || spec.starts_with("--onto=[") {
+            Some("__git_release_targets")
+        } else if spec.starts_with("*::components -- ") {
+            Some("__git_release_components")
+        } else if spec.starts_with("*--tag=[") {
+            Some("__git_release_pins")
+        } else {
+            None
+        }
+    };
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|l| match helper(l) {
+            Some(h) if l.contains(":_default'") => l.replacen(":_default'", &format!(":{h}'"), 1),
+            _ => l.to_string(),
+        })
+        .collect();
+    let (head, rest) = lines.split_at(2);
+    let mut s = head.join("\n");
+    s.push('\n');
+    s.push_str(ZSH_HELPERS);
+    s.push_str(&rest.join("\n"));
     s.push('\n');
     s.into_bytes()
 }
+
+/// zsh helpers of `_git-release`: release tags (both sides of `A..B`), refs, release lines and
+/// customer branches, components, and `--tag=COMPONENT=TAG`.
+const ZSH_HELPERS: &str = r#"
+__git_release_tags() {
+    local -a tags
+    tags=(${(f)"$(git tag --list 2>/dev/null)"})
+    compset -P '*..'
+    compadd -- "${tags[@]}"
+}
+__git_release_refs() {
+    local -a refs
+    refs=(${(f)"$(git for-each-ref --format='%(refname:short)' refs/heads refs/tags 2>/dev/null)"})
+    compadd -- "${refs[@]}"
+}
+__git_release_targets() {
+    local -a targets
+    targets=(${(f)"$(git release __targets 2>/dev/null)"})
+    compadd -- "${targets[@]}"
+}
+__git_release_components() {
+    local -a names
+    names=(${(f)"$(git release __components 2>/dev/null)"})
+    compadd -- "${names[@]}"
+}
+__git_release_pins() {
+    local -a items
+    if compset -P '*='; then
+        local c=${${IPREFIX%=}##*=}
+        items=(${(f)"$(git release __component_tags "$c" 2>/dev/null)"})
+        compadd -- "${items[@]}"
+    else
+        items=(${(f)"$(git release __components 2>/dev/null)"})
+        compadd -S '=' -- "${items[@]}"
+    fi
+}
+"#;
 
 fn fish() -> Vec<u8> {
     let mut buf = Vec::new();
