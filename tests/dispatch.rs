@@ -125,13 +125,6 @@ fn bash_completion_hooks_into_git() {
 /// component name through it, as a user's shell would.
 #[test]
 fn bash_completion_through_git_completion() {
-    let git_completion = [
-        "/usr/share/bash-completion/completions/git",
-        "/etc/bash_completion.d/git",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).is_file())
-    .expect("git's bash completion script (Debian package git ships it)");
     let sb = Sandbox::new();
     let mut repo = crate::util::Repo::open(&sb, "p");
     std::fs::create_dir_all(&repo.path).unwrap();
@@ -141,23 +134,7 @@ fn bash_completion_through_git_completion() {
         "- repositoryFullName: demo/cyclone\n- repositoryFullName: demo/mongo\n",
     );
     repo.commit("repos");
-    let ours =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.bash");
-    let complete = |line: &str| -> String {
-        let words: Vec<&str> = line.split(' ').collect();
-        let script = format!(
-            "source {git_completion}; source {ours}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            ours = ours.display(),
-            words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
-            cword = words.len() - 1,
-        );
-        let out = sb
-            .cmd("bash", &repo.path)
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let complete = |line: &str| bash_complete(&sb, &repo.path, line).join("\n");
     assert!(
         complete("git release co").contains("collect"),
         "{}",
@@ -177,38 +154,11 @@ fn bash_completion_through_git_completion() {
 /// bash completion on the shipped example.
 #[test]
 fn bash_completion_knows_tags_lines_and_component_tags() {
-    let git_completion = [
-        "/usr/share/bash-completion/completions/git",
-        "/etc/bash_completion.d/git",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).is_file())
-    .expect("git's bash completion script (Debian package git ships it)");
     let sb = Sandbox::new();
     let p = sb.example();
     p.release(&["branch", "1.0"]).ok();
     p.release(&["branch", "1.0/acme"]).ok();
-    let ours =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.bash");
-    let complete = |line: &str| -> Vec<String> {
-        let words: Vec<&str> = line.split(' ').collect();
-        let script = format!(
-            "source {git_completion}; source {ours}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            ours = ours.display(),
-            words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
-            cword = words.len() - 1,
-        );
-        let out = sb
-            .cmd("bash", &p.path)
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| l.trim_end().to_string())
-            .filter(|l| !l.is_empty())
-            .collect()
-    };
+    let complete = |line: &str| bash_complete(&sb, &p.path, line);
     let has = |line: &str, want: &str| {
         let got = complete(line);
         assert!(
@@ -255,21 +205,9 @@ fn man_pages_have_every_section_and_git_help_finds_them() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let man1 = root.join("man/man1");
     for name in std::iter::once("git-release".to_string()).chain(
-        [
-            "init",
-            "collect",
-            "check",
-            "images",
-            "hotfix",
-            "package",
-            "tag",
-            "protect",
-            "branch",
-            "cherry-pick",
-            "bump",
-        ]
-        .iter()
-        .map(|c| format!("git-release-{c}")),
+        git_release::cli::SUBCOMMANDS
+            .iter()
+            .map(|c| format!("git-release-{c}")),
     ) {
         let page = std::fs::read_to_string(man1.join(format!("{name}.1")))
             .unwrap_or_else(|e| panic!("man/man1/{name}.1: {e}"));
@@ -435,4 +373,31 @@ fn zsh_completion_helpers_offer_tags_refs_lines_and_components() {
         pins.contains(&"cyclone".to_string()) && pins.contains(&"=".to_string()),
         "{pins:?}"
     );
+}
+
+/// What `<TAB>` offers after `line` in bash, through git's own completion script and ours, run in
+/// `cwd`: COMPREPLY, one candidate a line, trailing spaces trimmed.
+fn bash_complete(sb: &Sandbox, cwd: &std::path::Path, line: &str) -> Vec<String> {
+    let git_completion = [
+        "/usr/share/bash-completion/completions/git",
+        "/etc/bash_completion.d/git",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).is_file())
+    .expect("git's bash completion script (Debian package git ships it)");
+    let ours =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-release.bash");
+    let words: Vec<&str> = line.split(' ').collect();
+    let script = format!(
+        "source {git_completion}; source {ours}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        ours = ours.display(),
+        words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+        cword = words.len() - 1,
+    );
+    let out = sb.cmd("bash", cwd).args(["-c", &script]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }

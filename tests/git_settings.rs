@@ -91,6 +91,17 @@ fn ssh_key(sb: &Sandbox, dir: &Path) -> (String, String) {
     (key.display().to_string(), allowed.display().to_string())
 }
 
+/// `git -c` settings that sign with the ssh `key` (`sign`: `commit.gpgSign=true` or
+/// `tag.gpgSign=true`) and verify against `allowed`.
+fn ssh_config(sign: &str, key: &str, allowed: &str) -> Vec<String> {
+    vec![
+        sign.to_string(),
+        "gpg.format=ssh".into(),
+        format!("user.signingKey={key}"),
+        format!("gpg.ssh.allowedSignersFile={allowed}"),
+    ]
+}
+
 /// `git -c … release ARGS` / `git -c … ARGS` with extra environment.
 fn with(sb: &Sandbox, cwd: &Path, config: &[String], env: &[(&str, &Path)], args: &[&str]) -> Run {
     let mut c = sb.cmd("git", cwd);
@@ -110,12 +121,7 @@ fn commit_gpgsign_signs_collect_commits_with_ssh() {
     let keys = sb.path("keys");
     std::fs::create_dir_all(&keys).unwrap();
     let (key, allowed) = ssh_key(&sb, &keys);
-    let config = vec![
-        "commit.gpgSign=true".to_string(),
-        "gpg.format=ssh".into(),
-        format!("user.signingKey={key}"),
-        format!("gpg.ssh.allowedSignersFile={allowed}"),
-    ];
+    let config = ssh_config("commit.gpgSign=true", &key, &allowed);
     with(
         &sb,
         &p.path,
@@ -185,12 +191,7 @@ fn tags_are_signed_with_openpgp_and_ssh() {
     let keys = sb.path("keys");
     std::fs::create_dir_all(&keys).unwrap();
     let (key, allowed) = ssh_key(&sb, &keys);
-    let config = vec![
-        "tag.gpgSign=true".to_string(),
-        "gpg.format=ssh".into(),
-        format!("user.signingKey={key}"),
-        format!("gpg.ssh.allowedSignersFile={allowed}"),
-    ];
+    let config = ssh_config("tag.gpgSign=true", &key, &allowed);
     p.git(&["commit", "--allow-empty", "-qm", "next"]);
     let run = with(
         &sb,
