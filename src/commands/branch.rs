@@ -51,9 +51,30 @@ pub fn run(args: BranchArgs) -> Result<()> {
     }
     let target = Target::parse(args.target.as_deref().unwrap_or_default())?;
     let templates = lines::templates(&repo, Some(&target), args.template.as_deref())?;
+    // Plan: every branch this needs (the line's, for a customer branch whose line has none),
+    // computed without writing; then apply: create the planned ones. A dry run stops after the
+    // plan, so both print the same.
+    let plan_args = BranchArgs {
+        dry_run: true,
+        ..args.clone()
+    };
     let mut done = Vec::new();
-    ensure_branch(&repo, &target, &templates, &args, &mut done)?;
+    ensure_branch(&repo, &target, &templates, &plan_args, &mut done)?;
+    if !args.dry_run {
+        apply(&repo, &done)?;
+    }
     report(&done, &args, &mut out)
+}
+
+/// Create the branches `plan` marks `created`, in order (a line's branch before its customer's).
+///
+/// Errors: a branch that appeared meanwhile at another commit (exit 3), ref I/O.
+fn apply(repo: &gix::Repository, plan: &[BranchInfo]) -> Result<()> {
+    for b in plan.iter().filter(|b| b.status == "created") {
+        let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
+        create_branch(repo, &b.branch, start, false)?;
+    }
+    Ok(())
 }
 
 fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result<()> {

@@ -62,35 +62,50 @@ pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Res
         .product
         .clone()
         .unwrap_or_else(|| Settings::defaults(&workdir).product);
-    let mut created = 0;
-    let mut files = Vec::new();
-    for (rel, content) in layout(&product) {
-        let path = workdir.join(&rel);
-        if std::fs::symlink_metadata(&path).is_ok() {
-            if !args.json {
+    // Plan: each file of the layout and whether it is there already; nothing is written.
+    let plan: Vec<(String, String, bool)> = layout(&product)
+        .into_iter()
+        .map(|(rel, content)| {
+            let exists = std::fs::symlink_metadata(workdir.join(&rel)).is_ok();
+            (rel, content, exists)
+        })
+        .collect();
+    let created = plan.iter().filter(|p| !p.2).count();
+    let files: Vec<serde_json::Value> = plan
+        .iter()
+        .map(|(rel, _, exists)| {
+            let state = match (exists, args.dry_run) {
+                (true, _) => "kept",
+                (false, true) => "would-create",
+                (false, false) => "created",
+            };
+            serde_json::json!({"path": rel, "state": state})
+        })
+        .collect();
+    if !args.json {
+        for (rel, _, exists) in &plan {
+            if *exists {
                 writeln!(out, "keep    {rel} (exists)")?;
+            } else {
+                writeln!(out, "create  {rel}")?;
             }
-            files.push(serde_json::json!({"path": rel, "state": "kept"}));
-            continue;
         }
-        if !args.json {
-            writeln!(out, "create  {rel}")?;
+    }
+    // Apply: create what is missing; a file that appeared meanwhile is never overwritten.
+    if !args.dry_run {
+        for (rel, content, _) in plan.iter().filter(|p| !p.2) {
+            let path = workdir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| format!("creating {rel}"))?;
+            f.write_all(content.as_bytes())?;
         }
-        files.push(serde_json::json!({"path": rel, "state": if args.dry_run { "would-create" } else { "created" }}));
-        created += 1;
-        if args.dry_run {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("creating {rel}"))?;
-        f.write_all(content.as_bytes())?;
     }
     if args.json {
         serde_json::to_writer_pretty(

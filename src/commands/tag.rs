@@ -115,6 +115,54 @@ pub fn tag(
     args: &TagArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let (mut report, warnings) = plan(repo, settings, args)?;
+    if !args.dry_run {
+        apply(repo, args, &mut report)?;
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        let verb = if args.dry_run { "would tag" } else { "tagged" };
+        writeln!(
+            out,
+            "{verb} {} on {} ({} addon(s))",
+            report.tag,
+            &report.commit[..12],
+            report.addons.len()
+        )?;
+        if !report.remote_checked {
+            writeln!(out, "remote not checked")?;
+        }
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// Create the tag `report` plans (signed when it says so) and fill in its object id; warn when
+/// this clone has no tag protection.
+///
+/// Errors: signing, an identity missing, the tag appearing meanwhile (never replaced).
+pub fn apply(repo: &gix::Repository, args: &TagArgs, report: &mut TagReport) -> Result<()> {
+    let commit = gix::ObjectId::from_hex(report.commit.as_bytes())?;
+    let id = crate::signing::create_tag(repo, &report.tag, commit, &report.message, args.sign)?;
+    report.ref_update.to = Some(id.to_string());
+    warn_unprotected(repo);
+    Ok(())
+}
+
+/// Everything `tag` checks and decides, writing nothing: the version, the tag name, the commit,
+/// the checks (a consistent release, versions only going up, VERSION agreeing, the remote), the
+/// message. Returns the report `--dry-run`/`--json` print, and warnings.
+///
+/// Errors: bad input (exit 2), refusals by the repository's state (exit 3), remote failures.
+pub fn plan(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &TagArgs,
+) -> Result<(TagReport, Vec<String>)> {
     let raw = args.release_version.trim();
     let Some(version) = versions::parse_tag(raw, None) else {
         return Err(UserError::input(format!("`{raw}` is not a SemVer version"))
@@ -299,7 +347,7 @@ pub fn tag(
         message.push('\n');
     }
     let signed = args.sign || crate::signing::wanted(repo, "tag.gpgSign");
-    let mut report = TagReport {
+    let report = TagReport {
         tag: name.clone(),
         commit: commit.to_string(),
         addons,
@@ -313,28 +361,5 @@ pub fn tag(
             to: None,
         },
     };
-    if !args.dry_run {
-        let id = crate::signing::create_tag(repo, &name, commit, &message, args.sign)?;
-        report.ref_update.to = Some(id.to_string());
-        warn_unprotected(repo);
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else {
-        let verb = if args.dry_run { "would tag" } else { "tagged" };
-        writeln!(
-            out,
-            "{verb} {name} on {} ({} addon(s))",
-            &report.commit[..12],
-            report.addons.len()
-        )?;
-        if !remote_checked {
-            writeln!(out, "remote not checked")?;
-        }
-    }
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(())
+    Ok((report, warnings))
 }
