@@ -131,22 +131,7 @@ pub fn write_tar_gz(
     stamp: Stamp,
     with_dirs: bool,
 ) -> Result<u64> {
-    write_tar_gz_level(out, entries, stamp, with_dirs, GZIP_LEVEL)
-}
-
-/// [`write_tar_gz`] with gzip level `level` (0 stores: packages carrying `images.tar`, whose
-/// layers are compressed already, are written at 0 so that gzip does not spend seconds per
-/// hundred MiB finding nothing to compress; still a `.tar.gz` every tool reads).
-///
-/// Errors: as [`write_tar_gz`].
-pub fn write_tar_gz_level(
-    out: impl Write,
-    entries: &[Entry],
-    stamp: Stamp,
-    with_dirs: bool,
-    level: u32,
-) -> Result<u64> {
-    Ok(write_tar_gz_with(out, entries, None, stamp, with_dirs, level)?.0)
+    Ok(write_tar_gz_with(out, entries, None, stamp, with_dirs, GZIP_LEVEL)?.0)
 }
 
 /// A file of an archive whose content is made, when the archive reaches it, from the sha256 of
@@ -158,7 +143,10 @@ pub struct Summary<'a> {
     pub make: SummaryMaker<'a>,
 }
 
-/// [`write_tar_gz_level`] for packages: entries with a [`Stream`] come first (sorted by path,
+/// [`write_tar_gz`] for packages, at gzip `level` (0 stores: packages carrying `images.tar`,
+/// whose layers are compressed already, are written at 0 so that gzip does not spend seconds per
+/// hundred MiB finding nothing to compress; still a `.tar.gz` every tool reads): entries with a
+/// [`Stream`] come first (sorted by path,
 /// each hashed while it is written, so the archive is written in one pass however large they
 /// are), then every other entry and `summary` sorted by path; the summary's content is made
 /// when it is reached, from the sha256 of every other file.

@@ -455,10 +455,13 @@ pub fn main_for<A: FromArgMatches>(
     name: &str,
     f: impl FnOnce(A) -> anyhow::Result<()>,
 ) -> ExitCode {
+    // A `--json` anywhere counts, also one clap refused or that protect's trailing hook
+    // arguments swallowed.
+    let json_in_argv = std::env::args_os().skip(1).any(|a| a == "--json");
     let matches = match subcommand(name).try_get_matches() {
         Ok(m) => m,
         Err(e) => {
-            let json = std::env::args_os().skip(1).any(|a| a == "--json");
+            let json = json_in_argv;
             let usage_error = !matches!(
                 e.kind(),
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
@@ -481,8 +484,7 @@ pub fn main_for<A: FromArgMatches>(
             e.exit()
         }
     };
-    // A `--json` swallowed by a trailing argument list (protect's hook arguments) still counts.
-    let json = wants_json(&matches) || std::env::args_os().skip(1).any(|a| a == "--json");
+    let json = wants_json(&matches) || json_in_argv;
     let args = match A::from_arg_matches(&matches) {
         Ok(a) => a,
         Err(e) => e.exit(),

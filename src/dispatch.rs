@@ -141,9 +141,7 @@ fn run_external(cmd: &str, rest: &[OsString]) -> ExitCode {
 fn component_names() -> anyhow::Result<Vec<String>> {
     let repo = crate::repo::discover()?;
     let settings = crate::settings::Settings::load(&repo, &Default::default())?;
-    let workdir = crate::repo::workdir(&repo)?;
-    let dir = crate::settings::Settings::abs(&workdir, &settings.repos_path);
-    let lists = crate::repos::read_dir(&dir, &settings.repos_path)?;
+    let lists = crate::repos::read_worktree(&repo, &settings)?;
     Ok(lists
         .components
         .iter()

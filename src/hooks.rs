@@ -11,9 +11,10 @@ use anyhow::{Context, Result};
 
 use crate::error::UserError;
 
-fn hook(repo: &gix::Repository, name: &str) -> Result<Option<PathBuf>> {
+/// `dir/name` when it is an executable file (a hook git would run).
+fn hook(dir: &Path, name: &str) -> Result<Option<PathBuf>> {
     use std::os::unix::fs::PermissionsExt as _;
-    let path = crate::commands::protect::hooks_dir(repo)?.join(name);
+    let path = dir.join(name);
     let runnable =
         std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
     Ok(runnable.then_some(path))
@@ -55,9 +56,10 @@ fn run(repo: &gix::Repository, path: &Path, args: &[&str], index: Option<&Path>)
 ///
 /// Errors (exit 3): a hook exits non-zero (its own output is on stderr); I/O.
 pub fn before_commit(repo: &gix::Repository, tree: gix::ObjectId, message: &str) -> Result<String> {
-    let pre = hook(repo, "pre-commit")?;
-    let prepare = hook(repo, "prepare-commit-msg")?;
-    let msg_hook = hook(repo, "commit-msg")?;
+    let dir = crate::commands::protect::hooks_dir(repo)?;
+    let pre = hook(&dir, "pre-commit")?;
+    let prepare = hook(&dir, "prepare-commit-msg")?;
+    let msg_hook = hook(&dir, "commit-msg")?;
     if pre.is_none() && prepare.is_none() && msg_hook.is_none() {
         return Ok(message.to_string());
     }
@@ -104,7 +106,8 @@ pub fn before_commit(repo: &gix::Repository, tree: gix::ObjectId, message: &str)
 
 /// Run `post-commit` when there is one; its exit status is ignored, as git does.
 pub fn after_commit(repo: &gix::Repository) {
-    if let Ok(Some(p)) = hook(repo, "post-commit") {
+    let dir = crate::commands::protect::hooks_dir(repo);
+    if let Ok(Some(p)) = dir.and_then(|d| hook(&d, "post-commit")) {
         let _ = run(repo, &p, &[], None);
     }
 }

@@ -225,10 +225,6 @@ pub const JSON_VOCABULARY: &[(&str, &str)] = &[
 
 /// Escape `text` for a roff text line.
 pub fn escape(text: &str) -> String {
-    esc(text)
-}
-
-fn esc(text: &str) -> String {
     let t = text.replace('\\', "\\\\").replace('-', "\\-");
     if t.starts_with(['.', '\'']) {
         format!("\\&{t}")
@@ -250,9 +246,9 @@ pub fn sections(name: Option<&str>) -> String {
         if let Some((key, default, meaning)) = SETTINGS.iter().find(|s| s.0 == k) {
             out.push_str(&format!(
                 ".TP\n\\fB{}\\fR (default: {})\n{}\n",
-                esc(key),
-                esc(default),
-                esc(meaning)
+                escape(key),
+                escape(default),
+                escape(meaning)
             ));
         }
     }
@@ -261,35 +257,43 @@ pub fn sections(name: Option<&str>) -> String {
         if !e.files.is_empty() {
             out.push_str(".SH FILES\n");
             for (path, what) in e.files {
-                out.push_str(&format!(".TP\n\\fI{}\\fR\n{}\n", esc(path), esc(what)));
+                out.push_str(&format!(
+                    ".TP\n\\fI{}\\fR\n{}\n",
+                    escape(path),
+                    escape(what)
+                ));
             }
         }
     }
     out.push_str(".SH JSON\nWith \\fB\\-\\-json\\fR every command prints one JSON document on standard output, in one vocabulary:\n");
     for (shape, what) in JSON_VOCABULARY {
-        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(shape), esc(what)));
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            escape(shape),
+            escape(what)
+        ));
     }
     out.push_str(".SH \"EXIT STATUS\"\n");
     for (code, meaning) in EXIT_STATUS {
-        out.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", esc(meaning)));
+        out.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", escape(meaning)));
     }
     out.push_str(".PP\nWith \\fB\\-\\-json\\fR, an error is printed on standard output as {\"error\": {\"message\", \"hint\", \"exit_code\"}}, with the same status.\n");
     if let Some(e) = &e {
         out.push_str(".SH EXAMPLES\n");
         for (cmd, what) in e.examples {
-            out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(cmd), esc(what)));
+            out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", escape(cmd), escape(what)));
         }
     }
     out.push_str(".SH \"SEE ALSO\"\n");
     let mut refs: Vec<String> = vec!["git\\-release(1)".into()];
     match &e {
-        Some(e) => refs.extend(e.see_also.iter().map(|s| format!("{}(1)", esc(s)))),
+        Some(e) => refs.extend(e.see_also.iter().map(|s| format!("{}(1)", escape(s)))),
         None => {
             refs.clear();
             refs.extend(
                 crate::cli::SUBCOMMANDS
                     .iter()
-                    .map(|s| format!("git\\-release\\-{}(1)", esc(s))),
+                    .map(|s| format!("git\\-release\\-{}(1)", escape(s))),
             );
         }
     }

@@ -183,7 +183,7 @@ impl Contents {
             }),
         };
         // Streamed contents (images) are stored, not deflated: image layers are compressed
-        // already (see write_tar_gz_level).
+        // already (see archive::write_tar_gz_with).
         let level = if streamed { 0 } else { archive::GZIP_LEVEL };
         archive::write_atomically_with(dir, &format!("{top}.tar.gz"), |w| {
             archive::write_tar_gz_with(w, &entries, Some(summary), stamp, true, level)?;

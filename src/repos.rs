@@ -139,6 +139,18 @@ pub struct ReposFiles {
     pub texts: std::collections::BTreeMap<String, String>,
 }
 
+/// The repos files of `repo`'s work tree (`release.reposPath`), as [`read_dir`] reads them.
+///
+/// Errors: a bare repository; as [`read_dir`].
+pub fn read_worktree(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+) -> Result<ReposFiles> {
+    let workdir = crate::repo::workdir(repo)?;
+    let dir = crate::settings::Settings::abs(&workdir, &settings.repos_path);
+    read_dir(&dir, &settings.repos_path)
+}
+
 /// Read every `*.yaml` / `*.yml` file directly in `dir` (repo-relative `rel_dir`).
 ///
 /// Errors (exit 2): invalid YAML (file, line, column), a top level that is neither a list nor a

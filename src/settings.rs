@@ -256,32 +256,29 @@ fn layered(
 /// `git -c` ([`command_line_config`]) first, then the repository's configuration (local, global,
 /// system, and git's environment overrides), as git reads it.
 pub fn git_config(repo: &gix::Repository, key: &str) -> Option<String> {
-    let wanted = key.to_ascii_lowercase();
-    if let Some((_, v)) = command_line_config()
-        .iter()
+    command_line_value(key).or_else(|| repo.config_snapshot().string(key).map(|v| v.to_string()))
+}
+
+/// The value `git -c key=value` gave `key` (the last one wins; section and name compared
+/// without case), if any.
+pub fn command_line_value(key: &str) -> Option<String> {
+    command_line_config()
+        .into_iter()
         .rev()
-        .find(|(k, _)| k.to_ascii_lowercase() == wanted)
-    {
-        return Some(v.clone());
-    }
-    repo.config_snapshot().string(key).map(|v| v.to_string())
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 /// [`git_config`] read as a boolean the way git does (`true`/`yes`/`on`/`1`, a key given
 /// without value); anything else, or unset, is false.
 pub fn git_config_bool(repo: &gix::Repository, key: &str) -> bool {
-    let wanted = key.to_ascii_lowercase();
-    if let Some((_, v)) = command_line_config()
-        .iter()
-        .rev()
-        .find(|(k, _)| k.to_ascii_lowercase() == wanted)
-    {
-        return matches!(
+    match command_line_value(key) {
+        Some(v) => matches!(
             v.to_ascii_lowercase().as_str(),
             "" | "true" | "yes" | "on" | "1"
-        );
+        ),
+        None => repo.config_snapshot().boolean(key).unwrap_or(false),
     }
-    repo.config_snapshot().boolean(key).unwrap_or(false)
 }
 
 /// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as

@@ -966,7 +966,6 @@ fn fetch_component(
     })
 }
 
-/// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
 /// Tags of the component named `name` (`cyclone` or `demo/cyclone`), read from its local
 /// repository or its cache (never fetched): shell completion of `--tag=COMPONENT=`.
 ///
@@ -974,8 +973,7 @@ fn fetch_component(
 pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>> {
     let settings = Settings::load(repo, &Default::default())?;
     let workdir = crate::repo::workdir(repo)?;
-    let dir = Settings::abs(&workdir, &settings.repos_path);
-    let lists = crate::repos::read_dir(&dir, &settings.repos_path)?;
+    let lists = crate::repos::read_worktree(repo, &settings)?;
     let c = lists
         .components
         .iter()
@@ -1013,6 +1011,7 @@ fn fetch_error(url: &str, e: &anyhow::Error) -> anyhow::Error {
         .into()
 }
 
+/// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
 fn component_url(c: &Component, settings: &Settings) -> String {
     c.url.clone().unwrap_or_else(|| {
         settings::component_url(&settings.component_url, &c.repository_full_name)

@@ -369,12 +369,8 @@ fn is_loose_prune(common_dir: &Path, refname: &str, value: &str) -> bool {
 /// the git dir of a bare repository), else `hooks/` in the common git dir (shared by worktrees).
 pub fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf> {
     // `git -c core.hooksPath=…` first, as git reads it.
-    let configured = match crate::settings::command_line_config()
-        .into_iter()
-        .rev()
-        .find(|(k, _)| k.eq_ignore_ascii_case("core.hooksPath"))
-    {
-        Some((_, v)) => Some(PathBuf::from(v)),
+    let configured = match crate::settings::command_line_value("core.hooksPath") {
+        Some(v) => Some(PathBuf::from(v)),
         None => repo
             .config_snapshot()
             .trusted_path("core.hooksPath")
@@ -407,6 +403,12 @@ fn is_ours(path: &Path) -> bool {
             .take(5)
             .any(|line| line == MARKER.as_bytes())
     })
+}
+
+/// Whether this repository's tag protection hook (`reference-transaction`, or `pre-receive` in
+/// a bare repository) is git-release's. Unreadable hooks count as not installed.
+pub fn is_installed(repo: &gix::Repository) -> bool {
+    hooks_dir(repo).is_ok_and(|dir| is_ours(&dir.join(hook_for(repo))))
 }
 
 fn exists(path: &Path) -> bool {

@@ -92,17 +92,7 @@ fn listed_versions(
 /// Say on stderr when this clone has no tag protection installed (`git release protect`): the tag
 /// just made could still be moved or deleted here.
 fn warn_unprotected(repo: &gix::Repository) {
-    let Ok(dir) = crate::commands::protect::hooks_dir(repo) else {
-        return;
-    };
-    let hook = if repo.is_bare() {
-        "pre-receive"
-    } else {
-        "reference-transaction"
-    };
-    let ours = std::fs::read_to_string(dir.join(hook))
-        .is_ok_and(|t| t.contains("installed by git-release protect"));
-    if !ours {
+    if !crate::commands::protect::is_installed(repo) {
         eprintln!(
             "warning: tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here"
         );

@@ -109,22 +109,6 @@ fn sha(bytes: &[u8]) -> String {
     format!("sha256:{:x}", sha2::Sha256::digest(bytes))
 }
 
-/// Pull `name` for `platform` into `cache`: [`resolve`], then every blob not cached yet.
-///
-/// Errors: as [`resolve`]; a blob whose digest does not match (not stored).
-pub fn pull(
-    registry: &Registry,
-    name: &str,
-    platform: &Platform,
-    cache: &BlobCache,
-) -> Result<Pulled> {
-    let p = resolve(registry, name, platform, cache)?;
-    for d in std::iter::once(&p.config).chain(&p.layers) {
-        fetch_blob(registry, name, &d.digest, cache)?;
-    }
-    Ok(p)
-}
-
 /// Download blob `digest` of the repository of `name` into `cache` unless it is there.
 /// Returns the bytes downloaded (0 when cached).
 ///
