@@ -102,6 +102,17 @@ fn ssh_config(sign: &str, key: &str, allowed: &str) -> Vec<String> {
     ]
 }
 
+/// git's verdict on an ssh signature by the test key names its principal.
+fn good_ssh_signature(verified: &Run) {
+    assert!(
+        verified
+            .stderr
+            .contains("Good \"git\" signature for bot@example.com"),
+        "{}",
+        verified.stderr
+    );
+}
+
 /// `git -c … release ARGS` / `git -c … ARGS` with extra environment.
 fn with(sb: &Sandbox, cwd: &Path, config: &[String], env: &[(&str, &Path)], args: &[&str]) -> Run {
     let mut c = sb.cmd("git", cwd);
@@ -130,14 +141,7 @@ fn commit_gpgsign_signs_collect_commits_with_ssh() {
         &["release", "collect", "--commit"],
     )
     .ok();
-    let verified = with(&sb, &p.path, &config, &[], &["verify-commit", "-v", "HEAD"]).ok();
-    assert!(
-        verified
-            .stderr
-            .contains("Good \"git\" signature for bot@example.com"),
-        "{}",
-        verified.stderr
-    );
+    good_ssh_signature(&with(&sb, &p.path, &config, &[], &["verify-commit", "-v", "HEAD"]).ok());
     // A commit that is not signed fails the same check (the check can fail).
     p.git(&["commit", "--allow-empty", "-qm", "unsigned"]);
     with(&sb, &p.path, &config, &[], &["verify-commit", "HEAD"]).fails(1);
@@ -206,14 +210,7 @@ fn tags_are_signed_with_openpgp_and_ssh() {
         "{}",
         run.stderr
     );
-    let verified = with(&sb, &p.path, &config, &[], &["verify-tag", "-v", "v1.1.1"]).ok();
-    assert!(
-        verified
-            .stderr
-            .contains("Good \"git\" signature for bot@example.com"),
-        "{}",
-        verified.stderr
-    );
+    good_ssh_signature(&with(&sb, &p.path, &config, &[], &["verify-tag", "-v", "v1.1.1"]).ok());
     // An unsigned tag fails the check.
     p.git(&["tag", "-a", "-m", "plain", "plain"]);
     with(&sb, &p.path, &config, &[], &["verify-tag", "plain"]).fails(1);

@@ -487,6 +487,18 @@ fn an_unreachable_registry_is_a_failure_naming_it() {
         .err_has(&format!("registry 127.0.0.1:{port} is unreachable"));
 }
 
+/// Write `$HOME/.docker/config.json` with `user:password` for `host`, as `docker login` does.
+fn docker_login(sb: &Sandbox, host: &str, user_password: &str) {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(user_password);
+    std::fs::create_dir_all(sb.path(".docker")).unwrap();
+    std::fs::write(
+        sb.path(".docker/config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+}
+
 #[test]
 fn basic_auth_from_docker_config() {
     let reg = TestRegistry::start(Some(("ci", "s3cret")));
@@ -499,22 +511,10 @@ fn basic_auth_from_docker_config() {
         .err_has(&format!("registry {}: 401 unauthorized", reg.host))
         .err_has("credentials: anonymous (no ");
     // docker's config.json in $HOME/.docker, as `docker login` writes it.
-    use base64::Engine as _;
-    let auth = base64::engine::general_purpose::STANDARD.encode("ci:s3cret");
-    std::fs::create_dir_all(sb.path(".docker")).unwrap();
-    std::fs::write(
-        sb.path(".docker/config.json"),
-        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
-    )
-    .unwrap();
+    docker_login(&sb, &reg.host, "ci:s3cret");
     p.release(&["check"]).ok();
     // A wrong password names the source it came from.
-    let bad = base64::engine::general_purpose::STANDARD.encode("ci:wrong");
-    std::fs::write(
-        sb.path(".docker/config.json"),
-        format!(r#"{{"auths":{{"{}":{{"auth":"{bad}"}}}}}}"#, reg.host),
-    )
-    .unwrap();
+    docker_login(&sb, &reg.host, "ci:wrong");
     p.release(&["check"])
         .fails(1)
         .err_has(&format!("credentials: auths[{}] in ", reg.host));
@@ -700,14 +700,7 @@ fn bearer_token_auth_from_docker_config() {
         .fails(1)
         .err_has(&format!("registry {}: ", reg.host))
         .err_has("credentials: anonymous (no ");
-    use base64::Engine as _;
-    let auth = base64::engine::general_purpose::STANDARD.encode("ci:t0ken");
-    std::fs::create_dir_all(sb.path(".docker")).unwrap();
-    std::fs::write(
-        sb.path(".docker/config.json"),
-        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
-    )
-    .unwrap();
+    docker_login(&sb, &reg.host, "ci:t0ken");
     let issued = reg.token.as_ref().unwrap().issued.clone();
     let before = issued.load(std::sync::atomic::Ordering::SeqCst);
     p.release(&["check"]).ok();
