@@ -22,11 +22,7 @@ set -euo pipefail
 BUILD=1
 [[ ${1:-} == --no-build ]] && BUILD=0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+source "$ROOT/bench/lib.sh"
 
 CACHE=${BENCH_CACHE:-/tmp/git-release-bench}
 REPO=$CACHE/platform-1000x200
@@ -62,8 +58,6 @@ pipeline() {
     "$WORK/meta" "$WORK/folders" "$WORK/yamls" >"$WORK/pipeline.count"
 }
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 ROUNDS=${ROUNDS:-3}
 best_p= best_c= rss_c=
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -20,24 +20,18 @@ fi
 N=${1:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
+source "$ROOT/bench/lib.sh"
 for exe in git-release git-release-collect; do
   command -v "$exe" >/dev/null || { echo "bench: $exe not found in $ROOT/target/release" >&2; exit 1; }
 done
 
-# Same git behaviour whoever runs it.
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-collect.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+SECS_DIGITS=2
 
 echo "generating $N component repos (twice: plain-path and file:// platform repos)..." >&2
 "$ROOT/fixtures/make_component_repos.sh" "$WORK/plain" "$N" >/dev/null

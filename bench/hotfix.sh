@@ -50,17 +50,12 @@ done
   exit 1
 }
 
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
+source "$ROOT/bench/lib.sh"
 # The hotfix executable may not exist yet: then its row says so instead of failing.
 HAVE_HOTFIX=0
 [[ -x $ROOT/target/release/git-release && -x $ROOT/target/release/git-release-hotfix ]] && HAVE_HOTFIX=1
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time (GNU time) is needed for peak RSS" >&2; exit 1; }
 
-# Same git behaviour whoever runs it.
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
@@ -97,8 +92,7 @@ mapfile -t FOLDERS < <(comm -12 <(printf '%s\n' "${CHANGED[@]}") \
 FLOOR_PATHS=("${FOLDERS[@]/#/addons/}")
 echo "$BASE..$NEW: $NCHANGED changed chart folders" >&2
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
+SECS_DIGITS=4
 
 # timed NAME DIR CMD...: run CMD in DIR under /usr/bin/time; sets SECS and RSS (peak MiB of the
 # largest single process). Output goes to $WORK/NAME.log and is shown if CMD fails.

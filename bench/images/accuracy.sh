@@ -24,11 +24,7 @@ BUILD=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 HELM_PY=${HELM_PY:-/tmp/helmsdk-venv/bin/python}
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+source "$ROOT/bench/lib.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "bench: $1 failed:" >&2; cat "$2" >&2; exit 1; }
@@ -55,8 +51,6 @@ git -C "$repo" add -A -f
 git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm corpus
 charts=$(find "$repo/addons" -mindepth 2 -maxdepth 2 -name Chart.yaml | wc -l)
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # A chart whose Chart.yaml or values.yaml is not YAML stops `git release images` (exit 2, as it
 # stops collect); Helm cannot load it either. Such charts are dropped and named.
 unreadable=()

@@ -19,11 +19,7 @@ set -euo pipefail
 BUILD=1
 [[ ${1:-} == --no-build ]] && BUILD=0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+source "$ROOT/bench/lib.sh"
 CACHE=${BENCH_CACHE:-/tmp/git-release-bench}
 REPO=$CACHE/platform-1000x200
 if [[ ! -d $REPO ]]; then
@@ -33,8 +29,6 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-images-list.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 floor() {
   rm -rf "$WORK/tree" && mkdir "$WORK/tree"
   git -C "$REPO" archive HEAD addons | tar -x -C "$WORK/tree"

@@ -22,11 +22,7 @@ BUILD=1
 N=${1:-50}
 MIB=${2:-10}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if ((BUILD)); then
-  (cd "$ROOT" && cargo build --release --quiet)
-fi
-export PATH="$ROOT/target/release:$PATH"
-export LC_ALL=C TZ=UTC GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+source "$ROOT/bench/lib.sh"
 for t in docker-registry skopeo python3; do
   command -v "$t" >/dev/null || { echo "bench: $t is missing (apt-get install docker-registry skopeo)" >&2; exit 1; }
 done
@@ -94,8 +90,7 @@ git -C "$repo" add -A
 git -C "$repo" -c user.name=b -c user.email=b@b commit -qm bench
 git -C "$repo" -c user.name=b -c user.email=b@b tag -a -m v1.0.0 v1.0.0
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+SECS_DIGITS=2
 mkdir -p "$WORK/base"
 t0=$(now)
 for ((i = 0; i < N; i++)); do
