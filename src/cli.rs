@@ -51,6 +51,12 @@ pub enum Commands {
     CherryPick(CherryPickArgs),
     /// Bump chart and VERSION versions: next minor after a release, or patch on a release branch.
     Bump(BumpArgs),
+    /// List the releases and hotfixes of a line (or all), newest first, with what each changed.
+    Log(LogArgs),
+    /// Compare two releases component by component: tags, chart versions, files, images.
+    Diff(DiffArgs),
+    /// Find every release tag, hotfix tag and release branch that contains a change, picks included.
+    Contains(ContainsArgs),
     /// Write man pages and shell completions (for packagers; output is committed under man/ and completions/).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -69,6 +75,9 @@ pub const SUBCOMMANDS: &[&str] = &[
     "branch",
     "cherry-pick",
     "bump",
+    "log",
+    "diff",
+    "contains",
 ];
 
 /// `git release init`
@@ -124,6 +133,16 @@ pub struct CollectArgs {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Under the table, the commits each component moved by (first-parent, merges summarised).
+    #[arg(long)]
+    pub log: bool,
+    /// Write the changes, commits and held-back tags as Markdown to FILE (a merge request
+    /// description); written in dry runs too.
+    #[arg(long, value_name = "FILE")]
+    pub changelog: Option<std::path::PathBuf>,
+    /// List every component in the table, unchanged ones too.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `git release hotfix`
@@ -404,6 +423,51 @@ pub struct BumpArgs {
     /// Print the diff; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release log`
+#[derive(Args, Debug, Default)]
+pub struct LogArgs {
+    /// Release line (2.10) [default: every line].
+    #[arg(value_name = "LINE")]
+    pub line: Option<String>,
+    /// Show at most N releases and hotfixes.
+    #[arg(long, value_name = "N")]
+    pub max_count: Option<usize>,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release diff`
+#[derive(Args, Debug, Default)]
+pub struct DiffArgs {
+    /// The older release (any revspec, normally a release tag: v2.10.2).
+    #[arg(value_name = "A")]
+    pub from: String,
+    /// The newer release [default: HEAD].
+    #[arg(value_name = "B")]
+    pub to: Option<String>,
+    /// Also list the components and charts that did not change.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release contains`
+#[derive(Args, Debug, Default)]
+pub struct ContainsArgs {
+    /// The change (any revspec): the fix as committed on master, or any cherry-pick of it.
+    #[arg(value_name = "COMMIT")]
+    pub commit: String,
+    /// List every ref that lacks the change [default: branches, and the newest release of each line].
+    #[arg(long)]
+    pub all: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

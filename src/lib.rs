@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod dispatch;
 pub mod error;
+pub mod history;
 pub mod hooks;
 pub mod images;
 pub mod journal;

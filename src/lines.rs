@@ -140,6 +140,31 @@ impl Templates {
             .replace("{customer}", t.customer.as_deref().unwrap_or(""))
     }
 
+    /// Which release line (and customer) branch `name` belongs to under these templates
+    /// (`release-2.10-acme` -> `2.10/acme`); `None` for other branches.
+    pub fn classify(&self, name: &str) -> Option<Target> {
+        let line_of = |s: &str| Target::parse(s).ok().filter(|t| t.customer.is_none());
+        // OEM first: it is the more specific template.
+        if let Some((pre, rest)) = self.oem.split_once("{line}") {
+            if let Some((mid, suf)) = rest.split_once("{customer}") {
+                if let Some(body) = name.strip_prefix(pre).and_then(|b| b.strip_suffix(suf)) {
+                    // Lines are MAJOR.MINOR: try every split point of `mid`.
+                    for (i, _) in body.match_indices(mid) {
+                        let (l, c) = (&body[..i], &body[i + mid.len()..]);
+                        if let (Some(mut t), false) = (line_of(l), c.is_empty()) {
+                            t.customer = Some(c.to_string());
+                            return Some(t);
+                        }
+                    }
+                }
+            }
+        }
+        let (pre, suf) = self.line.split_once("{line}")?;
+        name.strip_prefix(pre)
+            .and_then(|b| b.strip_suffix(suf))
+            .and_then(line_of)
+    }
+
     /// The branch `t` names: OEM branch with a customer, else the line branch.
     pub fn branch(&self, t: &Target) -> String {
         if t.customer.is_some() {

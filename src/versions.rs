@@ -112,6 +112,20 @@ fn hotfix_parts(pre: &str) -> Option<(&str, u32)> {
     Some((date, n.parse().ok()?))
 }
 
+/// Where a product version or hotfix version sorts among the releases of the product: its base
+/// release (`v2.10.2-20261122-p1` -> 2.10.2), then the release itself before its hotfixes, then the
+/// hotfixes by date and sequence number. SemVer alone would sort a hotfix *below* its base (as a
+/// pre-release) and `p10` below `p2` (identifiers compare as text).
+pub fn release_order(v: &Version) -> (Version, Option<(String, u32)>) {
+    match hotfix_parts(v.pre.as_str()) {
+        Some((date, n)) => (
+            Version::new(v.major, v.minor, v.patch),
+            Some((date.to_string(), n)),
+        ),
+        None => (v.clone(), None),
+    }
+}
+
 /// The product release a tag names: a SemVer tag (optional `v`) that is not a hotfix version.
 /// Tags in other namespaces (`hotfix/…`, `api/v1.0.0`) never parse.
 pub fn release_version(tag: &str) -> Option<Version> {

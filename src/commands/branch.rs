@@ -374,30 +374,6 @@ fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
     }
 }
 
-/// Which release line (and customer) a branch name belongs to under `templates`.
-fn classify(templates: &Templates, name: &str) -> Option<Target> {
-    let line_of = |s: &str| Target::parse(s).ok().filter(|t| t.customer.is_none());
-    // OEM first: it is the more specific template.
-    if let Some((pre, rest)) = templates.oem.split_once("{line}") {
-        if let Some((mid, suf)) = rest.split_once("{customer}") {
-            if let Some(body) = name.strip_prefix(pre).and_then(|b| b.strip_suffix(suf)) {
-                // Lines are MAJOR.MINOR: try every split point of `mid`.
-                for (i, _) in body.match_indices(mid) {
-                    let (l, c) = (&body[..i], &body[i + mid.len()..]);
-                    if let (Some(mut t), false) = (line_of(l), c.is_empty()) {
-                        t.customer = Some(c.to_string());
-                        return Some(t);
-                    }
-                }
-            }
-        }
-    }
-    let (pre, suf) = templates.line.split_once("{line}")?;
-    name.strip_prefix(pre)
-        .and_then(|b| b.strip_suffix(suf))
-        .and_then(line_of)
-}
-
 /// Release lines (`2.10`, from release tags and line branches) and customer branches
 /// (`2.10/acme`), sorted, each once: shell completion of `branch` and `cherry-pick --onto`.
 ///
@@ -410,7 +386,7 @@ pub fn completion_targets(repo: &gix::Repository) -> Result<Vec<String>> {
     }
     for r in repo.references()?.local_branches()? {
         let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
-        if let Some(t) = classify(&templates, &r.name().shorten().to_string()) {
+        if let Some(t) = templates.classify(&r.name().shorten().to_string()) {
             out.insert(match &t.customer {
                 Some(c) => format!("{}/{c}", t.line()),
                 None => t.line(),
@@ -454,7 +430,7 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
     for r in repo.references()?.local_branches()? {
         let mut r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
         let name = r.name().shorten().to_string();
-        let Some(t) = classify(&templates, &name) else {
+        let Some(t) = templates.classify(&name) else {
             continue;
         };
         let commit = r.peel_to_id()?.detach();
@@ -518,22 +494,22 @@ mod tests {
     fn classify_names() {
         let t = Templates::new(lines::DEFAULT_LINE_TEMPLATE, lines::DEFAULT_OEM_TEMPLATE).unwrap();
         assert_eq!(
-            classify(&t, "release-2.10"),
+            t.classify("release-2.10"),
             Some(Target::parse("2.10").unwrap())
         );
         assert_eq!(
-            classify(&t, "release-2.10-acme"),
+            t.classify("release-2.10-acme"),
             Some(Target::parse("2.10/acme").unwrap())
         );
         assert_eq!(
-            classify(&t, "release-2.10-big-co"),
+            t.classify("release-2.10-big-co"),
             Some(Target::parse("2.10/big-co").unwrap())
         );
-        assert_eq!(classify(&t, "main"), None);
-        assert_eq!(classify(&t, "release-x"), None);
+        assert_eq!(t.classify("main"), None);
+        assert_eq!(t.classify("release-x"), None);
         let aether = Templates::new("aether-{line}", "aether-{line}-{customer}").unwrap();
         assert_eq!(
-            classify(&aether, "aether-2.1"),
+            aether.classify("aether-2.1"),
             Some(Target::parse("2.1").unwrap())
         );
     }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::cli::CollectArgs;
 use crate::error::UserError;
+use crate::history::changelog::{self, Changelog, HeldBack, HeldReason};
 use crate::images;
 use crate::paths::Bounds;
 use crate::placeholders;
@@ -73,6 +74,21 @@ pub struct ComponentReport {
     /// The tag is the one collected before, but a chart's content at it differs: the tag moved
     /// upstream (same name, new commit), or the collected folder was edited here.
     pub tag_moved: bool,
+    /// The commits between the old and the new tag (`git log --first-parent OLD..NEW`); `None`
+    /// when the tag did not change.
+    pub changelog: Option<Changelog>,
+    /// Newer tags not collected, and why (outside baseVersion, pre-release, pinned, below
+    /// currentTag): the newest of each kind.
+    pub held_back: Vec<HeldBack>,
+}
+
+impl ComponentReport {
+    /// Whether anything of the component changes: its tag, a chart, or the content at its tag.
+    pub fn moved(&self) -> bool {
+        self.old_tag.as_deref() != Some(self.new_tag.as_str())
+            || self.tag_moved
+            || self.charts.iter().any(|ch| ch.changed)
+    }
 }
 
 /// One chart's outcome: `{"name", "path", "from", "to"}` ([`crate::vocab`]) and its images.
@@ -106,7 +122,12 @@ struct Fetched {
     charts: Vec<(String, String, Files)>,
     /// (source path, target file, entry)
     resources: Vec<(String, String, FileEntry)>,
+    changelog: Option<Changelog>,
+    held_back: Vec<HeldBack>,
 }
+
+/// Most commits listed per component in a changelog; the rest are counted.
+const CHANGELOG_LIMIT: usize = 100;
 
 /// Default `--jobs`: twice the CPUs, 4 to 16. Fetching waits on `upload-pack` processes and the
 /// network more than on the CPU (measured with bench/collect.sh: 4 jobs beat 2 on 2 cores).
@@ -406,6 +427,8 @@ pub fn collect(
             resources,
             fetched_at: f.fetched_at.map(source::utc_time),
             tag_moved,
+            changelog: f.changelog.take(),
+            held_back: std::mem::take(&mut f.held_back),
         });
     }
 
@@ -501,12 +524,15 @@ pub fn collect(
         commit: None,
     };
 
+    if let Some(path) = &args.changelog {
+        write_changelog(path, &report)?;
+    }
     if args.dry_run {
         if args.json {
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         } else {
-            print_table(&report, out)?;
+            print_table(&report, args.all, args.log, out)?;
             for ch in &changes {
                 worktree::write_diff(&workdir, ch, out)?;
             }
@@ -542,7 +568,7 @@ pub fn collect(
                 settings.repos_path
             )?;
         } else {
-            print_table(&report, out)?;
+            print_table(&report, args.all, args.log, out)?;
             if changes.is_empty() {
                 writeln!(
                     out,
@@ -802,6 +828,14 @@ fn fetch_component(
         .current_tag
         .as_deref()
         .and_then(|t| versions::parse_tag(t, c.tag_prefix.as_deref()));
+    let base = c.base_version.as_deref().and_then(BaseVersion::parse);
+    let releases: Vec<(&str, &semver::Version)> = tags
+        .iter()
+        .filter_map(|t| t.version.as_ref().map(|v| (t.name.as_str(), v)))
+        .collect();
+    let newest = versions::pick(releases.iter().copied(), base.as_ref(), args.pre);
+    // The tag collect would have taken, when it took another (pinned, or kept currentTag).
+    let mut candidate: Option<(&str, &semver::Version, HeldReason)> = None;
     let tag = if let Some(pin) = pin {
         let Some(t) = tags.iter().find(|t| t.name == **pin) else {
             return Err(UserError::input(format!("--tag: `{pin}` is not a tag of {url}")).into());
@@ -837,16 +871,10 @@ fn fetch_component(
                 .into());
             }
         }
+        candidate = newest.map(|(n, v)| (n, v, HeldReason::Pinned));
         t.name.clone()
     } else {
-        let base = c.base_version.as_deref().and_then(BaseVersion::parse);
-        let picked = versions::pick(
-            tags.iter()
-                .filter_map(|t| t.version.as_ref().map(|v| (t.name.as_str(), v))),
-            base.as_ref(),
-            args.pre,
-        );
-        match (picked, &current) {
+        match (newest, &current) {
             (None, _) => {
                 let within = c
                     .base_version
@@ -867,6 +895,7 @@ fn fetch_component(
                 // Never go below currentTag: keep it when it still exists.
                 let cur_name = c.current_tag.clone().unwrap_or_default();
                 if tags.iter().any(|t| t.name == cur_name) {
+                    candidate = Some((name, v, HeldReason::BelowCurrentTag));
                     cur_name
                 } else {
                     return Err(UserError::input(format!(
@@ -880,6 +909,30 @@ fn fetch_component(
         }
     };
     let (commit, tree) = crepo.peel_tag(&tag)?;
+    let held_back = match releases.iter().find(|(n, _)| *n == tag) {
+        Some(&(n, v)) => {
+            changelog::held_back(&releases, (n, v), base.as_ref(), args.pre, candidate)
+        }
+        None => Vec::new(),
+    };
+    let changelog = match c.current_tag.as_deref() {
+        Some(old) if old == tag => None,
+        None => Some(Changelog {
+            note: Some("first collect: no earlier tag to compare with".into()),
+            ..Default::default()
+        }),
+        Some(old) => Some(match crepo.peel_tag(old) {
+            Ok((old_commit, _)) => {
+                changelog::between(&crepo.repo, old_commit, commit, CHANGELOG_LIMIT)?
+            }
+            Err(_) => Changelog {
+                note: Some(format!(
+                    "currentTag {old} is not a tag of the component repository (deleted upstream?)"
+                )),
+                ..Default::default()
+            },
+        }),
+    };
     let crepo = &crepo.repo;
     let mut charts = Vec::new();
     for p in &c.chart_paths {
@@ -963,6 +1016,8 @@ fn fetch_component(
         fetched_at,
         charts,
         resources,
+        changelog,
+        held_back,
     })
 }
 
@@ -1157,7 +1212,189 @@ fn update_image_lists(
     Ok(changes)
 }
 
-fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
+/// The table (changed components; every one with `all`), the count of unchanged ones, the tags
+/// held back, and with `log` the commits of each component that moved.
+fn print_table(r: &Report, all: bool, log: bool, out: &mut dyn Write) -> Result<()> {
+    let shown: Vec<&ComponentReport> = r.components.iter().filter(|c| all || c.moved()).collect();
+    if !shown.is_empty() {
+        write_rows(&shown, out)?;
+    }
+    let unchanged = r.components.iter().filter(|c| !c.moved()).count();
+    if unchanged > 0 && !all {
+        writeln!(out, "{unchanged} component(s) unchanged (--all lists them)")?;
+    }
+    for c in &r.components {
+        for h in &c.held_back {
+            writeln!(
+                out,
+                "held back: {} {} ({})",
+                c.name,
+                h.tag,
+                held_reason(h.reason)
+            )?;
+        }
+    }
+    if log {
+        for c in shown {
+            let Some(cl) = &c.changelog else { continue };
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} {} -> {}: {}",
+                c.repository,
+                c.old_tag.as_deref().unwrap_or("(none)"),
+                c.new_tag,
+                changelog_summary(cl)
+            )?;
+            for line in changelog_lines(cl) {
+                writeln!(out, "  {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a tag was held back, in words (with what to do).
+fn held_reason(r: HeldReason) -> &'static str {
+    match r {
+        HeldReason::OutsideBaseVersion => "outside baseVersion; change baseVersion to move lines",
+        HeldReason::PreRelease => "pre-release; --pre takes it",
+        HeldReason::Pinned => "newest candidate; --tag pinned another",
+        HeldReason::BelowCurrentTag => "below currentTag, kept; --allow-downgrade takes it",
+    }
+}
+
+/// `3 commits`, `no commits`, or the note.
+fn changelog_summary(cl: &Changelog) -> String {
+    if let Some(n) = &cl.note {
+        return n.clone();
+    }
+    match cl.commits.len() + cl.more {
+        0 => "no commits (the tags point to the same history)".into(),
+        1 => "1 commit".into(),
+        n => format!("{n} commits"),
+    }
+}
+
+/// One line per commit: `1a2b3c4d5e6f subject (author)`, merges with what they bring.
+fn changelog_lines(cl: &Changelog) -> Vec<String> {
+    let mut out: Vec<String> = cl
+        .commits
+        .iter()
+        .map(|x| {
+            let merged = x
+                .merged
+                .map(|n| format!(" [merge: {n} commit(s)]"))
+                .unwrap_or_default();
+            format!("{} {}{merged} ({})", &x.id[..12], x.subject, x.author)
+        })
+        .collect();
+    if cl.more > 0 {
+        out.push(format!("… and {} more", cl.more));
+    }
+    out
+}
+
+/// The review as Markdown (`--changelog FILE`): a table of what moved, each component's commits,
+/// and the tags held back.
+fn markdown(r: &Report) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut md = String::from("## Collected components\n\n");
+    let moved: Vec<&ComponentReport> = r.components.iter().filter(|c| c.moved()).collect();
+    if moved.is_empty() {
+        md.push_str("Every component is at its newest release tag.\n");
+    } else {
+        md.push_str("| component | tag | charts |\n|---|---|---|\n");
+        for c in &moved {
+            let charts: Vec<String> = c
+                .charts
+                .iter()
+                .filter(|ch| ch.changed)
+                .map(|ch| {
+                    format!(
+                        "{} {} → {}",
+                        ch.name,
+                        ch.old_version.as_deref().unwrap_or("(new)"),
+                        ch.new_version.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            md.push_str(&format!(
+                "| {} | {} → {} | {} |\n",
+                cell(&c.repository),
+                c.old_tag.as_deref().unwrap_or("(none)"),
+                c.new_tag,
+                cell(&charts.join(", "))
+            ));
+        }
+        for c in &moved {
+            let Some(cl) = &c.changelog else { continue };
+            md.push_str(&format!(
+                "\n### {} {} → {}\n\n",
+                c.repository,
+                c.old_tag.as_deref().unwrap_or("(none)"),
+                c.new_tag
+            ));
+            if cl.note.is_some() || cl.commits.is_empty() {
+                md.push_str(&format!("{}\n", changelog_summary(cl)));
+            }
+            for x in &cl.commits {
+                let merged = x
+                    .merged
+                    .map(|n| format!(" (merge, {n} commits)"))
+                    .unwrap_or_default();
+                md.push_str(&format!(
+                    "- `{}` {}{merged} — {}\n",
+                    &x.id[..12],
+                    x.subject,
+                    x.author
+                ));
+            }
+            if cl.more > 0 {
+                md.push_str(&format!("- … and {} more\n", cl.more));
+            }
+        }
+    }
+    let held: Vec<String> = r
+        .components
+        .iter()
+        .flat_map(|c| {
+            c.held_back.iter().map(move |h| {
+                format!(
+                    "- {}: `{}` ({})\n",
+                    c.repository,
+                    h.tag,
+                    held_reason(h.reason)
+                )
+            })
+        })
+        .collect();
+    if !held.is_empty() {
+        md.push_str("\n### Held back\n\n");
+        md.push_str(&held.concat());
+    }
+    let unchanged = r.components.len() - moved.len();
+    if unchanged > 0 {
+        md.push_str(&format!("\n{unchanged} component(s) unchanged.\n"));
+    }
+    md
+}
+
+/// Write `--changelog FILE` whole or not at all (a temporary file beside it, then a rename).
+fn write_changelog(path: &Path, r: &Report) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("--changelog: cannot write in {}", dir.display()))?;
+    tmp.write_all(markdown(r).as_bytes())?;
+    tmp.persist(path)
+        .with_context(|| format!("--changelog: writing {}", path.display()))?;
+    Ok(())
+}
+
+fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()> {
     let mut rows = vec![[
         "COMPONENT".to_string(),
         "TAG".to_string(),
@@ -1171,7 +1408,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             (a, b) => format!("{} -> {}", a.unwrap_or("(none)"), b.unwrap_or("(none)")),
         }
     };
-    for c in &r.components {
+    for c in components {
         let mut tag = arrow(c.old_tag.as_deref(), Some(&c.new_tag));
         if c.tag_moved {
             tag.push_str(" (moved upstream)");
@@ -1205,14 +1442,11 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// Most changelog lines per component in a `--commit` message.
+const COMMIT_LOG_LINES: usize = 20;
+
 fn commit_message(r: &Report) -> String {
-    let bumps: Vec<&ComponentReport> = r
-        .components
-        .iter()
-        .filter(|c| {
-            c.old_tag.as_deref() != Some(c.new_tag.as_str()) || c.charts.iter().any(|ch| ch.changed)
-        })
-        .collect();
+    let bumps: Vec<&ComponentReport> = r.components.iter().filter(|c| c.moved()).collect();
     let mut msg = format!("collect: {} component(s)\n\n", bumps.len());
     for c in bumps {
         msg.push_str(&format!(
@@ -1238,6 +1472,31 @@ fn commit_message(r: &Report) -> String {
             msg.push_str(&format!(" (chart {})", charts.join(", ")));
         }
         msg.push('\n');
+        // The commits, at most COMMIT_LOG_LINES per component: a commit message is read in a
+        // terminal; `--changelog` has them all.
+        if let Some(cl) = &c.changelog {
+            let lines = changelog_lines(cl);
+            let n = lines.len();
+            for l in lines.into_iter().take(COMMIT_LOG_LINES) {
+                msg.push_str(&format!("    {l}\n"));
+            }
+            if n > COMMIT_LOG_LINES {
+                msg.push_str(&format!("    … {} more line(s)\n", n - COMMIT_LOG_LINES));
+            }
+        }
+    }
+    let held: Vec<String> = r
+        .components
+        .iter()
+        .flat_map(|c| {
+            c.held_back
+                .iter()
+                .map(move |h| format!("- {} {} ({})\n", c.repository, h.tag, held_reason(h.reason)))
+        })
+        .collect();
+    if !held.is_empty() {
+        msg.push_str("\nHeld back:\n");
+        msg.push_str(&held.concat());
     }
     msg
 }

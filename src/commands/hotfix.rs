@@ -13,9 +13,10 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::archive::Stamp;
-use crate::charts::{self, FileChangeKind};
+use crate::charts;
 use crate::cli::HotfixArgs;
 use crate::error::UserError;
+use crate::history::compare::{self, ChangedCharts};
 use crate::package::{self, ChartSource, Contents};
 use crate::repo;
 use crate::settings::Settings;
@@ -238,36 +239,14 @@ fn addon_places(
     Ok(out)
 }
 
-/// Repository part of an image reference (no tag, no digest).
-fn image_repo(r: &str) -> &str {
-    let no_digest = r.split('@').next().unwrap_or(r);
-    match no_digest.rfind(':') {
-        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
-        _ => no_digest,
-    }
-}
-
-/// Images added or changed from `old` to `new`. A new reference is "changed" when a reference of
-/// the same repository went away (`a:1 -> a:2`); references still present are not paired.
+/// Images added or changed from `old` to `new` ([`compare::image_diff`] without the removals:
+/// a hotfix ships what is new).
 fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
-    let old_by_repo: BTreeMap<&str, Vec<&String>> =
-        old.difference(new).fold(BTreeMap::new(), |mut m, r| {
-            m.entry(image_repo(r)).or_insert_with(Vec::new).push(r);
-            m
-        });
-    let mut d = ImageDelta::default();
-    for r in new.difference(old) {
-        match old_by_repo.get(image_repo(r)) {
-            Some(olds) => d
-                .changed
-                .extend(olds.iter().map(|o| crate::vocab::ImageChange {
-                    from: o.to_string(),
-                    to: r.clone(),
-                })),
-            None => d.added.push(r.clone()),
-        }
+    let d = compare::image_diff(old, new);
+    ImageDelta {
+        added: d.added,
+        changed: d.changed,
     }
-    d
 }
 
 fn chart_image_set(
@@ -280,25 +259,6 @@ fn chart_image_set(
         warnings.push(format!("{path}/{e}"));
         BTreeSet::new()
     })
-}
-
-/// Image references listed in every `images_*.list` under the images path of `tree`.
-fn listed_images(
-    repo: &gix::Repository,
-    tree: gix::ObjectId,
-    images_path: &str,
-) -> Result<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    if let Some(files) = repo::read_path(repo, tree, images_path)? {
-        for (k, e) in files {
-            if crate::images::list_kind(&k).is_some() {
-                out.extend(crate::images::parse_image_list(&String::from_utf8_lossy(
-                    &e.data,
-                )));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The whole hotfix: plan, checks, packages. Writes the human summary or JSON to `out`.
@@ -433,50 +393,12 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
             .into());
     }
     // Which charts changed.
-    let changes = charts::diff_trees(repo, base_tree, new_tree, addons)?;
-    // Only folders above changed paths are probed: the cost follows the change, not the repo.
-    let mut new_roots = charts::RootProbe::new(repo, new_tree);
+    let ChangedCharts {
+        changed,
+        removed: removed_roots,
+        whitespace_only,
+    } = compare::changed_charts(repo, base_tree, new_tree, addons, true)?;
     let mut old_roots = charts::RootProbe::new(repo, base_tree);
-    let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut removed_roots: BTreeSet<String> = BTreeSet::new();
-    let mut whitespace_only = 0usize;
-    for ch in &changes {
-        if ch.kind == FileChangeKind::Modified {
-            if let (Some((o, _)), Some((n, _))) = (ch.old, ch.new) {
-                let (ob, nb) = (repo.find_blob(o)?, repo.find_blob(n)?);
-                if ch.old.map(|x| x.1) == ch.new.map(|x| x.1)
-                    && charts::whitespace_only(&ob.data, &nb.data)
-                {
-                    whitespace_only += 1;
-                    continue;
-                }
-            }
-        }
-        let Some(owner) = new_roots.owner(&ch.path) else {
-            // A file of a chart that no longer exists: the chart was removed.
-            if let Some(old_owner) = old_roots.owner(&ch.path) {
-                if !new_roots.is_root(&old_owner) {
-                    removed_roots.insert(old_owner);
-                }
-            }
-            continue;
-        };
-        let owner = owner.as_str();
-        let letter = match ch.kind {
-            FileChangeKind::Added => "A",
-            FileChangeKind::Modified => "M",
-            FileChangeKind::Deleted => "D",
-        };
-        let rel = ch
-            .path
-            .strip_prefix(owner)
-            .unwrap_or(&ch.path)
-            .trim_start_matches('/');
-        changed
-            .entry(owner.to_string())
-            .or_default()
-            .push(format!("{letter} {rel}"));
-    }
     let mut removed = Vec::new();
     for root in &removed_roots {
         let old = package::read_chart(repo, base_tree, root).ok();
@@ -638,8 +560,8 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
     }
     // Image lists changed in the range bring their new lines too.
     let (old_lists, new_lists) = (
-        listed_images(repo, base_tree, &settings.images_path)?,
-        listed_images(repo, new_tree, &settings.images_path)?,
+        compare::listed_images(repo, base_tree, &settings.images_path)?,
+        compare::listed_images(repo, new_tree, &settings.images_path)?,
     );
     for r in &resources {
         for (data, set) in [(&r.old, &mut old_images), (&r.new, &mut new_images)] {

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    git_release::cli::main_for("diff", git_release::commands::diff::run)
+}

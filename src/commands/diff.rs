@@ -1,0 +1,266 @@
+//! `git release diff A [B]`: two releases compared component by component: the component tags
+//! of the repos files, chart versions, the files changed in each chart, the images each chart
+//! deploys, and the image lists; all from the object database.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::charts::{self, RenderContext};
+use crate::cli::DiffArgs;
+use crate::history::compare::{self, ChartDiff, ImageDiff};
+use crate::repo;
+use crate::repos;
+use crate::settings::{self, Settings};
+
+/// One side of the comparison.
+#[derive(Debug, Serialize)]
+pub struct Rev {
+    /// As given: `v2.10.2`, `HEAD`.
+    pub rev: String,
+    /// The commit (full id).
+    pub commit: String,
+}
+
+/// One component of the repos files: its tag old -> new (`{"name", "path", "from", "to"}`,
+/// [`crate::vocab`]) and its charts.
+#[derive(Debug, Serialize)]
+pub struct ComponentDiff {
+    /// `repositoryFullName`.
+    pub name: String,
+    /// Where the entry is in B (else in A): `repos/app.yaml:3`.
+    pub path: String,
+    /// `currentTag` in A; `None` when A does not list the component.
+    pub from: Option<String>,
+    /// `currentTag` in B; `None` when B does not list it.
+    pub to: Option<String>,
+    /// Its charts that changed.
+    pub charts: Vec<ChartDiff>,
+}
+
+/// What `diff --json` prints.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The older side.
+    pub from: Rev,
+    /// The newer side.
+    pub to: Rev,
+    /// Components whose tag or charts changed (every component with `--all`), in repos-file order.
+    pub components: Vec<ComponentDiff>,
+    /// Changed charts no component collects (hand-maintained ones).
+    pub charts: Vec<ChartDiff>,
+    /// The image lists, old -> new.
+    pub images: ImageDiff,
+    /// Components listed in B (or A) that did not change.
+    pub unchanged: usize,
+    /// Charts whose images could not be read (rendering problems), by chart.
+    pub warnings: Vec<String>,
+}
+
+/// Run `git release diff`.
+pub fn run(args: DiffArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    diff(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// The images chart `path` deploys in `tree` (empty when it is not there).
+fn images_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    path: &str,
+    ctx: &RenderContext,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<String>> {
+    let Some(files) = repo::read_path(repo, tree, path)? else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(
+        charts::chart_image_set(path, &files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
+            warnings.push(format!("{path}/{e}"));
+            BTreeSet::new()
+        }),
+    )
+}
+
+/// Compare `args.from` with `args.to` and write the report to `out`.
+///
+/// Errors: a revspec that names no commit, a repos file that cannot be parsed at either side
+/// (exit 2); unreadable objects.
+pub fn diff(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &DiffArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let to_spec = args.to.clone().unwrap_or_else(|| "HEAD".into());
+    let (a, b) = (
+        repo::resolve_commit(repo, &args.from)?,
+        repo::resolve_commit(repo, &to_spec)?,
+    );
+    let (ta, tb) = (
+        repo.find_commit(a)?.tree_id()?.detach(),
+        repo.find_commit(b)?.tree_id()?.detach(),
+    );
+    let mut charts = compare::charts(repo, ta, tb, &settings.addons_path, true)?;
+    let mut warnings = Vec::new();
+    let (ctx_a, ctx_b) = (
+        RenderContext::at(repo, ta, settings)?,
+        RenderContext::at(repo, tb, settings)?,
+    );
+    for c in &mut charts {
+        let old = images_at(repo, ta, &c.path, &ctx_a, &mut warnings)?;
+        let new = images_at(repo, tb, &c.path, &ctx_b, &mut warnings)?;
+        c.images = Some(compare::image_diff(&old, &new));
+    }
+
+    // Components of both sides, B's order first; each chart target belongs to its component.
+    let (ca, cb) = (
+        repos::components_at(repo, ta, settings)?,
+        repos::components_at(repo, tb, settings)?,
+    );
+    let mut order: Vec<String> = Vec::new();
+    let mut info: BTreeMap<String, (String, Option<String>, Option<String>)> = BTreeMap::new();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for (side, list) in [(1, &cb), (0, &ca)] {
+        for c in list.iter() {
+            let name = c.repository_full_name.clone();
+            let e = info.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                (c.location(), None, None)
+            });
+            if side == 0 {
+                e.1 = c.current_tag.clone();
+            } else {
+                e.2 = c.current_tag.clone();
+            }
+            for p in &c.chart_paths {
+                if let Ok(target) = settings::normalize_rel_path(p)
+                    .and_then(|src| c.chart_target(&settings.addons_path, &src))
+                {
+                    owner.entry(target).or_insert_with(|| name.clone());
+                }
+            }
+        }
+    }
+    let mut by_component: BTreeMap<String, Vec<ChartDiff>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for c in charts {
+        match owner.get(&c.path) {
+            Some(n) => by_component.entry(n.clone()).or_default().push(c),
+            None => loose.push(c),
+        }
+    }
+    let mut components = Vec::new();
+    let mut unchanged = 0;
+    for name in order {
+        let (path, from, to) = info.remove(&name).expect("listed");
+        let charts = by_component.remove(&name).unwrap_or_default();
+        if from == to && charts.is_empty() {
+            unchanged += 1;
+            if !args.all {
+                continue;
+            }
+        }
+        components.push(ComponentDiff {
+            name,
+            path,
+            from,
+            to,
+            charts,
+        });
+    }
+    let images = compare::image_diff(
+        &compare::listed_images(repo, ta, &settings.images_path)?,
+        &compare::listed_images(repo, tb, &settings.images_path)?,
+    );
+    let report = Report {
+        from: Rev {
+            rev: args.from.clone(),
+            commit: a.to_string(),
+        },
+        to: Rev {
+            rev: to_spec,
+            commit: b.to_string(),
+        },
+        components,
+        charts: loose,
+        images,
+        unchanged,
+        warnings,
+    };
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    print_report(&report, out)
+}
+
+fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "{} ({}) -> {} ({})",
+        r.from.rev,
+        &r.from.commit[..12],
+        r.to.rev,
+        &r.to.commit[..12]
+    )?;
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
+    let write_chart = |c: &ChartDiff, out: &mut dyn Write| -> Result<()> {
+        let versions = if c.from == c.to {
+            format!("{} (same version)", v(&c.to))
+        } else {
+            format!("{} -> {}", v(&c.from), v(&c.to))
+        };
+        writeln!(out, "  chart {}  {versions}", c.path)?;
+        for f in &c.files {
+            writeln!(out, "      {f}")?;
+        }
+        if let Some(images) = &c.images {
+            for i in &images.changed {
+                writeln!(out, "    image {} -> {}", i.from, i.to)?;
+            }
+            for i in &images.added {
+                writeln!(out, "    image + {i}")?;
+            }
+            for i in &images.removed {
+                writeln!(out, "    image - {i}")?;
+            }
+        }
+        Ok(())
+    };
+    for c in &r.components {
+        writeln!(out)?;
+        let tag = if c.from == c.to {
+            v(&c.to)
+        } else {
+            format!("{} -> {}", v(&c.from), v(&c.to))
+        };
+        writeln!(out, "{}  {tag}  ({})", c.name, c.path)?;
+        for ch in &c.charts {
+            write_chart(ch, out)?;
+        }
+    }
+    if !r.charts.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "charts no component collects:")?;
+        for ch in &r.charts {
+            write_chart(ch, out)?;
+        }
+    }
+    if !r.images.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "image lists:")?;
+        crate::commands::log::write_changes(&[], &r.images, "  ", out)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{} component(s) unchanged", r.unchanged)?;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `git release log [LINE]`: the releases and hotfixes of a line (or of all lines), newest first,
+//! each with its date, commit and what changed since the one before it: charts and images old ->
+//! new, read from the object database.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::LogArgs;
+use crate::error::UserError;
+use crate::history::compare::{self, ChartDiff, ImageDiff};
+use crate::history::refs::{self, RefKind, ReleaseRef};
+use crate::lines::Target;
+use crate::repo;
+use crate::settings::Settings;
+
+/// One release or hotfix.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    /// The tag: `v2.10.3`, `hotfix/v2.10.2-20261122-p1`.
+    pub tag: String,
+    /// `release` or `hotfix`.
+    pub kind: RefKind,
+    /// Release line `MAJOR.MINOR`.
+    pub line: String,
+    /// `YYYY-MM-DD HH:MM:SS UTC`: the tagger's time for an annotated tag, else the commit's.
+    pub date: String,
+    /// The commit (full id).
+    pub commit: String,
+    /// The release or hotfix it is compared with: for a release, the release below it; for a
+    /// hotfix, the hotfix before it on the same release, else that release. `None` for the first.
+    pub previous: Option<String>,
+    /// Charts added, changed or removed since `previous` (`{"name", "path", "from", "to"}`).
+    pub charts: Vec<ChartDiff>,
+    /// Images of the image lists since `previous`.
+    pub images: ImageDiff,
+}
+
+/// What `log --json` prints.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The line asked for.
+    pub line: Option<String>,
+    /// Newest first.
+    pub entries: Vec<Entry>,
+}
+
+/// Run `git release log`.
+pub fn run(args: LogArgs) -> Result<()> {
+    let repo = repo::discover()?;
+    let settings = Settings::load(&repo, &Default::default())?;
+    let stdout = std::io::stdout();
+    log(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// The index in `all` (sorted by [`ReleaseRef::order`]) of the entry `all[i]` is compared with.
+fn previous(all: &[ReleaseRef], i: usize) -> Option<usize> {
+    let me = &all[i];
+    let base = |r: &ReleaseRef| {
+        r.version
+            .as_ref()
+            .map(|v| crate::versions::release_order(v).0)
+    };
+    (0..i).rev().find(|&j| {
+        let other = &all[j];
+        match me.kind {
+            RefKind::Hotfix => base(other) == base(me),
+            _ => other.kind == RefKind::Release && base(other) < base(me),
+        }
+    })
+}
+
+/// Build the log of `args.line` (all lines when `None`) and write it to `out`.
+///
+/// Errors: a LINE that is not `MAJOR.MINOR` (exit 2); unreadable refs or objects.
+pub fn log(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &LogArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let line = match &args.line {
+        Some(l) => {
+            let t = Target::parse(l)?;
+            if t.customer.is_some() {
+                return Err(UserError::input(format!(
+                    "`{l}` names a customer branch; log lists the releases of a line"
+                ))
+                .hint("give the line alone, e.g. 2.10")
+                .into());
+            }
+            Some(t.line())
+        }
+        None => None,
+    };
+    let all = refs::tags(repo, &settings.hotfix_tag_prefix)?;
+    let mut trees: HashMap<gix::ObjectId, gix::ObjectId> = HashMap::new();
+    let mut tree_of = |c: gix::ObjectId| -> Result<gix::ObjectId> {
+        if let Some(t) = trees.get(&c) {
+            return Ok(*t);
+        }
+        let t = repo.find_commit(c)?.tree_id()?.detach();
+        trees.insert(c, t);
+        Ok(t)
+    };
+    let mut lists = HashMap::new();
+    let mut entries = Vec::new();
+    for i in (0..all.len()).rev() {
+        let r = &all[i];
+        if line.as_ref().is_some_and(|l| *l != r.line) {
+            continue;
+        }
+        if args.max_count.is_some_and(|n| entries.len() >= n) {
+            break;
+        }
+        let prev = previous(&all, i).map(|j| &all[j]);
+        let tree = tree_of(r.commit)?;
+        let (charts, images) = match prev {
+            Some(p) => {
+                let ptree = tree_of(p.commit)?;
+                let charts = compare::charts(repo, ptree, tree, &settings.addons_path, false)?;
+                for t in [ptree, tree] {
+                    if !lists.contains_key(&t) {
+                        lists.insert(t, compare::listed_images(repo, t, &settings.images_path)?);
+                    }
+                }
+                (charts, compare::image_diff(&lists[&ptree], &lists[&tree]))
+            }
+            None => (Vec::new(), ImageDiff::default()),
+        };
+        entries.push(Entry {
+            tag: r.name.clone(),
+            kind: r.kind,
+            line: r.line.clone(),
+            date: crate::source::utc_time(r.time.max(0) as u64),
+            commit: r.commit.to_string(),
+            previous: prev.map(|p| p.name.clone()),
+            charts,
+            images,
+        });
+    }
+    let report = Report { line, entries };
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if report.entries.is_empty() {
+        match &report.line {
+            Some(l) => writeln!(out, "no release or hotfix tag of line {l}")?,
+            None => writeln!(out, "no release or hotfix tag yet")?,
+        }
+        return Ok(());
+    }
+    for e in &report.entries {
+        let since = match &e.previous {
+            Some(p) => format!("since {p}"),
+            None => "first release".to_string(),
+        };
+        writeln!(
+            out,
+            "{}  {}  {}  {}",
+            e.tag,
+            &e.date[..16],
+            &e.commit[..12],
+            since
+        )?;
+        write_changes(&e.charts, &e.images, "    ", out)?;
+        if e.previous.is_some() && e.charts.is_empty() && e.images.is_empty() {
+            writeln!(out, "    no chart or image changed")?;
+        }
+    }
+    Ok(())
+}
+
+/// Chart and image changes, one per line, each prefixed with `indent`.
+pub fn write_changes(
+    charts: &[ChartDiff],
+    images: &ImageDiff,
+    indent: &str,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
+    for c in charts {
+        let what = match (&c.from, &c.to) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            (a, b) if a == b => "changed, same version",
+            _ => "",
+        };
+        let versions = if c.from == c.to {
+            v(&c.to)
+        } else {
+            format!("{} -> {}", v(&c.from), v(&c.to))
+        };
+        let what = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" ({what})")
+        };
+        writeln!(out, "{indent}chart  {}  {versions}{what}", c.path)?;
+    }
+    for c in &images.changed {
+        writeln!(out, "{indent}image  {} -> {}", c.from, c.to)?;
+    }
+    for a in &images.added {
+        writeln!(out, "{indent}image  + {a}")?;
+    }
+    for a in &images.removed {
+        writeln!(out, "{indent}image  - {a}")?;
+    }
+    Ok(())
+}
