@@ -30,7 +30,7 @@ __git_release_positionals ()
 
 _git_release ()
 {
-	local subcommands="init collect check images hotfix package tag protect branch cherry-pick bump help"
+	local subcommands="init collect check images hotfix package tag protect branch cherry-pick bump log diff contains help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -65,7 +65,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __components 2>/dev/null)" "" "${cur#--tag=}" "="
 			return ;;
 		--*)
-			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --no-verify --component-url= --quiet --help"
+			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --no-verify --component-url= --quiet --log --changelog= --all --help"
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"
@@ -143,6 +143,27 @@ _git_release ()
 		case "$cur" in
 		--*)
 			__gitcomp "--next-minor --version-file= --commit --no-verify --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	log)
+		case "$cur" in
+		--*)
+			__gitcomp "--max-count= --json --help"
+			return ;;
+		esac
+		;;
+	diff)
+		case "$cur" in
+		--*)
+			__gitcomp "--all --json --help"
+			return ;;
+		esac
+		;;
+	contains)
+		case "$cur" in
+		--*)
+			__gitcomp "--all --json --help"
 			return ;;
 		esac
 		;;

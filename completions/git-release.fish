@@ -37,6 +37,9 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "protect" -d
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and customer (OEM) branches, or list them'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "cherry-pick" -d 'Cherry-pick fixes onto a release branch, resolving version fields to the branch\'s patch + 1'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "bump" -d 'Bump chart and VERSION versions: next minor after a release, or patch on a release branch'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "log" -d 'List the releases and hotfixes of a line (or all), newest first, with what each changed'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "diff" -d 'Compare two releases component by component: tags, chart versions, files, images'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "contains" -d 'Find every release tag, hotfix tag and release branch that contains a change, picks included'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "generate" -d 'Write man pages and shell completions (for packagers; output is committed under man/ and completions/)'
 complete -c git-release -n "__fish_git_release_using_subcommand init" -l product -d 'Product name written to .gitrelease [default: the repository folder\'s name]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand init" -s n -l dry-run -d 'Print what would be created; create nothing'
@@ -46,6 +49,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand init" -s V -l ve
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s j -l jobs -d 'Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l tag -d 'Collect COMPONENT at TAG instead of its newest release tag (repeatable)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l component-url -d 'Override release.componentUrl for this run: a template with {repo}, {owner}, {name}' -r
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l changelog -d 'Write the changes, commits and held-back tags as Markdown to FILE (a merge request description); written in dry runs too' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l offline -d 'Use only the component cache in the git dir; never connect to a remote (a warning says when the cache was last fetched)'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l pre -d 'Consider pre-release tags (v1.2.0-rc.1) too'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l allow-downgrade -d 'Allow picking a tag lower than the entry\'s currentTag'
@@ -54,6 +58,8 @@ complete -c git-release -n "__fish_git_release_using_subcommand collect" -l json
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l commit -d 'Commit the result (only the paths collect wrote) with a message listing each bump'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -l no-verify -d 'With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s q -l quiet -d 'No progress display'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l log -d 'Under the table, the commits each component moved by (first-parent, merges summarised)'
+complete -c git-release -n "__fish_git_release_using_subcommand collect" -l all -d 'List every component in the table, unchanged ones too'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand collect" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -l history -d 'Also audit every release and hotfix tag against each other (chart-version-reused)'
@@ -128,12 +134,24 @@ complete -c git-release -n "__fish_git_release_using_subcommand bump" -s n -l dr
 complete -c git-release -n "__fish_git_release_using_subcommand bump" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand bump" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand bump" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand log" -l max-count -d 'Show at most N releases and hotfixes' -r
+complete -c git-release -n "__fish_git_release_using_subcommand log" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand log" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand log" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand diff" -l all -d 'Also list the components and charts that did not change'
+complete -c git-release -n "__fish_git_release_using_subcommand diff" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand contains" -l all -d 'List every ref that lacks the change [default: branches, and the newest release of each line]'
+complete -c git-release -n "__fish_git_release_using_subcommand contains" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand contains" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand contains" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
 
 # `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)
-complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package tag protect branch cherry-pick bump' -f -a 'init collect check images hotfix package tag protect branch cherry-pick bump'
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package tag protect branch cherry-pick bump log diff contains'
 # Release tags at REV positions, both sides of A..B.
 function __git_release_tags
 set -l tok (commandline -ct)
@@ -175,6 +193,9 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l no-verify -d 'With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l component-url -r -d 'Override release.componentUrl for this run: a template with {repo}, {owner}, {name}'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l quiet -s q -d 'No progress display'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l log -d 'Under the table, the commits each component moved by (first-parent, merges summarised)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l changelog -r -d 'Write the changes, commits and held-back tags as Markdown to FILE (a merge request description); written in dry runs too'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -l all -d 'List every component in the table, unchanged ones too'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l history -d 'Also audit every release and hotfix tag against each other (chart-version-reused)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l offline -d 'Skip the rules that need the network (image-missing)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l json -d 'Print the result as JSON on stdout (for scripts)'
@@ -222,3 +243,9 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l no-verify -d 'With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l dry-run -s n -d 'Print the diff; write nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from bump' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from log' -l max-count -r -d 'Show at most N releases and hotfixes'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from log' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from diff' -l all -d 'Also list the components and charts that did not change'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from diff' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from contains' -l all -d 'List every ref that lacks the change [default: branches, and the newest release of each line]'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from contains' -l json -d 'Print the result as JSON on stdout (for scripts)'

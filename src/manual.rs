@@ -72,13 +72,15 @@ pub fn extra(name: &str) -> Option<Extra> {
                 ("version.yml, images/images_*.list", "rewritten to match the charts"),
                 (".git/release/components/", "cached tags of remote components"),
                 (".git/release/lock, .git/release/journal", "one writer at a time; crash recovery"),
+                ("--changelog FILE", "Markdown: what moved, each component's commits, held-back tags (written in dry runs too)"),
             ],
             examples: &[
                 ("git release collect --dry-run", "show the diff of what would change"),
                 ("git release collect --commit", "collect and commit exactly what was written"),
                 ("git release collect --tag=cyclone=v1.2.3 cyclone", "pin one component"),
+                ("git release collect -n --log --changelog mr.md", "the commits each component moved by, and a merge request description"),
             ],
-            see_also: &["git-release-check", "git-release-images"],
+            see_also: &["git-release-check", "git-release-images", "git-release-diff"],
         },
         "check" => Extra {
             settings: &[
@@ -200,6 +202,33 @@ pub fn extra(name: &str) -> Option<Extra> {
                 ("git release bump patch cyclone", "on a release branch"),
             ],
             see_also: &["git-release-cherry-pick"],
+        },
+        "log" => Extra {
+            settings: &["release.hotfixTagPrefix", "release.addonsPath", "release.imagesPath"],
+            files: &[("addons/*/Chart.yaml, images/images_*.list", "read at each tag, from the object database")],
+            examples: &[
+                ("git release log 2.10", "the releases and hotfixes of line 2.10, newest first"),
+                ("git release log --max-count 5 --json", "the five newest, for a script"),
+            ],
+            see_also: &["git-release-diff", "git-release-contains"],
+        },
+        "diff" => Extra {
+            settings: &["release.addonsPath", "release.reposPath", "release.imagesPath", "release.versionFile"],
+            files: &[("repos/*.yaml, addons/, images/images_*.list", "read at both revisions, from the object database")],
+            examples: &[
+                ("git release diff v2.10.2 v2.11.0", "what an upgrade from 2.10.2 to 2.11.0 brings, by component"),
+                ("git release diff v2.10.2", "what changed on top of v2.10.2 up to HEAD"),
+            ],
+            see_also: &["git-release-log", "git-release-hotfix"],
+        },
+        "contains" => Extra {
+            settings: &["release.hotfixTagPrefix", "release.branchTemplate", "release.oemBranchTemplate"],
+            files: &[],
+            examples: &[
+                ("git release contains 1a2b3c4", "every release, hotfix and release branch that has the fix, picks included"),
+                ("git release contains 1a2b3c4 --all --json", "every ref, with the commit that carries the fix"),
+            ],
+            see_also: &["git-release-cherry-pick", "git-release-log"],
         },
         _ => return None,
     })

@@ -558,7 +558,14 @@ fn file_url_fetches_into_cache_and_offline_reuses_it() {
     c.commit("fix");
     c.tag("v0.10.1");
     let run = p
-        .release(&["collect", "--offline", "--dry-run", "--component-url", &url])
+        .release(&[
+            "collect",
+            "--offline",
+            "--dry-run",
+            "--all",
+            "--component-url",
+            &url,
+        ])
         .ok();
     assert!(run.stdout.contains("cyclone    v0.10.0 "), "{}", run.stdout);
     let run = p

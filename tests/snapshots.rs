@@ -106,6 +106,9 @@ fn json_snapshots_of_every_command_dry_and_real() {
             "protect-uninstall",
             vec!["protect", "--uninstall", "--json"],
         ),
+        ("log", vec!["log", "--json"]),
+        ("diff", vec!["diff", "v1.0.0", "v1.1.0", "--json"]),
+        ("contains", vec!["contains", &fix, "--json"]),
     ];
     for (step, args) in &steps {
         let run = p.release(args).ok();

@@ -11,6 +11,7 @@ mod collect;
 mod dispatch;
 mod git_settings;
 mod hardening;
+mod history;
 mod hotfix;
 mod images;
 mod init;

@@ -122,8 +122,8 @@ pub fn log(
                 let ptree = tree_of(p.commit)?;
                 let charts = compare::charts(repo, ptree, tree, &settings.addons_path, false)?;
                 for t in [ptree, tree] {
-                    if !lists.contains_key(&t) {
-                        lists.insert(t, compare::listed_images(repo, t, &settings.images_path)?);
+                    if let std::collections::hash_map::Entry::Vacant(e) = lists.entry(t) {
+                        e.insert(compare::listed_images(repo, t, &settings.images_path)?);
                     }
                 }
                 (charts, compare::image_diff(&lists[&ptree], &lists[&tree]))

@@ -220,11 +220,15 @@ pub fn contains(
         let mut grew = false;
         for (i, named) in &trailers {
             let id = ids[*i as usize];
-            let carries = hits.contains_key(&id);
-            if !carries && named.iter().any(|n| hits.contains_key(n)) {
+            let mine = hits.get(&id).copied();
+            // A trailer is the explicit record: it wins over a matching patch id.
+            if matches!(mine, None | Some(How::PatchId))
+                && named.iter().any(|n| hits.contains_key(n))
+            {
                 hits.insert(id, How::CherryPickTrailer);
                 grew = true;
-            } else if carries {
+            }
+            if mine.is_some() {
                 for n in named {
                     if !hits.contains_key(n) {
                         hits.insert(*n, How::CherryPickTrailer);

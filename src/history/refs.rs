@@ -39,9 +39,13 @@ pub struct ReleaseRef {
     pub time: i64,
 }
 
+/// Where a release or hotfix sorts: [`versions::release_order`] of its version (`None` for a
+/// branch), then its name.
+pub type Order<'a> = (Option<(semver::Version, Option<(String, u32)>)>, &'a str);
+
 impl ReleaseRef {
     /// Sort key of releases and hotfixes ([`versions::release_order`]), then the name.
-    pub fn order(&self) -> (Option<(semver::Version, Option<(String, u32)>)>, &str) {
+    pub fn order(&self) -> Order<'_> {
         (
             self.version.as_ref().map(versions::release_order),
             self.name.as_str(),
@@ -77,7 +81,7 @@ pub fn tags(repo: &gix::Repository, hotfix_prefix: &str) -> Result<Vec<ReleaseRe
         };
         let mut time = commit.time().map_or(0, |t| t.seconds);
         if target != commit.id {
-            if let Ok(tag) = repo.find_object(target).and_then(|o| Ok(o.try_into_tag()?)) {
+            if let Ok(tag) = repo.find_object(target).map_err(anyhow::Error::from).and_then(|o| Ok(o.try_into_tag()?)) {
                 if let Ok(Some(s)) = tag.tagger() {
                     time = s.seconds();
                 }
