@@ -152,6 +152,7 @@ _git_release ()
 			__gitcomp "--max-count= --json --help"
 			return ;;
 		esac
+		__gitcomp_nl "$(git release __targets 2>/dev/null)"
 		;;
 	diff)
 		case "$cur" in
@@ -159,6 +160,7 @@ _git_release ()
 			__gitcomp "--all --json --help"
 			return ;;
 		esac
+		__git_release_tags
 		;;
 	contains)
 		case "$cur" in
@@ -166,6 +168,7 @@ _git_release ()
 			__gitcomp "--all --json --help"
 			return ;;
 		esac
+		__git_complete_refs
 		;;
 	help)
 		__gitcomp "$subcommands" ;;

@@ -174,10 +174,10 @@ echo "$c="
 end
 end
 end
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix package check images tag' -f -a '(__git_release_tags)'
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -f -a '(git for-each-ref --format="%(refname:short)" refs/heads refs/tags 2>/dev/null)'
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -l onto -x -a '(git release __targets 2>/dev/null)'
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -f -a '(git release __targets 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix package check images tag diff' -f -a '(__git_release_tags)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick contains' -f -a '(git for-each-ref --format="%(refname:short)" refs/heads refs/tags 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick contains' -l onto -x -a '(git release __targets 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch log' -f -a '(git release __targets 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l product -r -d 'Product name written to .gitrelease [default: the repository folder\'s name]'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l dry-run -s n -d 'Print what would be created; create nothing'

@@ -38,6 +38,8 @@ pub struct ComponentDiff {
     pub to: Option<String>,
     /// Its charts that changed.
     pub charts: Vec<ChartDiff>,
+    /// Its single-file resources (`resourcePaths`) that changed: `A`/`M`/`D` and the path.
+    pub resources: Vec<String>,
 }
 
 /// What `diff --json` prints.
@@ -125,6 +127,7 @@ pub fn diff(
     let mut order: Vec<String> = Vec::new();
     let mut info: BTreeMap<String, (String, Option<String>, Option<String>)> = BTreeMap::new();
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (side, list) in [(1, &cb), (0, &ca)] {
         for c in list.iter() {
             let name = c.repository_full_name.clone();
@@ -137,6 +140,10 @@ pub fn diff(
             } else {
                 e.2 = c.current_tag.clone();
             }
+            resources
+                .entry(name.clone())
+                .or_default()
+                .extend(c.resource_targets(&settings.addons_path));
             for p in &c.chart_paths {
                 if let Ok(target) = settings::normalize_rel_path(p)
                     .and_then(|src| c.chart_target(&settings.addons_path, &src))
@@ -159,7 +166,17 @@ pub fn diff(
     for name in order {
         let (path, from, to) = info.remove(&name).expect("listed");
         let charts = by_component.remove(&name).unwrap_or_default();
-        if from == to && charts.is_empty() {
+        let mut changed_resources = Vec::new();
+        for path in resources.remove(&name).unwrap_or_default() {
+            let letter = match (repo::blob_at(repo, ta, &path)?, repo::blob_at(repo, tb, &path)?) {
+                (None, Some(_)) => "A",
+                (Some(_), None) => "D",
+                (Some(x), Some(y)) if x != y => "M",
+                _ => continue,
+            };
+            changed_resources.push(format!("{letter} {path}"));
+        }
+        if from == to && charts.is_empty() && changed_resources.is_empty() {
             unchanged += 1;
             if !args.all {
                 continue;
@@ -171,6 +188,7 @@ pub fn diff(
             from,
             to,
             charts,
+            resources: changed_resources,
         });
     }
     let images = compare::image_diff(
@@ -243,6 +261,9 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{}  {tag}  ({})", c.name, c.path)?;
         for ch in &c.charts {
             write_chart(ch, out)?;
+        }
+        for f in &c.resources {
+            writeln!(out, "  file {f}")?;
         }
     }
     if !r.charts.is_empty() {

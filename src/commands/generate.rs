@@ -123,13 +123,13 @@ fn positional_completion(name: &str) -> &'static str {
         // A revision range of release tags: both sides of A..B.
         "hotfix" => "\t\t__git_release_tags\n",
         // A release tag (or any ref).
-        "package" | "check" | "images" => "\t\t__git_release_tags\n",
+        "package" | "check" | "images" | "diff" => "\t\t__git_release_tags\n",
         // VERSION first (a new version: nothing to offer), then REV.
         "tag" => "\t\t[ \"$(__git_release_positionals)\" -ge 1 ] && __git_release_tags\n",
         // Commits: branches and tags.
-        "cherry-pick" => "\t\t__git_complete_refs\n",
+        "cherry-pick" | "contains" => "\t\t__git_complete_refs\n",
         // A release line or customer branch.
-        "branch" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
+        "branch" | "log" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
         "collect" => "\t\t__gitcomp_nl \"$(git release __components 2>/dev/null)\"\n",
         _ => "",
     }
@@ -245,11 +245,18 @@ fn zsh() -> Vec<u8> {
     // these arguments gets a helper defined below.
     let helper = |line: &str| -> Option<&'static str> {
         let spec = line.trim_start_matches('\'');
-        if spec.starts_with("::rev -- ") || spec.starts_with(":range -- ") {
+        if spec.starts_with("::rev -- ")
+            || spec.starts_with(":range -- ")
+            || spec.starts_with(":from -- ")
+            || spec.starts_with("::to -- ")
+        {
             Some("__git_release_tags")
-        } else if spec.starts_with("*::commits -- ") {
+        } else if spec.starts_with("*::commits -- ") || spec.starts_with(":commit -- ") {
             Some("__git_release_refs")
-        } else if spec.starts_with("::target -- ") || spec.starts_with("--onto=[") {
+        } else if spec.starts_with("::target -- ")
+            || spec.starts_with("--onto=[")
+            || spec.starts_with("::line -- ")
+        {
             Some("__git_release_targets")
         } else if spec.starts_with("*::components -- ") {
             Some("__git_release_components")
@@ -356,9 +363,9 @@ complete -c git -n '{picks}' -f -a '(git for-each-ref --format=\"%(refname:short
 complete -c git -n '{picks}' -l onto -x -a '(git release __targets 2>/dev/null)'\n\
 complete -c git -n '{branch}' -f -a '(git release __targets 2>/dev/null)'\n\
 complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n",
-        tags = on("hotfix package check images tag"),
-        picks = on("cherry-pick"),
-        branch = on("branch"),
+        tags = on("hotfix package check images tag diff"),
+        picks = on("cherry-pick contains"),
+        branch = on("branch log"),
         collect = on("collect"),
     );
     // Each subcommand's flags.
