@@ -324,7 +324,10 @@ fn diff_compares_two_releases_component_by_component() {
         "{chart:#}"
     );
     let web = comp("demo/console-web");
-    assert_eq!(web["resources"], serde_json::json!(["M console/console-web.yaml"]));
+    assert_eq!(
+        web["resources"],
+        serde_json::json!(["M console/console-web.yaml"])
+    );
     let mongo = comp("demo/mongo");
     assert_eq!(mongo["to"], "1.1.0");
     assert!(!v["images"]["changed"].as_array().unwrap().is_empty());

@@ -168,7 +168,10 @@ pub fn diff(
         let charts = by_component.remove(&name).unwrap_or_default();
         let mut changed_resources = Vec::new();
         for path in resources.remove(&name).unwrap_or_default() {
-            let letter = match (repo::blob_at(repo, ta, &path)?, repo::blob_at(repo, tb, &path)?) {
+            let letter = match (
+                repo::blob_at(repo, ta, &path)?,
+                repo::blob_at(repo, tb, &path)?,
+            ) {
                 (None, Some(_)) => "A",
                 (Some(_), None) => "D",
                 (Some(x), Some(y)) if x != y => "M",

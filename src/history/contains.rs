@@ -64,17 +64,22 @@ struct PatchKey {
     digest: [u8; 32],
 }
 
-/// The [`PatchKey`] of the change `parent_tree` -> `tree`; `None` when nothing changed.
+/// The [`PatchKey`] of the change `parent_tree` -> `tree`; `None` when nothing changed, or when
+/// `only` is given and the changed paths are others (no blob is read then).
 fn patch_key(
     repo: &gix::Repository,
     parent_tree: gix::ObjectId,
     tree: gix::ObjectId,
+    only: Option<&[String]>,
 ) -> Result<Option<PatchKey>> {
     let mut changes: Vec<FileChange> = diff_trees(repo, parent_tree, tree, "")?;
     if changes.is_empty() {
         return Ok(None);
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
+    if only.is_some_and(|paths| !changes.iter().map(|c| &c.path).eq(paths.iter())) {
+        return Ok(None);
+    }
     let mut h = Sha256::new();
     let blob = |x: Option<(gix::ObjectId, gix::objs::tree::EntryKind)>| -> Result<Vec<u8>> {
         Ok(match x {
@@ -167,6 +172,7 @@ pub fn contains(
             repo,
             parent_tree(repo, &target)?,
             target.tree_id()?.detach(),
+            None,
         )?
     };
 
@@ -180,6 +186,9 @@ pub fn contains(
     let mut parents: Vec<Vec<gix::ObjectId>> = Vec::new();
     let mut trailers: Vec<(u32, Vec<gix::ObjectId>)> = Vec::new();
     let mut hits: HashMap<gix::ObjectId, How> = HashMap::new();
+    // Single-parent commits (index, tree) whose patch id may match, and every commit's tree.
+    let mut candidates: Vec<(u32, gix::ObjectId)> = Vec::new();
+    let mut trees: HashMap<gix::ObjectId, gix::ObjectId> = HashMap::new();
     hits.insert(commit, How::SameCommit);
     for p in picked_from(target.message_raw_sloppy()) {
         hits.entry(p).or_insert(How::CherryPickTrailer);
@@ -195,23 +204,37 @@ pub fn contains(
         if !named.is_empty() {
             trailers.push((i, named));
         }
-        if let (Some(key), 1, false) = (&key, ps.len(), info.id == commit) {
-            let tree = c.tree_id()?.detach();
-            let ptree = repo.find_commit(ps[0])?.tree_id()?.detach();
-            let mut same_paths = true;
+        if key.is_some() && ps.len() == 1 && info.id != commit {
+            candidates.push((i, c.tree_id()?.detach()));
+        }
+        trees.insert(info.id, c.tree_id()?.detach());
+        parents.push(ps);
+    }
+
+    // Patch ids, only where every path of the change differs between the commit and its parent
+    // (compared level by level, stopping at the first equal folder; folders memoised by id:
+    // each tree is a commit's and its child's parent's).
+    if let Some(key) = &key {
+        let mut probe = PathProbe {
+            repo,
+            memo: HashMap::new(),
+        };
+        for (i, tree) in candidates {
+            let parent = parents[i as usize][0];
+            let Some(&ptree) = trees.get(&parent) else {
+                continue;
+            };
+            let mut all_differ = true;
             for p in &key.paths {
-                let a = crate::repo::lookup_path(repo, tree, p)?;
-                let b = crate::repo::lookup_path(repo, ptree, p)?;
-                if a == b {
-                    same_paths = false;
+                if probe.same_at(tree, ptree, p)? {
+                    all_differ = false;
                     break;
                 }
             }
-            if same_paths && patch_key(repo, ptree, tree)?.as_ref() == Some(key) {
-                hits.entry(info.id).or_insert(How::PatchId);
+            if all_differ && patch_key(repo, ptree, tree, Some(&key.paths))?.as_ref() == Some(key) {
+                hits.entry(ids[i as usize]).or_insert(How::PatchId);
             }
         }
-        parents.push(ps);
     }
 
     // Trailers both ways, until nothing changes: a pick of a carrier carries; the commit a
@@ -297,6 +320,48 @@ pub fn contains(
         verdicts,
         walked: ids.len(),
     })
+}
+
+/// Entries of folders by (folder id, name), read once each.
+struct PathProbe<'r> {
+    repo: &'r gix::Repository,
+    memo: HashMap<(gix::ObjectId, String), Option<gix::ObjectId>>,
+}
+
+impl PathProbe<'_> {
+    /// The id of entry `name` of folder `tree` (`None` when absent or `tree` is not a folder).
+    fn child(&mut self, tree: gix::ObjectId, name: &str) -> Result<Option<gix::ObjectId>> {
+        if let Some(v) = self.memo.get(&(tree, name.to_string())) {
+            return Ok(*v);
+        }
+        let obj = self.repo.find_object(tree)?;
+        let v = match obj.try_into_tree() {
+            Ok(t) => t.find_entry(name).map(|e| e.object_id()),
+            Err(_) => None,
+        };
+        self.memo.insert((tree, name.to_string()), v);
+        Ok(v)
+    }
+
+    /// Whether `path` names the same object (or nothing) in the trees `a` and `b`: compared
+    /// from the root down, stopping at the first folder both share.
+    fn same_at(&mut self, a: gix::ObjectId, b: gix::ObjectId, path: &str) -> Result<bool> {
+        let (mut x, mut y) = (Some(a), Some(b));
+        for name in path.split('/') {
+            if x == y {
+                return Ok(true);
+            }
+            x = match x {
+                Some(t) => self.child(t, name)?,
+                None => None,
+            };
+            y = match y {
+                Some(t) => self.child(t, name)?,
+                None => None,
+            };
+        }
+        Ok(x == y)
+    }
 }
 
 fn subject(c: &gix::Commit<'_>) -> String {

@@ -81,7 +81,11 @@ pub fn tags(repo: &gix::Repository, hotfix_prefix: &str) -> Result<Vec<ReleaseRe
         };
         let mut time = commit.time().map_or(0, |t| t.seconds);
         if target != commit.id {
-            if let Ok(tag) = repo.find_object(target).map_err(anyhow::Error::from).and_then(|o| Ok(o.try_into_tag()?)) {
+            if let Ok(tag) = repo
+                .find_object(target)
+                .map_err(anyhow::Error::from)
+                .and_then(|o| Ok(o.try_into_tag()?))
+            {
                 if let Ok(Some(s)) = tag.tagger() {
                     time = s.seconds();
                 }
