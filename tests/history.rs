@@ -414,20 +414,10 @@ fn components(sb: &Sandbox) {
 fn collect_shows_commits_held_back_tags_and_only_what_moved() {
     let sb = Sandbox::new();
     components(&sb);
-    let mut p = sb.repo("platform");
-    p.write(
-        ".gitrelease",
-        &format!(
-            "[release]\n\tproduct = demo\n\tcomponentUrl = {}/components/{{name}}\n",
-            sb.dir.path().display()
-        ),
-    );
-    p.write(
+    let mut p = sb.platform(&[(
         "repos/app.yaml",
         "metadata: {name: app}\nspec:\n- repositoryFullName: demo/svc\n  baseVersion: v1.2\n  currentTag: v1.2.0\n  chartPaths: [chart]\n  targetChartPath: addons\n- repositoryFullName: demo/quiet\n  currentTag: v1.0.0\n  chartPaths: [chart]\n  targetChartPath: addons/quiet\n",
-    );
-    p.write("images/images_platform.list", "");
-    p.commit("layout");
+    )]);
     // First collect, pinned at the current tag: the newer candidate is held back as pinned.
     let v = json(p.release(&["collect", "--tag", "svc=v1.2.0", "--commit", "--json", "-q"]));
     let svc = &v["components"][0];

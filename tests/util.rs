@@ -117,6 +117,25 @@ impl Sandbox {
         assert!(st.success(), "tar -xf {}", archive.display());
     }
 
+    /// A platform repo at `platform` whose components are fetched from `components/{name}` of
+    /// this sandbox, with `repos` (`(path, text)`) and an empty image list, committed.
+    pub fn platform(&self, repos: &[(&str, &str)]) -> Repo<'_> {
+        let mut p = self.repo("platform");
+        p.write(
+            ".gitrelease",
+            &format!(
+                "[release]\n\tproduct = demo\n\tcomponentUrl = {}/components/{{name}}\n",
+                self.dir.path().display()
+            ),
+        );
+        for (path, text) in repos {
+            p.write(path, text);
+        }
+        p.write("images/images_platform.list", "");
+        p.commit("layout");
+        p
+    }
+
     /// Create a non-bare repository at `rel` on branch main.
     pub fn repo(&self, rel: &str) -> Repo<'_> {
         let path = self.path(rel);

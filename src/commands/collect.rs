@@ -1306,19 +1306,7 @@ fn markdown(r: &Report) -> String {
     } else {
         md.push_str("| component | tag | charts |\n|---|---|---|\n");
         for c in &moved {
-            let charts: Vec<String> = c
-                .charts
-                .iter()
-                .filter(|ch| ch.changed)
-                .map(|ch| {
-                    format!(
-                        "{} {} → {}",
-                        ch.name,
-                        ch.old_version.as_deref().unwrap_or("(new)"),
-                        ch.new_version.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect();
+            let charts = chart_moves(c, "→");
             md.push_str(&format!(
                 "| {} | {} → {} | {} |\n",
                 cell(&c.repository),
@@ -1442,6 +1430,22 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
     Ok(())
 }
 
+/// `name old ARROW new` of each chart of `c` whose version changes (`(new)` for a new chart).
+fn chart_moves(c: &ComponentReport, arrow: &str) -> Vec<String> {
+    c.charts
+        .iter()
+        .filter(|ch| ch.old_version != ch.new_version)
+        .map(|ch| {
+            format!(
+                "{} {} {arrow} {}",
+                ch.name,
+                ch.old_version.as_deref().unwrap_or("(new)"),
+                ch.new_version.as_deref().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
 /// Most changelog lines per component in a `--commit` message.
 const COMMIT_LOG_LINES: usize = 20;
 
@@ -1455,19 +1459,7 @@ fn commit_message(r: &Report) -> String {
             c.old_tag.as_deref().unwrap_or("(none)"),
             c.new_tag
         ));
-        let charts: Vec<String> = c
-            .charts
-            .iter()
-            .filter(|ch| ch.old_version != ch.new_version)
-            .map(|ch| {
-                format!(
-                    "{} {} -> {}",
-                    ch.name,
-                    ch.old_version.as_deref().unwrap_or("(new)"),
-                    ch.new_version.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
+        let charts = chart_moves(c, "->");
         if !charts.is_empty() {
             msg.push_str(&format!(" (chart {})", charts.join(", ")));
         }

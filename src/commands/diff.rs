@@ -242,15 +242,7 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "      {f}")?;
         }
         if let Some(images) = &c.images {
-            for i in &images.changed {
-                writeln!(out, "    image {} -> {}", i.from, i.to)?;
-            }
-            for i in &images.added {
-                writeln!(out, "    image + {i}")?;
-            }
-            for i in &images.removed {
-                writeln!(out, "    image - {i}")?;
-            }
+            crate::commands::log::write_changes(&[], images, "    ", out)?;
         }
         Ok(())
     };
