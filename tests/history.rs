@@ -414,7 +414,7 @@ fn components(sb: &Sandbox) {
 fn collect_shows_commits_held_back_tags_and_only_what_moved() {
     let sb = Sandbox::new();
     components(&sb);
-    let mut p = sb.platform(&[(
+    let p = sb.platform(&[(
         "repos/app.yaml",
         "metadata: {name: app}\nspec:\n- repositoryFullName: demo/svc\n  baseVersion: v1.2\n  currentTag: v1.2.0\n  chartPaths: [chart]\n  targetChartPath: addons\n- repositoryFullName: demo/quiet\n  currentTag: v1.0.0\n  chartPaths: [chart]\n  targetChartPath: addons/quiet\n",
     )]);
