@@ -192,6 +192,12 @@ fn bash_completion_knows_tags_lines_and_component_tags() {
     has("git release collect --tag=cyclone=v0.1", "v0.10.0");
     has("git release collect --tag=cyclone=v0.1", "v0.11.0-rc.1");
     lacks("git release collect --tag=cyclone=", "cyclone=");
+    // The history commands: a line, two release tags, any ref.
+    has("git release log ", "1.0");
+    has("git release diff v", "v1.0.0");
+    has("git release diff v1.0.0 v", "v1.0.0");
+    has("git release contains rel", "release-1.0");
+    has("git release collect --chan", "--changelog=");
     // Flags of each subcommand.
     has("git release hotfix --ima", "--images");
     has("git release cherry-pick --on", "--onto=");
