@@ -509,6 +509,18 @@ fn collect_shows_commits_held_back_tags_and_only_what_moved() {
         "a dry run writes nothing in the repo"
     );
 
+    // From a fetched component (the cache under the git dir), the same commits.
+    let url = format!("file://{}/components/{{name}}", sb.dir.path().display());
+    let v = json(p.release(&["collect", "-n", "--json", "-q", "--component-url", &url]));
+    assert_eq!(v["components"][0]["fetch"], "updated");
+    assert_eq!(
+        v["components"][0]["changelog"]["commits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
     // --all lists the unchanged component too.
     let all = p.release(&["collect", "-n", "--all"]).ok().stdout;
     assert!(all.contains("quiet"), "{all}");
