@@ -404,9 +404,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-/// Write `bytes` to `dir/file_name` atomically: a temporary file
-/// `.<file_name>.git-release-tmp-<pid>` in `dir`, flushed to disk, given mode 0644 (Unix; whatever
-/// the umask), then renamed over `dir/file_name`, so an interrupted run leaves no half package.
+/// Write `bytes` to `dir/file_name` atomically and durably: a temporary file
+/// `.<file_name>.git-release-tmp-<pid>` in `dir`, flushed to disk (fsync), given mode 0644 (Unix;
+/// whatever the umask), then renamed over `dir/file_name`, so an interrupted run leaves no half
+/// file.
 /// Temporary files that a killed run left in `dir` (their process is gone) are removed first.
 /// An existing file of that name is replaced. `dir` must exist.
 ///
@@ -415,17 +416,40 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// Errors: `file_name` is not a plain file name (empty, `.`, `..`, or containing a separator);
 /// `dir` missing or not writable; a write, sync or rename error (each naming the path).
 pub fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    Ok(write_atomically_with(dir, file_name, |w| Ok(w.write_all(bytes)?))?.0)
+    Ok(
+        write_atomically_with(dir, file_name, Durability::Fsync, |w| {
+            Ok(w.write_all(bytes)?)
+        })?
+        .0,
+    )
+}
+
+/// Whether [`write_atomically_with`] waits for the disk before the rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// fsync the file before the rename and the folder after it (a power cut leaves the old
+    /// file or the whole new one); the disk writeback of a large file is started every 8 MiB
+    /// so the fsync waits for the last few.
+    Fsync,
+    /// Rename as soon as the last byte is written, as `git archive -o`, `tar`, `docker save`
+    /// and `skopeo copy` write their outputs: a killed run still leaves the old file or the
+    /// whole new one, but after a power cut the new file may be empty or short (a gzip file's
+    /// length and CRC then fail).
+    #[default]
+    Written,
 }
 
 /// [`write_atomically`] with the content written by `fill` into the temporary file (buffered),
-/// for contents too large to hold in memory. An error of `fill` removes the temporary file and
-/// is returned as it is.
+/// for contents too large to hold in memory, as durable as `durability` says. An error of `fill`
+/// removes the temporary file and is returned as it is.
+///
+/// Returns the final path and the sha256 (lowercase hex) of what was written.
 ///
 /// Errors: as [`write_atomically`]; those of `fill`.
 pub fn write_atomically_with(
     dir: &Path,
     file_name: &str,
+    durability: Durability,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<(PathBuf, String)> {
     let plain = matches!(
@@ -453,6 +477,7 @@ pub fn write_atomically_with(
                 file: &mut f,
                 written: 0,
                 started: 0,
+                on: durability == Durability::Fsync,
             },
             buf: Vec::with_capacity(HASH_CHUNK),
             hash: BackgroundSha256::new(),
@@ -473,7 +498,10 @@ pub fn write_atomically_with(
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
         }
-        f.sync_all()
+        match durability {
+            Durability::Fsync => f.sync_all(),
+            Durability::Written => Ok(()),
+        }
     };
     if let Err(e) = finish() {
         let _ = std::fs::remove_file(&tmp);
@@ -484,7 +512,9 @@ pub fn write_atomically_with(
         return Err(e)
             .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()));
     }
-    crate::journal::sync_dir(dir);
+    if durability == Durability::Fsync {
+        crate::journal::sync_dir(dir);
+    }
     Ok((target, sum))
 }
 
@@ -540,18 +570,19 @@ const WRITEBACK_STEP: u64 = 8 << 20;
 /// A file writer that starts the disk writeback of each 8 MiB as soon as it is written (Linux
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which does not wait, as dpkg does before its
 /// fsync), so the final `fsync` of a package of hundreds of MiB waits for the last few MiB
-/// instead of all of them. Elsewhere a plain writer.
+/// instead of all of them. Elsewhere, or when `on` is false (no fsync follows), a plain writer.
 struct EarlyWriteback<'f> {
     file: &'f mut std::fs::File,
     written: u64,
     started: u64,
+    on: bool,
 }
 
 impl Write for EarlyWriteback<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
         self.written += n as u64;
-        if self.written - self.started >= WRITEBACK_STEP {
+        if self.on && self.written - self.started >= WRITEBACK_STEP {
             #[cfg(target_os = "linux")]
             {
                 use std::os::fd::AsRawFd as _;

@@ -21,6 +21,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("release.registry", "none", "the internal registry, host[:port][/prefix], that [[ registry_release ]] stands for"),
     ("release.insecureRegistries", "none", "hosts spoken to over plain HTTP (besides localhost and 127.0.0.1)"),
     ("release.registryTimeout", "60", "seconds a registry may stay silent before the command fails naming it"),
+    ("release.fsync", "false", "true: packages are flushed to disk (fsync) before they get their name, so a power cut cannot leave a short one"),
     ("release.kubeVersion", "v1.36.0", "Kubernetes version charts are rendered for (.Capabilities.KubeVersion)"),
     ("release.checkOnPush", "false", "in a bare repository with protect: refuse pushed release tags that fail check"),
 ];
@@ -129,6 +130,7 @@ pub fn extra(name: &str) -> Option<Extra> {
                 "release.tagTemplate",
                 "release.registry",
                 "release.insecureRegistries",
+                "release.fsync",
             ],
             files: &[
                 ("<product>-hotfix-<version>.tar.gz", "the package, written atomically into -o DIR"),
@@ -148,6 +150,7 @@ pub fn extra(name: &str) -> Option<Extra> {
                 "release.registry",
                 "release.insecureRegistries",
                 "release.registryTimeout",
+                "release.fsync",
             ],
             files: &[
                 ("<product>-<version>.tar.gz", "the package, written atomically into -o DIR"),

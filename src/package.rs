@@ -96,9 +96,32 @@ pub struct Contents {
     files: BTreeMap<String, (Vec<u8>, bool)>,
     /// Large files produced while the package is written: path inside the package -> producer.
     streamed: BTreeMap<String, archive::Stream>,
+    /// Whether the package is fsynced before it gets its name ([`durability`]).
+    durability: archive::Durability,
+}
+
+/// How packages are written: `release.fsync` true -> [`archive::Durability::Fsync`], unset or
+/// false -> [`archive::Durability::Written`] (as `git archive -o`, `tar`, `docker save` and
+/// `skopeo copy` write; a package is rebuilt to the same bytes by running the command again).
+///
+/// Errors (exit 2): `release.fsync` is not a boolean.
+pub fn durability(repo: &gix::Repository) -> Result<archive::Durability> {
+    Ok(if crate::settings::release_bool(repo, "fsync", false)? {
+        archive::Durability::Fsync
+    } else {
+        archive::Durability::Written
+    })
 }
 
 impl Contents {
+    /// Empty contents, written as `durability` says.
+    pub fn new(durability: archive::Durability) -> Self {
+        Contents {
+            durability,
+            ..Default::default()
+        }
+    }
+
     /// Add a file; `executable` sets mode 0755.
     ///
     /// Errors: the same path twice (two charts with the same name and version).
@@ -185,7 +208,7 @@ impl Contents {
         // Streamed contents (images) are stored, not deflated: image layers are compressed
         // already (see archive::write_tar_gz_with).
         let level = if streamed { 0 } else { archive::GZIP_LEVEL };
-        archive::write_atomically_with(dir, &format!("{top}.tar.gz"), |w| {
+        archive::write_atomically_with(dir, &format!("{top}.tar.gz"), self.durability, |w| {
             archive::write_tar_gz_with(w, &entries, Some(summary), stamp, true, level)?;
             Ok(())
         })

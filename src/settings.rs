@@ -281,6 +281,27 @@ pub fn git_config_bool(repo: &gix::Repository, key: &str) -> bool {
     }
 }
 
+/// `release.<key>` ([`raw`]) read as a boolean the way git reads one: `true`/`yes`/`on`/`1` (or a
+/// key written without a value), `false`/`no`/`off`/`0`/empty; unset is `default`.
+///
+/// Errors (exit 2): any other value, naming the setting and what it may be.
+pub fn release_bool(repo: &gix::Repository, key: &str, default: bool) -> Result<bool> {
+    match raw(repo)(key) {
+        None => Ok(default),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" | "" => Ok(false),
+            _ => Err(
+                UserError::input(format!("setting release.{key} `{v}` is not a boolean"))
+                    .hint(format!(
+                        "set it to true or false (`git config release.{key} true`)"
+                    ))
+                    .into(),
+            ),
+        },
+    }
+}
+
 /// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as
 /// shell-quoted words (`'release.addonsPath'='charts'`, or `'release.addonsPath=charts'` from
 /// older git). Later entries win. gix does not read this variable.

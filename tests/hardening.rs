@@ -815,3 +815,64 @@ fn dry_runs_write_no_object_ref_or_file() {
     }
     assert!(!std::path::Path::new(out).exists(), "no output folder");
 }
+
+/// `release.fsync`: by default a package is renamed as soon as it is written (no fsync of it,
+/// as `git archive -o` and `tar` write); `true` flushes it before the rename; any other value is
+/// refused before anything is written. strace (`-y`: paths of descriptors) shows the calls.
+#[test]
+fn package_fsync_follows_release_fsync() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    let syncs_of_package = |config: &[&str], out: &str| -> Vec<String> {
+        let trace = sb.path(&format!("{out}.trace"));
+        let mut c = sb.cmd("strace", &p.path);
+        c.args(["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o"])
+            .arg(&trace)
+            .arg("git");
+        for kv in config {
+            c.args(["-c", kv]);
+        }
+        let run = crate::util::Run::from(
+            c.args(["release", "package", "v1.1.0", "-o"])
+                .arg(sb.path(out))
+                .output()
+                .expect("strace must be installed (.ci/run installs it)"),
+        )
+        .ok();
+        assert!(
+            sb.path(out).join("demo-platform-v1.1.0.tar.gz").is_file(),
+            "{}",
+            run.stderr
+        );
+        std::fs::read_to_string(&trace)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("demo-platform-v1.1.0.tar.gz"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(syncs_of_package(&[], "plain"), Vec::<String>::new());
+    let synced = syncs_of_package(&["release.fsync=true"], "synced");
+    assert!(
+        synced
+            .iter()
+            .any(|l| l.contains("fsync(") && l.contains(".git-release-tmp-")),
+        "{synced:?}"
+    );
+    let bad = sb.path("bad");
+    let run = p
+        .release_c(
+            &["release.fsync=maybe"],
+            &["package", "v1.1.0", "-o", bad.to_str().unwrap()],
+        )
+        .fails(2);
+    run.err_has("setting release.fsync `maybe` is not a boolean");
+    assert!(!bad.join("demo-platform-v1.1.0.tar.gz").exists());
+    // Both ways, the same bytes.
+    assert_eq!(
+        std::fs::read(sb.path("plain/demo-platform-v1.1.0.tar.gz")).unwrap(),
+        std::fs::read(sb.path("synced/demo-platform-v1.1.0.tar.gz")).unwrap()
+    );
+}

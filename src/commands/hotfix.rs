@@ -718,7 +718,7 @@ fn write_package(
     stamp: Stamp,
     args: &HotfixArgs,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
-    let mut contents = Contents::default();
+    let mut contents = Contents::new(package::durability(repo)?);
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
     }

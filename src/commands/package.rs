@@ -202,7 +202,7 @@ pub fn package(
         warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
     }
 
-    let mut contents = Contents::default();
+    let mut contents = Contents::new(package::durability(repo)?);
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }

@@ -286,12 +286,7 @@ fn run_hook(hook: &str, hook_args: &[String], input: &str) -> Result<()> {
 ///
 /// Errors: a tag whose commit has check errors (exit 3, with the findings); unreadable objects.
 fn check_on_push(repo: gix::Repository, updates: &[RefUpdate<'_>]) -> Result<()> {
-    let on = crate::settings::raw(&repo)("checkOnPush").is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "on" | "1"
-        )
-    });
+    let on = crate::settings::release_bool(&repo, "checkOnPush", false)?;
     let tags: Vec<&RefUpdate<'_>> = updates
         .iter()
         .filter(|u| !is_zero_oid(u.new))

@@ -136,17 +136,11 @@ impl VerifiedBlob {
         let mut n = 0u64;
         loop {
             let mut buf = self.hash.spare();
-            buf.resize(buf.capacity(), 0);
-            let mut filled = 0;
-            while filled < buf.len() {
-                match self.inner.read(&mut buf[filled..]) {
-                    Ok(0) => break,
-                    Ok(k) => filled += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            buf.truncate(filled);
+            buf.clear();
+            // read_to_end fills the spare capacity without zeroing it first.
+            let want = buf.capacity().max(1 << 20) as u64;
+            (&mut self.inner).take(want).read_to_end(&mut buf)?;
+            let filled = buf.len();
             if filled == 0 {
                 return Ok(n);
             }
