@@ -937,6 +937,27 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
         std::fs::read(&pkg).unwrap(),
         std::fs::read(p.path.join("out2/demo-v1.0.0.tar.gz")).unwrap()
     );
+    // A second clone (its own empty blob cache, everything downloaded again) writes the same
+    // bytes too.
+    let clone = sb.path("clone");
+    sb.git(
+        sb.dir.path(),
+        &[
+            "clone",
+            "-q",
+            p.path.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let c = Repo::open(&sb, "clone");
+    assert!(!c.path.join(".git/release").exists());
+    c.release(&["package", "v1.0.0", "--images", "-o", "out"])
+        .ok();
+    assert_eq!(
+        std::fs::read(&pkg).unwrap(),
+        std::fs::read(c.path.join("out/demo-v1.0.0.tar.gz")).unwrap(),
+        "packages from two clones differ"
+    );
     // A missing image: a clear error naming registry and image, no package written.
     let mut p = p;
     p.write(
@@ -1399,4 +1420,59 @@ fn insecure_registries_are_spoken_to_over_http() {
         .err_has(&format!("registry {} is unreachable", reg.host));
     let insecure = format!("release.insecureRegistries=other.local {}", reg.host);
     p.release_c(&[&insecure], &["check"]).ok();
+}
+
+/// A registry that challenges for basic auth and then refuses every repository with 403
+/// `DENIED`, as Harbor or Docker Hub answer an account without access to a project. A thread of
+/// the test, on a free port; returns its `host:port`.
+fn forbidding_registry() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let reply = if !head.contains("\r\nauthorization: basic ") {
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"test\"\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            } else if head.starts_with("get /v2/ ") {
+                "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_string()
+            } else {
+                let body = r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#;
+                format!("HTTP/1.1 403 Forbidden\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            };
+            let _ = conn.write_all(reply.as_bytes());
+        }
+    });
+    host
+}
+
+#[test]
+fn a_403_names_the_credential_source_and_writes_nothing() {
+    let sb = Sandbox::new();
+    let host = forbidding_registry();
+    let p = platform(&sb, &host);
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    docker_login(&sb, &host, "robot:no-access");
+    p.release(&["check"])
+        .fails(1)
+        .err_has(&format!("registry {host}: access denied for {host}/rel/"))
+        .err_has(&format!("(credentials: auths[{host}] in "))
+        .err_has("docker login");
+    p.release(&["package", "--images", "-o", "out"])
+        .fails(1)
+        .err_has(&format!("registry {host}: access denied for {host}/rel/"));
+    assert!(
+        !p.path.join("out").exists()
+            || std::fs::read_dir(p.path.join("out"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "no package after a 403"
+    );
+    assert_eq!(p.status(), "", "nothing in the work tree changed");
 }
