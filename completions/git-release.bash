@@ -113,7 +113,7 @@ _git_release ()
 	protect)
 		case "$cur" in
 		--*)
-			__gitcomp "--check --uninstall --json --help"
+			__gitcomp "--check --uninstall --dry-run --json --help"
 			return ;;
 		esac
 		;;

@@ -108,6 +108,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand tag" -s V -l ver
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l hook -d 'Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l check -d 'Only report whether protection is installed (exit 0 when it is, 3 when not)'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l uninstall -d 'Remove git-release\'s hooks and restore the hooks they chained to'
+complete -c git-release -n "__fish_git_release_using_subcommand protect" -s n -l dry-run -d 'Print what would be installed, chained or removed; change nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand protect" -s V -l version -d 'Print version'
@@ -226,6 +227,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l check -d 'Only report whether protection is installed (exit 0 when it is, 3 when not)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l uninstall -d 'Remove git-release\'s hooks and restore the hooks they chained to'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l dry-run -s n -d 'Print what would be installed, chained or removed; change nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from protect' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l from -r -d 'Start point [default: the newest release tag of the line; for a customer, the line\'s branch]'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l at-version -r -d 'Lazy branching: start at the first commit (first-parent history) where the version file reached VERSION; a tag for that version wins'

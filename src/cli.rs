@@ -339,6 +339,9 @@ pub struct ProtectArgs {
     /// Remove git-release's hooks and restore the hooks they chained to.
     #[arg(long, conflicts_with = "check")]
     pub uninstall: bool,
+    /// Print what would be installed, chained or removed; change nothing.
+    #[arg(short = 'n', long, conflicts_with = "check")]
+    pub dry_run: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,

@@ -490,3 +490,82 @@ fn tag_template_without_v_is_protected_by_default() {
     refused(&sb, &r.path, &["tag", "-d", "2.8.27"], "2.8.27");
     assert!(r.git(&["tag", "-l", "2.8.27"]).contains("2.8.27"));
 }
+
+/// A snapshot of every file under `dir`: path -> bytes.
+fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.insert(
+                    e.path().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn dry_run_says_what_would_be_installed_chained_and_removed_and_changes_nothing() {
+    let sb = Sandbox::new();
+    let r = working(&sb);
+    let hooks = r.path.join(".git/hooks");
+    let hook = hooks.join("reference-transaction");
+    std::fs::write(&hook, logging_hook(&sb.path("hook.log"))).unwrap();
+    make_executable(&hook);
+    let before = files_under(&hooks);
+
+    let run = r.release(&["protect", "--dry-run"]).ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "would be installed reference-transaction hook: {}",
+            hook.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "chained hook: {}.pre-git-release (the present reference-transaction hook, moved there)",
+            hook.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    let json = r.release(&["protect", "-n", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["action"], "installed");
+    assert_eq!(v["hook"], "reference-transaction");
+    assert!(v["chained"].as_str().unwrap().ends_with(".pre-git-release"));
+    assert_eq!(files_under(&hooks), before, "a dry run changed the hooks");
+    r.release(&["protect", "--check"]).fails(3);
+
+    // Installed for real, then an uninstall dry run: it names what it would remove and restore.
+    r.release(&["protect"]).ok();
+    let installed = files_under(&hooks);
+    let run = r.release(&["protect", "--uninstall", "--dry-run"]).ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "would be removed reference-transaction hook: {}",
+            hook.display()
+        )) && run.stdout.contains("would be restored"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        files_under(&hooks),
+        installed,
+        "an uninstall dry run changed the hooks"
+    );
+    r.release(&["protect", "--check"]).ok();
+    r.git(&["tag", "v1.0.0"]);
+    refused(&sb, &r.path, &["tag", "-d", "v1.0.0"], "v1.0.0");
+    // --check and --dry-run do not mix.
+    r.release(&["protect", "--check", "--dry-run"]).fails(2);
+}

@@ -60,6 +60,7 @@ fn json_snapshots_of_every_command_dry_and_real() {
         ),
         ("branch", vec!["branch", "1.1/acme", "--json"]),
         ("branch-list", vec!["branch", "--list", "--json"]),
+        ("protect-dry", vec!["protect", "--dry-run", "--json"]),
         ("protect", vec!["protect", "--json"]),
         ("protect-check", vec!["protect", "--check", "--json"]),
     ];

@@ -44,7 +44,10 @@ pub fn run(args: ProtectArgs) -> Result<()> {
     }
     let repo = repo::discover()?;
     let hooks_dir = hooks_dir(&repo)?;
-    let mut report = Report::default();
+    let mut report = Report {
+        dry_run: args.dry_run,
+        ..Default::default()
+    };
     let result = if args.check {
         check(&repo, &hooks_dir, &mut report)
     } else if args.uninstall {
@@ -67,11 +70,14 @@ pub fn run(args: ProtectArgs) -> Result<()> {
     Ok(())
 }
 
-/// What `protect` did, for `--json` (and, as `lines`, for people).
+/// What `protect` did (or, with `--dry-run`, would do), for `--json` (and, as `lines`, for
+/// people).
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     /// `installed`, `updated`, `checked` or `uninstalled`.
     pub action: &'static str,
+    /// True with `--dry-run`: nothing was changed; the other fields say what would be.
+    pub dry_run: bool,
     /// The hook (`reference-transaction` in a working repository, `pre-receive` in a bare one).
     pub hook: Option<String>,
     /// Its path.
@@ -467,42 +473,55 @@ fn write_executable(path: &Path, content: &str) -> Result<()> {
     Ok(())
 }
 
-/// Install the hook `repo` needs into `dir`, chaining to a hook already there.
+/// Install the hook `repo` needs into `dir`, chaining to a hook already there (with
+/// `out.dry_run`, only say so).
 fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut Report) -> Result<()> {
     let hook = hook_for(repo);
     let path = dir.join(hook);
     let chained = chained_path(dir, hook);
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dry = out.dry_run;
     let again = is_ours(&path);
-    if !again && exists(&path) {
-        if exists(&chained) {
-            return Err(UserError::refused(format!(
-                "{} exists and so does {}: the hook cannot be chained without losing one",
-                path.display(),
-                chained.display()
-            ))
-            .hint(format!(
-                "merge {} into {} (or remove one), then run `git release protect` again",
-                path.display(),
-                chained.display()
-            ))
-            .into());
-        }
-        std::fs::rename(&path, &chained)
-            .with_context(|| format!("renaming {} to {}", path.display(), chained.display()))?;
+    // A hook of someone else's is there: it moves to `chained` and runs after ours.
+    let moves = !again && exists(&path);
+    let chains = exists(&chained) || moves;
+    if moves && exists(&chained) {
+        return Err(UserError::refused(format!(
+            "{} exists and so does {}: the hook cannot be chained without losing one",
+            path.display(),
+            chained.display()
+        ))
+        .hint(format!(
+            "merge {} into {} (or remove one), then run `git release protect` again",
+            path.display(),
+            chained.display()
+        ))
+        .into());
     }
-    write_executable(&path, &hook_script(hook, fallback))?;
+    if !dry {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if moves {
+            std::fs::rename(&path, &chained)
+                .with_context(|| format!("renaming {} to {}", path.display(), chained.display()))?;
+        }
+        write_executable(&path, &hook_script(hook, fallback))?;
+    }
     let verb = if again { "updated" } else { "installed" };
     out.action = verb;
     out.hook = Some(hook.to_string());
     out.path = Some(path.display().to_string());
     out.protected_tags = patterns(repo);
+    let would = if dry { "would be " } else { "" };
     out.lines
-        .push(format!("{verb} {hook} hook: {}", path.display()));
-    if exists(&chained) {
+        .push(format!("{would}{verb} {hook} hook: {}", path.display()));
+    if chains {
         out.chained = Some(chained.display().to_string());
+        let moved = if moves {
+            format!(" (the present {hook} hook, moved there)")
+        } else {
+            String::new()
+        };
         out.lines.push(format!(
-            "chained hook: {} (runs after it)",
+            "chained hook: {}{moved} (runs after it)",
             chained.display()
         ));
     }
@@ -611,25 +630,37 @@ fn check(repo: &gix::Repository, dir: &Path, out: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Remove our hooks from `dir`, putting back the hooks they chained to.
+/// Remove our hooks from `dir`, putting back the hooks they chained to (with `out.dry_run`, only
+/// say so).
 fn uninstall(dir: &Path, out: &mut Report) -> Result<()> {
     let mut removed = 0;
+    let would = if out.dry_run { "would be " } else { "" };
     for hook in HOOKS {
         let path = dir.join(hook);
         if !is_ours(&path) {
             continue;
         }
-        std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        let chained = chained_path(dir, hook);
+        let restore = exists(&chained);
+        if !out.dry_run {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            if restore {
+                std::fs::rename(&chained, &path).with_context(|| {
+                    format!("renaming {} to {}", chained.display(), path.display())
+                })?;
+            }
+        }
         removed += 1;
         out.removed.push(path.display().to_string());
         out.lines
-            .push(format!("removed {hook} hook: {}", path.display()));
-        let chained = chained_path(dir, hook);
-        if exists(&chained) {
-            std::fs::rename(&chained, &path)
-                .with_context(|| format!("renaming {} to {}", chained.display(), path.display()))?;
+            .push(format!("{would}removed {hook} hook: {}", path.display()));
+        if restore {
             out.restored.push(path.display().to_string());
-            out.lines.push(format!("restored {}", path.display()));
+            out.lines.push(format!(
+                "{would}restored {} (from {})",
+                path.display(),
+                chained.display()
+            ));
         }
     }
     out.action = "uninstalled";
