@@ -42,6 +42,17 @@ pub struct TokenServer {
     pub issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
+/// The request line and headers of an HTTP/1.1 request, up to the blank line (read a byte at a
+/// time, so nothing of a body is taken).
+fn request_head(conn: &mut std::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 fn b64url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -92,12 +103,7 @@ impl TokenServer {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { continue };
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).to_string();
+                let head = request_head(&mut conn);
                 let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let authorized = head.lines().any(|l| {
                     l.split_once(':').is_some_and(|(k, v)| {
@@ -1431,12 +1437,7 @@ fn forbidding_registry() -> String {
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let head = request_head(&mut conn).to_lowercase();
             let reply = if !head.contains("\r\nauthorization: basic ") {
                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"test\"\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
             } else if head.starts_with("get /v2/ ") {
