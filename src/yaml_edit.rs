@@ -614,6 +614,17 @@ impl Tree {
         if source.contains(['\n', '\r']) {
             return Err(not_editable("it spans several lines"));
         }
+        // The line, counted from a node whose line the parser gave (counting from the top of the
+        // file for every scalar made reading a long repos file quadratic).
+        let (from, from_line) = match found.key {
+            Some(key) if start < node.start => (self.nodes[key].start, self.nodes[key].line),
+            _ => (node.start, node.line),
+        };
+        let line = if start >= from {
+            from_line + newlines(&text[from..start])
+        } else {
+            line_of(text, start)
+        };
         let quote = match style {
             ScalarStyle::Plain => None,
             ScalarStyle::SingleQuoted => Some('\''),
@@ -627,7 +638,7 @@ impl Tree {
         Ok(ScalarSpan {
             start,
             end,
-            line: line_of(text, start),
+            line,
             style,
         })
     }
@@ -793,7 +804,12 @@ fn skip_properties(text: &str, start: usize, end: usize) -> usize {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte].matches('\n').count() + 1
+    newlines(&text[..byte]) + 1
+}
+
+/// How many `\n` bytes `s` holds.
+fn newlines(s: &str) -> usize {
+    s.bytes().filter(|&b| b == b'\n').count()
 }
 
 /// The file's line ending: that of its first line, `\n` if it has none.
@@ -908,6 +924,36 @@ fn key_matches(key: &Value, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// Lines of many scalars at once, against the line of their first byte counted by hand:
+    /// plain, quoted, anchored, tagged, empty and CRLF values.
+    #[test]
+    fn scalar_lines_match_a_count_from_the_top() {
+        for eol in ["\n", "\r\n"] {
+            let text = [
+                "# components",
+                "- repositoryFullName: a/one",
+                "  tag: v1",
+                "- repositoryFullName: 'b/two'",
+                "",
+                "- repositoryFullName: &x \"c/three\"",
+                "- repositoryFullName: !!str d/four",
+                "- repositoryFullName:",
+                "  tag: v2",
+                "- {repositoryFullName: e/five}",
+            ]
+            .join(eol);
+            let paths: Vec<Vec<Seg>> = (0..7)
+                .map(|i| vec![Seg::Index(i), Seg::Key("repositoryFullName".into())])
+                .collect();
+            let got = scalar_lines(&text, &paths);
+            assert_eq!(
+                got,
+                [Some(2), Some(4), Some(6), Some(7), Some(8), Some(10), None],
+                "{eol:?}"
+            );
+        }
+    }
     use super::*;
 
     fn key(k: &str) -> Seg {

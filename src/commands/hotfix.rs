@@ -537,12 +537,26 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
     let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
     let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
     let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
-    for c in &sources {
+    // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
+    // hotfix's work); warnings kept in chart order.
+    let rendered: Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> = {
+        use rayon::prelude::*;
+        sources
+            .par_iter()
+            .map(|c| {
+                let mut w = Vec::new();
+                let old = olds.get(&c.path).and_then(|o| o.as_ref());
+                let old_set = old.map_or_else(BTreeSet::new, |o| {
+                    chart_image_set(&o.files, &old_ctx, &mut w, &c.path)
+                });
+                let new_set = chart_image_set(&c.files, &new_ctx, &mut w, &c.path);
+                (old_set, new_set, w)
+            })
+            .collect()
+    };
+    for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
-        let old_set = old.map_or_else(BTreeSet::new, |o| {
-            chart_image_set(&o.files, &old_ctx, &mut warnings, &c.path)
-        });
-        let new_set = chart_image_set(&c.files, &new_ctx, &mut warnings, &c.path);
+        warnings.extend(w);
         per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
         old_images.extend(old_set);
         new_images.extend(new_set);
