@@ -152,7 +152,7 @@ _git_release ()
 			__gitcomp "--max-count= --json --help"
 			return ;;
 		esac
-		__gitcomp_nl "$(git release __targets 2>/dev/null)"
+		__gitcomp_nl "$(git release __targets lines 2>/dev/null)"
 		;;
 	diff)
 		case "$cur" in

@@ -32,10 +32,14 @@ pub fn main() -> ExitCode {
         },
         Some("generate") => parse_builtin(&args),
         Some("__targets") => {
-            // For shell completion: release lines and customer branches, errors ignored.
+            // For shell completion: release lines and customer branches (`__targets lines`:
+            // the lines alone, for `log`), errors ignored.
+            let lines_only = args.get(2).is_some_and(|a| a == "lines");
             if let Ok(repo) = crate::repo::discover() {
                 for t in crate::commands::branch::completion_targets(&repo).unwrap_or_default() {
-                    println!("{t}");
+                    if !(lines_only && t.contains('/')) {
+                        println!("{t}");
+                    }
                 }
             }
             ExitCode::SUCCESS

@@ -194,6 +194,8 @@ fn bash_completion_knows_tags_lines_and_component_tags() {
     lacks("git release collect --tag=cyclone=", "cyclone=");
     // The history commands: a line, two release tags, any ref.
     has("git release log ", "1.0");
+    lacks("git release log ", "1.0/acme");
+    has("git release branch ", "1.0/acme");
     has("git release diff v", "v1.0.0");
     has("git release diff v1.0.0 v", "v1.0.0");
     has("git release contains rel", "release-1.0");
@@ -317,6 +319,12 @@ fn fish_completion_knows_tags_lines_and_component_tags() {
     has("git release cherry-pick rel", "release-1.0");
     has("git release cherry-pick HEAD --onto ", "1.0/acme");
     has("git release branch ", "1.0");
+    has("git release branch ", "1.0/acme");
+    has("git release log ", "1.0");
+    assert!(
+        !complete("git release log ").contains(&"1.0/acme".to_string()),
+        "log offers a customer branch"
+    );
     has("git release collect mo", "mongo");
     has("git release collect --tag=cyc", "--tag=cyclone=");
     has(
@@ -341,6 +349,7 @@ fn zsh_completion_helpers_offer_tags_refs_lines_and_components() {
         ("*::commits -- ", "__git_release_refs'"),
         ("--onto=[", "__git_release_targets'"),
         ("::target -- ", "__git_release_targets'"),
+        ("::line -- ", "__git_release_lines'"),
         ("*::components -- ", "__git_release_components'"),
         ("*--tag=[", "__git_release_pins'"),
     ] {
@@ -373,6 +382,11 @@ fn zsh_completion_helpers_offer_tags_refs_lines_and_components() {
     assert!(offer("__git_release_tags").contains(&"v1.0.0".to_string()));
     assert!(offer("__git_release_refs").contains(&"release-1.0".to_string()));
     assert!(offer("__git_release_targets").contains(&"1.0/acme".to_string()));
+    let lines = offer("__git_release_lines");
+    assert!(
+        lines.contains(&"1.0".to_string()) && !lines.contains(&"1.0/acme".to_string()),
+        "{lines:?}"
+    );
     assert!(offer("__git_release_components").contains(&"cyclone".to_string()));
     let pins = offer("__git_release_pins");
     assert!(

@@ -129,7 +129,9 @@ fn positional_completion(name: &str) -> &'static str {
         // Commits: branches and tags.
         "cherry-pick" | "contains" => "\t\t__git_complete_refs\n",
         // A release line or customer branch.
-        "branch" | "log" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
+        "branch" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
+        // A release line alone.
+        "log" => "\t\t__gitcomp_nl \"$(git release __targets lines 2>/dev/null)\"\n",
         "collect" => "\t\t__gitcomp_nl \"$(git release __components 2>/dev/null)\"\n",
         _ => "",
     }
@@ -253,11 +255,10 @@ fn zsh() -> Vec<u8> {
             Some("__git_release_tags")
         } else if spec.starts_with("*::commits -- ") || spec.starts_with(":commit -- ") {
             Some("__git_release_refs")
-        } else if spec.starts_with("::target -- ")
-            || spec.starts_with("--onto=[")
-            || spec.starts_with("::line -- ")
-        {
+        } else if spec.starts_with("::target -- ") || spec.starts_with("--onto=[") {
             Some("__git_release_targets")
+        } else if spec.starts_with("::line -- ") {
+            Some("__git_release_lines")
         } else if spec.starts_with("*::components -- ") {
             Some("__git_release_components")
         } else if spec.starts_with("*--tag=[") {
@@ -300,6 +301,11 @@ __git_release_targets() {
     local -a targets
     targets=(${(f)"$(git release __targets 2>/dev/null)"})
     compadd -- "${targets[@]}"
+}
+__git_release_lines() {
+    local -a lines
+    lines=(${(f)"$(git release __targets lines 2>/dev/null)"})
+    compadd -- "${lines[@]}"
 }
 __git_release_components() {
     local -a names
@@ -362,10 +368,12 @@ complete -c git -n '{tags}' -f -a '(__git_release_tags)'\n\
 complete -c git -n '{picks}' -f -a '(git for-each-ref --format=\"%(refname:short)\" refs/heads refs/tags 2>/dev/null)'\n\
 complete -c git -n '{picks}' -l onto -x -a '(git release __targets 2>/dev/null)'\n\
 complete -c git -n '{branch}' -f -a '(git release __targets 2>/dev/null)'\n\
+complete -c git -n '{log}' -f -a '(git release __targets lines 2>/dev/null)'\n\
 complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n",
         tags = on("hotfix package check images tag diff"),
         picks = on("cherry-pick contains"),
-        branch = on("branch log"),
+        branch = on("branch"),
+        log = on("log"),
         collect = on("collect"),
     );
     // Each subcommand's flags.
