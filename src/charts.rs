@@ -670,20 +670,32 @@ pub fn owner_by(path: &str, mut is_root: impl FnMut(&str) -> bool) -> Option<Str
     Some(owner)
 }
 
-/// Answers "is this folder a chart root?" for one tree, looking each folder up once.
+/// Answers "is this folder a chart root?" for one tree, looking each folder up once (through a
+/// [`crate::repo::TreeIndex`], which probes of other trees may share).
 pub struct RootProbe<'r> {
     repo: &'r gix::Repository,
     tree: gix::ObjectId,
     seen: std::collections::HashMap<String, bool>,
+    index: crate::repo::TreeIndex,
 }
 
 impl<'r> RootProbe<'r> {
     /// A probe of `tree`.
     pub fn new(repo: &'r gix::Repository, tree: gix::ObjectId) -> Self {
+        Self::with_index(repo, tree, Default::default())
+    }
+
+    /// A probe of `tree` reading trees through `index` (shared with other probes and look-ups).
+    pub fn with_index(
+        repo: &'r gix::Repository,
+        tree: gix::ObjectId,
+        index: crate::repo::TreeIndex,
+    ) -> Self {
         RootProbe {
             repo,
             tree,
             seen: Default::default(),
+            index,
         }
     }
 
@@ -693,7 +705,8 @@ impl<'r> RootProbe<'r> {
             return *v;
         }
         let v = matches!(
-            crate::repo::lookup_path(self.repo, self.tree, &format!("{dir}/Chart.yaml")),
+            self.index
+                .lookup(self.repo, self.tree, &format!("{dir}/Chart.yaml")),
             Ok(Some((_, EntryKind::Blob | EntryKind::BlobExecutable)))
         );
         self.seen.insert(dir.to_string(), v);

@@ -152,6 +152,88 @@ pub fn lookup_path(
         .map(|e| (e.object_id(), e.mode().kind())))
 }
 
+/// Path look-ups over many trees that share folders (the addons folder of every release, the
+/// chart folders unchanged between them): each tree is decoded once into a map by entry name,
+/// so a look-up costs one hash probe per path component instead of a scan of every entry of
+/// every folder on the way. Clones share the decoded trees (one command run, one thread). At
+/// most [`TreeIndex::MAX_ENTRIES`] entries are kept: past that the index starts again empty, so
+/// memory stays bounded however many trees a run reads.
+#[derive(Clone, Default)]
+pub struct TreeIndex {
+    trees: std::rc::Rc<std::cell::RefCell<TreeMaps>>,
+    entries: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+/// One tree's entries: name -> (object, kind).
+type TreeMap = std::collections::HashMap<Vec<u8>, (gix::ObjectId, EntryKind)>;
+type TreeMaps = std::collections::HashMap<gix::ObjectId, std::rc::Rc<TreeMap>>;
+
+impl TreeIndex {
+    /// Tree entries kept before the index is emptied (about 100 bytes each).
+    pub const MAX_ENTRIES: usize = 400_000;
+
+    /// [`lookup_path`] through the index: the object and kind at `path` (`/`-separated,
+    /// repo-relative; `""` is the tree itself) in `tree_id`, `None` when absent.
+    ///
+    /// Errors: objects missing from the database, or a tree that does not decode.
+    pub fn lookup(
+        &self,
+        repo: &gix::Repository,
+        tree_id: gix::ObjectId,
+        path: &str,
+    ) -> Result<Option<(gix::ObjectId, EntryKind)>> {
+        let mut at = (tree_id, EntryKind::Tree);
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            if at.1 != EntryKind::Tree {
+                return Ok(None);
+            }
+            match self.entries(repo, at.0)?.get(part.as_bytes()) {
+                Some(&e) => at = e,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(at))
+    }
+
+    /// The blob at `path` in `tree_id` ([`blob_at`] through the index).
+    ///
+    /// Errors: as [`TreeIndex::lookup`].
+    pub fn blob(
+        &self,
+        repo: &gix::Repository,
+        tree_id: gix::ObjectId,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        match self.lookup(repo, tree_id, path)? {
+            Some((id, kind)) if kind != EntryKind::Tree && kind != EntryKind::Commit => {
+                Ok(Some(repo.find_blob(id)?.take_data()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn entries(&self, repo: &gix::Repository, id: gix::ObjectId) -> Result<std::rc::Rc<TreeMap>> {
+        if let Some(m) = self.trees.borrow().get(&id) {
+            return Ok(m.clone());
+        }
+        let tree = repo.find_tree(id)?;
+        let mut map = std::collections::HashMap::new();
+        for e in tree.iter() {
+            let e = e?;
+            map.insert(e.filename().to_vec(), (e.object_id(), e.mode().kind()));
+        }
+        let map = std::rc::Rc::new(map);
+        let mut trees = self.trees.borrow_mut();
+        if self.entries.get() + map.len() > Self::MAX_ENTRIES {
+            trees.clear();
+            self.entries.set(0);
+        }
+        self.entries.set(self.entries.get() + map.len());
+        trees.insert(id, map.clone());
+        Ok(map)
+    }
+}
+
 /// Files at `path` in `tree_id`: a folder gives its files, a single file gives one entry keyed `""`.
 /// `None` when the path does not exist.
 pub fn read_path(
@@ -495,5 +577,87 @@ pub fn join(dir: &str, name: &str) -> String {
         name.to_string()
     } else {
         format!("{dir}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree of `(name, entry)` written to `repo`; entries sorted as git sorts them.
+    fn tree(
+        repo: &gix::Repository,
+        entries: Vec<(&str, EntryKind, gix::ObjectId)>,
+    ) -> gix::ObjectId {
+        let mut entries: Vec<gix::objs::tree::Entry> = entries
+            .into_iter()
+            .map(|(name, kind, oid)| gix::objs::tree::Entry {
+                mode: kind.into(),
+                filename: name.into(),
+                oid,
+            })
+            .collect();
+        entries.sort();
+        repo.write_object(&gix::objs::Tree { entries })
+            .unwrap()
+            .detach()
+    }
+
+    /// The index answers as `lookup_path` does, for present, absent and through-a-file paths,
+    /// and shares decoded trees between clones.
+    #[test]
+    fn tree_index_agrees_with_lookup_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = gix::init(dir.path()).unwrap();
+        let chart = repo
+            .write_blob(b"name: a\nversion: 1.0.0\n")
+            .unwrap()
+            .detach();
+        let values = repo.write_blob(b"image: x\n").unwrap().detach();
+        let a = tree(
+            &repo,
+            vec![
+                ("Chart.yaml", EntryKind::Blob, chart),
+                ("values.yaml", EntryKind::BlobExecutable, values),
+            ],
+        );
+        let addons = tree(
+            &repo,
+            vec![
+                ("a", EntryKind::Tree, a),
+                ("a.txt", EntryKind::Blob, values),
+            ],
+        );
+        let root = tree(&repo, vec![("addons", EntryKind::Tree, addons)]);
+        let index = TreeIndex::default();
+        let shared = index.clone();
+        for path in [
+            "",
+            "addons",
+            "addons/a",
+            "addons/a/Chart.yaml",
+            "addons/a/values.yaml",
+            "addons/a.txt",
+            "addons/a.txt/x",
+            "addons/b",
+            "addons/a/Chart.yaml/more",
+            "nothing",
+        ] {
+            assert_eq!(
+                index.lookup(&repo, root, path).unwrap(),
+                lookup_path(&repo, root, path).unwrap(),
+                "{path:?}"
+            );
+            assert_eq!(
+                shared.blob(&repo, root, path).unwrap(),
+                blob_at(&repo, root, path).unwrap(),
+                "{path:?}"
+            );
+        }
+        assert_eq!(
+            index.trees.borrow().len(),
+            3,
+            "root, addons and a, each decoded once"
+        );
     }
 }

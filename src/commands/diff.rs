@@ -63,7 +63,9 @@ pub struct Report {
 
 /// Run `git release diff`.
 pub fn run(args: DiffArgs) -> Result<()> {
-    let repo = repo::discover()?;
+    let mut repo = repo::discover()?;
+    // Trees are read again and again (the addons folder of every release): keep them decoded.
+    repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     diff(&repo, &settings, &args, &mut stdout.lock())
@@ -107,7 +109,14 @@ pub fn diff(
         repo.find_commit(a)?.tree_id()?.detach(),
         repo.find_commit(b)?.tree_id()?.detach(),
     );
-    let mut charts = compare::charts(repo, ta, tb, &settings.addons_path, true)?;
+    let mut charts = compare::charts(
+        repo,
+        &crate::repo::TreeIndex::default(),
+        ta,
+        tb,
+        &settings.addons_path,
+        true,
+    )?;
     let mut warnings = Vec::new();
     let (ctx_a, ctx_b) = (
         RenderContext::at(repo, ta, settings)?,

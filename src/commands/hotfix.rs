@@ -393,12 +393,13 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
             .into());
     }
     // Which charts changed.
+    let index = repo::TreeIndex::default();
     let ChangedCharts {
         changed,
         removed: removed_roots,
         whitespace_only,
-    } = compare::changed_charts(repo, base_tree, new_tree, addons, true)?;
-    let mut old_roots = charts::RootProbe::new(repo, base_tree);
+    } = compare::changed_charts(repo, &index, base_tree, new_tree, addons, true)?;
+    let mut old_roots = charts::RootProbe::with_index(repo, base_tree, index.clone());
     let mut removed = Vec::new();
     for root in &removed_roots {
         let old = package::read_chart(repo, base_tree, root).ok();

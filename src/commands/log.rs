@@ -105,6 +105,8 @@ pub fn log(
         trees.insert(c, t);
         Ok(t)
     };
+    // Each release's trees decoded once, whichever comparisons they take part in.
+    let index = repo::TreeIndex::default();
     let mut lists = HashMap::new();
     let mut entries = Vec::new();
     for i in (0..all.len()).rev() {
@@ -120,7 +122,8 @@ pub fn log(
         let (charts, images) = match prev {
             Some(p) => {
                 let ptree = tree_of(p.commit)?;
-                let charts = compare::charts(repo, ptree, tree, &settings.addons_path, false)?;
+                let charts =
+                    compare::charts(repo, &index, ptree, tree, &settings.addons_path, false)?;
                 for t in [ptree, tree] {
                     if let std::collections::hash_map::Entry::Vacant(e) = lists.entry(t) {
                         e.insert(compare::listed_images(repo, t, &settings.images_path)?);

@@ -31,14 +31,15 @@ pub struct ChangedCharts {
 /// Errors: objects missing from the database.
 pub fn changed_charts(
     repo: &gix::Repository,
+    index: &repo::TreeIndex,
     old_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
     addons: &str,
     ignore_whitespace: bool,
 ) -> Result<ChangedCharts> {
     let changes = charts::diff_trees(repo, old_tree, new_tree, addons)?;
-    let mut new_roots = RootProbe::new(repo, new_tree);
-    let mut old_roots = RootProbe::new(repo, old_tree);
+    let mut new_roots = RootProbe::with_index(repo, new_tree, index.clone());
+    let mut old_roots = RootProbe::with_index(repo, old_tree, index.clone());
     let mut out = ChangedCharts::default();
     for ch in &changes {
         if ignore_whitespace && ch.kind == FileChangeKind::Modified {
@@ -101,10 +102,11 @@ pub struct ChartDiff {
 /// `(name, version)` of the chart folder `path` in `tree`, from its Chart.yaml.
 fn chart_meta_at(
     repo: &gix::Repository,
+    index: &repo::TreeIndex,
     tree: gix::ObjectId,
     path: &str,
 ) -> Result<(String, Option<String>)> {
-    let data = repo::blob_at(repo, tree, &repo::join(path, "Chart.yaml"))?;
+    let data = index.blob(repo, tree, &repo::join(path, "Chart.yaml"))?;
     let (name, version) = data
         .as_deref()
         .map(charts::chart_yaml_meta)
@@ -115,23 +117,25 @@ fn chart_meta_at(
 
 /// Every chart below `addons` that was added, changed or removed between `old_tree` and
 /// `new_tree`, by folder, with versions from both sides and (with `files`) the changed files.
-/// Whitespace-only changes count: this is a review, not a package.
+/// Whitespace-only changes count: this is a review, not a package. Trees are read through
+/// `index` (share one across many comparisons of related trees, as `log` does).
 ///
 /// Errors: objects missing from the database.
 pub fn charts(
     repo: &gix::Repository,
+    index: &repo::TreeIndex,
     old_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
     addons: &str,
     files: bool,
 ) -> Result<Vec<ChartDiff>> {
-    let changed = changed_charts(repo, old_tree, new_tree, addons, false)?;
-    let mut old_roots = RootProbe::new(repo, old_tree);
+    let changed = changed_charts(repo, index, old_tree, new_tree, addons, false)?;
+    let mut old_roots = RootProbe::with_index(repo, old_tree, index.clone());
     let mut out = Vec::new();
     for (path, list) in changed.changed {
-        let (name, to) = chart_meta_at(repo, new_tree, &path)?;
+        let (name, to) = chart_meta_at(repo, index, new_tree, &path)?;
         let from = if old_roots.is_root(&path) {
-            chart_meta_at(repo, old_tree, &path)?.1
+            chart_meta_at(repo, index, old_tree, &path)?.1
         } else {
             None
         };
@@ -145,7 +149,7 @@ pub fn charts(
         });
     }
     for path in changed.removed {
-        let (name, from) = chart_meta_at(repo, old_tree, &path)?;
+        let (name, from) = chart_meta_at(repo, index, old_tree, &path)?;
         out.push(ChartDiff {
             name,
             path,
