@@ -63,9 +63,7 @@ pub struct Report {
 
 /// Run `git release diff`.
 pub fn run(args: DiffArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
-    // Trees are read again and again (the addons folder of every release): keep them decoded.
-    repo.object_cache_size_if_unset(32 * 1024 * 1024);
+    let repo = repo::discover()?;
     let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     diff(&repo, &settings, &args, &mut stdout.lock())
