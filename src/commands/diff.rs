@@ -69,23 +69,20 @@ pub fn run(args: DiffArgs) -> Result<()> {
     diff(&repo, &settings, &args, &mut stdout.lock())
 }
 
-/// The images chart `path` deploys in `tree` (empty when it is not there).
-fn images_at(
-    repo: &gix::Repository,
-    tree: gix::ObjectId,
+/// The images chart `path` deploys with `files` (empty when it is not there), warnings aside.
+fn images_of(
     path: &str,
+    files: Option<&repo::Files>,
     ctx: &RenderContext,
     warnings: &mut Vec<String>,
-) -> Result<BTreeSet<String>> {
-    let Some(files) = repo::read_path(repo, tree, path)? else {
-        return Ok(BTreeSet::new());
+) -> BTreeSet<String> {
+    let Some(files) = files else {
+        return BTreeSet::new();
     };
-    Ok(
-        charts::chart_image_set(path, &files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
-            warnings.push(format!("{path}/{e}"));
-            BTreeSet::new()
-        }),
-    )
+    charts::chart_image_set(path, files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
+        warnings.push(format!("{path}/{e}"));
+        BTreeSet::new()
+    })
 }
 
 /// Compare `args.from` with `args.to` and write the report to `out`.
@@ -120,10 +117,30 @@ pub fn diff(
         RenderContext::at(repo, ta, settings)?,
         RenderContext::at(repo, tb, settings)?,
     );
-    for c in &mut charts {
-        let old = images_at(repo, ta, &c.path, &ctx_a, &mut warnings)?;
-        let new = images_at(repo, tb, &c.path, &ctx_b, &mut warnings)?;
-        c.images = Some(compare::image_diff(&old, &new));
+    // Files read here, charts rendered in parallel (rendering is most of the work), 64 charts
+    // at a time so memory does not follow the size of the change; warnings kept in chart order.
+    let mut rendered: Vec<(ImageDiff, Vec<String>)> = Vec::with_capacity(charts.len());
+    for chunk in charts.chunks(64) {
+        use rayon::prelude::*;
+        let files: Vec<(Option<repo::Files>, Option<repo::Files>)> = chunk
+            .iter()
+            .map(|c| {
+                Ok((
+                    repo::read_path(repo, ta, &c.path)?,
+                    repo::read_path(repo, tb, &c.path)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        rendered.par_extend(chunk.par_iter().zip(files.par_iter()).map(|(c, (fa, fb))| {
+            let mut w = Vec::new();
+            let old = images_of(&c.path, fa.as_ref(), &ctx_a, &mut w);
+            let new = images_of(&c.path, fb.as_ref(), &ctx_b, &mut w);
+            (compare::image_diff(&old, &new), w)
+        }));
+    }
+    for (c, (images, w)) in charts.iter_mut().zip(rendered) {
+        c.images = Some(images);
+        warnings.extend(w);
     }
 
     // Components of both sides, B's order first; each chart target belongs to its component.
