@@ -52,10 +52,11 @@ git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm corpu
 charts=$(find "$repo/addons" -mindepth 2 -maxdepth 2 -name Chart.yaml | wc -l)
 
 # A chart whose Chart.yaml or values.yaml is not YAML stops `git release images` (exit 2, as it
-# stops collect); Helm cannot load it either. Such charts are dropped and named.
+# stops collect); Helm cannot load it either. Such charts are dropped and named. The probe runs
+# without --json: with it, the error is JSON on stdout ({"error": …}), not `error: …` on stderr.
 unreadable=()
 for _ in 1 2 3 4 5; do
-  if (cd "$repo" && git release images --json >"$WORK/images.json" 2>"$WORK/images.err"); then
+  if (cd "$repo" && git release images >/dev/null 2>"$WORK/images.err"); then
     break
   fi
   bad=$(sed -n 's|^error: addons/\([^/]*\)/.*|\1|p' "$WORK/images.err" | head -1)
