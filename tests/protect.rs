@@ -520,23 +520,16 @@ fn dry_run_says_what_would_be_installed_chained_and_removed_and_changes_nothing(
     make_executable(&hook);
     let before = files_under(&hooks);
 
-    let run = r.release(&["protect", "--dry-run"]).ok();
-    assert!(
-        run.stdout.contains(&format!(
+    r.release(&["protect", "--dry-run"])
+        .ok()
+        .out_has(&format!(
             "would be installed reference-transaction hook: {}",
             hook.display()
-        )),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains(&format!(
+        ))
+        .out_has(&format!(
             "chained hook: {}.pre-git-release (the present reference-transaction hook, moved there)",
             hook.display()
-        )),
-        "{}",
-        run.stdout
-    );
+        ));
     let json = r.release(&["protect", "-n", "--json"]).ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["dry_run"], true);
@@ -549,15 +542,13 @@ fn dry_run_says_what_would_be_installed_chained_and_removed_and_changes_nothing(
     // Installed for real, then an uninstall dry run: it names what it would remove and restore.
     r.release(&["protect"]).ok();
     let installed = files_under(&hooks);
-    let run = r.release(&["protect", "--uninstall", "--dry-run"]).ok();
-    assert!(
-        run.stdout.contains(&format!(
+    r.release(&["protect", "--uninstall", "--dry-run"])
+        .ok()
+        .out_has(&format!(
             "would be removed reference-transaction hook: {}",
             hook.display()
-        )) && run.stdout.contains("would be restored"),
-        "{}",
-        run.stdout
-    );
+        ))
+        .out_has("would be restored");
     assert_eq!(
         files_under(&hooks),
         installed,

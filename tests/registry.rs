@@ -945,17 +945,7 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
     );
     // A second clone (its own empty blob cache, everything downloaded again) writes the same
     // bytes too.
-    let clone = sb.path("clone");
-    sb.git(
-        sb.dir.path(),
-        &[
-            "clone",
-            "-q",
-            p.path.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    let c = Repo::open(&sb, "clone");
+    let c = sb.clone_repo(&p.path, "clone");
     assert!(!c.path.join(".git/release").exists());
     c.release(&["package", "v1.0.0", "--images", "-o", "out"])
         .ok();

@@ -147,6 +147,16 @@ impl Sandbox {
             tick: 0,
         }
     }
+
+    /// `git clone -q` of `from` to `rel` (a user's second clone: its own `.git`, no caches).
+    pub fn clone_repo(&self, from: &Path, rel: &str) -> Repo<'_> {
+        let to = self.path(rel);
+        self.git(
+            self.dir.path(),
+            &["clone", "-q", from.to_str().unwrap(), to.to_str().unwrap()],
+        );
+        Repo::open(self, rel)
+    }
 }
 
 /// Output of one run.
@@ -167,6 +177,16 @@ impl From<Output> for Run {
 }
 
 impl Run {
+    /// Assert that stdout contains `needle`, showing stdout when it does not.
+    #[track_caller]
+    pub fn out_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
     /// Assert that stderr contains `needle`, showing stderr when it does not.
     #[track_caller]
     pub fn err_has(&self, needle: &str) -> &Self {
