@@ -468,7 +468,7 @@ pub struct ContainsArgs {
     /// The change (any revspec): the fix as committed on master, or any cherry-pick of it.
     #[arg(value_name = "COMMIT")]
     pub commit: String,
-    /// List every ref that lacks the change [default: branches, and the newest release of each line].
+    /// List every ref that lacks the change [default: branches, and each line's newest release or hotfix when it lacks it].
     #[arg(long)]
     pub all: bool,
     /// Print the result as JSON on stdout (for scripts).

@@ -175,6 +175,21 @@ fn contains_finds_picks_on_two_lines_and_an_oem_branch() {
     assert!(text.contains("release-1.1"), "{text}");
     assert!(text.contains("same patch"), "{text}");
     assert!(text.contains("not in 2 ref(s)"), "{text}");
+    // Line 1.0's newest release (v1.0.1) has the fix: its older v1.0.0 is history, not a line
+    // that still lacks it. Line 1.1's newest (v1.1.0) lacks it and is named.
+    let lacking = text.split("not in 2 ref(s)").nth(1).unwrap();
+    assert!(lacking.contains("v1.1.0"), "{text}");
+    assert!(!lacking.contains("v1.0.0"), "{text}");
+    assert!(
+        lacking.contains("and 1 tag(s) older than their line's newest (--all lists them)"),
+        "{text}"
+    );
+    let all = h.p.release(&["contains", &h.fix, "--all"]).ok().stdout;
+    let lacking = all.split("not in 2 ref(s)").nth(1).unwrap();
+    assert!(
+        lacking.contains("v1.0.0") && lacking.contains("v1.1.0"),
+        "{all}"
+    );
 
     // A change nothing else carries: only its own history.
     let other = h.p.git(&["rev-parse", "release-1.1~1"]).trim().to_string();

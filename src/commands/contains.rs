@@ -157,9 +157,11 @@ fn print_report(r: &Report, all: bool, out: &mut dyn Write) -> Result<()> {
     if lacks.is_empty() {
         return Ok(());
     }
-    // Without --all: every branch, and the newest release or hotfix of each line.
+    // Without --all: every branch, and each line's newest release or hotfix when that one lacks
+    // the change (a line whose newest tag has it is covered; its older tags are history, and a
+    // pre-release tagged before the fix must not make the line look unfixed).
     let mut newest: BTreeMap<&str, &RefReport> = BTreeMap::new();
-    for x in lacks.iter().filter(|x| x.kind != RefKind::Branch) {
+    for x in r.refs.iter().filter(|x| x.kind != RefKind::Branch) {
         newest.insert(x.line.as_str(), x);
     }
     let shown: Vec<&&RefReport> = lacks
@@ -190,7 +192,7 @@ fn print_report(r: &Report, all: bool, out: &mut dyn Write) -> Result<()> {
     if shown.len() < lacks.len() {
         writeln!(
             out,
-            "… and {} older release and hotfix tags (--all lists them)",
+            "… and {} tag(s) older than their line's newest (--all lists them)",
             lacks.len() - shown.len()
         )?;
     }
