@@ -597,7 +597,9 @@ pub fn finish_as(result: anyhow::Result<()>, json: bool) -> ExitCode {
             }
             let user = err.chain().find_map(|c| c.downcast_ref::<UserError>());
             let kind = user.map_or(ExitKind::Failure, |u| u.kind);
-            let hint = user.and_then(|u| u.hint.clone());
+            let hint = user
+                .and_then(|u| u.hint.clone())
+                .or_else(|| missing_object_hint(&err));
             if json && user.is_some_and(|u| u.in_json_output) {
                 return ExitCode::from(kind as u8);
             }
@@ -618,6 +620,19 @@ pub fn finish_as(result: anyhow::Result<()>, json: bool) -> ExitCode {
             ExitCode::from(kind as u8)
         }
     }
+}
+
+/// A hint for an object the object database does not have (gix: "An object with id … could
+/// not be found"): git-release reads objects locally and fetches nothing, so a shallow clone's
+/// cut history or a partial clone's (`--filter`) missing blobs stop it where git would fetch.
+fn missing_object_hint(err: &anyhow::Error) -> Option<String> {
+    let text = format!("{err:#}");
+    (text.contains("An object with id") && text.contains("could not be found")).then(|| {
+        "the repository lacks this object: is it a shallow (--depth) or partial (--filter) clone? \
+         git-release reads only objects that are present and fetches nothing; run it in a full clone \
+         (`git fetch --unshallow`, or clone without --filter)"
+            .to_string()
+    })
 }
 
 /// Closest candidate by edit distance, for "did you mean".

@@ -566,3 +566,45 @@ fn collect_shows_commits_held_back_tags_and_only_what_moved() {
     assert!(again.contains("2 component(s) unchanged"), "{again}");
     assert!(!again.contains("COMPONENT"), "{again}");
 }
+
+/// A partial clone (`--filter=blob:none`) lacks the blobs a patch-id comparison reads: the
+/// command fails naming the missing object and says why, instead of a bare lookup error; the
+/// trailer and ancestry answers of a full clone are not weakened silently.
+#[test]
+fn contains_in_a_partial_clone_says_what_is_missing() {
+    let sb = Sandbox::new();
+    let h = history(&sb);
+    h.p.git(&["config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", h.p.path.display());
+    sb.git(
+        sb.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &url,
+            "partial",
+        ],
+    );
+    let c = Repo::open(&sb, "partial");
+    for b in [
+        "release-1.0",
+        "release-1.1",
+        "release-1.0-acme",
+        "release-1.2",
+    ] {
+        c.git(&["branch", "-q", b, &format!("origin/{b}")]);
+    }
+    let run = c.release(&["contains", &h.fix]).fails(1);
+    run.err_has("could not be found")
+        .err_has("hint: the repository lacks this object: is it a shallow (--depth) or partial (--filter) clone?");
+    let run = c.release(&["contains", &h.fix, "--json"]).fails(1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON error on stdout");
+    assert!(
+        v["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("partial (--filter) clone")),
+        "{v}"
+    );
+}
