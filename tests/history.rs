@@ -286,6 +286,13 @@ fn log_lists_releases_and_hotfixes_newest_first_with_changes() {
 
     let text = h.p.release(&["log", "--max-count", "2"]).ok().stdout;
     assert!(text.starts_with("v1.2.0  "), "{text}");
+    // The date says its time zone: the tagger's time, in UTC, to the minute.
+    let first = text.lines().next().unwrap();
+    let date = first.split("  ").nth(1).unwrap();
+    assert!(
+        date.len() == 20 && date.ends_with(" UTC") && date.as_bytes()[10] == b' ',
+        "{first}"
+    );
     assert!(text.contains("chart  addons/app  1.1.0 -> 1.2.0"), "{text}");
     assert!(text.contains("since v1.0.1"), "{text}");
     assert!(!text.contains("v1.0.0  "), "{text}");

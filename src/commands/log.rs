@@ -164,7 +164,7 @@ pub fn log(
         };
         writeln!(
             out,
-            "{}  {}  {}  {}",
+            "{}  {} UTC  {}  {}",
             e.tag,
             &e.date[..16],
             &e.commit[..12],
