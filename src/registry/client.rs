@@ -369,20 +369,14 @@ pub fn parse_reference(s: &str) -> Result<Reference, String> {
             "invalid reference format".into()
         });
     }
-    let (mut registry, mut repository) = match name.split_once('/') {
-        Some((left, right)) if left.contains(['.', ':']) || left == "localhost" => {
-            (left.to_string(), right.to_string())
-        }
-        _ => ("docker.io".to_string(), name.to_string()),
+    // Docker's defaults (`docker.io`, `library/`), the legacy Docker Hub name read as it.
+    let name = match name.strip_prefix("index.docker.io/") {
+        Some(rest) => format!("docker.io/{rest}"),
+        None => name.to_string(),
     };
+    let (registry, repository, _) = super::split(&name);
     if repository.chars().any(|c| c.is_ascii_uppercase()) {
         return Err("repository name must be lowercase".into());
-    }
-    if registry == "index.docker.io" {
-        registry = "docker.io".into();
-    }
-    if registry == "docker.io" && !repository.contains('/') {
-        repository = format!("library/{repository}");
     }
     if repository.len() > 255 {
         return Err("repository name must not be more than 255 characters".into());
