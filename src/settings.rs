@@ -273,11 +273,18 @@ pub fn command_line_value(key: &str) -> Option<String> {
 /// without value); anything else, or unset, is false.
 pub fn git_config_bool(repo: &gix::Repository, key: &str) -> bool {
     match command_line_value(key) {
-        Some(v) => matches!(
-            v.to_ascii_lowercase().as_str(),
-            "" | "true" | "yes" | "on" | "1"
-        ),
+        Some(v) => v.is_empty() || parse_bool(&v) == Some(true),
         None => repo.config_snapshot().boolean(key).unwrap_or(false),
+    }
+}
+
+/// A boolean as git spells one: `true`/`yes`/`on`/`1` or `false`/`no`/`off`/`0` (any case,
+/// surrounding space ignored); `None` for anything else, the empty string included.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -288,10 +295,10 @@ pub fn git_config_bool(repo: &gix::Repository, key: &str) -> bool {
 pub fn release_bool(repo: &gix::Repository, key: &str, default: bool) -> Result<bool> {
     match raw(repo)(key) {
         None => Ok(default),
-        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Ok(true),
-            "false" | "no" | "off" | "0" | "" => Ok(false),
-            _ => Err(
+        Some(v) => match parse_bool(&v) {
+            Some(b) => Ok(b),
+            None if v.trim().is_empty() => Ok(false),
+            None => Err(
                 UserError::input(format!("setting release.{key} `{v}` is not a boolean"))
                     .hint(format!(
                         "set it to true or false (`git config release.{key} true`)"
