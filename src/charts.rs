@@ -922,6 +922,40 @@ pub fn chart_image_set(
     Ok(lists.kinds.into_values().flatten().collect())
 }
 
+/// The images each chart deploys at both ends of a change ([`chart_image_set`]), charts
+/// rendered in parallel: per chart `(folder, old files, new files)`, in input order, `(old
+/// images, new images, warnings)`. A side without files deploys nothing; a chart that cannot be
+/// read deploys nothing at that side and gives the warning `<folder>/<error>` (the warnings of a
+/// static fallback are not repeated here). Used by `hotfix` and `diff`.
+pub fn image_sets_both_ends(
+    charts: &[(
+        &str,
+        Option<&crate::repo::Files>,
+        Option<&crate::repo::Files>,
+    )],
+    old_ctx: &RenderContext,
+    new_ctx: &RenderContext,
+) -> Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> {
+    use rayon::prelude::*;
+    let set = |folder: &str, files: Option<&crate::repo::Files>, ctx, w: &mut Vec<String>| {
+        files.map_or_else(BTreeSet::new, |f| {
+            chart_image_set(folder, f, ctx, &mut Vec::new()).unwrap_or_else(|e| {
+                w.push(format!("{folder}/{e}"));
+                BTreeSet::new()
+            })
+        })
+    };
+    charts
+        .par_iter()
+        .map(|&(folder, old, new)| {
+            let mut w = Vec::new();
+            let o = set(folder, old, old_ctx, &mut w);
+            let n = set(folder, new, new_ctx, &mut w);
+            (o, n, w)
+        })
+        .collect()
+}
+
 /// Whether two blobs differ only in whitespace, as `git diff --ignore-space-change
 /// --ignore-space-at-eol` compares lines: runs of spaces/tabs count as one, whitespace at the end of
 /// a line (including `\r`) is ignored. Lines added or removed (blank ones too) are a real change.

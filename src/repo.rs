@@ -212,6 +212,18 @@ impl TreeIndex {
         }
     }
 
+    /// The files at `path` in `tree_id` ([`read_path`] through the index).
+    ///
+    /// Errors: as [`read_path`].
+    pub fn read_path(
+        &self,
+        repo: &gix::Repository,
+        tree_id: gix::ObjectId,
+        path: &str,
+    ) -> Result<Option<Files>> {
+        files_of(repo, self.lookup(repo, tree_id, path)?, path)
+    }
+
     fn entries(&self, repo: &gix::Repository, id: gix::ObjectId) -> Result<std::rc::Rc<TreeMap>> {
         if let Some(m) = self.trees.borrow().get(&id) {
             return Ok(m.clone());
@@ -241,7 +253,16 @@ pub fn read_path(
     tree_id: gix::ObjectId,
     path: &str,
 ) -> Result<Option<Files>> {
-    match lookup_path(repo, tree_id, path)? {
+    files_of(repo, lookup_path(repo, tree_id, path)?, path)
+}
+
+/// The files of the entry `found` at `path` (see [`read_path`]).
+fn files_of(
+    repo: &gix::Repository,
+    found: Option<(gix::ObjectId, EntryKind)>,
+    path: &str,
+) -> Result<Option<Files>> {
+    match found {
         None => Ok(None),
         Some((id, EntryKind::Tree)) => Ok(Some(read_tree_files(repo, id)?)),
         Some((_, EntryKind::Commit)) => Err(anyhow!("`{path}` is a submodule")),
@@ -651,6 +672,11 @@ mod tests {
             assert_eq!(
                 shared.blob(&repo, root, path).unwrap(),
                 blob_at(&repo, root, path).unwrap(),
+                "{path:?}"
+            );
+            assert_eq!(
+                index.read_path(&repo, root, path).unwrap(),
+                read_path(&repo, root, path).unwrap(),
                 "{path:?}"
             );
         }

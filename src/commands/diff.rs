@@ -69,22 +69,6 @@ pub fn run(args: DiffArgs) -> Result<()> {
     diff(&repo, &settings, &args, &mut stdout.lock())
 }
 
-/// The images chart `path` deploys with `files` (empty when it is not there), warnings aside.
-fn images_of(
-    path: &str,
-    files: Option<&repo::Files>,
-    ctx: &RenderContext,
-    warnings: &mut Vec<String>,
-) -> BTreeSet<String> {
-    let Some(files) = files else {
-        return BTreeSet::new();
-    };
-    charts::chart_image_set(path, files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
-        warnings.push(format!("{path}/{e}"));
-        BTreeSet::new()
-    })
-}
-
 /// Compare `args.from` with `args.to` and write the report to `out`.
 ///
 /// Errors: a revspec that names no commit, a repos file that cannot be parsed at either side
@@ -104,43 +88,35 @@ pub fn diff(
         repo.find_commit(a)?.tree_id()?.detach(),
         repo.find_commit(b)?.tree_id()?.detach(),
     );
-    let mut charts = compare::charts(
-        repo,
-        &crate::repo::TreeIndex::default(),
-        ta,
-        tb,
-        &settings.addons_path,
-        true,
-    )?;
+    let index = repo::TreeIndex::default();
+    let mut charts = compare::charts(repo, &index, ta, tb, &settings.addons_path, true)?;
     let mut warnings = Vec::new();
     let (ctx_a, ctx_b) = (
         RenderContext::at(repo, ta, settings)?,
         RenderContext::at(repo, tb, settings)?,
     );
-    // Files read here, charts rendered in parallel (rendering is most of the work), 64 charts
-    // at a time so memory does not follow the size of the change; warnings kept in chart order.
-    let mut rendered: Vec<(ImageDiff, Vec<String>)> = Vec::with_capacity(charts.len());
-    for chunk in charts.chunks(64) {
-        use rayon::prelude::*;
-        let files: Vec<(Option<repo::Files>, Option<repo::Files>)> = chunk
+    // Charts rendered in parallel, 64 at a time so memory does not follow the size of the
+    // change; warnings in chart order.
+    for chunk in charts.chunks_mut(64) {
+        let files = chunk
             .iter()
             .map(|c| {
                 Ok((
-                    repo::read_path(repo, ta, &c.path)?,
-                    repo::read_path(repo, tb, &c.path)?,
+                    index.read_path(repo, ta, &c.path)?,
+                    index.read_path(repo, tb, &c.path)?,
                 ))
             })
-            .collect::<Result<_>>()?;
-        rendered.par_extend(chunk.par_iter().zip(files.par_iter()).map(|(c, (fa, fb))| {
-            let mut w = Vec::new();
-            let old = images_of(&c.path, fa.as_ref(), &ctx_a, &mut w);
-            let new = images_of(&c.path, fb.as_ref(), &ctx_b, &mut w);
-            (compare::image_diff(&old, &new), w)
-        }));
-    }
-    for (c, (images, w)) in charts.iter_mut().zip(rendered) {
-        c.images = Some(images);
-        warnings.extend(w);
+            .collect::<Result<Vec<_>>>()?;
+        let ends: Vec<_> = chunk
+            .iter()
+            .zip(&files)
+            .map(|(c, (fa, fb))| (c.path.as_str(), fa.as_ref(), fb.as_ref()))
+            .collect();
+        let rendered = charts::image_sets_both_ends(&ends, &ctx_a, &ctx_b);
+        for (c, (old, new, w)) in chunk.iter_mut().zip(rendered) {
+            c.images = Some(compare::image_diff(&old, &new));
+            warnings.extend(w);
+        }
     }
 
     // Components of both sides, B's order first; each chart target belongs to its component.

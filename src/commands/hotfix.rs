@@ -249,18 +249,6 @@ fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
     }
 }
 
-fn chart_image_set(
-    files: &repo::Files,
-    ctx: &charts::RenderContext,
-    warnings: &mut Vec<String>,
-    path: &str,
-) -> BTreeSet<String> {
-    charts::chart_image_set(path, files, ctx, &mut Vec::new()).unwrap_or_else(|e| {
-        warnings.push(format!("{path}/{e}"));
-        BTreeSet::new()
-    })
-}
-
 /// The whole hotfix: plan, checks, packages. Writes the human summary or JSON to `out`.
 /// Run `git release hotfix` on `repo`: [`plan`] the packages, print the plan (`--dry-run`) or
 /// [`apply`] it, and report in text or JSON.
@@ -539,22 +527,15 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
     let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
     let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
     // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
-    // hotfix's work); warnings kept in chart order.
-    let rendered: Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> = {
-        use rayon::prelude::*;
-        sources
-            .par_iter()
-            .map(|c| {
-                let mut w = Vec::new();
-                let old = olds.get(&c.path).and_then(|o| o.as_ref());
-                let old_set = old.map_or_else(BTreeSet::new, |o| {
-                    chart_image_set(&o.files, &old_ctx, &mut w, &c.path)
-                });
-                let new_set = chart_image_set(&c.files, &new_ctx, &mut w, &c.path);
-                (old_set, new_set, w)
-            })
-            .collect()
-    };
+    // hotfix's work).
+    let ends: Vec<_> = sources
+        .iter()
+        .map(|c| {
+            let old = olds.get(&c.path).and_then(|o| o.as_ref());
+            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
+        })
+        .collect();
+    let rendered = charts::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
     for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
         warnings.extend(w);
