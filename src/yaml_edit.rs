@@ -614,17 +614,14 @@ impl Tree {
         if source.contains(['\n', '\r']) {
             return Err(not_editable("it spans several lines"));
         }
-        // The line, counted from a node whose line the parser gave (counting from the top of the
-        // file for every scalar made reading a long repos file quadratic).
+        // The line, counted from the node (or, for an empty value, its key) whose line the
+        // parser gave: counting from the top of the file for every scalar made reading a long
+        // repos file quadratic.
         let (from, from_line) = match found.key {
             Some(key) if start < node.start => (self.nodes[key].start, self.nodes[key].line),
             _ => (node.start, node.line),
         };
-        let line = if start >= from {
-            from_line + newlines(&text[from..start])
-        } else {
-            line_of(text, start)
-        };
+        let line = from_line + newlines(&text[from.min(start)..start]);
         let quote = match style {
             ScalarStyle::Plain => None,
             ScalarStyle::SingleQuoted => Some('\''),
@@ -803,10 +800,6 @@ fn skip_properties(text: &str, start: usize, end: usize) -> usize {
     i
 }
 
-fn line_of(text: &str, byte: usize) -> usize {
-    newlines(&text[..byte]) + 1
-}
-
 /// How many `\n` bytes `s` holds.
 fn newlines(s: &str) -> usize {
     s.bytes().filter(|&b| b == b'\n').count()
@@ -924,6 +917,7 @@ fn key_matches(key: &Value, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// Lines of many scalars at once, against the line of their first byte counted by hand:
     /// plain, quoted, anchored, tagged, empty and CRLF values.
@@ -954,7 +948,6 @@ mod tests {
             );
         }
     }
-    use super::*;
 
     fn key(k: &str) -> Seg {
         Seg::Key(k.to_owned())
