@@ -34,12 +34,12 @@ pub fn main() -> ExitCode {
         Some("__targets") => {
             // For shell completion: release lines and customer branches (`__targets lines`:
             // the lines alone, for `log`), errors ignored.
-            let lines_only = args.get(2).is_some_and(|a| a == "lines");
+            let customers = args.get(2).is_none_or(|a| a != "lines");
             if let Ok(repo) = crate::repo::discover() {
-                for t in crate::commands::branch::completion_targets(&repo).unwrap_or_default() {
-                    if !(lines_only && t.contains('/')) {
-                        println!("{t}");
-                    }
+                for t in crate::commands::branch::completion_targets(&repo, customers)
+                    .unwrap_or_default()
+                {
+                    println!("{t}");
                 }
             }
             ExitCode::SUCCESS

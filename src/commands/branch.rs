@@ -375,10 +375,11 @@ fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
 }
 
 /// Release lines (`2.10`, from release tags and line branches) and customer branches
-/// (`2.10/acme`), sorted, each once: shell completion of `branch` and `cherry-pick --onto`.
+/// (`2.10/acme`, only with `customers`), sorted, each once: shell completion of `branch` and
+/// `cherry-pick --onto` (customers too) and of `log` (lines alone).
 ///
 /// Errors: reading refs or the branch templates.
-pub fn completion_targets(repo: &gix::Repository) -> Result<Vec<String>> {
+pub fn completion_targets(repo: &gix::Repository, customers: bool) -> Result<Vec<String>> {
     let templates = lines::templates(repo, None, None)?;
     let mut out = std::collections::BTreeSet::new();
     for (_, v) in release_tags_by_commit(repo)?.values().flatten() {
@@ -387,10 +388,11 @@ pub fn completion_targets(repo: &gix::Repository) -> Result<Vec<String>> {
     for r in repo.references()?.local_branches()? {
         let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
         if let Some(t) = templates.classify(&r.name().shorten().to_string()) {
-            out.insert(match &t.customer {
-                Some(c) => format!("{}/{c}", t.line()),
-                None => t.line(),
-            });
+            match &t.customer {
+                Some(c) if customers => out.insert(format!("{}/{c}", t.line())),
+                Some(_) => false,
+                None => out.insert(t.line()),
+            };
         }
     }
     Ok(out.into_iter().collect())
