@@ -653,6 +653,7 @@ pub fn apply(
         ));
     }
     let hotfix_version = plan.manifest.hotfix_version.clone();
+    let durability = package::durability(repo)?;
     let mut written = Vec::new();
     if args.per_addon {
         for (c, b) in plan.sources.iter().zip(&plan.built) {
@@ -673,6 +674,7 @@ pub fn apply(
                 std::slice::from_ref(b),
                 &[],
                 plan.stamp,
+                durability,
                 args,
             )?;
             plan.manifest.image_digests.extend(digests);
@@ -688,6 +690,7 @@ pub fn apply(
             &plan.built,
             &plan.resource_files,
             plan.stamp,
+            durability,
             args,
         )?;
         plan.manifest
@@ -712,9 +715,10 @@ fn write_package(
     built: &[package::BuiltChart],
     resources: &[(String, Vec<u8>)],
     stamp: Stamp,
+    durability: crate::archive::Durability,
     args: &HotfixArgs,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
-    let mut contents = Contents::new(package::durability(repo)?);
+    let mut contents = Contents::new(durability);
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
     }
