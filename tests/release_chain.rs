@@ -288,6 +288,21 @@ fn the_server_refuses_a_release_tag_that_fails_check() {
     p.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
     p.git(&["push", "-q", "origin", "HEAD:refs/heads/main", "v1.2.0"]);
     assert_eq!(sb.git(&server, &["tag", "-l", "v1.2.0"]).trim(), "v1.2.0");
+    // A setting the server cannot read refuses the push and says which (it never passes as off).
+    sb.git(&server, &["config", "release.checkOnPush", "maybe"]);
+    p.git(&["tag", "-a", "-m", "v1.2.1", "v1.2.1"]);
+    let out = sb
+        .cmd("git", &p.path)
+        .args(["push", "origin", "v1.2.1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("setting release.checkOnPush `maybe` is not a boolean"),
+        "{stderr}"
+    );
+    assert!(sb.git(&server, &["tag", "-l", "v1.2.1"]).is_empty());
 }
 
 /// bump keeps version.yml in step with the charts it bumps, so the result passes check.
