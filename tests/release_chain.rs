@@ -232,6 +232,19 @@ fn resource_files_are_part_of_the_release() {
     assert!(entries.contains("/console/console-web.yaml"), "{entries}");
 }
 
+/// `git push origin TAG` from `p`, which must fail; its stderr.
+#[track_caller]
+fn push_refused(sb: &Sandbox, p: &Repo, tag: &str) -> String {
+    let out = sb
+        .cmd("git", &p.path)
+        .args(["push", "origin", tag])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    stderr
+}
+
 /// `release.checkOnPush`: the server's pre-receive hook (installed by `git release protect`)
 /// refuses a pushed release tag whose commit fails `git release check`.
 #[test]
@@ -259,13 +272,7 @@ fn the_server_refuses_a_release_tag_that_fails_check() {
     p.commit("four replicas, same version");
     p.git(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
     p.git(&["tag", "-a", "-m", "v1.2.0", "v1.2.0"]);
-    let out = sb
-        .cmd("git", &p.path)
-        .args(["push", "origin", "v1.2.0"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
+    let stderr = push_refused(&sb, &p, "v1.2.0");
     assert!(
         stderr.contains("release tags must name a consistent release")
             && stderr.contains("chart-version-not-bumped"),
@@ -291,13 +298,7 @@ fn the_server_refuses_a_release_tag_that_fails_check() {
     // A setting the server cannot read refuses the push and says which (it never passes as off).
     sb.git(&server, &["config", "release.checkOnPush", "maybe"]);
     p.git(&["tag", "-a", "-m", "v1.2.1", "v1.2.1"]);
-    let out = sb
-        .cmd("git", &p.path)
-        .args(["push", "origin", "v1.2.1"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
+    let stderr = push_refused(&sb, &p, "v1.2.1");
     assert!(
         stderr.contains("setting release.checkOnPush `maybe` is not a boolean"),
         "{stderr}"
