@@ -45,9 +45,9 @@ pub fn diff_trees(
     prefix: &str,
 ) -> Result<Vec<FileChange>> {
     let old_sub =
-        crate::repo::lookup_path(repo, old, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
+        crate::git::lookup_path(repo, old, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
     let new_sub =
-        crate::repo::lookup_path(repo, new, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
+        crate::git::lookup_path(repo, new, prefix)?.filter(|(_, k)| *k == EntryKind::Tree);
     let mut out = Vec::new();
     diff_into(
         repo,
@@ -132,7 +132,7 @@ pub fn chart_roots(
     prefix: &str,
 ) -> Result<BTreeMap<String, gix::ObjectId>> {
     let mut out = BTreeMap::new();
-    if let Some((id, EntryKind::Tree)) = crate::repo::lookup_path(repo, tree, prefix)? {
+    if let Some((id, EntryKind::Tree)) = crate::git::lookup_path(repo, tree, prefix)? {
         roots_into(repo, id, prefix, &mut out)?;
     }
     Ok(out)
@@ -232,7 +232,7 @@ impl TopCharts {
         tree: gix::ObjectId,
         prefix: &str,
     ) -> Result<Vec<TopChart>> {
-        let Some((id, EntryKind::Tree)) = crate::repo::lookup_path(repo, tree, prefix)? else {
+        let Some((id, EntryKind::Tree)) = crate::git::lookup_path(repo, tree, prefix)? else {
             return Ok(Vec::new());
         };
         let rel = self.below(repo, id, prefix.is_empty())?;
@@ -242,7 +242,7 @@ impl TopCharts {
                 path: if c.path.is_empty() {
                     prefix.to_string()
                 } else {
-                    crate::repo::join(prefix, &c.path)
+                    crate::files::join(prefix, &c.path)
                 },
                 ..c.clone()
             })
@@ -304,7 +304,7 @@ pub struct RenderContext {
 impl Default for RenderContext {
     fn default() -> Self {
         RenderContext {
-            kube_version: crate::render::chart::DEFAULT_KUBE_VERSION.into(),
+            kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
             namespaces: BTreeMap::new(),
         }
     }
@@ -334,7 +334,7 @@ impl RenderContext {
         tree: gix::ObjectId,
         settings: &crate::settings::Settings,
     ) -> Result<Self> {
-        let data = crate::repo::blob_at(repo, tree, &settings.version_file)?;
+        let data = crate::git::blob_at(repo, tree, &settings.version_file)?;
         Ok(Self::new(settings, data.as_deref()))
     }
 
@@ -407,12 +407,12 @@ pub struct ChartImages {
 /// Only when the static fallback fails too: a values.yaml or Chart.yaml that is not YAML.
 pub fn chart_images_detailed(
     folder: &str,
-    files: &crate::repo::Files,
+    files: &crate::files::Files,
     ctx: &RenderContext,
 ) -> Result<ChartImages, crate::images::ImageError> {
     let input: crate::images::ChartFiles = files
         .iter()
-        .filter(|(_, e)| e.kind != crate::repo::FileKind::Symlink)
+        .filter(|(_, e)| e.kind != crate::files::FileKind::Symlink)
         .map(|(k, e)| (k.clone(), e.data.clone()))
         .collect();
     let mut out = ChartImages::default();
@@ -485,7 +485,7 @@ fn annotation_images(
         Ok(items) => items
             .iter()
             .filter_map(|i| i.get("image").and_then(|v| v.as_str()).map(str::trim))
-            .filter(|i| crate::render::find::is_reference(i))
+            .filter(|i| crate::image::reference::is_plausible(i))
             .map(|i| (i.to_string(), line))
             .collect(),
         Err(e) => {
@@ -506,7 +506,7 @@ fn annotation_images(
 ///
 /// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
 pub fn image_lists<'a>(
-    charts: impl IntoIterator<Item = (&'a str, &'a crate::repo::Files)>,
+    charts: impl IntoIterator<Item = (&'a str, &'a crate::files::Files)>,
     resources: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     extra: &[(String, String)],
     ctx: &RenderContext,
@@ -547,7 +547,7 @@ pub fn image_lists<'a>(
             },
         );
     }
-    let charts: Vec<(&str, &crate::repo::Files)> = charts.into_iter().collect();
+    let charts: Vec<(&str, &crate::files::Files)> = charts.into_iter().collect();
     let results: Vec<_> = charts
         .par_iter()
         .map(|(root, files)| (*root, *files, chart_images_detailed(root, files, ctx)))
@@ -671,12 +671,12 @@ pub fn owner_by(path: &str, mut is_root: impl FnMut(&str) -> bool) -> Option<Str
 }
 
 /// Answers "is this folder a chart root?" for one tree, looking each folder up once (through a
-/// [`crate::repo::TreeIndex`], which probes of other trees may share).
+/// [`crate::git::TreeIndex`], which probes of other trees may share).
 pub struct RootProbe<'r> {
     repo: &'r gix::Repository,
     tree: gix::ObjectId,
     seen: std::collections::HashMap<String, bool>,
-    index: crate::repo::TreeIndex,
+    index: crate::git::TreeIndex,
 }
 
 impl<'r> RootProbe<'r> {
@@ -689,7 +689,7 @@ impl<'r> RootProbe<'r> {
     pub fn with_index(
         repo: &'r gix::Repository,
         tree: gix::ObjectId,
-        index: crate::repo::TreeIndex,
+        index: crate::git::TreeIndex,
     ) -> Self {
         RootProbe {
             repo,
@@ -726,7 +726,7 @@ pub fn worktree_chart_roots(
     rel: &str,
     out: &mut Vec<String>,
 ) -> Result<()> {
-    let dir = crate::settings::Settings::abs(workdir, rel);
+    let dir = crate::paths::abs(workdir, rel);
     if dir.join("Chart.yaml").is_file() && !rel.is_empty() {
         out.push(rel.to_string());
         return Ok(());
@@ -783,7 +783,7 @@ pub fn chart_yaml_meta(data: &[u8]) -> (Option<String>, Option<String>) {
 ///
 /// Errors: `Chart.yaml:LINE: version `VALUE` is not SemVer 2 …`, for the caller to prefix with
 /// the chart's path.
-pub fn chart_version_checked(files: &crate::repo::Files) -> Result<Option<String>, String> {
+pub fn chart_version_checked(files: &crate::files::Files) -> Result<Option<String>, String> {
     let Some(entry) = files.get("Chart.yaml") else {
         return Ok(None);
     };
@@ -898,7 +898,7 @@ fn simple_chart_yaml_meta(text: &str) -> Option<(Option<String>, Option<String>)
 }
 
 /// [`chart_yaml_meta`] of the `Chart.yaml` in a chart's files.
-pub fn chart_meta(files: &crate::repo::Files) -> (Option<String>, Option<String>) {
+pub fn chart_meta(files: &crate::files::Files) -> (Option<String>, Option<String>) {
     files
         .get("Chart.yaml")
         .map_or((None, None), |e| chart_yaml_meta(&e.data))
@@ -913,7 +913,7 @@ pub fn chart_meta(files: &crate::repo::Files) -> (Option<String>, Option<String>
 /// As [`chart_images_detailed`].
 pub fn chart_image_set(
     folder: &str,
-    files: &crate::repo::Files,
+    files: &crate::files::Files,
     ctx: &RenderContext,
     warnings: &mut Vec<String>,
 ) -> Result<BTreeSet<String>, crate::images::ImageError> {
@@ -930,14 +930,14 @@ pub fn chart_image_set(
 pub fn image_sets_both_ends(
     charts: &[(
         &str,
-        Option<&crate::repo::Files>,
-        Option<&crate::repo::Files>,
+        Option<&crate::files::Files>,
+        Option<&crate::files::Files>,
     )],
     old_ctx: &RenderContext,
     new_ctx: &RenderContext,
 ) -> Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> {
     use rayon::prelude::*;
-    let set = |folder: &str, files: Option<&crate::repo::Files>, ctx, w: &mut Vec<String>| {
+    let set = |folder: &str, files: Option<&crate::files::Files>, ctx, w: &mut Vec<String>| {
         files.map_or_else(BTreeSet::new, |f| {
             chart_image_set(folder, f, ctx, &mut Vec::new()).unwrap_or_else(|e| {
                 w.push(format!("{folder}/{e}"));

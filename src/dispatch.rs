@@ -35,7 +35,7 @@ pub fn main() -> ExitCode {
             // For shell completion: release lines and customer branches (`__targets lines`:
             // the lines alone, for `log`), errors ignored.
             let customers = args.get(2).is_none_or(|a| a != "lines");
-            if let Ok(repo) = crate::repo::discover() {
+            if let Ok(repo) = crate::open::repository() {
                 for t in crate::commands::branch::completion_targets(&repo, customers)
                     .unwrap_or_default()
                 {
@@ -47,7 +47,7 @@ pub fn main() -> ExitCode {
         Some("__component_tags") => {
             // For shell completion: tags of one component (local or cached), errors ignored.
             let name = args.get(2).map(|a| a.to_string_lossy().into_owned());
-            if let (Ok(repo), Some(name)) = (crate::repo::discover(), name) {
+            if let (Ok(repo), Some(name)) = (crate::open::repository(), name) {
                 for t in crate::commands::collect::component_tags(&repo, &name).unwrap_or_default()
                 {
                     println!("{t}");
@@ -143,9 +143,8 @@ fn run_external(cmd: &str, rest: &[OsString]) -> ExitCode {
 }
 
 fn component_names() -> anyhow::Result<Vec<String>> {
-    let repo = crate::repo::discover()?;
-    let settings = crate::settings::Settings::load(&repo, &Default::default())?;
-    let lists = crate::repos::read_worktree(&repo, &settings)?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
+    let lists = crate::components::read_worktree(&repo, &settings)?;
     Ok(lists
         .components
         .iter()

@@ -56,7 +56,7 @@ fn run(repo: &gix::Repository, path: &Path, args: &[&str], index: Option<&Path>)
 ///
 /// Errors (exit 3): a hook exits non-zero (its own output is on stderr); I/O.
 pub fn before_commit(repo: &gix::Repository, tree: gix::ObjectId, message: &str) -> Result<String> {
-    let dir = crate::commands::protect::hooks_dir(repo)?;
+    let dir = hooks_dir(repo)?;
     let pre = hook(&dir, "pre-commit")?;
     let prepare = hook(&dir, "prepare-commit-msg")?;
     let msg_hook = hook(&dir, "commit-msg")?;
@@ -106,8 +106,31 @@ pub fn before_commit(repo: &gix::Repository, tree: gix::ObjectId, message: &str)
 
 /// Run `post-commit` when there is one; its exit status is ignored, as git does.
 pub fn after_commit(repo: &gix::Repository) {
-    let dir = crate::commands::protect::hooks_dir(repo);
+    let dir = hooks_dir(repo);
     if let Ok(Some(p)) = dir.and_then(|d| hook(&d, "post-commit")) {
         let _ = run(repo, &p, &[], None);
     }
+}
+
+/// Where git looks for hooks: `core.hooksPath` (relative to where hooks run: the work tree, or
+/// the git dir of a bare repository), else `hooks/` in the common git dir (shared by worktrees).
+pub fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf> {
+    // `git -c core.hooksPath=…` first, as git reads it.
+    let configured = match crate::settings::command_line_value("core.hooksPath") {
+        Some(v) => Some(PathBuf::from(v)),
+        None => repo
+            .config_snapshot()
+            .trusted_path("core.hooksPath")
+            .context("reading core.hooksPath")?,
+    };
+    let dir = match configured {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or_else(|| repo.git_dir()).join(p),
+        None => repo.common_dir().join("hooks"),
+    };
+    // A linked worktree's common dir reads `<git-dir>/worktrees/<name>/../..`.
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    Ok(gix::path::normalize_and_clean(dir.as_path().into(), &cwd)
+        .map(|p| p.into_owned())
+        .unwrap_or(dir))
 }

@@ -480,7 +480,7 @@ impl Walk<'_, '_> {
         }
 
         let mut image = String::new();
-        if !registry.is_empty() && !has_registry(path) {
+        if !registry.is_empty() && !crate::image::reference::has_registry(path) {
             image.push_str(registry);
             image.push('/');
         }
@@ -534,7 +534,7 @@ fn add_reference(
     if image.is_empty() || image.contains("{{") {
         return;
     }
-    if is_reference(&image) {
+    if crate::image::reference::is_plausible(&image) {
         images.insert(image);
     } else {
         warnings.push(format!(
@@ -594,33 +594,6 @@ fn key_text(key: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
-}
-
-/// Whether the first path component of a repository names a registry
-/// (`docker.io/...`, `localhost:5000/...`, `localhost/...`, `[[ reg ]]/...`).
-fn has_registry(path: &str) -> bool {
-    match path.split_once('/') {
-        Some((first, _)) => {
-            first.contains(['.', ':']) || first == "localhost" || first.starts_with("[[")
-        }
-        None => false,
-    }
-}
-
-/// Non-empty, and no whitespace or control characters outside `[[ ... ]]`.
-fn is_reference(image: &str) -> bool {
-    let bad = |s: &str| s.chars().any(|c| c.is_whitespace() || c.is_control());
-    let mut rest = image;
-    while let Some(open) = rest.find("[[") {
-        if bad(&rest[..open]) {
-            return false;
-        }
-        match rest[open..].find("]]") {
-            Some(close) => rest = &rest[open + close + 2..],
-            None => return false,
-        }
-    }
-    !image.is_empty() && !bad(rest)
 }
 
 /// Literal `image:` lines of one template file; lines that are not UTF-8 are
@@ -980,9 +953,6 @@ c:
         let (found, warnings) = images(&[("values.yaml", values)]);
         assert_eq!(found, ["[[ registry_release ]]/b:1"]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(is_reference("[[ a ]]/x:[[ b ]]"));
-        assert!(!is_reference(""));
-        assert!(!is_reference("a\tb"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::durable::{remove_any, sync_dir};
 use crate::error::UserError;
 
 /// Where a journal stands. See the module documentation.
@@ -256,7 +257,7 @@ fn recover_locked(repo: &gix::Repository, say: bool) -> Result<Settled> {
             if journal.phase == Phase::Swapping {
                 let targets: Vec<&str> =
                     journal.entries.iter().map(|e| e.target.as_str()).collect();
-                crate::worktree::index_from_head(repo, &targets)?;
+                crate::git::index_from_head(repo, &targets)?;
             }
             if say {
                 eprintln!("note: finished {what}: the work tree has its new content");
@@ -340,14 +341,6 @@ pub fn remove(repo: &gix::Repository) -> Result<()> {
     Ok(())
 }
 
-/// Flush a folder's entries (renames, creations) to disk. Best effort: some file systems refuse
-/// to open folders for syncing, and the data itself was already synced.
-pub fn sync_dir(dir: &Path) {
-    if let Ok(f) = File::open(dir) {
-        let _ = f.sync_all();
-    }
-}
-
 fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
@@ -355,17 +348,4 @@ fn exists(p: &Path) -> bool {
 fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .with_context(|| format!("renaming {} to {}", from.display(), to.display()))
-}
-
-/// Remove a file, symlink or folder (recursively); nothing when it does not exist.
-///
-/// Errors: I/O, naming the path.
-pub fn remove_any(p: &Path) -> Result<()> {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => {
-            std::fs::remove_dir_all(p).with_context(|| format!("removing {}", p.display()))
-        }
-        Ok(_) => std::fs::remove_file(p).with_context(|| format!("removing {}", p.display())),
-        Err(_) => Ok(()),
-    }
 }

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 
 use crate::archive::{self, Entry, Stamp};
-use crate::repo::Files;
+use crate::files::Files;
 
 /// One chart to package: where it is and its files at the packaged commit.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
 /// Errors (exit 2): no Chart.yaml `version`, or one that is not SemVer 2 (a chart archive is
 /// named after it), naming the file and line.
 pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
-    let files = crate::repo::read_path(repo, tree, path)?
+    let files = crate::git::read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
     let (name, _) = crate::charts::chart_meta(&files);
     let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
@@ -97,25 +97,25 @@ pub struct Contents {
     /// Large files produced while the package is written: path inside the package -> producer.
     streamed: BTreeMap<String, archive::Stream>,
     /// Whether the package is fsynced before it gets its name ([`durability`]).
-    durability: archive::Durability,
+    durability: crate::durable::Durability,
 }
 
-/// How packages are written: `release.fsync` true -> [`archive::Durability::Fsync`], unset or
-/// false -> [`archive::Durability::Written`] (as `git archive -o`, `tar`, `docker save` and
+/// How packages are written: `release.fsync` true -> [`crate::durable::Durability::Fsync`], unset or
+/// false -> [`crate::durable::Durability::Written`] (as `git archive -o`, `tar`, `docker save` and
 /// `skopeo copy` write; a package is rebuilt to the same bytes by running the command again).
 ///
 /// Errors (exit 2): `release.fsync` is not a boolean.
-pub fn durability(repo: &gix::Repository) -> Result<archive::Durability> {
+pub fn durability(repo: &gix::Repository) -> Result<crate::durable::Durability> {
     Ok(if crate::settings::release_bool(repo, "fsync", false)? {
-        archive::Durability::Fsync
+        crate::durable::Durability::Fsync
     } else {
-        archive::Durability::Written
+        crate::durable::Durability::Written
     })
 }
 
 impl Contents {
     /// Empty contents, written as `durability` says.
-    pub fn new(durability: archive::Durability) -> Self {
+    pub fn new(durability: crate::durable::Durability) -> Self {
         Contents {
             durability,
             ..Default::default()
@@ -208,7 +208,7 @@ impl Contents {
         // Streamed contents (images) are stored, not deflated: image layers are compressed
         // already (see archive::write_tar_gz_with).
         let level = if streamed { 0 } else { archive::GZIP_LEVEL };
-        archive::write_atomically_with(dir, &format!("{top}.tar.gz"), self.durability, |w| {
+        crate::durable::write_atomically_with(dir, &format!("{top}.tar.gz"), self.durability, |w| {
             archive::write_tar_gz_with(w, &entries, Some(summary), stamp, true, level)?;
             Ok(())
         })

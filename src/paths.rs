@@ -43,6 +43,15 @@ pub fn lexical_problem(rel: &str) -> Option<String> {
     None
 }
 
+/// `rel` (work-tree-relative, `/`-separated; empty for the root) joined onto `workdir`.
+pub fn abs(workdir: &Path, rel: &str) -> PathBuf {
+    if rel.is_empty() {
+        workdir.to_path_buf()
+    } else {
+        workdir.join(rel)
+    }
+}
+
 /// The bounds of one work tree: its root and the git directories that must never be written,
 /// all resolved to their canonical paths.
 #[derive(Debug, Clone)]
@@ -52,18 +61,18 @@ pub struct Bounds {
 }
 
 impl Bounds {
-    /// Bounds of `repo`'s work tree: `$GIT_DIR` (wherever it is, linked worktrees' private git
-    /// dirs included) and the common git dir are out of bounds.
+    /// Bounds of the work tree at `workdir`, whose git directories `git_dirs` (`$GIT_DIR`,
+    /// wherever it is, linked worktrees' private git dirs included, and the common git dir) are
+    /// out of bounds. See [`crate::git::bounds`] for a repository's.
     ///
-    /// Errors: a bare repository; a path that cannot be resolved (naming it).
-    pub fn new(repo: &gix::Repository) -> Result<Self> {
-        let workdir = crate::repo::workdir(repo)?;
+    /// Errors: a path that cannot be resolved (naming it).
+    pub fn new(workdir: &Path, git_dirs: &[&Path]) -> Result<Self> {
         let canon = |p: &Path| {
             std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display()))
         };
         Ok(Bounds {
-            workdir: canon(&workdir)?,
-            git_dirs: vec![canon(repo.git_dir())?, canon(repo.common_dir())?],
+            workdir: canon(workdir)?,
+            git_dirs: git_dirs.iter().map(|d| canon(d)).collect::<Result<_>>()?,
         })
     }
 

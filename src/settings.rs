@@ -1,6 +1,6 @@
 //! Settings layered as git does: built-in defaults < committed `.gitrelease` < `git config release.*` < flags.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -35,7 +35,7 @@ pub struct Settings {
     pub hotfix_tag_prefix: String,
     /// `release.kubeVersion`: the Kubernetes version charts are rendered for
     /// (`.Capabilities.KubeVersion`), `vMAJOR.MINOR.PATCH`; default
-    /// [`crate::render::chart::DEFAULT_KUBE_VERSION`].
+    /// [`crate::versions::DEFAULT_KUBE_VERSION`].
     pub kube_version: String,
 }
 
@@ -76,7 +76,7 @@ impl Settings {
             version_file: "version.yml".into(),
             component_url: DEFAULT_COMPONENT_URL.into(),
             hotfix_tag_prefix: "hotfix/".into(),
-            kube_version: crate::render::chart::DEFAULT_KUBE_VERSION.into(),
+            kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
         }
     }
 
@@ -119,7 +119,7 @@ impl Settings {
                 );
             }
         }
-        if crate::render::semver::parse_loose(&s.kube_version).is_none() {
+        if crate::versions::parse_loose(&s.kube_version).is_none() {
             return Err(UserError::input(format!(
                 "setting release.kubeVersion `{}` is not a Kubernetes version",
                 s.kube_version
@@ -157,15 +157,6 @@ impl Settings {
             *slot = v;
         }
     }
-
-    /// `rel` joined onto the work tree root.
-    pub fn abs(workdir: &Path, rel: &str) -> PathBuf {
-        if rel.is_empty() {
-            workdir.to_path_buf()
-        } else {
-            workdir.join(rel)
-        }
-    }
 }
 
 /// A getter for `release.<key>` (key as in `addonsPath`) with git's layering: `git -c` >
@@ -199,7 +190,7 @@ fn raw_checked(repo: &gix::Repository) -> Result<Getter<'_>> {
             .head_tree_id()
             .ok()
             .and_then(|t| {
-                crate::repo::read_path(repo, t.detach(), SETTINGS_FILE)
+                crate::git::read_path(repo, t.detach(), SETTINGS_FILE)
                     .ok()
                     .flatten()
             })

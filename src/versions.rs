@@ -8,6 +8,30 @@ use std::cmp::Ordering;
 
 use semver::Version;
 
+/// The Kubernetes version `.Capabilities` reports unless `release.kubeVersion` says otherwise
+/// (Helm's default is the client-go version it was built with).
+pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
+
+/// `(major, minor, patch, prerelease)` of a loosely written version (`v1.2`, `1.31.0-gke.1`).
+pub fn parse_loose(v: &str) -> Option<(u64, u64, u64, String)> {
+    let v = v.trim().trim_start_matches(['v', 'V', '=']);
+    let (core, pre) = match v.split_once(['-', '+']) {
+        Some((c, rest)) if v.as_bytes()[c.len()] == b'-' => {
+            (c, rest.split('+').next().unwrap_or("").to_string())
+        }
+        Some((c, _)) => (c, String::new()),
+        None => (v, String::new()),
+    };
+    let mut parts = core.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch, pre))
+}
+
 /// The version a tag name denotes, or `None` when the tag is not a release tag.
 ///
 /// `prefix`: the entry's `tagPrefix` (e.g. `chart-` or `api/`); the tag must start with it.

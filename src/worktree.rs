@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::files::join;
+use crate::files::{FileEntry, FileKind, Files};
 use crate::journal::{self, Journal, OnInterrupt, Phase};
-use crate::paths::Bounds;
-use crate::repo::join;
-use crate::repo::{FileEntry, FileKind, Files};
 
 /// One change to the work tree. Paths are repo-relative with `/`.
 #[derive(Debug, Clone)]
@@ -125,8 +124,8 @@ pub fn apply(
     swap: &Swap<'_>,
     after_swap: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
-    let workdir = crate::repo::workdir(repo)?;
-    let bounds = Bounds::new(repo)?;
+    let workdir = crate::git::workdir(repo)?;
+    let bounds = crate::git::bounds(repo)?;
     for ch in changes {
         let inner = match ch {
             Change::ReplaceDir { files, .. } => files.keys().find_map(|rel| {
@@ -196,7 +195,7 @@ pub fn apply(
                     parent,
                 )
             })?;
-            journal::remove_any(dest)?;
+            crate::durable::remove_any(dest)?;
             let written = match ch {
                 Change::ReplaceDir { files, .. } => std::fs::create_dir_all(dest)
                     .with_context(|| format!("creating {}", dest.display()))
@@ -222,7 +221,7 @@ pub fn apply(
         }
         for s in &staged {
             if let Some(p) = s.target.parent() {
-                journal::sync_dir(p);
+                crate::durable::sync_dir(p);
             }
         }
         after_swap()
@@ -242,7 +241,7 @@ pub fn apply(
     journal.phase = Phase::Cleanup;
     journal::write(repo, &journal)?;
     for s in &staged {
-        journal::remove_any(&s.backup)?;
+        crate::durable::remove_any(&s.backup)?;
     }
     journal::remove(repo)
 }
@@ -335,7 +334,7 @@ pub fn unified_diff(path: &str, old: Option<&FileEntry>, new: Option<&FileEntry>
 ///
 /// Errors: reading the work tree or writing `out`.
 pub fn write_diff(workdir: &Path, ch: &Change, out: &mut dyn std::io::Write) -> Result<()> {
-    let old = crate::repo::read_worktree(&workdir.join(ch.path()))?;
+    let old = crate::git::read_worktree(&workdir.join(ch.path()))?;
     let new: Files = match ch {
         Change::ReplaceDir { files, .. } => files.clone(),
         Change::WriteFile { entry, .. } => Files::from([(String::new(), entry.clone())]),
@@ -365,7 +364,7 @@ fn mode_str(k: FileKind) -> &'static str {
 }
 
 /// The refusal (exit 3) a command that writes `paths` gives when any of them has uncommitted
-/// changes ([`crate::repo::uncommitted_changes`]: staged, modified, untracked or ignored files),
+/// changes ([`crate::git::uncommitted_changes`]: staged, modified, untracked or ignored files),
 /// or `None` when they are clean. A dry run prints its plan, then returns the same refusal, so it
 /// fails exactly where the real run would.
 ///
@@ -378,7 +377,7 @@ pub fn uncommitted_refusal(
     if paths.is_empty() {
         return Ok(None); // (an empty prefix list means "everything" to uncommitted_changes)
     }
-    let dirty = crate::repo::uncommitted_changes(repo, paths)?;
+    let dirty = crate::git::uncommitted_changes(repo, paths)?;
     if dirty.is_empty() {
         return Ok(None);
     }
@@ -399,212 +398,6 @@ pub fn uncommitted_refusal(
         ))
         .hint("commit them, or stash them with `git stash --all` (ignored files count too: `git stash -u` leaves them); nothing was written"),
     ))
-}
-
-/// Write `changes` with [`apply`] (journaled; a killed run is undone by the next one), then, when
-/// `message` is given, commit exactly those paths with [`commit_changes`] before the swap is
-/// final. The identity is checked before anything is written, so a missing `user.name` leaves the
-/// work tree as it was.
-///
-/// `verify` false skips the commit hooks (`--no-verify`, as `git commit --no-verify`).
-///
-/// Errors: no identity with a message (exit 2); any write or commit error (the work tree is then
-/// as it was).
-pub fn apply_and_commit(
-    repo: &gix::Repository,
-    command: &str,
-    changes: &[Change],
-    message: Option<&str>,
-    verify: bool,
-) -> Result<Option<gix::ObjectId>> {
-    if message.is_some()
-        && !matches!(
-            (repo.author(), repo.committer()),
-            (Some(Ok(_)), Some(Ok(_)))
-        )
-    {
-        return Err(crate::error::UserError::input(
-            "--commit needs an identity: user.name and user.email are not set",
-        )
-        .hint("set `git config user.name` and `git config user.email`; nothing was written")
-        .into());
-    }
-    let swap = Swap {
-        command,
-        on_interrupt: OnInterrupt::Undo,
-        commit_from: message.map(|_| repo.head_id().map(|id| id.to_string()).unwrap_or_default()),
-    };
-    let mut made = None;
-    apply(repo, changes, &swap, &mut || {
-        if let Some(m) = message {
-            made = Some(commit_changes(repo, changes, m, verify)?);
-        }
-        Ok(())
-    })?;
-    Ok(made)
-}
-
-/// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
-/// staged and out of the commit. The index entries of the written paths are replaced.
-pub fn commit_changes(
-    repo: &gix::Repository,
-    changes: &[Change],
-    message: &str,
-    verify: bool,
-) -> Result<gix::ObjectId> {
-    let head = repo.head_id().ok().map(|id| id.detach());
-    let base_tree = match head {
-        Some(_) => repo.head_tree_id()?.detach(),
-        None => gix::ObjectId::empty_tree(repo.object_hash()),
-    };
-    let mut ed = repo.edit_tree(base_tree)?;
-    for ch in changes {
-        match ch {
-            Change::ReplaceDir { path, files } => {
-                ed.remove(path.as_str())?;
-                for (rel, e) in files {
-                    let id = repo.write_blob(&e.data)?.detach();
-                    ed.upsert(join(path, rel).as_str(), e.kind.entry_kind(), id)?;
-                }
-            }
-            Change::WriteFile { path, entry } => {
-                let id = repo.write_blob(&entry.data)?.detach();
-                ed.upsert(path.as_str(), entry.kind.entry_kind(), id)?;
-            }
-            Change::Remove { path } => {
-                ed.remove(path.as_str())?;
-            }
-        }
-    }
-    let tree = ed.write()?.detach();
-    let commit = commit_on_head(repo, tree, head, message, verify)?;
-    let paths: Vec<&str> = changes.iter().map(Change::path).collect();
-    index_from_head(repo, &paths)?;
-    crate::hooks::after_commit(repo);
-    Ok(commit)
-}
-
-/// Commit `tree` on top of `head` (HEAD's commit, `None` in an empty repository) and move HEAD's
-/// branch to it, as `git commit` does: the commit hooks run first and may edit the message
-/// ([`crate::hooks::before_commit`]); with `commit.gpgSign` the commit is signed
-/// ([`crate::signing`]); the reflog says `commit: <subject>`.
-///
-/// `verify` false skips `pre-commit` and `commit-msg` (and `prepare-commit-msg`, which git runs
-/// even then but which only prepares a message given on the command line here).
-///
-/// Errors: a hook refusing (exit 3), no identity (exit 2), signing, a HEAD that moved meanwhile.
-pub fn commit_on_head(
-    repo: &gix::Repository,
-    tree: gix::ObjectId,
-    head: Option<gix::ObjectId>,
-    message: &str,
-    verify: bool,
-) -> Result<gix::ObjectId> {
-    let message = if verify {
-        crate::hooks::before_commit(repo, tree, message)?
-    } else {
-        message.to_string()
-    };
-    let signer = if crate::signing::wanted(repo, "commit.gpgSign") {
-        Some(crate::signing::Signer::from_config(repo)?)
-    } else {
-        None
-    };
-    let identity =
-        |who: Option<Result<gix::actor::SignatureRef<'_>, _>>| -> Result<gix::actor::Signature> {
-            match who {
-            Some(Ok(s)) => Ok(s.to_owned()?),
-            Some(Err(e)) => Err(anyhow!("reading the identity: {e}")),
-            None => Err(crate::error::UserError::input(
-                "creating the commit: no identity (user.name and user.email are not set); nothing was committed",
-            )
-            .hint("set `git config user.name` and `git config user.email`, then run this again")
-            .into()),
-        }
-        };
-    let author = identity(repo.author())?;
-    let committer = identity(repo.committer())?;
-    let obj = gix::objs::Commit {
-        tree,
-        parents: head.into_iter().collect(),
-        author,
-        committer: committer.clone(),
-        encoding: None,
-        message: message.as_str().into(),
-        extra_headers: Vec::new(),
-    };
-    let id = crate::signing::write_commit(repo, &obj, signer.as_ref())?;
-    let expected = match head {
-        Some(h) => {
-            gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(h))
-        }
-        None => gix::refs::transaction::PreviousValue::MustNotExist,
-    };
-    let subject = message.lines().next().unwrap_or_default();
-    let reflog = if head.is_some() {
-        format!("commit: {subject}")
-    } else {
-        format!("commit (initial): {subject}")
-    };
-    repo.edit_reference(gix::refs::transaction::RefEdit {
-        change: gix::refs::transaction::Change::Update {
-            log: gix::refs::transaction::LogChange {
-                mode: gix::refs::transaction::RefLog::AndReference,
-                force_create_reflog: false,
-                message: reflog.into(),
-            },
-            expected,
-            new: gix::refs::Target::Object(id),
-        },
-        name: "HEAD".try_into()?,
-        deref: true,
-    })
-    .context("moving HEAD to the new commit")?;
-    Ok(id)
-}
-
-/// Set the index entries at and below each of `paths` (work-tree-relative, `/`-separated) to what
-/// HEAD's tree holds there, leaving every other entry as it is. Stat data is zeroed; git refreshes
-/// it on its next run.
-///
-/// Errors: reading the tree or writing the index.
-pub fn index_from_head(repo: &gix::Repository, paths: &[&str]) -> Result<()> {
-    let tree = repo.head_tree_id_or_empty()?.detach();
-    let snapshot = repo.index_or_empty()?;
-    let mut index: gix::index::File = (**snapshot).clone();
-    index.remove_entries(|_, path, _| {
-        paths.iter().any(|x| {
-            path == x.as_bytes()
-                || (path.starts_with(x.as_bytes()) && path.get(x.len()) == Some(&b'/'))
-        })
-    });
-    for p in paths {
-        for (rel, (id, kind)) in crate::repo::read_path_ids(repo, tree, p)? {
-            let mode = match kind {
-                FileKind::Regular => gix::index::entry::Mode::FILE,
-                FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
-                FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
-            };
-            let full = if rel.is_empty() {
-                p.to_string()
-            } else {
-                join(p, &rel)
-            };
-            index.dangerously_push_entry(
-                gix::index::entry::Stat::default(),
-                id,
-                gix::index::entry::Flags::empty(),
-                mode,
-                full.as_str().into(),
-            );
-        }
-    }
-    index.sort_entries();
-    index.remove_tree();
-    index
-        .write(Default::default())
-        .context("writing the index")?;
-    Ok(())
 }
 
 #[cfg(test)]

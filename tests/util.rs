@@ -4,6 +4,50 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The example built by fixtures/make_example.sh, once: under cargo's `CARGO_TARGET_TMPDIR`,
+/// keyed by the fixture scripts' content and the git version, so a later run (or another test
+/// binary) reuses it; built into a temporary folder and renamed into place, so a run that is
+/// killed or races another leaves no half-built example.
+fn example_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let sb = Sandbox::new();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for name in ["make_example.sh", "make_component_repos.sh"] {
+            std::fs::read(fixtures.join(name))
+                .unwrap_or_default()
+                .hash(&mut h);
+        }
+        sb.git(sb.dir.path(), &["--version"]).hash(&mut h);
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let done = root.join(format!("example-{:016x}", h.finish()));
+        if done.join("platform-release/.git").is_dir() {
+            return done;
+        }
+        let building = root.join(format!("example-{}.building", std::process::id()));
+        let _ = std::fs::remove_dir_all(&building);
+        let out = sb
+            .cmd("bash", sb.dir.path())
+            .arg(fixtures.join("make_example.sh"))
+            .arg(&building)
+            .output()
+            .expect("run make_example.sh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if std::fs::rename(&building, &done).is_err() {
+            // Another process put its copy in place first; the two are identical.
+            let _ = std::fs::remove_dir_all(&building);
+        }
+        done
+    })
+}
 
 /// A temporary sandbox with its own HOME and a PATH that starts with cargo's target dir.
 pub struct Sandbox {
@@ -72,19 +116,25 @@ impl Sandbox {
         Run::from(out)
     }
 
-    /// Build the shipped example (fixtures/make_example.sh) under `ex/`; returns its
+    /// The shipped example (fixtures/make_example.sh) under `ex/`; returns its
     /// platform-release repository (component repositories under `ex/components/`).
+    ///
+    /// The script runs once per test binary (gix-testtools' read-only fixture idea); each test
+    /// gets its own copy (`cp -a`), so tests still write to real, separate repositories. The
+    /// script's fixed identities and dates make the copy identical to a fresh build, and its
+    /// component URLs are relative, so the copy works wherever it lands.
     pub fn example(&self) -> Repo<'_> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_example.sh");
+        let template = example_template();
         let out = self
-            .cmd("bash", self.dir.path())
-            .arg(&script)
+            .cmd("cp", self.dir.path())
+            .arg("-a")
+            .arg(template)
             .arg(self.path("ex"))
             .output()
-            .expect("run make_example.sh");
+            .expect("run cp");
         assert!(
             out.status.success(),
-            "{}",
+            "copying the example: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         Repo::open(self, "ex/platform-release")

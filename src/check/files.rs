@@ -30,10 +30,10 @@ pub fn image_lists_before_after(
     let lists = |charts: &[&crate::charts::TopChart], tree: Option<gix::ObjectId>| {
         let files = charts
             .iter()
-            .map(|c| Ok((c.path.clone(), crate::repo::read_tree_files(repo, c.tree)?)))
+            .map(|c| Ok((c.path.clone(), crate::git::read_tree_files(repo, c.tree)?)))
             .collect::<Result<Vec<_>>>()?;
         let inputs = match tree {
-            Some(t) => crate::repos::image_inputs_at(repo, t, settings)?,
+            Some(t) => crate::components::image_inputs_at(repo, t, settings)?,
             None => Default::default(),
         };
         crate::charts::image_lists(
@@ -86,7 +86,7 @@ pub fn check(
 ) -> Result<()> {
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let rel = &settings.version_file;
-    if let Some(data) = crate::repo::blob_at(repo, tree, rel)? {
+    if let Some(data) = crate::git::blob_at(repo, tree, rel)? {
         let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
         let by_name: BTreeMap<&str, &ChartAt> =
             charts.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -134,7 +134,7 @@ pub fn check(
     let Some(lists) = lists else {
         return Ok(());
     };
-    if crate::repo::lookup_path(repo, tree, &settings.images_path)?.is_none() {
+    if crate::git::lookup_path(repo, tree, &settings.images_path)?.is_none() {
         return Ok(());
     }
     let lists = match lists {
@@ -151,8 +151,8 @@ pub fn check(
         }
     };
     for (kind, want) in &lists.kinds {
-        let rel = crate::repo::join(&settings.images_path, &format!("images_{kind}.list"));
-        let have: BTreeSet<String> = crate::repo::blob_at(repo, tree, &rel)?
+        let rel = crate::files::join(&settings.images_path, &format!("images_{kind}.list"));
+        let have: BTreeSet<String> = crate::git::blob_at(repo, tree, &rel)?
             .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()

@@ -61,7 +61,7 @@ fn parse_version(v: &str) -> Option<semver::Version> {
 
 /// The line of `version:` in the Chart.yaml of chart folder `tree`.
 fn version_line(repo: &gix::Repository, tree: gix::ObjectId) -> Option<usize> {
-    let (blob, _) = crate::repo::lookup_path(repo, tree, "Chart.yaml").ok()??;
+    let (blob, _) = crate::git::lookup_path(repo, tree, "Chart.yaml").ok()??;
     let data = repo.find_blob(blob).ok()?.take_data();
     let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
     crate::yaml_edit::find_scalar(&text, &[crate::yaml_edit::Seg::Key("version".into())])

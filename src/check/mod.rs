@@ -268,7 +268,7 @@ impl Charts {
         for (i, commit) in commits.iter().enumerate() {
             let tree = repo.find_commit(*commit)?.tree_id()?.detach();
             if let Some((root, gix::objs::tree::EntryKind::Tree)) =
-                crate::repo::lookup_path(repo, tree, addons)?
+                crate::git::lookup_path(repo, tree, addons)?
             {
                 if seen.insert(root) {
                     roots.push((i, root));
@@ -278,7 +278,7 @@ impl Charts {
         let sync = repo.clone().into_sync();
         let local = || {
             let mut r = sync.to_thread_local();
-            crate::repo::without_replacements(&mut r);
+            crate::git::without_replacements(&mut r);
             r
         };
         let listed: Vec<Folder> = roots
@@ -294,7 +294,7 @@ impl Charts {
             }
             for (name, sub) in folder.subdirs {
                 if seen.insert(sub) {
-                    candidates.push((*i, crate::repo::join(addons, &name), sub));
+                    candidates.push((*i, crate::files::join(addons, &name), sub));
                 }
             }
         }
@@ -322,7 +322,7 @@ impl Charts {
                 None => {
                     for (name, sub) in folder.subdirs {
                         if seen.insert(sub) {
-                            let sub_path = crate::repo::join(&path, &name);
+                            let sub_path = crate::files::join(&path, &name);
                             for c in self.walk_unseen(repo, sub, sub_path, seen)? {
                                 out.push((i, c));
                             }
@@ -356,7 +356,7 @@ impl Charts {
         let mut out = Vec::new();
         for (name, sub) in folder.subdirs {
             if seen.insert(sub) {
-                out.extend(self.walk_unseen(repo, sub, crate::repo::join(&path, &name), seen)?);
+                out.extend(self.walk_unseen(repo, sub, crate::files::join(&path, &name), seen)?);
             }
         }
         Ok(out)
@@ -427,7 +427,7 @@ pub fn check(
     rev: &str,
     history: bool,
 ) -> Result<Report> {
-    let commit = crate::repo::resolve_commit(repo, rev)?;
+    let commit = crate::git::resolve_commit(repo, rev)?;
     let mut charts = Charts::default();
     let at_rev = charts.at(repo, commit, &settings.addons_path)?;
     let mut findings = Vec::new();
@@ -457,10 +457,10 @@ pub fn check(
             "image-tag-not-semver",
             "image-list-stale",
         ]);
-    let files: Vec<crate::repo::Files> = if needs_files {
+    let files: Vec<crate::files::Files> = if needs_files {
         at_rev
             .iter()
-            .map(|c| crate::repo::read_tree_files(repo, c.tree))
+            .map(|c| crate::git::read_tree_files(repo, c.tree))
             .collect::<Result<_>>()?
     } else {
         vec![Default::default(); at_rev.len()]
@@ -469,7 +469,7 @@ pub fn check(
     let lists = if needs_files {
         let tree = repo.find_commit(commit)?.tree_id()?.detach();
         let ctx = crate::charts::RenderContext::at(repo, tree, settings)?;
-        let inputs = crate::repos::image_inputs_at(repo, tree, settings)?;
+        let inputs = crate::components::image_inputs_at(repo, tree, settings)?;
         Some(crate::charts::image_lists(
             at_rev.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
             inputs

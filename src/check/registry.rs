@@ -57,7 +57,7 @@ pub fn check(
             None if l.kind == "internal" => "; push it (a product image CI builds)".to_string(),
             None => String::new(),
         };
-        let host = registry::split(reference).0;
+        let host = crate::image::reference::split(reference).0;
         findings.push(
             Finding::new(
                 "image-missing",

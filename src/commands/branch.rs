@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use crate::cli::BranchArgs;
 use crate::error::UserError;
+use crate::git;
+use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::lines::{self, Target, Templates};
-use crate::repo;
-use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::versions;
 
 /// One branch created, found or listed.
@@ -43,7 +43,7 @@ pub struct BranchInfo {
 
 /// Run `git release branch`.
 pub fn run(args: BranchArgs) -> Result<()> {
-    let repo = repo::discover()?;
+    let repo = crate::open::repository()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.list {
@@ -327,7 +327,7 @@ pub fn lazy_start(
     loop {
         let commit = repo.find_commit(commit_id)?;
         let tree = commit.tree_id()?.detach();
-        let blob = repo::lookup_path(repo, tree, &path)?.map(|(id, _)| id);
+        let blob = git::lookup_path(repo, tree, &path)?.map(|(id, _)| id);
         let version = match (&blob, &last_blob) {
             (Some(b), Some((lb, lv))) if b == lb => lv.clone(),
             (Some(b), _) => {

@@ -17,13 +17,14 @@ use serde::Serialize;
 use crate::bump::{self, Edit, FieldError};
 use crate::cli::BumpArgs;
 use crate::error::UserError;
-use crate::repo::{self, FileEntry, FileKind};
-use crate::settings::{self, Overrides, Settings};
+use crate::files::{FileEntry, FileKind};
+use crate::git;
+use crate::settings::{self, Settings};
 use crate::worktree::{self, Change};
 
 /// The version file used when `--version-file` is not given (only when it exists).
 use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
-use crate::repo::join;
+use crate::files::join;
 
 /// Result of a bump, as printed by `--json`.
 #[derive(Debug, Serialize)]
@@ -71,8 +72,7 @@ struct Chart {
 
 /// Run `git release bump`.
 pub fn run(args: BumpArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(&repo, &Overrides::default())?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let _lock = crate::journal::lock(&repo, "bump")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -89,7 +89,7 @@ pub fn bump(
     if args.commit && args.dry_run {
         crate::bail_input!("--commit and --dry-run cannot be used together");
     }
-    let workdir = repo::workdir(repo)?;
+    let workdir = git::workdir(repo)?;
     // Charts live under the addons path; a repository without one (a charts repository that
     // keeps them at its root, Aether's layout) has them wherever a Chart.yaml is.
     let addons = if workdir.join(&settings.addons_path).is_dir() {
@@ -211,7 +211,7 @@ pub fn bump(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(mode, &report));
-        let id = worktree::apply_and_commit(
+        let id = crate::commit::apply_and_commit(
             repo,
             "bump",
             &changes,
@@ -381,7 +381,7 @@ fn version_file(workdir: &Path, flag: Option<&str>) -> Result<Option<String>> {
 
 /// A file of the work tree as text, with its entry (for the mode).
 fn read_text(workdir: &Path, rel: &str) -> Result<(FileEntry, String)> {
-    let Some(entry) = repo::read_worktree(&workdir.join(rel))?.remove("") else {
+    let Some(entry) = git::read_worktree(&workdir.join(rel))?.remove("") else {
         crate::bail_input!("{rel}: no such file");
     };
     if entry.kind == FileKind::Symlink {

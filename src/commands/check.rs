@@ -8,14 +8,12 @@ use anyhow::Result;
 use crate::check::{self, Config};
 use crate::cli::CheckArgs;
 use crate::error::UserError;
-use crate::repo;
 use crate::settings::Settings;
 
 /// Run `git release check`.
 pub fn run(args: CheckArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     run_check(&repo, &settings, &args, &mut stdout.lock())
 }

@@ -18,9 +18,9 @@ use crate::charts::{self, RootProbe};
 use crate::cli::{BranchArgs, CherryPickArgs};
 use crate::commands::branch;
 use crate::error::UserError;
+use crate::git;
+use crate::git::resolve_commit;
 use crate::lines::{self, Target};
-use crate::repo;
-use crate::repo::resolve_commit;
 use crate::settings::Settings;
 use crate::yaml_edit::{self, Seg};
 
@@ -69,9 +69,8 @@ pub struct ListChange {
 
 /// Run `git release cherry-pick`.
 pub fn run(args: CherryPickArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     repo.object_cache_size_if_unset(16 * 1024 * 1024);
-    let settings = Settings::load(&repo, &Default::default())?;
     let _lock = crate::journal::lock(&repo, "cherry-pick")?;
     // A dry run computes the same trees and commits, kept in memory: nothing reaches the object
     // database.
@@ -115,7 +114,7 @@ fn with_file(
     path: &str,
     bytes: &[u8],
 ) -> Result<gix::ObjectId> {
-    let Some((_, kind)) = repo::lookup_path(repo, tree, path)? else {
+    let Some((_, kind)) = git::lookup_path(repo, tree, path)? else {
         return Ok(tree);
     };
     let id = repo.write_blob(bytes)?.detach();
@@ -147,12 +146,12 @@ fn neutralize(
     charts: &BTreeMap<String, String>,
 ) -> Result<gix::ObjectId> {
     if let Some(ours) = version_file {
-        if repo::blob_at(repo, tree, VERSION_FILE)?.is_some_and(|b| b != ours) {
+        if git::blob_at(repo, tree, VERSION_FILE)?.is_some_and(|b| b != ours) {
             tree = with_file(repo, tree, VERSION_FILE, ours)?;
         }
     }
     for (path, v) in charts {
-        if let Some(data) = repo::blob_at(repo, tree, path)? {
+        if let Some(data) = git::blob_at(repo, tree, path)? {
             if chart_version(&data).as_deref() != Some(v.as_str()) {
                 if let Some(edited) = set_chart_version(&data, v) {
                     tree = with_file(repo, tree, path, &edited)?;
@@ -209,7 +208,7 @@ pub fn cherry_pick(
             (tip, true)
         }
     };
-    if let Some(place) = repo::checked_out_elsewhere(repo, &full) {
+    if let Some(place) = git::checked_out_elsewhere(repo, &full) {
         return Err(UserError::refused(format!(
             "{name} is checked out in the worktree at {}",
             place.display()
@@ -225,7 +224,7 @@ pub fn cherry_pick(
         .is_some_and(|h| h.as_bstr() == full.as_bytes());
     if checked_out
         && !args.dry_run
-        && (repo::worktree_modified(repo, &[])? || index_differs_from_head(repo)?)
+        && (git::worktree_modified(repo, &[])? || index_differs_from_head(repo)?)
     {
         return Err(
             UserError::refused(format!("{name} is checked out with uncommitted changes"))
@@ -235,7 +234,7 @@ pub fn cherry_pick(
     }
 
     let base_tip_tree = repo.find_commit(old_tip)?.tree_id()?.detach();
-    let branch_version_file = repo::blob_at(repo, base_tip_tree, VERSION_FILE)?;
+    let branch_version_file = git::blob_at(repo, base_tip_tree, VERSION_FILE)?;
     let mut probe = RootProbe::new(repo, base_tip_tree);
     let mut ours = base_tip_tree;
     let mut trees = Vec::new();
@@ -263,7 +262,7 @@ pub fn cherry_pick(
             if let Some(root) = probe.owner(&ch.path) {
                 let cy = format!("{root}/Chart.yaml");
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
-                    if let Some(v) = repo::blob_at(repo, base_tip_tree, slot.key())?
+                    if let Some(v) = git::blob_at(repo, base_tip_tree, slot.key())?
                         .and_then(|d| chart_version(&d))
                     {
                         slot.insert(v);
@@ -360,7 +359,7 @@ pub fn cherry_pick(
     let mut chart_versions = BTreeMap::new();
     for cy in touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
-        if let Some(data) = repo::blob_at(repo, final_tree, cy)? {
+        if let Some(data) = git::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
             let taken = used.get(cy);
             let edit = crate::bump::edit_chart_yaml(&text, |v| {
@@ -385,7 +384,7 @@ pub fn cherry_pick(
         if ch.kind != charts::FileChangeKind::Added || !ch.path.ends_with("/Chart.yaml") {
             continue;
         }
-        let Some(data) = repo::blob_at(repo, final_tree, &ch.path)? else {
+        let Some(data) = git::blob_at(repo, final_tree, &ch.path)? else {
             continue;
         };
         let text = String::from_utf8_lossy(&data);
@@ -413,7 +412,7 @@ pub fn cherry_pick(
     // version.yml follows the charts in the same commit, so the branch passes `git release check`.
     let vf = &settings.version_file;
     if !chart_versions.is_empty() {
-        if let Some(data) = repo::blob_at(repo, final_tree, vf)? {
+        if let Some(data) = git::blob_at(repo, final_tree, vf)? {
             let text = String::from_utf8_lossy(&data).into_owned();
             let listed = crate::version_yml::read(vf, &data)?;
             let (new_text, _) = crate::version_yml::set_versions(vf, &text, &chart_versions)?;
@@ -437,7 +436,7 @@ pub fn cherry_pick(
     // difference the picks make is applied to the branch's lists (lines the branch has of its own
     // stay).
     // Only where the branch keeps image lists (a platform repository, not a component's).
-    let has_lists = repo::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
+    let has_lists = git::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
     let (before, after) = if has_lists {
         crate::check::files::image_lists_before_after(repo, settings, base_tip_tree, final_tree)?
     } else {
@@ -449,8 +448,8 @@ pub fn cherry_pick(
         if had == want {
             continue;
         }
-        let rel = repo::join(&settings.images_path, &format!("images_{kind}.list"));
-        let mut list: BTreeSet<String> = repo::blob_at(repo, final_tree, &rel)?
+        let rel = crate::files::join(&settings.images_path, &format!("images_{kind}.list"));
+        let mut list: BTreeSet<String> = git::blob_at(repo, final_tree, &rel)?
             .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()
@@ -662,7 +661,7 @@ fn used_chart_versions<'a>(
         let info = info?;
         let tree = repo.find_commit(info.id)?.tree_id()?.detach();
         for (i, p) in paths.iter().enumerate() {
-            if let Some((id, _)) = repo::lookup_path(repo, tree, p)? {
+            if let Some((id, _)) = git::lookup_path(repo, tree, p)? {
                 if seen.insert((i, id)) {
                     if let Some(v) = chart_version(&repo.find_blob(id)?.data) {
                         out.entry((*p).clone()).or_default().insert(v);
@@ -694,9 +693,9 @@ fn entry(
     repo: &gix::Repository,
     id: gix::ObjectId,
     kind: gix::objs::tree::EntryKind,
-) -> Result<repo::FileEntry> {
-    Ok(repo::FileEntry {
-        kind: repo::kind_of(kind),
+) -> Result<crate::files::FileEntry> {
+    Ok(crate::files::FileEntry {
+        kind: git::kind_of(kind),
         data: repo.find_blob(id)?.take_data(),
     })
 }

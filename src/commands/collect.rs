@@ -14,16 +14,17 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::CollectArgs;
+use crate::components::fetch::{self, FetchOutcome, Location};
+use crate::components::{self, Component};
 use crate::error::UserError;
+use crate::files::join;
+use crate::files::{FileEntry, FileKind, Files};
+use crate::git;
 use crate::history::changelog::{self, Changelog, HeldBack, HeldReason};
 use crate::images;
 use crate::paths::Bounds;
 use crate::placeholders;
-use crate::repo::join;
-use crate::repo::{self, FileEntry, FileKind, Files};
-use crate::repos::{self, Component};
 use crate::settings::{self, Overrides, Settings};
-use crate::source::{self, FetchOutcome, Location};
 use crate::versions::{self, BaseVersion};
 use crate::worktree::{self, Change};
 use crate::yaml_edit::{self, Seg};
@@ -142,14 +143,10 @@ pub const MAX_JOBS: usize = 64;
 
 /// Run `git release collect`.
 pub fn run(args: CollectArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(
-        &repo,
-        &Overrides {
-            product: None,
-            component_url: args.component_url.clone(),
-        },
-    )?;
+    let (repo, settings) = crate::open::with_settings(&Overrides {
+        product: None,
+        component_url: args.component_url.clone(),
+    })?;
     let _lock = crate::journal::lock(&repo, "collect")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -163,25 +160,25 @@ pub fn collect(
     args: &CollectArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let workdir = repo::workdir(repo)?;
-    let repos_dir = Settings::abs(&workdir, &settings.repos_path);
-    let mut lists = repos::read_dir(&repos_dir, &settings.repos_path)?;
+    let workdir = git::workdir(repo)?;
+    let repos_dir = crate::paths::abs(&workdir, &settings.repos_path);
+    let mut lists = components::read_dir(&repos_dir, &settings.repos_path)?;
     let mut warnings = std::mem::take(&mut lists.warnings);
     let render_ctx = crate::charts::RenderContext::new(
         settings,
-        std::fs::read(Settings::abs(&workdir, &settings.version_file))
+        std::fs::read(crate::paths::abs(&workdir, &settings.version_file))
             .ok()
             .as_deref(),
     );
     let extra_images: Vec<(String, String)> = lists
         .components
         .iter()
-        .flat_map(repos::Component::extra_images)
+        .flat_map(components::Component::extra_images)
         .collect();
 
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
-    let bounds = Bounds::new(repo)?;
+    let bounds = git::bounds(repo)?;
     for c in &selected {
         validate_paths(c, settings, &bounds)?;
     }
@@ -291,7 +288,7 @@ pub fn collect(
                     })?;
                 }
             }
-            let old = repo::read_worktree(&Settings::abs(&workdir, target))?;
+            let old = git::read_worktree(&crate::paths::abs(&workdir, target))?;
             let changed = old != *files;
             if changed {
                 changes.push(Change::ReplaceDir {
@@ -405,7 +402,7 @@ pub fn collect(
                     ))
                 })?;
             }
-            let old = repo::read_worktree(&Settings::abs(&workdir, target))?;
+            let old = git::read_worktree(&crate::paths::abs(&workdir, target))?;
             if old.get("") != Some(entry) {
                 changes.push(Change::WriteFile {
                     path: target.clone(),
@@ -425,7 +422,7 @@ pub fn collect(
             fetch: f.fetch,
             charts: chart_reports,
             resources,
-            fetched_at: f.fetched_at.map(source::utc_time),
+            fetched_at: f.fetched_at.map(fetch::utc_time),
             tag_moved,
             changelog: f.changelog.take(),
             held_back: std::mem::take(&mut f.held_back),
@@ -510,7 +507,7 @@ pub fn collect(
             warnings.push(format!(
                 "--offline: tags are as last fetched; the oldest cache ({}) was fetched {} ({} ago); run without --offline to refresh",
                 c.repository_full_name,
-                source::utc_time(at),
+                fetch::utc_time(at),
                 human_age(age)
             ));
         }
@@ -548,7 +545,7 @@ pub fn collect(
 
     if !changes.is_empty() {
         let message = args.commit.then(|| commit_message(&report));
-        let id = worktree::apply_and_commit(
+        let id = crate::commit::apply_and_commit(
             repo,
             "collect",
             &changes,
@@ -806,13 +803,13 @@ fn fetch_component(
     interrupt: &AtomicBool,
 ) -> Result<Fetched> {
     let url = component_url(c, settings);
-    let location = source::locate(&url, workdir);
-    let cache = source::cache_dir(git_dir, &c.repository_full_name, &url);
+    let location = fetch::locate(&url, workdir);
+    let cache = fetch::cache_dir(git_dir, &c.repository_full_name, &url);
     let fetch = match &location {
         Location::Local(_) => "local",
         Location::Remote(_) if args.offline => "offline",
         Location::Remote(u) => {
-            match source::fetch_tags(&cache, u, interrupt).map_err(|e| fetch_error(u, &e))? {
+            match fetch::fetch_tags(&cache, u, interrupt).map_err(|e| fetch_error(u, &e))? {
                 FetchOutcome::UpToDate => "up-to-date",
                 FetchOutcome::Updated => "updated",
             }
@@ -820,9 +817,9 @@ fn fetch_component(
     };
     let fetched_at = match &location {
         Location::Local(_) => None,
-        Location::Remote(_) => source::last_fetched(&cache),
+        Location::Remote(_) => fetch::last_fetched(&cache),
     };
-    let crepo = source::open(&location, &cache)?;
+    let crepo = fetch::open(&location, &cache)?;
     let tags = crepo.tags(c.tag_prefix.as_deref())?;
     let current = c
         .current_tag
@@ -937,7 +934,7 @@ fn fetch_component(
     let mut charts = Vec::new();
     for p in &c.chart_paths {
         let src = settings::normalize_rel_path(p)?;
-        let Some(files) = repo::read_path(crepo, tree, &src)
+        let Some(files) = git::read_path(crepo, tree, &src)
             .with_context(|| format!("reading `{src}` at tag {tag}"))?
         else {
             return Err(UserError::input(format!(
@@ -986,7 +983,7 @@ fn fetch_component(
     let mut resources = Vec::new();
     for p in &c.resource_paths {
         let src = settings::normalize_rel_path(p)?;
-        let Some(mut files) = repo::read_path(crepo, tree, &src)
+        let Some(mut files) = git::read_path(crepo, tree, &src)
             .with_context(|| format!("reading `{src}` at tag {tag}"))?
         else {
             return Err(UserError::input(format!(
@@ -1027,17 +1024,17 @@ fn fetch_component(
 /// Errors: no such component, a repository that cannot be read.
 pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>> {
     let settings = Settings::load(repo, &Default::default())?;
-    let workdir = crate::repo::workdir(repo)?;
-    let lists = crate::repos::read_worktree(repo, &settings)?;
+    let workdir = crate::git::workdir(repo)?;
+    let lists = crate::components::read_worktree(repo, &settings)?;
     let c = lists
         .components
         .iter()
         .find(|c| c.name() == name || c.repository_full_name == name)
         .ok_or_else(|| UserError::input(format!("no component `{name}`")))?;
     let url = component_url(c, &settings);
-    let location = source::locate(&url, &workdir);
-    let cache = source::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
-    let crepo = source::open(&location, &cache)?;
+    let location = fetch::locate(&url, &workdir);
+    let cache = fetch::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
+    let crepo = fetch::open(&location, &cache)?;
     let mut tags: Vec<(Option<semver::Version>, String)> = crepo
         .tags(c.tag_prefix.as_deref())?
         .into_iter()
@@ -1085,7 +1082,7 @@ fn chart_name(files: &Files) -> Option<String> {
 /// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
 /// a link to its own text), and writing through it could reach outside the work tree.
 fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
-    let kind = match repo::read_worktree(&workdir.join(rel))?.remove("") {
+    let kind = match git::read_worktree(&workdir.join(rel))?.remove("") {
         Some(e) if e.kind == FileKind::Symlink => {
             return Err(UserError::input(format!(
                 "{rel} is a symlink (to `{}`); collect edits this file in place and will not replace a link",
@@ -1180,7 +1177,7 @@ fn update_image_lists(
             .keys()
             .any(|t| r == *t || r.starts_with(&format!("{t}/")));
         if !replaced {
-            let files = repo::read_worktree(&workdir.join(&r))?;
+            let files = git::read_worktree(&workdir.join(&r))?;
             all.insert(r, std::borrow::Cow::Owned(files));
         }
     }

@@ -9,9 +9,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::ContainsArgs;
+use crate::git;
 use crate::history::contains::{self, Equivalent, How};
 use crate::history::refs::{self, RefKind, ReleaseRef};
-use crate::repo;
 use crate::settings::Settings;
 
 /// One ref in the report.
@@ -52,8 +52,7 @@ pub struct Report {
 
 /// Run `git release contains`.
 pub fn run(args: ContainsArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(&repo, &Default::default())?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let stdout = std::io::stdout();
     contains_cmd(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -67,7 +66,7 @@ pub fn contains_cmd(
     args: &ContainsArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let commit = repo::resolve_commit(repo, &args.commit)?;
+    let commit = git::resolve_commit(repo, &args.commit)?;
     let templates = crate::lines::templates(repo, None, None)?;
     let mut all: Vec<ReleaseRef> = refs::tags(repo, &settings.hotfix_tag_prefix)?;
     all.extend(refs::branches(repo, &templates)?);

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::charts::{self, RenderContext};
 use crate::cli::DiffArgs;
+use crate::components;
+use crate::git;
 use crate::history::compare::{self, ChartDiff, ImageDiff};
-use crate::repo;
-use crate::repos;
 use crate::settings::{self, Settings};
 
 /// One side of the comparison.
@@ -63,8 +63,7 @@ pub struct Report {
 
 /// Run `git release diff`.
 pub fn run(args: DiffArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(&repo, &Default::default())?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let stdout = std::io::stdout();
     diff(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -81,14 +80,14 @@ pub fn diff(
 ) -> Result<()> {
     let to_spec = args.to.clone().unwrap_or_else(|| "HEAD".into());
     let (a, b) = (
-        repo::resolve_commit(repo, &args.from)?,
-        repo::resolve_commit(repo, &to_spec)?,
+        git::resolve_commit(repo, &args.from)?,
+        git::resolve_commit(repo, &to_spec)?,
     );
     let (ta, tb) = (
         repo.find_commit(a)?.tree_id()?.detach(),
         repo.find_commit(b)?.tree_id()?.detach(),
     );
-    let index = repo::TreeIndex::default();
+    let index = git::TreeIndex::default();
     let mut charts = compare::charts(repo, &index, ta, tb, &settings.addons_path, true)?;
     let mut warnings = Vec::new();
     let (ctx_a, ctx_b) = (
@@ -121,8 +120,8 @@ pub fn diff(
 
     // Components of both sides, B's order first; each chart target belongs to its component.
     let (ca, cb) = (
-        repos::components_at(repo, ta, settings)?,
-        repos::components_at(repo, tb, settings)?,
+        components::components_at(repo, ta, settings)?,
+        components::components_at(repo, tb, settings)?,
     );
     let mut order: Vec<String> = Vec::new();
     let mut info: BTreeMap<String, (String, Option<String>, Option<String>)> = BTreeMap::new();
@@ -169,8 +168,8 @@ pub fn diff(
         let mut changed_resources = Vec::new();
         for path in resources.remove(&name).unwrap_or_default() {
             let letter = match (
-                repo::blob_at(repo, ta, &path)?,
-                repo::blob_at(repo, tb, &path)?,
+                git::blob_at(repo, ta, &path)?,
+                git::blob_at(repo, tb, &path)?,
             ) {
                 (None, Some(_)) => "A",
                 (Some(_), None) => "D",

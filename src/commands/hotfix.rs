@@ -16,9 +16,9 @@ use crate::archive::Stamp;
 use crate::charts;
 use crate::cli::HotfixArgs;
 use crate::error::UserError;
+use crate::git;
 use crate::history::compare::{self, ChangedCharts};
 use crate::package::{self, ChartSource, Contents};
-use crate::repo;
 use crate::settings::Settings;
 use crate::versions;
 
@@ -113,10 +113,9 @@ pub struct ImageDelta {
 
 /// Run `git release hotfix`.
 pub fn run(args: HotfixArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    let settings = Settings::load(&repo, &Default::default())?;
     package::check_output_dir(&args.output)?;
     let stdout = std::io::stdout();
     hotfix(&repo, &settings, &args, &mut stdout.lock())
@@ -150,7 +149,7 @@ fn product_version(repo: &gix::Repository, spec: &str, base: gix::ObjectId) -> R
     {
         return Ok(spec.to_string());
     }
-    let tags = repo::release_tags_by_commit(repo)?;
+    let tags = git::release_tags_by_commit(repo)?;
     let walk = repo
         .rev_walk([base])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(
@@ -227,7 +226,7 @@ fn addon_places(
     rel: &str,
 ) -> Result<BTreeMap<String, AddonPlace>> {
     let mut out = BTreeMap::new();
-    let Some(files) = repo::read_path(repo, tree, rel)? else {
+    let Some(files) = git::read_path(repo, tree, rel)? else {
         return Ok(out);
     };
     let Some(f) = files.get("") else {
@@ -358,8 +357,8 @@ impl HotfixPlan {
 /// under one name.
 pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> Result<HotfixPlan> {
     let (base_spec, new_spec) = split_range(&args.range)?;
-    let base = repo::resolve_commit(repo, base_spec)?;
-    let new = repo::resolve_commit(repo, new_spec)?;
+    let base = git::resolve_commit(repo, base_spec)?;
+    let new = git::resolve_commit(repo, new_spec)?;
     if base == new {
         return Err(UserError::input(format!(
             "`{base_spec}` and `{new_spec}` are the same commit: the range is empty"
@@ -375,13 +374,13 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
     let new_tree = repo.find_commit(new)?.tree_id()?.detach();
     let addons = settings.addons_path.as_str();
 
-    if !addons.is_empty() && repo::lookup_path(repo, new_tree, addons)?.is_none() {
+    if !addons.is_empty() && git::lookup_path(repo, new_tree, addons)?.is_none() {
         return Err(UserError::input(format!("the addons path `{addons}` does not exist at `{new_spec}`"))
             .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
             .into());
     }
     // Which charts changed.
-    let index = repo::TreeIndex::default();
+    let index = git::TreeIndex::default();
     let ChangedCharts {
         changed,
         removed: removed_roots,
@@ -402,15 +401,15 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
     }
     // Resource files (the charts_list shape) are part of the release like charts.
     let mut resources: Vec<ChangedResource> = Vec::new();
-    let mut targets = crate::repos::resource_targets_at(repo, new_tree, settings)?;
-    targets.extend(crate::repos::resource_targets_at(
+    let mut targets = crate::components::resource_targets_at(repo, new_tree, settings)?;
+    targets.extend(crate::components::resource_targets_at(
         repo, base_tree, settings,
     )?);
     targets.sort();
     targets.dedup();
     for path in targets {
-        let old = repo::blob_at(repo, base_tree, &path)?;
-        let new = repo::blob_at(repo, new_tree, &path)?;
+        let old = git::blob_at(repo, base_tree, &path)?;
+        let new = git::blob_at(repo, new_tree, &path)?;
         let change = match (&old, &new) {
             (None, Some(_)) => "A",
             (Some(_), None) => "D",
@@ -647,7 +646,7 @@ pub fn apply(
 ) -> Result<Vec<(std::path::PathBuf, String)>> {
     let addons = settings.addons_path.as_str();
     let packaged: Vec<&str> = plan.sources.iter().map(|c| c.path.as_str()).collect();
-    if repo::worktree_modified(repo, &packaged)? {
+    if git::worktree_modified(repo, &packaged)? {
         plan.warnings.push(format!(
             "uncommitted changes under {addons} are not in the package (it is built from commits)"
         ));
@@ -715,7 +714,7 @@ fn write_package(
     built: &[package::BuiltChart],
     resources: &[(String, Vec<u8>)],
     stamp: Stamp,
-    durability: crate::archive::Durability,
+    durability: crate::durable::Durability,
     args: &HotfixArgs,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
     let mut contents = Contents::new(durability);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::charts::{ImageLists, ImageSource, RenderContext, TopCharts};
 use crate::cli::ImagesArgs;
 use crate::error::UserError;
-use crate::repo;
+use crate::git;
 use crate::settings::Settings;
 
 /// One image of the report.
@@ -75,9 +75,9 @@ pub fn lists_at(
     let charts = TopCharts::default().at(repo, tree, &settings.addons_path)?;
     let files = charts
         .iter()
-        .map(|c| repo::read_tree_files(repo, c.tree))
+        .map(|c| git::read_tree_files(repo, c.tree))
         .collect::<Result<Vec<_>>>()?;
-    let inputs = crate::repos::image_inputs_at(repo, tree, settings)?;
+    let inputs = crate::components::image_inputs_at(repo, tree, settings)?;
     let ctx = RenderContext::at(repo, tree, settings)?;
     crate::charts::image_lists(
         charts.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
@@ -99,7 +99,7 @@ pub fn lists_at(
 ///
 /// Errors: as [`lists_at`].
 pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<ImagesReport> {
-    let commit = repo::resolve_commit(repo, rev)?;
+    let commit = git::resolve_commit(repo, rev)?;
     let lists = lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: Vec<&String> = lists.sources.keys().chain(lists.tests.keys()).collect();
@@ -168,9 +168,8 @@ pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<
 
 /// Run `git release images`.
 pub fn run(args: ImagesArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    let settings = Settings::load(&repo, &Default::default())?;
     let stdout = std::io::stdout();
     if let Some(crate::cli::ImagesAction::Sync(s)) = &args.action {
         return run_sync(&repo, &settings, s, &mut stdout.lock());
@@ -189,7 +188,7 @@ pub fn run_sync(
     out: &mut dyn Write,
 ) -> Result<()> {
     let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let commit = repo::resolve_commit(repo, rev)?;
+    let commit = git::resolve_commit(repo, rev)?;
     let config = crate::registry::RegistryConfig::load(repo)?;
     if config.registry.is_none() {
         return Err(UserError::input("release.registry is not set: there is no internal registry to sync into")

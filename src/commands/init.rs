@@ -5,12 +5,12 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::InitArgs;
-use crate::repo;
+use crate::git;
 use crate::settings::{self, Settings};
 
 /// Run `git release init`.
 pub fn run(args: InitArgs) -> Result<()> {
-    let repo = repo::discover()?;
+    let repo = crate::open::repository()?;
     let stdout = std::io::stdout();
     init(&repo, &args, &mut stdout.lock())
 }
@@ -57,7 +57,7 @@ pub fn layout(product: &str) -> Vec<(String, String)> {
 
 /// Create the layout in the work tree of `repo`, reporting each path as `create` or `keep`.
 pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
-    let workdir = repo::workdir(repo)?;
+    let workdir = git::workdir(repo)?;
     let product = args
         .product
         .clone()

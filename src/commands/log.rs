@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use crate::cli::LogArgs;
 use crate::error::UserError;
+use crate::git;
 use crate::history::compare::{self, ChartDiff, ImageDiff};
 use crate::history::refs::{self, RefKind, ReleaseRef};
 use crate::lines::Target;
-use crate::repo;
 use crate::settings::Settings;
 
 /// One release or hotfix.
@@ -49,8 +49,7 @@ pub struct Report {
 
 /// Run `git release log`.
 pub fn run(args: LogArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(&repo, &Default::default())?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let stdout = std::io::stdout();
     log(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -106,7 +105,7 @@ pub fn log(
         Ok(t)
     };
     // Each release's trees decoded once, whichever comparisons they take part in.
-    let index = repo::TreeIndex::default();
+    let index = git::TreeIndex::default();
     let mut lists = HashMap::new();
     let mut entries = Vec::new();
     for i in (0..all.len()).rev() {
@@ -137,7 +136,7 @@ pub fn log(
             tag: r.name.clone(),
             kind: r.kind,
             line: r.line.clone(),
-            date: crate::source::utc_time(r.time.max(0) as u64),
+            date: crate::components::fetch::utc_time(r.time.max(0) as u64),
             commit: r.commit.to_string(),
             previous: prev.map(|p| p.name.clone()),
             charts,

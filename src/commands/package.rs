@@ -13,9 +13,10 @@ use serde::Serialize;
 use crate::archive::Stamp;
 use crate::charts;
 use crate::cli::PackageArgs;
+use crate::files::FileKind;
+use crate::git;
+use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::package::{self, Contents};
-use crate::repo::{self, FileKind};
-use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::settings::Settings;
 
 /// `release.yaml` in the package (and the `--json` output).
@@ -51,10 +52,9 @@ pub struct PackagedChart {
 
 /// Run `git release package`.
 pub fn run(args: PackageArgs) -> Result<()> {
-    let mut repo = repo::discover()?;
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    let settings = Settings::load(&repo, &Default::default())?;
     package::check_output_dir(&args.output)?;
     let stdout = std::io::stdout();
     package(&repo, &settings, &args, &mut stdout.lock())
@@ -108,7 +108,7 @@ pub fn package(
     let version = version_name(repo, commit, &mut warnings)?;
 
     if !settings.addons_path.is_empty()
-        && repo::lookup_path(repo, tree, &settings.addons_path)?.is_none()
+        && git::lookup_path(repo, tree, &settings.addons_path)?.is_none()
     {
         return Err(crate::error::UserError::input(format!(
             "the addons path `{}` does not exist at `{spec}`",
@@ -198,7 +198,7 @@ pub fn package(
         }
         return Ok(());
     }
-    if repo::worktree_modified(repo, &[])? {
+    if git::worktree_modified(repo, &[])? {
         warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
     }
 
@@ -208,7 +208,7 @@ pub fn package(
     }
     // Everything else the installer needs, as committed: image lists, version.yml, the
     // single-file resources of the repos files (`resourcePaths`), configs, scripts.
-    let resources = crate::repos::resource_targets_at(repo, tree, settings)?;
+    let resources = crate::components::resource_targets_at(repo, tree, settings)?;
     let fixed = [
         settings.images_path.as_str(),
         settings.version_file.as_str(),
@@ -221,7 +221,7 @@ pub fn package(
         .into_iter()
         .chain(resources.iter().map(String::as_str))
     {
-        let Some(files) = repo::read_path(repo, tree, rel)? else {
+        let Some(files) = git::read_path(repo, tree, rel)? else {
             continue;
         };
         for (k, e) in files {
@@ -240,7 +240,7 @@ pub fn package(
     if args.images {
         let tar = pack_images(repo, settings, commit, args, stamp)?;
         contents.add_stream(
-            crate::repo::join(&settings.images_path, "images.tar"),
+            crate::files::join(&settings.images_path, "images.tar"),
             tar.stream(),
         )?;
         manifest.images = tar.digests;

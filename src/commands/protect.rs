@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::ProtectArgs;
 use crate::error::UserError;
-use crate::repo;
+use crate::hooks::hooks_dir;
 
 /// First lines of every hook we write; how a re-run recognises its own hook.
 const MARKER: &str = "# installed by git-release protect";
@@ -42,7 +42,7 @@ pub fn run(args: ProtectArgs) -> Result<()> {
             args.hook_args[0]
         );
     }
-    let repo = repo::discover()?;
+    let repo = crate::open::repository()?;
     let hooks_dir = hooks_dir(&repo)?;
     let mut report = Report {
         dry_run: args.dry_run,
@@ -306,7 +306,7 @@ fn check_on_push(repo: gix::Repository, updates: &[RefUpdate<'_>]) -> Result<()>
         return Ok(());
     }
     let mut repo = repo.with_object_memory();
-    crate::repo::without_replacements(&mut repo);
+    crate::git::without_replacements(&mut repo);
     if let Some(q) = std::env::var_os("GIT_QUARANTINE_PATH") {
         let store = gix::odb::at(&q, repo.object_hash())
             .with_context(|| format!("opening the push quarantine {}", q.to_string_lossy()))?;
@@ -365,29 +365,6 @@ fn is_loose_prune(common_dir: &Path, refname: &str, value: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Installation
-
-/// Where git looks for hooks: `core.hooksPath` (relative to where hooks run: the work tree, or
-/// the git dir of a bare repository), else `hooks/` in the common git dir (shared by worktrees).
-pub fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf> {
-    // `git -c core.hooksPath=…` first, as git reads it.
-    let configured = match crate::settings::command_line_value("core.hooksPath") {
-        Some(v) => Some(PathBuf::from(v)),
-        None => repo
-            .config_snapshot()
-            .trusted_path("core.hooksPath")
-            .context("reading core.hooksPath")?,
-    };
-    let dir = match configured {
-        Some(p) if p.is_absolute() => p,
-        Some(p) => repo.workdir().unwrap_or_else(|| repo.git_dir()).join(p),
-        None => repo.common_dir().join("hooks"),
-    };
-    // A linked worktree's common dir reads `<git-dir>/worktrees/<name>/../..`.
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    Ok(gix::path::normalize_and_clean(dir.as_path().into(), &cwd)
-        .map(|p| p.into_owned())
-        .unwrap_or(dir))
-}
 
 /// The hook this repository needs: pushes into a bare repository, local updates otherwise.
 fn hook_for(repo: &gix::Repository) -> &'static str {

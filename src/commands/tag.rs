@@ -11,9 +11,9 @@ use serde::Serialize;
 use crate::charts;
 use crate::cli::TagArgs;
 use crate::error::UserError;
+use crate::git;
+use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::package;
-use crate::repo;
-use crate::repo::{release_tags_by_commit, resolve_commit};
 use crate::settings::{self, Settings};
 use crate::versions;
 
@@ -45,8 +45,7 @@ pub struct TagReport {
 
 /// Run `git release tag`.
 pub fn run(args: TagArgs) -> Result<()> {
-    let repo = repo::discover()?;
-    let settings = Settings::load(&repo, &Default::default())?;
+    let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let stdout = std::io::stdout();
     tag(&repo, &settings, &args, &mut stdout.lock())
 }
@@ -75,7 +74,7 @@ fn listed_versions(
     tree: gix::ObjectId,
     rel: &str,
 ) -> Result<Option<BTreeMap<String, Option<String>>>> {
-    let Some(files) = repo::read_path(repo, tree, rel)? else {
+    let Some(files) = git::read_path(repo, tree, rel)? else {
         return Ok(None);
     };
     let Some(f) = files.get("") else {
@@ -291,7 +290,7 @@ pub fn plan(
         }
     }
     // A VERSION file (component repos, Aether) must say the version being tagged.
-    if let Some(files) = repo::read_path(repo, tree, crate::bump::VERSION_FILE)? {
+    if let Some(files) = git::read_path(repo, tree, crate::bump::VERSION_FILE)? {
         if let Some(f) = files.get("") {
             let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&f.data))
                 .trim()
@@ -313,10 +312,11 @@ pub fn plan(
             warnings.push("no remote `origin`; only local tags were checked".into());
             false
         } else {
-            let found = crate::source::remote_has_tag(repo, &args.remote, &name).map_err(|e| {
-                UserError::failure(format!("checking tags on remote `{}`: {e:#}", args.remote))
-                    .hint("pass --offline to skip the remote check")
-            })?;
+            let found = crate::components::fetch::remote_has_tag(repo, &args.remote, &name)
+                .map_err(|e| {
+                    UserError::failure(format!("checking tags on remote `{}`: {e:#}", args.remote))
+                        .hint("pass --offline to skip the remote check")
+                })?;
             if found {
                 return Err(UserError::refused(format!("tag {name} already exists on remote `{}`", args.remote))
                     .hint("fetch it (`git fetch --tags`); release tags are never moved, make a new patch release")

@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::charts::{self, FileChangeKind, RootProbe};
-use crate::repo;
+use crate::git;
 use crate::vocab::ImageChange;
 
 /// The charts below the addons path whose files differ between two trees.
@@ -31,7 +31,7 @@ pub struct ChangedCharts {
 /// Errors: objects missing from the database.
 pub fn changed_charts(
     repo: &gix::Repository,
-    index: &repo::TreeIndex,
+    index: &git::TreeIndex,
     old_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
     addons: &str,
@@ -102,11 +102,11 @@ pub struct ChartDiff {
 /// `(name, version)` of the chart folder `path` in `tree`, from its Chart.yaml.
 fn chart_meta_at(
     repo: &gix::Repository,
-    index: &repo::TreeIndex,
+    index: &git::TreeIndex,
     tree: gix::ObjectId,
     path: &str,
 ) -> Result<(String, Option<String>)> {
-    let data = index.blob(repo, tree, &repo::join(path, "Chart.yaml"))?;
+    let data = index.blob(repo, tree, &crate::files::join(path, "Chart.yaml"))?;
     let (name, version) = data
         .as_deref()
         .map(charts::chart_yaml_meta)
@@ -123,7 +123,7 @@ fn chart_meta_at(
 /// Errors: objects missing from the database.
 pub fn charts(
     repo: &gix::Repository,
-    index: &repo::TreeIndex,
+    index: &git::TreeIndex,
     old_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
     addons: &str,
@@ -182,16 +182,6 @@ impl ImageDiff {
     }
 }
 
-/// The repository part of an image reference (no tag, no digest):
-/// `reg:5000/release/app:v1` -> `reg:5000/release/app`.
-pub fn image_repo(r: &str) -> &str {
-    let r = r.split('@').next().unwrap_or(r);
-    match r.rfind(':') {
-        Some(i) if !r[i..].contains('/') => &r[..i],
-        _ => r,
-    }
-}
-
 /// `old` -> `new` by repository: a reference whose repository appears on both sides with another
 /// tag is a change, one only in `new` an addition, one only in `old` a removal.
 pub fn image_diff(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDiff {
@@ -228,7 +218,9 @@ fn by_repo<'a>(
 ) -> BTreeMap<&'a str, Vec<String>> {
     let mut m = BTreeMap::<&str, Vec<String>>::new();
     for r in set.difference(other) {
-        m.entry(image_repo(r)).or_default().push(r.clone());
+        m.entry(crate::image::reference::repository(r))
+            .or_default()
+            .push(r.clone());
     }
     m
 }
@@ -243,7 +235,7 @@ pub fn listed_images(
     images_path: &str,
 ) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
-    if let Some(files) = repo::read_path(repo, tree, images_path)? {
+    if let Some(files) = git::read_path(repo, tree, images_path)? {
         for (k, e) in files {
             if crate::images::list_kind(&k).is_some() {
                 out.extend(crate::images::parse_image_list(&String::from_utf8_lossy(

@@ -38,7 +38,7 @@ impl BlobCache {
     /// killed or interrupted (their process is gone) are removed, each with a note on stderr.
     pub fn of(repo: &gix::Repository) -> Self {
         let dir = repo.common_dir().join("release/blobs/sha256");
-        crate::archive::remove_stale_temporaries(&dir);
+        crate::durable::remove_stale_temporaries(&dir);
         BlobCache { dir }
     }
 
@@ -102,7 +102,7 @@ impl BlobCache {
         Ok((
             VerifiedBlob {
                 inner: f.take(size),
-                hash: crate::archive::BackgroundSha256::new(),
+                hash: crate::hash::BackgroundSha256::new(),
                 path,
                 digest: digest.to_string(),
             },
@@ -114,7 +114,7 @@ impl BlobCache {
 /// A cached blob being read; see [`BlobCache::open`].
 pub struct VerifiedBlob {
     inner: std::io::Take<std::fs::File>,
-    hash: crate::archive::BackgroundSha256,
+    hash: crate::hash::BackgroundSha256,
     path: PathBuf,
     digest: String,
 }

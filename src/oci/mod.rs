@@ -56,7 +56,7 @@ impl ImagesTar {
             hashed: Some(std::sync::Arc::new(move |sum: &str| {
                 // Best effort: without the note the next run hashes again.
                 if std::fs::create_dir_all(&memo).is_ok() {
-                    let _ = crate::archive::write_atomically(
+                    let _ = crate::durable::write_atomically(
                         &memo,
                         &key,
                         format!("{sum}\n").as_bytes(),

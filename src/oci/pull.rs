@@ -177,7 +177,11 @@ pub fn resolve(
             .into());
         };
         let d = descriptor(pick, "platform manifest", name)?;
-        let by_digest = format!("{}@{}", crate::registry::name_and_suffix(name).0, d.digest);
+        let by_digest = format!(
+            "{}@{}",
+            crate::image::reference::name_and_suffix(name).0,
+            d.digest
+        );
         (bytes, digest) = registry.manifest(&by_digest)?;
         if sha(&bytes) != d.digest || digest != d.digest {
             return Err(UserError::failure(format!(

@@ -51,7 +51,9 @@ fn place_blob(
     placed: &Placed,
     out: &mut Synced,
 ) -> Result<()> {
-    let dst_repo = crate::registry::name_and_suffix(dst_ref).0.to_string();
+    let dst_repo = crate::image::reference::name_and_suffix(dst_ref)
+        .0
+        .to_string();
     let known = placed
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -98,8 +100,8 @@ fn copy_manifest(
 ) -> Result<()> {
     let (bytes, _) = reg.manifest(src_ref)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let src_repo = crate::registry::name_and_suffix(src_ref).0;
-    let dst_repo = crate::registry::name_and_suffix(dst_ref).0;
+    let src_repo = crate::image::reference::name_and_suffix(src_ref).0;
+    let dst_repo = crate::image::reference::name_and_suffix(dst_ref).0;
     if let Some(children) = doc.get("manifests").and_then(|m| m.as_array()) {
         if depth > 2 {
             anyhow::bail!("{src_ref}: image indexes nested too deeply");

@@ -96,9 +96,11 @@ impl Registry {
     }
 
     fn parse(&self, reference: &str) -> anyhow::Result<(Reference, Credential)> {
-        let r = parse_reference(reference).map_err(|e| {
-            UserError::input(format!("`{reference}` is not an image reference: {e}"))
-        })?;
+        let r = crate::image::reference::ImageRef::parse(reference)
+            .map(to_oci)
+            .map_err(|e| {
+                UserError::input(format!("`{reference}` is not an image reference: {e}"))
+            })?;
         let cred = self.credential(r.registry());
         Ok((r, cred))
     }
@@ -262,132 +264,17 @@ impl Registry {
     }
 }
 
-/// Parse an image reference as distribution's reference grammar does
-/// (`[host[:port]/]path[:tag][@algo:hex]`, github.com/distribution/reference `regexp.go`), with
-/// its defaults: no host -> `docker.io` (`index.docker.io` is read as it), a one-part path on
-/// Docker Hub -> `library/…`, neither tag nor digest -> `latest`. The same answers as
-/// `oci_spec::distribution::Reference::from_str`, without its regular expression (compiling it
-/// took 50 ms of every registry command); ASCII only, as the grammar (Go's `\w`) is.
-///
-/// Errors: a description of the first rule broken.
-pub fn parse_reference(s: &str) -> Result<Reference, String> {
-    fn alnum_lower(c: char) -> bool {
-        c.is_ascii_lowercase() || c.is_ascii_digit()
+/// The oci-client reference of a parsed image reference (`latest` when neither tag nor digest).
+fn to_oci(r: crate::image::reference::ImageRef) -> Reference {
+    match (r.tag, r.digest) {
+        (Some(t), Some(d)) => Reference::with_tag_and_digest(r.registry, r.repository, t, d),
+        (None, Some(d)) => Reference::with_digest(r.registry, r.repository, d),
+        (t, None) => Reference::with_tag(
+            r.registry,
+            r.repository,
+            t.unwrap_or_else(|| "latest".into()),
+        ),
     }
-    // path-component: [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)*
-    fn path_component(p: &str) -> bool {
-        let b = p.as_bytes();
-        if b.is_empty() || !alnum_lower(b[0] as char) || !alnum_lower(b[b.len() - 1] as char) {
-            return false;
-        }
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i] as char;
-            if alnum_lower(c) {
-                i += 1;
-                continue;
-            }
-            let sep_end = match c {
-                '.' => i + 1,
-                '_' if b.get(i + 1) == Some(&b'_') => i + 2,
-                '_' => i + 1,
-                '-' => i + b[i..].iter().take_while(|&&x| x == b'-').count(),
-                _ => return false,
-            };
-            if !b.get(sep_end).is_some_and(|&x| alnum_lower(x as char)) {
-                return false;
-            }
-            i = sep_end;
-        }
-        true
-    }
-    // domain: label (\. label)* (:[0-9]+)?, label = [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
-    fn domain(d: &str) -> bool {
-        let (host, port) = match d.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (d, None),
-        };
-        let label = |l: &str| {
-            !l.is_empty()
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        host.split('.').all(label)
-            && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    }
-    if s.is_empty() {
-        return Err("repository name must have at least one component".into());
-    }
-    let (rest, digest) = match s.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (s, None),
-    };
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(c) => (&rest[..last_slash + c], Some(&rest[last_slash + c + 1..])),
-        None => (rest, None),
-    };
-    if let Some(t) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-            && !t.starts_with(['.', '-']);
-        if !ok {
-            return Err("invalid reference format".into());
-        }
-    }
-    if let Some(d) = digest {
-        let (algo, hex) = d.split_once(':').ok_or("invalid reference format")?;
-        let algo_ok = algo.split(['-', '_', '+', '.']).all(|part| {
-            part.starts_with(|c: char| c.is_ascii_alphabetic())
-                && part.chars().all(|c| c.is_ascii_alphanumeric())
-        });
-        if !algo_ok || hex.len() < 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err("invalid reference format".into());
-        }
-        let want = match algo {
-            "sha256" => 64,
-            "sha384" => 96,
-            "sha512" => 128,
-            _ => return Err("unsupported digest algorithm".into()),
-        };
-        if hex.len() != want {
-            return Err("invalid checksum digest length".into());
-        }
-    }
-    // The grammar reads a first part as a domain when it can be one and what follows is a path;
-    // docker then keeps it as the registry only if it has a `.` or `:` or is `localhost`.
-    let parts: Vec<&str> = name.split('/').collect();
-    let grammar_ok = |from: usize| parts[from..].iter().all(|p| path_component(p));
-    let valid = grammar_ok(0) || (parts.len() > 1 && domain(parts[0]) && grammar_ok(1));
-    if !valid {
-        return Err(if name.chars().any(|c| c.is_ascii_uppercase()) {
-            "repository name must be lowercase".into()
-        } else {
-            "invalid reference format".into()
-        });
-    }
-    // Docker's defaults (`docker.io`, `library/`), the legacy Docker Hub name read as it.
-    let name = match name.strip_prefix("index.docker.io/") {
-        Some(rest) => format!("docker.io/{rest}"),
-        None => name.to_string(),
-    };
-    let (registry, repository, _) = super::split(&name);
-    if repository.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err("repository name must be lowercase".into());
-    }
-    if repository.len() > 255 {
-        return Err("repository name must not be more than 255 characters".into());
-    }
-    Ok(match (tag, digest) {
-        (Some(t), Some(d)) => {
-            Reference::with_tag_and_digest(registry, repository, t.into(), d.into())
-        }
-        (None, Some(d)) => Reference::with_digest(registry, repository, d.into()),
-        (t, None) => Reference::with_tag(registry, repository, t.unwrap_or("latest").into()),
-    })
 }
 
 fn reqwest_header(v: &str) -> anyhow::Result<http::HeaderValue> {
@@ -462,95 +349,5 @@ fn classify(
             .into())
         }
         other => Err(UserError::failure(format!("registry {host}: {reference}: {other}")).into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Ours and oci-spec's regular-expression parser agree, field by field, valid or not (except
-    /// where distribution itself rejects what the regular expression lets through: uppercase in
-    /// a Docker Hub path, and non-ASCII tags: Go's `\w` is ASCII, Rust's is not).
-    #[test]
-    fn parse_reference_agrees_with_oci_spec() {
-        let c_ok = |s: &str| parse_reference(s).is_ok();
-        let digest = format!("sha256:{}", "ab".repeat(32));
-        let cases: Vec<String> = [
-            "busybox",
-            "busybox:1.36",
-            "library/busybox",
-            "docker.io/busybox",
-            "index.docker.io/busybox:latest",
-            "quay.io/jetstack/cert-manager-controller:v1.14.4",
-            "registry.k8s.io/ingress-nginx/controller:v1.10.0",
-            "127.0.0.1:5000/rel/app:1.0.0",
-            "localhost:5000/app",
-            "localhost/app:1",
-            "localhost",
-            "test.com:tag",
-            "test.com:5000",
-            "test.com/repo:tag",
-            "my-host.example-1.com:443/a/b/c:v1",
-            "a__b/c.d/e-f/g---h:tag_1.2-3",
-            "a_b_c/d",
-            "a.-b/c",
-            "a-/b",
-            "-a/b",
-            "a//b",
-            "a/b/",
-            "/a/b",
-            "UPPER.io/lower:Tag",
-            "host_with_underscore.io/a",
-            "host-.io/a",
-            "app:.tag",
-            "app:-tag",
-            "app:_tag",
-            "app:",
-            "app@",
-            "app:t@",
-            "app@sha256:abc",
-            "app@sha512:abc",
-            "app@md5:0123456789abcdef0123456789abcdef",
-            "a:b:c",
-            "a/b:c/d",
-            ":tag",
-            "",
-            "ü/x",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            format!("app@{digest}"),
-            format!("quay.io/a/b:1.0@{digest}"),
-            format!("quay.io/a/b@{digest}x"),
-            format!("app:{}", "t".repeat(128)),
-            format!("app:{}", "t".repeat(129)),
-            format!("host.io/{}", "a".repeat(256)),
-        ])
-        .collect();
-        for c in &cases {
-            let ours = parse_reference(c);
-            let theirs: Result<Reference, _> = c.parse();
-            match (&ours, &theirs) {
-                (Ok(a), Ok(b)) => assert_eq!(
-                    (a.registry(), a.repository(), a.tag(), a.digest()),
-                    (b.registry(), b.repository(), b.tag(), b.digest()),
-                    "{c:?}"
-                ),
-                (Err(_), Err(_)) => {}
-                _ => panic!("{c:?}: ours {ours:?}, oci-spec {theirs:?}"),
-            }
-        }
-        assert!(c_ok("app:tag_1"), "ASCII tag");
-        assert!(!c_ok("app:tägg"), "non-ASCII tag");
-        assert!(
-            "app:tägg".parse::<Reference>().is_ok(),
-            "oci-spec lets it through"
-        );
-        assert_eq!(
-            parse_reference("Foo/bar").unwrap_err(),
-            "repository name must be lowercase"
-        );
     }
 }

@@ -112,41 +112,6 @@ pub fn fill_registry(image: &str, registry: &str) -> Option<String> {
         .or_else(|| (!image.contains("[[")).then(|| image.to_string()))
 }
 
-/// A reference split before its digest (`@sha256:…`, which wins over a tag written with it) or
-/// else before its tag (`:1.0`), the suffix `""` when it has neither: `host:5000/a/b:1` ->
-/// (`host:5000/a/b`, `:1`). A port is not a tag: only a `:` after the last `/` starts one.
-pub fn name_and_suffix(reference: &str) -> (&str, &str) {
-    if let Some(at) = reference.find('@') {
-        return reference.split_at(at);
-    }
-    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
-    let cut = reference[last_slash..]
-        .rfind(':')
-        .map_or(reference.len(), |c| last_slash + c);
-    reference.split_at(cut)
-}
-
-/// Split a reference into `(registry host, repository path, tag or digest suffix)` with docker's
-/// defaults: no host -> `docker.io`, a single path segment -> `library/…`, no tag -> `:latest`.
-pub fn split(reference: &str) -> (String, String, String) {
-    let (name, suffix) = match name_and_suffix(reference) {
-        (name, "") => (name, ":latest".to_string()),
-        (name, suffix) => (name, suffix.to_string()),
-    };
-    let (host, path) = match name.split_once('/') {
-        Some((h, p)) if h.contains('.') || h.contains(':') || h == "localhost" => {
-            (h.to_string(), p.to_string())
-        }
-        _ => ("docker.io".to_string(), name.to_string()),
-    };
-    let path = if host == "docker.io" && !path.contains('/') {
-        format!("library/{path}")
-    } else {
-        path
-    };
-    (host, path, suffix)
-}
-
 /// Resolve every image of `images` with `config` and the origin entries.
 pub fn locate<'a>(
     images: impl IntoIterator<Item = &'a String>,
@@ -216,7 +181,7 @@ impl RegistryConfig {
             .iter()
             .flat_map(|l| [&l.reference, &l.source])
             .flatten()
-            .map(|r| split(r).0)
+            .map(|r| crate::image::reference::split(r).0)
             .filter(|h| self.is_insecure(h))
             .collect();
         client::Registry::new(hosts.into_iter().collect(), self.timeout_secs)
@@ -226,32 +191,6 @@ impl RegistryConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn references_split_as_docker_reads_them() {
-        assert_eq!(
-            split("nginx"),
-            ("docker.io".into(), "library/nginx".into(), ":latest".into())
-        );
-        assert_eq!(
-            split("localhost:5000/a/b:1@sha256:00"),
-            ("localhost:5000".into(), "a/b:1".into(), "@sha256:00".into())
-        );
-        assert_eq!(
-            split("quay.io/x/y:2"),
-            ("quay.io".into(), "x/y".into(), ":2".into())
-        );
-        assert_eq!(
-            name_and_suffix("h:5/a/b:1@sha256:0"),
-            ("h:5/a/b:1", "@sha256:0")
-        );
-        assert_eq!(name_and_suffix("h:5/a/b:1"), ("h:5/a/b", ":1"));
-        assert_eq!(name_and_suffix("h:5/a"), ("h:5/a", ""));
-        assert_eq!(
-            split("host:5000/x"),
-            ("host:5000".into(), "x".into(), ":latest".into())
-        );
-    }
 
     #[test]
     fn internal_mirrored_external() {

@@ -68,7 +68,7 @@ pub fn parse(rel: &str, bytes: &[u8]) -> Result<Vec<Origin>> {
 
 /// The upstream source of internal path `path` (`library/pause:3.9`): `k8s.gcr.io/pause:3.9`.
 pub fn source_of(origins: &[Origin], path: &str) -> Option<String> {
-    let (repo, suffix) = super::name_and_suffix(path);
+    let (repo, suffix) = crate::image::reference::name_and_suffix(path);
     origins
         .iter()
         .find(|o| o.dest == repo)
@@ -83,8 +83,8 @@ pub fn at(
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<Origin>> {
-    let rel = crate::repo::join(&settings.images_path, "images_origin.yaml");
-    match crate::repo::blob_at(repo, tree, &rel)? {
+    let rel = crate::files::join(&settings.images_path, "images_origin.yaml");
+    match crate::git::blob_at(repo, tree, &rel)? {
         Some(b) => parse(&rel, &b),
         None => Ok(Vec::new()),
     }

@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::rc::Rc;
 
 use super::exec::{self, Marks, TemplateSet};
-use super::objects::Object;
+use super::value::Object;
 use super::value::Value;
 
 /// Render settings: what `helm template --name-template NAME --namespace NS --kube-version V` sets.
@@ -33,9 +33,7 @@ impl Default for Options {
     }
 }
 
-/// The Kubernetes version `.Capabilities` reports unless `release.kubeVersion` says otherwise
-/// (Helm's default is the client-go version it was built with).
-pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
+use crate::versions::DEFAULT_KUBE_VERSION;
 
 /// Why a chart could not be rendered: chart-relative file, 1-based line (0 when unknown) and the error.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -556,7 +554,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rende
     let files = match files.get(".helmignore") {
         Some(b) => {
             let text = utf8(".helmignore", b)?;
-            let ignore = crate::archive::IgnoreRules::from_text(".", &text)
+            let ignore = crate::chart::helmignore::IgnoreRules::from_text(".", &text)
                 .map_err(|e| rerr(".helmignore", 0, e.to_string()))?;
             filtered = files
                 .iter()

@@ -221,7 +221,7 @@ impl Exec<'_> {
                 .collect(),
             Value::Nil => Vec::new(),
             Value::Object(o) => match &**o {
-                super::objects::Object::Files(f) => f
+                super::value::Object::Files(f) => f
                     .iter()
                     .map(|(k, b)| {
                         (
@@ -230,7 +230,7 @@ impl Exec<'_> {
                         )
                     })
                     .collect(),
-                super::objects::Object::ApiVersions(v) => v
+                super::value::Object::ApiVersions(v) => v
                     .iter()
                     .enumerate()
                     .map(|(i, x)| (Value::Int(i as i64), Value::str(x.as_str())))

@@ -41,7 +41,7 @@ pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
         let mut rejected: Vec<String> = Vec::new();
         for s in &d.images {
             let s = s.trim();
-            if is_reference(s) {
+            if crate::image::reference::is_plausible(s) {
                 if !refs.iter().any(|o| o == s) {
                     refs.push(s.to_string());
                 }
@@ -74,24 +74,4 @@ pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
         }
     }
     (out, warnings)
-}
-
-/// Whether a rendered string can name an image: non-empty, no whitespace outside `[[ … ]]`
-/// placeholders, not a bare separator left by empty values (`:`, `/:`, `@`).
-pub fn is_reference(s: &str) -> bool {
-    if s.is_empty() {
-        return false;
-    }
-    let mut rest = s.to_string();
-    while let (Some(i), Some(j)) = (rest.find("[["), rest.find("]]")) {
-        if j < i {
-            break;
-        }
-        rest.replace_range(i..j + 2, "x");
-    }
-    !rest.chars().any(char::is_whitespace)
-        && rest.chars().any(|c| c.is_ascii_alphanumeric())
-        && !rest.ends_with(':')
-        && !rest.ends_with('/')
-        && !rest.ends_with('@')
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use super::value::{format_float_g, Value};
+use super::value::{format_float_g, to_yaml, Value};
 
 type R = Result<Value, String>;
 
@@ -908,7 +908,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "semver" | "mustSemver" => {
             let v = s(args, 0);
-            let p = super::semver::parse_loose(&v)
+            let p = crate::versions::parse_loose(&v)
                 .ok_or_else(|| format!("Invalid Semantic Version: {v}"))?;
             let mut m = BTreeMap::new();
             m.insert("Major".into(), Value::Int(p.0 as i64));
@@ -1136,155 +1136,6 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         out.push(')');
     }
     out
-}
-
-/// YAML text of a value as Helm's `toYaml` writes it (sigs.k8s.io/yaml): keys sorted, two-space
-/// indent, sequences under a key not indented, strings quoted only when plain would change their
-/// meaning, multi-line strings as literal blocks. Ends with a newline (callers trim it).
-pub fn to_yaml(v: &Value) -> String {
-    let mut out = String::new();
-    match v {
-        Value::Map(m) if !m.borrow().is_empty() => emit_map(&mut out, m, 0),
-        Value::List(l) if !l.is_empty() => emit_list(&mut out, l, 0),
-        Value::Map(_) => out.push_str("{}\n"),
-        Value::List(_) => out.push_str("[]\n"),
-        scalar => {
-            // A top-level block scalar's lines are indented too (`key: {{ toYaml $multiline }}`).
-            out.push_str(&scalar_text(scalar, 2));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn emit_map(out: &mut String, m: &super::value::Map, ind: usize) {
-    let pad = " ".repeat(ind);
-    for (k, v) in m.borrow().iter() {
-        out.push_str(&pad);
-        out.push_str(&quote_if_needed(k));
-        out.push(':');
-        emit_child(out, v, ind, false);
-    }
-}
-
-fn emit_list(out: &mut String, l: &[Value], ind: usize) {
-    let pad = " ".repeat(ind);
-    for v in l {
-        out.push_str(&pad);
-        out.push('-');
-        emit_child(out, v, ind, true);
-    }
-}
-
-fn emit_child(out: &mut String, v: &Value, ind: usize, in_list: bool) {
-    match v {
-        Value::Map(m) if !m.borrow().is_empty() => {
-            if in_list {
-                // `- key: value` with the following keys aligned under the first.
-                let mut inner = String::new();
-                emit_map(&mut inner, m, ind + 2);
-                out.push(' ');
-                out.push_str(&inner[ind + 2..]);
-            } else {
-                out.push('\n');
-                emit_map(out, m, ind + 2);
-            }
-        }
-        Value::List(l) if !l.is_empty() => {
-            if in_list {
-                let mut inner = String::new();
-                emit_list(&mut inner, l, ind + 2);
-                out.push(' ');
-                out.push_str(&inner[ind + 2..]);
-            } else {
-                out.push('\n');
-                emit_list(out, l, ind);
-            }
-        }
-        Value::Map(_) => out.push_str(" {}\n"),
-        Value::List(_) => out.push_str(" []\n"),
-        scalar => {
-            out.push(' ');
-            out.push_str(&scalar_text(scalar, ind + 2));
-            out.push('\n');
-        }
-    }
-}
-
-fn scalar_text(v: &Value, ind: usize) -> String {
-    match v {
-        Value::Nil => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e21 {
-                format!("{}", *f as i128)
-            } else {
-                format!("{f}")
-            }
-        }
-        Value::Str(x) => {
-            if x.contains('\n') && !x.contains(|c: char| (c as u32) < 0x20 && c != '\n') {
-                let pad = " ".repeat(ind);
-                let chomp = if x.ends_with('\n') { "" } else { "-" };
-                let keep = if x.ends_with("\n\n") { "+" } else { chomp };
-                let lead = if x.starts_with(' ') { "2" } else { "" };
-                let mut t = format!("|{lead}{keep}");
-                for line in x.strip_suffix('\n').unwrap_or(x).split('\n') {
-                    t.push('\n');
-                    if !line.is_empty() {
-                        t.push_str(&pad);
-                        t.push_str(line);
-                    }
-                }
-                t
-            } else {
-                quote_if_needed(x)
-            }
-        }
-        other => quote_if_needed(&other.to_go_string()),
-    }
-}
-
-/// A string as a YAML scalar: plain when YAML would read it back as the same string, else
-/// single-quoted (double-quoted with escapes when it holds control characters).
-pub fn quote_if_needed(x: &str) -> String {
-    if x.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f) {
-        return serde_json::to_string(x).unwrap_or_default();
-    }
-    let needs = x.is_empty()
-        || x.starts_with([
-            ' ', '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"',
-            '%', '@', '`',
-        ])
-        || x.ends_with(' ')
-        || x.ends_with(':')
-        || x.contains(": ")
-        || x.contains(" #")
-        || matches!(
-            x.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~"
-        )
-        || looks_numeric(x);
-    if needs {
-        format!("'{}'", x.replace('\'', "''"))
-    } else {
-        x.to_string()
-    }
-}
-
-fn looks_numeric(x: &str) -> bool {
-    let t = x.strip_prefix(['-', '+']).unwrap_or(x);
-    if t.is_empty() {
-        return false;
-    }
-    t.parse::<f64>().is_ok()
-        || t.starts_with("0x")
-        || t.starts_with("0o")
-        || matches!(t, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
-        || (t.contains(':')
-            && t.split(':')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
 }
 
 impl Value {

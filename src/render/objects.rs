@@ -3,26 +3,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::value::Value;
-
-/// An object whose methods templates call.
-#[derive(Debug)]
-pub enum Object {
-    /// `.Files`: the chart's files outside `templates/` (Helm's `chart.Files`), path -> bytes.
-    Files(Rc<BTreeMap<String, Vec<u8>>>),
-    /// `.Capabilities.APIVersions`: `group/version` and `group/version/Kind` strings.
-    ApiVersions(Rc<Vec<String>>),
-}
+use super::value::{Object, Value};
 
 impl Object {
-    /// How `fmt` would print it (rarely printed; kept short).
-    pub fn describe(&self) -> String {
-        match self {
-            Object::Files(f) => format!("Files({} files)", f.len()),
-            Object::ApiVersions(v) => format!("{:?}", v),
-        }
-    }
-
     /// Call method `name` with `args`; `None` when there is no such method.
     ///
     /// Helm's `Files` methods: `Get` (text, empty when missing), `GetBytes`, `Lines`, `Glob`
@@ -82,7 +65,7 @@ impl Object {
                 if m.is_empty() {
                     return Some(Ok(Value::str("")));
                 }
-                Value::str(super::funcs::to_yaml(&Value::map(m)))
+                Value::str(super::value::to_yaml(&Value::map(m)))
             }
             (Object::ApiVersions(v), "Has") => {
                 let want = arg(0);

@@ -1,24 +1,6 @@
 //! `semverCompare` constraints as Masterminds/semver reads them (`>=1.21-0`, `^1.2`, `~1.2.3`, `1.x`, `a || b`).
 
-/// `(major, minor, patch, prerelease)` of a loosely written version (`v1.2`, `1.31.0-gke.1`).
-pub fn parse_loose(v: &str) -> Option<(u64, u64, u64, String)> {
-    let v = v.trim().trim_start_matches(['v', 'V', '=']);
-    let (core, pre) = match v.split_once(['-', '+']) {
-        Some((c, rest)) if v.as_bytes()[c.len()] == b'-' => {
-            (c, rest.split('+').next().unwrap_or("").to_string())
-        }
-        Some((c, _)) => (c, String::new()),
-        None => (v, String::new()),
-    };
-    let mut parts = core.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((major, minor, patch, pre))
-}
+use crate::versions::parse_loose;
 
 /// Whether `version` satisfies `constraint`. Prerelease parts are ignored on both sides (Helm
 /// charts write `>=1.21-0` precisely so that prerelease cluster versions match).

@@ -5,6 +5,8 @@
 //! `charts_list.yaml` entries `{repositoryFullName, resourcePaths, targetPath}` that collect single
 //! files. Source: seed 002 (platform-release layout) and seed 000 (`charts_list.yaml`).
 
+pub mod fetch;
+
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -93,7 +95,7 @@ impl Component {
             Some(t) => crate::settings::normalize_rel_path(t)?,
             None => addons_path.to_string(),
         };
-        Ok(crate::repo::join(&dir, folder))
+        Ok(crate::files::join(&dir, folder))
     }
 
     /// Where resource file `src` (normalised) lands: `targetPath` (default `addons_path`) joined
@@ -105,7 +107,7 @@ impl Component {
         let dir = crate::settings::normalize_rel_path(
             self.target_path.as_deref().unwrap_or(addons_path),
         )?;
-        Ok(crate::repo::join(&dir, name))
+        Ok(crate::files::join(&dir, name))
     }
 
     /// Every resource file target of the entry (paths `..` or absolute are skipped: collect
@@ -146,8 +148,8 @@ pub fn read_worktree(
     repo: &gix::Repository,
     settings: &crate::settings::Settings,
 ) -> Result<ReposFiles> {
-    let workdir = crate::repo::workdir(repo)?;
-    let dir = crate::settings::Settings::abs(&workdir, &settings.repos_path);
+    let workdir = crate::git::workdir(repo)?;
+    let dir = crate::paths::abs(&workdir, &settings.repos_path);
     read_dir(&dir, &settings.repos_path)
 }
 
@@ -229,7 +231,7 @@ pub fn components_at(
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<Component>> {
-    let Some(files) = crate::repo::read_path(repo, tree, &settings.repos_path)? else {
+    let Some(files) = crate::git::read_path(repo, tree, &settings.repos_path)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -240,7 +242,7 @@ pub fn components_at(
         {
             continue;
         }
-        let rel = crate::repo::join(&settings.repos_path, name);
+        let rel = crate::files::join(&settings.repos_path, name);
         let text = String::from_utf8_lossy(&entry.data);
         out.extend(parse(&rel, &text, &mut Vec::new())?);
     }
@@ -275,7 +277,7 @@ pub fn image_inputs_at(
     targets.dedup();
     let mut resources = Vec::new();
     for t in targets {
-        if let Some(data) = crate::repo::blob_at(repo, tree, &t)? {
+        if let Some(data) = crate::git::blob_at(repo, tree, &t)? {
             resources.push((t, data));
         }
     }

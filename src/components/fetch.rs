@@ -56,7 +56,7 @@ pub fn cache_dir(git_dir: &Path, repository_full_name: &str, url: &str) -> PathB
         .collect();
     let safe = safe.replace("..", "_");
     let safe = safe.trim_matches('/');
-    let hash = crate::archive::sha256_hex(url.as_bytes());
+    let hash = crate::hash::sha256_hex(url.as_bytes());
     git_dir
         .join("release")
         .join("components")
@@ -124,7 +124,7 @@ pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<Fet
     use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
     ensure_cache(cache)?;
     let mut repo = gix::open_opts(cache, gix::open::Options::isolated())?;
-    crate::repo::without_replacements(&mut repo);
+    crate::git::without_replacements(&mut repo);
     let refspec = "+refs/tags/*:refs/tags/*";
     let remote = repo
         .remote_at(url)
@@ -212,7 +212,7 @@ pub fn open(location: &Location, cache: &Path) -> Result<ComponentRepo> {
             let opts = gix::open::Options::isolated().open_path_as_is(false);
             let mut repo = gix::open_opts(p, opts)
                 .map_err(|e| anyhow!("{} is not a git repository: {e}", p.display()))?;
-            crate::repo::without_replacements(&mut repo);
+            crate::git::without_replacements(&mut repo);
             Ok(ComponentRepo { repo })
         }
         Location::Remote(url) => {
@@ -222,7 +222,7 @@ pub fn open(location: &Location, cache: &Path) -> Result<ComponentRepo> {
                     .into());
             }
             let mut repo = gix::open_opts(cache, gix::open::Options::isolated())?;
-            crate::repo::without_replacements(&mut repo);
+            crate::git::without_replacements(&mut repo);
             Ok(ComponentRepo { repo })
         }
     }

@@ -7,49 +7,16 @@ use anyhow::{anyhow, Context, Result};
 use gix::objs::tree::EntryKind;
 
 use crate::error::UserError;
-
-/// Kind of a file as git stores it (tree entry mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileKind {
-    /// `100644`
-    Regular,
-    /// `100755`
-    Executable,
-    /// `120000`: the data is the link target.
-    Symlink,
-}
-
-impl FileKind {
-    /// The git tree entry kind for this file kind.
-    pub fn entry_kind(self) -> EntryKind {
-        match self {
-            FileKind::Regular => EntryKind::Blob,
-            FileKind::Executable => EntryKind::BlobExecutable,
-            FileKind::Symlink => EntryKind::Link,
-        }
-    }
-}
-
-/// One file: kind and bytes (for a symlink, the target path).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEntry {
-    /// Regular, executable or symlink.
-    pub kind: FileKind,
-    /// Content bytes.
-    pub data: Vec<u8>,
-}
-
-/// Files of a folder: `/`-separated path relative to the folder -> entry. Sorted by path.
-pub type Files = BTreeMap<String, FileEntry>;
+use crate::files::{join, FileEntry, FileKind, Files};
 
 /// Open the repository the current directory belongs to, honouring `GIT_DIR` and friends
-/// (`git --git-dir=X release` exports them), then finish or undo a work-tree swap that an earlier
-/// run left behind ([`crate::journal::recover`]).
+/// (`git --git-dir=X release` exports them). Commands open it through [`crate::open`], which
+/// also finishes or undoes a work-tree swap an earlier run left behind.
 ///
 /// Objects are read as they are stored, without `refs/replace/` (as `GIT_NO_REPLACE_OBJECTS`
 /// does): a package's bytes and every check depend only on the commit ids they name.
 ///
-/// Errors: not inside a git repository (exit 2, with a hint); a failed recovery (exit 1).
+/// Errors: not inside a git repository (exit 2, with a hint).
 pub fn discover() -> Result<gix::Repository> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let mut repo = gix::discover_with_environment_overrides(&cwd).map_err(|e| {
@@ -57,7 +24,6 @@ pub fn discover() -> Result<gix::Repository> {
             .hint("run inside your platform-release repository, or create one with `git init && git release init`")
     })?;
     without_replacements(&mut repo);
-    crate::journal::recover(&repo)?;
     Ok(repo)
 }
 
@@ -65,6 +31,14 @@ pub fn discover() -> Result<gix::Repository> {
 /// another (git's `GIT_NO_REPLACE_OBJECTS`).
 pub fn without_replacements(repo: &mut gix::Repository) {
     repo.objects.ignore_replacements = true;
+}
+
+/// The bounds of `repo`'s work tree ([`crate::paths::Bounds`]): its root, with `$GIT_DIR` and the
+/// common git dir out of bounds.
+///
+/// Errors: a bare repository; a path that cannot be resolved.
+pub fn bounds(repo: &gix::Repository) -> Result<crate::paths::Bounds> {
+    crate::paths::Bounds::new(&workdir(repo)?, &[repo.git_dir(), repo.common_dir()])
 }
 
 /// The work tree root. Errors on bare repositories (collect and init write files).
@@ -381,7 +355,7 @@ pub fn uncommitted_changes(repo: &gix::Repository, prefixes: &[&str]) -> Result<
         for (rel, v) in read_path_ids(repo, head_tree, prefix)? {
             head.insert(join(prefix, &rel).trim_end_matches('/').to_string(), v);
         }
-        for (rel, f) in read_worktree(&crate::settings::Settings::abs(&workdir, prefix))? {
+        for (rel, f) in read_worktree(&crate::paths::abs(&workdir, prefix))? {
             let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?;
             wt.insert(
                 join(prefix, &rel).trim_end_matches('/').to_string(),
@@ -592,13 +566,48 @@ pub fn release_tags_by_commit(
     Ok(out)
 }
 
-/// `dir/name`, or `name` when `dir` is the repository root (`""`). Paths are `/`-separated.
-pub fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+/// Set the index entries at and below each of `paths` (work-tree-relative, `/`-separated) to what
+/// HEAD's tree holds there, leaving every other entry as it is. Stat data is zeroed; git refreshes
+/// it on its next run.
+///
+/// Errors: reading the tree or writing the index.
+pub fn index_from_head(repo: &gix::Repository, paths: &[&str]) -> Result<()> {
+    let tree = repo.head_tree_id_or_empty()?.detach();
+    let snapshot = repo.index_or_empty()?;
+    let mut index: gix::index::File = (**snapshot).clone();
+    index.remove_entries(|_, path, _| {
+        paths.iter().any(|x| {
+            path == x.as_bytes()
+                || (path.starts_with(x.as_bytes()) && path.get(x.len()) == Some(&b'/'))
+        })
+    });
+    for p in paths {
+        for (rel, (id, kind)) in read_path_ids(repo, tree, p)? {
+            let mode = match kind {
+                FileKind::Regular => gix::index::entry::Mode::FILE,
+                FileKind::Executable => gix::index::entry::Mode::FILE_EXECUTABLE,
+                FileKind::Symlink => gix::index::entry::Mode::SYMLINK,
+            };
+            let full = if rel.is_empty() {
+                p.to_string()
+            } else {
+                join(p, &rel)
+            };
+            index.dangerously_push_entry(
+                gix::index::entry::Stat::default(),
+                id,
+                gix::index::entry::Flags::empty(),
+                mode,
+                full.as_str().into(),
+            );
+        }
     }
+    index.sort_entries();
+    index.remove_tree();
+    index
+        .write(Default::default())
+        .context("writing the index")?;
+    Ok(())
 }
 
 #[cfg(test)]

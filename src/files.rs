@@ -1,0 +1,50 @@
+//! Files held in memory: a folder's files by `/`-separated relative path, each with its git kind
+//! (regular, executable, symlink) and bytes. What trees are read into and work-tree changes are
+//! made of.
+
+use std::collections::BTreeMap;
+
+use gix::objs::tree::EntryKind;
+
+/// Kind of a file as git stores it (tree entry mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// `100644`
+    Regular,
+    /// `100755`
+    Executable,
+    /// `120000`: the data is the link target.
+    Symlink,
+}
+
+impl FileKind {
+    /// The git tree entry kind for this file kind.
+    pub fn entry_kind(self) -> EntryKind {
+        match self {
+            FileKind::Regular => EntryKind::Blob,
+            FileKind::Executable => EntryKind::BlobExecutable,
+            FileKind::Symlink => EntryKind::Link,
+        }
+    }
+}
+
+/// One file: kind and bytes (for a symlink, the target path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Regular, executable or symlink.
+    pub kind: FileKind,
+    /// Content bytes.
+    pub data: Vec<u8>,
+}
+
+/// Files of a folder: `/`-separated path relative to the folder -> entry. Sorted by path.
+pub type Files = BTreeMap<String, FileEntry>;
+
+/// `dir/name`, or `name` when `dir` is the repository root (`""`). Paths are `/`-separated.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}

@@ -1,0 +1,3 @@
+//! Container images: references (the one parser), and where images are found.
+
+pub mod reference;
