@@ -522,6 +522,9 @@ pub fn main_for<A: FromArgMatches>(
     name: &str,
     f: impl FnOnce(A) -> anyhow::Result<()>,
 ) -> ExitCode {
+    // HTTPS (component fetches through gix and reqwest) uses rustls with the ring provider;
+    // reqwest is built without a provider of its own. An error only means one is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // A `--json` anywhere counts, also one clap refused or that protect's trailing hook
     // arguments swallowed.
     let json_in_argv = std::env::args_os().skip(1).any(|a| a == "--json");

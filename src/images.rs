@@ -142,41 +142,6 @@ pub fn chart_images(
     Ok(images)
 }
 
-/// Parse an `images_<kind>.list` file: one image per line, trimmed, blank lines and `#` comment lines skipped.
-///
-/// Lines are returned in file order, duplicates kept.
-#[must_use]
-pub fn parse_image_list(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_string)
-        .collect()
-}
-
-/// `images_extra.list` -> Some("extra"); `images_platform.list` -> Some("platform"); anything else None. Only the file name is looked at.
-///
-/// A path is accepted too; only its last component (after `/` or `\`) counts.
-/// The kind must be non-empty.
-#[must_use]
-pub fn list_kind(file_name: &str) -> Option<&str> {
-    let name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    name.strip_prefix("images_")?
-        .strip_suffix(".list")
-        .filter(|kind| !kind.is_empty())
-}
-
-/// Render a sorted unique list as file text: one per line, trailing newline, empty string for an empty set.
-#[must_use]
-pub fn render_list(images: &BTreeSet<String>) -> String {
-    let mut text = String::new();
-    for image in images {
-        text.push_str(image);
-        text.push('\n');
-    }
-    text
-}
-
 /// One chart folder (`""` for the chart itself, `charts/<sub>/` for subcharts).
 #[derive(Default)]
 struct Chart<'a> {
@@ -1231,23 +1196,5 @@ spec:
         assert_eq!(parent_dir("charts/a/charts/b/"), "charts/a/");
         assert_eq!(parent_dir("charts/a/"), "");
         assert_eq!(dir_name("charts/a/charts/b/"), "b");
-    }
-
-    #[test]
-    fn image_list_files() {
-        let text = "# extra images\n\n  docker.io/a:1  \nb:2\n   # indented comment\nb:2\n";
-        assert_eq!(parse_image_list(text), ["docker.io/a:1", "b:2", "b:2"]);
-        assert!(parse_image_list("").is_empty());
-
-        assert_eq!(list_kind("images_extra.list"), Some("extra"));
-        assert_eq!(list_kind("images_platform.list"), Some("platform"));
-        assert_eq!(list_kind("images/images_platform.list"), Some("platform"));
-        assert_eq!(list_kind("images_.list"), None);
-        assert_eq!(list_kind("images_extra.txt"), None);
-        assert_eq!(list_kind("my_images_extra.list"), None);
-
-        let set: BTreeSet<String> = ["b:2", "a:1"].into_iter().map(String::from).collect();
-        assert_eq!(render_list(&set), "a:1\nb:2\n");
-        assert_eq!(render_list(&BTreeSet::new()), "");
     }
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod commit;
 pub mod components;
+pub mod derived;
 pub mod dispatch;
 pub mod durable;
 pub mod error;

@@ -56,9 +56,8 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
 pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
     let files = crate::git::read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
-    let (name, _) = crate::charts::chart_meta(&files);
-    let name = name.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
-    let version = crate::charts::chart_version_checked(&files)
+    let name = crate::chart::meta::of(&files).name_or_folder(path);
+    let version = crate::chart::meta::checked_version(&files)
         .map_err(|e| {
             crate::error::UserError::input(format!("{path}/{e}"))
                 .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0): the archive is named after it")

@@ -10,68 +10,6 @@ use super::{ChartAt, Finding};
 use crate::charts::ImageLists;
 use crate::settings::Settings;
 
-/// The image lists collect would write from the charts and resource files at `before` and at
-/// `after` ([`crate::charts::image_lists`], read from the object database). Charts that are the
-/// same folder at both (same path, same tree id) are read and scanned once: the lists are unions,
-/// so `lists(same ∪ changed) = lists(same) ∪ lists(changed)`.
-///
-/// Errors: a chart whose values cannot be read (exit 2, naming it); unreadable objects.
-pub fn image_lists_before_after(
-    repo: &gix::Repository,
-    settings: &Settings,
-    before: gix::ObjectId,
-    after: gix::ObjectId,
-) -> Result<(crate::charts::ImageLists, crate::charts::ImageLists)> {
-    // Namespaces come from the version.yml after the change (the same on both sides for shared charts).
-    let ctx = crate::charts::RenderContext::at(repo, after, settings)?;
-    let mut tops = crate::charts::TopCharts::default();
-    let old = tops.at(repo, before, &settings.addons_path)?;
-    let new = tops.at(repo, after, &settings.addons_path)?;
-    let lists = |charts: &[&crate::charts::TopChart], tree: Option<gix::ObjectId>| {
-        let files = charts
-            .iter()
-            .map(|c| Ok((c.path.clone(), crate::git::read_tree_files(repo, c.tree)?)))
-            .collect::<Result<Vec<_>>>()?;
-        let inputs = match tree {
-            Some(t) => crate::components::image_inputs_at(repo, t, settings)?,
-            None => Default::default(),
-        };
-        crate::charts::image_lists(
-            files.iter().map(|(p, f)| (p.as_str(), f)),
-            inputs
-                .resources
-                .iter()
-                .map(|(p, d)| (p.as_str(), d.as_slice())),
-            &inputs.extra,
-            &ctx,
-        )
-        .map_err(|(root, e)| -> anyhow::Error {
-            crate::error::UserError::input(format!("{root}/{e}")).into()
-        })
-    };
-    let key = |c: &crate::charts::TopChart| (c.path.clone(), c.tree);
-    let old_keys: std::collections::HashSet<_> = old.iter().map(key).collect();
-    let new_keys: std::collections::HashSet<_> = new.iter().map(key).collect();
-    let same: Vec<&crate::charts::TopChart> =
-        new.iter().filter(|c| old_keys.contains(&key(c))).collect();
-    let only_old: Vec<&crate::charts::TopChart> =
-        old.iter().filter(|c| !new_keys.contains(&key(c))).collect();
-    let only_new: Vec<&crate::charts::TopChart> =
-        new.iter().filter(|c| !old_keys.contains(&key(c))).collect();
-    let shared = lists(&same, None)?;
-    let mut b = lists(&only_old, Some(before))?;
-    let mut a = lists(&only_new, Some(after))?;
-    for side in [&mut b, &mut a] {
-        for (kind, set) in &shared.kinds {
-            side.kinds
-                .entry(kind.clone())
-                .or_default()
-                .extend(set.iter().cloned());
-        }
-    }
-    Ok((b, a))
-}
-
 /// Run both rules for `commit`, whose charts are `charts`; image-list-stale only when `lists`
 /// (the image lists computed from the charts at `commit`, or the chart that stopped them) is given.
 ///
@@ -151,9 +89,9 @@ pub fn check(
         }
     };
     for (kind, want) in &lists.kinds {
-        let rel = crate::files::join(&settings.images_path, &format!("images_{kind}.list"));
+        let rel = crate::derived::list_path(settings, kind);
         let have: BTreeSet<String> = crate::git::blob_at(repo, tree, &rel)?
-            .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
+            .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()
             .collect();

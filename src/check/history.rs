@@ -62,11 +62,7 @@ fn parse_version(v: &str) -> Option<semver::Version> {
 /// The line of `version:` in the Chart.yaml of chart folder `tree`.
 fn version_line(repo: &gix::Repository, tree: gix::ObjectId) -> Option<usize> {
     let (blob, _) = crate::git::lookup_path(repo, tree, "Chart.yaml").ok()??;
-    let data = repo.find_blob(blob).ok()?.take_data();
-    let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
-    crate::yaml_edit::find_scalar(&text, &[crate::yaml_edit::Seg::Key("version".into())])
-        .ok()
-        .map(|s| s.line)
+    crate::chart::meta::version_line(&repo.find_blob(blob).ok()?.data)
 }
 
 /// Run the history rules for `commit` (named `rev`), whose charts are `at_rev`.

@@ -370,7 +370,8 @@ impl Charts {
         if let Some(m) = self.meta.get(&blob) {
             return Ok(m.clone());
         }
-        let meta = crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data);
+        let meta = crate::chart::meta::parse(&repo.find_blob(blob)?.data);
+        let meta = (meta.name, meta.version);
         self.meta.insert(blob, meta.clone());
         Ok(meta)
     }
@@ -390,7 +391,10 @@ impl Folder {
     fn read(repo: &gix::Repository, id: gix::ObjectId, with_meta: bool) -> Result<Self> {
         let (subdirs, chart_yaml) = crate::charts::read_folder(repo, id)?;
         let meta = match (with_meta, chart_yaml) {
-            (true, Some(blob)) => Some(crate::charts::chart_yaml_meta(&repo.find_blob(blob)?.data)),
+            (true, Some(blob)) => {
+                let m = crate::chart::meta::parse(&repo.find_blob(blob)?.data);
+                Some((m.name, m.version))
+            }
             _ => None,
         };
         Ok(Folder {
@@ -470,13 +474,9 @@ pub fn check(
         let tree = repo.find_commit(commit)?.tree_id()?.detach();
         let ctx = crate::charts::RenderContext::at(repo, tree, settings)?;
         let inputs = crate::components::image_inputs_at(repo, tree, settings)?;
-        Some(crate::charts::image_lists(
+        Some(crate::derived::lists_of(
             at_rev.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
-            inputs
-                .resources
-                .iter()
-                .map(|(p, d)| (p.as_str(), d.as_slice())),
-            &inputs.extra,
+            &inputs,
             &ctx,
         ))
     } else {

@@ -364,8 +364,9 @@ pub fn lazy_start(
 fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
     let data = crate::placeholders::strip_bom(data);
     if is_chart {
-        let (_, v) = crate::charts::chart_yaml_meta(data);
-        v.map(|v| v.trim_start_matches('v').to_string())
+        crate::chart::meta::parse(data)
+            .version
+            .map(|v| v.trim_start_matches('v').to_string())
     } else {
         let text = String::from_utf8_lossy(data);
         text.lines()

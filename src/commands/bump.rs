@@ -158,7 +158,7 @@ pub fn bump(
     if !bumped.is_empty() && workdir.join(vrel).is_file() {
         let (entry, text) = read_text(&workdir, vrel)?;
         let old = crate::version_yml::read(vrel, text.as_bytes())?;
-        let (new_text, _) = crate::version_yml::set_versions(vrel, &text, &bumped)?;
+        let (new_text, _) = crate::derived::version_yml(vrel, &text, &bumped)?;
         if new_text != text {
             for a in old.iter().filter(|a| bumped.contains_key(&a.name)) {
                 files.push(FileBump {
@@ -283,15 +283,9 @@ fn worktree_charts(workdir: &Path, addons: &str) -> Result<Vec<Chart>> {
         .into_iter()
         .map(|folder| {
             let name = std::fs::read(workdir.join(&folder).join("Chart.yaml"))
-                .ok()
-                .and_then(|data| {
-                    serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(
-                        &data,
-                    ))
-                    .ok()
-                })
-                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
-                .unwrap_or_else(|| folder.rsplit('/').next().unwrap_or(&folder).to_string());
+                .map(|data| crate::chart::meta::parse(&data))
+                .unwrap_or_default()
+                .name_or_folder(&folder);
             Chart { folder, name }
         })
         .collect())

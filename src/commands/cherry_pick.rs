@@ -22,7 +22,6 @@ use crate::git;
 use crate::git::resolve_commit;
 use crate::lines::{self, Target};
 use crate::settings::Settings;
-use crate::yaml_edit::{self, Seg};
 
 use crate::bump::VERSION_FILE;
 use crate::vocab::{RefUpdate, VersionChange};
@@ -123,20 +122,6 @@ fn with_file(
     Ok(ed.write()?.detach())
 }
 
-/// Set a Chart.yaml's `version` in place; `None` when the file has no editable version.
-fn set_chart_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
-    let bom = data.len() - text.len();
-    let edited = yaml_edit::set_scalar(text, &[Seg::Key("version".into())], version, None).ok()?;
-    let mut out = data[..bom].to_vec();
-    out.extend_from_slice(edited.as_bytes());
-    Some(out)
-}
-
-fn chart_version(data: &[u8]) -> Option<String> {
-    charts::chart_yaml_meta(data).1
-}
-
 /// Make `tree`'s version fields equal the branch's: VERSION content and each listed Chart.yaml
 /// `version` (`charts`: Chart.yaml path -> branch version).
 fn neutralize(
@@ -152,8 +137,8 @@ fn neutralize(
     }
     for (path, v) in charts {
         if let Some(data) = git::blob_at(repo, tree, path)? {
-            if chart_version(&data).as_deref() != Some(v.as_str()) {
-                if let Some(edited) = set_chart_version(&data, v) {
+            if crate::chart::meta::parse(&data).version.as_deref() != Some(v.as_str()) {
+                if let Some(edited) = crate::chart::meta::set_version(&data, v) {
                     tree = with_file(repo, tree, path, &edited)?;
                 }
             }
@@ -263,7 +248,7 @@ pub fn cherry_pick(
                 let cy = format!("{root}/Chart.yaml");
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
                     if let Some(v) = git::blob_at(repo, base_tip_tree, slot.key())?
-                        .and_then(|d| chart_version(&d))
+                        .and_then(|d| crate::chart::meta::parse(&d).version)
                     {
                         slot.insert(v);
                     }
@@ -367,7 +352,7 @@ pub fn cherry_pick(
             })
             .map_err(|e| field_err(cy, e))?;
             final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
-            let chart = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0;
+            let chart = crate::chart::meta::parse(edit.text.as_bytes()).name;
             bumps.push(change(
                 chart.as_deref().unwrap_or(cy),
                 cy,
@@ -388,14 +373,15 @@ pub fn cherry_pick(
             continue;
         };
         let text = String::from_utf8_lossy(&data);
-        if chart_version(&data)
+        if crate::chart::meta::parse(&data)
+            .version
             .and_then(|v| semver::Version::parse(&v).ok())
             .is_some_and(|v| !v.pre.is_empty())
         {
             let edit = crate::bump::edit_chart_yaml(&text, crate::bump::strip_dev)
                 .map_err(|e| field_err(&ch.path, e))?;
             final_tree = with_file(repo, final_tree, &ch.path, edit.text.as_bytes())?;
-            let chart = crate::charts::chart_yaml_meta(edit.text.as_bytes()).0;
+            let chart = crate::chart::meta::parse(edit.text.as_bytes()).name;
             // A chart new on the branch: its `-dev` version made a release version.
             new_charts.insert(ch.path.clone());
             bumps.push(change(
@@ -415,7 +401,7 @@ pub fn cherry_pick(
         if let Some(data) = git::blob_at(repo, final_tree, vf)? {
             let text = String::from_utf8_lossy(&data).into_owned();
             let listed = crate::version_yml::read(vf, &data)?;
-            let (new_text, _) = crate::version_yml::set_versions(vf, &text, &chart_versions)?;
+            let (new_text, _) = crate::derived::version_yml(vf, &text, &chart_versions)?;
             if new_text != text {
                 final_tree = with_file(repo, final_tree, vf, new_text.as_bytes())?;
                 for a in listed
@@ -438,7 +424,7 @@ pub fn cherry_pick(
     // Only where the branch keeps image lists (a platform repository, not a component's).
     let has_lists = git::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
     let (before, after) = if has_lists {
-        crate::check::files::image_lists_before_after(repo, settings, base_tip_tree, final_tree)?
+        crate::derived::lists_before_after(repo, settings, base_tip_tree, final_tree)?
     } else {
         Default::default()
     };
@@ -448,9 +434,9 @@ pub fn cherry_pick(
         if had == want {
             continue;
         }
-        let rel = crate::files::join(&settings.images_path, &format!("images_{kind}.list"));
+        let rel = crate::derived::list_path(settings, kind);
         let mut list: BTreeSet<String> = git::blob_at(repo, final_tree, &rel)?
-            .map(|d| crate::images::parse_image_list(&String::from_utf8_lossy(&d)))
+            .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()
             .collect();
@@ -466,7 +452,7 @@ pub fn cherry_pick(
             repo,
             final_tree,
             &rel,
-            crate::images::render_list(&list).as_bytes(),
+            crate::image::list::text(&list).as_bytes(),
         )?;
         image_lists.push(ListChange {
             path: rel,
@@ -663,7 +649,7 @@ fn used_chart_versions<'a>(
         for (i, p) in paths.iter().enumerate() {
             if let Some((id, _)) = git::lookup_path(repo, tree, p)? {
                 if seen.insert((i, id)) {
-                    if let Some(v) = chart_version(&repo.find_blob(id)?.data) {
+                    if let Some(v) = crate::chart::meta::parse(&repo.find_blob(id)?.data).version {
                         out.entry((*p).clone()).or_default().insert(v);
                     }
                 }

@@ -17,11 +17,9 @@ use crate::cli::CollectArgs;
 use crate::components::fetch::{self, FetchOutcome, Location};
 use crate::components::{self, Component};
 use crate::error::UserError;
-use crate::files::join;
 use crate::files::{FileEntry, FileKind, Files};
 use crate::git;
 use crate::history::changelog::{self, Changelog, HeldBack, HeldReason};
-use crate::images;
 use crate::paths::Bounds;
 use crate::placeholders;
 use crate::settings::{self, Overrides, Settings};
@@ -304,7 +302,7 @@ pub fn collect(
                 .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
                 .into()
             };
-            let new_version = match crate::charts::chart_version_checked(files) {
+            let new_version = match crate::chart::meta::checked_version(files) {
                 Ok(v) => v,
                 Err(e) => {
                     chart_errors.push(chart_error(
@@ -318,7 +316,10 @@ pub fn collect(
             // cherry-pick may have bumped the chart above the component's tag.
             let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
             if let (Some(o), Some(n)) = (
-                chart_version(&old).as_deref().and_then(parse),
+                crate::chart::meta::of(&old)
+                    .version
+                    .as_deref()
+                    .and_then(parse),
                 new_version.as_deref().and_then(parse),
             ) {
                 if n.cmp_precedence(&o).is_lt() && !args.allow_downgrade {
@@ -380,11 +381,12 @@ pub fn collect(
                 Default::default()
             };
             chart_reports.push(ChartReport {
-                name: chart_name(files)
+                name: crate::chart::meta::of(files)
+                    .name
                     .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
                 path: target.clone(),
-                old_version: chart_version(&old),
-                new_version: chart_version(files),
+                old_version: crate::chart::meta::of(&old).version,
+                new_version: crate::chart::meta::of(files).version,
                 images_added: new_images.difference(&old_images).cloned().collect(),
                 images_removed: old_images.difference(&new_images).cloned().collect(),
                 changed,
@@ -1070,14 +1072,6 @@ fn component_url(c: &Component, settings: &Settings) -> String {
     })
 }
 
-fn chart_version(files: &Files) -> Option<String> {
-    crate::charts::chart_meta(files).1
-}
-
-fn chart_name(files: &Files) -> Option<String> {
-    crate::charts::chart_meta(files).0
-}
-
 /// A changed text file the user owns (a repos file, version.yml, an image list), written with
 /// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
 /// a link to its own text), and writing through it could reach outside the work tree.
@@ -1128,24 +1122,20 @@ fn update_version_file(
     };
     let mut versions = BTreeMap::new();
     for (target, files) in charts {
-        let Some(version) = chart_version(files) else {
+        let Some(version) = crate::chart::meta::of(files).version else {
             warnings.push(format!(
                 "{target}: no Chart.yaml version; {rel} not updated for it"
             ));
             continue;
         };
-        let name = chart_name(files)
-            .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string());
+        let name = crate::chart::meta::of(files).name_or_folder(target);
         versions.insert(name, version);
     }
-    let (new_text, missing) = crate::version_yml::set_versions(rel, &text, &versions)?;
+    let (new_text, missing) = crate::derived::version_yml(rel, &text, &versions)?;
     for name in missing {
         let target = charts
             .iter()
-            .find(|(t, f)| {
-                chart_name(f).unwrap_or_else(|| t.rsplit('/').next().unwrap_or(t).to_string())
-                    == name
-            })
+            .find(|(t, f)| crate::chart::meta::of(f).name_or_folder(t) == name)
             .map_or("", |(t, _)| t.as_str());
         warnings.push(format!(
             "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",
@@ -1199,8 +1189,8 @@ fn update_image_lists(
     );
     let mut changes = Vec::new();
     for (kind, set) in lists.kinds {
-        let rel = join(&settings.images_path, &format!("images_{kind}.list"));
-        let text = images::render_list(&set);
+        let rel = crate::derived::list_path(settings, &kind);
+        let text = crate::image::list::text(&set);
         let old = std::fs::read(workdir.join(&rel)).ok();
         if old.as_deref() != Some(text.as_bytes()) {
             changes.push(text_change(workdir, &rel, &text)?);

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::charts::{ImageLists, ImageSource, RenderContext, TopCharts};
+use crate::charts::ImageSource;
 use crate::cli::ImagesArgs;
 use crate::error::UserError;
 use crate::git;
@@ -61,46 +61,12 @@ pub struct Fallback {
     pub error: String,
 }
 
-/// The image lists of the commit `rev` names: every chart under the addons path rendered with its
-/// default values, resource files, repos entries' `images:` ([`crate::charts::image_lists`]).
-///
-/// Errors: a revision that is not a commit (exit 2); a chart whose values.yaml cannot be read
-/// even statically (exit 2, naming it); unreadable objects.
-pub fn lists_at(
-    repo: &gix::Repository,
-    settings: &Settings,
-    commit: gix::ObjectId,
-) -> Result<ImageLists> {
-    let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let charts = TopCharts::default().at(repo, tree, &settings.addons_path)?;
-    let files = charts
-        .iter()
-        .map(|c| git::read_tree_files(repo, c.tree))
-        .collect::<Result<Vec<_>>>()?;
-    let inputs = crate::components::image_inputs_at(repo, tree, settings)?;
-    let ctx = RenderContext::at(repo, tree, settings)?;
-    crate::charts::image_lists(
-        charts.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),
-        inputs
-            .resources
-            .iter()
-            .map(|(p, d)| (p.as_str(), d.as_slice())),
-        &inputs.extra,
-        &ctx,
-    )
-    .map_err(|(root, e)| -> anyhow::Error {
-        UserError::input(format!("{root}/{e}"))
-            .hint("fix the chart's YAML; its images cannot be read")
-            .into()
-    })
-}
-
 /// Build the report of `rev`.
 ///
-/// Errors: as [`lists_at`].
+/// Errors: as [`crate::derived::lists_at`].
 pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<ImagesReport> {
     let commit = git::resolve_commit(repo, rev)?;
-    let lists = lists_at(repo, settings, commit)?;
+    let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: Vec<&String> = lists.sources.keys().chain(lists.tests.keys()).collect();
     let located: BTreeMap<String, crate::registry::Located> =
@@ -180,7 +146,7 @@ pub fn run(args: ImagesArgs) -> Result<()> {
 /// `git release images sync`: copy the mirrored images of REV's lists that the internal
 /// registry lacks ([`crate::oci::sync::sync`]), with a progress line on a terminal.
 ///
-/// Errors: release.registry unset (exit 2); registry faults (exit 1); as [`lists_at`].
+/// Errors: release.registry unset (exit 2); registry faults (exit 1); as [`crate::derived::lists_at`].
 pub fn run_sync(
     repo: &gix::Repository,
     settings: &Settings,
@@ -195,7 +161,7 @@ pub fn run_sync(
             .hint("set release.registry (in .gitrelease or `git config`), e.g. `registry.local:5000/release`")
             .into());
     }
-    let lists = lists_at(repo, settings, commit)?;
+    let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: BTreeSet<String> = lists.kinds.into_values().flatten().collect();
     let located: Vec<_> = crate::registry::locate_at(repo, settings, tree, &all)?

@@ -153,7 +153,7 @@ pub fn package(
     if args.dry_run {
         // With --images: the references that would be pulled (nothing is asked of a registry).
         let images: Vec<String> = if args.images {
-            let lists = crate::commands::images::lists_at(repo, settings, commit)?;
+            let lists = crate::derived::lists_at(repo, settings, commit)?;
             let all: std::collections::BTreeSet<String> =
                 lists.kinds.into_values().flatten().collect();
             crate::registry::locate_at(repo, settings, tree, &all)?
@@ -290,7 +290,7 @@ fn pack_images(
     args: &PackageArgs,
     stamp: Stamp,
 ) -> Result<crate::oci::ImagesTar> {
-    let lists = crate::commands::images::lists_at(repo, settings, commit)?;
+    let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
     crate::oci::pack(repo, settings, tree, &all, &args.platform, stamp)

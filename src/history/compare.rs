@@ -107,12 +107,11 @@ fn chart_meta_at(
     path: &str,
 ) -> Result<(String, Option<String>)> {
     let data = index.blob(repo, tree, &crate::files::join(path, "Chart.yaml"))?;
-    let (name, version) = data
+    let meta = data
         .as_deref()
-        .map(charts::chart_yaml_meta)
+        .map(crate::chart::meta::parse)
         .unwrap_or_default();
-    let folder = path.rsplit('/').next().unwrap_or(path);
-    Ok((name.unwrap_or_else(|| folder.to_string()), version))
+    Ok((meta.name_or_folder(path), meta.version))
 }
 
 /// Every chart below `addons` that was added, changed or removed between `old_tree` and
@@ -226,7 +225,7 @@ fn by_repo<'a>(
 }
 
 /// Image references listed in every `images_*.list` file of the images folder of `tree`
-/// ([`crate::images::list_kind`]).
+/// ([`crate::image::list::kind`]).
 ///
 /// Errors: objects missing from the database.
 pub fn listed_images(
@@ -237,10 +236,8 @@ pub fn listed_images(
     let mut out = BTreeSet::new();
     if let Some(files) = git::read_path(repo, tree, images_path)? {
         for (k, e) in files {
-            if crate::images::list_kind(&k).is_some() {
-                out.extend(crate::images::parse_image_list(&String::from_utf8_lossy(
-                    &e.data,
-                )));
+            if crate::image::list::kind(&k).is_some() {
+                out.extend(crate::image::list::parse(&String::from_utf8_lossy(&e.data)));
             }
         }
     }

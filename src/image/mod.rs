@@ -1,3 +1,4 @@
-//! Container images: references (the one parser), and where images are found.
+//! Container images: references (the one parser) and the image list files.
 
+pub mod list;
 pub mod reference;
