@@ -32,15 +32,17 @@ pub mod open;
 pub mod package;
 pub mod paths;
 pub mod placeholders;
+pub mod plan;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod render;
 pub mod settings;
 pub mod signing;
 pub mod table;
 pub mod version_yml;
 pub mod versions;
-pub mod vocab;
+
 pub mod worktree;
 pub mod yaml;
 pub mod yaml_edit;

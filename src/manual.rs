@@ -245,7 +245,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ("3", "refused by the repository's state: findings of check, an existing tag, uncommitted changes, another git-release command running"),
 ];
 
-/// The JSON vocabulary every `--json` speaks ([`crate::vocab`]): `(shape, what)`.
+/// The JSON vocabulary every `--json` speaks ([`crate::report`]): `(shape, what)`.
 pub const JSON_VOCABULARY: &[(&str, &str)] = &[
     ("{\"name\", \"path\", \"from\", \"to\"}", "a version change: a chart (path: its folder), a component's tag (path: its repos entry), a file's version; from null: new, to null: removed"),
     ("{\"from\", \"to\"}", "an image change: two references of one image repository (hotfix manifests)"),

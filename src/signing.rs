@@ -261,12 +261,12 @@ pub fn write_tag(
         .detach())
 }
 
-/// Create annotated tag `name` on `target` (a commit) with `message`, tagged by the committer
-/// identity, signed when `sign` is true or `tag.gpgSign` is set, as `git tag -a`/`-s` would; an
-/// existing tag of that name is never replaced.
+/// Write the annotated tag object `name` on `target` (a commit) with `message`, tagged by the
+/// committer identity, signed when `sign` is true or `tag.gpgSign` is set, as `git tag -a`/`-s`
+/// would. Its ref is created by [`crate::plan::apply`], in the transaction of every other ref.
 ///
-/// Errors: no identity (exit 2), signing, an existing tag (the ref transaction refuses).
-pub fn create_tag(
+/// Errors: no identity (exit 2), signing.
+pub fn tag_object(
     repo: &gix::Repository,
     name: &str,
     target: gix::ObjectId,
@@ -297,12 +297,5 @@ pub fn create_tag(
         message: message.into(),
         signature: None,
     };
-    let id = write_tag(repo, &tag, signer.as_ref())?;
-    repo.tag_reference(
-        name,
-        id,
-        gix::refs::transaction::PreviousValue::MustNotExist,
-    )
-    .with_context(|| format!("creating tag {name}"))?;
-    Ok(id)
+    write_tag(repo, &tag, signer.as_ref())
 }

@@ -81,10 +81,10 @@ fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result
     if args.json {
         // `branches`, and the refs created (or, with --dry-run, that would be) in the shared
         // vocabulary (`{"ref", "from", "to"}`, from null: created).
-        let refs: Vec<crate::vocab::RefUpdate> = done
+        let refs: Vec<crate::report::RefUpdate> = done
             .iter()
             .filter(|b| b.status == "created")
-            .map(|b| crate::vocab::RefUpdate {
+            .map(|b| crate::report::RefUpdate {
                 name: format!("refs/heads/{}", b.branch),
                 from: None,
                 to: Some(b.commit.clone()),

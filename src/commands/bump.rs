@@ -19,6 +19,8 @@ use crate::cli::BumpArgs;
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind};
 use crate::git;
+use crate::plan::{CommitIntent, Plan};
+use crate::report::{Report, VersionChange, Warning};
 use crate::settings::{self, Settings};
 use crate::worktree::{self, Change};
 
@@ -26,32 +28,12 @@ use crate::worktree::{self, Change};
 use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
 use crate::files::join;
 
-/// Result of a bump, as printed by `--json`.
+/// What a bump changes, as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    /// Every file whose version changes, `VERSION` first, then charts by folder.
-    pub files: Vec<FileBump>,
-    /// Whether this was a dry run (nothing written).
-    pub dry_run: bool,
-    /// The commit made by `--commit`.
-    pub commit: Option<String>,
-}
-
-/// One file's version change, in the shared vocabulary's shape ([`crate::vocab::VersionChange`]):
-/// `{"name", "path", "from", "to"}`.
-#[derive(Debug, Serialize)]
-pub struct FileBump {
-    /// `VERSION` or the chart's name.
-    #[serde(rename = "name")]
-    label: String,
-    /// Repo-relative path of the file.
-    pub path: String,
-    /// Version before, as written (with its `v`).
-    #[serde(rename = "from")]
-    pub old: String,
-    /// Version after.
-    #[serde(rename = "to")]
-    pub new: String,
+pub struct BumpReport {
+    /// Every file whose version changes, `VERSION` first, then charts by folder, then
+    /// version.yml's addons: `name` is `VERSION`, the chart's or the addon's name.
+    pub files: Vec<VersionChange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,25 +52,59 @@ struct Chart {
     name: String,
 }
 
-/// Run `git release bump`.
+/// Run `git release bump`: [`plan`], then (unless `--dry-run`) write and commit, then report.
+/// A dry run prints the diff, then refuses as the real run would (uncommitted changes).
 pub fn run(args: BumpArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Default::default())?;
     let _lock = crate::journal::lock(&repo, "bump")?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    bump(&repo, &settings, &args, &mut out)
+    let workdir = git::workdir(&repo)?;
+    let (mut report, writes, refusal) = plan(&repo, &settings, &args)?;
+    report.dry_run = args.dry_run;
+    if !args.dry_run {
+        if let Some(r) = refusal {
+            return Err(r.into());
+        }
+        if !writes.is_empty() {
+            report.commit = crate::plan::apply(&repo, &writes)?
+                .commit
+                .map(|id| id.to_string());
+        }
+    }
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        if r.dry_run {
+            print_table(r, out)?;
+            for ch in &writes.files {
+                worktree::write_diff(&workdir, ch, out)?;
+            }
+        } else if r.data.files.is_empty() {
+            writeln!(out, "nothing to change")?;
+        } else {
+            print_table(r, out)?;
+            writeln!(out, "{} file(s) changed", r.data.files.len())?;
+            if let Some(c) = &r.commit {
+                writeln!(out, "committed {}", &c[..c.len().min(12)])?;
+            }
+        }
+        Ok(())
+    })?;
+    match refusal {
+        Some(r) => Err(r
+            .hint("the dry run above shows what bump would write once they are committed or stashed (`git stash --all`)")
+            .into()),
+        None => Ok(()),
+    }
 }
 
-/// The whole bump, writing the table (or JSON, or the diff) to `out`.
-pub fn bump(
+/// The bump `args` asks for: the report, the writes (with the commit of `--commit`), and the
+/// refusal a real run gives when the files it writes have uncommitted changes. Writes nothing.
+///
+/// Errors: nothing to bump, an ambiguous chart, a version that is not SemVer (exit 2, file and
+/// line).
+pub fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &BumpArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
-    if args.commit && args.dry_run {
-        crate::bail_input!("--commit and --dry-run cannot be used together");
-    }
+) -> Result<(Report<BumpReport>, Plan, Option<UserError>)> {
     let workdir = git::workdir(repo)?;
     // Charts live under the addons path; a repository without one (a charts repository that
     // keeps them at its root, Aether's layout) has them wherever a Chart.yaml is.
@@ -161,11 +177,11 @@ pub fn bump(
         let (new_text, _) = crate::derived::version_yml(vrel, &text, &bumped)?;
         if new_text != text {
             for a in old.iter().filter(|a| bumped.contains_key(&a.name)) {
-                files.push(FileBump {
+                files.push(VersionChange {
+                    name: a.name.clone(),
                     path: vrel.clone(),
-                    old: a.version.clone().unwrap_or_default(),
-                    new: bumped[&a.name].clone(),
-                    label: a.name.clone(),
+                    from: a.version.clone(),
+                    to: Some(bumped[&a.name].clone()),
                 });
             }
             changes.push(Change::WriteFile {
@@ -181,59 +197,15 @@ pub fn bump(
     // Refuse to overwrite uncommitted work.
     let paths: Vec<&str> = changes.iter().map(|c| c.path()).collect();
     let refusal = worktree::uncommitted_refusal(repo, &paths, "bump")?;
-    if let (Some(r), false) = (&refusal, args.dry_run) {
-        return Err(r.clone().into());
-    }
-
-    let mut report = Report {
-        files,
-        dry_run: args.dry_run,
-        commit: None,
-    };
-    if args.dry_run {
-        if args.json {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-        } else {
-            print_table(&report, out)?;
-            for ch in &changes {
-                worktree::write_diff(&workdir, ch, out)?;
-            }
-        }
-        print_warnings(&warnings);
-        return match refusal {
-            Some(r) => Err(r
-                .hint("the dry run above shows what bump would write once they are committed or stashed (`git stash --all`)")
-                .into()),
-            None => Ok(()),
-        };
-    }
-
-    if !changes.is_empty() {
-        let message = args.commit.then(|| commit_message(mode, &report));
-        let id = crate::commit::apply_and_commit(
-            repo,
-            "bump",
-            &changes,
-            message.as_deref(),
-            !args.no_verify,
-        )?;
-        report.commit = id.map(|id| id.to_string());
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else if report.files.is_empty() {
-        writeln!(out, "nothing to change")?;
-    } else {
-        print_table(&report, out)?;
-        writeln!(out, "{} file(s) changed", report.files.len())?;
-        if let Some(c) = &report.commit {
-            writeln!(out, "committed {}", &c[..c.len().min(12)])?;
-        }
-    }
-    print_warnings(&warnings);
-    Ok(())
+    let mut report = Report::new("bump", BumpReport { files });
+    report.warnings = warnings.into_iter().map(Warning::from).collect();
+    let mut writes = Plan::new("bump");
+    writes.commit = args.commit.then(|| CommitIntent {
+        message: commit_message(mode, &report.data),
+        verify: !args.no_verify,
+    });
+    writes.files = changes;
+    Ok((report, writes, refusal))
 }
 
 /// The mode and the CHART arguments. Only `patch` is a LEVEL; with `--next-minor` a LEVEL given
@@ -390,7 +362,7 @@ fn read_text(workdir: &Path, rel: &str) -> Result<(FileEntry, String)> {
 }
 
 fn push(
-    files: &mut Vec<FileBump>,
+    files: &mut Vec<VersionChange>,
     changes: &mut Vec<Change>,
     rel: &str,
     label: &str,
@@ -400,11 +372,11 @@ fn push(
     if edit.old == edit.new {
         return;
     }
-    files.push(FileBump {
+    files.push(VersionChange {
+        name: label.to_string(),
         path: rel.to_string(),
-        old: edit.old,
-        new: edit.new,
-        label: label.to_string(),
+        from: Some(edit.old),
+        to: Some(edit.new),
     });
     changes.push(Change::WriteFile {
         path: rel.to_string(),
@@ -442,34 +414,44 @@ fn field_error(rel: &str, e: FieldError) -> anyhow::Error {
     UserError::input(message).hint(hint).into()
 }
 
-fn commit_message(mode: Mode, r: &Report) -> String {
+/// `from -> to` of a version change, for messages.
+fn arrow(f: &VersionChange) -> String {
+    format!(
+        "{} -> {}",
+        f.from.as_deref().unwrap_or(""),
+        f.to.as_deref().unwrap_or("")
+    )
+}
+
+fn commit_message(mode: Mode, r: &BumpReport) -> String {
     let what = match mode {
         Mode::Patch => "patch",
         Mode::NextMinor => "next minor",
     };
     let mut parts = Vec::new();
-    let charts: Vec<&FileBump> = r
+    let charts: Vec<&VersionChange> = r
         .files
         .iter()
-        .filter(|f| f.label != DEFAULT_VERSION_FILE && f.path.ends_with("Chart.yaml"))
+        .filter(|f| f.name != DEFAULT_VERSION_FILE && f.path.ends_with("Chart.yaml"))
         .collect();
-    if let Some(v) = r.files.iter().find(|f| f.label == DEFAULT_VERSION_FILE) {
-        parts.push(format!("{} {} -> {}", v.path, v.old, v.new));
+    if let Some(v) = r.files.iter().find(|f| f.name == DEFAULT_VERSION_FILE) {
+        parts.push(format!("{} {}", v.path, arrow(v)));
     }
     match charts.as_slice() {
         [] => {}
-        [c] => parts.push(format!("chart {} {} -> {}", c.label, c.old, c.new)),
+        [c] => parts.push(format!("chart {} {}", c.name, arrow(c))),
         many => parts.push(format!("{} charts", many.len())),
     }
     let mut msg = format!("bump: {what} ({})\n\n", parts.join(", "));
     for f in &r.files {
-        msg.push_str(&format!("- {} {} -> {}\n", f.path, f.old, f.new));
+        msg.push_str(&format!("- {} {}\n", f.path, arrow(f)));
     }
     msg
 }
 
-fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
+fn print_table(r: &Report<BumpReport>, out: &mut dyn Write) -> Result<()> {
     let width = r
+        .data
         .files
         .iter()
         .map(|f| f.path.chars().count())
@@ -477,16 +459,10 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
         .max()
         .unwrap_or(4);
     writeln!(out, "{:<width$}  VERSION", "FILE")?;
-    for f in &r.files {
-        writeln!(out, "{:<width$}  {} -> {}", f.path, f.old, f.new)?;
+    for f in &r.data.files {
+        writeln!(out, "{:<width$}  {}", f.path, arrow(f))?;
     }
     Ok(())
-}
-
-fn print_warnings(w: &[String]) {
-    for m in w {
-        eprintln!("warning: {m}");
-    }
 }
 
 /// `addons/` or `the repository root` for messages.

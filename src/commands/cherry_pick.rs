@@ -24,9 +24,9 @@ use crate::lines::{self, Target};
 use crate::settings::Settings;
 
 use crate::bump::VERSION_FILE;
-use crate::vocab::{RefUpdate, VersionChange};
+use crate::report::{RefUpdate, VersionChange};
 
-/// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::vocab`]).
+/// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::report`]).
 #[derive(Debug, Serialize)]
 pub struct PickReport {
     /// Target branch.

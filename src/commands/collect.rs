@@ -43,7 +43,7 @@ pub struct Report {
 }
 
 /// One component's outcome: a version change in the shared vocabulary's shape
-/// (`{"name", "path", "from", "to"}`, [`crate::vocab`]) with what came with it.
+/// (`{"name", "path", "from", "to"}`, [`crate::report`]) with what came with it.
 #[derive(Debug, Serialize)]
 pub struct ComponentReport {
     /// `owner/name`.
@@ -90,7 +90,7 @@ impl ComponentReport {
     }
 }
 
-/// One chart's outcome: `{"name", "path", "from", "to"}` ([`crate::vocab`]) and its images.
+/// One chart's outcome: `{"name", "path", "from", "to"}` ([`crate::report`]) and its images.
 #[derive(Debug, Serialize)]
 pub struct ChartReport {
     /// Chart name from Chart.yaml (the folder name when absent).

@@ -25,7 +25,7 @@ pub struct Rev {
 }
 
 /// One component of the repos files: its tag old -> new (`{"name", "path", "from", "to"}`,
-/// [`crate::vocab`]) and its charts.
+/// [`crate::report`]) and its charts.
 #[derive(Debug, Serialize)]
 pub struct ComponentDiff {
     /// `repositoryFullName`.

@@ -19,6 +19,7 @@ use crate::error::UserError;
 use crate::git;
 use crate::history::compare::{self, ChangedCharts};
 use crate::package::{self, ChartSource, Contents};
+use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
 use crate::versions;
 
@@ -106,19 +107,78 @@ pub struct RemovedChart {
 pub struct ImageDelta {
     /// References present at new and absent at base, whose repository is new too.
     pub added: Vec<String>,
-    /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::vocab::ImageChange`]);
+    /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::report::ImageChange`]);
     /// one per reference that went away when several did.
-    pub changed: Vec<crate::vocab::ImageChange>,
+    pub changed: Vec<crate::report::ImageChange>,
 }
 
-/// Run `git release hotfix`.
+/// Run `git release hotfix`: [`plan`] the packages, then (unless `--dry-run`) [`apply`] it,
+/// then report in text or JSON.
 pub fn run(args: HotfixArgs) -> Result<()> {
     let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     package::check_output_dir(&args.output)?;
-    let stdout = std::io::stdout();
-    hotfix(&repo, &settings, &args, &mut stdout.lock())
+    let mut plan = plan(&repo, &settings, &args)?;
+    let mut report = Report::new(
+        "hotfix",
+        HotfixReport {
+            packages: plan
+                .package_names
+                .iter()
+                .map(|n| PackageFile::planned(args.output.join(n).display().to_string()))
+                .collect(),
+            manifest: plan.manifest.clone(),
+            tag: None,
+        },
+    );
+    report.dry_run = args.dry_run;
+    report.rev = Some(plan.new.to_string());
+    if !args.dry_run {
+        let written = apply(&repo, &settings, &args, &mut plan)?;
+        report.data.packages = written
+            .iter()
+            .map(|(p, s)| PackageFile::written(p.display().to_string(), s.clone()))
+            .collect();
+        report.data.manifest = plan.manifest.clone();
+        if args.tag {
+            report.data.tag = Some(plan.tag_name.clone());
+        }
+    }
+    report.warnings = plan.warnings.iter().cloned().map(Warning::from).collect();
+    let existing = plan.existing.is_some();
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        print_plan(&r.data.manifest, &plan.package_names, out)?;
+        if r.dry_run {
+            writeln!(out, "dry run: nothing written")?;
+            return Ok(());
+        }
+        for p in &r.data.packages {
+            writeln!(out, "wrote {} (sha256 {})", p.path, p.sha256.as_deref().unwrap_or(""))?;
+        }
+        if existing {
+            writeln!(
+                out,
+                "{} already tags {}: same range, same hotfix (no new tag)",
+                plan.tag_name,
+                &plan.new.to_string()[..12]
+            )?;
+        } else if let Some(t) = &r.data.tag {
+            writeln!(out, "tagged {t} on {}", &plan.new.to_string()[..12])?;
+        }
+        Ok(())
+    })
+}
+
+/// What `hotfix` wrote (or would write), as `--json` prints it inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct HotfixReport {
+    /// The packages (sha256 and size null in a dry run).
+    pub packages: Vec<PackageFile>,
+    /// `hotfix.yaml` of the whole range.
+    pub manifest: Manifest,
+    /// The hotfix tag (`--tag`) on the new end of the range; `null` without `--tag`.
+    pub tag: Option<String>,
 }
 
 /// Split `A..B`, `A..` and `A` (= `A..HEAD`).
@@ -248,72 +308,6 @@ fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
     }
 }
 
-/// The whole hotfix: plan, checks, packages. Writes the human summary or JSON to `out`.
-/// Run `git release hotfix` on `repo`: [`plan`] the packages, print the plan (`--dry-run`) or
-/// [`apply`] it, and report in text or JSON.
-///
-/// Errors: as [`plan`] and [`apply`].
-pub fn hotfix(
-    repo: &gix::Repository,
-    settings: &Settings,
-    args: &HotfixArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let mut plan = plan(repo, settings, args)?;
-    if args.dry_run {
-        if args.json {
-            serde_json::to_writer_pretty(&mut *out, &plan.json(args))?;
-            writeln!(out)?;
-        } else {
-            print_plan(&plan.manifest, &plan.package_names, out)?;
-            writeln!(out, "dry run: nothing written")?;
-            for w in &plan.warnings {
-                eprintln!("warning: {w}");
-            }
-        }
-        return Ok(());
-    }
-    let written = apply(repo, settings, args, &mut plan)?;
-    let HotfixPlan {
-        manifest,
-        package_names,
-        warnings,
-        existing,
-        tag_name,
-        new,
-        ..
-    } = &plan;
-    if args.json {
-        let files: Vec<_> = written
-            .iter()
-            .map(|(p, s)| crate::vocab::PackageFile::written(p.display().to_string(), s.clone()))
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"packages": files, "manifest": manifest, "warnings": warnings}),
-        )?;
-        writeln!(out)?;
-    } else {
-        print_plan(manifest, package_names, out)?;
-        for (p, s) in &written {
-            writeln!(out, "wrote {} (sha256 {s})", p.display())?;
-        }
-        if existing.is_some() {
-            writeln!(
-                out,
-                "{tag_name} already tags {}: same range, same hotfix (no new tag)",
-                &new.to_string()[..12]
-            )?;
-        } else if args.tag {
-            writeln!(out, "tagged {tag_name} on {}", &new.to_string()[..12])?;
-        }
-        for w in warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    Ok(())
-}
-
 /// Everything a hotfix writes, computed from the object database before anything is written:
 /// what `--dry-run` prints and `--json` emits; [`apply`] writes it.
 pub struct HotfixPlan {
@@ -336,17 +330,6 @@ pub struct HotfixPlan {
     resource_files: Vec<(String, Vec<u8>)>,
     per_chart_images: BTreeMap<String, ImageDelta>,
     stamp: Stamp,
-}
-
-impl HotfixPlan {
-    /// The plan as `--dry-run --json` prints it: `{"packages" (planned), "manifest", "warnings"}`.
-    pub fn json(&self, args: &HotfixArgs) -> serde_json::Value {
-        serde_json::json!({
-            "packages": self.package_names.iter().map(|n| crate::vocab::PackageFile::planned(args.output.join(n).display().to_string())).collect::<Vec<_>>(),
-            "manifest": self.manifest,
-            "warnings": self.warnings,
-        })
-    }
 }
 
 /// Compute the hotfix of `args.range`: the changed charts (built as Helm archives in memory, so
@@ -787,7 +770,14 @@ fn create_hotfix_tag(
             c.new_version
         ));
     }
-    crate::signing::create_tag(repo, name, new, &msg, false)?;
+    let mut plan = crate::plan::Plan::new("hotfix");
+    plan.tags.push(crate::plan::TagIntent {
+        name: name.to_string(),
+        target: new,
+        message: msg,
+        sign: false,
+    });
+    crate::plan::apply(repo, &plan)?;
     Ok(())
 }
 
@@ -888,7 +878,7 @@ mod tests {
         let d = image_delta(&old, &new);
         assert_eq!(
             d.changed,
-            [crate::vocab::ImageChange {
+            [crate::report::ImageChange {
                 from: "q/w:v0.92.0".into(),
                 to: "q/w:v0.93.1".into()
             }]

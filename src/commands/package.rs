@@ -5,7 +5,6 @@
 //! Source: seed 002 ("打包流程") and DOMAIN.md step 8.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -17,6 +16,7 @@ use crate::files::FileKind;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::package::{self, Contents};
+use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
 
 /// `release.yaml` in the package (and the `--json` output).
@@ -50,14 +50,92 @@ pub struct PackagedChart {
     pub archive: String,
 }
 
-/// Run `git release package`.
+/// Run `git release package`: [`plan`] it (charts built in memory, so a dry run fails where
+/// the real run would), then (unless `--dry-run`) [`write`] it, then report.
 pub fn run(args: PackageArgs) -> Result<()> {
     let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     package::check_output_dir(&args.output)?;
-    let stdout = std::io::stdout();
-    package(&repo, &settings, &args, &mut stdout.lock())
+    let mut plan = plan(&repo, &settings, &args)?;
+    let path = args.output.join(format!("{}.tar.gz", plan.top));
+    let mut report = Report::new(
+        "package",
+        PackageReport {
+            packages: vec![PackageFile::planned(path.display().to_string())],
+            manifest: None,
+            images: plan.images.clone(),
+        },
+    );
+    report.dry_run = args.dry_run;
+    report.rev = Some(plan.commit.to_string());
+    if !args.dry_run {
+        if git::worktree_modified(&repo, &[])? {
+            plan.warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
+        }
+        let (path, sum) = write(&repo, &settings, &args, &mut plan)?;
+        report.data.packages = vec![PackageFile::written(path.display().to_string(), sum)];
+    }
+    report.warnings = plan.warnings.iter().cloned().map(Warning::from).collect();
+    report.data.manifest = Some(plan.manifest);
+    let images = args.images;
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        let Some(m) = &r.data.manifest else {
+            return Ok(());
+        };
+        let file = r.data.packages[0].path.rsplit('/').next().unwrap_or_default();
+        writeln!(
+            out,
+            "package {}: {} chart(s) from {}",
+            r.verb(file.trim_end_matches(".tar.gz"), file),
+            m.charts.len(),
+            &m.commit[..12]
+        )?;
+        if r.dry_run {
+            for c in &m.charts {
+                writeln!(out, "  {} {}", c.name, c.version)?;
+            }
+            if images {
+                writeln!(out, "images/images.tar: {} image(s)", r.data.images.len())?;
+                for i in &r.data.images {
+                    writeln!(out, "  {i}")?;
+                }
+            }
+            writeln!(out, "dry run: nothing written")?;
+        } else {
+            let p = &r.data.packages[0];
+            writeln!(out, "wrote {} (sha256 {})", p.path, p.sha256.as_deref().unwrap_or(""))?;
+        }
+        Ok(())
+    })
+}
+
+/// What `package` wrote (or would write), as `--json` prints it inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct PackageReport {
+    /// The package (sha256 and size null in a dry run).
+    pub packages: Vec<PackageFile>,
+    /// `release.yaml` (its `sha256` filled in by a real run).
+    pub manifest: Option<ReleaseManifest>,
+    /// With `--images`: the references packed (or that would be pulled); empty without.
+    pub images: Vec<String>,
+}
+
+/// Everything `package` writes, computed before anything is written.
+pub struct PackagePlan {
+    /// The packaged commit.
+    pub commit: gix::ObjectId,
+    tree: gix::ObjectId,
+    /// `<product>-<version>`: the top folder and the file name without `.tar.gz`.
+    pub top: String,
+    /// `release.yaml` without its checksums.
+    pub manifest: ReleaseManifest,
+    built: Vec<package::BuiltChart>,
+    stamp: Stamp,
+    /// With `--images`: the references to pack.
+    pub images: Vec<String>,
+    /// Non-fatal findings.
+    pub warnings: Vec<String>,
 }
 
 /// The product version name of `commit`: its highest release tag, else `git describe`-style
@@ -94,13 +172,12 @@ fn version_name(
     Ok(format!("g{short}"))
 }
 
-/// Build the package and write the summary (or JSON) to `out`.
-pub fn package(
-    repo: &gix::Repository,
-    settings: &Settings,
-    args: &PackageArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
+/// Compute the package of `args.rev`: the version name, every top-level chart built as a Helm
+/// archive in memory, the manifest, and with `--images` the references to pack (nothing is asked
+/// of a registry). Writes nothing.
+///
+/// Errors: a bad revision or addons path (exit 2), charts that cannot be packaged.
+pub fn plan(repo: &gix::Repository, settings: &Settings, args: &PackageArgs) -> Result<PackagePlan> {
     let spec = args.rev.as_deref().unwrap_or("HEAD");
     let commit = resolve_commit(repo, spec)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
@@ -135,7 +212,7 @@ pub fn package(
         })
         .collect();
     let top = format!("{}-{version}", settings.product);
-    let mut manifest = ReleaseManifest {
+    let manifest = ReleaseManifest {
         product: settings.product.clone(),
         version: version.clone(),
         commit: commit.to_string(),
@@ -150,60 +227,44 @@ pub fn package(
         gid: args.owner,
     };
     let built = package::build_charts(&sources, stamp)?;
-    if args.dry_run {
-        // With --images: the references that would be pulled (nothing is asked of a registry).
-        let images: Vec<String> = if args.images {
-            let lists = crate::derived::lists_at(repo, settings, commit)?;
-            let all: std::collections::BTreeSet<String> =
-                lists.kinds.into_values().flatten().collect();
-            crate::registry::locate_at(repo, settings, tree, &all)?
-                .1
-                .into_iter()
-                .map(|l| l.reference.unwrap_or(l.image))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        if args.json {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &serde_json::json!({
-                    "packages": [crate::vocab::PackageFile::planned(args.output.join(format!("{top}.tar.gz")).display().to_string())],
-                    "manifest": manifest,
-                    "images": images,
-                    "warnings": warnings,
-                }),
-            )?;
-            writeln!(out)?;
-        } else {
-            writeln!(
-                out,
-                "package {top}.tar.gz: {} chart(s) from {}",
-                manifest.charts.len(),
-                &commit.to_string()[..12]
-            )?;
-            for c in &manifest.charts {
-                writeln!(out, "  {} {}", c.name, c.version)?;
-            }
-            if args.images {
-                writeln!(out, "images/images.tar: {} image(s)", images.len())?;
-                for i in &images {
-                    writeln!(out, "  {i}")?;
-                }
-            }
-            writeln!(out, "dry run: nothing written")?;
-        }
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
-        return Ok(());
-    }
-    if git::worktree_modified(repo, &[])? {
-        warnings.push("the work tree has uncommitted changes; they are not in the package (it is built from commits)".into());
-    }
+    let images: Vec<String> = if args.images {
+        let lists = crate::derived::lists_at(repo, settings, commit)?;
+        let all: std::collections::BTreeSet<String> =
+            lists.kinds.into_values().flatten().collect();
+        crate::registry::locate_at(repo, settings, tree, &all)?
+            .1
+            .into_iter()
+            .map(|l| l.reference.unwrap_or(l.image))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PackagePlan {
+        commit,
+        tree,
+        top,
+        manifest,
+        built,
+        stamp,
+        images,
+        warnings,
+    })
+}
 
+/// Write the package `plan` describes into `args.output` (atomically: a temporary file renamed
+/// into place), pulling its images with `--images`; fills in the manifest's checksums and image
+/// digests. Returns its path and sha256.
+///
+/// Errors: I/O (naming the path), registry faults.
+pub fn write(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &PackageArgs,
+    plan: &mut PackagePlan,
+) -> Result<(std::path::PathBuf, String)> {
+    let (tree, stamp) = (plan.tree, plan.stamp);
     let mut contents = Contents::new(package::durability(repo)?);
-    for b in built {
+    for b in std::mem::take(&mut plan.built) {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }
     // Everything else the installer needs, as committed: image lists, version.yml, the
@@ -231,52 +292,29 @@ pub fn package(
                 format!("{rel}/{k}")
             };
             if e.kind == FileKind::Symlink {
-                warnings.push(format!("{path} is a symlink; not packaged"));
+                plan.warnings.push(format!("{path} is a symlink; not packaged"));
                 continue;
             }
             contents.add(path, e.data, e.kind == FileKind::Executable)?;
         }
     }
+    let manifest = &mut plan.manifest;
     if args.images {
-        let tar = pack_images(repo, settings, commit, args, stamp)?;
+        let tar = pack_images(repo, settings, plan.commit, args, stamp)?;
         contents.add_stream(
             crate::files::join(&settings.images_path, "images.tar"),
             tar.stream(),
         )?;
         manifest.images = tar.digests;
     }
-    let (path, sum) = contents.write(&args.output, &top, stamp, "release.yaml", |sums| {
+    contents.write(&args.output, &plan.top, stamp, "release.yaml", |sums| {
         manifest.sha256 = sums.clone();
         Ok(format!(
             "# Release manifest written by git-release. sha256 covers every other file of this package.\n{}",
-            serde_yaml::to_string(&manifest)?
+            serde_yaml::to_string(&*manifest)?
         )
         .into_bytes())
-    })?;
-    if args.json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({
-                "packages": [crate::vocab::PackageFile::written(path.display().to_string(), sum.clone())],
-                "manifest": manifest,
-                "warnings": warnings,
-            }),
-        )?;
-        writeln!(out)?;
-    } else {
-        writeln!(
-            out,
-            "package {}: {} chart(s) from {}",
-            top,
-            manifest.charts.len(),
-            &commit.to_string()[..12]
-        )?;
-        writeln!(out, "wrote {} (sha256 {sum})", path.display())?;
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    Ok(())
+    })
 }
 
 /// Pull every image of the lists at `commit` (all kinds) for `--platform` and write

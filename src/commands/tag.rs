@@ -14,6 +14,7 @@ use crate::error::UserError;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::package;
+use crate::report::{Report, Warning};
 use crate::settings::{self, Settings};
 use crate::versions;
 
@@ -25,29 +26,64 @@ pub const DEFAULT_TAG_TEMPLATE: &str = "v{version}";
 pub struct TagReport {
     /// Tag name, e.g. `v2.10.2`.
     pub tag: String,
-    /// Tagged commit.
-    pub commit: String,
     /// Addon versions at that commit: chart name -> version.
     pub addons: BTreeMap<String, String>,
     /// The tag message.
     pub message: String,
     /// Whether the remote was checked.
     pub remote_checked: bool,
-    /// Whether this was a dry run.
-    pub dry_run: bool,
     /// Whether the tag is signed (`-s`, `tag.gpgSign`).
     pub signed: bool,
-    /// The tag ref created: `{"ref", "from": null, "to": <tag object>}` ([`crate::vocab`]);
+    /// The tag ref created: `{"ref", "from": null, "to": <tag object>}` ([`crate::report`]);
     /// `to` is null in a dry run (the object is not made).
     #[serde(rename = "ref")]
-    pub ref_update: crate::vocab::RefUpdate,
+    pub ref_update: crate::report::RefUpdate,
 }
 
-/// Run `git release tag`.
+/// Run `git release tag`: plan, then (unless `--dry-run`) create the tag, then print.
 pub fn run(args: TagArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Default::default())?;
-    let stdout = std::io::stdout();
-    tag(&repo, &settings, &args, &mut stdout.lock())
+    let mut report = plan(&repo, &settings, &args)?;
+    report.dry_run = args.dry_run;
+    if !args.dry_run {
+        let _lock = crate::journal::lock(&repo, "tag")?;
+        let applied = crate::plan::apply(&repo, &writes(&report, args.sign)?)?;
+        report.data.ref_update.to = applied.tags.first().map(|(_, id)| id.to_string());
+        if !crate::commands::protect::is_installed(&repo) {
+            report.warnings.push(Warning::new(
+                "tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here",
+            ));
+        }
+    }
+    report.emit(args.json, &mut std::io::stdout().lock(), print)
+}
+
+/// What creating the tag `report` plans writes: the tag object and its ref.
+fn writes(report: &Report<TagReport>, sign: bool) -> Result<crate::plan::Plan> {
+    let mut plan = crate::plan::Plan::new("tag");
+    plan.tags.push(crate::plan::TagIntent {
+        name: report.data.tag.clone(),
+        target: gix::ObjectId::from_hex(report.rev.as_deref().unwrap_or_default().as_bytes())?,
+        message: report.data.message.clone(),
+        sign,
+    });
+    Ok(plan)
+}
+
+fn print(r: &Report<TagReport>, out: &mut dyn Write) -> Result<()> {
+    let commit = r.rev.as_deref().unwrap_or_default();
+    writeln!(
+        out,
+        "{} {} on {} ({} addon(s))",
+        r.verb("tagged", "would tag"),
+        r.data.tag,
+        &commit[..12.min(commit.len())],
+        r.data.addons.len()
+    )?;
+    if !r.data.remote_checked {
+        writeln!(out, "remote not checked")?;
+    }
+    Ok(())
 }
 
 /// Chart name -> version of every top-level chart under the addons path at `tree`.
@@ -87,71 +123,16 @@ fn listed_versions(
     Ok(Some(out))
 }
 
-/// Create the release tag; every refusal happens before anything is written.
-/// Say on stderr when this clone has no tag protection installed (`git release protect`): the tag
-/// just made could still be moved or deleted here.
-fn warn_unprotected(repo: &gix::Repository) {
-    if !crate::commands::protect::is_installed(repo) {
-        eprintln!(
-            "warning: tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here"
-        );
-    }
-}
-
-pub fn tag(
-    repo: &gix::Repository,
-    settings: &Settings,
-    args: &TagArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let (mut report, warnings) = plan(repo, settings, args)?;
-    if !args.dry_run {
-        apply(repo, args, &mut report)?;
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else {
-        let verb = if args.dry_run { "would tag" } else { "tagged" };
-        writeln!(
-            out,
-            "{verb} {} on {} ({} addon(s))",
-            report.tag,
-            &report.commit[..12],
-            report.addons.len()
-        )?;
-        if !report.remote_checked {
-            writeln!(out, "remote not checked")?;
-        }
-    }
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(())
-}
-
-/// Create the tag `report` plans (signed when it says so) and fill in its object id; warn when
-/// this clone has no tag protection.
-///
-/// Errors: signing, an identity missing, the tag appearing meanwhile (never replaced).
-pub fn apply(repo: &gix::Repository, args: &TagArgs, report: &mut TagReport) -> Result<()> {
-    let commit = gix::ObjectId::from_hex(report.commit.as_bytes())?;
-    let id = crate::signing::create_tag(repo, &report.tag, commit, &report.message, args.sign)?;
-    report.ref_update.to = Some(id.to_string());
-    warn_unprotected(repo);
-    Ok(())
-}
-
 /// Everything `tag` checks and decides, writing nothing: the version, the tag name, the commit,
 /// the checks (a consistent release, versions only going up, VERSION agreeing, the remote), the
-/// message. Returns the report `--dry-run`/`--json` print, and warnings.
+/// message. Returns the report `--dry-run`/`--json` print (its warnings included).
 ///
 /// Errors: bad input (exit 2), refusals by the repository's state (exit 3), remote failures.
 pub fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &TagArgs,
-) -> Result<(TagReport, Vec<String>)> {
+) -> Result<Report<TagReport>> {
     let raw = args.release_version.trim();
     let Some(version) = versions::parse_tag(raw, None) else {
         return Err(UserError::input(format!("`{raw}` is not a SemVer version"))
@@ -337,19 +318,22 @@ pub fn plan(
         message.push('\n');
     }
     let signed = args.sign || crate::signing::wanted(repo, "tag.gpgSign");
-    let report = TagReport {
-        tag: name.clone(),
-        commit: commit.to_string(),
-        addons,
-        message: message.clone(),
-        remote_checked,
-        dry_run: args.dry_run,
-        signed,
-        ref_update: crate::vocab::RefUpdate {
-            name: format!("refs/tags/{name}"),
-            from: None,
-            to: None,
+    let mut report = Report::new(
+        "tag",
+        TagReport {
+            tag: name.clone(),
+            addons,
+            message: message.clone(),
+            remote_checked,
+            signed,
+            ref_update: crate::report::RefUpdate {
+                name: format!("refs/tags/{name}"),
+                from: None,
+                to: None,
+            },
         },
-    };
-    Ok((report, warnings))
+    );
+    report.rev = Some(commit.to_string());
+    report.warnings = warnings.into_iter().map(Warning::from).collect();
+    Ok(report)
 }

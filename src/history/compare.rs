@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::charts::{self, FileChangeKind, RootProbe};
 use crate::git;
-use crate::vocab::ImageChange;
+use crate::report::ImageChange;
 
 /// The charts below the addons path whose files differ between two trees.
 #[derive(Debug, Default)]
@@ -80,7 +80,7 @@ pub fn changed_charts(
 }
 
 /// One chart that differs between two revisions: a version change in the shared vocabulary
-/// (`{"name", "path", "from", "to"}`, [`crate::vocab`]) with the files that changed.
+/// (`{"name", "path", "from", "to"}`, [`crate::report`]) with the files that changed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChartDiff {
     /// Chart.yaml `name` (the folder name when absent).
@@ -167,7 +167,7 @@ pub fn charts(
 pub struct ImageDiff {
     /// New references whose repository is new too.
     pub added: Vec<String>,
-    /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::vocab::ImageChange`]);
+    /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::report::ImageChange`]);
     /// one per old reference when several went away.
     pub changed: Vec<ImageChange>,
     /// Old references whose repository is gone.
