@@ -48,8 +48,7 @@ pub fn main() -> ExitCode {
             // For shell completion: tags of one component (local or cached), errors ignored.
             let name = args.get(2).map(|a| a.to_string_lossy().into_owned());
             if let (Ok(repo), Some(name)) = (crate::open::repository(), name) {
-                for t in crate::commands::collect::component_tags(&repo, &name).unwrap_or_default()
-                {
+                for t in crate::components::read::component_tags(&repo, &name).unwrap_or_default() {
                     println!("{t}");
                 }
             }

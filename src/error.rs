@@ -94,3 +94,33 @@ macro_rules! bail_input {
         return Err($crate::error::UserError::input(format!($($arg)*)).into())
     };
 }
+
+/// Nothing when `errors` is empty; the error itself when there is one; otherwise every error
+/// (with its hint) on stderr, then `N <what> failed; nothing was written` with the first one's
+/// exit kind.
+pub fn fail_all(mut errors: Vec<anyhow::Error>, what: &str) -> anyhow::Result<()> {
+    if errors.len() <= 1 {
+        return errors.pop().map_or(Ok(()), Err);
+    }
+    for e in &errors {
+        eprintln!("error: {e:#}");
+        if let Some(h) = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<UserError>())
+            .and_then(|u| u.hint.as_ref())
+        {
+            eprintln!("hint: {h}");
+        }
+    }
+    let kind = errors[0]
+        .chain()
+        .find_map(|c| c.downcast_ref::<UserError>())
+        .map_or(crate::error::ExitKind::Failure, |u| u.kind);
+    Err(UserError {
+        message: format!("{} {what} failed; nothing was written", errors.len()),
+        hint: None,
+        kind,
+        in_json_output: false,
+    }
+    .into())
+}

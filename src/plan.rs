@@ -185,7 +185,9 @@ fn finish(repo: &gix::Repository, plan: &Plan, applied: &mut Applied) -> Result<
         }
         repo.edit_references(edits).map_err(|e| -> anyhow::Error {
             UserError::refused(format!("updating the refs failed, none was changed: {e}"))
-                .hint("a ref moved meanwhile (another run, a fetch or a push): run the command again")
+                .hint(
+                    "a ref moved meanwhile (another run, a fetch or a push): run the command again",
+                )
                 .into()
         })?;
     }

@@ -7,40 +7,26 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::CollectArgs;
-use crate::components::fetch::{self, FetchOutcome, Location};
+use crate::components::fetch::{self};
+use crate::components::read::{self, Fetched};
 use crate::components::{self, Component};
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind, Files};
 use crate::git;
-use crate::history::changelog::{self, Changelog, HeldBack, HeldReason};
+use crate::history::changelog::{Changelog, HeldBack, HeldReason};
 use crate::paths::Bounds;
 use crate::placeholders;
+use crate::plan::{CommitIntent, Plan};
+use crate::report::{Report, Warning};
 use crate::settings::{self, Overrides, Settings};
-use crate::versions::{self, BaseVersion};
 use crate::worktree::{self, Change};
 use crate::yaml_edit::{self, Seg};
-
-/// Result of a collect, as printed by `--json`.
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// One row per selected component.
-    pub components: Vec<ComponentReport>,
-    /// Repo-relative paths that changed (or would change with `--dry-run`).
-    pub changed_paths: Vec<String>,
-    /// Non-fatal findings (unknown fields, addons missing from version.yml…).
-    pub warnings: Vec<String>,
-    /// Whether this was a dry run.
-    pub dry_run: bool,
-    /// The commit made by `--commit`.
-    pub commit: Option<String>,
-}
 
 /// One component's outcome: a version change in the shared vocabulary's shape
 /// (`{"name", "path", "from", "to"}`, [`crate::report`]) with what came with it.
@@ -50,15 +36,12 @@ pub struct ComponentReport {
     pub repository: String,
     /// `name`.
     pub name: String,
-    /// Where the entry is: `repos/app.yaml:3`; JSON `path`.
-    #[serde(rename = "path")]
-    pub entry: String,
-    /// currentTag before; JSON `from`.
-    #[serde(rename = "from")]
-    pub old_tag: Option<String>,
-    /// Tag collected; JSON `to`.
-    #[serde(rename = "to")]
-    pub new_tag: String,
+    /// Where the entry is: `repos/app.yaml:3`.
+    pub path: String,
+    /// currentTag before.
+    pub from: Option<String>,
+    /// Tag collected.
+    pub to: String,
     /// Commit the tag points to.
     pub commit: String,
     /// `up-to-date` or `updated` for fetched components, `local` for components read in place.
@@ -84,7 +67,7 @@ pub struct ComponentReport {
 impl ComponentReport {
     /// Whether anything of the component changes: its tag, a chart, or the content at its tag.
     pub fn moved(&self) -> bool {
-        self.old_tag.as_deref() != Some(self.new_tag.as_str())
+        self.from.as_deref() != Some(self.to.as_str())
             || self.tag_moved
             || self.charts.iter().any(|ch| ch.changed)
     }
@@ -97,12 +80,10 @@ pub struct ChartReport {
     pub name: String,
     /// Target folder, repo-relative.
     pub path: String,
-    /// Chart.yaml version before (None for a new chart); JSON `from`.
-    #[serde(rename = "from")]
-    pub old_version: Option<String>,
-    /// Chart.yaml version after; JSON `to`.
-    #[serde(rename = "to")]
-    pub new_version: Option<String>,
+    /// Chart.yaml version before (None for a new chart).
+    pub from: Option<String>,
+    /// Chart.yaml version after.
+    pub to: Option<String>,
     /// Images the chart deploys now and did not before.
     pub images_added: Vec<String>,
     /// Images the chart deployed before and no longer does.
@@ -111,315 +92,293 @@ pub struct ChartReport {
     pub changed: bool,
 }
 
-/// What phase 1 (fetch + read, in parallel) found for one component.
-struct Fetched {
-    tag: String,
-    commit: gix::ObjectId,
-    fetch: &'static str,
-    fetched_at: Option<u64>,
-    /// (source path in component repo, target folder, files)
-    charts: Vec<(String, String, Files)>,
-    /// (source path, target file, entry)
-    resources: Vec<(String, String, FileEntry)>,
-    changelog: Option<Changelog>,
-    held_back: Vec<HeldBack>,
-}
-
-/// Most commits listed per component in a changelog; the rest are counted.
-const CHANGELOG_LIMIT: usize = 100;
-
-/// Default `--jobs`: twice the CPUs, 4 to 16. Fetching waits on `upload-pack` processes and the
-/// network more than on the CPU (measured with bench/collect.sh: 4 jobs beat 2 on 2 cores).
-fn default_jobs() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cpus * 2).clamp(4, 16)
-}
-
-/// The most `--jobs` collect runs at once: each job is a thread with its own connection and
-/// `upload-pack` process; far more than this only exhausts processes and file descriptors.
-pub const MAX_JOBS: usize = 64;
-
-/// Run `git release collect`.
+/// Run `git release collect`: [`plan`] (fetching into the component caches first), then
+/// (unless `--dry-run`) write and commit, then report. A dry run prints the diff, then refuses
+/// as the real run would (uncommitted changes).
 pub fn run(args: CollectArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Overrides {
         product: None,
         component_url: args.component_url.clone(),
     })?;
     let _lock = crate::journal::lock(&repo, "collect")?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    collect(&repo, &settings, &args, &mut out)
+    let workdir = git::workdir(&repo)?;
+    let (mut report, writes, refusal) = plan(&repo, &settings, &args)?;
+    report.dry_run = args.dry_run;
+    if let (false, Some(r)) = (args.dry_run, &refusal) {
+        return Err(r.clone().into());
+    }
+    if let Some(path) = &args.changelog {
+        write_changelog(path, &report.data)?;
+    }
+    if !args.dry_run && !writes.is_empty() {
+        report.commit = crate::plan::apply(&repo, &writes)?
+            .commit
+            .map(|id| id.to_string());
+    }
+    let (all, log) = (args.all, args.log);
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        if r.dry_run {
+            print_table(&r.data, all, log, out)?;
+            for ch in &writes.files {
+                worktree::write_diff(&workdir, ch, out)?;
+            }
+            return Ok(());
+        }
+        if r.data.components.is_empty() {
+            writeln!(
+                out,
+                "nothing to collect: {}/ lists no component",
+                settings.repos_path
+            )?;
+        } else {
+            print_table(&r.data, all, log, out)?;
+            if writes.files.is_empty() {
+                writeln!(
+                    out,
+                    "nothing to change: every component is at its newest release tag"
+                )?;
+            } else {
+                writeln!(out, "{} path(s) changed", writes.files.len())?;
+            }
+        }
+        if let Some(c) = &r.commit {
+            writeln!(out, "committed {}", &c[..c.len().min(12)])?;
+        }
+        Ok(())
+    })?;
+    match refusal {
+        Some(r) if args.dry_run => Err(r
+            .hint("the dry run above shows what collect would write once they are committed or stashed (`git stash --all`)")
+            .into()),
+        _ => Ok(()),
+    }
 }
 
-/// The whole collect, writing the human table (or JSON, or the diff) to `out`.
-pub fn collect(
+/// What collect changes, as `--json` prints it inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct CollectReport {
+    /// One row per selected component.
+    pub components: Vec<ComponentReport>,
+    /// Repo-relative paths that change.
+    pub changed_paths: Vec<String>,
+}
+
+/// The collect `args` asks for: fetch the components into their caches (phase 1, in parallel),
+/// then compute every change (phase 2): the charts and resources at their new tags with
+/// placeholders substituted, `currentTag` in the repos files, version.yml and the image lists.
+/// Returns the report, the writes (with the commit of `--commit`) and the refusal a real run
+/// gives when the paths it writes have uncommitted changes. Writes nothing to the work tree.
+///
+/// Errors: bad repos files or flags (exit 2); every component or chart that failed, listed.
+pub fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &CollectArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<(Report<CollectReport>, Plan, Option<UserError>)> {
     let workdir = git::workdir(repo)?;
     let repos_dir = crate::paths::abs(&workdir, &settings.repos_path);
     let mut lists = components::read_dir(&repos_dir, &settings.repos_path)?;
-    let mut warnings = std::mem::take(&mut lists.warnings);
-    let render_ctx = crate::charts::RenderContext::new(
-        settings,
-        std::fs::read(crate::paths::abs(&workdir, &settings.version_file))
-            .ok()
-            .as_deref(),
-    );
-    let extra_images: Vec<(String, String)> = lists
-        .components
-        .iter()
-        .flat_map(components::Component::extra_images)
-        .collect();
-
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
     let bounds = git::bounds(repo)?;
     for c in &selected {
         validate_paths(c, settings, &bounds)?;
     }
-
-    // Phase 1: fetch and read, in parallel. Nothing is written to the work tree here.
-    let mut jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
-    if jobs > MAX_JOBS {
-        eprintln!("note: --jobs {jobs} is more than collect runs at once; using {MAX_JOBS}");
-        jobs = MAX_JOBS;
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("starting worker threads")?;
-    let bar = crate::progress::bar(selected.len() as u64, "collect", !args.quiet && !args.json);
-    let interrupt = AtomicBool::new(false);
-    let git_dir = repo.common_dir().to_path_buf();
-    let results: Vec<Result<Fetched>> = pool.install(|| {
-        selected
-            .par_iter()
-            .map(|c| {
-                bar.set_message(c.repository_full_name.clone());
-                let r = fetch_component(
-                    c,
-                    settings,
-                    &workdir,
-                    &git_dir,
-                    args,
-                    pins.get(c.repository_full_name.as_str()),
-                    &interrupt,
-                )
-                .map_err(|e| {
-                    let user = e.chain().find_map(|x| x.downcast_ref::<UserError>());
-                    anyhow::Error::new(UserError {
-                        message: format!(
-                            "component `{}` ({}): {e:#}",
-                            c.repository_full_name,
-                            c.location()
-                        ),
-                        hint: user.and_then(|u| u.hint.clone()),
-                        kind: user.map_or(crate::error::ExitKind::Failure, |u| u.kind),
-                        in_json_output: false,
-                    })
-                });
-                bar.inc(1);
-                r
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    let mut fetched = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => fetched.push(f),
-            Err(e) => errors.push(e),
-        }
-    }
-    fail_all(errors, "components")?;
+    let opts = read::Options {
+        jobs: args.jobs,
+        offline: args.offline,
+        pre: args.pre,
+        allow_downgrade: args.allow_downgrade,
+        progress: !args.quiet && !args.json,
+    };
+    let mut fetched = read::read_all(repo, settings, &selected, &pins, &opts)?;
     check_targets(&selected, &fetched)?;
 
-    // Tags after this run, for TagOfRepo(NAME): collected ones, else the entry's currentTag.
-    let mut tag_by_name: BTreeMap<String, String> = BTreeMap::new();
-    for c in &lists.components {
-        if let Some(t) = &c.current_tag {
-            tag_by_name.insert(c.name().to_string(), t.clone());
-            tag_by_name.insert(c.repository_full_name.clone(), t.clone());
+    let ctx = Ctx::new(
+        settings,
+        &workdir,
+        &lists.components,
+        &selected,
+        &fetched,
+        args,
+    );
+    let mut c = Collected {
+        warnings: std::mem::take(&mut lists.warnings),
+        ..Default::default()
+    };
+    let mut reports = Vec::new();
+    for (comp, f) in selected.iter().zip(fetched.iter_mut()) {
+        reports.push(c.component(&ctx, comp, f)?);
+    }
+    crate::error::fail_all(std::mem::take(&mut c.chart_errors), "charts")?;
+    let repos = repos_changes(&workdir, &lists, &selected, &fetched)?;
+    c.changes.extend(repos);
+    let version_changes = update_version_file(&workdir, settings, &c.new_charts, &mut c.warnings)?;
+    c.changes.extend(version_changes);
+    let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
+    c.changes.extend(lists_changes);
+
+    let changed_paths: Vec<String> = c.changes.iter().map(|c| c.path().to_string()).collect();
+    let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
+    let refusal = worktree::uncommitted_refusal(repo, &paths, "collect")?;
+    let mut c_warnings = std::mem::take(&mut c.warnings);
+    if args.offline {
+        if let Some((c, at)) = selected
+            .iter()
+            .zip(&fetched)
+            .filter_map(|(c, f)| f.fetched_at.map(|t| (c, t)))
+            .min_by_key(|(_, t)| *t)
+        {
+            let age = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .saturating_sub(at);
+            c_warnings.push(format!(
+                "--offline: tags are as last fetched; the oldest cache ({}) was fetched {} ({} ago); run without --offline to refresh",
+                c.repository_full_name,
+                fetch::utc_time(at),
+                read::human_age(age)
+            ));
         }
     }
-    // Tags before this run: what the collected folders were substituted with.
-    let before_by_name = tag_by_name.clone();
-    let before_of = |name: &str| before_by_name.get(name).cloned();
-    for (c, f) in selected.iter().zip(&fetched) {
-        tag_by_name.insert(c.name().to_string(), f.tag.clone());
-        tag_by_name.insert(c.repository_full_name.clone(), f.tag.clone());
-    }
-    let tag_of = |name: &str| tag_by_name.get(name).cloned();
 
-    // Phase 2: substitute placeholders, compute every change.
-    let mut changes: Vec<Change> = Vec::new();
-    let mut reports = Vec::new();
-    // Every chart is checked before the first error is reported, so one run lists them all.
-    let mut chart_errors: Vec<anyhow::Error> = Vec::new();
-    let mut new_charts: BTreeMap<String, Files> = BTreeMap::new();
-    let mut new_resources: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut old_charts: BTreeMap<String, Files> = BTreeMap::new();
-    for (c, f) in selected.iter().zip(fetched.iter_mut()) {
+    let mut report = Report::new(
+        "collect",
+        CollectReport {
+            components: reports,
+            changed_paths,
+        },
+    );
+    report.warnings = c_warnings.into_iter().map(Warning::from).collect();
+    let mut writes = Plan::new("collect");
+    writes.commit = args.commit.then(|| CommitIntent {
+        message: commit_message(&report.data),
+        verify: !args.no_verify,
+    });
+    writes.files = c.changes;
+    Ok((report, writes, refusal))
+}
+
+/// What phase 2 reads from: the settings, the work tree, the tags before and after this run
+/// (for `[[ TagOfRepo(NAME) ]]`) and the render context of the image lists.
+struct Ctx<'a> {
+    settings: &'a Settings,
+    workdir: std::path::PathBuf,
+    /// Tags after this run: collected ones, else the entry's currentTag (by name and full name).
+    after: BTreeMap<String, String>,
+    /// Tags before this run: what the collected folders were substituted with.
+    before: BTreeMap<String, String>,
+    render: crate::charts::RenderContext,
+    extra_images: Vec<(String, String)>,
+    allow_downgrade: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        settings: &'a Settings,
+        workdir: &Path,
+        all: &[Component],
+        selected: &[&Component],
+        fetched: &[Fetched],
+        args: &CollectArgs,
+    ) -> Self {
+        let mut before = BTreeMap::new();
+        for c in all {
+            if let Some(t) = &c.current_tag {
+                before.insert(c.name().to_string(), t.clone());
+                before.insert(c.repository_full_name.clone(), t.clone());
+            }
+        }
+        let mut after = before.clone();
+        for (c, f) in selected.iter().zip(fetched) {
+            after.insert(c.name().to_string(), f.tag.clone());
+            after.insert(c.repository_full_name.clone(), f.tag.clone());
+        }
+        let render = crate::charts::RenderContext::new(
+            settings,
+            std::fs::read(crate::paths::abs(workdir, &settings.version_file))
+                .ok()
+                .as_deref(),
+        );
+        Ctx {
+            settings,
+            workdir: workdir.to_path_buf(),
+            after,
+            before,
+            render,
+            extra_images: all.iter().flat_map(Component::extra_images).collect(),
+            allow_downgrade: args.allow_downgrade,
+        }
+    }
+
+    fn tag_after(&self, name: &str) -> Option<String> {
+        self.after.get(name).cloned()
+    }
+
+    fn tag_before(&self, name: &str) -> Option<String> {
+        self.before.get(name).cloned()
+    }
+}
+
+/// What phase 2 accumulates over the components.
+#[derive(Default)]
+struct Collected {
+    /// Work-tree changes.
+    changes: Vec<Change>,
+    /// Every chart is checked before the first error is reported, so one run lists them all.
+    chart_errors: Vec<anyhow::Error>,
+    /// Collected charts as they will be, by target folder.
+    new_charts: BTreeMap<String, Files>,
+    /// Collected resource files as they will be, by target path.
+    new_resources: BTreeMap<String, Vec<u8>>,
+    warnings: Vec<String>,
+}
+
+impl Collected {
+    /// Phase 2 for component `c` as `f` read it: placeholders substituted, each chart and
+    /// resource compared with the work tree, its changes and new files recorded.
+    ///
+    /// Errors: a `TagOfRepo` naming an unlisted repository (exit 2). A chart that cannot be
+    /// collected is recorded in `chart_errors`, so that one run lists them all.
+    fn component(&mut self, ctx: &Ctx, c: &Component, f: &mut Fetched) -> Result<ComponentReport> {
         let mut chart_reports = Vec::new();
         let mut tag_moved = false;
         let same_tag = c.current_tag.as_deref() == Some(f.tag.as_str());
         for (src, target, files) in f.charts.iter_mut() {
-            // The folder as the tag holds it, for telling a moved tag from moved placeholders.
-            let raw = same_tag.then(|| files.clone());
-            for (rel, entry) in files.iter_mut() {
-                if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                    entry.data = placeholders::substitute(&entry.data, &f.tag, tag_of).map_err(|u| {
-                        UserError::input(format!(
-                            "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
-                            c.repository_full_name,
-                            c.location(),
-                            u.line,
-                            f.tag,
-                            u.name,
-                            settings.repos_path
-                        ))
-                        .hint("add that repository to a repos file (an entry with just repositoryFullName is enough)")
-                    })?;
-                }
+            if let Some((report, moved)) =
+                self.chart(ctx, c, &f.tag, same_tag, src, target, files)?
+            {
+                tag_moved |= moved;
+                chart_reports.push(report);
             }
-            let old = git::read_worktree(&crate::paths::abs(&workdir, target))?;
-            let changed = old != *files;
-            if changed {
-                changes.push(Change::ReplaceDir {
-                    path: target.clone(),
-                    files: files.clone(),
-                });
-            }
-            let chart_error = |e: &dyn std::fmt::Display, fix: &str| -> anyhow::Error {
-                UserError::input(format!(
-                    "component `{}` at {}: {src}/{e}",
-                    c.repository_full_name, f.tag
-                ))
-                .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
-                .into()
-            };
-            let new_version = match crate::chart::meta::checked_version(files) {
-                Ok(v) => v,
-                Err(e) => {
-                    chart_errors.push(chart_error(
-                        &e,
-                        "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
-                    ));
-                    continue;
-                }
-            };
-            // A chart version never goes down without being asked: on a release branch, a
-            // cherry-pick may have bumped the chart above the component's tag.
-            let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
-            if let (Some(o), Some(n)) = (
-                crate::chart::meta::of(&old)
-                    .version
-                    .as_deref()
-                    .and_then(parse),
-                new_version.as_deref().and_then(parse),
-            ) {
-                if n.cmp_precedence(&o).is_lt() && !args.allow_downgrade {
-                    chart_errors.push(
-                        UserError::input(format!(
-                            "component `{}` at {}: chart {target} would go down from {o} to {n}",
-                            c.repository_full_name, f.tag
-                        ))
-                        .hint("a fix on this branch probably bumped it (cherry-pick); tag a component release above it, or pass --allow-downgrade if the lower version is meant")
-                        .into(),
-                    );
-                    continue;
-                }
-            }
-            // Same tag, same placeholder values, other content: the tag's commit changed.
-            let moved = match (&raw, changed && !old.is_empty()) {
-                (Some(raw), true) => {
-                    let mut then = raw.clone();
-                    for entry in then.values_mut() {
-                        if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                            if let Ok(d) = placeholders::substitute(&entry.data, &f.tag, before_of)
-                            {
-                                entry.data = d;
-                            }
-                        }
-                    }
-                    then != old
-                }
-                _ => false,
-            };
-            if moved {
-                tag_moved = true;
-                warnings.push(format!(
-                    "{target}: tag {} is the one collected before, but its content differs: the tag moved upstream (or {target} was edited here); review the diff",
-                    f.tag
-                ));
-            }
-            // An unchanged chart adds and removes no image: it is not rendered here (the image
-            // lists below render every chart once).
-            let (new_images, old_images) = if changed {
-                // Its warnings are reported once, by the image lists below.
-                let new_images = match crate::charts::chart_image_set(
-                    target,
-                    files,
-                    &render_ctx,
-                    &mut Vec::new(),
-                ) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        chart_errors.push(chart_error(&e, "the chart's YAML must be readable"));
-                        continue;
-                    }
-                };
-                let old_images =
-                    crate::charts::chart_image_set(target, &old, &render_ctx, &mut Vec::new())
-                        .unwrap_or_default();
-                (new_images, old_images)
-            } else {
-                Default::default()
-            };
-            chart_reports.push(ChartReport {
-                name: crate::chart::meta::of(files)
-                    .name
-                    .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
-                path: target.clone(),
-                old_version: crate::chart::meta::of(&old).version,
-                new_version: crate::chart::meta::of(files).version,
-                images_added: new_images.difference(&old_images).cloned().collect(),
-                images_removed: old_images.difference(&new_images).cloned().collect(),
-                changed,
-            });
-            new_charts.insert(target.clone(), files.clone());
-            old_charts.insert(target.clone(), old);
         }
         let mut resources = Vec::new();
         for (_src, target, entry) in f.resources.iter_mut() {
             if placeholders::is_text(&entry.data) {
-                entry.data = placeholders::substitute(&entry.data, &f.tag, tag_of).map_err(|u| {
+                entry.data = placeholders::substitute(&entry.data, &f.tag, |n| ctx.tag_after(n)).map_err(|u| {
                     UserError::input(format!(
                         "component `{}`: {}:{}: `[[ TagOfRepo({}) ]]` names a repository not listed",
                         c.repository_full_name, _src, u.line, u.name
                     ))
                 })?;
             }
-            let old = git::read_worktree(&crate::paths::abs(&workdir, target))?;
+            let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
             if old.get("") != Some(entry) {
-                changes.push(Change::WriteFile {
+                self.changes.push(Change::WriteFile {
                     path: target.clone(),
                     entry: entry.clone(),
                 });
             }
-            new_resources.insert(target.clone(), entry.data.clone());
+            self.new_resources
+                .insert(target.clone(), entry.data.clone());
             resources.push(target.clone());
         }
-        reports.push(ComponentReport {
+        Ok(ComponentReport {
             repository: c.repository_full_name.clone(),
             name: c.name().to_string(),
-            entry: c.location(),
-            old_tag: c.current_tag.clone(),
-            new_tag: f.tag.clone(),
+            path: c.location(),
+            from: c.current_tag.clone(),
+            to: f.tag.clone(),
             commit: f.commit.to_string(),
             fetch: f.fetch,
             charts: chart_reports,
@@ -428,14 +387,186 @@ pub fn collect(
             tag_moved,
             changelog: f.changelog.take(),
             held_back: std::mem::take(&mut f.held_back),
-        });
+        })
     }
 
-    fail_all(chart_errors, "charts")?;
+    /// One chart of component `c` at `tag`: `Ok(None)` when it cannot be collected (the reason
+    /// is in `chart_errors`), else its report and whether the tag moved upstream.
+    #[allow(clippy::too_many_arguments)]
+    fn chart(
+        &mut self,
+        ctx: &Ctx,
+        c: &Component,
+        tag: &str,
+        same_tag: bool,
+        src: &str,
+        target: &String,
+        files: &mut Files,
+    ) -> Result<Option<(ChartReport, bool)>> {
+        // The folder as the tag holds it, for telling a moved tag from moved placeholders.
+        let raw = same_tag.then(|| files.clone());
+        for (rel, entry) in files.iter_mut() {
+            if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
+                entry.data = placeholders::substitute(&entry.data, &tag, |n| ctx.tag_after(n)).map_err(|u| {
+                    UserError::input(format!(
+                        "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
+                        c.repository_full_name,
+                        c.location(),
+                        u.line,
+                        tag,
+                        u.name,
+                        ctx.settings.repos_path
+                    ))
+                    .hint("add that repository to a repos file (an entry with just repositoryFullName is enough)")
+                })?;
+            }
+        }
+        let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
+        let changed = old != *files;
+        if changed {
+            self.changes.push(Change::ReplaceDir {
+                path: target.clone(),
+                files: files.clone(),
+            });
+        }
+        let chart_error = |e: &dyn std::fmt::Display, fix: &str| -> anyhow::Error {
+            UserError::input(format!(
+                "component `{}` at {}: {src}/{e}",
+                c.repository_full_name, tag
+            ))
+            .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
+            .into()
+        };
+        let new_version = match crate::chart::meta::checked_version(files) {
+            Ok(v) => v,
+            Err(e) => {
+                self.chart_errors.push(chart_error(
+                    &e,
+                    "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
+                ));
+                return Ok(None);
+            }
+        };
+        // A chart version never goes down without being asked: on a release branch, a
+        // cherry-pick may have bumped the chart above the component's tag.
+        let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
+        if let (Some(o), Some(n)) = (
+            crate::chart::meta::of(&old)
+                .version
+                .as_deref()
+                .and_then(parse),
+            new_version.as_deref().and_then(parse),
+        ) {
+            if n.cmp_precedence(&o).is_lt() && !ctx.allow_downgrade {
+                self.chart_errors.push(
+                    UserError::input(format!(
+                        "component `{}` at {}: chart {target} would go down from {o} to {n}",
+                        c.repository_full_name, tag
+                    ))
+                    .hint("a fix on this branch probably bumped it (cherry-pick); tag a component release above it, or pass --allow-downgrade if the lower version is meant")
+                    .into(),
+                );
+                return Ok(None);
+            }
+        }
+        // Same tag, same placeholder values, other content: the tag's commit changed.
+        let moved = match (&raw, changed && !old.is_empty()) {
+            (Some(raw), true) => {
+                let mut then = raw.clone();
+                for entry in then.values_mut() {
+                    if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
+                        if let Ok(d) =
+                            placeholders::substitute(&entry.data, &tag, |n| ctx.tag_before(n))
+                        {
+                            entry.data = d;
+                        }
+                    }
+                }
+                then != old
+            }
+            _ => false,
+        };
+        if moved {
+            self.warnings.push(format!(
+                "{target}: tag {} is the one collected before, but its content differs: the tag moved upstream (or {target} was edited here); review the diff",
+                tag
+            ));
+        }
+        // An unchanged chart adds and removes no image: it is not rendered here (the image
+        // lists below render every chart once).
+        let (new_images, old_images) = if changed {
+            // Its warnings are reported once, by the image lists below.
+            let new_images =
+                match crate::charts::chart_image_set(target, files, &ctx.render, &mut Vec::new()) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        self.chart_errors
+                            .push(chart_error(&e, "the chart's YAML must be readable"));
+                        return Ok(None);
+                    }
+                };
+            let old_images =
+                crate::charts::chart_image_set(target, &old, &ctx.render, &mut Vec::new())
+                    .unwrap_or_default();
+            (new_images, old_images)
+        } else {
+            Default::default()
+        };
+        let report = ChartReport {
+            name: crate::chart::meta::of(files)
+                .name
+                .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
+            path: target.clone(),
+            from: crate::chart::meta::of(&old).version,
+            to: crate::chart::meta::of(files).version,
+            images_added: new_images.difference(&old_images).cloned().collect(),
+            images_removed: old_images.difference(&new_images).cloned().collect(),
+            changed,
+        };
+        self.new_charts.insert(target.clone(), files.clone());
+        Ok(Some((report, moved)))
+    }
 
-    // currentTag in the repos files.
+    /// The image lists, from every chart and resource file in the final state.
+    fn image_list_changes(&mut self, ctx: &Ctx, all: &[Component]) -> Result<Vec<Change>> {
+        let mut resource_files = BTreeMap::new();
+        for c in all {
+            for t in c.resource_targets(&ctx.settings.addons_path) {
+                let data = match self.new_resources.get(&t) {
+                    Some(d) => d.clone(),
+                    None => match std::fs::read(ctx.workdir.join(&t)) {
+                        Ok(d) => d,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e).with_context(|| format!("reading {t}")),
+                    },
+                };
+                resource_files.insert(t, data);
+            }
+        }
+        update_image_lists(
+            &ctx.workdir,
+            ctx.settings,
+            &self.new_charts,
+            &resource_files,
+            &ctx.extra_images,
+            &ctx.render,
+            &mut self.warnings,
+        )
+    }
+}
+
+/// `currentTag` of each collected component that moved, edited in place in its repos file.
+///
+/// Errors: an entry whose `currentTag` cannot be edited in place (exit 2).
+fn repos_changes(
+    workdir: &Path,
+    lists: &components::ReposFiles,
+    selected: &[&Component],
+    fetched: &[Fetched],
+) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
     let mut repo_texts = lists.texts.clone();
-    for (c, f) in selected.iter().zip(&fetched) {
+    for (c, f) in selected.iter().zip(fetched) {
         if c.current_tag.as_deref() == Some(f.tag.as_str()) {
             continue;
         }
@@ -453,172 +584,10 @@ pub fn collect(
     }
     for (file, text) in &repo_texts {
         if lists.texts.get(file) != Some(text) {
-            changes.push(text_change(&workdir, file, text)?);
+            changes.push(text_change(workdir, file, text)?);
         }
     }
-
-    // version.yml
-    let version_changes = update_version_file(&workdir, settings, &new_charts, &mut warnings)?;
-    changes.extend(version_changes);
-
-    // Image lists, from every chart and resource file in the final state.
-    let mut resource_files = BTreeMap::new();
-    for c in &lists.components {
-        for t in c.resource_targets(&settings.addons_path) {
-            let data = match new_resources.get(&t) {
-                Some(d) => d.clone(),
-                None => match std::fs::read(workdir.join(&t)) {
-                    Ok(d) => d,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e).with_context(|| format!("reading {t}")),
-                },
-            };
-            resource_files.insert(t, data);
-        }
-    }
-    changes.extend(update_image_lists(
-        &workdir,
-        settings,
-        &new_charts,
-        &resource_files,
-        &extra_images,
-        &render_ctx,
-        &mut warnings,
-    )?);
-
-    let changed_paths: Vec<String> = changes.iter().map(|c| c.path().to_string()).collect();
-
-    // Refuse to overwrite uncommitted work (a dry run prints its plan first, then refuses too).
-    let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
-    let refusal = worktree::uncommitted_refusal(repo, &paths, "collect")?;
-    if let (Some(r), false) = (&refusal, args.dry_run) {
-        return Err(r.clone().into());
-    }
-
-    if args.offline {
-        if let Some((c, at)) = selected
-            .iter()
-            .zip(&fetched)
-            .filter_map(|(c, f)| f.fetched_at.map(|t| (c, t)))
-            .min_by_key(|(_, t)| *t)
-        {
-            let age = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                .saturating_sub(at);
-            warnings.push(format!(
-                "--offline: tags are as last fetched; the oldest cache ({}) was fetched {} ({} ago); run without --offline to refresh",
-                c.repository_full_name,
-                fetch::utc_time(at),
-                human_age(age)
-            ));
-        }
-    }
-
-    let mut report = Report {
-        components: reports,
-        changed_paths,
-        warnings,
-        dry_run: args.dry_run,
-        commit: None,
-    };
-
-    if let Some(path) = &args.changelog {
-        write_changelog(path, &report)?;
-    }
-    if args.dry_run {
-        if args.json {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-        } else {
-            print_table(&report, args.all, args.log, out)?;
-            for ch in &changes {
-                worktree::write_diff(&workdir, ch, out)?;
-            }
-            print_warnings(&report.warnings);
-        }
-        return match refusal {
-            Some(r) => Err(r
-                .hint("the dry run above shows what collect would write once they are committed or stashed (`git stash --all`)")
-                .into()),
-            None => Ok(()),
-        };
-    }
-
-    if !changes.is_empty() {
-        let message = args.commit.then(|| commit_message(&report));
-        let id = crate::commit::apply_and_commit(
-            repo,
-            "collect",
-            &changes,
-            message.as_deref(),
-            !args.no_verify,
-        )?;
-        report.commit = id.map(|id| id.to_string());
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-    } else {
-        if report.components.is_empty() {
-            writeln!(
-                out,
-                "nothing to collect: {}/ lists no component",
-                settings.repos_path
-            )?;
-        } else {
-            print_table(&report, args.all, args.log, out)?;
-            if changes.is_empty() {
-                writeln!(
-                    out,
-                    "nothing to change: every component is at its newest release tag"
-                )?;
-            } else {
-                writeln!(out, "{} path(s) changed", changes.len())?;
-            }
-        }
-        if let Some(c) = &report.commit {
-            writeln!(out, "committed {}", &c[..c.len().min(12)])?;
-        }
-        print_warnings(&report.warnings);
-    }
-    Ok(())
-}
-
-/// Nothing when `errors` is empty; the error itself when there is one; otherwise every error
-/// (with its hint) on stderr, then `N <what> failed; nothing was written` with the first one's
-/// exit kind.
-fn fail_all(mut errors: Vec<anyhow::Error>, what: &str) -> Result<()> {
-    if errors.len() <= 1 {
-        return errors.pop().map_or(Ok(()), Err);
-    }
-    for e in &errors {
-        eprintln!("error: {e:#}");
-        if let Some(h) = e
-            .chain()
-            .find_map(|c| c.downcast_ref::<UserError>())
-            .and_then(|u| u.hint.as_ref())
-        {
-            eprintln!("hint: {h}");
-        }
-    }
-    let kind = errors[0]
-        .chain()
-        .find_map(|c| c.downcast_ref::<UserError>())
-        .map_or(crate::error::ExitKind::Failure, |u| u.kind);
-    Err(UserError {
-        message: format!("{} {what} failed; nothing was written", errors.len()),
-        hint: None,
-        kind,
-        in_json_output: false,
-    }
-    .into())
-}
-
-fn print_warnings(w: &[String]) {
-    for m in w {
-        eprintln!("warning: {m}");
-    }
+    Ok(changes)
 }
 
 /// The components named on the command line (all when none), in file order.
@@ -785,293 +754,6 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
     Ok(())
 }
 
-/// `3 h`, `2 d`: a rough age for messages.
-fn human_age(secs: u64) -> String {
-    match secs {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
-    }
-}
-
-fn fetch_component(
-    c: &Component,
-    settings: &Settings,
-    workdir: &Path,
-    git_dir: &Path,
-    args: &CollectArgs,
-    pin: Option<&&str>,
-    interrupt: &AtomicBool,
-) -> Result<Fetched> {
-    let url = component_url(c, settings);
-    let location = fetch::locate(&url, workdir);
-    let cache = fetch::cache_dir(git_dir, &c.repository_full_name, &url);
-    let fetch = match &location {
-        Location::Local(_) => "local",
-        Location::Remote(_) if args.offline => "offline",
-        Location::Remote(u) => {
-            match fetch::fetch_tags(&cache, u, interrupt).map_err(|e| fetch_error(u, &e))? {
-                FetchOutcome::UpToDate => "up-to-date",
-                FetchOutcome::Updated => "updated",
-            }
-        }
-    };
-    let fetched_at = match &location {
-        Location::Local(_) => None,
-        Location::Remote(_) => fetch::last_fetched(&cache),
-    };
-    let crepo = fetch::open(&location, &cache)?;
-    let tags = crepo.tags(c.tag_prefix.as_deref())?;
-    let current = c
-        .current_tag
-        .as_deref()
-        .and_then(|t| versions::parse_tag(t, c.tag_prefix.as_deref()));
-    let base = c.base_version.as_deref().and_then(BaseVersion::parse);
-    let releases: Vec<(&str, &semver::Version)> = tags
-        .iter()
-        .filter_map(|t| t.version.as_ref().map(|v| (t.name.as_str(), v)))
-        .collect();
-    let newest = versions::pick(releases.iter().copied(), base.as_ref(), args.pre);
-    // The tag collect would have taken, when it took another (pinned, or kept currentTag).
-    let mut candidate: Option<(&str, &semver::Version, HeldReason)> = None;
-    let tag = if let Some(pin) = pin {
-        let Some(t) = tags.iter().find(|t| t.name == **pin) else {
-            return Err(UserError::input(format!("--tag: `{pin}` is not a tag of {url}")).into());
-        };
-        let Some(v) = &t.version else {
-            let prefix = c
-                .tag_prefix
-                .as_deref()
-                .map(|p| format!(" with tagPrefix `{p}`"))
-                .unwrap_or_default();
-            return Err(UserError::input(format!(
-                "--tag: `{pin}` is not a release tag of this entry{prefix}"
-            ))
-            .hint("pin a tag of the form [tagPrefix][v]X.Y.Z")
-            .into());
-        };
-        if let Some(b) = c.base_version.as_deref() {
-            if BaseVersion::parse(b).is_some_and(|base| !base.contains(v)) {
-                return Err(UserError::input(format!(
-                    "--tag: `{pin}` is outside the entry's baseVersion {b}"
-                ))
-                .hint("change baseVersion in the repos file to move the component to another release line")
-                .into());
-            }
-        }
-        if let (Some(cur), Some(v)) = (&current, &t.version) {
-            if v.cmp_precedence(cur).is_lt() && !args.allow_downgrade {
-                return Err(UserError::input(format!(
-                    "--tag {pin} is lower than currentTag {}",
-                    c.current_tag.as_deref().unwrap_or_default()
-                ))
-                .hint("add --allow-downgrade if that is intended")
-                .into());
-            }
-        }
-        candidate = newest.map(|(n, v)| (n, v, HeldReason::Pinned));
-        t.name.clone()
-    } else {
-        match (newest, &current) {
-            (None, _) => {
-                let within = c
-                    .base_version
-                    .as_deref()
-                    .map(|b| format!(" within baseVersion {b}"))
-                    .unwrap_or_default();
-                return Err(UserError::input(format!(
-                    "no release tag{within} in {url} ({} tags, none SemVer{})",
-                    tags.len(),
-                    if args.pre { "" } else { " without pre-release" }
-                ))
-                .hint("tag a release (vX.Y.Z), pass --pre for pre-releases, or set tagPrefix for prefixed tags")
-                .into());
-            }
-            (Some((name, v)), Some(cur))
-                if v.cmp_precedence(cur).is_lt() && !args.allow_downgrade =>
-            {
-                // Never go below currentTag: keep it when it still exists.
-                let cur_name = c.current_tag.clone().unwrap_or_default();
-                if tags.iter().any(|t| t.name == cur_name) {
-                    candidate = Some((name, v, HeldReason::BelowCurrentTag));
-                    cur_name
-                } else {
-                    return Err(UserError::input(format!(
-                        "currentTag {cur_name} is not a tag of {url}, and the newest candidate {name} is lower"
-                    ))
-                    .hint("pass --allow-downgrade to take it, or --tag to pin one")
-                    .into());
-                }
-            }
-            (Some((name, _)), _) => name.to_string(),
-        }
-    };
-    let (commit, tree) = crepo.peel_tag(&tag)?;
-    let held_back = match releases.iter().find(|(n, _)| *n == tag) {
-        Some(&(n, v)) => {
-            changelog::held_back(&releases, (n, v), base.as_ref(), args.pre, candidate)
-        }
-        None => Vec::new(),
-    };
-    let changelog = match c.current_tag.as_deref() {
-        Some(old) if old == tag => None,
-        None => Some(Changelog {
-            note: Some("first collect: no earlier tag to compare with".into()),
-            ..Default::default()
-        }),
-        Some(old) => Some(match crepo.peel_tag(old) {
-            Ok((old_commit, _)) => {
-                changelog::between(&crepo.repo, old_commit, commit, CHANGELOG_LIMIT)?
-            }
-            Err(_) => Changelog {
-                note: Some(format!(
-                    "currentTag {old} is not a tag of the component repository (deleted upstream?)"
-                )),
-                ..Default::default()
-            },
-        }),
-    };
-    let crepo = &crepo.repo;
-    let mut charts = Vec::new();
-    for p in &c.chart_paths {
-        let src = settings::normalize_rel_path(p)?;
-        let Some(files) = git::read_path(crepo, tree, &src)
-            .with_context(|| format!("reading `{src}` at tag {tag}"))?
-        else {
-            return Err(UserError::input(format!(
-                "chart path `{src}` does not exist at tag {tag}"
-            ))
-            .hint("fix chartPaths in the repos file, or pin another tag with --tag")
-            .into());
-        };
-        if let Some(entry) = files.get("") {
-            if entry.kind == FileKind::Symlink {
-                return Err(UserError::input(format!(
-                    "chart path `{src}` at tag {tag} is a symlink (to `{}`), not a folder",
-                    String::from_utf8_lossy(&entry.data)
-                ))
-                .hint("name the folder the link points to in chartPaths")
-                .into());
-            }
-            return Err(UserError::input(format!(
-                "chart path `{src}` at tag {tag} is a file, not a folder"
-            ))
-            .into());
-        }
-        if !files.contains_key("Chart.yaml") {
-            return Err(UserError::input(format!(
-                "chart path `{src}` at tag {tag} has no Chart.yaml: it is not a chart (moved elsewhere?)"
-            ))
-            .hint("fix chartPaths in the repos file, or pin another tag with --tag")
-            .into());
-        }
-        if let Some((rel, problem)) = files
-            .keys()
-            .find_map(|rel| crate::paths::lexical_problem(rel).map(|p| (rel, p)))
-        {
-            return Err(UserError::input(format!(
-                "chart path `{src}` at tag {tag}: file `{rel}` {problem}"
-            ))
-            .hint("a chart may not carry a .git folder; remove it from the component repository")
-            .into());
-        }
-        let folder = src.rsplit('/').next().unwrap_or(&src).to_string();
-        crate::archive::check_chart_links(&folder, &files)
-            .with_context(|| format!("chart path `{src}` at tag {tag}"))?;
-        let target = c.chart_target(&settings.addons_path, &src)?;
-        charts.push((src, target, files));
-    }
-    let mut resources = Vec::new();
-    for p in &c.resource_paths {
-        let src = settings::normalize_rel_path(p)?;
-        let Some(mut files) = git::read_path(crepo, tree, &src)
-            .with_context(|| format!("reading `{src}` at tag {tag}"))?
-        else {
-            return Err(UserError::input(format!(
-                "resource path `{src}` does not exist at tag {tag}"
-            ))
-            .into());
-        };
-        let Some(entry) = files.remove("") else {
-            return Err(UserError::input(format!(
-                "resource path `{src}` at tag {tag} is a folder; use chartPaths for folders"
-            ))
-            .into());
-        };
-        if entry.kind == FileKind::Symlink {
-            return Err(UserError::input(format!(
-                "resource path `{src}` at tag {tag} is a symlink"
-            ))
-            .into());
-        }
-        let target = c.resource_target(&settings.addons_path, &src)?;
-        resources.push((src, target, entry));
-    }
-    Ok(Fetched {
-        tag,
-        commit,
-        fetch,
-        fetched_at,
-        charts,
-        resources,
-        changelog,
-        held_back,
-    })
-}
-
-/// Tags of the component named `name` (`cyclone` or `demo/cyclone`), read from its local
-/// repository or its cache (never fetched): shell completion of `--tag=COMPONENT=`.
-///
-/// Errors: no such component, a repository that cannot be read.
-pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>> {
-    let settings = Settings::load(repo, &Default::default())?;
-    let workdir = crate::git::workdir(repo)?;
-    let lists = crate::components::read_worktree(repo, &settings)?;
-    let c = lists
-        .components
-        .iter()
-        .find(|c| c.name() == name || c.repository_full_name == name)
-        .ok_or_else(|| UserError::input(format!("no component `{name}`")))?;
-    let url = component_url(c, &settings);
-    let location = fetch::locate(&url, &workdir);
-    let cache = fetch::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
-    let crepo = fetch::open(&location, &cache)?;
-    let mut tags: Vec<(Option<semver::Version>, String)> = crepo
-        .tags(c.tag_prefix.as_deref())?
-        .into_iter()
-        .map(|t| (t.version, t.name))
-        .collect();
-    // Newest release first, names without a version last.
-    tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(tags.into_iter().map(|t| t.1).collect())
-}
-
-/// A failed fetch in one sentence: the URL once, then the innermost cause (transport errors
-/// nest the same URL several times).
-fn fetch_error(url: &str, e: &anyhow::Error) -> anyhow::Error {
-    if e.chain().any(|c| c.downcast_ref::<UserError>().is_some()) {
-        return anyhow::anyhow!("fetching {url}: {e:#}");
-    }
-    let root = e.chain().last().map(|c| c.to_string()).unwrap_or_default();
-    let root = root
-        .replace(url, "")
-        .trim()
-        .trim_start_matches(':')
-        .trim()
-        .to_string();
-    UserError::failure(format!("could not fetch the tags of {url}: {root}"))
-        .hint("check the URL (the entry's `url:` or release.componentUrl) and the network; --offline uses the cached tags")
-        .into()
-}
-
-/// The fetch URL of a component: its own `url:`, else `release.componentUrl` expanded.
-fn component_url(c: &Component, settings: &Settings) -> String {
-    c.url.clone().unwrap_or_else(|| {
-        settings::component_url(&settings.component_url, &c.repository_full_name)
-    })
-}
-
 /// A changed text file the user owns (a repos file, version.yml, an image list), written with
 /// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
 /// a link to its own text), and writing through it could reach outside the work tree.
@@ -1201,7 +883,7 @@ fn update_image_lists(
 
 /// The table (changed components; every one with `all`), the count of unchanged ones, the tags
 /// held back, and with `log` the commits of each component that moved.
-fn print_table(r: &Report, all: bool, log: bool, out: &mut dyn Write) -> Result<()> {
+fn print_table(r: &CollectReport, all: bool, log: bool, out: &mut dyn Write) -> Result<()> {
     let shown: Vec<&ComponentReport> = r.components.iter().filter(|c| all || c.moved()).collect();
     if !shown.is_empty() {
         write_rows(&shown, out)?;
@@ -1229,8 +911,8 @@ fn print_table(r: &Report, all: bool, log: bool, out: &mut dyn Write) -> Result<
                 out,
                 "{} {} -> {}: {}",
                 c.repository,
-                c.old_tag.as_deref().unwrap_or("(none)"),
-                c.new_tag,
+                c.from.as_deref().unwrap_or("(none)"),
+                c.to,
                 changelog_summary(cl)
             )?;
             for line in changelog_lines(cl) {
@@ -1284,7 +966,7 @@ fn changelog_lines(cl: &Changelog) -> Vec<String> {
 
 /// The review as Markdown (`--changelog FILE`): a table of what moved, each component's commits,
 /// and the tags held back.
-fn markdown(r: &Report) -> String {
+fn markdown(r: &CollectReport) -> String {
     let cell = |s: &str| s.replace('|', "\\|");
     let mut md = String::from("## Collected components\n\n");
     let moved: Vec<&ComponentReport> = r.components.iter().filter(|c| c.moved()).collect();
@@ -1297,8 +979,8 @@ fn markdown(r: &Report) -> String {
             md.push_str(&format!(
                 "| {} | {} → {} | {} |\n",
                 cell(&c.repository),
-                c.old_tag.as_deref().unwrap_or("(none)"),
-                c.new_tag,
+                c.from.as_deref().unwrap_or("(none)"),
+                c.to,
                 cell(&charts.join(", "))
             ));
         }
@@ -1307,8 +989,8 @@ fn markdown(r: &Report) -> String {
             md.push_str(&format!(
                 "\n### {} {} → {}\n\n",
                 c.repository,
-                c.old_tag.as_deref().unwrap_or("(none)"),
-                c.new_tag
+                c.from.as_deref().unwrap_or("(none)"),
+                c.to
             ));
             if cl.note.is_some() || cl.commits.is_empty() {
                 md.push_str(&format!("{}\n", changelog_summary(cl)));
@@ -1356,7 +1038,7 @@ fn markdown(r: &Report) -> String {
 }
 
 /// Write `--changelog FILE` whole or not at all (a temporary file beside it, then a rename).
-fn write_changelog(path: &Path, r: &Report) -> Result<()> {
+fn write_changelog(path: &Path, r: &CollectReport) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -1384,7 +1066,7 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
         }
     };
     for c in components {
-        let mut tag = arrow(c.old_tag.as_deref(), Some(&c.new_tag));
+        let mut tag = arrow(c.from.as_deref(), Some(&c.to));
         if c.tag_moved {
             tag.push_str(" (moved upstream)");
         }
@@ -1407,7 +1089,7 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
                 c.name.clone(),
                 tag.clone(),
                 ch.path.clone(),
-                arrow(ch.old_version.as_deref(), ch.new_version.as_deref()),
+                arrow(ch.from.as_deref(), ch.to.as_deref()),
                 images,
             ]);
         }
@@ -1421,13 +1103,13 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
 fn chart_moves(c: &ComponentReport, arrow: &str) -> Vec<String> {
     c.charts
         .iter()
-        .filter(|ch| ch.old_version != ch.new_version)
+        .filter(|ch| ch.from != ch.to)
         .map(|ch| {
             format!(
                 "{} {} {arrow} {}",
                 ch.name,
-                ch.old_version.as_deref().unwrap_or("(new)"),
-                ch.new_version.as_deref().unwrap_or("?")
+                ch.from.as_deref().unwrap_or("(new)"),
+                ch.to.as_deref().unwrap_or("?")
             )
         })
         .collect()
@@ -1436,15 +1118,15 @@ fn chart_moves(c: &ComponentReport, arrow: &str) -> Vec<String> {
 /// Most changelog lines per component in a `--commit` message.
 const COMMIT_LOG_LINES: usize = 20;
 
-fn commit_message(r: &Report) -> String {
+fn commit_message(r: &CollectReport) -> String {
     let bumps: Vec<&ComponentReport> = r.components.iter().filter(|c| c.moved()).collect();
     let mut msg = format!("collect: {} component(s)\n\n", bumps.len());
     for c in bumps {
         msg.push_str(&format!(
             "- {} {} -> {}",
             c.repository,
-            c.old_tag.as_deref().unwrap_or("(none)"),
-            c.new_tag
+            c.from.as_deref().unwrap_or("(none)"),
+            c.to
         ));
         let charts = chart_moves(c, "->");
         if !charts.is_empty() {

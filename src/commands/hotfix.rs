@@ -154,7 +154,12 @@ pub fn run(args: HotfixArgs) -> Result<()> {
             return Ok(());
         }
         for p in &r.data.packages {
-            writeln!(out, "wrote {} (sha256 {})", p.path, p.sha256.as_deref().unwrap_or(""))?;
+            writeln!(
+                out,
+                "wrote {} (sha256 {})",
+                p.path,
+                p.sha256.as_deref().unwrap_or("")
+            )?;
         }
         if existing {
             writeln!(

@@ -83,7 +83,11 @@ pub fn run(args: PackageArgs) -> Result<()> {
         let Some(m) = &r.data.manifest else {
             return Ok(());
         };
-        let file = r.data.packages[0].path.rsplit('/').next().unwrap_or_default();
+        let file = r.data.packages[0]
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         writeln!(
             out,
             "package {}: {} chart(s) from {}",
@@ -104,7 +108,12 @@ pub fn run(args: PackageArgs) -> Result<()> {
             writeln!(out, "dry run: nothing written")?;
         } else {
             let p = &r.data.packages[0];
-            writeln!(out, "wrote {} (sha256 {})", p.path, p.sha256.as_deref().unwrap_or(""))?;
+            writeln!(
+                out,
+                "wrote {} (sha256 {})",
+                p.path,
+                p.sha256.as_deref().unwrap_or("")
+            )?;
         }
         Ok(())
     })
@@ -177,7 +186,11 @@ fn version_name(
 /// of a registry). Writes nothing.
 ///
 /// Errors: a bad revision or addons path (exit 2), charts that cannot be packaged.
-pub fn plan(repo: &gix::Repository, settings: &Settings, args: &PackageArgs) -> Result<PackagePlan> {
+pub fn plan(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &PackageArgs,
+) -> Result<PackagePlan> {
     let spec = args.rev.as_deref().unwrap_or("HEAD");
     let commit = resolve_commit(repo, spec)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
@@ -229,8 +242,7 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &PackageArgs) -> 
     let built = package::build_charts(&sources, stamp)?;
     let images: Vec<String> = if args.images {
         let lists = crate::derived::lists_at(repo, settings, commit)?;
-        let all: std::collections::BTreeSet<String> =
-            lists.kinds.into_values().flatten().collect();
+        let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
         crate::registry::locate_at(repo, settings, tree, &all)?
             .1
             .into_iter()
@@ -292,7 +304,8 @@ pub fn write(
                 format!("{rel}/{k}")
             };
             if e.kind == FileKind::Symlink {
-                plan.warnings.push(format!("{path} is a symlink; not packaged"));
+                plan.warnings
+                    .push(format!("{path} is a symlink; not packaged"));
                 continue;
             }
             contents.add(path, e.data, e.kind == FileKind::Executable)?;
