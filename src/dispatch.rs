@@ -36,9 +36,7 @@ pub fn main() -> ExitCode {
             // the lines alone, for `log`), errors ignored.
             let customers = args.get(2).is_none_or(|a| a != "lines");
             if let Ok(repo) = crate::open::repository() {
-                for t in crate::commands::branch::completion_targets(&repo, customers)
-                    .unwrap_or_default()
-                {
+                for t in crate::branches::completion_targets(&repo, customers).unwrap_or_default() {
                     println!("{t}");
                 }
             }

@@ -5,6 +5,7 @@
 //! that know nothing of the command line. DOMAIN.md describes the process.
 
 pub mod archive;
+pub mod branches;
 pub mod bump;
 pub mod chart;
 pub mod charts;

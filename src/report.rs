@@ -176,8 +176,7 @@ impl PackageFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefUpdate {
     /// Full name, `refs/heads/release-2.10`, `refs/tags/v2.10.0`.
-    #[serde(rename = "ref")]
-    pub name: String,
+    pub r#ref: String,
     /// Object id before (`null`: created).
     pub from: Option<String>,
     /// Object id after.

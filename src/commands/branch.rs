@@ -8,99 +8,92 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
+use crate::branches::{self, BranchInfo, Start};
 use crate::cli::BranchArgs;
-use crate::error::UserError;
-use crate::git;
-use crate::git::{release_tags_by_commit, resolve_commit};
-use crate::lines::{self, Target, Templates};
+use crate::git::release_tags_by_commit;
+use crate::lines::{self, Target};
+use crate::plan::{Plan, RefIntent};
+use crate::report::{RefUpdate, Report};
 use crate::versions;
 
-/// One branch created, found or listed.
-#[derive(Debug, Serialize, Clone)]
-pub struct BranchInfo {
-    /// Branch name, e.g. `release-2.10-acme`.
-    pub branch: String,
-    /// Release line `MAJOR.MINOR`.
-    pub line: String,
-    /// Customer, for an OEM branch.
-    pub customer: Option<String>,
-    /// Commit the branch points to.
-    pub commit: String,
-    /// `created`, `exists` (already at that commit) or `listed`.
-    pub status: &'static str,
-    /// Why it starts where it does (`--from`, a release tag, a version file…).
-    pub start: String,
-    /// With --list: the newest release tag of the line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub newest_release: Option<String>,
-    /// With --list: the newest hotfix tag of the line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub newest_hotfix: Option<String>,
-}
-
-/// Run `git release branch`.
+/// Run `git release branch`: `--list`, or [`plan`] the branches, then (unless `--dry-run`)
+/// create them in one ref transaction, then report.
 pub fn run(args: BranchArgs) -> Result<()> {
     let repo = crate::open::repository()?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout().lock();
     if args.list {
         return list(&repo, &args, &mut out);
     }
+    let (mut report, writes) = plan(&repo, &args)?;
+    report.dry_run = args.dry_run;
+    if !args.dry_run {
+        let _lock = crate::journal::lock(&repo, "branch")?;
+        crate::plan::apply(&repo, &writes)?;
+    }
+    report.emit(args.json, &mut out, print)
+}
+
+/// What `branch` creates (or finds), as `--json` prints it inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct BranchReport {
+    /// Every branch the target needs (the line's first, for an OEM branch whose line has none).
+    pub branches: Vec<BranchInfo>,
+    /// The refs created: `{"ref", "from": null, "to"}`.
+    pub refs: Vec<RefUpdate>,
+}
+
+/// The branches `args.target` needs, and the refs to create for them. Writes nothing.
+///
+/// Errors: a bad target or template (exit 2), no start (exit 2), a branch at another commit
+/// (exit 3).
+pub fn plan(repo: &gix::Repository, args: &BranchArgs) -> Result<(Report<BranchReport>, Plan)> {
     let target = Target::parse(args.target.as_deref().unwrap_or_default())?;
-    let templates = lines::templates(&repo, Some(&target), args.template.as_deref())?;
-    // Plan: every branch this needs (the line's, for a customer branch whose line has none),
-    // computed without writing; then apply: create the planned ones. A dry run stops after the
-    // plan, so both print the same.
-    let plan_args = BranchArgs {
-        dry_run: true,
-        ..args.clone()
+    let templates = lines::templates(repo, Some(&target), args.template.as_deref())?;
+    let start = Start {
+        from: args.from.clone(),
+        at_version: args.at_version.clone(),
+        version_file: args.version_file.clone(),
+        chart: args.chart.clone(),
     };
     let mut done = Vec::new();
-    ensure_branch(&repo, &target, &templates, &plan_args, &mut done)?;
-    if !args.dry_run {
-        apply(&repo, &done)?;
+    branches::ensure(repo, &target, &templates, &start, &mut done)?;
+    let mut writes = Plan::new("branch");
+    for b in done.iter().filter(|b| b.status == "created") {
+        writes.refs.push(RefIntent {
+            name: format!("refs/heads/{}", b.branch),
+            expected: None,
+            to: gix::ObjectId::from_hex(b.commit.as_bytes())?,
+            log: format!("git release branch: created at {}", b.commit),
+        });
     }
-    report(&done, &args, &mut out)
+    let refs = writes
+        .refs
+        .iter()
+        .map(|r| RefUpdate {
+            r#ref: r.name.clone(),
+            from: None,
+            to: Some(r.to.to_string()),
+        })
+        .collect();
+    Ok((
+        Report::new(
+            "branch",
+            BranchReport {
+                branches: done,
+                refs,
+            },
+        ),
+        writes,
+    ))
 }
 
-/// Create the branches `plan` marks `created`, in order (a line's branch before its customer's).
-///
-/// Errors: a branch that appeared meanwhile at another commit (exit 3), ref I/O.
-fn apply(repo: &gix::Repository, plan: &[BranchInfo]) -> Result<()> {
-    for b in plan.iter().filter(|b| b.status == "created") {
-        let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
-        create_branch(repo, &b.branch, start, false)?;
-    }
-    Ok(())
-}
-
-fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
-    if args.json {
-        // `branches`, and the refs created (or, with --dry-run, that would be) in the shared
-        // vocabulary (`{"ref", "from", "to"}`, from null: created).
-        let refs: Vec<crate::report::RefUpdate> = done
-            .iter()
-            .filter(|b| b.status == "created")
-            .map(|b| crate::report::RefUpdate {
-                name: format!("refs/heads/{}", b.branch),
-                from: None,
-                to: Some(b.commit.clone()),
-            })
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"branches": done, "refs": refs, "dry_run": args.dry_run}),
-        )?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    for b in done {
-        let what = match (b.status, args.dry_run) {
-            ("created", true) => "would create",
-            ("created", false) => "created",
+fn print(r: &Report<BranchReport>, out: &mut dyn Write) -> Result<()> {
+    for b in &r.data.branches {
+        let what = match b.status {
+            "created" => r.verb("created", "would create"),
             _ => "exists",
         };
         let at = if b.status == "ahead" { "from" } else { "at" };
@@ -121,282 +114,6 @@ fn report(done: &[BranchInfo], args: &BranchArgs, out: &mut dyn Write) -> Result
         }
     }
     Ok(())
-}
-
-/// The newest release tag of `target`'s line: (name, commit).
-pub fn newest_release(
-    repo: &gix::Repository,
-    target: &Target,
-) -> Result<Option<(String, gix::ObjectId)>> {
-    let mut best: Option<(String, semver::Version, gix::ObjectId)> = None;
-    for (commit, tags) in release_tags_by_commit(repo)? {
-        for (name, v) in tags {
-            if !target.contains(&v) || !v.pre.is_empty() {
-                continue;
-            }
-            if best
-                .as_ref()
-                .is_none_or(|b| versions::cmp_tags((&v, &name), (&b.1, &b.0)).is_gt())
-            {
-                best = Some((name, v, commit));
-            }
-        }
-    }
-    Ok(best.map(|(n, _, c)| (n, c)))
-}
-
-/// Create (or confirm) the branch `target` names, creating the line branch first for a customer.
-/// Returns its tip. Appends what happened to `done`.
-pub fn ensure_branch(
-    repo: &gix::Repository,
-    target: &Target,
-    templates: &Templates,
-    args: &BranchArgs,
-    done: &mut Vec<BranchInfo>,
-) -> Result<gix::ObjectId> {
-    let (start, why) = if target.customer.is_some() {
-        match &args.from {
-            Some(f) => (resolve_commit(repo, f)?, format!("--from {f}")),
-            None if repo
-                .try_find_reference(
-                    format!("refs/heads/{}", templates.line_branch(target)).as_str(),
-                )?
-                .is_some() =>
-            {
-                // The line branch exists (and may have grown): the customer branch starts at its tip.
-                let line = templates.line_branch(target);
-                let tip = resolve_commit(repo, &format!("refs/heads/{line}"))?;
-                (tip, format!("on {line}"))
-            }
-            None => {
-                let line_target = Target {
-                    customer: None,
-                    ..target.clone()
-                };
-                let line_args = BranchArgs {
-                    from: None,
-                    ..args.clone()
-                };
-                let tip = ensure_branch(repo, &line_target, templates, &line_args, done)?;
-                (tip, format!("on {}", templates.line_branch(target)))
-            }
-        }
-    } else if let Some(v) = &args.at_version {
-        // --from, when given, is where the search starts.
-        lazy_start(repo, v, args)?
-    } else if let Some(f) = &args.from {
-        (resolve_commit(repo, f)?, format!("--from {f}"))
-    } else if let Some(remote) = remote_branch(repo, &templates.branch(target))? {
-        // Someone already made this branch: follow it instead of recreating it from the tag.
-        (remote.1, format!("as {}", remote.0))
-    } else {
-        match newest_release(repo, target)? {
-            Some((tag, commit)) => (commit, format!("newest {} release {tag}", target.line())),
-            None => {
-                return Err(UserError::input(format!("no release tag of line {} yet", target.line()))
-                    .hint("tag the release first (`git release tag`), or give a start with --from or --at-version")
-                    .into())
-            }
-        }
-    };
-    let name = templates.branch(target);
-    create_branch(repo, &name, start, args.dry_run).map(|status| {
-        done.push(BranchInfo {
-            branch: name.clone(),
-            line: target.line(),
-            customer: target.customer.clone(),
-            commit: start.to_string(),
-            status,
-            start: why,
-            newest_release: None,
-            newest_hotfix: None,
-        });
-        start
-    })
-}
-
-/// `refs/remotes/<remote>/<name>` for the first remote that has it: (short name, commit).
-fn remote_branch(repo: &gix::Repository, name: &str) -> Result<Option<(String, gix::ObjectId)>> {
-    let suffix = format!("/{name}");
-    for r in repo.references()?.remote_branches()? {
-        let Ok(mut r) = r else { continue };
-        let short = r.name().shorten().to_string();
-        if short.ends_with(&suffix) && short.matches('/').count() == name.matches('/').count() + 1 {
-            return Ok(Some((short, r.peel_to_id()?.detach())));
-        }
-    }
-    Ok(None)
-}
-
-/// Create `refs/heads/<name>` at `start`. An existing branch at the same commit is fine
-/// (`exists`); at another commit it is refused (exit 3).
-pub fn create_branch(
-    repo: &gix::Repository,
-    name: &str,
-    start: gix::ObjectId,
-    dry_run: bool,
-) -> Result<&'static str> {
-    let full = format!("refs/heads/{name}");
-    if let Some(mut r) = repo.try_find_reference(full.as_str())? {
-        let at = r.peel_to_id()?.detach();
-        if at == start {
-            return Ok("exists");
-        }
-        // Grown since it was created (fixes picked onto it): still the same branch.
-        if repo.merge_base(start, at)?.map(|id| id.detach()) == Some(start) {
-            return Ok("ahead");
-        }
-        return Err(UserError::refused(format!(
-            "branch {name} already exists at {}, not at {}",
-            &at.to_string()[..12],
-            &start.to_string()[..12]
-        ))
-        .hint("it was created earlier from another start; use it as it is, or delete it yourself if that is wrong")
-        .into());
-    }
-    // A ref cannot be a file and a folder: report it plainly instead of a lock error.
-    let mut prefix = String::new();
-    for part in name.split('/') {
-        if !prefix.is_empty() {
-            if repo
-                .try_find_reference(format!("refs/heads/{prefix}").as_str())?
-                .is_some()
-            {
-                return Err(UserError::refused(format!("branch {name} cannot exist next to branch {prefix}: a ref cannot be a file and a folder"))
-                    .hint("choose branch templates that do not nest, e.g. release-{line}-{customer}")
-                    .into());
-            }
-            prefix.push('/');
-        }
-        prefix.push_str(part);
-    }
-    if repo
-        .references()?
-        .prefixed(format!("{full}/").as_str())?
-        .next()
-        .is_some()
-    {
-        return Err(UserError::refused(format!("branch {name} cannot exist: branches below {name}/ exist (a ref cannot be a file and a folder)")).into());
-    }
-    if !dry_run {
-        repo.reference(
-            full.as_str(),
-            start,
-            gix::refs::transaction::PreviousValue::MustNotExist,
-            format!("git release branch: created at {start}"),
-        )
-        .with_context(|| format!("creating branch {name}"))?;
-    }
-    Ok("created")
-}
-
-/// Lazy branching (Aether, seed 004): the start of a component's release branch for version `v`.
-/// A tag `v<v>` or `<v>` wins; otherwise the first commit of the first-parent history of `--from`
-/// (default HEAD) whose version file (`--version-file`, default `VERSION`) or chart
-/// (`--chart PATH`'s Chart.yaml `version`) reached `v`, in the newest stretch where it has it.
-pub fn lazy_start(
-    repo: &gix::Repository,
-    v: &str,
-    args: &BranchArgs,
-) -> Result<(gix::ObjectId, String)> {
-    let want = v.trim().trim_start_matches('v').to_string();
-    if semver::Version::parse(&want).is_err() {
-        return Err(UserError::input(format!("--at-version `{v}` is not a SemVer version")).into());
-    }
-    // A repository tag names the repository's version, not a chart's: it wins only for VERSION.
-    let tags = if args.chart.is_some() {
-        vec![]
-    } else {
-        vec![format!("v{want}"), want.clone()]
-    };
-    for t in tags {
-        if let Some(mut r) = repo.try_find_reference(format!("refs/tags/{t}").as_str())? {
-            let c = r.peel_to_commit()?.id;
-            return Ok((c, format!("tag {t}")));
-        }
-    }
-    let (path, is_chart) = match (&args.chart, &args.version_file) {
-        (Some(c), _) => (format!("{}/Chart.yaml", c.trim_end_matches('/')), true),
-        (None, Some(f)) => (f.clone(), false),
-        (None, None) => ("VERSION".to_string(), false),
-    };
-    let tip = resolve_commit(repo, args.from.as_deref().unwrap_or("HEAD"))?;
-    let mut found: Option<gix::ObjectId> = None;
-    let mut last_blob: Option<(gix::ObjectId, Option<String>)> = None;
-    let mut commit_id = tip;
-    loop {
-        let commit = repo.find_commit(commit_id)?;
-        let tree = commit.tree_id()?.detach();
-        let blob = git::lookup_path(repo, tree, &path)?.map(|(id, _)| id);
-        let version = match (&blob, &last_blob) {
-            (Some(b), Some((lb, lv))) if b == lb => lv.clone(),
-            (Some(b), _) => {
-                let data = repo.find_blob(*b)?.take_data();
-                let v = read_version(&data, is_chart);
-                last_blob = Some((*b, v.clone()));
-                v
-            }
-            (None, _) => None,
-        };
-        if version.as_deref() == Some(want.as_str()) {
-            found = Some(commit_id);
-        } else if found.is_some() {
-            break;
-        }
-        let parent = commit.parent_ids().next().map(|p| p.detach());
-        match parent {
-            Some(p) => commit_id = p,
-            None => break,
-        }
-    }
-    match found {
-        Some(c) => Ok((c, format!("first commit where {path} is {want}"))),
-        None => Err(UserError::input(format!(
-            "{path} never reads {want} on the first-parent history of {}",
-            args.from.as_deref().unwrap_or("HEAD")
-        ))
-        .hint("check --version-file/--chart, or give the start with --from")
-        .into()),
-    }
-}
-
-/// The version in a VERSION file (first line, optional `v`) or a Chart.yaml (`version:`).
-fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
-    let data = crate::placeholders::strip_bom(data);
-    if is_chart {
-        crate::chart::meta::parse(data)
-            .version
-            .map(|v| v.trim_start_matches('v').to_string())
-    } else {
-        let text = String::from_utf8_lossy(data);
-        text.lines()
-            .next()
-            .map(|l| l.trim().trim_start_matches('v').to_string())
-    }
-}
-
-/// Release lines (`2.10`, from release tags and line branches) and customer branches
-/// (`2.10/acme`, only with `customers`), sorted, each once: shell completion of `branch` and
-/// `cherry-pick --onto` (customers too) and of `log` (lines alone).
-///
-/// Errors: reading refs or the branch templates.
-pub fn completion_targets(repo: &gix::Repository, customers: bool) -> Result<Vec<String>> {
-    let templates = lines::templates(repo, None, None)?;
-    let mut out = std::collections::BTreeSet::new();
-    for (_, v) in release_tags_by_commit(repo)?.values().flatten() {
-        out.insert(format!("{}.{}", v.major, v.minor));
-    }
-    for r in repo.references()?.local_branches()? {
-        let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
-        if let Some(t) = templates.classify(&r.name().shorten().to_string()) {
-            match &t.customer {
-                Some(c) if customers => out.insert(format!("{}/{c}", t.line())),
-                Some(_) => false,
-                None => out.insert(t.line()),
-            };
-        }
-    }
-    Ok(out.into_iter().collect())
 }
 
 fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
@@ -487,46 +204,4 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
     let table: Vec<Vec<String>> = table.into_iter().map(Vec::from).collect();
     crate::table::write_table(out, &table)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classify_names() {
-        let t = Templates::new(lines::DEFAULT_LINE_TEMPLATE, lines::DEFAULT_OEM_TEMPLATE).unwrap();
-        assert_eq!(
-            t.classify("release-2.10"),
-            Some(Target::parse("2.10").unwrap())
-        );
-        assert_eq!(
-            t.classify("release-2.10-acme"),
-            Some(Target::parse("2.10/acme").unwrap())
-        );
-        assert_eq!(
-            t.classify("release-2.10-big-co"),
-            Some(Target::parse("2.10/big-co").unwrap())
-        );
-        assert_eq!(t.classify("main"), None);
-        assert_eq!(t.classify("release-x"), None);
-        let aether = Templates::new("aether-{line}", "aether-{line}-{customer}").unwrap();
-        assert_eq!(
-            aether.classify("aether-2.1"),
-            Some(Target::parse("2.1").unwrap())
-        );
-    }
-
-    #[test]
-    fn versions_from_files() {
-        assert_eq!(
-            read_version(b"1.2.3-dev\n", false).as_deref(),
-            Some("1.2.3-dev")
-        );
-        assert_eq!(read_version(b"v1.2.3\n", false).as_deref(), Some("1.2.3"));
-        assert_eq!(
-            read_version(b"name: x\nversion: 0.4.1\n", true).as_deref(),
-            Some("0.4.1")
-        );
-    }
 }

@@ -14,13 +14,15 @@ use std::io::Write;
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
+use crate::branches::{self, BranchInfo};
 use crate::charts::{self, RootProbe};
-use crate::cli::{BranchArgs, CherryPickArgs};
-use crate::commands::branch;
+use crate::cli::CherryPickArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::git::resolve_commit;
 use crate::lines::{self, Target};
+use crate::plan::{Plan, RefIntent};
+use crate::report::Report;
 use crate::settings::Settings;
 
 use crate::bump::VERSION_FILE;
@@ -34,16 +36,13 @@ pub struct PickReport {
     /// Whether the branch was created for this run (lazy branching).
     pub created_branch: bool,
     /// The branch's move: `{"ref", "from", "to"}` (the new commits are between the two).
-    #[serde(rename = "ref")]
-    pub ref_update: RefUpdate,
+    pub r#ref: RefUpdate,
     /// Each picked commit and the commit made from it: `{"from", "to"}`.
     pub commits: Vec<Picked>,
     /// Version changes: `{"name", "path", "from", "to"}`.
     pub bumps: Vec<VersionChange>,
     /// Image lists that follow the picked changes.
     pub image_lists: Vec<ListChange>,
-    /// Whether this was a dry run.
-    pub dry_run: bool,
 }
 
 /// A picked commit (`from`) and the commit made from it on the branch (`to`).
@@ -64,20 +63,6 @@ pub struct ListChange {
     pub added: Vec<String>,
     /// References removed.
     pub removed: Vec<String>,
-}
-
-/// Run `git release cherry-pick`.
-pub fn run(args: CherryPickArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
-    repo.object_cache_size_if_unset(16 * 1024 * 1024);
-    let _lock = crate::journal::lock(&repo, "cherry-pick")?;
-    // A dry run computes the same trees and commits, kept in memory: nothing reaches the object
-    // database.
-    if args.dry_run {
-        repo = repo.with_object_memory();
-    }
-    let stdout = std::io::stdout();
-    cherry_pick(&repo, &settings, &args, &mut stdout.lock())
 }
 
 /// Expand the COMMIT arguments: `A..B` is every commit reachable from B and not from A, oldest
@@ -147,17 +132,87 @@ fn neutralize(
     Ok(tree)
 }
 
-/// Apply the series; every check and merge happens before the branch ref moves.
-pub fn cherry_pick(
+/// Run `git release cherry-pick`: [`plan`] the commits (a dry run keeps every object it makes in
+/// memory), then (unless `--dry-run`) move the branch and the refs of branches created on the
+/// way in one transaction, checking out the result when the branch is checked out, then report.
+pub fn run(args: CherryPickArgs) -> Result<()> {
+    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    let _lock = crate::journal::lock(&repo, "cherry-pick")?;
+    if args.dry_run {
+        // The same trees and commits are computed, kept in memory: nothing reaches the object
+        // database.
+        repo = repo.with_object_memory();
+    } else {
+        refuse_dirty_checkout(&repo, &args.onto)?;
+    }
+    let sign = !args.dry_run && crate::signing::wanted(&repo, "commit.gpgSign");
+    let (mut report, writes, pick) = plan(&repo, &settings, &args, sign)?;
+    report.dry_run = args.dry_run;
+    if !args.dry_run {
+        crate::plan::apply(&repo, &writes)?;
+    }
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        print(&repo, r, &pick, out)
+    })
+}
+
+/// The branch `onto` names: its short and full name.
+fn target_branch(
     repo: &gix::Repository,
-    settings: &Settings,
-    args: &CherryPickArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let target = Target::parse(&args.onto)?;
+    onto: &str,
+) -> Result<(Target, lines::Templates, String, String)> {
+    let target = Target::parse(onto)?;
     let templates = lines::templates(repo, Some(&target), None)?;
     let name = templates.branch(&target);
     let full = format!("refs/heads/{name}");
+    Ok((target, templates, name, full))
+}
+
+/// Refuse (exit 3) when the branch `onto` names is checked out here with uncommitted changes: the
+/// checkout that follows the picks would overwrite them.
+fn refuse_dirty_checkout(repo: &gix::Repository, onto: &str) -> Result<()> {
+    let (_, _, name, full) = target_branch(repo, onto)?;
+    let checked_out = repo
+        .head_name()?
+        .is_some_and(|h| h.as_bstr() == full.as_bytes());
+    if checked_out && (git::worktree_modified(repo, &[])? || index_differs_from_head(repo)?) {
+        return Err(
+            UserError::refused(format!("{name} is checked out with uncommitted changes"))
+                .hint("commit or stash them first; nothing was changed")
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// What the text output shows besides the report.
+pub struct Pick {
+    name: String,
+    applied: usize,
+    old_tip: gix::ObjectId,
+    new_tip: gix::ObjectId,
+    skipped: Vec<String>,
+    lazy: Vec<BranchInfo>,
+    new_charts: BTreeSet<String>,
+    base_tip_tree: gix::ObjectId,
+    final_tree: gix::ObjectId,
+}
+
+/// The series `args` asks for on its branch: every check and merge, the version fields, the
+/// image lists and the commits (written to the object database, or to memory in a dry run),
+/// then the refs to move and, when the branch is checked out, the files to check out. Moves
+/// nothing.
+///
+/// Errors: a merge commit or nothing to apply (exit 2); a conflict, a branch that cannot be
+/// created or is checked out elsewhere (exit 3).
+pub fn plan(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &CherryPickArgs,
+    sign: bool,
+) -> Result<(Report<PickReport>, Plan, Pick)> {
+    let (target, templates, name, full) = target_branch(repo, &args.onto)?;
     let picks = expand(repo, &args.commits)?;
     for c in &picks {
         if repo.find_commit(*c)?.parent_ids().count() != 1 {
@@ -169,16 +224,11 @@ pub fn cherry_pick(
         }
     }
     // The branch, created lazily from the line's newest release when it does not exist yet.
-    let mut lazy: Vec<crate::commands::branch::BranchInfo> = Vec::new();
+    let mut lazy: Vec<BranchInfo> = Vec::new();
     let (old_tip, created_branch) = match repo.try_find_reference(full.as_str())? {
         Some(mut r) => (r.peel_to_id()?.detach(), false),
         None => {
-            let bargs = BranchArgs {
-                target: Some(args.onto.clone()),
-                dry_run: true,
-                ..Default::default()
-            };
-            let tip = branch::ensure_branch(repo, &target, &templates, &bargs, &mut lazy)
+            let tip = branches::ensure(repo, &target, &templates, &Default::default(), &mut lazy)
                 .map_err(|e| match e.downcast::<UserError>() {
                     Ok(u) => UserError {
                         message: format!("{name} does not exist and cannot be created: {}", u.message),
@@ -203,23 +253,111 @@ pub fn cherry_pick(
         )
         .into());
     }
-    // Refuse a dirty checkout of the target branch before doing anything.
     let checked_out = repo
         .head_name()?
         .is_some_and(|h| h.as_bstr() == full.as_bytes());
-    if checked_out
-        && !args.dry_run
-        && (git::worktree_modified(repo, &[])? || index_differs_from_head(repo)?)
-    {
-        return Err(
-            UserError::refused(format!("{name} is checked out with uncommitted changes"))
-                .hint("commit or stash them first; nothing was changed")
-                .into(),
-        );
-    }
-
     let base_tip_tree = repo.find_commit(old_tip)?.tree_id()?.detach();
     let branch_version_file = git::blob_at(repo, base_tip_tree, VERSION_FILE)?;
+    let merged = merge_series(
+        repo,
+        &name,
+        base_tip_tree,
+        branch_version_file.as_deref(),
+        &picks,
+    )?;
+    let Bumped {
+        mut final_tree,
+        bumps,
+        new_charts,
+    } = bump_versions(
+        repo,
+        settings,
+        &name,
+        base_tip_tree,
+        branch_version_file.as_deref(),
+        &merged,
+    )?;
+    let image_lists = follow_image_lists(repo, settings, base_tip_tree, &mut final_tree)?;
+    let mut trees = merged.trees.clone();
+    if let Some(last) = trees.last_mut() {
+        *last = final_tree;
+    }
+    let (made, new_tip) = make_commits(repo, old_tip, &merged.applied, &trees, sign)?;
+
+    let mut writes = Plan::new("cherry-pick");
+    for b in lazy.iter().filter(|b| b.branch != name) {
+        writes.refs.push(RefIntent {
+            name: format!("refs/heads/{}", b.branch),
+            expected: None,
+            to: gix::ObjectId::from_hex(b.commit.as_bytes())?,
+            log: format!("git release cherry-pick: created at {}", b.commit),
+        });
+    }
+    writes.refs.push(RefIntent {
+        name: full.clone(),
+        expected: (!created_branch).then_some(old_tip),
+        to: new_tip,
+        log: format!(
+            "git release cherry-pick: {} commit(s)",
+            merged.applied.len()
+        ),
+    });
+    if checked_out {
+        writes.files = checkout_changes(repo, base_tip_tree, final_tree)?;
+        writes.index_from_tree = Some(final_tree);
+    }
+    let report = Report::new(
+        "cherry-pick",
+        PickReport {
+            branch: name.clone(),
+            created_branch,
+            r#ref: RefUpdate {
+                r#ref: full,
+                from: (!created_branch).then(|| old_tip.to_string()),
+                to: Some(new_tip.to_string()),
+            },
+            commits: made,
+            bumps,
+            image_lists,
+        },
+    );
+    let pick = Pick {
+        name,
+        applied: merged.applied.len(),
+        old_tip,
+        new_tip,
+        skipped: merged.skipped,
+        lazy,
+        new_charts,
+        base_tip_tree,
+        final_tree,
+    };
+    Ok((report, writes, pick))
+}
+
+/// The picked commits merged one by one onto the branch tree `base_tip_tree` (3-way, version
+/// fields neutralized to the branch's so they never conflict).
+struct Merged {
+    /// The tree after each applied pick.
+    trees: Vec<gix::ObjectId>,
+    /// The picks that changed something, in order.
+    applied: Vec<gix::ObjectId>,
+    /// The picks already on the branch.
+    skipped: Vec<String>,
+    /// Chart.yaml path -> the branch's version, for every chart the series touches.
+    touched_charts: BTreeMap<String, String>,
+}
+
+/// Merge `picks` onto `base_tip_tree` (the tip of branch `name`).
+///
+/// Errors (exit 3): a pick that conflicts, naming the files; (exit 2) nothing to apply.
+fn merge_series(
+    repo: &gix::Repository,
+    name: &str,
+    base_tip_tree: gix::ObjectId,
+    branch_version_file: Option<&[u8]>,
+    picks: &[gix::ObjectId],
+) -> Result<Merged> {
     let mut probe = RootProbe::new(repo, base_tip_tree);
     let mut ours = base_tip_tree;
     let mut trees = Vec::new();
@@ -228,10 +366,10 @@ pub fn cherry_pick(
     let mut touched_charts: BTreeMap<String, String> = BTreeMap::new(); // Chart.yaml path -> branch version
     let labels = gix::merge::blob::builtin_driver::text::Labels {
         ancestor: Some("base".into()),
-        current: Some(name.as_str().into()),
+        current: Some(name.into()),
         other: Some("picked".into()),
     };
-    for c in &picks {
+    for c in picks {
         let commit = repo.find_commit(*c)?;
         let parent = commit
             .parent_ids()
@@ -255,13 +393,8 @@ pub fn cherry_pick(
                 }
             }
         }
-        let base_n = neutralize(repo, base, branch_version_file.as_deref(), &touched_charts)?;
-        let theirs_n = neutralize(
-            repo,
-            theirs,
-            branch_version_file.as_deref(),
-            &touched_charts,
-        )?;
+        let base_n = neutralize(repo, base, branch_version_file, &touched_charts)?;
+        let theirs_n = neutralize(repo, theirs, branch_version_file, &touched_charts)?;
         let mut outcome = repo
             .merge_trees(base_n, ours, theirs_n, labels, repo.tree_merge_options()?)
             .with_context(|| format!("merging {}", &c.to_string()[..12]))?;
@@ -303,9 +436,40 @@ pub fn cherry_pick(
         .hint("nothing was changed")
         .into());
     }
+    Ok(Merged {
+        trees,
+        applied,
+        skipped,
+        touched_charts,
+    })
+}
+
+/// The version fields the series moves, once per run: VERSION and each touched chart to the
+/// branch's version with patch + 1 (skipping versions used anywhere), `-dev` versions of charts
+/// the series adds made release versions, and version.yml following the charts.
+struct Bumped {
+    /// The branch tree with every version field set.
+    final_tree: gix::ObjectId,
+    /// The version changes.
+    bumps: Vec<VersionChange>,
+    /// Chart.yaml paths of charts new on the branch.
+    new_charts: BTreeSet<String>,
+}
+
+/// Set the version fields of the merged tree of branch `name` (see [`Bumped`]).
+///
+/// Errors: a version that cannot be bumped (exit 2, naming the file); a version.yml that cannot
+/// be read.
+fn bump_versions(
+    repo: &gix::Repository,
+    settings: &Settings,
+    name: &str,
+    base_tip_tree: gix::ObjectId,
+    branch_version_file: Option<&[u8]>,
+    merged: &Merged,
+) -> Result<Bumped> {
     // Once per run: touched charts and VERSION to the branch's version, patch + 1.
     let mut bumps: Vec<VersionChange> = Vec::new();
-    let mut image_lists: Vec<ListChange> = Vec::new();
     let mut new_charts: BTreeSet<String> = BTreeSet::new();
     let change = |name: &str, path: &str, from: Option<&str>, to: &str| VersionChange {
         name: name.to_string(),
@@ -313,11 +477,11 @@ pub fn cherry_pick(
         from: from.map(str::to_string),
         to: Some(to.to_string()),
     };
-    let mut final_tree = ours;
+    let mut final_tree = merged.trees.last().copied().unwrap_or(base_tip_tree);
     let field_err = |path: &str, e: crate::bump::FieldError| -> anyhow::Error {
         UserError::input(format!("{path} on {name}: cannot bump the version: {e}")).into()
     };
-    if let Some(vf) = &branch_version_file {
+    if let Some(vf) = branch_version_file {
         let text = String::from_utf8_lossy(vf);
         // Skip versions that already have a release tag (the line may have moved on elsewhere).
         let tags: BTreeSet<String> = repo
@@ -340,9 +504,9 @@ pub fn cherry_pick(
         ));
     }
     // Chart versions must stay unique across the whole history (every branch and tag).
-    let used = used_chart_versions(repo, touched_charts.keys())?;
+    let used = used_chart_versions(repo, merged.touched_charts.keys())?;
     let mut chart_versions = BTreeMap::new();
-    for cy in touched_charts.keys() {
+    for cy in merged.touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = git::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
@@ -418,13 +582,32 @@ pub fn cherry_pick(
             }
         }
     }
+    Ok(Bumped {
+        final_tree,
+        bumps,
+        new_charts,
+    })
+}
+
+/// The image lists of the branch follow the picked changes: the difference the picks make to what
+/// the charts deploy (between `base_tip_tree` and `*final_tree`) is applied to the branch's own
+/// lists, whose other lines stay. Only where the branch keeps image lists.
+///
+/// Errors: a chart whose images cannot be read (exit 2); unreadable objects.
+fn follow_image_lists(
+    repo: &gix::Repository,
+    settings: &Settings,
+    base_tip_tree: gix::ObjectId,
+    final_tree: &mut gix::ObjectId,
+) -> Result<Vec<ListChange>> {
+    let mut image_lists = Vec::new();
     // The image lists follow when the picked changes change what the charts deploy: the
     // difference the picks make is applied to the branch's lists (lines the branch has of its own
     // stay).
     // Only where the branch keeps image lists (a platform repository, not a component's).
     let has_lists = git::lookup_path(repo, base_tip_tree, &settings.images_path)?.is_some();
     let (before, after) = if has_lists {
-        crate::derived::lists_before_after(repo, settings, base_tip_tree, final_tree)?
+        crate::derived::lists_before_after(repo, settings, base_tip_tree, *final_tree)?
     } else {
         Default::default()
     };
@@ -435,7 +618,7 @@ pub fn cherry_pick(
             continue;
         }
         let rel = crate::derived::list_path(settings, kind);
-        let mut list: BTreeSet<String> = git::blob_at(repo, final_tree, &rel)?
+        let mut list: BTreeSet<String> = git::blob_at(repo, *final_tree, &rel)?
             .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
             .unwrap_or_default()
             .into_iter()
@@ -448,9 +631,9 @@ pub fn cherry_pick(
             list.remove(g);
         }
         list.extend(new.iter().cloned());
-        final_tree = with_file(
+        *final_tree = with_file(
             repo,
-            final_tree,
+            *final_tree,
             &rel,
             crate::image::list::text(&list).as_bytes(),
         )?;
@@ -460,10 +643,21 @@ pub fn cherry_pick(
             removed: gone,
         });
     }
-    if let Some(last) = trees.last_mut() {
-        *last = final_tree;
-    }
+    Ok(image_lists)
+}
 
+/// The commits of the series on top of `old_tip`, one per applied pick with its tree: author and
+/// message kept, a `(cherry picked from commit …)` trailer, the committer is the user; signed
+/// when `sign`. Returns them and the new tip.
+///
+/// Errors: no identity (exit 2), signing, writing objects.
+fn make_commits(
+    repo: &gix::Repository,
+    old_tip: gix::ObjectId,
+    applied: &[gix::ObjectId],
+    trees: &[gix::ObjectId],
+    sign: bool,
+) -> Result<(Vec<Picked>, gix::ObjectId)> {
     // Commits: authors kept, `(cherry picked from commit …)` trailer, committer = us.
     let committer = repo
         .committer()
@@ -471,14 +665,14 @@ pub fn cherry_pick(
         .context("reading the committer identity")?
         .to_owned()?;
     // commit.gpgSign signs the picked commits, as `git cherry-pick` does.
-    let signer = if crate::signing::wanted(repo, "commit.gpgSign") && !args.dry_run {
+    let signer = if sign {
         Some(crate::signing::Signer::from_config(repo)?)
     } else {
         None
     };
     let mut parent = old_tip;
     let mut made = Vec::new();
-    for (c, tree) in applied.iter().zip(&trees) {
+    for (c, tree) in applied.iter().zip(trees) {
         let orig = repo.find_commit(*c)?;
         let decoded = orig.decode()?;
         let mut message = decoded.message.to_string();
@@ -502,68 +696,28 @@ pub fn cherry_pick(
         });
         parent = id;
     }
-    let new_tip = parent;
-    let report = PickReport {
-        branch: name.clone(),
-        created_branch,
-        ref_update: RefUpdate {
-            name: full.clone(),
-            from: (!created_branch).then(|| old_tip.to_string()),
-            to: Some(new_tip.to_string()),
-        },
-        commits: made,
-        bumps,
-        image_lists,
-        dry_run: args.dry_run,
-    };
+    Ok((made, parent))
+}
 
-    if !args.dry_run {
-        // Move the ref (creating the branches planned lazily), then follow with the checkout.
-        let previous = if created_branch {
-            gix::refs::transaction::PreviousValue::MustNotExist
-        } else {
-            gix::refs::transaction::PreviousValue::MustExistAndMatch(gix::refs::Target::Object(
-                old_tip,
-            ))
-        };
-        for b in lazy.iter().filter(|b| b.branch != name) {
-            let start = gix::ObjectId::from_hex(b.commit.as_bytes())?;
-            branch::create_branch(repo, &b.branch, start, false)?;
-        }
-        let move_ref = || -> Result<()> {
-            repo.reference(
-                full.as_str(),
-                new_tip,
-                previous.clone(),
-                format!("git release cherry-pick: {} commit(s)", applied.len()),
-            )
-            .with_context(|| format!("updating {name}"))?;
-            Ok(())
-        };
-        if checked_out {
-            checkout(repo, base_tip_tree, final_tree, old_tip, move_ref)?;
-        } else {
-            move_ref()?;
-        }
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    let (verb, create) = if args.dry_run {
-        ("would apply", "would create")
-    } else {
-        ("applied", "created")
-    };
+fn print(
+    repo: &gix::Repository,
+    r: &Report<PickReport>,
+    p: &Pick,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (verb, create) = (
+        r.verb("applied", "would apply"),
+        r.verb("created", "would create"),
+    );
+    let name = &p.name;
     writeln!(
         out,
         "{verb} {} commit(s) to {name}: {} -> {}",
-        applied.len(),
-        &old_tip.to_string()[..12],
-        &new_tip.to_string()[..12]
+        p.applied,
+        &p.old_tip.to_string()[..12],
+        &p.new_tip.to_string()[..12]
     )?;
-    for b in &report.bumps {
+    for b in &r.data.bumps {
         let what = if b.path.ends_with(&b.name) || b.path.ends_with("/Chart.yaml") {
             b.path.clone()
         } else {
@@ -574,14 +728,14 @@ pub fn cherry_pick(
             "  bump {what}: {} -> {}{}",
             b.from.as_deref().unwrap_or("(none)"),
             b.to.as_deref().unwrap_or("(none)"),
-            if new_charts.contains(&b.path) {
+            if p.new_charts.contains(&b.path) {
                 " (new chart)"
             } else {
                 ""
             }
         )?;
     }
-    for l in &report.image_lists {
+    for l in &r.data.image_lists {
         writeln!(
             out,
             "  images {}: +{} -{}",
@@ -590,10 +744,10 @@ pub fn cherry_pick(
             l.removed.len()
         )?;
     }
-    for s in &skipped {
+    for s in &p.skipped {
         writeln!(out, "  skipped {} (already on {name})", &s[..12])?;
     }
-    for b in &lazy {
+    for b in &p.lazy {
         writeln!(
             out,
             "  {create} {} at {} ({})",
@@ -602,8 +756,8 @@ pub fn cherry_pick(
             b.start
         )?;
     }
-    if args.dry_run {
-        for ch in charts::diff_trees(repo, base_tip_tree, final_tree, "")? {
+    if r.dry_run {
+        for ch in charts::diff_trees(repo, p.base_tip_tree, p.final_tree, "")? {
             let old = ch.old.map(|(id, k)| entry(repo, id, k)).transpose()?;
             let new = ch.new.map(|(id, k)| entry(repo, id, k)).transpose()?;
             out.write_all(
@@ -613,6 +767,9 @@ pub fn cherry_pick(
     }
     Ok(())
 }
+
+/// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
+/// voltha charts: master had released the next patch already).
 
 /// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
 /// voltha charts: master had released the next patch already).
@@ -704,19 +861,12 @@ fn index_differs_from_head(repo: &gix::Repository) -> Result<bool> {
     Ok(a != b)
 }
 
-/// Bring a clean checkout from `old` to `new` through the journaled writer
-/// ([`crate::worktree::apply`]): changed files are swapped in, removed ones removed, then
-/// `move_ref` moves the checked-out branch and the index is rebuilt from `new` (git refreshes the
-/// zeroed stat data on its next run), both before the journal is closed. A run that fails or is
-/// killed before the branch moved is undone (by itself or the next git-release command); one
-/// that fails or is killed after it is finished.
-fn checkout(
+/// The work-tree changes that take a checkout of tree `old` to tree `new`.
+fn checkout_changes(
     repo: &gix::Repository,
     old: gix::ObjectId,
     new: gix::ObjectId,
-    old_tip: gix::ObjectId,
-    mut move_ref: impl FnMut() -> Result<()>,
-) -> Result<()> {
+) -> Result<Vec<crate::worktree::Change>> {
     use crate::worktree::Change;
     let mut changes = Vec::new();
     for ch in charts::diff_trees(repo, old, new, "")? {
@@ -728,17 +878,5 @@ fn checkout(
             None => Change::Remove { path: ch.path },
         });
     }
-    let swap = crate::worktree::Swap {
-        command: "cherry-pick",
-        on_interrupt: crate::journal::OnInterrupt::Undo,
-        commit_from: Some(old_tip.to_string()),
-    };
-    crate::worktree::apply(repo, &changes, &swap, &mut || {
-        move_ref()?;
-        let mut index = repo.index_from_tree(&new)?;
-        index
-            .write(Default::default())
-            .context("writing the index")?;
-        Ok(())
-    })
+    Ok(changes)
 }

@@ -327,7 +327,7 @@ pub fn plan(
             remote_checked,
             signed,
             ref_update: crate::report::RefUpdate {
-                name: format!("refs/tags/{name}"),
+                r#ref: format!("refs/tags/{name}"),
                 from: None,
                 to: None,
             },
