@@ -6,7 +6,7 @@
 //! Sources: seed 002 ("发布 release 分支"), seed 004 (Aether's lazy branching), DOMAIN.md steps 4
 //! and 5.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use crate::error::UserError;

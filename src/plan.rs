@@ -36,6 +36,32 @@ pub struct Plan {
     pub refs: Vec<RefIntent>,
     /// Set the index from this tree once the files are in place (a checkout of a moved branch).
     pub index_from_tree: Option<gix::ObjectId>,
+    /// Hook files in the hooks folder (outside the work tree: `protect`), written first.
+    pub hooks: Vec<HookWrite>,
+}
+
+/// A write in the hooks folder, each atomic (a rename).
+#[derive(Debug, Clone)]
+pub enum HookWrite {
+    /// Move a hook aside (to chain to it) or back.
+    Rename {
+        /// The hook now.
+        from: std::path::PathBuf,
+        /// Where it goes.
+        to: std::path::PathBuf,
+    },
+    /// Write an executable hook (mode 0755), replacing what is there.
+    Executable {
+        /// Its path (the folder is created when missing).
+        path: std::path::PathBuf,
+        /// The script.
+        content: String,
+    },
+    /// Remove a hook.
+    Remove {
+        /// Its path.
+        path: std::path::PathBuf,
+    },
 }
 
 impl Plan {
@@ -49,12 +75,13 @@ impl Plan {
             tags: Vec::new(),
             refs: Vec::new(),
             index_from_tree: None,
+            hooks: Vec::new(),
         }
     }
 
     /// Whether applying it would write nothing.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.tags.is_empty() && self.refs.is_empty()
+        self.files.is_empty() && self.tags.is_empty() && self.refs.is_empty() && self.hooks.is_empty()
     }
 
     /// The work-tree paths it writes.
@@ -128,6 +155,9 @@ pub fn apply(repo: &gix::Repository, plan: &Plan) -> Result<Applied> {
         .into());
     }
     let mut applied = Applied::default();
+    for h in &plan.hooks {
+        write_hook(h)?;
+    }
     if plan.files.is_empty() {
         finish(repo, plan, &mut applied)?;
         return Ok(applied);
@@ -226,4 +256,31 @@ fn edit(
         name,
         deref: false,
     })
+}
+
+/// One [`HookWrite`].
+fn write_hook(h: &HookWrite) -> Result<()> {
+    match h {
+        HookWrite::Rename { from, to } => std::fs::rename(from, to)
+            .with_context(|| format!("renaming {} to {}", from.display(), to.display())),
+        HookWrite::Remove { path } => {
+            std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))
+        }
+        HookWrite::Executable { path, content } => {
+            use std::io::Write as _;
+            use std::os::unix::fs::PermissionsExt;
+            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".git-release-hook")
+                .tempfile_in(dir)
+                .with_context(|| format!("creating a file in {}", dir.display()))?;
+            tmp.write_all(content.as_bytes())?;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o755))?;
+            tmp.persist(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(())
+        }
+    }
 }

@@ -89,7 +89,7 @@ fn init_and_protect_speak_json() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["path"] == "version.yml" && f["state"] == "would-create"),
+            .any(|f| f["path"] == "version.yml" && f["state"] == "create"),
         "{v}"
     );
     let run = repo.release(&["init", "--product", "demo", "--json"]).ok();
@@ -103,7 +103,7 @@ fn init_and_protect_speak_json() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|f| f["state"] == "kept"));
+        .all(|f| f["state"] == "keep"));
     repo.commit("layout");
     // protect: not installed is a refusal, as JSON; then install, check, uninstall.
     let run = repo.release(&["protect", "--check", "--json"]);

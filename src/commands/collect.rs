@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::CollectArgs;

@@ -1,18 +1,72 @@
 //! `git release init`: create the platform-release layout of DOMAIN.md, never overwriting a file.
 
-use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use serde::Serialize;
 
 use crate::cli::InitArgs;
+use crate::error::UserError;
+use crate::files::{FileEntry, FileKind};
 use crate::git;
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::worktree::Change;
 use crate::settings::{self, Settings};
 
-/// Run `git release init`.
+/// Run `git release init`: [`plan`] the layout, then (unless `--dry-run`) create the files that
+/// are missing (through the journal, never over a file), then report.
 pub fn run(args: InitArgs) -> Result<()> {
     let repo = crate::open::repository()?;
-    let stdout = std::io::stdout();
-    init(&repo, &args, &mut stdout.lock())
+    let (mut report, writes) = plan(&repo, &args)?;
+    report.dry_run = args.dry_run;
+    if !args.dry_run && !writes.is_empty() {
+        let _lock = crate::journal::lock(&repo, "init")?;
+        // A file that appeared since the plan is never overwritten.
+        for rel in writes.paths() {
+            if std::fs::symlink_metadata(git::workdir(&repo)?.join(rel)).is_ok() {
+                return Err(UserError::refused(format!("{rel} appeared meanwhile; nothing was written"))
+                    .hint("run `git release init` again")
+                    .into());
+            }
+        }
+        crate::plan::apply(&repo, &writes)?;
+    }
+    report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
+        for f in &r.data.files {
+            if f.state == "keep" {
+                writeln!(out, "keep    {} (exists)", f.path)?;
+            } else {
+                writeln!(out, "create  {}", f.path)?;
+            }
+        }
+        let created = r.data.created;
+        if r.dry_run {
+            writeln!(out, "dry run: {created} file(s) would be created")?;
+        } else {
+            writeln!(out, "{created} file(s) created; add components to repos/components.yaml, then run `git release collect`")?;
+        }
+        Ok(())
+    })
+}
+
+/// What `init` creates, as `--json` prints it inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    /// The product name written to `.gitrelease`.
+    pub product: String,
+    /// Each file of the layout and what `init` does with it: `keep` (it exists) or `create`.
+    pub files: Vec<InitFile>,
+    /// How many files are created.
+    pub created: usize,
+}
+
+/// One file of the layout.
+#[derive(Debug, Serialize)]
+pub struct InitFile {
+    /// Repo-relative path.
+    pub path: String,
+    /// `keep` (it exists; never overwritten) or `create`.
+    pub state: &'static str,
 }
 
 const REPOS_TEMPLATE: &str = r#"# Component repositories that `git release collect` collects charts from.
@@ -55,68 +109,44 @@ pub fn layout(product: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// Create the layout in the work tree of `repo`, reporting each path as `create` or `keep`.
-pub fn init(repo: &gix::Repository, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+/// The layout `init` creates in `repo`'s work tree: every file of [`layout`], kept when it
+/// exists. Writes nothing.
+///
+/// Errors: a bare repository (exit 2).
+pub fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<InitReport>, Plan)> {
     let workdir = git::workdir(repo)?;
     let product = args
         .product
         .clone()
         .unwrap_or_else(|| Settings::defaults(&workdir).product);
-    // Plan: each file of the layout and whether it is there already; nothing is written.
-    let plan: Vec<(String, String, bool)> = layout(&product)
-        .into_iter()
-        .map(|(rel, content)| {
-            let exists = std::fs::symlink_metadata(workdir.join(&rel)).is_ok();
-            (rel, content, exists)
-        })
-        .collect();
-    let created = plan.iter().filter(|p| !p.2).count();
-    let files: Vec<serde_json::Value> = plan
-        .iter()
-        .map(|(rel, _, exists)| {
-            let state = match (exists, args.dry_run) {
-                (true, _) => "kept",
-                (false, true) => "would-create",
-                (false, false) => "created",
-            };
-            serde_json::json!({"path": rel, "state": state})
-        })
-        .collect();
-    if !args.json {
-        for (rel, _, exists) in &plan {
-            if *exists {
-                writeln!(out, "keep    {rel} (exists)")?;
-            } else {
-                writeln!(out, "create  {rel}")?;
-            }
+    let mut writes = Plan::new("init");
+    let mut files = Vec::new();
+    for (rel, content) in layout(&product) {
+        let exists = std::fs::symlink_metadata(workdir.join(&rel)).is_ok();
+        if !exists {
+            writes.files.push(Change::WriteFile {
+                path: rel.clone(),
+                entry: FileEntry {
+                    kind: FileKind::Regular,
+                    data: content.into_bytes(),
+                },
+            });
         }
+        files.push(InitFile {
+            path: rel,
+            state: if exists { "keep" } else { "create" },
+        });
     }
-    // Apply: create what is missing; a file that appeared meanwhile is never overwritten.
-    if !args.dry_run {
-        for (rel, content, _) in plan.iter().filter(|p| !p.2) {
-            let path = workdir.join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .with_context(|| format!("creating {rel}"))?;
-            f.write_all(content.as_bytes())?;
-        }
-    }
-    if args.json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"product": product, "files": files, "created": created, "dry_run": args.dry_run}),
-        )?;
-        writeln!(out)?;
-    } else if args.dry_run {
-        writeln!(out, "dry run: {created} file(s) would be created")?;
-    } else {
-        writeln!(out, "{created} file(s) created; add components to repos/components.yaml, then run `git release collect`")?;
-    }
-    Ok(())
+    let created = writes.files.len();
+    Ok((
+        Report::new(
+            "init",
+            InitReport {
+                product,
+                files,
+                created,
+            },
+        ),
+        writes,
+    ))
 }

@@ -7,7 +7,7 @@
 //! working. The patterns are read when the hook runs, so changing `release.protectedTags` needs no
 //! re-install.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -15,6 +15,8 @@ use anyhow::{Context, Result};
 use crate::cli::ProtectArgs;
 use crate::error::UserError;
 use crate::hooks::hooks_dir;
+use crate::plan::{HookWrite, Plan};
+use crate::report::{Report, Warning};
 
 /// First lines of every hook we write; how a re-run recognises its own hook.
 const MARKER: &str = "# installed by git-release protect";
@@ -44,40 +46,42 @@ pub fn run(args: ProtectArgs) -> Result<()> {
     }
     let repo = crate::open::repository()?;
     let hooks_dir = hooks_dir(&repo)?;
-    let mut report = Report {
-        dry_run: args.dry_run,
-        ..Default::default()
-    };
-    let result = if args.check {
-        check(&repo, &hooks_dir, &mut report)
+    let mut writes = Plan::new("protect");
+    let mut report = Report::new("protect", ProtectReport::default());
+    report.dry_run = args.dry_run;
+    if args.check {
+        check(&repo, &hooks_dir, &mut report.data)?;
     } else if args.uninstall {
-        uninstall(&hooks_dir, &mut report)
+        writes.hooks = uninstall(&hooks_dir, &mut report.data);
     } else {
         let fallback = std::env::current_exe()
             .context("locating the running executable")?
             .with_file_name("git-release");
-        install(&repo, &hooks_dir, &fallback, &mut report)
-    };
-    result?;
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        for l in &report.lines {
-            writeln!(out, "{l}")?;
+        writes.hooks = install(&repo, &hooks_dir, &fallback, &mut report.data)?;
+        if report.data.hook.as_deref() == Some(REFERENCE_TRANSACTION) {
+            if let Some(w) = old_git_warning() {
+                report.warnings.push(Warning::new(w));
+            }
         }
     }
-    Ok(())
+    if !args.dry_run {
+        crate::plan::apply(&repo, &writes)?;
+    }
+    report.emit(args.json, &mut out, |r, out| {
+        for (would, l) in &r.data.lines {
+            let prefix = if *would { r.verb("", "would be ") } else { "" };
+            writeln!(out, "{prefix}{l}")?;
+        }
+        Ok(())
+    })
 }
 
-/// What `protect` did (or, with `--dry-run`, would do), for `--json` (and, as `lines`, for
-/// people).
+/// What `protect` does, as `--json` prints it inside the [`Report`] envelope (and, as `lines`,
+/// for people).
 #[derive(Debug, Default, serde::Serialize)]
-pub struct Report {
+pub struct ProtectReport {
     /// `installed`, `updated`, `checked` or `uninstalled`.
     pub action: &'static str,
-    /// True with `--dry-run`: nothing was changed; the other fields say what would be.
-    pub dry_run: bool,
     /// The hook (`reference-transaction` in a working repository, `pre-receive` in a bare one).
     pub hook: Option<String>,
     /// Its path.
@@ -90,8 +94,9 @@ pub struct Report {
     pub removed: Vec<String>,
     /// Hooks put back (`--uninstall`).
     pub restored: Vec<String>,
+    /// The text output: each line, and whether a dry run says "would be" before it.
     #[serde(skip)]
-    lines: Vec<String>,
+    lines: Vec<(bool, String)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,28 +440,18 @@ exit 0
     )
 }
 
-fn write_executable(path: &Path, content: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".git-release-hook")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(content.as_bytes())?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o755))?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-/// Install the hook `repo` needs into `dir`, chaining to a hook already there (with
-/// `out.dry_run`, only say so).
-fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut Report) -> Result<()> {
+/// The writes that install the hook `repo` needs into `dir`, chaining to a hook already there.
+///
+/// Errors (exit 3): a hook and a chained hook both there (one would be lost).
+fn install(
+    repo: &gix::Repository,
+    dir: &Path,
+    fallback: &Path,
+    out: &mut ProtectReport,
+) -> Result<Vec<HookWrite>> {
     let hook = hook_for(repo);
     let path = dir.join(hook);
     let chained = chained_path(dir, hook);
-    let dry = out.dry_run;
     let again = is_ours(&path);
     // A hook of someone else's is there: it moves to `chained` and runs after ours.
     let moves = !again && exists(&path);
@@ -474,22 +469,24 @@ fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut Report
         ))
         .into());
     }
-    if !dry {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        if moves {
-            std::fs::rename(&path, &chained)
-                .with_context(|| format!("renaming {} to {}", path.display(), chained.display()))?;
-        }
-        write_executable(&path, &hook_script(hook, fallback))?;
+    let mut writes = Vec::new();
+    if moves {
+        writes.push(HookWrite::Rename {
+            from: path.clone(),
+            to: chained.clone(),
+        });
     }
+    writes.push(HookWrite::Executable {
+        path: path.clone(),
+        content: hook_script(hook, fallback),
+    });
     let verb = if again { "updated" } else { "installed" };
     out.action = verb;
     out.hook = Some(hook.to_string());
     out.path = Some(path.display().to_string());
     out.protected_tags = patterns(repo);
-    let would = if dry { "would be " } else { "" };
     out.lines
-        .push(format!("{would}{verb} {hook} hook: {}", path.display()));
+        .push((true, format!("{verb} {hook} hook: {}", path.display())));
     if chains {
         out.chained = Some(chained.display().to_string());
         let moved = if moves {
@@ -497,26 +494,28 @@ fn install(repo: &gix::Repository, dir: &Path, fallback: &Path, out: &mut Report
         } else {
             String::new()
         };
-        out.lines.push(format!(
-            "chained hook: {}{moved} (runs after it)",
-            chained.display()
+        out.lines.push((
+            false,
+            format!("chained hook: {}{moved} (runs after it)", chained.display()),
         ));
     }
-    out.lines.push(format!(
-        "protected tags: {} (release.protectedTags)",
-        describe_patterns(&out.protected_tags)
+    out.lines.push((
+        false,
+        format!(
+            "protected tags: {} (release.protectedTags)",
+            describe_patterns(&out.protected_tags)
+        ),
     ));
-    if hook == REFERENCE_TRANSACTION {
-        out.lines.push(
-            "matching tags can be created, but `git tag -f`, `git tag -d` and `git update-ref` of them are refused".into(),
-        );
-        warn_old_git();
-    } else {
-        out.lines.push(
-            "matching tags can be pushed once, but never force-pushed or deleted by a push".into(),
-        );
-    }
-    Ok(())
+    out.lines.push((
+        false,
+        if hook == REFERENCE_TRANSACTION {
+            "matching tags can be created, but `git tag -f`, `git tag -d` and `git update-ref` of them are refused"
+        } else {
+            "matching tags can be pushed once, but never force-pushed or deleted by a push"
+        }
+        .into(),
+    ));
+    Ok(writes)
 }
 
 fn describe_patterns(patterns: &[String]) -> String {
@@ -527,27 +526,24 @@ fn describe_patterns(patterns: &[String]) -> String {
     }
 }
 
-/// git before 2.28 never runs a reference-transaction hook: say so instead of protecting nothing
-/// silently.
-fn warn_old_git() {
-    let Ok(output) = std::process::Command::new("git").arg("version").output() else {
-        return;
-    };
+/// git before 2.28 never runs a reference-transaction hook: the warning that says so instead of
+/// protecting nothing silently (`None` for a newer git).
+fn old_git_warning() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .arg("version")
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let Some(version) = text.split_whitespace().nth(2) else {
-        return;
-    };
+    let version = text.split_whitespace().nth(2)?;
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    if (major, minor) < (2, 28) {
-        eprintln!(
-            "warning: git {version} does not run reference-transaction hooks (git 2.28 and later do): tags are not protected until git is upgraded"
-        );
-    }
+    ((major, minor) < (2, 28)).then(|| format!(
+        "git {version} does not run reference-transaction hooks (git 2.28 and later do): tags are not protected until git is upgraded"
+    ))
 }
 
 /// Report whether protection is installed; refuse (exit 3) when it is not.
-fn check(repo: &gix::Repository, dir: &Path, out: &mut Report) -> Result<()> {
+fn check(repo: &gix::Repository, dir: &Path, out: &mut ProtectReport) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let hook = hook_for(repo);
     let path = dir.join(hook);
@@ -587,31 +583,32 @@ fn check(repo: &gix::Repository, dir: &Path, out: &mut Report) -> Result<()> {
     out.action = "checked";
     out.hook = Some(hook.to_string());
     out.path = Some(path.display().to_string());
-    out.lines.push(format!(
-        "protection installed: {hook} hook {}",
-        path.display()
+    out.lines.push((
+        false,
+        format!("protection installed: {hook} hook {}", path.display()),
     ));
-    out.lines.push(format!(
-        "protected tags: {} (release.protectedTags)",
-        describe_patterns(&patterns)
+    out.lines.push((
+        false,
+        format!(
+            "protected tags: {} (release.protectedTags)",
+            describe_patterns(&patterns)
+        ),
     ));
     out.protected_tags = patterns;
     let chained = chained_path(dir, hook);
     if exists(&chained) {
         out.chained = Some(chained.display().to_string());
         out.lines
-            .push(format!("chained hook: {}", chained.display()));
+            .push((false, format!("chained hook: {}", chained.display())));
     } else {
-        out.lines.push("chained hook: none".into());
+        out.lines.push((false, "chained hook: none".into()));
     }
     Ok(())
 }
 
-/// Remove our hooks from `dir`, putting back the hooks they chained to (with `out.dry_run`, only
-/// say so).
-fn uninstall(dir: &Path, out: &mut Report) -> Result<()> {
-    let mut removed = 0;
-    let would = if out.dry_run { "would be " } else { "" };
+/// The writes that remove our hooks from `dir`, putting back the hooks they chained to.
+fn uninstall(dir: &Path, out: &mut ProtectReport) -> Vec<HookWrite> {
+    let mut writes = Vec::new();
     for hook in HOOKS {
         let path = dir.join(hook);
         if !is_ours(&path) {
@@ -619,35 +616,30 @@ fn uninstall(dir: &Path, out: &mut Report) -> Result<()> {
         }
         let chained = chained_path(dir, hook);
         let restore = exists(&chained);
-        if !out.dry_run {
-            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-            if restore {
-                std::fs::rename(&chained, &path).with_context(|| {
-                    format!("renaming {} to {}", chained.display(), path.display())
-                })?;
-            }
-        }
-        removed += 1;
+        writes.push(HookWrite::Remove { path: path.clone() });
         out.removed.push(path.display().to_string());
         out.lines
-            .push(format!("{would}removed {hook} hook: {}", path.display()));
+            .push((true, format!("removed {hook} hook: {}", path.display())));
         if restore {
+            writes.push(HookWrite::Rename {
+                from: chained.clone(),
+                to: path.clone(),
+            });
             out.restored.push(path.display().to_string());
-            out.lines.push(format!(
-                "{would}restored {} (from {})",
-                path.display(),
-                chained.display()
+            out.lines.push((
+                true,
+                format!("restored {} (from {})", path.display(), chained.display()),
             ));
         }
     }
     out.action = "uninstalled";
-    if removed == 0 {
-        out.lines.push(format!(
-            "nothing to remove: no git-release hook in {}",
-            dir.display()
+    if writes.is_empty() {
+        out.lines.push((
+            false,
+            format!("nothing to remove: no git-release hook in {}", dir.display()),
         ));
     }
-    Ok(())
+    writes
 }
 
 #[cfg(test)]
