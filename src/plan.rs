@@ -81,7 +81,10 @@ impl Plan {
 
     /// Whether applying it would write nothing.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.tags.is_empty() && self.refs.is_empty() && self.hooks.is_empty()
+        self.files.is_empty()
+            && self.tags.is_empty()
+            && self.refs.is_empty()
+            && self.hooks.is_empty()
     }
 
     /// The work-tree paths it writes.

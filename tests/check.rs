@@ -42,8 +42,10 @@ fn a_consistent_release_passes() {
         run.stdout
     );
     let v = json(&p.release(&["check", "--json", "v1.1.0"]).ok());
-    assert_eq!(v["rev"], "v1.1.0");
-    assert_eq!(v["errors"], 0);
+    // `rev`: the commit checked (the envelope every report shares).
+    assert_eq!(v["rev"], p.git(&["rev-parse", "v1.1.0^{commit}"]).trim());
+    assert_eq!(v["command"], "check");
+    assert_eq!(v["error_count"], 0);
     assert_eq!(v["findings"], serde_json::json!([]));
     p.release(&["check", "--history"]).ok();
     p.release(&["check", "nosuch"]).fails(2);
@@ -78,7 +80,7 @@ fn chart_changed_without_a_new_version() {
         f["message"].as_str().unwrap().contains("(values.yaml)"),
         "{f}"
     );
-    assert_eq!(v["errors"], 2);
+    assert_eq!(v["error_count"], 2);
     // The fix: a new version (and version.yml with it) passes.
     set_chart_version(&p, "cyclone", "0.10.1");
     let vy = p.read("version.yml");
@@ -293,7 +295,7 @@ fn works_in_a_bare_repository_with_its_committed_settings() {
     );
     let run = sb.release(&bare, &["check", "--json", "v1.1.0"]).ok();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["errors"], 0);
+    assert_eq!(v["error_count"], 0);
     // A stale list is found there too: the settings and charts come from the objects.
     let mut p = p;
     p.write("images/images_platform.list", "x/y:1.0.0\n");

@@ -168,7 +168,7 @@ fn charts_at_the_root_aether_layout() {
             &["check", "--json", "release-1.2"],
         )
         .ok();
-    assert!(run.stdout.contains("\"errors\": 0"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"error_count\": 0"), "{}", run.stdout);
     // bump finds the chart at the root too (it used to skip it without a word).
     c.git(&["checkout", "-q", "release-1.2"]);
     let run = c.release(&["bump", "patch", "--dry-run"]).ok();

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::util::{Run, Sandbox};
 
-fn snapshot(sb: &Sandbox, step: &str, run: &Run) {
+fn snapshot(sb: &Sandbox, step: &str, run: &Run) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     let text = run
         .stdout
@@ -19,7 +19,7 @@ fn snapshot(sb: &Sandbox, step: &str, run: &Run) {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(&file, &pretty).unwrap();
-        return;
+        return v;
     }
     let want = std::fs::read_to_string(&file).unwrap_or_else(|_| {
         panic!(
@@ -31,6 +31,28 @@ fn snapshot(sb: &Sandbox, step: &str, run: &Run) {
         want == pretty,
         "{step}: --json output differs from tests/snapshots/{step}.json\n--- want\n{want}\n--- got\n{pretty}"
     );
+    v
+}
+
+/// A report without what only a real run can know: `dry_run`, the commit made, checksums and
+/// sizes of packages written, the id of a tag object made.
+fn planned(mut v: serde_json::Value) -> serde_json::Value {
+    let o = v.as_object_mut().unwrap();
+    o.remove("dry_run");
+    o.remove("commit");
+    if let Some(ps) = o.get_mut("packages").and_then(|p| p.as_array_mut()) {
+        for p in ps {
+            p["sha256"] = serde_json::Value::Null;
+            p["size"] = serde_json::Value::Null;
+        }
+    }
+    if let Some(m) = o.get_mut("manifest").and_then(|m| m.as_object_mut()) {
+        m.remove("sha256");
+    }
+    if o.get("command") == Some(&serde_json::json!("tag")) {
+        o["ref"]["to"] = serde_json::Value::Null;
+    }
+    v
 }
 
 #[test]
@@ -64,9 +86,10 @@ fn json_snapshots_of_every_command_dry_and_real() {
         ("protect", vec!["protect", "--json"]),
         ("protect-check", vec!["protect", "--check", "--json"]),
     ];
+    let mut reports = std::collections::BTreeMap::new();
     for (step, args) in &steps {
         let run = p.release(args).ok();
-        snapshot(&sb, step, &run);
+        reports.insert(step.to_string(), snapshot(&sb, step, &run));
     }
     let svc = p.read("addons/cyclone/templates/service.yaml");
     p.write(
@@ -113,6 +136,33 @@ fn json_snapshots_of_every_command_dry_and_real() {
     ];
     for (step, args) in &steps {
         let run = p.release(args).ok();
-        snapshot(&sb, step, &run);
+        reports.insert(step.to_string(), snapshot(&sb, step, &run));
+    }
+    // --dry-run reports the plan the real run applies: every writing command's dry-run report
+    // equals its real one but for what only writing can know.
+    for command in [
+        "collect",
+        "tag",
+        "package",
+        "branch",
+        "protect",
+        "cherry-pick",
+        "hotfix",
+        "bump",
+    ] {
+        let (dry, real) = (&reports[&format!("{command}-dry")], &reports[command]);
+        assert_eq!(dry["dry_run"], true, "{command}");
+        assert_eq!(real["dry_run"], false, "{command}");
+        assert_eq!(
+            planned(dry.clone()),
+            planned(real.clone()),
+            "{command}: the dry run reports another plan than the real run"
+        );
+    }
+    // One envelope for every report.
+    for (step, v) in &reports {
+        for key in ["command", "dry_run", "rev", "commit", "warnings"] {
+            assert!(v.get(key).is_some(), "{step}: no `{key}` in {v}");
+        }
     }
 }

@@ -405,19 +405,22 @@ impl Folder {
     }
 }
 
-/// The result of a check, as `--json` prints it.
+/// The result of a check, as `--json` prints it inside the [`crate::report::Report`] envelope
+/// (whose `rev` is the commit checked).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// The revision as given.
+    #[serde(skip)]
     pub rev: String,
     /// Its commit.
+    #[serde(skip)]
     pub commit: String,
     /// Every finding, grouped by rule in [`RULES`] order.
     pub findings: Vec<Finding>,
     /// How many findings are errors.
-    pub errors: usize,
+    pub error_count: usize,
     /// How many are warnings.
-    pub warnings: usize,
+    pub warning_count: usize,
 }
 
 /// Run every rule that is not off on `rev` (`history`: audit every release tag against each
@@ -524,8 +527,8 @@ pub fn check(
     Ok(Report {
         rev: rev.to_string(),
         commit: commit.to_string(),
-        warnings: kept.len() - errors,
-        errors,
+        warning_count: kept.len() - errors,
+        error_count: errors,
         findings: kept,
     })
 }
@@ -555,8 +558,8 @@ pub fn print(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         out,
         "{}: {} error(s), {} warning(s) at {}",
         report.rev,
-        report.errors,
-        report.warnings,
+        report.error_count,
+        report.warning_count,
         &report.commit[..12]
     )
 }

@@ -177,11 +177,18 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
         };
         k(a).cmp(&k(b))
     });
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"branches": rows}))?;
-        writeln!(out)?;
-        return Ok(());
-    }
+    let report = Report::new("branch", BranchList { branches: rows });
+    report.emit(args.json, out, |r, out| print_list(&r.data.branches, out))
+}
+
+/// What `branch --list --json` prints inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct BranchList {
+    /// Every release-line and OEM branch, by line, then customer.
+    pub branches: Vec<BranchInfo>,
+}
+
+fn print_list(rows: &[BranchInfo], out: &mut dyn Write) -> Result<()> {
     let mut table = vec![[
         "BRANCH",
         "LINE",
@@ -191,7 +198,7 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
         "NEWEST HOTFIX",
     ]
     .map(String::from)];
-    for r in &rows {
+    for r in rows {
         table.push([
             r.branch.clone(),
             r.line.clone(),

@@ -18,8 +18,7 @@ use crate::settings::Settings;
 #[derive(Debug, Serialize)]
 pub struct RefReport {
     /// Short ref name: `v2.10.3`, `hotfix/v2.10.2-20261122-p1`, `release-2.10`.
-    #[serde(rename = "ref")]
-    pub name: String,
+    pub r#ref: String,
     /// `release`, `hotfix` or `branch`.
     pub kind: RefKind,
     /// Release line `MAJOR.MINOR`.
@@ -34,10 +33,12 @@ pub struct RefReport {
     pub via: Option<Equivalent>,
 }
 
-/// What `contains --json` prints.
+/// What `contains --json` prints inside the [`crate::report::Report`] envelope (whose `rev` is
+/// the commit asked about).
 #[derive(Debug, Serialize)]
 pub struct Report {
     /// The commit asked about (full id).
+    #[serde(skip)]
     pub commit: String,
     /// Its subject.
     pub subject: String,
@@ -78,7 +79,7 @@ pub fn contains_cmd(
             .verdicts
             .iter()
             .map(|v| RefReport {
-                name: v.r#ref.name.clone(),
+                r#ref: v.r#ref.name.clone(),
                 kind: v.r#ref.kind,
                 line: v.r#ref.line.clone(),
                 customer: v.r#ref.customer.clone(),
@@ -90,12 +91,11 @@ pub fn contains_cmd(
         equivalents: answer.equivalents,
         walked: answer.walked,
     };
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    print_report(&report, args.all, out)
+    let mut envelope = crate::report::Report::new("contains", report);
+    envelope.rev = Some(commit.to_string());
+    envelope.emit(args.json, out, |r, out| {
+        print_report(&r.data, args.all, out)
+    })
 }
 
 fn how(h: How) -> &'static str {
@@ -144,7 +144,7 @@ fn print_report(r: &Report, all: bool, out: &mut dyn Write) -> Result<()> {
         {
             let via = x.via.as_ref().expect("contains");
             rows.push(vec![
-                x.name.clone(),
+                x.r#ref.clone(),
                 kind(x.kind).into(),
                 x.line.clone(),
                 short(&via.commit).into(),
@@ -181,7 +181,7 @@ fn print_report(r: &Report, all: bool, out: &mut dyn Write) -> Result<()> {
         .chain(shown.iter().rev().filter(|x| x.kind != RefKind::Branch))
     {
         rows.push(vec![
-            x.name.clone(),
+            x.r#ref.clone(),
             kind(x.kind).into(),
             x.line.clone(),
             short(&x.commit).into(),

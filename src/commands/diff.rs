@@ -8,6 +8,8 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::report::Warning;
+
 use crate::charts::{self, RenderContext};
 use crate::cli::DiffArgs;
 use crate::components;
@@ -57,8 +59,6 @@ pub struct Report {
     pub images: ImageDiff,
     /// Components listed in B (or A) that did not change.
     pub unchanged: usize,
-    /// Charts whose images could not be read (rendering problems), by chart.
-    pub warnings: Vec<String>,
 }
 
 /// Run `git release diff`.
@@ -210,14 +210,11 @@ pub fn diff(
         charts: loose,
         images,
         unchanged,
-        warnings,
     };
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    print_report(&report, out)
+    // Charts whose images could not be read (rendering problems), by chart.
+    let mut envelope = crate::report::Report::new("diff", report);
+    envelope.warnings = warnings.into_iter().map(Warning::from).collect();
+    envelope.emit(args.json, out, |r, out| print_report(&r.data, out))
 }
 
 fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
@@ -241,7 +238,7 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "      {f}")?;
         }
         if let Some(images) = &c.images {
-            crate::commands::log::write_changes(&[], images, "    ", out)?;
+            crate::history::compare::write_changes(&[], images, "    ", out)?;
         }
         Ok(())
     };
@@ -270,12 +267,9 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
     if !r.images.is_empty() {
         writeln!(out)?;
         writeln!(out, "image lists:")?;
-        crate::commands::log::write_changes(&[], &r.images, "  ", out)?;
+        crate::history::compare::write_changes(&[], &r.images, "  ", out)?;
     }
     writeln!(out)?;
     writeln!(out, "{} component(s) unchanged", r.unchanged)?;
-    for w in &r.warnings {
-        eprintln!("warning: {w}");
-    }
     Ok(())
 }

@@ -68,12 +68,10 @@ pub struct ChartEntry {
     pub namespace: Option<String>,
     /// Module from version.yml, when listed there.
     pub module: Option<String>,
-    /// Version at base (None for a chart added in the range); `from` in hotfix.yaml and JSON.
-    #[serde(rename = "from")]
-    pub old_version: Option<String>,
-    /// Version at new; `to`.
-    #[serde(rename = "to")]
-    pub new_version: String,
+    /// Version at base (None for a chart added in the range).
+    pub from: Option<String>,
+    /// Version at new.
+    pub to: String,
     /// `<name>-<version>.tgz` in `charts/`.
     pub archive: String,
     /// Changed files, `A`/`M`/`D` and the path relative to the chart.
@@ -535,8 +533,8 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
             path: c.path.clone(),
             namespace,
             module,
-            old_version: old.map(|o| o.version.clone()),
-            new_version: c.version.clone(),
+            from: old.map(|o| o.version.clone()),
+            to: c.version.clone(),
             archive: format!("{}-{}.tgz", c.name, c.version),
             files: changed.get(&c.path).cloned().unwrap_or_default(),
         });
@@ -771,8 +769,8 @@ fn create_hotfix_tag(
         msg.push_str(&format!(
             "- {} {} -> {}\n",
             c.name,
-            c.old_version.as_deref().unwrap_or("(new)"),
-            c.new_version
+            c.from.as_deref().unwrap_or("(new)"),
+            c.to
         ));
     }
     let mut plan = crate::plan::Plan::new("hotfix");
@@ -808,8 +806,8 @@ fn print_plan(m: &Manifest, names: &[String], out: &mut dyn Write) -> Result<()>
             out,
             "  {:<width$} {} -> {}  ({} file(s))",
             c.name,
-            c.old_version.as_deref().unwrap_or("(new)"),
-            c.new_version,
+            c.from.as_deref().unwrap_or("(new)"),
+            c.to,
             c.files.len()
         )?;
     }

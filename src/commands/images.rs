@@ -11,6 +11,7 @@ use crate::charts::ImageSource;
 use crate::cli::ImagesArgs;
 use crate::error::UserError;
 use crate::git;
+use crate::report::{Report, Warning};
 use crate::settings::Settings;
 
 /// One image of the report.
@@ -34,13 +35,9 @@ pub struct ImageEntry {
     pub lives: &'static str,
 }
 
-/// What `git release images --json` prints.
+/// What `git release images --json` prints inside the [`Report`] envelope (`rev`: the commit).
 #[derive(Debug, Serialize)]
 pub struct ImagesReport {
-    /// The revision as given.
-    pub rev: String,
-    /// Its commit id.
-    pub commit: String,
     /// Images of the lists, sorted.
     pub images: Vec<ImageEntry>,
     /// Images of `helm test` hooks, with their test-hook sources (in no list unless a chart
@@ -48,8 +45,6 @@ pub struct ImagesReport {
     pub test_images: Vec<ImageEntry>,
     /// Charts read without rendering: `{chart, error}`.
     pub fallbacks: Vec<Fallback>,
-    /// Non-fatal notes, `chart: message`.
-    pub warnings: Vec<String>,
 }
 
 /// A chart whose images were read statically because it could not be rendered.
@@ -61,10 +56,14 @@ pub struct Fallback {
     pub error: String,
 }
 
-/// Build the report of `rev`.
+/// Build the report of `rev`: its images, with the warnings of reading the charts.
 ///
 /// Errors: as [`crate::derived::lists_at`].
-pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<ImagesReport> {
+pub fn report(
+    repo: &gix::Repository,
+    settings: &Settings,
+    rev: &str,
+) -> Result<Report<ImagesReport>> {
     let commit = git::resolve_commit(repo, rev)?;
     let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
@@ -111,25 +110,32 @@ pub fn report(repo: &gix::Repository, settings: &Settings, rev: &str) -> Result<
         .iter()
         .map(|(image, sources)| entry(image, Vec::new(), sources))
         .collect();
-    Ok(ImagesReport {
-        rev: rev.to_string(),
-        commit: commit.to_string(),
-        images,
-        test_images,
-        fallbacks: lists
-            .fallbacks
-            .iter()
-            .map(|(chart, error)| Fallback {
-                chart: chart.clone(),
-                error: error.clone(),
-            })
-            .collect(),
-        warnings: lists
-            .warnings
-            .iter()
-            .map(|(c, m)| format!("{c}: {m}"))
-            .collect(),
-    })
+    let mut report = Report::new(
+        "images",
+        ImagesReport {
+            images,
+            test_images,
+            fallbacks: lists
+                .fallbacks
+                .iter()
+                .map(|(chart, error)| Fallback {
+                    chart: chart.clone(),
+                    error: error.clone(),
+                })
+                .collect(),
+        },
+    );
+    report.rev = Some(commit.to_string());
+    report.warnings = lists
+        .warnings
+        .iter()
+        .map(|(c, m)| Warning {
+            message: format!("{c}: {m}"),
+            path: Some(c.clone()),
+            line: None,
+        })
+        .collect();
+    Ok(report)
 }
 
 /// Run `git release images`.
@@ -172,16 +178,27 @@ pub fn run_sync(
     let client = config.client_for(&located)?;
     let cache = crate::oci::cache::BlobCache::of(repo);
     let bar = crate::progress::bar(0, "sync", !args.json);
-    let done = crate::oci::sync::sync(&client, &cache, &located, args.dry_run, &bar)?;
-    if args.json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"rev": rev, "images": done, "dry_run": args.dry_run}),
-        )?;
-        writeln!(out)?;
-        return Ok(());
+    let mut done = crate::oci::sync::plan(&client, &located, &bar)?;
+    if !args.dry_run {
+        let bar = crate::progress::bar(0, "sync", !args.json);
+        crate::oci::sync::copy(&client, &cache, &mut done, &bar)?;
     }
-    for s in &done {
+    let mut report = Report::new("images sync", SyncReport { images: done });
+    report.dry_run = args.dry_run;
+    report.rev = Some(commit.to_string());
+    report.emit(args.json, out, |r, out| print_sync(r, rev, out))
+}
+
+/// What `images sync` copied (or, in a dry run, would copy), inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub struct SyncReport {
+    /// Every mirrored image: `present`, `missing` (a dry run: would be copied) or `copied`.
+    pub images: Vec<crate::oci::sync::Synced>,
+}
+
+fn print_sync(r: &Report<SyncReport>, _rev: &str, out: &mut dyn Write) -> Result<()> {
+    let done = &r.data.images;
+    for s in done {
         match s.state {
             "copied" => writeln!(
                 out,
@@ -199,7 +216,7 @@ pub fn run_sync(
         "{} mirrored image(s): {copied} copied, {} present{}",
         done.len(),
         done.len() - copied - missing,
-        if args.dry_run {
+        if r.dry_run {
             format!(", {missing} missing (dry run: nothing copied)")
         } else {
             String::new()
@@ -219,7 +236,8 @@ pub fn run_images(
     out: &mut dyn Write,
 ) -> Result<()> {
     let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let mut r = report(repo, settings, rev)?;
+    let mut report = report(repo, settings, rev)?;
+    let r = &mut report.data;
     if let Some(want) = &args.why {
         // Exact reference first; else every image containing the text (`--why mongo`).
         let exact = r
@@ -251,14 +269,13 @@ pub fn run_images(
             return Err(err.into());
         }
     }
-    for w in &r.warnings {
-        eprintln!("warning: {w}");
-    }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &r)?;
-        writeln!(out)?;
-        return Ok(());
-    }
+    let why = args.why.is_some();
+    report.emit(args.json, out, |r, out| {
+        print_images(&r.data, rev, why, out)
+    })
+}
+
+fn print_images(r: &ImagesReport, rev: &str, why: bool, out: &mut dyn Write) -> Result<()> {
     let show = |e: &ImageEntry, out: &mut dyn Write| -> Result<()> {
         let lists = if e.lists.is_empty() {
             "test".to_string()
@@ -299,7 +316,7 @@ pub fn run_images(
             show(e, out)?;
         }
     }
-    if args.why.is_none() {
+    if !why {
         writeln!(
             out,
             "\n{}: {} image(s) from {} source(s){}",

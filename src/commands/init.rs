@@ -1,6 +1,5 @@
 //! `git release init`: create the platform-release layout of DOMAIN.md, never overwriting a file.
 
-
 use anyhow::Result;
 use serde::Serialize;
 
@@ -10,8 +9,8 @@ use crate::files::{FileEntry, FileKind};
 use crate::git;
 use crate::plan::Plan;
 use crate::report::Report;
-use crate::worktree::Change;
 use crate::settings::{self, Settings};
+use crate::worktree::Change;
 
 /// Run `git release init`: [`plan`] the layout, then (unless `--dry-run`) create the files that
 /// are missing (through the journal, never over a file), then report.
@@ -24,9 +23,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         // A file that appeared since the plan is never overwritten.
         for rel in writes.paths() {
             if std::fs::symlink_metadata(git::workdir(&repo)?.join(rel)).is_ok() {
-                return Err(UserError::refused(format!("{rel} appeared meanwhile; nothing was written"))
-                    .hint("run `git release init` again")
-                    .into());
+                return Err(UserError::refused(format!(
+                    "{rel} appeared meanwhile; nothing was written"
+                ))
+                .hint("run `git release init` again")
+                .into());
             }
         }
         crate::plan::apply(&repo, &writes)?;

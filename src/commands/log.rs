@@ -143,12 +143,11 @@ pub fn log(
             images,
         });
     }
-    let report = Report { line, entries };
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-        return Ok(());
-    }
+    let report = crate::report::Report::new("log", Report { line, entries });
+    report.emit(args.json, out, |r, out| print(&r.data, out))
+}
+
+fn print(report: &Report, out: &mut dyn Write) -> Result<()> {
     if report.entries.is_empty() {
         match &report.line {
             Some(l) => writeln!(out, "no release or hotfix tag of line {l}")?,
@@ -169,49 +168,10 @@ pub fn log(
             &e.commit[..12],
             since
         )?;
-        write_changes(&e.charts, &e.images, "    ", out)?;
+        crate::history::compare::write_changes(&e.charts, &e.images, "    ", out)?;
         if e.previous.is_some() && e.charts.is_empty() && e.images.is_empty() {
             writeln!(out, "    no chart or image changed")?;
         }
-    }
-    Ok(())
-}
-
-/// Chart and image changes, one per line, each prefixed with `indent`.
-pub fn write_changes(
-    charts: &[ChartDiff],
-    images: &ImageDiff,
-    indent: &str,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
-    for c in charts {
-        let what = match (&c.from, &c.to) {
-            (None, _) => "added",
-            (_, None) => "removed",
-            (a, b) if a == b => "changed, same version",
-            _ => "",
-        };
-        let versions = if c.from == c.to {
-            v(&c.to)
-        } else {
-            format!("{} -> {}", v(&c.from), v(&c.to))
-        };
-        let what = if what.is_empty() {
-            String::new()
-        } else {
-            format!(" ({what})")
-        };
-        writeln!(out, "{indent}chart  {}  {versions}{what}", c.path)?;
-    }
-    for c in &images.changed {
-        writeln!(out, "{indent}image  {} -> {}", c.from, c.to)?;
-    }
-    for a in &images.added {
-        writeln!(out, "{indent}image  + {a}")?;
-    }
-    for a in &images.removed {
-        writeln!(out, "{indent}image  - {a}")?;
     }
     Ok(())
 }

@@ -329,7 +329,7 @@ fn check_on_push(repo: gix::Repository, updates: &[RefUpdate<'_>]) -> Result<()>
     for u in tags {
         let name = u.refname.trim_start_matches("refs/tags/");
         let report = crate::check::check(&repo, &settings, &config, u.new, false)?;
-        if report.errors > 0 {
+        if report.error_count > 0 {
             let mut table = Vec::new();
             crate::check::print(&report, &mut table)?;
             failed.push(format!(
@@ -636,7 +636,10 @@ fn uninstall(dir: &Path, out: &mut ProtectReport) -> Vec<HookWrite> {
     if writes.is_empty() {
         out.lines.push((
             false,
-            format!("nothing to remove: no git-release hook in {}", dir.display()),
+            format!(
+                "nothing to remove: no git-release hook in {}",
+                dir.display()
+            ),
         ));
     }
     writes

@@ -36,8 +36,7 @@ pub struct TagReport {
     pub signed: bool,
     /// The tag ref created: `{"ref", "from": null, "to": <tag object>}` ([`crate::report`]);
     /// `to` is null in a dry run (the object is not made).
-    #[serde(rename = "ref")]
-    pub ref_update: crate::report::RefUpdate,
+    pub r#ref: crate::report::RefUpdate,
 }
 
 /// Run `git release tag`: plan, then (unless `--dry-run`) create the tag, then print.
@@ -48,12 +47,7 @@ pub fn run(args: TagArgs) -> Result<()> {
     if !args.dry_run {
         let _lock = crate::journal::lock(&repo, "tag")?;
         let applied = crate::plan::apply(&repo, &writes(&report, args.sign)?)?;
-        report.data.ref_update.to = applied.tags.first().map(|(_, id)| id.to_string());
-        if !crate::commands::protect::is_installed(&repo) {
-            report.warnings.push(Warning::new(
-                "tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here",
-            ));
-        }
+        report.data.r#ref.to = applied.tags.first().map(|(_, id)| id.to_string());
     }
     report.emit(args.json, &mut std::io::stdout().lock(), print)
 }
@@ -241,7 +235,7 @@ pub fn plan(
     let mut warnings = Vec::new();
     let config = crate::check::Config::load(repo)?;
     let gate = crate::check::check(repo, settings, &config, spec, false)?;
-    if gate.errors > 0 {
+    if gate.error_count > 0 {
         let mut table = Vec::new();
         crate::check::print(&gate, &mut table)?;
         return Err(UserError::refused(format!(
@@ -326,7 +320,7 @@ pub fn plan(
             message: message.clone(),
             remote_checked,
             signed,
-            ref_update: crate::report::RefUpdate {
+            r#ref: crate::report::RefUpdate {
                 r#ref: format!("refs/tags/{name}"),
                 from: None,
                 to: None,
@@ -335,5 +329,10 @@ pub fn plan(
     );
     report.rev = Some(commit.to_string());
     report.warnings = warnings.into_iter().map(Warning::from).collect();
+    if !crate::commands::protect::is_installed(repo) {
+        report.warnings.push(Warning::new(
+            "tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here",
+        ));
+    }
     Ok(report)
 }

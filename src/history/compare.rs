@@ -275,3 +275,42 @@ mod tests {
         assert!(image_diff(&set(&["x:1"]), &set(&["x:1"])).is_empty());
     }
 }
+
+/// Chart and image changes, one per line, each prefixed with `indent`.
+pub fn write_changes(
+    charts: &[ChartDiff],
+    images: &ImageDiff,
+    indent: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
+    for c in charts {
+        let what = match (&c.from, &c.to) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            (a, b) if a == b => "changed, same version",
+            _ => "",
+        };
+        let versions = if c.from == c.to {
+            v(&c.to)
+        } else {
+            format!("{} -> {}", v(&c.from), v(&c.to))
+        };
+        let what = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" ({what})")
+        };
+        writeln!(out, "{indent}chart  {}  {versions}{what}", c.path)?;
+    }
+    for c in &images.changed {
+        writeln!(out, "{indent}image  {} -> {}", c.from, c.to)?;
+    }
+    for a in &images.added {
+        writeln!(out, "{indent}image  + {a}")?;
+    }
+    for a in &images.removed {
+        writeln!(out, "{indent}image  - {a}")?;
+    }
+    Ok(())
+}

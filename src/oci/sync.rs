@@ -151,20 +151,14 @@ fn copy_manifest(
     Ok(())
 }
 
-/// Sync every mirrored image of `located` (those with an origin source): present ones are left
-/// alone; missing ones are copied, every platform of an index included, unless `dry_run`. Four
-/// images at a time; `bar` advances once per image.
+/// Which mirrored images of `located` (those with an origin source) the internal registry
+/// lacks: one [`Synced`] per mirrored image, in the order of `located`, `present` or `missing`.
+/// Four images at a time; `bar` advances once per image. Copies nothing.
 ///
-/// Returns one [`Synced`] per mirrored image, in the order of `located`.
-///
-/// Errors: registry faults naming registry, image and cause; a blob whose digest does not
-/// match (not stored). The first error in list order is reported; images copied before it
-/// stay copied (a later run skips them).
-pub fn sync(
+/// Errors: registry faults naming registry, image and cause.
+pub fn plan(
     reg: &Registry,
-    cache: &BlobCache,
     located: &[Located],
-    dry_run: bool,
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<Synced>> {
     use rayon::prelude::*;
@@ -173,7 +167,6 @@ pub fn sync(
         .filter_map(|l| Some((l.source.as_ref()?, l.reference.as_ref()?)))
         .collect();
     bar.set_length(mirrored.len() as u64);
-    let placed: Placed = Mutex::new(HashMap::new());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(SYNC_JOBS)
         .build()?;
@@ -182,25 +175,54 @@ pub fn sync(
             .par_iter()
             .map(|(src, dst)| {
                 bar.set_message(dst.to_string());
-                let mut s = Synced {
+                let present = reg.exists(dst)? != Presence::Missing;
+                bar.inc(1);
+                Ok(Synced {
                     source: src.to_string(),
                     target: dst.to_string(),
-                    state: "present",
+                    state: if present { "present" } else { "missing" },
                     pushed: 0,
                     skipped: 0,
                     mounted: 0,
                     downloaded: 0,
-                };
-                if reg.exists(dst)? == Presence::Missing {
-                    if dry_run {
-                        s.state = "missing";
-                    } else {
-                        copy_manifest(reg, cache, src, dst, &placed, &mut s, 0)?;
-                        s.state = "copied";
-                    }
-                }
+                })
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    results.into_iter().collect()
+}
+
+/// Copy every `missing` image of `images` ([`plan`]) from its source into the internal
+/// registry, every platform of an index included; each becomes `copied`. Four images at a
+/// time; `bar` advances once per image.
+///
+/// Errors: registry faults naming registry, image and cause; a blob whose digest does not
+/// match (not stored). The first error in list order is reported; images copied before it
+/// stay copied (a later run skips them).
+pub fn copy(
+    reg: &Registry,
+    cache: &BlobCache,
+    images: &mut [Synced],
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let placed: Placed = Mutex::new(HashMap::new());
+    bar.set_length(images.iter().filter(|s| s.state == "missing").count() as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(SYNC_JOBS)
+        .build()?;
+    let results: Vec<Result<()>> = pool.install(|| {
+        images
+            .par_iter_mut()
+            .filter(|s| s.state == "missing")
+            .map(|s| {
+                bar.set_message(s.target.clone());
+                let (src, dst) = (s.source.clone(), s.target.clone());
+                copy_manifest(reg, cache, &src, &dst, &placed, s, 0)?;
+                s.state = "copied";
                 bar.inc(1);
-                Ok(s)
+                Ok(())
             })
             .collect()
     });
