@@ -770,9 +770,6 @@ fn print(
 
 /// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
 /// voltha charts: master had released the next patch already).
-
-/// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
-/// voltha charts: master had released the next patch already).
 fn free_version(v: &semver::Version, taken: impl Fn(&semver::Version) -> bool) -> semver::Version {
     let mut next = crate::bump::next_patch(v);
     while taken(&next) {

@@ -406,7 +406,7 @@ impl Collected {
         let raw = same_tag.then(|| files.clone());
         for (rel, entry) in files.iter_mut() {
             if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                entry.data = placeholders::substitute(&entry.data, &tag, |n| ctx.tag_after(n)).map_err(|u| {
+                entry.data = placeholders::substitute(&entry.data, tag, |n| ctx.tag_after(n)).map_err(|u| {
                     UserError::input(format!(
                         "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
                         c.repository_full_name,
@@ -475,7 +475,7 @@ impl Collected {
                 for entry in then.values_mut() {
                     if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
                         if let Ok(d) =
-                            placeholders::substitute(&entry.data, &tag, |n| ctx.tag_before(n))
+                            placeholders::substitute(&entry.data, tag, |n| ctx.tag_before(n))
                         {
                             entry.data = d;
                         }

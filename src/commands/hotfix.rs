@@ -342,24 +342,10 @@ pub struct HotfixPlan {
 /// Errors: a bad range or date (exit 2), charts that cannot be packaged, two charts packaged
 /// under one name.
 pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> Result<HotfixPlan> {
-    let (base_spec, new_spec) = split_range(&args.range)?;
-    let base = git::resolve_commit(repo, base_spec)?;
-    let new = git::resolve_commit(repo, new_spec)?;
-    if base == new {
-        return Err(UserError::input(format!(
-            "`{base_spec}` and `{new_spec}` are the same commit: the range is empty"
-        ))
-        .into());
-    }
-    if repo.merge_base(base, new)?.map(|id| id.detach()) != Some(base) {
-        return Err(UserError::input(format!("`{base_spec}` ({}) is not an ancestor of `{new_spec}` ({})", &base.to_string()[..12], &new.to_string()[..12]))
-            .hint(format!("a hotfix is built on the release line of its base: commit the fix on the release branch and run `git release hotfix {base_spec}..<release branch>`"))
-            .into());
-    }
+    let (base_spec, new_spec, base, new) = resolve_range(repo, &args.range)?;
     let base_tree = repo.find_commit(base)?.tree_id()?.detach();
     let new_tree = repo.find_commit(new)?.tree_id()?.detach();
     let addons = settings.addons_path.as_str();
-
     if !addons.is_empty() && git::lookup_path(repo, new_tree, addons)?.is_none() {
         return Err(UserError::input(format!("the addons path `{addons}` does not exist at `{new_spec}`"))
             .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
@@ -386,29 +372,7 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
         });
     }
     // Resource files (the charts_list shape) are part of the release like charts.
-    let mut resources: Vec<ChangedResource> = Vec::new();
-    let mut targets = crate::components::resource_targets_at(repo, new_tree, settings)?;
-    targets.extend(crate::components::resource_targets_at(
-        repo, base_tree, settings,
-    )?);
-    targets.sort();
-    targets.dedup();
-    for path in targets {
-        let old = git::blob_at(repo, base_tree, &path)?;
-        let new = git::blob_at(repo, new_tree, &path)?;
-        let change = match (&old, &new) {
-            (None, Some(_)) => "A",
-            (Some(_), None) => "D",
-            (Some(o), Some(n)) if o != n && !charts::whitespace_only(o, n) => "M",
-            _ => continue,
-        };
-        resources.push(ChangedResource {
-            path,
-            change,
-            old,
-            new,
-        });
-    }
+    let resources = changed_resources(repo, settings, base_tree, new_tree)?;
     if !resources.is_empty() && args.per_addon {
         return Err(UserError::input(format!(
             "resource files changed in the range ({}): --per-addon packages one chart each",
@@ -435,125 +399,13 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
         .into());
     }
 
-    // Versions.
-    let mut sources: Vec<ChartSource> = Vec::new();
-    let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
-    let mut same = Vec::new();
-    for path in changed.keys() {
-        let c = package::read_chart(repo, new_tree, path)?;
-        let old = if old_roots.is_root(path) {
-            package::read_chart(repo, base_tree, path).ok()
-        } else {
-            None
-        };
-        if old.as_ref().is_some_and(|o| o.version == c.version) {
-            same.push(format!("{} ({} {})", c.name, path, c.version));
-        }
-        olds.insert(path.clone(), old);
-        sources.push(c);
-    }
-    if !same.is_empty() && !args.allow_same_version {
-        return Err(UserError::input(format!(
-            "chart content changed without a new version: {}",
-            same.join(", ")
-        ))
-        .hint("bump `version` in each Chart.yaml (a customer must be able to tell the charts apart), or pass --allow-same-version")
-        .into());
-    }
-
-    // Two charts packaged under one archive name would overwrite each other.
-    let mut by_archive: BTreeMap<String, &str> = BTreeMap::new();
-    for c in &sources {
-        let key = if args.per_addon {
-            c.name.clone()
-        } else {
-            format!("{}-{}", c.name, c.version)
-        };
-        if let Some(other) = by_archive.insert(key.clone(), &c.path) {
-            return Err(UserError::input(format!(
-                "`{other}` and `{}` would both be packaged as `{key}`",
-                c.path
-            ))
-            .hint("charts in one hotfix need distinct Chart.yaml names (and, without --per-addon, distinct name-version pairs)")
-            .into());
-        }
-    }
-
-    // Name.
-    let product_version = match &args.base_version {
-        Some(v) if versions::release_version(v).is_some() => v.clone(),
-        Some(v) => {
-            return Err(
-                UserError::input(format!("--base-version `{v}` is not a release version"))
-                    .hint("give the product release, e.g. v2.10.2")
-                    .into(),
-            )
-        }
-        None => product_version(repo, base_spec, base)?,
-    };
-    let new_time = package::commit_time(repo, new)?;
-    let date = match &args.date {
-        Some(d) => parse_date(d)?,
-        None => package::utc_date(new_time),
-    };
-    let prefix = settings.hotfix_tag_prefix.as_str();
-    let (max, existing) = hotfix_tags(repo, prefix, &product_version, new)?;
-    let hotfix_version = existing
-        .clone()
-        .unwrap_or_else(|| versions::hotfix_version(&product_version, &date, max + 1));
-
-    // Manifest content.
-    let places = addon_places(repo, new_tree, &settings.version_file)?;
-    let mut warnings = Vec::new();
-    let mut old_images = BTreeSet::new();
-    let mut new_images = BTreeSet::new();
-    let mut entries = Vec::new();
-    let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
-    let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
-    let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
-    // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
-    // hotfix's work).
-    let ends: Vec<_> = sources
-        .iter()
-        .map(|c| {
-            let old = olds.get(&c.path).and_then(|o| o.as_ref());
-            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
-        })
-        .collect();
-    let rendered = charts::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
-    for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
-        let old = olds.get(&c.path).and_then(|o| o.as_ref());
-        warnings.extend(w);
-        per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
-        old_images.extend(old_set);
-        new_images.extend(new_set);
-        let (module, namespace) = places.get(&c.name).cloned().unwrap_or((None, None));
-        entries.push(ChartEntry {
-            name: c.name.clone(),
-            path: c.path.clone(),
-            namespace,
-            module,
-            from: old.map(|o| o.version.clone()),
-            to: c.version.clone(),
-            archive: format!("{}-{}.tgz", c.name, c.version),
-            files: changed.get(&c.path).cloned().unwrap_or_default(),
-        });
-    }
-    // Image lists changed in the range bring their new lines too.
-    let (old_lists, new_lists) = (
-        compare::listed_images(repo, base_tree, &settings.images_path)?,
-        compare::listed_images(repo, new_tree, &settings.images_path)?,
-    );
-    for r in &resources {
-        for (data, set) in [(&r.old, &mut old_images), (&r.new, &mut new_images)] {
-            if let Some(data) = data {
-                set.extend(crate::images::manifest_images(&r.path, data, &mut warnings));
-            }
-        }
-    }
-    old_images.extend(old_lists.iter().cloned());
-    new_images.extend(new_lists.difference(&old_lists).cloned());
-    let images = image_delta(&old_images, &new_images);
+    let (sources, olds, same) =
+        versions_of(repo, args, &changed, &mut old_roots, base_tree, new_tree)?;
+    let (product_version, hotfix_version, existing, new_time) =
+        hotfix_name(repo, settings, args, base_spec, base, new)?;
+    let (entries, images, per_chart_images, warnings) = charts_and_images(
+        repo, settings, &sources, &olds, &changed, &resources, base_tree, new_tree,
+    )?;
     let manifest = Manifest {
         product: settings.product.clone(),
         base_version: product_version.clone(),
@@ -606,7 +458,7 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
         package_names,
         warnings,
         existing,
-        tag_name: format!("{prefix}{hotfix_version}"),
+        tag_name: format!("{}{hotfix_version}", settings.hotfix_tag_prefix),
         new,
         new_tree,
         top,
@@ -616,6 +468,244 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
         per_chart_images,
         stamp,
     })
+}
+
+/// `args.range` resolved: `(base spec, new spec, base, new)`.
+///
+/// Errors (exit 2): a bad range, an empty one, a base that is not an ancestor of new.
+fn resolve_range<'r>(
+    repo: &gix::Repository,
+    range: &'r str,
+) -> Result<(&'r str, &'r str, gix::ObjectId, gix::ObjectId)> {
+    let (base_spec, new_spec) = split_range(range)?;
+    let base = git::resolve_commit(repo, base_spec)?;
+    let new = git::resolve_commit(repo, new_spec)?;
+    if base == new {
+        return Err(UserError::input(format!(
+            "`{base_spec}` and `{new_spec}` are the same commit: the range is empty"
+        ))
+        .into());
+    }
+    if repo.merge_base(base, new)?.map(|id| id.detach()) != Some(base) {
+        return Err(UserError::input(format!("`{base_spec}` ({}) is not an ancestor of `{new_spec}` ({})", &base.to_string()[..12], &new.to_string()[..12]))
+            .hint(format!("a hotfix is built on the release line of its base: commit the fix on the release branch and run `git release hotfix {base_spec}..<release branch>`"))
+            .into());
+    }
+    Ok((base_spec, new_spec, base, new))
+}
+
+/// The resource files (the `resourcePaths` shape) added, modified (beyond whitespace) or deleted
+/// between the two trees.
+///
+/// Errors: unreadable repos files or objects.
+fn changed_resources(
+    repo: &gix::Repository,
+    settings: &Settings,
+    base_tree: gix::ObjectId,
+    new_tree: gix::ObjectId,
+) -> Result<Vec<ChangedResource>> {
+    let mut resources: Vec<ChangedResource> = Vec::new();
+    let mut targets = crate::components::resource_targets_at(repo, new_tree, settings)?;
+    targets.extend(crate::components::resource_targets_at(
+        repo, base_tree, settings,
+    )?);
+    targets.sort();
+    targets.dedup();
+    for path in targets {
+        let old = git::blob_at(repo, base_tree, &path)?;
+        let new = git::blob_at(repo, new_tree, &path)?;
+        let change = match (&old, &new) {
+            (None, Some(_)) => "A",
+            (Some(_), None) => "D",
+            (Some(o), Some(n)) if o != n && !charts::whitespace_only(o, n) => "M",
+            _ => continue,
+        };
+        resources.push(ChangedResource {
+            path,
+            change,
+            old,
+            new,
+        });
+    }
+    Ok(resources)
+}
+
+/// Each changed chart read at new (and at base when it was a chart there), with the charts whose
+/// content changed under the same version.
+///
+/// Errors (exit 2): a changed chart without a new version (unless `--allow-same-version`); two
+/// charts packaged under one archive name.
+#[allow(clippy::type_complexity)]
+fn versions_of(
+    repo: &gix::Repository,
+    args: &HotfixArgs,
+    changed: &BTreeMap<String, Vec<String>>,
+    old_roots: &mut charts::RootProbe<'_>,
+    base_tree: gix::ObjectId,
+    new_tree: gix::ObjectId,
+) -> Result<(
+    Vec<ChartSource>,
+    BTreeMap<String, Option<ChartSource>>,
+    Vec<String>,
+)> {
+    let mut sources: Vec<ChartSource> = Vec::new();
+    let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
+    let mut same = Vec::new();
+    for path in changed.keys() {
+        let c = package::read_chart(repo, new_tree, path)?;
+        let old = if old_roots.is_root(path) {
+            package::read_chart(repo, base_tree, path).ok()
+        } else {
+            None
+        };
+        if old.as_ref().is_some_and(|o| o.version == c.version) {
+            same.push(format!("{} ({} {})", c.name, path, c.version));
+        }
+        olds.insert(path.clone(), old);
+        sources.push(c);
+    }
+    if !same.is_empty() && !args.allow_same_version {
+        return Err(UserError::input(format!(
+            "chart content changed without a new version: {}",
+            same.join(", ")
+        ))
+        .hint("bump `version` in each Chart.yaml (a customer must be able to tell the charts apart), or pass --allow-same-version")
+        .into());
+    }
+
+    // Two charts packaged under one archive name would overwrite each other.
+    let mut by_archive: BTreeMap<String, &str> = BTreeMap::new();
+    for c in &sources {
+        let key = if args.per_addon {
+            c.name.clone()
+        } else {
+            format!("{}-{}", c.name, c.version)
+        };
+        if let Some(other) = by_archive.insert(key.clone(), &c.path) {
+            return Err(UserError::input(format!(
+                "`{other}` and `{}` would both be packaged as `{key}`",
+                c.path
+            ))
+            .hint("charts in one hotfix need distinct Chart.yaml names (and, without --per-addon, distinct name-version pairs)")
+            .into());
+        }
+    }
+
+    Ok((sources, olds, same))
+}
+
+/// The hotfix's name: `(product version, hotfix version, the hotfix tag already on new, new's
+/// commit time)`.
+///
+/// Errors (exit 2): a `--base-version` that is not a release version, a bad `--date`; no release
+/// tag reachable from base.
+fn hotfix_name(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &HotfixArgs,
+    base_spec: &str,
+    base: gix::ObjectId,
+    new: gix::ObjectId,
+) -> Result<(String, String, Option<String>, u64)> {
+    let product_version = match &args.base_version {
+        Some(v) if versions::release_version(v).is_some() => v.clone(),
+        Some(v) => {
+            return Err(
+                UserError::input(format!("--base-version `{v}` is not a release version"))
+                    .hint("give the product release, e.g. v2.10.2")
+                    .into(),
+            )
+        }
+        None => product_version(repo, base_spec, base)?,
+    };
+    let new_time = package::commit_time(repo, new)?;
+    let date = match &args.date {
+        Some(d) => parse_date(d)?,
+        None => package::utc_date(new_time),
+    };
+    let prefix = settings.hotfix_tag_prefix.as_str();
+    let (max, existing) = hotfix_tags(repo, prefix, &product_version, new)?;
+    let hotfix_version = existing
+        .clone()
+        .unwrap_or_else(|| versions::hotfix_version(&product_version, &date, max + 1));
+
+    Ok((product_version, hotfix_version, existing, new_time))
+}
+
+/// The manifest's chart entries and image delta: each changed chart rendered at both ends (in
+/// parallel: rendering is most of a hotfix's work), resource files and image lists changed in
+/// the range. Returns the entries, the images of the whole range, those of each chart, and
+/// warnings.
+///
+/// Errors: a version.yml or render context that cannot be read; unreadable objects.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn charts_and_images(
+    repo: &gix::Repository,
+    settings: &Settings,
+    sources: &[ChartSource],
+    olds: &BTreeMap<String, Option<ChartSource>>,
+    changed: &BTreeMap<String, Vec<String>>,
+    resources: &[ChangedResource],
+    base_tree: gix::ObjectId,
+    new_tree: gix::ObjectId,
+) -> Result<(
+    Vec<ChartEntry>,
+    ImageDelta,
+    BTreeMap<String, ImageDelta>,
+    Vec<String>,
+)> {
+    let places = addon_places(repo, new_tree, &settings.version_file)?;
+    let mut warnings = Vec::new();
+    let mut old_images = BTreeSet::new();
+    let mut new_images = BTreeSet::new();
+    let mut entries = Vec::new();
+    let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
+    let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
+    let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
+    // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
+    // hotfix's work).
+    let ends: Vec<_> = sources
+        .iter()
+        .map(|c| {
+            let old = olds.get(&c.path).and_then(|o| o.as_ref());
+            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
+        })
+        .collect();
+    let rendered = charts::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
+    for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
+        let old = olds.get(&c.path).and_then(|o| o.as_ref());
+        warnings.extend(w);
+        per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
+        old_images.extend(old_set);
+        new_images.extend(new_set);
+        let (module, namespace) = places.get(&c.name).cloned().unwrap_or((None, None));
+        entries.push(ChartEntry {
+            name: c.name.clone(),
+            path: c.path.clone(),
+            namespace,
+            module,
+            from: old.map(|o| o.version.clone()),
+            to: c.version.clone(),
+            archive: format!("{}-{}.tgz", c.name, c.version),
+            files: changed.get(&c.path).cloned().unwrap_or_default(),
+        });
+    }
+    // Image lists changed in the range bring their new lines too.
+    let (old_lists, new_lists) = (
+        compare::listed_images(repo, base_tree, &settings.images_path)?,
+        compare::listed_images(repo, new_tree, &settings.images_path)?,
+    );
+    for r in resources {
+        for (data, set) in [(&r.old, &mut old_images), (&r.new, &mut new_images)] {
+            if let Some(data) = data {
+                set.extend(crate::images::manifest_images(&r.path, data, &mut warnings));
+            }
+        }
+    }
+    old_images.extend(old_lists.iter().cloned());
+    new_images.extend(new_lists.difference(&old_lists).cloned());
+    let images = image_delta(&old_images, &new_images);
+    Ok((entries, images, per_chart_images, warnings))
 }
 
 /// Write the packages of `plan` atomically into `-o DIR` (pulling images with `--images`) and,

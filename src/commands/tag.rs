@@ -117,16 +117,11 @@ fn listed_versions(
     Ok(Some(out))
 }
 
-/// Everything `tag` checks and decides, writing nothing: the version, the tag name, the commit,
-/// the checks (a consistent release, versions only going up, VERSION agreeing, the remote), the
-/// message. Returns the report `--dry-run`/`--json` print (its warnings included).
+/// The version `args` names and the tag name `release.tagTemplate` gives it: `(version,
+/// template, name)`.
 ///
-/// Errors: bad input (exit 2), refusals by the repository's state (exit 3), remote failures.
-pub fn plan(
-    repo: &gix::Repository,
-    settings: &Settings,
-    args: &TagArgs,
-) -> Result<Report<TagReport>> {
+/// Errors (exit 2): not SemVer, a hotfix version, a template giving an invalid ref name.
+fn tag_name(repo: &gix::Repository, args: &TagArgs) -> Result<(semver::Version, String, String)> {
     let raw = args.release_version.trim();
     let Some(version) = versions::parse_tag(raw, None) else {
         return Err(UserError::input(format!("`{raw}` is not a SemVer version"))
@@ -149,10 +144,20 @@ pub fn plan(
         ))
         .into());
     }
-    let spec = args.rev.as_deref().unwrap_or("HEAD");
-    let commit = resolve_commit(repo, spec)?;
-    let full = format!("refs/tags/{name}");
+    Ok((version, template, name))
+}
 
+/// Refuse (exit 3) a tag that exists, is not above the newest release of its line, would be a
+/// second release of one commit, or is below a release the commit contains.
+fn refuse_by_history(
+    repo: &gix::Repository,
+    version: &semver::Version,
+    template: &str,
+    name: &str,
+    spec: &str,
+    commit: gix::ObjectId,
+) -> Result<()> {
+    let full = format!("refs/tags/{name}");
     // Exists locally, whatever it points at.
     if let Some(r) = repo.try_find_reference(full.as_str())? {
         let id = r.id().detach();
@@ -175,7 +180,7 @@ pub fn plan(
         .filter(|(_, v)| v.major == version.major && v.minor == version.minor)
         .max_by(|a, b| versions::cmp_tags((&a.1, &a.0), (&b.1, &b.0)));
     if let Some((t, v)) = line_max {
-        if v.cmp_precedence(&version).is_ge() {
+        if v.cmp_precedence(version).is_ge() {
             return Err(UserError::refused(format!(
                 "{name} is not greater than the newest {}.{} release, {t}",
                 version.major, version.minor
@@ -221,7 +226,7 @@ pub fn plan(
         }
     }
     if let Some((t, v)) = contained {
-        if v.cmp_precedence(&version).is_gt() {
+        if v.cmp_precedence(version).is_gt() {
             return Err(UserError::refused(format!(
                 "{name} is below {t}, a release that {spec} already contains"
             ))
@@ -229,9 +234,19 @@ pub fn plan(
             .into());
         }
     }
-    // The release gate: every error `git release check` finds at that commit stops the tag.
-    let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let charts = chart_versions(repo, tree, &settings.addons_path)?;
+    Ok(())
+}
+
+/// The release gate: every error `git release check` finds at `spec` stops the tag (exit 3, the
+/// findings listed); its warnings, and addons version.yml does not list, are returned.
+fn gate(
+    repo: &gix::Repository,
+    settings: &Settings,
+    charts: &BTreeMap<String, (String, String)>,
+    name: &str,
+    spec: &str,
+    tree: gix::ObjectId,
+) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let config = crate::check::Config::load(repo)?;
     let gate = crate::check::check(repo, settings, &config, spec, false)?;
@@ -264,6 +279,27 @@ pub fn plan(
             }
         }
     }
+    Ok(warnings)
+}
+
+/// Everything `tag` checks and decides, writing nothing: the version, the tag name, the commit,
+/// the checks (a consistent release, versions only going up, VERSION agreeing, the remote), the
+/// message. Returns the report `--dry-run`/`--json` print (its warnings included).
+///
+/// Errors: bad input (exit 2), refusals by the repository's state (exit 3), remote failures.
+pub fn plan(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &TagArgs,
+) -> Result<Report<TagReport>> {
+    let (version, template, name) = tag_name(repo, args)?;
+    let spec = args.rev.as_deref().unwrap_or("HEAD");
+    let commit = resolve_commit(repo, spec)?;
+    refuse_by_history(repo, &version, &template, &name, spec, commit)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let charts = chart_versions(repo, tree, &settings.addons_path)?;
+    let mut warnings = gate(repo, settings, &charts, &name, spec, tree)?;
+
     // A VERSION file (component repos, Aether) must say the version being tagged.
     if let Some(files) = git::read_path(repo, tree, crate::bump::VERSION_FILE)? {
         if let Some(f) = files.get("") {

@@ -244,38 +244,6 @@ pub fn listed_images(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set(v: &[&str]) -> BTreeSet<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn images_by_repository() {
-        let d = image_diff(
-            &set(&["r:5000/a:v1", "r:5000/gone:v1", "b@sha256:00"]),
-            &set(&["r:5000/a:v2", "r:5000/new:v1", "b@sha256:11"]),
-        );
-        assert_eq!(d.added, vec!["r:5000/new:v1"]);
-        assert_eq!(d.removed, vec!["r:5000/gone:v1"]);
-        let changed: Vec<(&str, &str)> = d
-            .changed
-            .iter()
-            .map(|c| (c.from.as_str(), c.to.as_str()))
-            .collect();
-        assert_eq!(
-            changed,
-            vec![
-                ("b@sha256:00", "b@sha256:11"),
-                ("r:5000/a:v1", "r:5000/a:v2")
-            ]
-        );
-        assert!(image_diff(&set(&["x:1"]), &set(&["x:1"])).is_empty());
-    }
-}
-
 /// Chart and image changes, one per line, each prefixed with `indent`.
 pub fn write_changes(
     charts: &[ChartDiff],
@@ -313,4 +281,36 @@ pub fn write_changes(
         writeln!(out, "{indent}image  - {a}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn images_by_repository() {
+        let d = image_diff(
+            &set(&["r:5000/a:v1", "r:5000/gone:v1", "b@sha256:00"]),
+            &set(&["r:5000/a:v2", "r:5000/new:v1", "b@sha256:11"]),
+        );
+        assert_eq!(d.added, vec!["r:5000/new:v1"]);
+        assert_eq!(d.removed, vec!["r:5000/gone:v1"]);
+        let changed: Vec<(&str, &str)> = d
+            .changed
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(
+            changed,
+            vec![
+                ("b@sha256:00", "b@sha256:11"),
+                ("r:5000/a:v1", "r:5000/a:v2")
+            ]
+        );
+        assert!(image_diff(&set(&["x:1"]), &set(&["x:1"])).is_empty());
+    }
 }
