@@ -68,7 +68,7 @@ pub fn main() -> ExitCode {
 fn parse_builtin(args: &[OsString]) -> ExitCode {
     // Only `generate` runs here; -h/--version/usage errors exit inside clap.
     match Cli::parse_from(args).command {
-        Some(Commands::Generate(g)) => crate::cli::finish(crate::commands::generate::run(g)),
+        Some(Commands::Generate(g)) => crate::cli::finish(crate::cli::generate::run(g)),
         _ => {
             let _ = Cli::command().print_help();
             ExitCode::from(2)
@@ -128,7 +128,7 @@ fn run_external(cmd: &str, rest: &[OsString]) -> ExitCode {
     let Some(exe) = find_executable(cmd) else {
         let mut err = UserError::input(format!("'{cmd}' is not a git-release command"));
         let names = available_commands();
-        err = match crate::cli::suggest(cmd, names.iter().map(String::as_str)) {
+        err = match crate::error::suggest(cmd, names.iter().map(String::as_str)) {
             Some(s) => err.hint(format!("did you mean `git release {s}`?")),
             None => err.hint(format!("available commands: {}", names.join(", "))),
         };

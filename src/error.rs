@@ -124,3 +124,12 @@ pub fn fail_all(mut errors: Vec<anyhow::Error>, what: &str) -> anyhow::Result<()
     }
     .into())
 }
+
+/// Closest candidate by edit distance, for "did you mean".
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(s, _)| *s > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

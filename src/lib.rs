@@ -27,7 +27,6 @@ pub mod image;
 pub mod images;
 pub mod journal;
 pub mod lines;
-pub mod manual;
 pub mod oci;
 pub mod open;
 pub mod package;

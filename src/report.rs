@@ -61,7 +61,7 @@ impl<T: Serialize> Report<T> {
     /// Print the report: JSON on `out` when `json`, else the text `text` writes; then every
     /// warning on standard error (`warning: …`), in both cases.
     ///
-    /// Errors: writing to `out` (a closed pipe is a quiet exit, [`crate::cli::finish_as`]).
+    /// Errors: writing to `out` (the executables exit quietly on a closed pipe).
     pub fn emit(
         &self,
         json: bool,

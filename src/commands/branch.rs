@@ -5,6 +5,8 @@
 //! seed 004 (Aether: a component's release branch is created only when a fix must go there, at the
 //! commit where the released version was made), DOMAIN.md steps 4 and 5.
 
+use clap::Args;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -12,12 +14,43 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use crate::branches::{self, BranchInfo, Start};
-use crate::cli::BranchArgs;
 use crate::git::release_tags_by_commit;
 use crate::lines::{self, Target};
 use crate::plan::{Plan, RefIntent};
 use crate::report::{RefUpdate, Report};
 use crate::versions;
+
+/// `git release branch`
+#[derive(Args, Debug, Default, Clone)]
+pub struct BranchArgs {
+    /// Release line, optionally with a customer: 2.10 or 2.10/acme.
+    #[arg(value_name = "LINE[/CUSTOMER]", required_unless_present = "list")]
+    pub target: Option<String>,
+    /// Start point [default: the newest release tag of the line; for a customer, the line's branch].
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// Lazy branching: start at the first commit (first-parent history) where the version file reached VERSION; a tag for that version wins.
+    #[arg(long, value_name = "VERSION")]
+    pub at_version: Option<String>,
+    /// With --at-version: the plain-text version file [default: VERSION].
+    #[arg(long, value_name = "PATH", conflicts_with = "chart")]
+    pub version_file: Option<String>,
+    /// With --at-version: read the version from this chart's Chart.yaml instead.
+    #[arg(long, value_name = "PATH")]
+    pub chart: Option<String>,
+    /// Branch name template for this run ({line}, {customer}).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<String>,
+    /// List release lines, customer branches and their newest release and hotfix tags.
+    #[arg(long, conflicts_with_all = ["target", "from", "at_version"])]
+    pub list: bool,
+    /// Print what would be created; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Run `git release branch`: `--list`, or [`plan`] the branches, then (unless `--dry-run`)
 /// create them in one ref transaction, then report.

@@ -7,6 +7,8 @@
 //! minor: a chart version says nothing about which release it followed, so a second run bumps them
 //! again (a warning says so when `VERSION` shows the bump was already made).
 
+use clap::Args;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
@@ -15,7 +17,6 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::bump::{self, Edit, FieldError};
-use crate::cli::BumpArgs;
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind};
 use crate::git;
@@ -27,6 +28,35 @@ use crate::worktree::{self, Change};
 /// The version file used when `--version-file` is not given (only when it exists).
 use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
 use crate::files::join;
+
+/// `git release bump`
+#[derive(Args, Debug, Default)]
+pub struct BumpArgs {
+    /// `patch` (release branch) — or use --next-minor (master after a release).
+    #[arg(value_name = "LEVEL", required_unless_present = "next_minor")]
+    pub level: Option<String>,
+    /// Charts to bump (folders or names) [default: all charts].
+    #[arg(value_name = "CHART")]
+    pub charts: Vec<String>,
+    /// After a release, on master: VERSION 1.2.n -> 1.3.0-dev, charts to their next minor (no -dev).
+    #[arg(long)]
+    pub next_minor: bool,
+    /// The plain-text version file [default: VERSION, when present].
+    #[arg(long, value_name = "PATH")]
+    pub version_file: Option<String>,
+    /// Commit the bump.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
+    /// Print the diff; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// What a bump changes, as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
@@ -288,7 +318,7 @@ fn select<'c>(charts: &'c [Chart], names: &[String], addons: &str) -> Result<Vec
                 let candidates = charts
                     .iter()
                     .flat_map(|c| [c.name.as_str(), c.folder.as_str()]);
-                let hint = match crate::cli::suggest(norm, candidates) {
+                let hint = match crate::error::suggest(norm, candidates) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None if charts.is_empty() => {
                         format!("there is no chart under {}", where_(addons))

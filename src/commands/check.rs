@@ -1,12 +1,50 @@
 //! `git release check [REV]`: the release gate, read-only, from the object database
 //! (rules in [`crate::check`]).
 
+use clap::Args;
+
 use anyhow::Result;
 
 use crate::check::{self, Config};
-use crate::cli::CheckArgs;
 use crate::error::UserError;
 use crate::report::Report;
+
+/// The rules of `git release check`, for its help and man page.
+pub const CHECK_RULES: &str = "\
+Rules (set each with release.check.<rule> = error | warning | off):
+  chart-version-reused      one chart version, one content, in every release
+  chart-version-not-bumped  a changed chart has a higher version
+  chart-version-lowered     a chart version never goes down
+  image-tag-mutable         no untagged image, none on latest/master/main/...
+  image-tag-not-semver      image tags are SemVer (a warning by default)
+  image-missing             every image is in its registry (release.registry set; not --offline)
+  version-yml-mismatch      version.yml agrees with every Chart.yaml
+  image-list-stale          images/*.list hold what collect writes
+Images matching a glob of release.check.allowImage skip the image rules.
+Exit status: 0 no error, 3 errors found, 2 bad input.";
+
+/// `git release check`
+///
+/// Rules (set each one's severity with `release.check.<rule> = error|warning|off`):
+/// chart-version-reused, chart-version-not-bumped, chart-version-lowered, image-tag-mutable,
+/// image-tag-not-semver (warning), version-yml-mismatch, image-list-stale. Images matching a glob
+/// of `release.check.allowImage` skip the image rules. Exit 0 without errors, 3 with errors,
+/// 2 for bad input.
+#[derive(Args, Debug, Default)]
+pub struct CheckArgs {
+    /// Revision to check [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Also audit every release and hotfix tag against each other (chart-version-reused).
+    #[arg(long)]
+    pub history: bool,
+    /// Skip the rules that need the network (image-missing).
+    #[arg(long)]
+    pub offline: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Run `git release check`: the findings of every rule on REV, as a table or JSON.
 ///

@@ -8,6 +8,8 @@
 //! and of the picked commit are set to the branch's values, so they can never conflict; other
 //! conflicts abort the whole run before any ref moves.
 
+use clap::Args;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -16,7 +18,6 @@ use serde::Serialize;
 
 use crate::branches::{self, BranchInfo};
 use crate::charts::{self, RootProbe};
-use crate::cli::CherryPickArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::git::resolve_commit;
@@ -27,6 +28,23 @@ use crate::settings::Settings;
 
 use crate::bump::VERSION_FILE;
 use crate::report::{RefUpdate, VersionChange};
+
+/// `git release cherry-pick`
+#[derive(Args, Debug, Default)]
+pub struct CherryPickArgs {
+    /// Commits to apply, oldest first (any revspecs; A..B ranges are expanded).
+    #[arg(value_name = "COMMIT", required = true)]
+    pub commits: Vec<String>,
+    /// Release line (2.10) or customer branch (2.10/acme) to apply them to.
+    #[arg(long, value_name = "LINE[/CUSTOMER]")]
+    pub onto: String,
+    /// Print the resulting diff; change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::report`]).
 #[derive(Debug, Serialize)]

@@ -4,6 +4,8 @@
 //! Source: seed 002 ("更新组件 repo 版本", "更新组件 Chart 文件", "更新组件版本配置文件",
 //! "更新平台镜像列表") and DOMAIN.md step 1.
 
+use clap::Args;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +13,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::CollectArgs;
 use crate::components::fetch::{self};
 use crate::components::read::{self, Fetched};
 use crate::components::{self, Component};
@@ -26,6 +27,57 @@ use crate::report::{Report, Warning};
 use crate::settings::{self, Overrides, Settings};
 use crate::worktree::{self, Change};
 use crate::yaml_edit::{self, Seg};
+
+/// `git release collect`
+#[derive(Args, Debug, Default)]
+pub struct CollectArgs {
+    /// Components to collect, by repository name (`cyclone`) or full name (`muzi502/cyclone`) [default: all].
+    #[arg(value_name = "COMPONENT")]
+    pub components: Vec<String>,
+    /// Fetch this many component repositories at once [default: twice the CPUs, 4 to 16; at most 64].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Use only the component cache in the git dir; never connect to a remote (a warning says when the cache was last fetched).
+    #[arg(long)]
+    pub offline: bool,
+    /// Consider pre-release tags (v1.2.0-rc.1) too.
+    #[arg(long)]
+    pub pre: bool,
+    /// Allow picking a tag lower than the entry's currentTag.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Collect COMPONENT at TAG instead of its newest release tag (repeatable).
+    #[arg(long = "tag", value_name = "COMPONENT=TAG")]
+    pub pins: Vec<String>,
+    /// Write nothing; print the unified diff of every file that would change.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// Commit the result (only the paths collect wrote) with a message listing each bump.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
+    /// Override release.componentUrl for this run: a template with {repo}, {owner}, {name}.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub component_url: Option<String>,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Under the table, the commits each component moved by (first-parent, merges summarised).
+    #[arg(long)]
+    pub log: bool,
+    /// Write the changes, commits and held-back tags as Markdown to FILE (a merge request
+    /// description); written in dry runs too.
+    #[arg(long, value_name = "FILE")]
+    pub changelog: Option<std::path::PathBuf>,
+    /// List every component in the table, unchanged ones too.
+    #[arg(long)]
+    pub all: bool,
+}
 
 /// One component's outcome: a version change in the shared vocabulary's shape
 /// (`{"name", "path", "from", "to"}`, [`crate::report`]) with what came with it.
@@ -604,7 +656,7 @@ fn select<'a>(all: &'a [Component], names: &[String]) -> Result<Vec<&'a Componen
             0 => {
                 let mut e =
                     UserError::input(format!("no component named `{n}` in the repos files"));
-                if let Some(s) = crate::cli::suggest(n, all.iter().map(|c| c.name())) {
+                if let Some(s) = crate::error::suggest(n, all.iter().map(|c| c.name())) {
                     e = e.hint(format!("did you mean `{s}`?"));
                 }
                 return Err(e.into());

@@ -2,17 +2,32 @@
 //! change, as the commit itself or as a cherry-pick of it (seed 002's hotfix week starts with
 //! "which customers already have this fix?"; `git tag --contains` misses every pick).
 
+use clap::Args;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::ContainsArgs;
 use crate::git;
 use crate::history::contains::{self, Equivalent, How};
 use crate::history::refs::{self, RefKind, ReleaseRef};
 use crate::settings::Settings;
+
+/// `git release contains`
+#[derive(Args, Debug, Default)]
+pub struct ContainsArgs {
+    /// The change (any revspec): the fix as committed on master, or any cherry-pick of it.
+    #[arg(value_name = "COMMIT")]
+    pub commit: String,
+    /// List every ref that lacks the change [default: branches, and each line's newest release or hotfix when it lacks it].
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One ref in the report.
 #[derive(Debug, Serialize)]

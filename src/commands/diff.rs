@@ -2,6 +2,8 @@
 //! of the repos files, chart versions, the files changed in each chart, the images each chart
 //! deploys, and the image lists; all from the object database.
 
+use clap::Args;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -11,11 +13,27 @@ use serde::Serialize;
 use crate::report::Warning;
 
 use crate::charts::{self, RenderContext};
-use crate::cli::DiffArgs;
 use crate::components;
 use crate::git;
 use crate::history::compare::{self, ChartDiff, ImageDiff};
 use crate::settings::{self, Settings};
+
+/// `git release diff`
+#[derive(Args, Debug, Default)]
+pub struct DiffArgs {
+    /// The older release (any revspec, normally a release tag: v2.10.2).
+    #[arg(value_name = "A")]
+    pub from: String,
+    /// The newer release [default: HEAD].
+    #[arg(value_name = "B")]
+    pub to: Option<String>,
+    /// Also list the components and charts that did not change.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One side of the comparison.
 #[derive(Debug, Serialize)]

@@ -6,6 +6,8 @@
 //! and DOMAIN.md step 7. Differences from the seed pipeline: a chart counts when any of its files
 //! changed (not only Chart.yaml), the name and bytes are reproducible, and a manifest is included.
 
+use clap::Args;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -14,7 +16,6 @@ use serde::Serialize;
 
 use crate::archive::Stamp;
 use crate::charts;
-use crate::cli::HotfixArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::history::compare::{self, ChangedCharts};
@@ -22,6 +23,48 @@ use crate::package::{self, ChartSource, Contents};
 use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
 use crate::versions;
+
+/// `git release hotfix`
+#[derive(Args, Debug, Default)]
+pub struct HotfixArgs {
+    /// BASE..NEW (any revspecs), or BASE alone for BASE..HEAD. BASE is normally the release tag (v2.10.2).
+    #[arg(value_name = "RANGE")]
+    pub range: String,
+    /// Folder to write the package to.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: std::path::PathBuf,
+    /// Date in the hotfix version, YYYYMMDD or YYYY-MM-DD [default: NEW's commit date, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest).
+    #[arg(long)]
+    pub allow_same_version: bool,
+    /// Product version the hotfix applies to [default: BASE when it is a release tag, else the nearest release tag reachable from BASE].
+    #[arg(long, value_name = "VERSION")]
+    pub base_version: Option<String>,
+    /// Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved).
+    #[arg(long)]
+    pub tag: bool,
+    /// One package per changed chart instead of one for all.
+    #[arg(long)]
+    pub per_addon: bool,
+    /// Owner and group id of every archive entry (tar holds up to 2097151).
+    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
+    pub owner: u64,
+    /// Print the plan (charts, versions, images, name); write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// Also pack the images added or changed in the range into `images.tar` (an OCI image
+    /// layout; see `package --images`); with --per-addon, each package gets its addon's own.
+    #[arg(long)]
+    pub images: bool,
+    /// Platform of the packed images (a multi-arch index is resolved to it).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
+}
 
 /// The hotfix manifest, `hotfix.yaml` in the package (and the `--json` output).
 #[derive(Debug, Serialize, Clone)]

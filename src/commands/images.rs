@@ -1,6 +1,8 @@
 //! `git release images [REV]`: every image a revision deploys, with the charts, files and lines
 //! it comes from (read-only, from the object database).
 
+use clap::{Args, Subcommand};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -8,11 +10,58 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::charts::ImageSource;
-use crate::cli::ImagesArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::report::{Report, Warning};
 use crate::settings::Settings;
+
+/// `git release images`
+///
+/// Every chart under the addons path is rendered as `helm template` would with its default
+/// values (release name: the chart folder's name; namespace: the addon's in version.yml;
+/// Kubernetes version: release.kubeVersion), and images are read from the rendered objects:
+/// containers, initContainers, ephemeralContainers, and any other string under an `image` key.
+/// Chart.yaml's `helm.sh/images` annotation, the charts' `images_<kind>.list` files, resource
+/// files and repos entries' `images:` are counted too. A chart that cannot be rendered (a
+/// `required` value, a template error) is read without rendering, with a warning.
+#[derive(Args, Debug, Default)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ImagesArgs {
+    /// `sync`: copy mirrored images into the internal registry.
+    #[command(subcommand)]
+    pub action: Option<ImagesAction>,
+    /// Revision whose images are listed [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Only this image (an exact reference, or text the references contain): where it comes from.
+    #[arg(long, value_name = "IMAGE")]
+    pub why: Option<String>,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `git release images` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ImagesAction {
+    /// Copy every image that has an images_origin.yaml entry from its upstream source into the
+    /// internal registry (release.registry) when it is missing there, every platform included.
+    Sync(ImagesSyncArgs),
+}
+
+/// `git release images sync`
+#[derive(Args, Debug, Default)]
+pub struct ImagesSyncArgs {
+    /// Revision whose image lists are synced [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Only say which images are missing; copy nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One image of the report.
 #[derive(Debug, Serialize)]
@@ -143,7 +192,7 @@ pub fn run(args: ImagesArgs) -> Result<()> {
     let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let stdout = std::io::stdout();
-    if let Some(crate::cli::ImagesAction::Sync(s)) = &args.action {
+    if let Some(ImagesAction::Sync(s)) = &args.action {
         return run_sync(&repo, &settings, s, &mut stdout.lock());
     }
     run_images(&repo, &settings, &args, &mut stdout.lock())
@@ -156,7 +205,7 @@ pub fn run(args: ImagesArgs) -> Result<()> {
 pub fn run_sync(
     repo: &gix::Repository,
     settings: &Settings,
-    args: &crate::cli::ImagesSyncArgs,
+    args: &ImagesSyncArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
     let rev = args.rev.as_deref().unwrap_or("HEAD");

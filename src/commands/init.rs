@@ -1,9 +1,10 @@
 //! `git release init`: create the platform-release layout of DOMAIN.md, never overwriting a file.
 
+use clap::Args;
+
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::InitArgs;
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind};
 use crate::git;
@@ -11,6 +12,20 @@ use crate::plan::Plan;
 use crate::report::Report;
 use crate::settings::{self, Settings};
 use crate::worktree::Change;
+
+/// `git release init`
+#[derive(Args, Debug, Default)]
+pub struct InitArgs {
+    /// Product name written to .gitrelease [default: the repository folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+    /// Print what would be created; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Run `git release init`: [`plan`] the layout, then (unless `--dry-run`) create the files that
 /// are missing (through the journal, never over a file), then report.

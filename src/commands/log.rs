@@ -2,19 +2,34 @@
 //! each with its date, commit and what changed since the one before it: charts and images old ->
 //! new, read from the object database.
 
+use clap::Args;
+
 use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::LogArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::history::compare::{self, ChartDiff, ImageDiff};
 use crate::history::refs::{self, RefKind, ReleaseRef};
 use crate::lines::Target;
 use crate::settings::Settings;
+
+/// `git release log`
+#[derive(Args, Debug, Default)]
+pub struct LogArgs {
+    /// Release line (2.10) [default: every line].
+    #[arg(value_name = "LINE")]
+    pub line: Option<String>,
+    /// Show at most N releases and hotfixes.
+    #[arg(long, value_name = "N")]
+    pub max_count: Option<usize>,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One release or hotfix.
 #[derive(Debug, Serialize)]

@@ -7,7 +7,6 @@ pub mod cherry_pick;
 pub mod collect;
 pub mod contains;
 pub mod diff;
-pub mod generate;
 pub mod hotfix;
 pub mod images;
 pub mod init;

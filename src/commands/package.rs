@@ -4,6 +4,8 @@
 //!
 //! Source: seed 002 ("打包流程") and DOMAIN.md step 8.
 
+use clap::Args;
+
 use std::collections::BTreeMap;
 
 use anyhow::Result;
@@ -11,13 +13,40 @@ use serde::Serialize;
 
 use crate::archive::Stamp;
 use crate::charts;
-use crate::cli::PackageArgs;
 use crate::files::FileKind;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
 use crate::package::{self, Contents};
 use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
+
+/// `git release package`
+#[derive(Args, Debug, Default)]
+pub struct PackageArgs {
+    /// The revision to package [default: HEAD]; its release tag names the package.
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Folder to write the package to.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: std::path::PathBuf,
+    /// Owner and group id of every archive entry (tar holds up to 2097151).
+    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
+    pub owner: u64,
+    /// Print what would be packaged; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// Also pack every image of the lists into `images/images.tar` (an OCI image layout that
+    /// docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then
+    /// served from the blob cache under the git dir.
+    #[arg(long)]
+    pub images: bool,
+    /// Platform of the packed images (a multi-arch index is resolved to it).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
+}
 
 /// `release.yaml` in the package (and the `--json` output).
 #[derive(Debug, Serialize)]

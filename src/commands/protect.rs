@@ -7,16 +7,40 @@
 //! working. The patterns are read when the hook runs, so changing `release.protectedTags` needs no
 //! re-install.
 
+use clap::Args;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::ProtectArgs;
 use crate::error::UserError;
 use crate::hooks::hooks_dir;
 use crate::plan::{HookWrite, Plan};
 use crate::report::{Report, Warning};
+
+/// `git release protect`
+#[derive(Args, Debug, Default)]
+pub struct ProtectArgs {
+    /// Only report whether protection is installed (exit 0 when it is, 3 when not).
+    #[arg(long)]
+    pub check: bool,
+    /// Remove git-release's hooks and restore the hooks they chained to.
+    #[arg(long, conflicts_with = "check")]
+    pub uninstall: bool,
+    /// Print what would be installed, chained or removed; change nothing.
+    #[arg(short = 'n', long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// Run as the hook NAME (used by the installed hooks; reads the ref updates on stdin).
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub hook: Option<String>,
+    /// Arguments git passed to the hook.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub hook_args: Vec<String>,
+}
 
 /// First lines of every hook we write; how a re-run recognises its own hook.
 const MARKER: &str = "# installed by git-release protect";

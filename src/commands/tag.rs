@@ -2,6 +2,8 @@
 //! addon versions of that commit in its message. Release tags are protected: never moved, never
 //! deleted, no `--force` (seed 002, "补丁包管理": every hotfix depends on them).
 
+use clap::Args;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -9,7 +11,6 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::charts;
-use crate::cli::TagArgs;
 use crate::error::UserError;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
@@ -17,6 +18,36 @@ use crate::package;
 use crate::report::{Report, Warning};
 use crate::settings::{self, Settings};
 use crate::versions;
+
+/// `git release tag`
+#[derive(Args, Debug, Default)]
+pub struct TagArgs {
+    /// Product version, SemVer with or without `v` (2.10.2).
+    #[arg(value_name = "VERSION")]
+    pub release_version: String,
+    /// Commit to tag [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Text added to the tag message (after the addon versions).
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`;
+    /// `tag.gpgSign` makes it the default.
+    #[arg(short, long)]
+    pub sign: bool,
+    /// Remote whose tags are checked too.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Skip the remote check (no network); the local checks still run.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print what would be tagged; create nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Default `release.tagTemplate`.
 pub const DEFAULT_TAG_TEMPLATE: &str = "v{version}";

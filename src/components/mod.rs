@@ -428,7 +428,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
             if !KNOWN_FIELDS.contains(&k) {
-                let hint = match crate::cli::suggest(k, KNOWN_FIELDS.iter().copied()) {
+                let hint = match crate::error::suggest(k, KNOWN_FIELDS.iter().copied()) {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => format!("known fields: {}", KNOWN_FIELDS.join(", ")),
                 };

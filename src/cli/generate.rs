@@ -6,7 +6,28 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
-use crate::cli::{Cli, GenerateArgs, GenerateWhat, SUBCOMMANDS};
+use super::{Cli, SUBCOMMANDS};
+use clap::Args;
+
+/// `git release generate`
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: GenerateWhat,
+    /// Output folder.
+    #[arg(long, default_value = ".")]
+    pub out: std::path::PathBuf,
+}
+
+/// Artifacts of `git release generate`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum GenerateWhat {
+    /// Man pages: git-release.1 and git-release-<cmd>.1.
+    Man,
+    /// bash, zsh and fish completions.
+    Completions,
+}
 
 /// Run `git release generate`.
 pub fn run(args: GenerateArgs) -> Result<()> {
@@ -37,7 +58,7 @@ fn write(path: &Path, text: &[u8]) -> Result<()> {
 /// `man1/git-release.1` and `man1/git-release-<cmd>.1` (the names `git help release` and
 /// `git release <cmd> --help` look for; `MANPATH=man` finds them): NAME, SYNOPSIS, DESCRIPTION
 /// and OPTIONS from the clap definitions (the same text as `--help`), then SETTINGS, FILES,
-/// EXIT STATUS, EXAMPLES and SEE ALSO from [`crate::manual`].
+/// EXIT STATUS, EXAMPLES and SEE ALSO from [`super::manual`].
 pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     let page = |cmd: clap::Command, name: Option<&str>| -> Result<Vec<u8>> {
@@ -57,12 +78,12 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
             // check's rule table: its own section.
             text.push_str(".SH RULES\n.nf\n");
             for line in after.lines() {
-                text.push_str(&crate::manual::escape(line));
+                text.push_str(&super::manual::escape(line));
                 text.push('\n');
             }
             text.push_str(".fi\n");
         }
-        text.push_str(&crate::manual::sections(name));
+        text.push_str(&super::manual::sections(name));
         buf.extend_from_slice(text.as_bytes());
         man.render_version_section(&mut buf)?;
         Ok(buf)
@@ -77,7 +98,7 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     for name in SUBCOMMANDS {
         out.push((
             format!("man1/git-release-{name}.1"),
-            page(crate::cli::subcommand(name), Some(name))?,
+            page(super::subcommand(name), Some(name))?,
         ));
     }
     Ok(out)

@@ -247,6 +247,8 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
 
 /// The JSON vocabulary every `--json` speaks ([`crate::report`]): `(shape, what)`.
 pub const JSON_VOCABULARY: &[(&str, &str)] = &[
+    ("{\"command\", \"dry_run\", \"rev\", \"commit\", \"warnings\", ...}", "every report: the command, whether it was a dry run (the report then says what a real run would do), the commit examined, the commit made, and the warnings, the command's own fields beside them"),
+    ("{\"message\", \"path\", \"line\"}", "a warning (path and line null when it concerns no file)"),
     ("{\"name\", \"path\", \"from\", \"to\"}", "a version change: a chart (path: its folder), a component's tag (path: its repos entry), a file's version; from null: new, to null: removed"),
     ("{\"from\", \"to\"}", "an image change: two references of one image repository (hotfix manifests)"),
     ("{\"path\", \"sha256\", \"size\"}", "a package written (sha256 and size null in a dry run)"),
@@ -323,7 +325,7 @@ pub fn sections(name: Option<&str>) -> String {
         None => {
             refs.clear();
             refs.extend(
-                crate::cli::SUBCOMMANDS
+                super::SUBCOMMANDS
                     .iter()
                     .map(|s| format!("git\\-release\\-{}(1)", escape(s))),
             );
