@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use crate::charts::{ImageLists, RenderContext, TopCharts};
+use crate::chart::discover::TopCharts;
 use crate::components::ImageInputs;
 use crate::error::UserError;
-use crate::images::ImageError;
+use crate::image::chart::{ImageLists, RenderContext};
+use crate::image::scan::ImageError;
 use crate::settings::Settings;
 
 /// Work-tree-relative path of the image list of `kind`: `<imagesPath>/images_<kind>.list`.
@@ -20,7 +21,7 @@ pub fn list_path(settings: &Settings, kind: &str) -> String {
 }
 
 /// The image lists of `charts` (`(chart folder, files)`), with the resource files and repos
-/// entries' `images:` of `inputs` ([`crate::charts::image_lists`]).
+/// entries' `images:` of `inputs` ([`crate::image::chart::image_lists`]).
 ///
 /// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
 pub fn lists_of<'a>(
@@ -28,7 +29,7 @@ pub fn lists_of<'a>(
     inputs: &'a ImageInputs,
     ctx: &RenderContext,
 ) -> std::result::Result<ImageLists, (String, ImageError)> {
-    crate::charts::image_lists(
+    crate::image::chart::image_lists(
         charts,
         inputs
             .resources
@@ -40,7 +41,7 @@ pub fn lists_of<'a>(
 }
 
 /// The image lists of the commit `rev` names: every chart under the addons path rendered with its
-/// default values, resource files, repos entries' `images:` ([`crate::charts::image_lists`]).
+/// default values, resource files, repos entries' `images:` ([`crate::image::chart::image_lists`]).
 ///
 /// Errors: a revision that is not a commit (exit 2); a chart whose values.yaml cannot be read
 /// even statically (exit 2, naming it); unreadable objects.
@@ -70,7 +71,7 @@ pub fn lists_at(
 }
 
 /// The image lists collect would write from the charts and resource files at `before` and at
-/// `after` ([`crate::charts::image_lists`], read from the object database). Charts that are the
+/// `after` ([`crate::image::chart::image_lists`], read from the object database). Charts that are the
 /// same folder at both (same path, same tree id) are read and scanned once: the lists are unions,
 /// so `lists(same ∪ changed) = lists(same) ∪ lists(changed)`.
 ///
@@ -80,13 +81,16 @@ pub fn lists_before_after(
     settings: &Settings,
     before: gix::ObjectId,
     after: gix::ObjectId,
-) -> Result<(crate::charts::ImageLists, crate::charts::ImageLists)> {
+) -> Result<(
+    crate::image::chart::ImageLists,
+    crate::image::chart::ImageLists,
+)> {
     // Namespaces come from the version.yml after the change (the same on both sides for shared charts).
-    let ctx = crate::charts::RenderContext::at(repo, after, settings)?;
-    let mut tops = crate::charts::TopCharts::default();
+    let ctx = crate::image::chart::RenderContext::at(repo, after, settings)?;
+    let mut tops = crate::chart::discover::TopCharts::default();
     let old = tops.at(repo, before, &settings.addons_path)?;
     let new = tops.at(repo, after, &settings.addons_path)?;
-    let lists = |charts: &[&crate::charts::TopChart], tree: Option<gix::ObjectId>| {
+    let lists = |charts: &[&crate::chart::discover::TopChart], tree: Option<gix::ObjectId>| {
         let files = charts
             .iter()
             .map(|c| Ok((c.path.clone(), crate::git::read_tree_files(repo, c.tree)?)))
@@ -99,14 +103,14 @@ pub fn lists_before_after(
             |(root, e)| -> anyhow::Error { UserError::input(format!("{root}/{e}")).into() },
         )
     };
-    let key = |c: &crate::charts::TopChart| (c.path.clone(), c.tree);
+    let key = |c: &crate::chart::discover::TopChart| (c.path.clone(), c.tree);
     let old_keys: std::collections::HashSet<_> = old.iter().map(key).collect();
     let new_keys: std::collections::HashSet<_> = new.iter().map(key).collect();
-    let same: Vec<&crate::charts::TopChart> =
+    let same: Vec<&crate::chart::discover::TopChart> =
         new.iter().filter(|c| old_keys.contains(&key(c))).collect();
-    let only_old: Vec<&crate::charts::TopChart> =
+    let only_old: Vec<&crate::chart::discover::TopChart> =
         old.iter().filter(|c| !new_keys.contains(&key(c))).collect();
-    let only_new: Vec<&crate::charts::TopChart> =
+    let only_new: Vec<&crate::chart::discover::TopChart> =
         new.iter().filter(|c| !old_keys.contains(&key(c))).collect();
     let shared = lists(&same, None)?;
     let mut b = lists(&only_old, Some(before))?;

@@ -1,5 +1,7 @@
-//! Helm charts as files: `.helmignore`, symlinks inside a chart, Chart.yaml.
+//! Helm charts as files: where they are in a tree (and which changed), Chart.yaml,
+//! `.helmignore`, symlinks inside a chart.
 
+pub mod discover;
 pub mod helmignore;
 pub mod links;
 pub mod meta;

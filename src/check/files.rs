@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 
 use super::{ChartAt, Finding};
-use crate::charts::ImageLists;
+use crate::image::chart::ImageLists;
 use crate::settings::Settings;
 
 /// Run both rules for `commit`, whose charts are `charts`; image-list-stale only when `lists`
@@ -19,7 +19,7 @@ pub fn check(
     settings: &Settings,
     commit: gix::ObjectId,
     charts: &[ChartAt],
-    lists: Option<&std::result::Result<ImageLists, (String, crate::images::ImageError)>>,
+    lists: Option<&std::result::Result<ImageLists, (String, crate::image::scan::ImageError)>>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let tree = repo.find_commit(commit)?.tree_id()?.detach();

@@ -47,7 +47,7 @@ type Content = (gix::ObjectId, String, String);
 
 /// Files that differ between two chart folders, relative to the folder; at most 5 named.
 fn differing(repo: &gix::Repository, a: gix::ObjectId, b: gix::ObjectId) -> Result<String> {
-    let changes = crate::charts::diff_trees(repo, a, b, "")?;
+    let changes = crate::chart::discover::diff_trees(repo, a, b, "")?;
     let mut names: Vec<&str> = changes.iter().map(|c| c.path.as_str()).take(5).collect();
     if changes.len() > 5 {
         names.push("…");

@@ -36,7 +36,7 @@ pub fn pin(reference: &str) -> Pin<'_> {
 }
 
 /// Run the image-tag rules over the charts at REV; `by_chart` is
-/// [`crate::charts::ImageLists::by_chart`] (chart folder -> kind -> images).
+/// [`crate::image::chart::ImageLists::by_chart`] (chart folder -> kind -> images).
 pub fn check(
     config: &Config,
     charts: &[ChartAt],

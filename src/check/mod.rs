@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::charts::TopCharts;
+use crate::chart::discover::TopCharts;
 use crate::error::UserError;
 use crate::settings::Settings;
 
@@ -389,7 +389,7 @@ struct Folder {
 
 impl Folder {
     fn read(repo: &gix::Repository, id: gix::ObjectId, with_meta: bool) -> Result<Self> {
-        let (subdirs, chart_yaml) = crate::charts::read_folder(repo, id)?;
+        let (subdirs, chart_yaml) = crate::chart::discover::read_folder(repo, id)?;
         let meta = match (with_meta, chart_yaml) {
             (true, Some(blob)) => {
                 let m = crate::chart::meta::parse(&repo.find_blob(blob)?.data);
@@ -475,7 +475,7 @@ pub fn check(
     // Every chart is rendered once, for all image rules.
     let lists = if needs_files {
         let tree = repo.find_commit(commit)?.tree_id()?.detach();
-        let ctx = crate::charts::RenderContext::at(repo, tree, settings)?;
+        let ctx = crate::image::chart::RenderContext::at(repo, tree, settings)?;
         let inputs = crate::components::image_inputs_at(repo, tree, settings)?;
         Some(crate::derived::lists_of(
             at_rev.iter().zip(&files).map(|(c, f)| (c.path.as_str(), f)),

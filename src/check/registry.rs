@@ -5,7 +5,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use super::Finding;
-use crate::charts::ImageLists;
+use crate::image::chart::ImageLists;
 use crate::registry::{self, client::Presence};
 use crate::settings::Settings;
 

@@ -277,7 +277,7 @@ fn mode(args: &BumpArgs, charts: &[Chart]) -> Result<(Mode, Vec<String>)> {
 fn worktree_charts(workdir: &Path, addons: &str) -> Result<Vec<Chart>> {
     let mut folders = {
         let mut v = Vec::new();
-        crate::charts::worktree_chart_roots(workdir, addons, &mut v)?;
+        crate::chart::discover::worktree_chart_roots(workdir, addons, &mut v)?;
         v
     };
     folders.sort();

@@ -17,7 +17,7 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::branches::{self, BranchInfo};
-use crate::charts::{self, RootProbe};
+use crate::chart::discover::RootProbe;
 use crate::error::UserError;
 use crate::git;
 use crate::git::resolve_commit;
@@ -399,7 +399,7 @@ fn merge_series(
         // Charts this commit touches, with the branch's own version.
         // Charts wherever the series touches a folder holding a Chart.yaml (not only under
         // addonsPath: charts repositories keep them at the root, Aether's layout).
-        for ch in charts::diff_trees(repo, base, theirs, "")? {
+        for ch in crate::chart::discover::diff_trees(repo, base, theirs, "")? {
             if let Some(root) = probe.owner(&ch.path) {
                 let cy = format!("{root}/Chart.yaml");
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
@@ -547,8 +547,10 @@ fn bump_versions(
         }
     }
     // Charts the series adds arrive with master's version: never a `-dev` on the branch.
-    for ch in charts::diff_trees(repo, base_tip_tree, final_tree, "")? {
-        if ch.kind != charts::FileChangeKind::Added || !ch.path.ends_with("/Chart.yaml") {
+    for ch in crate::chart::discover::diff_trees(repo, base_tip_tree, final_tree, "")? {
+        if ch.kind != crate::chart::discover::FileChangeKind::Added
+            || !ch.path.ends_with("/Chart.yaml")
+        {
             continue;
         }
         let Some(data) = git::blob_at(repo, final_tree, &ch.path)? else {
@@ -775,7 +777,7 @@ fn print(
         )?;
     }
     if r.dry_run {
-        for ch in charts::diff_trees(repo, p.base_tip_tree, p.final_tree, "")? {
+        for ch in crate::chart::discover::diff_trees(repo, p.base_tip_tree, p.final_tree, "")? {
             let old = ch.old.map(|(id, k)| entry(repo, id, k)).transpose()?;
             let new = ch.new.map(|(id, k)| entry(repo, id, k)).transpose()?;
             out.write_all(
@@ -884,7 +886,7 @@ fn checkout_changes(
 ) -> Result<Vec<crate::worktree::Change>> {
     use crate::worktree::Change;
     let mut changes = Vec::new();
-    for ch in charts::diff_trees(repo, old, new, "")? {
+    for ch in crate::chart::discover::diff_trees(repo, old, new, "")? {
         changes.push(match ch.new {
             Some((id, kind)) => Change::WriteFile {
                 path: ch.path,

@@ -319,7 +319,7 @@ struct Ctx<'a> {
     after: BTreeMap<String, String>,
     /// Tags before this run: what the collected folders were substituted with.
     before: BTreeMap<String, String>,
-    render: crate::charts::RenderContext,
+    render: crate::image::chart::RenderContext,
     extra_images: Vec<(String, String)>,
     allow_downgrade: bool,
 }
@@ -345,7 +345,7 @@ impl<'a> Ctx<'a> {
             after.insert(c.name().to_string(), f.tag.clone());
             after.insert(c.repository_full_name.clone(), f.tag.clone());
         }
-        let render = crate::charts::RenderContext::new(
+        let render = crate::image::chart::RenderContext::new(
             settings,
             std::fs::read(crate::paths::abs(workdir, &settings.version_file))
                 .ok()
@@ -547,17 +547,21 @@ impl Collected {
         // lists below render every chart once).
         let (new_images, old_images) = if changed {
             // Its warnings are reported once, by the image lists below.
-            let new_images =
-                match crate::charts::chart_image_set(target, files, &ctx.render, &mut Vec::new()) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        self.chart_errors
-                            .push(chart_error(&e, "the chart's YAML must be readable"));
-                        return Ok(None);
-                    }
-                };
+            let new_images = match crate::image::chart::chart_image_set(
+                target,
+                files,
+                &ctx.render,
+                &mut Vec::new(),
+            ) {
+                Ok(i) => i,
+                Err(e) => {
+                    self.chart_errors
+                        .push(chart_error(&e, "the chart's YAML must be readable"));
+                    return Ok(None);
+                }
+            };
             let old_images =
-                crate::charts::chart_image_set(target, &old, &ctx.render, &mut Vec::new())
+                crate::image::chart::chart_image_set(target, &old, &ctx.render, &mut Vec::new())
                     .unwrap_or_default();
             (new_images, old_images)
         } else {
@@ -889,11 +893,11 @@ fn update_image_lists(
     new_charts: &BTreeMap<String, Files>,
     resources: &BTreeMap<String, Vec<u8>>,
     extra: &[(String, String)],
-    ctx: &crate::charts::RenderContext,
+    ctx: &crate::image::chart::RenderContext,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let mut roots = Vec::new();
-    crate::charts::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
+    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
     let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
     for r in roots {
         let replaced = new_charts
@@ -907,7 +911,7 @@ fn update_image_lists(
     for (t, f) in new_charts {
         all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
     }
-    let lists = crate::charts::image_lists(
+    let lists = crate::image::chart::image_lists(
         all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
         resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
         extra,

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use crate::report::Warning;
 
-use crate::charts::{self, RenderContext};
 use crate::components;
 use crate::git;
 use crate::history::compare::{self, ChartDiff, ImageDiff};
+use crate::image::chart::RenderContext;
 use crate::settings::{self, Settings};
 
 /// `git release diff`
@@ -129,7 +129,7 @@ pub fn diff(
             .zip(&files)
             .map(|(c, (fa, fb))| (c.path.as_str(), fa.as_ref(), fb.as_ref()))
             .collect();
-        let rendered = charts::image_sets_both_ends(&ends, &ctx_a, &ctx_b);
+        let rendered = crate::image::chart::image_sets_both_ends(&ends, &ctx_a, &ctx_b);
         for (c, (old, new, w)) in chunk.iter_mut().zip(rendered) {
             c.images = Some(compare::image_diff(&old, &new));
             warnings.extend(w);

@@ -15,7 +15,6 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::archive::Stamp;
-use crate::charts;
 use crate::error::UserError;
 use crate::git;
 use crate::history::compare::{self, ChangedCharts};
@@ -401,7 +400,8 @@ pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> R
         removed: removed_roots,
         whitespace_only,
     } = compare::changed_charts(repo, &index, base_tree, new_tree, addons, true)?;
-    let mut old_roots = charts::RootProbe::with_index(repo, base_tree, index.clone());
+    let mut old_roots =
+        crate::chart::discover::RootProbe::with_index(repo, base_tree, index.clone());
     let mut removed = Vec::new();
     for root in &removed_roots {
         let old = package::read_chart(repo, base_tree, root).ok();
@@ -560,7 +560,7 @@ fn changed_resources(
         let change = match (&old, &new) {
             (None, Some(_)) => "A",
             (Some(_), None) => "D",
-            (Some(o), Some(n)) if o != n && !charts::whitespace_only(o, n) => "M",
+            (Some(o), Some(n)) if o != n && !crate::chart::discover::whitespace_only(o, n) => "M",
             _ => continue,
         };
         resources.push(ChangedResource {
@@ -583,7 +583,7 @@ fn versions_of(
     repo: &gix::Repository,
     args: &HotfixArgs,
     changed: &BTreeMap<String, Vec<String>>,
-    old_roots: &mut charts::RootProbe<'_>,
+    old_roots: &mut crate::chart::discover::RootProbe<'_>,
     base_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
 ) -> Result<(
@@ -703,8 +703,8 @@ fn charts_and_images(
     let mut new_images = BTreeSet::new();
     let mut entries = Vec::new();
     let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
-    let old_ctx = charts::RenderContext::at(repo, base_tree, settings)?;
-    let new_ctx = charts::RenderContext::at(repo, new_tree, settings)?;
+    let old_ctx = crate::image::chart::RenderContext::at(repo, base_tree, settings)?;
+    let new_ctx = crate::image::chart::RenderContext::at(repo, new_tree, settings)?;
     // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
     // hotfix's work).
     let ends: Vec<_> = sources
@@ -714,7 +714,7 @@ fn charts_and_images(
             (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
         })
         .collect();
-    let rendered = charts::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
+    let rendered = crate::image::chart::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
     for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
         warnings.extend(w);
@@ -741,7 +741,11 @@ fn charts_and_images(
     for r in resources {
         for (data, set) in [(&r.old, &mut old_images), (&r.new, &mut new_images)] {
             if let Some(data) = data {
-                set.extend(crate::images::manifest_images(&r.path, data, &mut warnings));
+                set.extend(crate::image::scan::manifest_images(
+                    &r.path,
+                    data,
+                    &mut warnings,
+                ));
             }
         }
     }

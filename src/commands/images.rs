@@ -9,9 +9,9 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::charts::ImageSource;
 use crate::error::UserError;
 use crate::git;
+use crate::image::chart::ImageSource;
 use crate::report::{Report, Warning};
 use crate::settings::Settings;
 

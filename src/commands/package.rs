@@ -12,7 +12,6 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::archive::Stamp;
-use crate::charts;
 use crate::files::FileKind;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
@@ -236,11 +235,13 @@ pub fn plan(
         .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
         .into());
     }
-    let roots = charts::chart_roots(repo, tree, &settings.addons_path)?;
+    let roots = crate::chart::discover::chart_roots(repo, tree, &settings.addons_path)?;
     let mut sources = Vec::new();
     for root in roots.keys() {
         // Subcharts travel inside their parent's archive.
-        if charts::owner(&roots, &format!("{root}/Chart.yaml")) == Some(root.as_str()) {
+        if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
+            == Some(root.as_str())
+        {
             sources.push(package::read_chart(repo, tree, root)?);
         }
     }

@@ -10,7 +10,6 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::charts;
 use crate::error::UserError;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
@@ -117,10 +116,12 @@ pub fn chart_versions(
     tree: gix::ObjectId,
     addons: &str,
 ) -> Result<BTreeMap<String, (String, String)>> {
-    let roots = charts::chart_roots(repo, tree, addons)?;
+    let roots = crate::chart::discover::chart_roots(repo, tree, addons)?;
     let mut out = BTreeMap::new();
     for root in roots.keys() {
-        if charts::owner(&roots, &format!("{root}/Chart.yaml")) != Some(root.as_str()) {
+        if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
+            != Some(root.as_str())
+        {
             continue;
         }
         let c = package::read_chart(repo, tree, root)?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::charts::{self, FileChangeKind, RootProbe};
+use crate::chart::discover::{FileChangeKind, RootProbe};
 use crate::git;
 use crate::report::ImageChange;
 
@@ -26,7 +26,7 @@ pub struct ChangedCharts {
 /// diff --name-only --diff-filter=AM` of the addons folder, by chart). A file belongs to the
 /// first folder above it holding a Chart.yaml ([`RootProbe`]); only folders above changed paths
 /// are probed, so the cost follows the change, not the repository. With `ignore_whitespace`,
-/// modifications that only change whitespace ([`charts::whitespace_only`]) do not count.
+/// modifications that only change whitespace ([`crate::chart::discover::whitespace_only`]) do not count.
 ///
 /// Errors: objects missing from the database.
 pub fn changed_charts(
@@ -37,7 +37,7 @@ pub fn changed_charts(
     addons: &str,
     ignore_whitespace: bool,
 ) -> Result<ChangedCharts> {
-    let changes = charts::diff_trees(repo, old_tree, new_tree, addons)?;
+    let changes = crate::chart::discover::diff_trees(repo, old_tree, new_tree, addons)?;
     let mut new_roots = RootProbe::with_index(repo, new_tree, index.clone());
     let mut old_roots = RootProbe::with_index(repo, old_tree, index.clone());
     let mut out = ChangedCharts::default();
@@ -45,7 +45,10 @@ pub fn changed_charts(
         if ignore_whitespace && ch.kind == FileChangeKind::Modified {
             if let (Some((o, om)), Some((n, nm))) = (ch.old, ch.new) {
                 if om == nm
-                    && charts::whitespace_only(&repo.find_blob(o)?.data, &repo.find_blob(n)?.data)
+                    && crate::chart::discover::whitespace_only(
+                        &repo.find_blob(o)?.data,
+                        &repo.find_blob(n)?.data,
+                    )
                 {
                     out.whitespace_only += 1;
                     continue;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::refs::ReleaseRef;
-use crate::charts::{diff_trees, FileChange};
+use crate::chart::discover::{diff_trees, FileChange};
 
 /// How a commit carries the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

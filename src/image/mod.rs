@@ -1,4 +1,8 @@
-//! Container images: references (the one parser) and the image list files.
+//! Container images: references (the one parser), the image list files, the images of a chart
+//! (render, then annotation, then the static fallback of `scan`).
 
+pub mod chart;
 pub mod list;
 pub mod reference;
+pub mod rendered;
+pub mod scan;

@@ -1,4 +1,7 @@
-//! Container image references a Helm chart deploys, read from values.yaml and templates (no rendering).
+//! The static fallback: container image references a Helm chart deploys, read from values.yaml
+//! and templates without rendering. Used only when a chart cannot be rendered
+//! ([`crate::image::chart::chart_images_detailed`] tries the renderer first, as Zarf falls back to
+//! a pattern match), and for the single-file resource manifests of the repos files.
 //!
 //! The chart is never rendered: references are collected statically from
 //!

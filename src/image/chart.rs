@@ -1,0 +1,408 @@
+//! The images of a chart: rendered as `helm template` would (the template engine, [`crate::render`]),
+//! plus Chart.yaml's `helm.sh/images` annotation and the chart's own `images_<kind>.list` files;
+//! a chart that cannot be rendered is read by the static fallback ([`crate::images`]), with a
+//! warning. And the image lists of a whole tree of charts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+
+/// What image rendering needs beyond a chart's files: `.Capabilities.KubeVersion`
+/// (`release.kubeVersion`) and each addon's namespace from version.yml, for
+/// `.Release.Namespace`. `.Release.Name` is the chart folder's name.
+#[derive(Debug, Clone)]
+pub struct RenderContext {
+    /// `vMAJOR.MINOR.PATCH`.
+    pub kube_version: String,
+    /// Addon name -> namespace (version.yml `spec.modules[].addons[]`).
+    pub namespaces: BTreeMap<String, String>,
+}
+
+impl Default for RenderContext {
+    fn default() -> Self {
+        RenderContext {
+            kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
+            namespaces: BTreeMap::new(),
+        }
+    }
+}
+
+impl RenderContext {
+    /// From the settings and the bytes of version.yml (an unreadable version.yml gives no
+    /// namespaces: the check rules report it, rendering falls back to `default`).
+    pub fn new(settings: &crate::settings::Settings, version_yml: Option<&[u8]>) -> Self {
+        let namespaces = version_yml
+            .and_then(|b| crate::version_yml::read(&settings.version_file, b).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|a| Some((a.name, a.namespace?)))
+            .collect();
+        RenderContext {
+            kube_version: settings.kube_version.clone(),
+            namespaces,
+        }
+    }
+
+    /// [`RenderContext::new`] with version.yml read from `tree`.
+    ///
+    /// Errors: unreadable objects.
+    pub fn at(
+        repo: &gix::Repository,
+        tree: gix::ObjectId,
+        settings: &crate::settings::Settings,
+    ) -> Result<Self> {
+        let data = crate::git::blob_at(repo, tree, &settings.version_file)?;
+        Ok(Self::new(settings, data.as_deref()))
+    }
+
+    /// Render options for the chart in `folder` (`addons/cyclone` -> release `cyclone`).
+    pub fn options(&self, folder: &str) -> crate::render::Options {
+        let name = folder
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("release");
+        crate::render::Options {
+            release_name: name.to_string(),
+            namespace: self
+                .namespaces
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| "default".into()),
+            kube_version: self.kube_version.clone(),
+        }
+    }
+}
+
+/// Where one image of the lists comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImageSource {
+    /// Repo-relative chart folder (`addons/cyclone`), resource file, or repos entry
+    /// (`repos/devops.yaml:12`).
+    pub chart: String,
+    /// File inside the chart (`templates/deployment.yaml`, `values.yaml`, `Chart.yaml`,
+    /// `images_extra.list`), when one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line in that file (for rendered images: the template action or text that wrote it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// How it was found: `rendered` (the chart rendered with its default values), `static`
+    /// (values and literal `image:` lines, when rendering failed), `annotation` (Chart.yaml
+    /// `helm.sh/images`), `list` (an `images_<kind>.list` of the chart), `repos` (an entry's
+    /// `images:`), `resource` (a resource file's manifest).
+    pub from: &'static str,
+    /// `Kind/name` of the rendered object naming it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The list it goes to (`platform`, `extra`, …).
+    pub kind: String,
+}
+
+/// The images of one chart, with their sources.
+#[derive(Debug, Default)]
+pub struct ChartImages {
+    /// Deployed images (`images_platform.list`), each with where it comes from.
+    pub images: Vec<(String, ImageSource)>,
+    /// Images of `helm test` hooks (not deployed; not in the lists).
+    pub tests: Vec<(String, ImageSource)>,
+    /// Why rendering failed, when the static reading was used instead.
+    pub fallback: Option<crate::render::RenderError>,
+    /// Non-fatal notes.
+    pub warnings: Vec<String>,
+}
+
+/// Images of the chart in `folder` (repo-relative, for sources and `.Release.Name`) with files
+/// `files`: rendered as `helm template` would with the chart's default values
+/// ([`crate::render`]), plus Chart.yaml's `helm.sh/images` annotation (the list Zarf and Hauler
+/// read: YAML `- name: x` / `image: ref` items). When rendering fails, a warning names chart,
+/// file, line and error, and the static reading ([`crate::image::scan::chart_images`]) is used for
+/// this chart only, its sources marked `static`. Symlinks are not followed.
+///
+/// # Errors
+///
+/// Only when the static fallback fails too: a values.yaml or Chart.yaml that is not YAML.
+pub fn chart_images_detailed(
+    folder: &str,
+    files: &crate::files::Files,
+    ctx: &RenderContext,
+) -> Result<ChartImages, crate::image::scan::ImageError> {
+    let input: crate::image::scan::ChartFiles = files
+        .iter()
+        .filter(|(_, e)| e.kind != crate::files::FileKind::Symlink)
+        .map(|(k, e)| (k.clone(), e.data.clone()))
+        .collect();
+    let mut out = ChartImages::default();
+    let source = |file: Option<String>, line, from, object| ImageSource {
+        chart: folder.to_string(),
+        file,
+        line,
+        from,
+        object,
+        kind: "platform".into(),
+    };
+    match crate::image::rendered::chart_images(&input, &ctx.options(folder)) {
+        Ok((found, warnings)) => {
+            out.warnings.extend(warnings);
+            for f in found {
+                let s = source(Some(f.template), f.line, "rendered", Some(f.object));
+                if f.test {
+                    out.tests.push((f.image, s));
+                } else {
+                    out.images.push((f.image, s));
+                }
+            }
+        }
+        Err(e) => {
+            out.warnings.push(format!(
+                "cannot be rendered with its default values ({e}); its images are read from values.yaml and templates instead"
+            ));
+            let mut w = Vec::new();
+            let images = crate::image::scan::chart_images(&input, &mut w)?;
+            out.warnings.extend(w);
+            for i in images {
+                out.images.push((i, source(None, None, "static", None)));
+            }
+            out.fallback = Some(e);
+        }
+    }
+    if let Some(e) = files.get("Chart.yaml") {
+        for (image, line) in annotation_images(&e.data, &mut out.warnings) {
+            out.images.push((
+                image,
+                source(Some("Chart.yaml".into()), line, "annotation", None),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The `helm.sh/images` annotation of a Chart.yaml: `(image, line)` pairs.
+fn annotation_images(
+    chart_yaml: &[u8],
+    warnings: &mut Vec<String>,
+) -> Vec<(String, Option<usize>)> {
+    let Ok(meta) =
+        serde_yaml::from_slice::<serde_yaml::Value>(crate::placeholders::strip_bom(chart_yaml))
+    else {
+        return Vec::new();
+    };
+    let Some(text) = meta
+        .get("annotations")
+        .and_then(|a| a.get("helm.sh/images"))
+        .and_then(|v| v.as_str())
+    else {
+        return Vec::new();
+    };
+    let line = String::from_utf8_lossy(chart_yaml)
+        .lines()
+        .position(|l| l.contains("helm.sh/images"))
+        .map(|i| i + 1);
+    match serde_yaml::from_str::<Vec<serde_yaml::Value>>(text) {
+        Ok(items) => items
+            .iter()
+            .filter_map(|i| i.get("image").and_then(|v| v.as_str()).map(str::trim))
+            .filter(|i| crate::image::reference::is_plausible(i))
+            .map(|i| (i.to_string(), line))
+            .collect(),
+        Err(e) => {
+            warnings.push(format!(
+                "Chart.yaml: the `helm.sh/images` annotation is not a YAML list of `- image: …` items ({e}); ignored"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// The image lists collect writes, from the files of every chart (`(chart folder, files)`),
+/// every resource file (`(path, bytes)`, the `resourcePaths` shape) and the repos entries'
+/// `images:` (`(repos/x.yaml:LINE, image)`): `platform` holds the images the charts deploy
+/// ([`chart_images_detailed`], charts rendered in parallel), those of resource files
+/// ([`crate::image::scan::manifest_images`]) and of repos entries; each other `<kind>` the merged
+/// `images_<kind>.list` files the charts carry. Every image keeps its sources.
+///
+/// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
+pub fn image_lists<'a>(
+    charts: impl IntoIterator<Item = (&'a str, &'a crate::files::Files)>,
+    resources: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    extra: &[(String, String)],
+    ctx: &RenderContext,
+) -> Result<ImageLists, (String, crate::image::scan::ImageError)> {
+    use rayon::prelude::*;
+    let mut lists = ImageLists::default();
+    lists.kinds.insert("platform".into(), BTreeSet::new());
+    for (path, data) in resources {
+        let mut w = Vec::new();
+        let imgs = crate::image::scan::manifest_images(path, data, &mut w);
+        lists
+            .warnings
+            .extend(w.into_iter().map(|m| (path.to_string(), m)));
+        for i in imgs {
+            lists.add(
+                i,
+                ImageSource {
+                    chart: path.to_string(),
+                    file: None,
+                    line: None,
+                    from: "resource",
+                    object: None,
+                    kind: "platform".into(),
+                },
+            );
+        }
+    }
+    for (at, image) in extra {
+        lists.add(
+            image.clone(),
+            ImageSource {
+                chart: at.clone(),
+                file: None,
+                line: None,
+                from: "repos",
+                object: None,
+                kind: "platform".into(),
+            },
+        );
+    }
+    let charts: Vec<(&str, &crate::files::Files)> = charts.into_iter().collect();
+    let results: Vec<_> = charts
+        .par_iter()
+        .map(|(root, files)| (*root, *files, chart_images_detailed(root, files, ctx)))
+        .collect();
+    for (root, files, r) in results {
+        let ci = r.map_err(|e| (root.to_string(), e))?;
+        lists
+            .warnings
+            .extend(ci.warnings.into_iter().map(|m| (root.to_string(), m)));
+        if let Some(e) = ci.fallback {
+            lists.fallbacks.push((root.to_string(), e.to_string()));
+        }
+        for (i, s) in ci.images {
+            lists.add(i, s);
+        }
+        for (i, s) in ci.tests {
+            lists.tests.entry(i).or_default().push(s);
+        }
+        for (rel, e) in files.iter() {
+            let fname = rel.rsplit('/').next().unwrap_or(rel);
+            if let Some(kind) = crate::image::list::kind(fname) {
+                if kind != "platform" {
+                    let text = String::from_utf8_lossy(&e.data);
+                    for (n, line) in text.lines().enumerate() {
+                        let t = line.trim();
+                        if t.is_empty() || t.starts_with('#') {
+                            continue;
+                        }
+                        lists.add(
+                            t.to_string(),
+                            ImageSource {
+                                chart: root.to_string(),
+                                file: Some(rel.clone()),
+                                line: Some(n + 1),
+                                from: "list",
+                                object: None,
+                                kind: kind.to_string(),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(lists)
+}
+
+/// What [`image_lists`] computes.
+#[derive(Debug, Default)]
+pub struct ImageLists {
+    /// `platform`, `extra`, … -> references.
+    pub kinds: BTreeMap<String, BTreeSet<String>>,
+    /// `(chart folder, warning)`.
+    pub warnings: Vec<(String, String)>,
+    /// Image -> its sources (every kind).
+    pub sources: BTreeMap<String, Vec<ImageSource>>,
+    /// `helm test` images -> sources (in no list).
+    pub tests: BTreeMap<String, Vec<ImageSource>>,
+    /// Charts read without rendering: `(folder, render error)`.
+    pub fallbacks: Vec<(String, String)>,
+}
+
+impl ImageLists {
+    fn add(&mut self, image: String, source: ImageSource) {
+        self.kinds
+            .entry(source.kind.clone())
+            .or_default()
+            .insert(image.clone());
+        let v = self.sources.entry(image).or_default();
+        if !v.contains(&source) {
+            v.push(source);
+        }
+    }
+
+    /// Per chart folder (or resource file / repos entry): `kind -> images` it contributes.
+    pub fn by_chart(&self) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+        let mut out: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        for (image, sources) in &self.sources {
+            for s in sources {
+                out.entry(s.chart.clone())
+                    .or_default()
+                    .entry(s.kind.clone())
+                    .or_default()
+                    .insert(image.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Every image the chart in `folder` names: those it deploys ([`chart_images_detailed`]) and
+/// those its `images_<kind>.list` files list. Its warnings (a render failure among them) are
+/// pushed to `warnings`.
+///
+/// # Errors
+///
+/// As [`chart_images_detailed`].
+pub fn chart_image_set(
+    folder: &str,
+    files: &crate::files::Files,
+    ctx: &RenderContext,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<String>, crate::image::scan::ImageError> {
+    let lists = image_lists([(folder, files)], [], &[], ctx).map_err(|(_, e)| e)?;
+    warnings.extend(lists.warnings.into_iter().map(|(_, m)| m));
+    Ok(lists.kinds.into_values().flatten().collect())
+}
+
+/// The images each chart deploys at both ends of a change ([`chart_image_set`]), charts
+/// rendered in parallel: per chart `(folder, old files, new files)`, in input order, `(old
+/// images, new images, warnings)`. A side without files deploys nothing; a chart that cannot be
+/// read deploys nothing at that side and gives the warning `<folder>/<error>` (the warnings of a
+/// static fallback are not repeated here). Used by `hotfix` and `diff`.
+pub fn image_sets_both_ends(
+    charts: &[(
+        &str,
+        Option<&crate::files::Files>,
+        Option<&crate::files::Files>,
+    )],
+    old_ctx: &RenderContext,
+    new_ctx: &RenderContext,
+) -> Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> {
+    use rayon::prelude::*;
+    let set = |folder: &str, files: Option<&crate::files::Files>, ctx, w: &mut Vec<String>| {
+        files.map_or_else(BTreeSet::new, |f| {
+            chart_image_set(folder, f, ctx, &mut Vec::new()).unwrap_or_else(|e| {
+                w.push(format!("{folder}/{e}"));
+                BTreeSet::new()
+            })
+        })
+    };
+    charts
+        .par_iter()
+        .map(|&(folder, old, new)| {
+            let mut w = Vec::new();
+            let o = set(folder, old, old_ctx, &mut w);
+            let n = set(folder, new, new_ctx, &mut w);
+            (o, n, w)
+        })
+        .collect()
+}
