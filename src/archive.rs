@@ -35,6 +35,7 @@ pub struct Stamp {
     pub gid: u64,
 }
 
+#[cfg(test)]
 impl Stamp {
     /// A stamp with `mtime` (seconds since the Unix epoch) and owner/group
     /// [`DEFAULT_OWNER`]`:`[`DEFAULT_OWNER`] (`chown -R 10000:10000` in seed 002).

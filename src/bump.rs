@@ -137,18 +137,6 @@ pub enum FieldError {
     },
 }
 
-impl FieldError {
-    /// 1-based line the error points at, when there is one.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            FieldError::Yaml(YamlEditError::Syntax { line, .. })
-            | FieldError::Yaml(YamlEditError::NotEditable { line, .. }) => Some(*line),
-            FieldError::NotSemver { line, .. } | FieldError::TooLarge { line, .. } => Some(*line),
-            FieldError::Yaml(YamlEditError::NotFound { .. }) | FieldError::Missing => None,
-        }
-    }
-}
-
 fn checked(
     value: &str,
     line: usize,
@@ -246,6 +234,19 @@ pub fn edit_chart_yaml(
         line: span.line,
         text: format!("{bom}{edited}"),
     })
+}
+
+#[cfg(test)]
+impl FieldError {
+    /// 1-based line the error points at, when there is one.
+    fn line(&self) -> Option<usize> {
+        match self {
+            FieldError::Yaml(YamlEditError::Syntax { line, .. })
+            | FieldError::Yaml(YamlEditError::NotEditable { line, .. }) => Some(*line),
+            FieldError::NotSemver { line, .. } | FieldError::TooLarge { line, .. } => Some(*line),
+            FieldError::Yaml(YamlEditError::NotFound { .. }) | FieldError::Missing => None,
+        }
+    }
 }
 
 #[cfg(test)]

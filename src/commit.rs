@@ -1,55 +1,11 @@
 //! Making commits as `git commit` does: on top of HEAD, the commit hooks run, `commit.gpgSign`
 //! honoured, HEAD's branch moved with a reflog entry. Work-tree changes are swapped in first
-//! ([`crate::worktree`]) and the commit is made before the swap is final.
+//! (the one writer, `plan::apply`) and the commit is made before the swap is final.
 
 use anyhow::{anyhow, Context, Result};
 
 use crate::files::join;
-use crate::journal::OnInterrupt;
-use crate::worktree::{Change, Swap};
-
-/// Write `changes` with [`crate::worktree::apply`] (journaled; a killed run is undone by the next one), then, when
-/// `message` is given, commit exactly those paths with [`commit_changes`] before the swap is
-/// final. The identity is checked before anything is written, so a missing `user.name` leaves the
-/// work tree as it was.
-///
-/// `verify` false skips the commit hooks (`--no-verify`, as `git commit --no-verify`).
-///
-/// Errors: no identity with a message (exit 2); any write or commit error (the work tree is then
-/// as it was).
-pub fn apply_and_commit(
-    repo: &gix::Repository,
-    command: &str,
-    changes: &[Change],
-    message: Option<&str>,
-    verify: bool,
-) -> Result<Option<gix::ObjectId>> {
-    if message.is_some()
-        && !matches!(
-            (repo.author(), repo.committer()),
-            (Some(Ok(_)), Some(Ok(_)))
-        )
-    {
-        return Err(crate::error::UserError::input(
-            "--commit needs an identity: user.name and user.email are not set",
-        )
-        .hint("set `git config user.name` and `git config user.email`; nothing was written")
-        .into());
-    }
-    let swap = Swap {
-        command,
-        on_interrupt: OnInterrupt::Undo,
-        commit_from: message.map(|_| repo.head_id().map(|id| id.to_string()).unwrap_or_default()),
-    };
-    let mut made = None;
-    crate::worktree::apply(repo, changes, &swap, &mut || {
-        if let Some(m) = message {
-            made = Some(commit_changes(repo, changes, m, verify)?);
-        }
-        Ok(())
-    })?;
-    Ok(made)
-}
+use crate::worktree::Change;
 
 /// Commit exactly `changes` on top of HEAD (like `git commit -- <paths>`): other staged changes stay
 /// staged and out of the commit. The index entries of the written paths are replaced.

@@ -6,14 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::chart::discover::TopCharts;
 use crate::components::ImageInputs;
 use crate::error::UserError;
+use crate::files::Files;
 use crate::image::chart::{ImageLists, RenderContext};
 use crate::image::scan::ImageError;
 use crate::settings::Settings;
+use crate::worktree::Change;
 
 /// Work-tree-relative path of the image list of `kind`: `<imagesPath>/images_<kind>.list`.
 pub fn list_path(settings: &Settings, kind: &str) -> String {
@@ -136,4 +140,108 @@ pub fn version_yml(
     versions: &BTreeMap<String, String>,
 ) -> Result<(String, Vec<String>)> {
     crate::version_yml::set_versions(rel, text, versions)
+}
+
+/// The change that sets `spec.modules[].addons[].version` of every chart of `charts` (target
+/// folder -> files as they will be) in version.yml in the work tree, in place. Addons absent from the
+/// file are reported, never invented.
+pub fn version_yml_change(
+    workdir: &Path,
+    settings: &Settings,
+    charts: &BTreeMap<String, Files>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let rel = &settings.version_file;
+    let path = workdir.join(rel);
+    if charts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            warnings.push(format!(
+                "{rel} does not exist; addon versions were not recorded"
+            ));
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
+    };
+    let mut versions = BTreeMap::new();
+    for (target, files) in charts {
+        let Some(version) = crate::chart::meta::of(files).version else {
+            warnings.push(format!(
+                "{target}: no Chart.yaml version; {rel} not updated for it"
+            ));
+            continue;
+        };
+        let name = crate::chart::meta::of(files).name_or_folder(target);
+        versions.insert(name, version);
+    }
+    let (new_text, missing) = crate::derived::version_yml(rel, &text, &versions)?;
+    for name in missing {
+        let target = charts
+            .iter()
+            .find(|(t, f)| crate::chart::meta::of(f).name_or_folder(t) == name)
+            .map_or("", |(t, _)| t.as_str());
+        warnings.push(format!(
+            "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",
+            versions[&name]
+        ));
+    }
+    if new_text == text {
+        return Ok(Vec::new());
+    }
+    Ok(vec![crate::worktree::text_change(workdir, rel, &new_text)?])
+}
+
+/// The changes that regenerate `images_platform.list` from every chart of the work tree (those of
+/// `new_charts` as they will be, others as
+/// they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
+pub fn image_list_changes(
+    workdir: &Path,
+    settings: &Settings,
+    new_charts: &BTreeMap<String, Files>,
+    resources: &BTreeMap<String, Vec<u8>>,
+    extra: &[(String, String)],
+    ctx: &crate::image::chart::RenderContext,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let mut roots = Vec::new();
+    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
+    let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
+    for r in roots {
+        let replaced = new_charts
+            .keys()
+            .any(|t| r == *t || r.starts_with(&format!("{t}/")));
+        if !replaced {
+            let files = crate::git::read_worktree(&workdir.join(&r))?;
+            all.insert(r, std::borrow::Cow::Owned(files));
+        }
+    }
+    for (t, f) in new_charts {
+        all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
+    }
+    let lists = crate::image::chart::image_lists(
+        all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
+        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
+        extra,
+        ctx,
+    )
+    .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
+    warnings.extend(
+        lists
+            .warnings
+            .into_iter()
+            .map(|(root, m)| format!("{root}: {m}")),
+    );
+    let mut changes = Vec::new();
+    for (kind, set) in lists.kinds {
+        let rel = crate::derived::list_path(settings, &kind);
+        let text = crate::image::list::text(&set);
+        let old = std::fs::read(workdir.join(&rel)).ok();
+        if old.as_deref() != Some(text.as_bytes()) {
+            changes.push(crate::worktree::text_change(workdir, &rel, &text)?);
+        }
+    }
+    Ok(changes)
 }

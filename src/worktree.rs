@@ -400,6 +400,33 @@ pub fn uncommitted_refusal(
     ))
 }
 
+/// A changed text file the user owns (a repos file, version.yml, an image list), written with
+/// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
+/// a link to its own text), and writing through it could reach outside the work tree.
+///
+/// Errors (exit 2): `rel` is a symlink; reading the work tree.
+pub fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
+    let kind = match crate::git::read_worktree(&workdir.join(rel))?.remove("") {
+        Some(e) if e.kind == FileKind::Symlink => {
+            return Err(crate::error::UserError::input(format!(
+                "{rel} is a symlink (to `{}`); collect edits this file in place and will not replace a link",
+                String::from_utf8_lossy(&e.data)
+            ))
+            .hint("replace the link by the file itself, or point the setting (release.versionFile, release.reposPath, release.imagesPath) at the real file")
+            .into())
+        }
+        Some(e) => e.kind,
+        None => FileKind::Regular,
+    };
+    Ok(Change::WriteFile {
+        path: rel.to_string(),
+        entry: FileEntry {
+            kind,
+            data: text.as_bytes().to_vec(),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,7 +36,7 @@ pub enum Commands {
     /// Collect component charts at their newest release tags into the addons folder.
     Collect(crate::commands::collect::CollectArgs),
     /// Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists.
-    #[command(after_help = crate::commands::check::CHECK_RULES)]
+    #[command(after_help = crate::commands::check::rules_help())]
     Check(crate::commands::check::CheckArgs),
     /// List the images a revision deploys, with the charts, files and lines each comes from.
     Images(crate::commands::images::ImagesArgs),

@@ -71,7 +71,7 @@ pub fn run(args: BranchArgs) -> Result<()> {
 
 /// What `branch` creates (or finds), as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct BranchReport {
+pub(crate) struct BranchReport {
     /// Every branch the target needs (the line's first, for an OEM branch whose line has none).
     pub branches: Vec<BranchInfo>,
     /// The refs created: `{"ref", "from": null, "to"}`.
@@ -82,7 +82,10 @@ pub struct BranchReport {
 ///
 /// Errors: a bad target or template (exit 2), no start (exit 2), a branch at another commit
 /// (exit 3).
-pub fn plan(repo: &gix::Repository, args: &BranchArgs) -> Result<(Report<BranchReport>, Plan)> {
+pub(crate) fn plan(
+    repo: &gix::Repository,
+    args: &BranchArgs,
+) -> Result<(Report<BranchReport>, Plan)> {
     let target = Target::parse(args.target.as_deref().unwrap_or_default())?;
     let templates = lines::templates(repo, Some(&target), args.template.as_deref())?;
     let start = Start {
@@ -216,7 +219,7 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
 
 /// What `branch --list --json` prints inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct BranchList {
+pub(crate) struct BranchList {
     /// Every release-line and OEM branch, by line, then customer.
     pub branches: Vec<BranchInfo>,
 }

@@ -60,7 +60,7 @@ pub struct BumpArgs {
 
 /// What a bump changes, as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct BumpReport {
+pub(crate) struct BumpReport {
     /// Every file whose version changes, `VERSION` first, then charts by folder, then
     /// version.yml's addons: `name` is `VERSION`, the chart's or the addon's name.
     pub files: Vec<VersionChange>,
@@ -130,7 +130,7 @@ pub fn run(args: BumpArgs) -> Result<()> {
 ///
 /// Errors: nothing to bump, an ambiguous chart, a version that is not SemVer (exit 2, file and
 /// line).
-pub fn plan(
+pub(crate) fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &BumpArgs,

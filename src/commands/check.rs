@@ -9,19 +9,23 @@ use crate::check::{self, Config};
 use crate::error::UserError;
 use crate::report::Report;
 
-/// The rules of `git release check`, for its help and man page.
-pub const CHECK_RULES: &str = "\
-Rules (set each with release.check.<rule> = error | warning | off):
-  chart-version-reused      one chart version, one content, in every release
-  chart-version-not-bumped  a changed chart has a higher version
-  chart-version-lowered     a chart version never goes down
-  image-tag-mutable         no untagged image, none on latest/master/main/...
-  image-tag-not-semver      image tags are SemVer (a warning by default)
-  image-missing             every image is in its registry (release.registry set; not --offline)
-  version-yml-mismatch      version.yml agrees with every Chart.yaml
-  image-list-stale          images/*.list hold what collect writes
-Images matching a glob of release.check.allowImage skip the image rules.
-Exit status: 0 no error, 3 errors found, 2 bad input.";
+/// The rules of `git release check`, for its help and man page: made from [`check::RULES`],
+/// so the list cannot drift from the rules that run.
+pub fn rules_help() -> String {
+    let width = check::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut text =
+        String::from("Rules (set each with release.check.<rule> = error | warning | off):\n");
+    for r in check::RULES {
+        let default = match r.default {
+            check::Severity::Error => "",
+            check::Severity::Warning => " (a warning by default)",
+        };
+        text.push_str(&format!("  {:<width$}  {}{default}\n", r.id, r.what));
+    }
+    text.push_str("Images matching a glob of release.check.allowImage skip the image rules.\n");
+    text.push_str("Exit status: 0 no error, 3 errors found, 2 bad input.");
+    text
+}
 
 /// `git release check`
 ///

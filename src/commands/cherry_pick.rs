@@ -48,7 +48,7 @@ pub struct CherryPickArgs {
 
 /// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::report`]).
 #[derive(Debug, Serialize)]
-pub struct PickReport {
+pub(crate) struct PickReport {
     /// Target branch.
     pub branch: String,
     /// Whether the branch was created for this run (lazy branching).
@@ -65,7 +65,7 @@ pub struct PickReport {
 
 /// A picked commit (`from`) and the commit made from it on the branch (`to`).
 #[derive(Debug, Serialize)]
-pub struct Picked {
+pub(crate) struct Picked {
     /// The original commit.
     pub from: String,
     /// Its copy on the branch.
@@ -74,7 +74,7 @@ pub struct Picked {
 
 /// An image list rewritten by a cherry-pick.
 #[derive(Debug, Serialize)]
-pub struct ListChange {
+pub(crate) struct ListChange {
     /// `images/images_platform.list`.
     pub path: String,
     /// References added.
@@ -205,7 +205,7 @@ fn refuse_dirty_checkout(repo: &gix::Repository, onto: &str) -> Result<()> {
 }
 
 /// What the text output shows besides the report.
-pub struct Pick {
+pub(crate) struct Pick {
     name: String,
     applied: usize,
     old_tip: gix::ObjectId,
@@ -224,7 +224,7 @@ pub struct Pick {
 ///
 /// Errors: a merge commit or nothing to apply (exit 2); a conflict, a branch that cannot be
 /// created or is checked out elsewhere (exit 3).
-pub fn plan(
+pub(crate) fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &CherryPickArgs,

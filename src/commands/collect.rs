@@ -17,7 +17,7 @@ use crate::components::fetch::{self};
 use crate::components::read::{self, Fetched};
 use crate::components::{self, Component};
 use crate::error::UserError;
-use crate::files::{FileEntry, FileKind, Files};
+use crate::files::{FileKind, Files};
 use crate::git;
 use crate::history::changelog::{Changelog, HeldBack, HeldReason};
 use crate::paths::Bounds;
@@ -82,7 +82,7 @@ pub struct CollectArgs {
 /// One component's outcome: a version change in the shared vocabulary's shape
 /// (`{"name", "path", "from", "to"}`, [`crate::report`]) with what came with it.
 #[derive(Debug, Serialize)]
-pub struct ComponentReport {
+pub(crate) struct ComponentReport {
     /// `owner/name`.
     pub repository: String,
     /// `name`.
@@ -126,7 +126,7 @@ impl ComponentReport {
 
 /// One chart's outcome: `{"name", "path", "from", "to"}` ([`crate::report`]) and its images.
 #[derive(Debug, Serialize)]
-pub struct ChartReport {
+pub(crate) struct ChartReport {
     /// Chart name from Chart.yaml (the folder name when absent).
     pub name: String,
     /// Target folder, repo-relative.
@@ -207,7 +207,7 @@ pub fn run(args: CollectArgs) -> Result<()> {
 
 /// What collect changes, as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct CollectReport {
+pub(crate) struct CollectReport {
     /// One row per selected component.
     pub components: Vec<ComponentReport>,
     /// Repo-relative paths that change.
@@ -221,7 +221,7 @@ pub struct CollectReport {
 /// gives when the paths it writes have uncommitted changes. Writes nothing to the work tree.
 ///
 /// Errors: bad repos files or flags (exit 2); every component or chart that failed, listed.
-pub fn plan(
+pub(crate) fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &CollectArgs,
@@ -264,7 +264,8 @@ pub fn plan(
     crate::error::fail_all(std::mem::take(&mut c.chart_errors), "charts")?;
     let repos = repos_changes(&workdir, &lists, &selected, &fetched)?;
     c.changes.extend(repos);
-    let version_changes = update_version_file(&workdir, settings, &c.new_charts, &mut c.warnings)?;
+    let version_changes =
+        crate::derived::version_yml_change(&workdir, settings, &c.new_charts, &mut c.warnings)?;
     c.changes.extend(version_changes);
     let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
     c.changes.extend(lists_changes);
@@ -598,7 +599,7 @@ impl Collected {
                 resource_files.insert(t, data);
             }
         }
-        update_image_lists(
+        crate::derived::image_list_changes(
             &ctx.workdir,
             ctx.settings,
             &self.new_charts,
@@ -639,7 +640,7 @@ fn repos_changes(
     }
     for (file, text) in &repo_texts {
         if lists.texts.get(file) != Some(text) {
-            changes.push(text_change(workdir, file, text)?);
+            changes.push(crate::worktree::text_change(workdir, file, text)?);
         }
     }
     Ok(changes)
@@ -807,133 +808,6 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
         )?;
     }
     Ok(())
-}
-
-/// A changed text file the user owns (a repos file, version.yml, an image list), written with
-/// the mode it has. A symlink is refused: replacing it would turn the link into a file (or, worse,
-/// a link to its own text), and writing through it could reach outside the work tree.
-fn text_change(workdir: &Path, rel: &str, text: &str) -> Result<Change> {
-    let kind = match git::read_worktree(&workdir.join(rel))?.remove("") {
-        Some(e) if e.kind == FileKind::Symlink => {
-            return Err(UserError::input(format!(
-                "{rel} is a symlink (to `{}`); collect edits this file in place and will not replace a link",
-                String::from_utf8_lossy(&e.data)
-            ))
-            .hint("replace the link by the file itself, or point the setting (release.versionFile, release.reposPath, release.imagesPath) at the real file")
-            .into())
-        }
-        Some(e) => e.kind,
-        None => FileKind::Regular,
-    };
-    Ok(Change::WriteFile {
-        path: rel.to_string(),
-        entry: FileEntry {
-            kind,
-            data: text.as_bytes().to_vec(),
-        },
-    })
-}
-
-/// Set `spec.modules[].addons[].version` of every collected chart in place. Addons absent from the
-/// file are reported, never invented.
-fn update_version_file(
-    workdir: &Path,
-    settings: &Settings,
-    charts: &BTreeMap<String, Files>,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Change>> {
-    let rel = &settings.version_file;
-    let path = workdir.join(rel);
-    if charts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            warnings.push(format!(
-                "{rel} does not exist; addon versions were not recorded"
-            ));
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
-    };
-    let mut versions = BTreeMap::new();
-    for (target, files) in charts {
-        let Some(version) = crate::chart::meta::of(files).version else {
-            warnings.push(format!(
-                "{target}: no Chart.yaml version; {rel} not updated for it"
-            ));
-            continue;
-        };
-        let name = crate::chart::meta::of(files).name_or_folder(target);
-        versions.insert(name, version);
-    }
-    let (new_text, missing) = crate::derived::version_yml(rel, &text, &versions)?;
-    for name in missing {
-        let target = charts
-            .iter()
-            .find(|(t, f)| crate::chart::meta::of(f).name_or_folder(t) == name)
-            .map_or("", |(t, _)| t.as_str());
-        warnings.push(format!(
-            "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",
-            versions[&name]
-        ));
-    }
-    if new_text == text {
-        return Ok(Vec::new());
-    }
-    Ok(vec![text_change(workdir, rel, &new_text)?])
-}
-
-/// Regenerate `images_platform.list` from every chart (collected ones as they will be, others as
-/// they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
-fn update_image_lists(
-    workdir: &Path,
-    settings: &Settings,
-    new_charts: &BTreeMap<String, Files>,
-    resources: &BTreeMap<String, Vec<u8>>,
-    extra: &[(String, String)],
-    ctx: &crate::image::chart::RenderContext,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Change>> {
-    let mut roots = Vec::new();
-    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
-    let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
-    for r in roots {
-        let replaced = new_charts
-            .keys()
-            .any(|t| r == *t || r.starts_with(&format!("{t}/")));
-        if !replaced {
-            let files = git::read_worktree(&workdir.join(&r))?;
-            all.insert(r, std::borrow::Cow::Owned(files));
-        }
-    }
-    for (t, f) in new_charts {
-        all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
-    }
-    let lists = crate::image::chart::image_lists(
-        all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
-        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-        extra,
-        ctx,
-    )
-    .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;
-    warnings.extend(
-        lists
-            .warnings
-            .into_iter()
-            .map(|(root, m)| format!("{root}: {m}")),
-    );
-    let mut changes = Vec::new();
-    for (kind, set) in lists.kinds {
-        let rel = crate::derived::list_path(settings, &kind);
-        let text = crate::image::list::text(&set);
-        let old = std::fs::read(workdir.join(&rel)).ok();
-        if old.as_deref() != Some(text.as_bytes()) {
-            changes.push(text_change(workdir, &rel, &text)?);
-        }
-    }
-    Ok(changes)
 }
 
 /// The table (changed components; every one with `all`), the count of unchanged ones, the tags

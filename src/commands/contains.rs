@@ -31,7 +31,7 @@ pub struct ContainsArgs {
 
 /// One ref in the report.
 #[derive(Debug, Serialize)]
-pub struct RefReport {
+pub(crate) struct RefReport {
     /// Short ref name: `v2.10.3`, `hotfix/v2.10.2-20261122-p1`, `release-2.10`.
     pub r#ref: String,
     /// `release`, `hotfix` or `branch`.
@@ -51,7 +51,7 @@ pub struct RefReport {
 /// What `contains --json` prints inside the [`crate::report::Report`] envelope (whose `rev` is
 /// the commit asked about).
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The commit asked about (full id).
     #[serde(skip)]
     pub commit: String,
@@ -76,7 +76,7 @@ pub fn run(args: ContainsArgs) -> Result<()> {
 /// Answer for `args.commit` in `repo`, written to `out` as a table or JSON.
 ///
 /// Errors: a revspec that names no commit (exit 2); unreadable refs or objects.
-pub fn contains_cmd(
+pub(crate) fn contains_cmd(
     repo: &gix::Repository,
     settings: &Settings,
     args: &ContainsArgs,

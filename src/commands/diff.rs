@@ -37,7 +37,7 @@ pub struct DiffArgs {
 
 /// One side of the comparison.
 #[derive(Debug, Serialize)]
-pub struct Rev {
+pub(crate) struct Rev {
     /// As given: `v2.10.2`, `HEAD`.
     pub rev: String,
     /// The commit (full id).
@@ -47,7 +47,7 @@ pub struct Rev {
 /// One component of the repos files: its tag old -> new (`{"name", "path", "from", "to"}`,
 /// [`crate::report`]) and its charts.
 #[derive(Debug, Serialize)]
-pub struct ComponentDiff {
+pub(crate) struct ComponentDiff {
     /// `repositoryFullName`.
     pub name: String,
     /// Where the entry is in B (else in A): `repos/app.yaml:3`.
@@ -64,7 +64,7 @@ pub struct ComponentDiff {
 
 /// What `diff --json` prints.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The older side.
     pub from: Rev,
     /// The newer side.
@@ -90,7 +90,7 @@ pub fn run(args: DiffArgs) -> Result<()> {
 ///
 /// Errors: a revspec that names no commit, a repos file that cannot be parsed at either side
 /// (exit 2); unreadable objects.
-pub fn diff(
+pub(crate) fn diff(
     repo: &gix::Repository,
     settings: &Settings,
     args: &DiffArgs,

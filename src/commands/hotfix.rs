@@ -48,7 +48,7 @@ pub struct HotfixArgs {
     #[arg(long)]
     pub per_addon: bool,
     /// Owner and group id of every archive entry (tar holds up to 2097151).
-    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
+    #[arg(long, value_name = "ID", default_value_t = crate::archive::DEFAULT_OWNER, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
     pub owner: u64,
     /// Print the plan (charts, versions, images, name); write nothing.
     #[arg(short = 'n', long)]
@@ -67,7 +67,7 @@ pub struct HotfixArgs {
 
 /// The hotfix manifest, `hotfix.yaml` in the package (and the `--json` output).
 #[derive(Debug, Serialize, Clone)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// `release.product`.
     pub product: String,
     /// Product release the hotfix applies to, e.g. `v2.10.2`.
@@ -101,7 +101,7 @@ pub struct Manifest {
 
 /// One changed chart.
 #[derive(Debug, Serialize, Clone)]
-pub struct ChartEntry {
+pub(crate) struct ChartEntry {
     /// Chart name (Chart.yaml).
     pub name: String,
     /// Folder in the platform repo.
@@ -133,7 +133,7 @@ struct ChangedResource {
 
 /// A chart deleted in the range.
 #[derive(Debug, Serialize, Clone)]
-pub struct RemovedChart {
+pub(crate) struct RemovedChart {
     /// Chart name at base.
     pub name: String,
     /// Folder at base.
@@ -144,7 +144,7 @@ pub struct RemovedChart {
 
 /// Images added or changed between base and new.
 #[derive(Debug, Serialize, Clone, Default)]
-pub struct ImageDelta {
+pub(crate) struct ImageDelta {
     /// References present at new and absent at base, whose repository is new too.
     pub added: Vec<String>,
     /// Same repository, another tag or digest: `{"from", "to"}` ([`crate::report::ImageChange`]);
@@ -217,7 +217,7 @@ pub fn run(args: HotfixArgs) -> Result<()> {
 
 /// What `hotfix` wrote (or would write), as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct HotfixReport {
+pub(crate) struct HotfixReport {
     /// The packages (sha256 and size null in a dry run).
     pub packages: Vec<PackageFile>,
     /// `hotfix.yaml` of the whole range.
@@ -355,7 +355,7 @@ fn image_delta(old: &BTreeSet<String>, new: &BTreeSet<String>) -> ImageDelta {
 
 /// Everything a hotfix writes, computed from the object database before anything is written:
 /// what `--dry-run` prints and `--json` emits; [`apply`] writes it.
-pub struct HotfixPlan {
+pub(crate) struct HotfixPlan {
     /// `hotfix.yaml` of the whole range (each `--per-addon` package gets its chart's part).
     pub manifest: Manifest,
     /// File names of the packages, in `-o DIR`.
@@ -383,7 +383,11 @@ pub struct HotfixPlan {
 ///
 /// Errors: a bad range or date (exit 2), charts that cannot be packaged, two charts packaged
 /// under one name.
-pub fn plan(repo: &gix::Repository, settings: &Settings, args: &HotfixArgs) -> Result<HotfixPlan> {
+pub(crate) fn plan(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &HotfixArgs,
+) -> Result<HotfixPlan> {
     let (base_spec, new_spec, base, new) = resolve_range(repo, &args.range)?;
     let base_tree = repo.find_commit(base)?.tree_id()?.detach();
     let new_tree = repo.find_commit(new)?.tree_id()?.detach();
@@ -761,7 +765,7 @@ fn charts_and_images(
 ///
 /// Errors: registry faults, I/O (a full disk named), an identity missing for `--tag`; a package
 /// already written stays (each is complete), nothing is half written.
-pub fn apply(
+pub(crate) fn apply(
     repo: &gix::Repository,
     settings: &Settings,
     args: &HotfixArgs,

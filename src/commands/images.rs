@@ -65,7 +65,7 @@ pub struct ImagesSyncArgs {
 
 /// One image of the report.
 #[derive(Debug, Serialize)]
-pub struct ImageEntry {
+pub(crate) struct ImageEntry {
     /// The reference as the lists hold it (`[[ … ]]` placeholders kept).
     pub image: String,
     /// The lists it is in (`platform`, `extra`, …); empty for `helm test` images.
@@ -86,7 +86,7 @@ pub struct ImageEntry {
 
 /// What `git release images --json` prints inside the [`Report`] envelope (`rev`: the commit).
 #[derive(Debug, Serialize)]
-pub struct ImagesReport {
+pub(crate) struct ImagesReport {
     /// Images of the lists, sorted.
     pub images: Vec<ImageEntry>,
     /// Images of `helm test` hooks, with their test-hook sources (in no list unless a chart
@@ -98,7 +98,7 @@ pub struct ImagesReport {
 
 /// A chart whose images were read statically because it could not be rendered.
 #[derive(Debug, Serialize)]
-pub struct Fallback {
+pub(crate) struct Fallback {
     /// Repo-relative chart folder.
     pub chart: String,
     /// The render error (`file:line: message`).
@@ -108,7 +108,7 @@ pub struct Fallback {
 /// Build the report of `rev`: its images, with the warnings of reading the charts.
 ///
 /// Errors: as [`crate::derived::lists_at`].
-pub fn report(
+pub(crate) fn report(
     repo: &gix::Repository,
     settings: &Settings,
     rev: &str,
@@ -202,7 +202,7 @@ pub fn run(args: ImagesArgs) -> Result<()> {
 /// registry lacks ([`crate::oci::sync::sync`]), with a progress line on a terminal.
 ///
 /// Errors: release.registry unset (exit 2); registry faults (exit 1); as [`crate::derived::lists_at`].
-pub fn run_sync(
+pub(crate) fn run_sync(
     repo: &gix::Repository,
     settings: &Settings,
     args: &ImagesSyncArgs,
@@ -240,7 +240,7 @@ pub fn run_sync(
 
 /// What `images sync` copied (or, in a dry run, would copy), inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct SyncReport {
+pub(crate) struct SyncReport {
     /// Every mirrored image: `present`, `missing` (a dry run: would be copied) or `copied`.
     pub images: Vec<crate::oci::sync::Synced>,
 }
@@ -278,7 +278,7 @@ fn print_sync(r: &Report<SyncReport>, _rev: &str, out: &mut dyn Write) -> Result
 ///
 /// Errors: exit 2 when `--why IMAGE` matches no image of the revision (the closest are named),
 /// and as [`report`].
-pub fn run_images(
+pub(crate) fn run_images(
     repo: &gix::Repository,
     settings: &Settings,
     args: &ImagesArgs,

@@ -67,7 +67,7 @@ pub fn run(args: InitArgs) -> Result<()> {
 
 /// What `init` creates, as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct InitReport {
+pub(crate) struct InitReport {
     /// The product name written to `.gitrelease`.
     pub product: String,
     /// Each file of the layout and what `init` does with it: `keep` (it exists) or `create`.
@@ -78,7 +78,7 @@ pub struct InitReport {
 
 /// One file of the layout.
 #[derive(Debug, Serialize)]
-pub struct InitFile {
+pub(crate) struct InitFile {
     /// Repo-relative path.
     pub path: String,
     /// `keep` (it exists; never overwritten) or `create`.
@@ -112,7 +112,7 @@ spec:
 "#;
 
 /// Files `init` creates: repo-relative path and content. Settings paths are the defaults.
-pub fn layout(product: &str) -> Vec<(String, String)> {
+pub(crate) fn layout(product: &str) -> Vec<(String, String)> {
     vec![
         (settings::SETTINGS_FILE.into(), settings::template_file(product)),
         ("repos/components.yaml".into(), REPOS_TEMPLATE.into()),
@@ -129,7 +129,7 @@ pub fn layout(product: &str) -> Vec<(String, String)> {
 /// exists. Writes nothing.
 ///
 /// Errors: a bare repository (exit 2).
-pub fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<InitReport>, Plan)> {
+pub(crate) fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<InitReport>, Plan)> {
     let workdir = git::workdir(repo)?;
     let product = args
         .product

@@ -33,7 +33,7 @@ pub struct LogArgs {
 
 /// One release or hotfix.
 #[derive(Debug, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The tag: `v2.10.3`, `hotfix/v2.10.2-20261122-p1`.
     pub tag: String,
     /// `release` or `hotfix`.
@@ -55,7 +55,7 @@ pub struct Entry {
 
 /// What `log --json` prints.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The line asked for.
     pub line: Option<String>,
     /// Newest first.
@@ -89,7 +89,7 @@ fn previous(all: &[ReleaseRef], i: usize) -> Option<usize> {
 /// Build the log of `args.line` (all lines when `None`) and write it to `out`.
 ///
 /// Errors: a LINE that is not `MAJOR.MINOR` (exit 2); unreadable refs or objects.
-pub fn log(
+pub(crate) fn log(
     repo: &gix::Repository,
     settings: &Settings,
     args: &LogArgs,

@@ -29,7 +29,7 @@ pub struct PackageArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub output: std::path::PathBuf,
     /// Owner and group id of every archive entry (tar holds up to 2097151).
-    #[arg(long, value_name = "ID", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
+    #[arg(long, value_name = "ID", default_value_t = crate::archive::DEFAULT_OWNER, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
     pub owner: u64,
     /// Print what would be packaged; write nothing.
     #[arg(short = 'n', long)]
@@ -49,7 +49,7 @@ pub struct PackageArgs {
 
 /// `release.yaml` in the package (and the `--json` output).
 #[derive(Debug, Serialize)]
-pub struct ReleaseManifest {
+pub(crate) struct ReleaseManifest {
     /// `release.product`.
     pub product: String,
     /// The release tag of the packaged commit (or a describe-style name when it has none).
@@ -67,7 +67,7 @@ pub struct ReleaseManifest {
 
 /// One chart of the package.
 #[derive(Debug, Serialize)]
-pub struct PackagedChart {
+pub(crate) struct PackagedChart {
     /// Chart name.
     pub name: String,
     /// Chart version.
@@ -149,7 +149,7 @@ pub fn run(args: PackageArgs) -> Result<()> {
 
 /// What `package` wrote (or would write), as `--json` prints it inside the [`Report`] envelope.
 #[derive(Debug, Serialize)]
-pub struct PackageReport {
+pub(crate) struct PackageReport {
     /// The package (sha256 and size null in a dry run).
     pub packages: Vec<PackageFile>,
     /// `release.yaml` (its `sha256` filled in by a real run).
@@ -159,7 +159,7 @@ pub struct PackageReport {
 }
 
 /// Everything `package` writes, computed before anything is written.
-pub struct PackagePlan {
+pub(crate) struct PackagePlan {
     /// The packaged commit.
     pub commit: gix::ObjectId,
     tree: gix::ObjectId,
@@ -214,7 +214,7 @@ fn version_name(
 /// of a registry). Writes nothing.
 ///
 /// Errors: a bad revision or addons path (exit 2), charts that cannot be packaged.
-pub fn plan(
+pub(crate) fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &PackageArgs,
@@ -298,7 +298,7 @@ pub fn plan(
 /// digests. Returns its path and sha256.
 ///
 /// Errors: I/O (naming the path), registry faults.
-pub fn write(
+pub(crate) fn write(
     repo: &gix::Repository,
     settings: &Settings,
     args: &PackageArgs,

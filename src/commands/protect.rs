@@ -103,7 +103,7 @@ pub fn run(args: ProtectArgs) -> Result<()> {
 /// What `protect` does, as `--json` prints it inside the [`Report`] envelope (and, as `lines`,
 /// for people).
 #[derive(Debug, Default, serde::Serialize)]
-pub struct ProtectReport {
+pub(crate) struct ProtectReport {
     /// `installed`, `updated`, `checked` or `uninstalled`.
     pub action: &'static str,
     /// The hook (`reference-transaction` in a working repository, `pre-receive` in a bare one).
@@ -130,7 +130,7 @@ pub struct ProtectReport {
 /// `v[0-9]*` and `<release.hotfixTagPrefix>*` (`hotfix/*`), plus the pattern of
 /// `release.tagTemplate` when it is not `v{version}` (`{version}` gives `[0-9]*`: voltha-style
 /// tags without `v` are releases too).
-pub fn patterns(repo: &gix::Repository) -> Vec<String> {
+pub(crate) fn patterns(repo: &gix::Repository) -> Vec<String> {
     let get = crate::settings::raw(repo);
     match get("protectedTags") {
         Some(list) => list.split_whitespace().map(str::to_string).collect(),
@@ -163,7 +163,7 @@ fn glob_escape(s: &str) -> String {
 
 /// Whether tag `name` (without `refs/tags/`) matches one of `patterns` (git wildmatch, as
 /// `git tag -l` matches: `*` crosses `/`).
-pub fn is_protected(name: &str, patterns: &[String]) -> bool {
+pub(crate) fn is_protected(name: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|p| {
         gix::glob::wildmatch(
             p.as_str().into(),
@@ -178,7 +178,7 @@ pub fn is_protected(name: &str, patterns: &[String]) -> bool {
 
 /// One line of a hook's stdin: `<old> SP <new> SP <refname>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefUpdate<'a> {
+pub(crate) struct RefUpdate<'a> {
     /// The value the caller expects (zeros: none, or "must not exist").
     pub old: &'a str,
     /// The new value (zeros: delete).
@@ -188,7 +188,7 @@ pub struct RefUpdate<'a> {
 }
 
 /// Parse a hook's stdin. Errors on a line without three fields.
-pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate<'_>>> {
+pub(crate) fn parse_updates(input: &str) -> Result<Vec<RefUpdate<'_>>> {
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
         if line.trim().is_empty() {
@@ -212,7 +212,7 @@ pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate<'_>>> {
 }
 
 /// The null object id of sha1 or sha256 repositories.
-pub fn is_zero_oid(oid: &str) -> bool {
+pub(crate) fn is_zero_oid(oid: &str) -> bool {
     matches!(oid.len(), 40 | 64) && oid.bytes().all(|b| b == b'0')
 }
 
@@ -223,7 +223,7 @@ pub fn is_zero_oid(oid: &str) -> bool {
 /// the repository does not know the ref: git passes zeros when the caller did not say, and a
 /// same-value rewrite (`git pack-refs`) must pass. `pruning(refname, value)` says whether a
 /// delete only removes a loose copy of a ref that stays packed with the same value.
-pub fn refused_tags<'a>(
+pub(crate) fn refused_tags<'a>(
     updates: &[RefUpdate<'a>],
     patterns: &[String],
     current: &mut dyn FnMut(&str) -> Result<Option<String>>,
@@ -414,7 +414,7 @@ fn is_ours(path: &Path) -> bool {
 
 /// Whether this repository's tag protection hook (`reference-transaction`, or `pre-receive` in
 /// a bare repository) is git-release's. Unreadable hooks count as not installed.
-pub fn is_installed(repo: &gix::Repository) -> bool {
+pub(crate) fn is_installed(repo: &gix::Repository) -> bool {
     hooks_dir(repo).is_ok_and(|dir| is_ours(&dir.join(hook_for(repo))))
 }
 
@@ -432,7 +432,7 @@ fn shell_quote(s: &str) -> String {
 
 /// The hook script: run `git-release protect --hook <hook>` (from PATH, else `fallback`) when the
 /// updates touch a tag, then the chained hook with the same arguments and stdin.
-pub fn hook_script(hook: &str, fallback: &Path) -> String {
+pub(crate) fn hook_script(hook: &str, fallback: &Path) -> String {
     let fallback = shell_quote(&fallback.to_string_lossy());
     format!(
         r#"#!/bin/sh

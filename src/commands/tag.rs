@@ -49,11 +49,11 @@ pub struct TagArgs {
 }
 
 /// Default `release.tagTemplate`.
-pub const DEFAULT_TAG_TEMPLATE: &str = "v{version}";
+pub(crate) const DEFAULT_TAG_TEMPLATE: &str = "v{version}";
 
 /// What `tag` did (or would do), as `--json` prints it.
 #[derive(Debug, Serialize)]
-pub struct TagReport {
+pub(crate) struct TagReport {
     /// Tag name, e.g. `v2.10.2`.
     pub tag: String,
     /// Addon versions at that commit: chart name -> version.
@@ -111,7 +111,7 @@ fn print(r: &Report<TagReport>, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Chart name -> version of every top-level chart under the addons path at `tree`.
-pub fn chart_versions(
+pub(crate) fn chart_versions(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     addons: &str,
@@ -319,7 +319,7 @@ fn gate(
 /// message. Returns the report `--dry-run`/`--json` print (its warnings included).
 ///
 /// Errors: bad input (exit 2), refusals by the repository's state (exit 3), remote failures.
-pub fn plan(
+pub(crate) fn plan(
     repo: &gix::Repository,
     settings: &Settings,
     args: &TagArgs,

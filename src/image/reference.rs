@@ -144,20 +144,6 @@ impl ImageRef {
             digest: digest.map(str::to_string),
         })
     }
-
-    /// `(registry, repository, tag, digest)` as oci-spec's `Reference` reports them.
-    pub fn to_oci_parts(&self) -> (String, String, Option<String>, Option<String>) {
-        let tag = match (&self.tag, &self.digest) {
-            (None, None) => Some("latest".to_string()),
-            (t, _) => t.clone(),
-        };
-        (
-            self.registry.clone(),
-            self.repository.clone(),
-            tag,
-            self.digest.clone(),
-        )
-    }
 }
 
 /// A reference split before its digest (`@sha256:…`, which wins over a tag written with it) or
@@ -246,6 +232,22 @@ pub fn is_plausible(s: &str) -> bool {
 mod tests {
     use super::*;
     use oci_client::Reference;
+
+    impl ImageRef {
+        /// `(registry, repository, tag, digest)` as oci-spec's `Reference` reports them.
+        pub fn to_oci_parts(&self) -> (String, String, Option<String>, Option<String>) {
+            let tag = match (&self.tag, &self.digest) {
+                (None, None) => Some("latest".to_string()),
+                (t, _) => t.clone(),
+            };
+            (
+                self.registry.clone(),
+                self.repository.clone(),
+                tag,
+                self.digest.clone(),
+            )
+        }
+    }
 
     /// Ours and oci-spec's regular-expression parser agree, field by field, valid or not (except
     /// where distribution itself rejects what the regular expression lets through: uppercase in

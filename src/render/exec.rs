@@ -194,8 +194,8 @@ impl Exec<'_> {
                     let text = self.include(name, dot)?;
                     self.out.push_str(&text);
                 }
-                Node::Break(_) => return Ok(Flow::Break),
-                Node::Continue(_) => return Ok(Flow::Continue),
+                Node::Break => return Ok(Flow::Break),
+                Node::Continue => return Ok(Flow::Continue),
             }
         }
         Ok(Flow::Normal)

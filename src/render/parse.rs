@@ -41,9 +41,9 @@ pub enum Node {
         pipe: Option<Pipe>,
     },
     /// `{{break}}`.
-    Break(usize),
+    Break,
     /// `{{continue}}`.
-    Continue(usize),
+    Continue,
 }
 
 /// Which branching action.
@@ -536,8 +536,8 @@ impl Parser {
                             };
                             nodes.push(Node::Template { line, name, pipe });
                         }
-                        Some("break") => nodes.push(Node::Break(line)),
-                        Some("continue") => nodes.push(Node::Continue(line)),
+                        Some("break") => nodes.push(Node::Break),
+                        Some("continue") => nodes.push(Node::Continue),
                         _ => {
                             if toks.is_empty() {
                                 return Err(err(line, "missing value for command"));
