@@ -213,7 +213,7 @@ impl TestRegistry {
 
     /// Start a registry on loopback address `ip` with `auth`.
     pub fn start_with(ip: &str, auth: Auth<'_>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir_in(crate::util::temp_root()).unwrap();
         let port = free_port();
         let host = format!("{ip}:{port}");
         let mut cfg = format!(

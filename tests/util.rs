@@ -49,6 +49,24 @@ fn example_template() -> &'static Path {
     })
 }
 
+/// Where sandboxes are made: a memory file system (`/dev/shm`) when there is one, else the
+/// system's temporary folder. The repositories are as real on one as on the other, and a test
+/// makes hundreds of folders and files: on this project's CI disk each `mkdir` took over a
+/// millisecond, and one test 1.0 s instead of 0.24 s.
+pub fn temp_root() -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let shm = Path::new("/dev/shm");
+        let usable = shm.is_dir() && tempfile::tempdir_in(shm).is_ok();
+        if usable {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        }
+    })
+    .clone()
+}
+
 /// A temporary sandbox with its own HOME and a PATH that starts with cargo's target dir.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
@@ -58,7 +76,10 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("git-release-test")
+            .tempdir_in(temp_root())
+            .expect("tempdir");
         let bin = PathBuf::from(env!("CARGO_BIN_EXE_git-release"));
         let bin_dir = bin.parent().expect("bin dir").to_path_buf();
         Sandbox { dir, bin_dir }
