@@ -38,6 +38,8 @@ mod report;
 mod settings;
 mod signing;
 mod table;
+#[cfg(test)]
+mod testkit;
 mod version_yml;
 mod versions;
 

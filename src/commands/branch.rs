@@ -248,3 +248,90 @@ fn print_list(rows: &[BranchInfo], out: &mut dyn Write) -> Result<()> {
     crate::table::write_table(out, &table)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::testkit::TestRepo;
+
+    #[test]
+    fn a_line_and_its_oem_branch_are_planned_as_refs_that_must_not_exist() {
+        let mut t = TestRepo::new();
+        t.write("VERSION", "2.10.0\n");
+        let release = t.commit("release");
+        t.tag("v2.10.0");
+        t.write("VERSION", "2.11.0-dev\n");
+        t.commit("next");
+        let args = BranchArgs {
+            target: Some("2.10/acme".into()),
+            ..Default::default()
+        };
+        let (report, writes) = plan(&t.repo(), &args).unwrap();
+        let names: Vec<(&str, &str)> = report
+            .data
+            .branches
+            .iter()
+            .map(|b| (b.branch.as_str(), b.status))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("release-2.10", "created"),
+                ("release-2.10-acme", "created")
+            ]
+        );
+        let refs: Vec<(&str, Option<gix::ObjectId>, gix::ObjectId)> = writes
+            .refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.expected, r.to))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("refs/heads/release-2.10", None, release),
+                ("refs/heads/release-2.10-acme", None, release),
+            ]
+        );
+        assert!(t
+            .repo()
+            .try_find_reference("refs/heads/release-2.10")
+            .unwrap()
+            .is_none());
+        crate::plan::apply(&t.repo(), &writes).unwrap();
+        let (again, writes) = plan(&t.repo(), &args).unwrap();
+        assert!(again.data.branches.iter().all(|b| b.status == "exists"));
+        assert!(writes.is_empty());
+    }
+
+    #[test]
+    fn a_ref_that_appeared_meanwhile_stops_the_whole_transaction() {
+        let mut t = TestRepo::new();
+        t.write("VERSION", "2.10.0\n");
+        t.commit("release");
+        t.tag("v2.10.0");
+        let args = BranchArgs {
+            target: Some("2.10/acme".into()),
+            ..Default::default()
+        };
+        let (_, writes) = plan(&t.repo(), &args).unwrap();
+        // Someone creates the OEM branch between the plan and the writer.
+        let repo = t.repo();
+        let head = repo.head_id().unwrap().detach();
+        repo.reference(
+            "refs/heads/release-2.10-acme",
+            head,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+            "elsewhere",
+        )
+        .unwrap();
+        let err = crate::plan::apply(&t.repo(), &writes).unwrap_err();
+        assert!(format!("{err:#}").contains("appeared meanwhile"), "{err:#}");
+        assert!(
+            t.repo()
+                .try_find_reference("refs/heads/release-2.10")
+                .unwrap()
+                .is_none(),
+            "no ref of the plan was written"
+        );
+    }
+}

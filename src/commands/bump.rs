@@ -503,3 +503,137 @@ fn where_(addons: &str) -> String {
         format!("{addons}/")
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    //! `plan` in process, on repositories the test kit builds: what it reports, what it would
+    //! write, and that it writes nothing until `plan::apply`.
+
+    use super::*;
+    use crate::testkit::TestRepo;
+
+    const VERSION_YML: &str = "spec:\n  modules:\n  - name: core\n    addons:\n    - name: web\n      namespace: core\n      version: 0.4.1\n";
+
+    fn released() -> TestRepo {
+        let mut t = TestRepo::new();
+        t.write("VERSION", "1.2.3\n")
+            .write("addons/web/Chart.yaml", "name: web\nversion: 0.4.1\n")
+            .write("version.yml", VERSION_YML);
+        t.commit("release 1.2.3");
+        t
+    }
+
+    fn plan_of(t: &TestRepo, args: &BumpArgs) -> (Report<BumpReport>, Plan, Option<UserError>) {
+        let repo = t.repo();
+        let settings = Settings::load(&repo, &Default::default()).unwrap();
+        plan(&repo, &settings, args).unwrap()
+    }
+
+    fn changes(r: &Report<BumpReport>) -> Vec<(&str, &str, &str, &str)> {
+        r.data
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    f.path.as_str(),
+                    f.from.as_deref().unwrap_or(""),
+                    f.to.as_deref().unwrap_or(""),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn patch_plans_version_chart_and_version_yml_then_apply_writes_exactly_that() {
+        let t = released();
+        let args = BumpArgs {
+            level: Some("patch".into()),
+            ..Default::default()
+        };
+        let (report, writes, refusal) = plan_of(&t, &args);
+        assert!(refusal.is_none());
+        assert_eq!(
+            changes(&report),
+            [
+                ("VERSION", "VERSION", "1.2.3", "1.2.4"),
+                ("web", "addons/web/Chart.yaml", "0.4.1", "0.4.2"),
+                ("web", "version.yml", "0.4.1", "0.4.2"),
+            ]
+        );
+        assert_eq!(
+            writes.paths(),
+            ["VERSION", "addons/web/Chart.yaml", "version.yml"]
+        );
+        assert!(writes.commit.is_none() && writes.refs.is_empty());
+        assert_eq!(t.read("VERSION"), "1.2.3\n", "plan writes nothing");
+        let applied = crate::plan::apply(&t.repo(), &writes).unwrap();
+        assert!(applied.commit.is_none());
+        assert_eq!(t.read("VERSION"), "1.2.4\n");
+        assert_eq!(
+            t.read("addons/web/Chart.yaml"),
+            "name: web\nversion: 0.4.2\n"
+        );
+        assert!(t.read("version.yml").contains("version: 0.4.2"));
+    }
+
+    #[test]
+    fn next_minor_with_commit_plans_the_commit_message() {
+        let t = released();
+        let args = BumpArgs {
+            next_minor: true,
+            commit: true,
+            ..Default::default()
+        };
+        let (report, writes, _) = plan_of(&t, &args);
+        assert_eq!(
+            changes(&report)[..2],
+            [
+                ("VERSION", "VERSION", "1.2.3", "1.3.0-dev"),
+                ("web", "addons/web/Chart.yaml", "0.4.1", "0.5.0"),
+            ]
+        );
+        let c = writes.commit.as_ref().expect("--commit plans a commit");
+        assert!(
+            c.message.starts_with(
+                "bump: next minor (VERSION 1.2.3 -> 1.3.0-dev, chart web 0.4.1 -> 0.5.0)"
+            ),
+            "{}",
+            c.message
+        );
+        assert!(c.verify);
+        let head = t.repo().head_id().unwrap().detach();
+        let made = crate::plan::apply(&t.repo(), &writes)
+            .unwrap()
+            .commit
+            .unwrap();
+        let repo = t.repo();
+        assert_eq!(repo.head_id().unwrap().detach(), made);
+        assert_eq!(
+            repo.find_commit(made)
+                .unwrap()
+                .parent_ids()
+                .next()
+                .unwrap()
+                .detach(),
+            head
+        );
+    }
+
+    #[test]
+    fn uncommitted_changes_in_the_paths_it_writes_are_a_refusal_not_an_error() {
+        let t = released();
+        t.write(
+            "addons/web/Chart.yaml",
+            "name: web\nversion: 0.4.1\ndescription: edited\n",
+        );
+        let args = BumpArgs {
+            level: Some("patch".into()),
+            ..Default::default()
+        };
+        let (_, writes, refusal) = plan_of(&t, &args);
+        let refusal = refusal.expect("a refusal");
+        assert!(refusal.message.contains("uncommitted changes"), "{refusal}");
+        assert!(writes.paths().contains(&"addons/web/Chart.yaml"));
+    }
+}

@@ -897,3 +897,104 @@ fn checkout_changes(
     }
     Ok(changes)
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::testkit::TestRepo;
+
+    /// A release 2.10.0 with its branch, and a fix of chart `web` on main after it.
+    fn with_fix() -> (TestRepo, gix::ObjectId, gix::ObjectId) {
+        let mut t = TestRepo::new();
+        t.write("addons/web/Chart.yaml", "name: web\nversion: 0.4.0\n")
+            .write("addons/web/values.yaml", "replicas: 1\n");
+        let release = t.commit("release");
+        t.tag("v2.10.0");
+        let repo = t.repo();
+        repo.reference(
+            "refs/heads/release-2.10",
+            release,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+            "branch",
+        )
+        .unwrap();
+        t.write("addons/web/Chart.yaml", "name: web\nversion: 0.5.0-dev\n");
+        t.commit("next minor");
+        t.write("addons/web/values.yaml", "replicas: 2\n");
+        let fix = t.commit("web: two replicas");
+        (t, release, fix)
+    }
+
+    #[test]
+    fn a_pick_moves_the_branch_from_its_tip_and_bumps_the_chart_by_one_patch() {
+        let (t, release, fix) = with_fix();
+        let repo = t.repo();
+        let settings = Settings::load(&repo, &Default::default()).unwrap();
+        let args = CherryPickArgs {
+            commits: vec![fix.to_string()],
+            onto: "2.10".into(),
+            ..Default::default()
+        };
+        let (report, writes, pick) = plan(&repo, &settings, &args, false).unwrap();
+        assert_eq!(report.data.branch, "release-2.10");
+        assert_eq!(writes.refs.len(), 1);
+        let r = &writes.refs[0];
+        assert_eq!(
+            (r.name.as_str(), r.expected, r.to),
+            ("refs/heads/release-2.10", Some(release), pick.new_tip)
+        );
+        assert!(writes.files.is_empty(), "the branch is not checked out");
+        let bumps: Vec<(&str, Option<&str>, Option<&str>)> = report
+            .data
+            .bumps
+            .iter()
+            .map(|b| (b.path.as_str(), b.from.as_deref(), b.to.as_deref()))
+            .collect();
+        assert_eq!(
+            bumps,
+            [("addons/web/Chart.yaml", Some("0.4.0"), Some("0.4.1"))]
+        );
+        assert_eq!(report.data.commits[0].from, fix.to_string());
+        // The picked commit's tree: the fix, and the branch's own version + 1 (not master's -dev).
+        let tree = repo
+            .find_commit(pick.new_tip)
+            .unwrap()
+            .tree_id()
+            .unwrap()
+            .detach();
+        let chart = crate::git::blob_at(&repo, tree, "addons/web/Chart.yaml")
+            .unwrap()
+            .unwrap();
+        assert_eq!(chart, b"name: web\nversion: 0.4.1\n");
+        let values = crate::git::blob_at(&repo, tree, "addons/web/values.yaml")
+            .unwrap()
+            .unwrap();
+        assert_eq!(values, b"replicas: 2\n");
+        assert_eq!(
+            repo.find_reference("refs/heads/release-2.10")
+                .unwrap()
+                .id()
+                .detach(),
+            release,
+            "plan moves no ref"
+        );
+    }
+
+    #[test]
+    fn a_dry_run_keeps_every_object_in_memory() {
+        let (t, _, fix) = with_fix();
+        let repo = t.repo().with_object_memory();
+        let settings = Settings::load(&repo, &Default::default()).unwrap();
+        let args = CherryPickArgs {
+            commits: vec![fix.to_string()],
+            onto: "2.10".into(),
+            ..Default::default()
+        };
+        let (_, _, pick) = plan(&repo, &settings, &args, false).unwrap();
+        assert!(repo.find_commit(pick.new_tip).is_ok(), "in memory");
+        assert!(
+            t.repo().find_commit(pick.new_tip).is_err(),
+            "nothing reached the object database"
+        );
+    }
+}

@@ -166,3 +166,34 @@ pub(crate) fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<In
         writes,
     ))
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::testkit::TestRepo;
+
+    #[test]
+    fn existing_files_are_kept_and_the_rest_planned() {
+        let t = TestRepo::new();
+        t.write("version.yml", "# mine\n");
+        let args = InitArgs {
+            product: Some("demo".into()),
+            ..Default::default()
+        };
+        let (report, writes) = plan(&t.repo(), &args).unwrap();
+        let kept: Vec<&str> = report
+            .data
+            .files
+            .iter()
+            .filter(|f| f.state == "keep")
+            .map(|f| f.path.as_str())
+            .collect();
+        assert_eq!(kept, ["version.yml"]);
+        assert_eq!(report.data.created, writes.files.len());
+        assert!(!writes.paths().contains(&"version.yml"));
+        assert!(writes.paths().contains(&".gitrelease"));
+        crate::plan::apply(&t.repo(), &writes).unwrap();
+        assert_eq!(t.read("version.yml"), "# mine\n");
+        assert!(t.read(".gitrelease").contains("product = demo"));
+    }
+}
