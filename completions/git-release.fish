@@ -34,7 +34,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "protect" -d 'Install git hooks so release and hotfix tags can never be moved or deleted'
-complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and customer (OEM) branches, or list them'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and OEM branches, or list them'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "cherry-pick" -d 'Cherry-pick fixes onto a release branch, resolving version fields to the branch\'s patch + 1'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "bump" -d 'Bump chart and VERSION versions: next minor after a release, or patch on a release branch'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "log" -d 'List the releases and hotfixes of a line (or all), newest first, with what each changed'
@@ -117,12 +117,12 @@ complete -c git-release -n "__fish_git_release_using_subcommand branch" -l at-ve
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -l version-file -d 'With --at-version: the plain-text version file [default: VERSION]' -r
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -l chart -d 'With --at-version: read the version from this chart\'s Chart.yaml instead' -r
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -l template -d 'Branch name template for this run ({line}, {customer})' -r
-complete -c git-release -n "__fish_git_release_using_subcommand branch" -l list -d 'List release lines, customer branches and their newest release and hotfix tags'
+complete -c git-release -n "__fish_git_release_using_subcommand branch" -l list -d 'List release lines, OEM branches and their newest release and hotfix tags'
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -s n -l dry-run -d 'Print what would be created; create nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand branch" -s V -l version -d 'Print version'
-complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -l onto -d 'Release line (2.10) or customer branch (2.10/acme) to apply them to' -r
+complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -l onto -d 'Release line (2.10) or OEM branch (2.10/acme) to apply them to' -r
 complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -s n -l dry-run -d 'Print the resulting diff; change nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand cherry-pick" -s h -l help -d 'Print help'
@@ -235,7 +235,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l version-file -r -d 'With --at-version: the plain-text version file [default: VERSION]'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l chart -r -d 'With --at-version: read the version from this chart\'s Chart.yaml instead'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l template -r -d 'Branch name template for this run ({line}, {customer})'
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l list -d 'List release lines, customer branches and their newest release and hotfix tags'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l list -d 'List release lines, OEM branches and their newest release and hotfix tags'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l dry-run -s n -d 'Print what would be created; create nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick' -l dry-run -s n -d 'Print the resulting diff; change nothing'

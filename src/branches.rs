@@ -72,7 +72,7 @@ pub fn newest_release(
     Ok(best.map(|(n, _, c)| (n, c)))
 }
 
-/// Plan the branch `target` names (and the line branch first for a customer branch whose line has
+/// Plan the branch `target` names (and the line branch first for a OEM branch whose line has
 /// none): where it starts and whether it must be created. Returns its tip. Appends each branch
 /// to `done` (`status` `created` for those to create). Writes nothing.
 pub fn ensure(
@@ -91,7 +91,7 @@ pub fn ensure(
                 )?
                 .is_some() =>
             {
-                // The line branch exists (and may have grown): the customer branch starts at its tip.
+                // The line branch exists (and may have grown): the OEM branch starts at its tip.
                 let line = templates.line_branch(target);
                 let tip = resolve_commit(repo, &format!("refs/heads/{line}"))?;
                 (tip, format!("on {line}"))
@@ -292,12 +292,12 @@ fn read_version(data: &[u8], is_chart: bool) -> Option<String> {
     }
 }
 
-/// Release lines (`2.10`, from release tags and line branches) and customer branches
-/// (`2.10/acme`, only with `customers`), sorted, each once: shell completion of `branch` and
-/// `cherry-pick --onto` (customers too) and of `log` (lines alone).
+/// Release lines (`2.10`, from release tags and line branches) and OEM branches
+/// (`2.10/acme`, only with `oem_branches`), sorted, each once: shell completion of `branch` and
+/// `cherry-pick --onto` (oem_branches too) and of `log` (lines alone).
 ///
 /// Errors: reading refs or the branch templates.
-pub fn completion_targets(repo: &gix::Repository, customers: bool) -> Result<Vec<String>> {
+pub fn completion_targets(repo: &gix::Repository, oem_branches: bool) -> Result<Vec<String>> {
     let templates = lines::templates(repo, None, None)?;
     let mut out = std::collections::BTreeSet::new();
     for (_, v) in release_tags_by_commit(repo)?.values().flatten() {
@@ -307,7 +307,7 @@ pub fn completion_targets(repo: &gix::Repository, customers: bool) -> Result<Vec
         let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
         if let Some(t) = templates.classify(&r.name().shorten().to_string()) {
             match &t.customer {
-                Some(c) if customers => out.insert(format!("{}/{c}", t.line())),
+                Some(c) if oem_branches => out.insert(format!("{}/{c}", t.line())),
                 Some(_) => false,
                 None => out.insert(t.line()),
             };

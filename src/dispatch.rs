@@ -32,11 +32,11 @@ pub fn main() -> ExitCode {
         },
         Some("generate") => parse_builtin(&args),
         Some("__targets") => {
-            // For shell completion: release lines and customer branches (`__targets lines`:
+            // For shell completion: release lines and OEM branches (`__targets lines`:
             // the lines alone, for `log`), errors ignored.
-            let customers = args.get(2).is_none_or(|a| a != "lines");
+            let oem_branches = args.get(2).is_none_or(|a| a != "lines");
             if let Ok(repo) = crate::open::repository() {
-                for t in crate::branches::completion_targets(&repo, customers).unwrap_or_default() {
+                for t in crate::branches::completion_targets(&repo, oem_branches).unwrap_or_default() {
                     println!("{t}");
                 }
             }

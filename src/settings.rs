@@ -422,8 +422,8 @@ pub fn template_file(product: &str) -> String {
 \t# Tags that can be created but never moved or deleted (git release protect);\n\
 \t# the default follows hotfixTagPrefix:\n\
 \t# protectedTags = v[0-9]* hotfix/*\n\
-\t# Release-line and customer branches (git release branch, cherry-pick).\n\
-\t# The customer branch must not sit below the line branch: git cannot hold both.\n\
+\t# Release-line and OEM branches (git release branch, cherry-pick).\n\
+\t# The OEM branch must not sit below the line branch: git cannot hold both.\n\
 \tbranchTemplate = release-{{line}}\n\
 \toemBranchTemplate = release-{{line}}-{{customer}}\n"
     )

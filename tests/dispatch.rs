@@ -149,7 +149,7 @@ fn bash_completion_through_git_completion() {
 }
 
 /// Completion that knows git (issue 11): release tags for REV positions (both sides of A..B),
-/// refs for cherry-pick, release lines and customer branches for `--onto` and `branch`, a
+/// refs for cherry-pick, release lines and OEM branches for `--onto` and `branch`, a
 /// component's own tags after `--tag=COMPONENT=`, flags everywhere; driven through git's own
 /// bash completion on the shipped example.
 #[test]
@@ -179,7 +179,7 @@ fn bash_completion_knows_tags_lines_and_component_tags() {
     // tag: VERSION first (nothing to offer), then REV.
     lacks("git release tag v", "v1.0.0");
     has("git release tag 1.1.0 v", "v1.0.0");
-    // cherry-pick: branches and tags; --onto: release lines and customer branches.
+    // cherry-pick: branches and tags; --onto: release lines and OEM branches.
     has("git release cherry-pick rel", "release-1.0");
     has("git release cherry-pick HEAD --onto ", "1.0");
     has("git release cherry-pick HEAD --onto ", "1.0/acme");
@@ -323,7 +323,7 @@ fn fish_completion_knows_tags_lines_and_component_tags() {
     has("git release log ", "1.0");
     assert!(
         !complete("git release log ").contains(&"1.0/acme".to_string()),
-        "log offers a customer branch"
+        "log offers an OEM branch"
     );
     has("git release collect mo", "mongo");
     has("git release collect --tag=cyc", "--tag=cyclone=");

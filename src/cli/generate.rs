@@ -149,7 +149,7 @@ fn positional_completion(name: &str) -> &'static str {
         "tag" => "\t\t[ \"$(__git_release_positionals)\" -ge 1 ] && __git_release_tags\n",
         // Commits: branches and tags.
         "cherry-pick" | "contains" => "\t\t__git_complete_refs\n",
-        // A release line or customer branch.
+        // A release line or OEM branch.
         "branch" => "\t\t__gitcomp_nl \"$(git release __targets 2>/dev/null)\"\n",
         // A release line alone.
         "log" => "\t\t__gitcomp_nl \"$(git release __targets lines 2>/dev/null)\"\n",
@@ -305,7 +305,7 @@ fn zsh() -> Vec<u8> {
 }
 
 /// zsh helpers of `_git-release`: release tags (both sides of `A..B`), refs, release lines and
-/// customer branches, components, and `--tag=COMPONENT=TAG`.
+/// OEM branches, components, and `--tag=COMPONENT=TAG`.
 const ZSH_HELPERS: &str = r#"
 __git_release_tags() {
     local -a tags

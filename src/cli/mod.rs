@@ -48,7 +48,7 @@ pub enum Commands {
     Tag(crate::commands::tag::TagArgs),
     /// Install git hooks so release and hotfix tags can never be moved or deleted.
     Protect(crate::commands::protect::ProtectArgs),
-    /// Create release-line and customer (OEM) branches, or list them.
+    /// Create release-line and OEM branches, or list them.
     Branch(crate::commands::branch::BranchArgs),
     /// Cherry-pick fixes onto a release branch, resolving version fields to the branch's patch + 1.
     CherryPick(crate::commands::cherry_pick::CherryPickArgs),

@@ -41,7 +41,7 @@ pub struct BranchArgs {
     /// Branch name template for this run ({line}, {customer}).
     #[arg(long, value_name = "TEMPLATE")]
     pub template: Option<String>,
-    /// List release lines, customer branches and their newest release and hotfix tags.
+    /// List release lines, OEM branches and their newest release and hotfix tags.
     #[arg(long, conflicts_with_all = ["target", "from", "at_version"])]
     pub list: bool,
     /// Print what would be created; create nothing.

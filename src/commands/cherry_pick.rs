@@ -35,7 +35,7 @@ pub struct CherryPickArgs {
     /// Commits to apply, oldest first (any revspecs; A..B ranges are expanded).
     #[arg(value_name = "COMMIT", required = true)]
     pub commits: Vec<String>,
-    /// Release line (2.10) or customer branch (2.10/acme) to apply them to.
+    /// Release line (2.10) or OEM branch (2.10/acme) to apply them to.
     #[arg(long, value_name = "LINE[/CUSTOMER]")]
     pub onto: String,
     /// Print the resulting diff; change nothing.

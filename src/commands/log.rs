@@ -100,7 +100,7 @@ pub(crate) fn log(
             let t = Target::parse(l)?;
             if t.customer.is_some() {
                 return Err(UserError::input(format!(
-                    "`{l}` names a customer branch; log lists the releases of a line"
+                    "`{l}` names a OEM branch; log lists the releases of a line"
                 ))
                 .hint("give the line alone, e.g. 2.10")
                 .into());
