@@ -36,7 +36,9 @@ pub fn main() -> ExitCode {
             // the lines alone, for `log`), errors ignored.
             let oem_branches = args.get(2).is_none_or(|a| a != "lines");
             if let Ok(repo) = crate::open::repository() {
-                for t in crate::branches::completion_targets(&repo, oem_branches).unwrap_or_default() {
+                for t in
+                    crate::branches::completion_targets(&repo, oem_branches).unwrap_or_default()
+                {
                     println!("{t}");
                 }
             }

@@ -38,8 +38,9 @@ impl Target {
             None => (s, None),
         };
         let bad = || {
-            UserError::input(format!("`{s}` is not a release line"))
-                .hint("write MAJOR.MINOR, or MAJOR.MINOR/CUSTOMER for a OEM branch (2.10, 2.10/acme)")
+            UserError::input(format!("`{s}` is not a release line")).hint(
+                "write MAJOR.MINOR, or MAJOR.MINOR/CUSTOMER for a OEM branch (2.10, 2.10/acme)",
+            )
         };
         let line = line.strip_prefix('v').unwrap_or(line);
         let (ma, mi) = line.split_once('.').ok_or_else(bad)?;

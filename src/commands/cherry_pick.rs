@@ -171,7 +171,11 @@ pub fn run(args: CherryPickArgs) -> Result<()> {
         crate::plan::apply(&repo, &writes)?;
     }
     report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
-        print(&repo, r, &pick, out)
+        print(r, &pick, out)?;
+        if args.dry_run {
+            print_diff(&repo, &pick, out)?;
+        }
+        Ok(())
     })
 }
 
@@ -719,12 +723,7 @@ fn make_commits(
     Ok((made, parent))
 }
 
-fn print(
-    repo: &gix::Repository,
-    r: &Report<PickReport>,
-    p: &Pick,
-    out: &mut dyn Write,
-) -> Result<()> {
+fn print(r: &Report<PickReport>, p: &Pick, out: &mut dyn Write) -> Result<()> {
     let (verb, create) = (
         r.verb("applied", "would apply"),
         r.verb("created", "would create"),
@@ -776,14 +775,17 @@ fn print(
             b.start
         )?;
     }
-    if r.dry_run {
-        for ch in crate::chart::discover::diff_trees(repo, p.base_tip_tree, p.final_tree, "")? {
-            let old = ch.old.map(|(id, k)| entry(repo, id, k)).transpose()?;
-            let new = ch.new.map(|(id, k)| entry(repo, id, k)).transpose()?;
-            out.write_all(
-                crate::worktree::unified_diff(&ch.path, old.as_ref(), new.as_ref()).as_bytes(),
-            )?;
-        }
+    Ok(())
+}
+
+/// The unified diff the picks make to the branch.
+fn print_diff(repo: &gix::Repository, p: &Pick, out: &mut dyn Write) -> Result<()> {
+    for ch in crate::chart::discover::diff_trees(repo, p.base_tip_tree, p.final_tree, "")? {
+        let old = ch.old.map(|(id, k)| entry(repo, id, k)).transpose()?;
+        let new = ch.new.map(|(id, k)| entry(repo, id, k)).transpose()?;
+        out.write_all(
+            crate::worktree::unified_diff(&ch.path, old.as_ref(), new.as_ref()).as_bytes(),
+        )?;
     }
     Ok(())
 }

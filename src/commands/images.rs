@@ -265,11 +265,10 @@ fn print_sync(r: &Report<SyncReport>, _rev: &str, out: &mut dyn Write) -> Result
         "{} mirrored image(s): {copied} copied, {} present{}",
         done.len(),
         done.len() - copied - missing,
-        if r.dry_run {
-            format!(", {missing} missing (dry run: nothing copied)")
-        } else {
-            String::new()
-        }
+        r.verb(
+            "",
+            &format!(", {missing} missing (dry run: nothing copied)")
+        )
     )?;
     Ok(())
 }
