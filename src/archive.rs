@@ -949,21 +949,9 @@ mod tests {
         assert!(helm_chart_archive("a/b", &chart(&[]), Stamp::new(0)).is_err());
     }
 
-    fn pseudo_random(n: usize) -> Vec<u8> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn stored_gzip_reads_back_and_does_not_depend_on_how_writes_were_cut() {
-        let data = pseudo_random(3 * STORED_BLOCK + 777);
+        let data = crate::hash::tests::pseudo_random(3 * STORED_BLOCK + 777);
         let write = |cut: usize| {
             let mut g = StoredGz::new(Vec::new()).unwrap();
             for piece in data.chunks(cut) {

@@ -161,10 +161,11 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pseudo_random(n: usize) -> Vec<u8> {
+    /// `n` bytes of a fixed xorshift sequence (the same on every run).
+    pub(crate) fn pseudo_random(n: usize) -> Vec<u8> {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         (0..n)
             .map(|_| {

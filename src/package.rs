@@ -248,3 +248,24 @@ mod tests {
         assert_eq!(utc_date(951_782_400), "20000229");
     }
 }
+
+/// The flags `package` and `hotfix` share: who owns the archive entries, which platform the
+/// images are packed for.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PackFlags {
+    /// Owner and group id of every archive entry (tar holds up to 2097151).
+    #[arg(long, value_name = "ID", default_value_t = crate::archive::DEFAULT_OWNER, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
+    pub owner: u64,
+    /// Platform of the packed images (a multi-arch index is resolved to it).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
+}
+
+impl Default for PackFlags {
+    fn default() -> Self {
+        PackFlags {
+            owner: crate::archive::DEFAULT_OWNER,
+            platform: "linux/amd64".into(),
+        }
+    }
+}

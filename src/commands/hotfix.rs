@@ -47,9 +47,9 @@ pub struct HotfixArgs {
     /// One package per changed chart instead of one for all.
     #[arg(long)]
     pub per_addon: bool,
-    /// Owner and group id of every archive entry (tar holds up to 2097151).
-    #[arg(long, value_name = "ID", default_value_t = crate::archive::DEFAULT_OWNER, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
-    pub owner: u64,
+    /// How entries are owned, which platform images are packed for.
+    #[command(flatten)]
+    pub pack: crate::package::PackFlags,
     /// Print the plan (charts, versions, images, name); write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -60,9 +60,6 @@ pub struct HotfixArgs {
     /// layout; see `package --images`); with --per-addon, each package gets its addon's own.
     #[arg(long)]
     pub images: bool,
-    /// Platform of the packed images (a multi-arch index is resolved to it).
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
-    pub platform: String,
 }
 
 /// The hotfix manifest, `hotfix.yaml` in the package (and the `--json` output).
@@ -496,8 +493,8 @@ pub(crate) fn plan(
     // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
     let stamp = Stamp {
         mtime: new_time,
-        uid: args.owner,
-        gid: args.owner,
+        uid: args.pack.owner,
+        gid: args.pack.owner,
     };
     let built = package::build_charts(&sources, stamp)?;
     Ok(HotfixPlan {
@@ -865,7 +862,7 @@ fn write_package(
     // Only the images added or changed in the range.
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
-        let tar = crate::oci::pack(repo, settings, tree, &set, &args.platform, stamp)?;
+        let tar = crate::oci::pack(repo, settings, tree, &set, &args.pack.platform, stamp)?;
         contents.add_stream("images.tar".into(), tar.stream())?;
         manifest.image_digests = tar.digests;
     }

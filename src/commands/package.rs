@@ -28,9 +28,9 @@ pub struct PackageArgs {
     /// Folder to write the package to.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub output: std::path::PathBuf,
-    /// Owner and group id of every archive entry (tar holds up to 2097151).
-    #[arg(long, value_name = "ID", default_value_t = crate::archive::DEFAULT_OWNER, value_parser = clap::value_parser!(u64).range(0..=2_097_151))]
-    pub owner: u64,
+    /// How entries are owned, which platform images are packed for.
+    #[command(flatten)]
+    pub pack: crate::package::PackFlags,
     /// Print what would be packaged; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -42,9 +42,6 @@ pub struct PackageArgs {
     /// served from the blob cache under the git dir.
     #[arg(long)]
     pub images: bool,
-    /// Platform of the packed images (a multi-arch index is resolved to it).
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
-    pub platform: String,
 }
 
 /// `release.yaml` in the package (and the `--json` output).
@@ -266,8 +263,8 @@ pub(crate) fn plan(
     // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
     let stamp = Stamp {
         mtime: package::commit_time(repo, commit)?,
-        uid: args.owner,
-        gid: args.owner,
+        uid: args.pack.owner,
+        gid: args.pack.owner,
     };
     let built = package::build_charts(&sources, stamp)?;
     let images: Vec<String> = if args.images {
@@ -374,5 +371,5 @@ fn pack_images(
     let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
-    crate::oci::pack(repo, settings, tree, &all, &args.platform, stamp)
+    crate::oci::pack(repo, settings, tree, &all, &args.pack.platform, stamp)
 }
