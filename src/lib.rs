@@ -6,7 +6,6 @@
 
 mod archive;
 mod branches;
-mod bump;
 mod chart;
 mod check;
 pub mod cli;
@@ -27,7 +26,7 @@ mod journal;
 mod lines;
 mod oci;
 mod open;
-mod package;
+mod packaging;
 mod paths;
 mod placeholders;
 mod plan;
@@ -40,6 +39,7 @@ mod signing;
 mod table;
 #[cfg(test)]
 mod testkit;
+mod version_bump;
 mod version_yml;
 mod versions;
 

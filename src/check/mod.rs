@@ -1,4 +1,5 @@
-//! `git release check`: the rules that define a consistent release, their severities and findings.
+//! The release gate: the rules that define a consistent release, their severities and findings
+//! (run by `git release check`, `tag`, and the server hook of `protect`).
 //!
 //! Source: DOMAIN.md step 2 and seed 004 (Aether): images only on SemVer tags, a chart version
 //! never created twice with different content, a changed chart gets a new version, version.yml

@@ -1,7 +1,7 @@
 //! `git release bump`: move the `VERSION` file and the charts' `Chart.yaml` versions, in place, as
 //! one reviewable change: patch + 1 on a release branch, the next minor on master after a release.
 //!
-//! Source: DOMAIN.md step 6 ("cherry-pick with version bump"); the arithmetic is in [`crate::bump`].
+//! Source: DOMAIN.md step 6 ("cherry-pick with version bump"); the arithmetic is in [`crate::version_bump`].
 //!
 //! `--next-minor` is idempotent for `VERSION` (`1.3.0-dev` stays) but always moves the charts one
 //! minor: a chart version says nothing about which release it followed, so a second run bumps them
@@ -16,18 +16,18 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bump::{self, Edit, FieldError};
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind};
 use crate::git;
 use crate::plan::{CommitIntent, Plan};
 use crate::report::{Report, VersionChange, Warning};
 use crate::settings::{self, Settings};
+use crate::version_bump::{self, Edit, FieldError};
 use crate::worktree::{self, Change};
 
-/// The version file used when `--version-file` is not given (only when it exists).
-use crate::bump::VERSION_FILE as DEFAULT_VERSION_FILE;
 use crate::files::join;
+/// The version file used when `--version-file` is not given (only when it exists).
+use crate::version_bump::VERSION_FILE as DEFAULT_VERSION_FILE;
 
 /// `git release bump`
 #[derive(Args, Debug, Default)]
@@ -162,10 +162,11 @@ pub(crate) fn plan(
     if let Some(rel) = &version_file {
         let (entry, text) = read_text(&workdir, rel)?;
         let bump_fn = match mode {
-            Mode::Patch => bump::next_patch,
-            Mode::NextMinor => bump::next_minor_dev,
+            Mode::Patch => version_bump::next_patch,
+            Mode::NextMinor => version_bump::next_minor_dev,
         };
-        let edit = bump::edit_version_file(&text, bump_fn).map_err(|e| field_error(rel, e))?;
+        let edit =
+            version_bump::edit_version_file(&text, bump_fn).map_err(|e| field_error(rel, e))?;
         if edit.old == edit.new {
             if !selected.is_empty() {
                 warnings.push(format!(
@@ -190,10 +191,11 @@ pub(crate) fn plan(
         let rel = join(&chart.folder, "Chart.yaml");
         let (entry, text) = read_text(&workdir, &rel)?;
         let bump_fn = match mode {
-            Mode::Patch => bump::next_patch,
-            Mode::NextMinor => bump::next_minor,
+            Mode::Patch => version_bump::next_patch,
+            Mode::NextMinor => version_bump::next_minor,
         };
-        let edit = bump::edit_chart_yaml(&text, bump_fn).map_err(|e| field_error(&rel, e))?;
+        let edit =
+            version_bump::edit_chart_yaml(&text, bump_fn).map_err(|e| field_error(&rel, e))?;
         if edit.old != edit.new {
             bumped.insert(chart.name.clone(), edit.new.clone());
         }

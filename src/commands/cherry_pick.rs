@@ -26,8 +26,8 @@ use crate::plan::{Plan, RefIntent};
 use crate::report::Report;
 use crate::settings::Settings;
 
-use crate::bump::VERSION_FILE;
 use crate::report::{RefUpdate, VersionChange};
+use crate::version_bump::VERSION_FILE;
 
 /// `git release cherry-pick`
 #[derive(Args, Debug, Default)]
@@ -500,7 +500,7 @@ fn bump_versions(
         to: Some(to.to_string()),
     };
     let mut final_tree = merged.trees.last().copied().unwrap_or(base_tip_tree);
-    let field_err = |path: &str, e: crate::bump::FieldError| -> anyhow::Error {
+    let field_err = |path: &str, e: crate::version_bump::FieldError| -> anyhow::Error {
         UserError::input(format!("{path} on {name}: cannot bump the version: {e}")).into()
     };
     if let Some(vf) = branch_version_file {
@@ -511,7 +511,7 @@ fn bump_versions(
             .tags()?
             .filter_map(|r| r.ok().map(|r| r.name().shorten().to_string()))
             .collect();
-        let edit = crate::bump::edit_version_file(&text, |v| {
+        let edit = crate::version_bump::edit_version_file(&text, |v| {
             free_version(v, |c| {
                 tags.contains(&format!("v{c}")) || tags.contains(&c.to_string())
             })
@@ -533,7 +533,7 @@ fn bump_versions(
         if let Some(data) = git::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
             let taken = used.get(cy);
-            let edit = crate::bump::edit_chart_yaml(&text, |v| {
+            let edit = crate::version_bump::edit_chart_yaml(&text, |v| {
                 free_version(v, |c| taken.is_some_and(|t| t.contains(&c.to_string())))
             })
             .map_err(|e| field_err(cy, e))?;
@@ -566,7 +566,7 @@ fn bump_versions(
             .and_then(|v| semver::Version::parse(&v).ok())
             .is_some_and(|v| !v.pre.is_empty())
         {
-            let edit = crate::bump::edit_chart_yaml(&text, crate::bump::strip_dev)
+            let edit = crate::version_bump::edit_chart_yaml(&text, crate::version_bump::strip_dev)
                 .map_err(|e| field_err(&ch.path, e))?;
             final_tree = with_file(repo, final_tree, &ch.path, edit.text.as_bytes())?;
             let chart = crate::chart::meta::parse(edit.text.as_bytes()).name;
@@ -793,9 +793,9 @@ fn print_diff(repo: &gix::Repository, p: &Pick, out: &mut dyn Write) -> Result<(
 /// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
 /// voltha charts: master had released the next patch already).
 fn free_version(v: &semver::Version, taken: impl Fn(&semver::Version) -> bool) -> semver::Version {
-    let mut next = crate::bump::next_patch(v);
+    let mut next = crate::version_bump::next_patch(v);
     while taken(&next) {
-        next = crate::bump::next_patch(&next);
+        next = crate::version_bump::next_patch(&next);
     }
     next
 }

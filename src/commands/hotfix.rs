@@ -18,7 +18,7 @@ use crate::archive::Stamp;
 use crate::error::UserError;
 use crate::git;
 use crate::history::compare::{self, ChangedCharts};
-use crate::package::{self, ChartSource, Contents};
+use crate::packaging::{self, ChartSource, Contents};
 use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
 use crate::versions;
@@ -49,7 +49,7 @@ pub struct HotfixArgs {
     pub per_addon: bool,
     /// How entries are owned, which platform images are packed for.
     #[command(flatten)]
-    pub pack: crate::package::PackFlags,
+    pub pack: crate::packaging::PackFlags,
     /// Print the plan (charts, versions, images, name); write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -155,7 +155,7 @@ pub fn run(args: HotfixArgs) -> Result<()> {
     let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    package::check_output_dir(&args.output)?;
+    packaging::check_output_dir(&args.output)?;
     let mut plan = plan(&repo, &settings, &args)?;
     let mut report = Report::new(
         "hotfix",
@@ -368,7 +368,7 @@ pub(crate) struct HotfixPlan {
     new_tree: gix::ObjectId,
     top: String,
     sources: Vec<ChartSource>,
-    built: Vec<package::BuiltChart>,
+    built: Vec<packaging::BuiltChart>,
     resource_files: Vec<(String, Vec<u8>)>,
     per_chart_images: BTreeMap<String, ImageDelta>,
     stamp: Stamp,
@@ -405,7 +405,7 @@ pub(crate) fn plan(
         crate::chart::discover::RootProbe::with_index(repo, base_tree, index.clone());
     let mut removed = Vec::new();
     for root in &removed_roots {
-        let old = package::read_chart(repo, base_tree, root).ok();
+        let old = packaging::read_chart(repo, base_tree, root).ok();
         removed.push(RemovedChart {
             name: old.as_ref().map_or_else(
                 || root.rsplit('/').next().unwrap_or(root).to_string(),
@@ -496,7 +496,7 @@ pub(crate) fn plan(
         uid: args.pack.owner,
         gid: args.pack.owner,
     };
-    let built = package::build_charts(&sources, stamp)?;
+    let built = packaging::build_charts(&sources, stamp)?;
     Ok(HotfixPlan {
         manifest,
         package_names,
@@ -596,9 +596,9 @@ fn versions_of(
     let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
     let mut same = Vec::new();
     for path in changed.keys() {
-        let c = package::read_chart(repo, new_tree, path)?;
+        let c = packaging::read_chart(repo, new_tree, path)?;
         let old = if old_roots.is_root(path) {
-            package::read_chart(repo, base_tree, path).ok()
+            packaging::read_chart(repo, base_tree, path).ok()
         } else {
             None
         };
@@ -662,10 +662,10 @@ fn hotfix_name(
         }
         None => product_version(repo, base_spec, base)?,
     };
-    let new_time = package::commit_time(repo, new)?;
+    let new_time = packaging::commit_time(repo, new)?;
     let date = match &args.date {
         Some(d) => parse_date(d)?,
-        None => package::utc_date(new_time),
+        None => packaging::utc_date(new_time),
     };
     let prefix = settings.hotfix_tag_prefix.as_str();
     let (max, existing) = hotfix_tags(repo, prefix, &product_version, new)?;
@@ -776,7 +776,7 @@ pub(crate) fn apply(
         ));
     }
     let hotfix_version = plan.manifest.hotfix_version.clone();
-    let durability = package::durability(repo)?;
+    let durability = packaging::durability(repo)?;
     let mut written = Vec::new();
     if args.per_addon {
         for (c, b) in plan.sources.iter().zip(&plan.built) {
@@ -835,7 +835,7 @@ fn write_package(
     tree: gix::ObjectId,
     top: &str,
     mut manifest: Manifest,
-    built: &[package::BuiltChart],
+    built: &[packaging::BuiltChart],
     resources: &[(String, Vec<u8>)],
     stamp: Stamp,
     durability: crate::durable::Durability,

@@ -15,7 +15,7 @@ use crate::archive::Stamp;
 use crate::files::FileKind;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
-use crate::package::{self, Contents};
+use crate::packaging::{self, Contents};
 use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
 
@@ -30,7 +30,7 @@ pub struct PackageArgs {
     pub output: std::path::PathBuf,
     /// How entries are owned, which platform images are packed for.
     #[command(flatten)]
-    pub pack: crate::package::PackFlags,
+    pub pack: crate::packaging::PackFlags,
     /// Print what would be packaged; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -81,7 +81,7 @@ pub fn run(args: PackageArgs) -> Result<()> {
     let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
-    package::check_output_dir(&args.output)?;
+    packaging::check_output_dir(&args.output)?;
     let mut plan = plan(&repo, &settings, &args)?;
     let path = args.output.join(format!("{}.tar.gz", plan.top));
     let mut report = Report::new(
@@ -164,7 +164,7 @@ pub(crate) struct PackagePlan {
     pub top: String,
     /// `release.yaml` without its checksums.
     pub manifest: ReleaseManifest,
-    built: Vec<package::BuiltChart>,
+    built: Vec<packaging::BuiltChart>,
     stamp: Stamp,
     /// With `--images`: the references to pack.
     pub images: Vec<String>,
@@ -239,7 +239,7 @@ pub(crate) fn plan(
         if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
             == Some(root.as_str())
         {
-            sources.push(package::read_chart(repo, tree, root)?);
+            sources.push(packaging::read_chart(repo, tree, root)?);
         }
     }
     let manifest_charts: Vec<PackagedChart> = sources
@@ -262,11 +262,11 @@ pub(crate) fn plan(
     };
     // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
     let stamp = Stamp {
-        mtime: package::commit_time(repo, commit)?,
+        mtime: packaging::commit_time(repo, commit)?,
         uid: args.pack.owner,
         gid: args.pack.owner,
     };
-    let built = package::build_charts(&sources, stamp)?;
+    let built = packaging::build_charts(&sources, stamp)?;
     let images: Vec<String> = if args.images {
         let lists = crate::derived::lists_at(repo, settings, commit)?;
         let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
@@ -302,7 +302,7 @@ pub(crate) fn write(
     plan: &mut PackagePlan,
 ) -> Result<(std::path::PathBuf, String)> {
     let (tree, stamp) = (plan.tree, plan.stamp);
-    let mut contents = Contents::new(package::durability(repo)?);
+    let mut contents = Contents::new(packaging::durability(repo)?);
     for b in std::mem::take(&mut plan.built) {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }

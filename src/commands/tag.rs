@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::UserError;
 use crate::git;
 use crate::git::{release_tags_by_commit, resolve_commit};
-use crate::package;
+use crate::packaging;
 use crate::report::{Report, Warning};
 use crate::settings::{self, Settings};
 use crate::versions;
@@ -124,7 +124,7 @@ pub(crate) fn chart_versions(
         {
             continue;
         }
-        let c = package::read_chart(repo, tree, root)?;
+        let c = packaging::read_chart(repo, tree, root)?;
         out.insert(c.name, (c.version, root.clone()));
     }
     Ok(out)
@@ -333,12 +333,12 @@ pub(crate) fn plan(
     let mut warnings = gate(repo, settings, &charts, &name, spec, tree)?;
 
     // A VERSION file (component repos, Aether) must say the version being tagged.
-    if let Some(files) = git::read_path(repo, tree, crate::bump::VERSION_FILE)? {
+    if let Some(files) = git::read_path(repo, tree, crate::version_bump::VERSION_FILE)? {
         if let Some(f) = files.get("") {
             let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&f.data))
                 .trim()
                 .to_string();
-            let says = crate::bump::parse_loose(&text).map(|(v, _)| v);
+            let says = crate::version_bump::parse_loose(&text).map(|(v, _)| v);
             if says.as_ref() != Some(&version) {
                 return Err(UserError::refused(format!("VERSION at {spec} says `{text}`, not {version}"))
                     .hint("tag the commit that set VERSION to this release (or set it with `git release bump`, commit, then tag)")
