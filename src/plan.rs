@@ -18,8 +18,10 @@ use crate::error::UserError;
 use crate::journal::OnInterrupt;
 use crate::worktree::{Change, Swap};
 
-/// Everything a writing command writes to the repository.
-#[derive(Debug)]
+/// Everything a writing command writes to the repository. Serializes (file contents left out)
+/// as `{"command", "files": [{"path", "action"}], "commit", "tags", "refs", "hooks", …}`,
+/// so tests can pin what a run would write.
+#[derive(Debug, serde::Serialize)]
 pub struct Plan {
     /// The command, named in the lock, the journal and reflog messages (`collect`).
     pub command: &'static str,
@@ -27,6 +29,7 @@ pub struct Plan {
     pub files: Vec<Change>,
     /// What the next run does when this one is killed mid-swap: undo it (the run can be redone)
     /// or finish it (refs already moved; a checkout that follows them).
+    #[serde(skip)]
     pub on_interrupt: OnInterrupt,
     /// The commit of exactly `files` on top of HEAD (`--commit`).
     pub commit: Option<CommitIntent>,
@@ -35,13 +38,15 @@ pub struct Plan {
     /// Refs to create or move, in one transaction.
     pub refs: Vec<RefIntent>,
     /// Set the index from this tree once the files are in place (a checkout of a moved branch).
+    #[serde(serialize_with = "hex_opt")]
     pub index_from_tree: Option<gix::ObjectId>,
     /// Hook files in the hooks folder (outside the work tree: `protect`), written first.
     pub hooks: Vec<HookWrite>,
 }
 
 /// A write in the hooks folder, each atomic (a rename).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
 pub enum HookWrite {
     /// Move a hook aside (to chain to it) or back.
     Rename {
@@ -55,6 +60,7 @@ pub enum HookWrite {
         /// Its path (the folder is created when missing).
         path: std::path::PathBuf,
         /// The script.
+        #[serde(skip)]
         content: String,
     },
     /// Remove a hook.
@@ -94,7 +100,7 @@ impl Plan {
 }
 
 /// A commit of the plan's files.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CommitIntent {
     /// The message (the `commit-msg` hook may edit it).
     pub message: String,
@@ -103,11 +109,12 @@ pub struct CommitIntent {
 }
 
 /// An annotated tag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TagIntent {
     /// Short name (`v2.10.2`, `hotfix/2.10.2-20260102`).
     pub name: String,
     /// The commit it names.
+    #[serde(serialize_with = "hex")]
     pub target: gix::ObjectId,
     /// Its message.
     pub message: String,
@@ -116,16 +123,34 @@ pub struct TagIntent {
 }
 
 /// A ref to create (`expected` `None`: it must not exist) or move from `expected` to `to`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RefIntent {
     /// Full name: `refs/heads/release-2.10`.
     pub name: String,
     /// The value it must have now; `None` when it must not exist.
+    #[serde(serialize_with = "hex_opt")]
     pub expected: Option<gix::ObjectId>,
     /// The value it gets.
+    #[serde(serialize_with = "hex")]
     pub to: gix::ObjectId,
     /// The reflog message.
     pub log: String,
+}
+
+/// An object id as lowercase hex.
+fn hex<S: serde::Serializer>(id: &gix::ObjectId, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+/// [`hex`], or `null`.
+fn hex_opt<S: serde::Serializer>(
+    id: &Option<gix::ObjectId>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => s.collect_str(id),
+        None => s.serialize_none(),
+    }
 }
 
 /// What [`apply`] made.

@@ -33,6 +33,22 @@ pub enum Change {
     },
 }
 
+/// `{"path", "action"}`: `replace-dir`, `write` or `remove` (contents left out).
+impl serde::Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let action = match self {
+            Change::ReplaceDir { .. } => "replace-dir",
+            Change::WriteFile { .. } => "write",
+            Change::Remove { .. } => "remove",
+        };
+        let mut st = s.serialize_struct("Change", 2)?;
+        st.serialize_field("path", self.path())?;
+        st.serialize_field("action", action)?;
+        st.end()
+    }
+}
+
 impl Change {
     /// The path this change writes.
     pub fn path(&self) -> &str {

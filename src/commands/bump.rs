@@ -568,6 +568,14 @@ mod plan_tests {
             ["VERSION", "addons/web/Chart.yaml", "version.yml"]
         );
         assert!(writes.commit.is_none() && writes.refs.is_empty());
+        assert_eq!(
+            serde_json::to_value(&writes).unwrap()["files"],
+            serde_json::json!([
+                {"path": "VERSION", "action": "write"},
+                {"path": "addons/web/Chart.yaml", "action": "write"},
+                {"path": "version.yml", "action": "write"},
+            ])
+        );
         assert_eq!(t.read("VERSION"), "1.2.3\n", "plan writes nothing");
         let applied = crate::plan::apply(&t.repo(), &writes).unwrap();
         assert!(applied.commit.is_none());
