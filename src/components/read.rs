@@ -190,6 +190,63 @@ fn fetch_component(
         .filter_map(|t| t.version.as_ref().map(|v| (t.name.as_str(), v)))
         .collect();
     let newest = versions::pick(releases.iter().copied(), base.as_ref(), opts.pre);
+    let (tag, candidate) = pick_tag(c, &tags, current.as_ref(), newest, pin, opts, &url)?;
+    let (commit, tree) = crepo.peel_tag(&tag)?;
+    let held_back = match releases.iter().find(|(n, _)| *n == tag) {
+        Some(&(n, v)) => {
+            changelog::held_back(&releases, (n, v), base.as_ref(), opts.pre, candidate)
+        }
+        None => Vec::new(),
+    };
+    let changelog = match c.current_tag.as_deref() {
+        Some(old) if old == tag => None,
+        None => Some(Changelog {
+            note: Some("first collect: no earlier tag to compare with".into()),
+            ..Default::default()
+        }),
+        Some(old) => Some(match crepo.peel_tag(old) {
+            Ok((old_commit, _)) => {
+                changelog::between(&crepo.repo, old_commit, commit, CHANGELOG_LIMIT)?
+            }
+            Err(_) => Changelog {
+                note: Some(format!(
+                    "currentTag {old} is not a tag of the component repository (deleted upstream?)"
+                )),
+                ..Default::default()
+            },
+        }),
+    };
+    let crepo = &crepo.repo;
+    let charts = read_charts(c, settings, crepo, tree, &tag)?;
+    let resources = read_resources(c, settings, crepo, tree, &tag)?;
+    Ok(Fetched {
+        tag,
+        commit,
+        fetch,
+        fetched_at,
+        charts,
+        resources,
+        changelog,
+        held_back,
+    })
+}
+
+/// The tag to collect: `pin` (checked against the entry's `baseVersion` and `currentTag`), else
+/// `newest`, else `currentTag` when the newest is lower; with the tag collect would have taken
+/// when it took another (for `held_back`).
+///
+/// Errors (exit 2): a pin that is no release tag of the entry, outside `baseVersion` or below
+/// `currentTag` (without `--allow-downgrade`); no release tag at all.
+#[allow(clippy::type_complexity)]
+fn pick_tag<'t>(
+    c: &Component,
+    tags: &'t [fetch::TagInfo],
+    current: Option<&semver::Version>,
+    newest: Option<(&'t str, &'t semver::Version)>,
+    pin: Option<&&str>,
+    opts: &Options,
+    url: &str,
+) -> Result<(String, Option<(&'t str, &'t semver::Version, HeldReason)>)> {
     // The tag collect would have taken, when it took another (pinned, or kept currentTag).
     let mut candidate: Option<(&str, &semver::Version, HeldReason)> = None;
     let tag = if let Some(pin) = pin {
@@ -217,7 +274,7 @@ fn fetch_component(
                 .into());
             }
         }
-        if let (Some(cur), Some(v)) = (&current, &t.version) {
+        if let (Some(cur), Some(v)) = (current, &t.version) {
             if v.cmp_precedence(cur).is_lt() && !opts.allow_downgrade {
                 return Err(UserError::input(format!(
                     "--tag {pin} is lower than currentTag {}",
@@ -230,7 +287,7 @@ fn fetch_component(
         candidate = newest.map(|(n, v)| (n, v, HeldReason::Pinned));
         t.name.clone()
     } else {
-        match (newest, &current) {
+        match (newest, current) {
             (None, _) => {
                 let within = c
                     .base_version
@@ -264,32 +321,20 @@ fn fetch_component(
             (Some((name, _)), _) => name.to_string(),
         }
     };
-    let (commit, tree) = crepo.peel_tag(&tag)?;
-    let held_back = match releases.iter().find(|(n, _)| *n == tag) {
-        Some(&(n, v)) => {
-            changelog::held_back(&releases, (n, v), base.as_ref(), opts.pre, candidate)
-        }
-        None => Vec::new(),
-    };
-    let changelog = match c.current_tag.as_deref() {
-        Some(old) if old == tag => None,
-        None => Some(Changelog {
-            note: Some("first collect: no earlier tag to compare with".into()),
-            ..Default::default()
-        }),
-        Some(old) => Some(match crepo.peel_tag(old) {
-            Ok((old_commit, _)) => {
-                changelog::between(&crepo.repo, old_commit, commit, CHANGELOG_LIMIT)?
-            }
-            Err(_) => Changelog {
-                note: Some(format!(
-                    "currentTag {old} is not a tag of the component repository (deleted upstream?)"
-                )),
-                ..Default::default()
-            },
-        }),
-    };
-    let crepo = &crepo.repo;
+    Ok((tag, candidate))
+}
+
+/// The chart folders of `c` at `tag`, each with its target folder under the addons path.
+///
+/// Errors (exit 2): a chart path missing at the tag, a file or symlink instead of a folder, no
+/// Chart.yaml, a file a chart may not carry, a symlink leaving the chart.
+fn read_charts(
+    c: &Component,
+    settings: &Settings,
+    crepo: &gix::Repository,
+    tree: gix::ObjectId,
+    tag: &str,
+) -> Result<Vec<(String, String, Files)>> {
     let mut charts = Vec::new();
     for p in &c.chart_paths {
         let src = settings::normalize_rel_path(p)?;
@@ -339,6 +384,19 @@ fn fetch_component(
         let target = c.chart_target(&settings.addons_path, &src)?;
         charts.push((src, target, files));
     }
+    Ok(charts)
+}
+
+/// The single resource files of `c` at `tag` (the `resourcePaths` shape), each with its target.
+///
+/// Errors (exit 2): a path missing at the tag, a folder, a symlink.
+fn read_resources(
+    c: &Component,
+    settings: &Settings,
+    crepo: &gix::Repository,
+    tree: gix::ObjectId,
+    tag: &str,
+) -> Result<Vec<(String, String, FileEntry)>> {
     let mut resources = Vec::new();
     for p in &c.resource_paths {
         let src = settings::normalize_rel_path(p)?;
@@ -365,16 +423,7 @@ fn fetch_component(
         let target = c.resource_target(&settings.addons_path, &src)?;
         resources.push((src, target, entry));
     }
-    Ok(Fetched {
-        tag,
-        commit,
-        fetch,
-        fetched_at,
-        charts,
-        resources,
-        changelog,
-        held_back,
-    })
+    Ok(resources)
 }
 
 /// Tags of the component named `name` (`cyclone` or `demo/cyclone`), read from its local
