@@ -1090,3 +1090,123 @@ fn commit_message(r: &CollectReport) -> String {
     }
     msg
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::testkit::TestRepo;
+
+    /// A component with a chart at `deploy/web`, tagged v1.0.0 and v1.1.0 (whose image moves),
+    /// and a platform that collected v1.0.0 into `addons/web`.
+    fn platform_one_release_behind() -> (TestRepo, TestRepo) {
+        let mut comp = TestRepo::new();
+        let chart = |c: &TestRepo, v: &str| {
+            c.write(
+                "deploy/web/Chart.yaml",
+                &format!("apiVersion: v2\nname: web\nversion: {v}\n"),
+            )
+            .write(
+                "deploy/web/templates/pod.yaml",
+                &format!("kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - image: reg.local/web:{v}\n"),
+            );
+        };
+        chart(&comp, "1.0.0");
+        comp.commit("1.0.0");
+        comp.tag("v1.0.0");
+        chart(&comp, "1.1.0");
+        comp.commit("1.1.0");
+        comp.tag("v1.1.0");
+        let mut platform = TestRepo::new();
+        platform
+            .write(
+                ".gitrelease",
+                &format!(
+                    "[release]\n\tproduct = demo\n\tcomponentUrl = {}\n",
+                    comp.path().display()
+                ),
+            )
+            .write(
+                "repos/core.yaml",
+                "- repositoryFullName: demo/web\n  currentTag: v1.0.0\n  chartPaths: [deploy/web]\n  targetChartPath: addons\n",
+            )
+            .write(
+                "version.yml",
+                "spec:\n  modules:\n  - name: core\n    addons:\n    - name: web\n      version: 1.0.0\n",
+            )
+            .write("images/images_platform.list", "reg.local/web:1.0.0\n")
+            .write("addons/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+            .write(
+                "addons/web/templates/pod.yaml",
+                "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - image: reg.local/web:1.0.0\n",
+            );
+        platform.commit("collected v1.0.0");
+        (platform, comp)
+    }
+
+    #[test]
+    fn a_newer_tag_plans_the_chart_currenttag_version_yml_and_image_list() {
+        let (platform, _component) = platform_one_release_behind();
+        let repo = platform.repo();
+        let settings = Settings::load(&repo, &Default::default()).unwrap();
+        let args = CollectArgs {
+            quiet: true,
+            commit: true,
+            ..Default::default()
+        };
+        let (report, writes, refusal) = plan(&repo, &settings, &args).unwrap();
+        assert!(refusal.is_none());
+        let c = &report.data.components[0];
+        assert_eq!(
+            (
+                c.name.as_str(),
+                c.path.as_str(),
+                c.from.as_deref(),
+                c.to.as_str()
+            ),
+            ("web", "repos/core.yaml:1", Some("v1.0.0"), "v1.1.0")
+        );
+        let chart = &c.charts[0];
+        assert_eq!(
+            (chart.from.as_deref(), chart.to.as_deref(), chart.changed),
+            (Some("1.0.0"), Some("1.1.0"), true)
+        );
+        assert_eq!(chart.images_added, ["reg.local/web:1.1.0"]);
+        assert_eq!(chart.images_removed, ["reg.local/web:1.0.0"]);
+        assert_eq!(
+            serde_json::to_value(&writes).unwrap()["files"],
+            serde_json::json!([
+                {"path": "addons/web", "action": "replace-dir"},
+                {"path": "repos/core.yaml", "action": "write"},
+                {"path": "version.yml", "action": "write"},
+                {"path": "images/images_platform.list", "action": "write"},
+            ])
+        );
+        assert_eq!(report.data.changed_paths, writes.paths());
+        assert!(writes
+            .commit
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("v1.0.0 -> v1.1.0"));
+        assert!(
+            platform
+                .read("repos/core.yaml")
+                .contains("currentTag: v1.0.0"),
+            "plan writes nothing"
+        );
+        let made = crate::plan::apply(&repo, &writes).unwrap().commit;
+        assert!(made.is_some());
+        assert!(platform
+            .read("repos/core.yaml")
+            .contains("currentTag: v1.1.0"));
+        assert!(platform.read("version.yml").contains("version: 1.1.0"));
+        assert_eq!(
+            platform.read("images/images_platform.list"),
+            "reg.local/web:1.1.0\n"
+        );
+        // Collected again: nothing left to do.
+        let repo = platform.repo();
+        let (_, writes, _) = plan(&repo, &settings, &args).unwrap();
+        assert!(writes.files.is_empty(), "{:?}", writes.paths());
+    }
+}
