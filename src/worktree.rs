@@ -119,7 +119,7 @@ struct Staged {
 /// Apply `changes` to `repo`'s work tree so that, whatever happens, it ends up entirely old or
 /// entirely new:
 ///
-/// 1. every path is checked against the work tree's [`Bounds`] (never into a git directory, never
+/// 1. every path is checked against the work tree's [`crate::paths::Bounds`] (never into a git directory, never
 ///    out of the work tree, symlinks followed);
 /// 2. a journal in phase `staging` lists every staged copy, then every new file and folder is
 ///    written beside its target (`.<name>.git-release-new-<pid>`);

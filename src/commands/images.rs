@@ -199,7 +199,7 @@ pub fn run(args: ImagesArgs) -> Result<()> {
 }
 
 /// `git release images sync`: copy the mirrored images of REV's lists that the internal
-/// registry lacks ([`crate::oci::sync::sync`]), with a progress line on a terminal.
+/// registry lacks ([`crate::oci::sync::plan`], [`crate::oci::sync::copy`]), with a progress line on a terminal.
 ///
 /// Errors: release.registry unset (exit 2); registry faults (exit 1); as [`crate::derived::lists_at`].
 pub(crate) fn run_sync(

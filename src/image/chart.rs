@@ -1,6 +1,6 @@
 //! The images of a chart: rendered as `helm template` would (the template engine, [`crate::render`]),
 //! plus Chart.yaml's `helm.sh/images` annotation and the chart's own `images_<kind>.list` files;
-//! a chart that cannot be rendered is read by the static fallback ([`crate::images`]), with a
+//! a chart that cannot be rendered is read by the static fallback ([`crate::image::scan`]), with a
 //! warning. And the image lists of a whole tree of charts.
 
 use std::collections::{BTreeMap, BTreeSet};
