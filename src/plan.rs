@@ -2,14 +2,16 @@
 //! its `--dry-run` shows), then [`apply`] writes it, in an order that a killed or failed run can
 //! always settle ([`crate::journal`]):
 //!
+//! 0. hook files in the hooks folder (`protect`), each an atomic rename;
 //! 1. work-tree files, swapped in through the journal ([`crate::worktree::apply`]);
 //! 2. before the swap is final: the commit of exactly those files ([`crate::commit`]: hooks,
 //!    `commit.gpgSign`), the tag objects, then every ref in one locked transaction, each with
 //!    the value it expects (gix `edit_references`, as jj's transactions and git-branchless'
 //!    `RebasePlan` do), then the index.
 //!
-//! If any of step 2 fails, the files are swapped back: the repository is as it was. Packages are
-//! written by [`crate::durable`] (a temporary file renamed into place), never through a plan.
+//! If any of step 2 fails, the files are swapped back: the repository is as it was. Packages
+//! (outside the repository) are written by [`crate::durable`] (a temporary file renamed into
+//! place) from each command's `run`, after its plan; registry pushes likewise.
 
 use anyhow::{Context, Result};
 use gix::refs::transaction::{Change as RefChange, LogChange, PreviousValue, RefEdit, RefLog};
