@@ -9,8 +9,8 @@
 # env: ROUNDS (default 3), BENCH_CACHE (default /tmp/git-release-bench; the generated repo is
 # shared with bench/hotfix.sh and reused).
 #
-# The repo: 1000 charts, 200 releases (bench/hotfix.sh generates it with the synthetic-repo
-# generator). The comparison: across every release tag, each chart name + version must have one
+# The repo: 1000 charts, 200 releases (bench/hotfix.sh generates it with
+# bench/gen_platform_repo.py). The comparison: across every release tag, each chart name + version must have one
 # content (the tree id of its folder). Contenders:
 #   - pipeline: per tag, `git ls-tree` of the chart folders and of their Chart.yaml blobs; one
 #     `git cat-file --batch` for the versions of the distinct Chart.yaml blobs; awk groups

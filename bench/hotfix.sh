@@ -10,9 +10,9 @@
 # env: ROUNDS (default 3), BENCH_CACHE (default /tmp/git-release-bench; the generated
 # repo is kept there and reused, delete it to regenerate).
 #
-# One synthetic platform repo (1000 charts, 200 releases, 60 chart changes per release), range
-# v2.39.0..HEAD (about 200 changed charts). Three contenders, measured in the same run:
-#   - seed pipeline: shared/bench/seed_hotfix.sh (git diff, cp -r of the changed charts, tar czf);
+# One synthetic platform repo (1000 charts, 200 releases, 60 chart changes per release, generated
+# by bench/gen_platform_repo.py), range v2.39.0..HEAD (about 200 changed charts). Three contenders, measured in the same run:
+#   - seed pipeline: bench/seed_hotfix.sh (git diff, cp -r of the changed charts, tar czf);
 #   - git archive floor: `git archive --format=tar.gz` of the changed chart folders, folders
 #     computed before timing. It does no chart packaging, no version or checksum work, so a
 #     hotfix cannot reasonably be much faster than it;
@@ -37,19 +37,6 @@ while (($#)); do
 done
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# shared/ sits beside the git-release checkout in the steering layout.
-SHARED=
-for d in "$ROOT/../shared" /work/shared; do
-  if [[ -f $d/bench/gen_platform_repo.py && -f $d/bench/seed_hotfix.sh ]]; then
-    SHARED=$(cd "$d" && pwd)
-    break
-  fi
-done
-[[ -n $SHARED ]] || {
-  echo "bench: gen_platform_repo.py / seed_hotfix.sh not found in $ROOT/../shared/bench or /work/shared/bench" >&2
-  exit 1
-}
-
 source "$ROOT/bench/lib.sh"
 # The hotfix executable may not exist yet: then its row says so instead of failing.
 HAVE_HOTFIX=0
@@ -70,7 +57,7 @@ REPO=$CACHE/platform-1000x200
 if [[ ! -d $REPO ]]; then
   echo "generating $REPO (1000 charts, 200 releases; kept for the next runs)..." >&2
   rm -rf "$REPO.tmp.$$"
-  python3 "$SHARED/bench/gen_platform_repo.py" "$REPO.tmp.$$" \
+  python3 "$ROOT/bench/gen_platform_repo.py" "$REPO.tmp.$$" \
     --charts 1000 --releases 200 --changes-per-release 60 --files-per-chart 10 >/dev/null
   mv "$REPO.tmp.$$" "$REPO"
 fi
@@ -159,7 +146,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   # without a journal) creating files right after deleting many is several times slower, since
   # the inode allocator skips inodes freed in the last minute(s). Deleting ~2,000 files just
   # before the seed's timed `cp -r` would slow it down by the bench's own doing.
-  timed seed "$REPO" bash "$SHARED/bench/seed_hotfix.sh" "$REPO" "$BASE" "$NEW" "$WORK/seed-out.$round"
+  timed seed "$REPO" bash "$ROOT/bench/seed_hotfix.sh" "$REPO" "$BASE" "$NEW" "$WORK/seed-out.$round"
   keep seed "$SECS" "$RSS"
   line+=" seed $SECS s"
   [[ -s $WORK/seed-out.$round.tar.gz ]] || { echo "bench: the seed pipeline wrote no $WORK/seed-out.$round.tar.gz" >&2; exit 1; }
