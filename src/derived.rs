@@ -130,18 +130,6 @@ pub fn lists_before_after(
     Ok((b, a))
 }
 
-/// `version.yml` text with every addon of `versions` (chart name -> version) set in place
-/// ([`crate::version_yml::set_versions`]): the new text and the names it does not list.
-///
-/// Errors: a version.yml that cannot be read (exit 2, file and line).
-pub fn version_yml(
-    rel: &str,
-    text: &str,
-    versions: &BTreeMap<String, String>,
-) -> Result<(String, Vec<String>)> {
-    crate::version_yml::set_versions(rel, text, versions)
-}
-
 /// The change that sets `spec.modules[].addons[].version` of every chart of `charts` (target
 /// folder -> files as they will be) in version.yml in the work tree, in place. Addons absent from the
 /// file are reported, never invented.
@@ -167,22 +155,22 @@ pub fn version_yml_change(
         Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
     };
     let mut versions = BTreeMap::new();
+    let mut targets: BTreeMap<String, &str> = BTreeMap::new();
     for (target, files) in charts {
-        let Some(version) = crate::chart::meta::of(files).version else {
+        let meta = crate::chart::meta::of(files);
+        let Some(version) = meta.version.clone() else {
             warnings.push(format!(
                 "{target}: no Chart.yaml version; {rel} not updated for it"
             ));
             continue;
         };
-        let name = crate::chart::meta::of(files).name_or_folder(target);
+        let name = meta.name_or_folder(target);
+        targets.entry(name.clone()).or_insert(target);
         versions.insert(name, version);
     }
-    let (new_text, missing) = crate::derived::version_yml(rel, &text, &versions)?;
+    let (new_text, missing) = crate::version_yml::set_versions(rel, &text, &versions)?;
     for name in missing {
-        let target = charts
-            .iter()
-            .find(|(t, f)| crate::chart::meta::of(f).name_or_folder(t) == name)
-            .map_or("", |(t, _)| t.as_str());
+        let target = targets.get(&name).copied().unwrap_or_default();
         warnings.push(format!(
             "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",
             versions[&name]

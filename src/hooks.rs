@@ -134,3 +134,33 @@ pub fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf> {
         .map(|p| p.into_owned())
         .unwrap_or(dir))
 }
+
+/// First lines of every hook we write; how a re-run recognises its own hook.
+pub(crate) const MARKER: &str = "# installed by git-release protect";
+/// The protection hooks: in a working repository, and in a bare one.
+pub(crate) const REFERENCE_TRANSACTION: &str = "reference-transaction";
+pub(crate) const PRE_RECEIVE: &str = "pre-receive";
+
+/// The protection hook `repo` needs: pushes into a bare repository, local updates otherwise.
+pub(crate) fn hook_for(repo: &gix::Repository) -> &'static str {
+    if repo.is_bare() {
+        PRE_RECEIVE
+    } else {
+        REFERENCE_TRANSACTION
+    }
+}
+
+/// Whether the hook at `path` is one git-release wrote (its marker in the first lines).
+pub(crate) fn is_ours(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|data| {
+        data.split(|b| *b == b'\n')
+            .take(5)
+            .any(|line| line == MARKER.as_bytes())
+    })
+}
+
+/// Whether this repository's tag protection hook (`reference-transaction`, or `pre-receive` in
+/// a bare repository) is git-release's. Unreadable hooks count as not installed.
+pub(crate) fn is_installed(repo: &gix::Repository) -> bool {
+    hooks_dir(repo).is_ok_and(|dir| is_ours(&dir.join(hook_for(repo))))
+}

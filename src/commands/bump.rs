@@ -206,7 +206,7 @@ pub(crate) fn plan(
     if !bumped.is_empty() && workdir.join(vrel).is_file() {
         let (entry, text) = read_text(&workdir, vrel)?;
         let old = crate::version_yml::read(vrel, text.as_bytes())?;
-        let (new_text, _) = crate::derived::version_yml(vrel, &text, &bumped)?;
+        let (new_text, _) = crate::version_yml::set_versions(vrel, &text, &bumped)?;
         if new_text != text {
             for a in old.iter().filter(|a| bumped.contains_key(&a.name)) {
                 files.push(VersionChange {

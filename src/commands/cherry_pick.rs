@@ -589,7 +589,7 @@ fn bump_versions(
         if let Some(data) = git::blob_at(repo, final_tree, vf)? {
             let text = String::from_utf8_lossy(&data).into_owned();
             let listed = crate::version_yml::read(vf, &data)?;
-            let (new_text, _) = crate::derived::version_yml(vf, &text, &chart_versions)?;
+            let (new_text, _) = crate::version_yml::set_versions(vf, &text, &chart_versions)?;
             if new_text != text {
                 final_tree = with_file(repo, final_tree, vf, new_text.as_bytes())?;
                 for a in listed

@@ -474,6 +474,7 @@ impl Collected {
             }
         }
         let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
+        let old_meta = crate::chart::meta::of(&old);
         let changed = old != *files;
         if changed {
             self.changes.push(Change::ReplaceDir {
@@ -503,10 +504,7 @@ impl Collected {
         // cherry-pick may have bumped the chart above the component's tag.
         let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
         if let (Some(o), Some(n)) = (
-            crate::chart::meta::of(&old)
-                .version
-                .as_deref()
-                .and_then(parse),
+            old_meta.version.as_deref().and_then(parse),
             new_version.as_deref().and_then(parse),
         ) {
             if n.cmp_precedence(&o).is_lt() && !ctx.allow_downgrade {
@@ -569,12 +567,10 @@ impl Collected {
             Default::default()
         };
         let report = ChartReport {
-            name: crate::chart::meta::of(files)
-                .name
-                .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string()),
+            name: crate::chart::meta::of(files).name_or_folder(target),
             path: target.clone(),
-            from: crate::chart::meta::of(&old).version,
-            to: crate::chart::meta::of(files).version,
+            from: old_meta.version,
+            to: new_version,
             images_added: new_images.difference(&old_images).cloned().collect(),
             images_removed: old_images.difference(&new_images).cloned().collect(),
             changed,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::error::UserError;
-use crate::hooks::hooks_dir;
+use crate::hooks::{hook_for, hooks_dir, is_ours, MARKER, PRE_RECEIVE, REFERENCE_TRANSACTION};
 use crate::plan::{HookWrite, Plan};
 use crate::report::{Report, Warning};
 
@@ -42,13 +42,9 @@ pub struct ProtectArgs {
     pub hook_args: Vec<String>,
 }
 
-/// First lines of every hook we write; how a re-run recognises its own hook.
-const MARKER: &str = "# installed by git-release protect";
 /// Suffix of the hook we replaced and chain to.
 const CHAINED_SUFFIX: &str = ".pre-git-release";
 /// Hooks we install: in a working repository, and in a bare one.
-const REFERENCE_TRANSACTION: &str = "reference-transaction";
-const PRE_RECEIVE: &str = "pre-receive";
 const HOOKS: [&str; 2] = [REFERENCE_TRANSACTION, PRE_RECEIVE];
 
 /// Run `git release protect`.
@@ -394,29 +390,6 @@ fn is_loose_prune(common_dir: &Path, refname: &str, value: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Installation
-
-/// The hook this repository needs: pushes into a bare repository, local updates otherwise.
-fn hook_for(repo: &gix::Repository) -> &'static str {
-    if repo.is_bare() {
-        PRE_RECEIVE
-    } else {
-        REFERENCE_TRANSACTION
-    }
-}
-
-fn is_ours(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|data| {
-        data.split(|b| *b == b'\n')
-            .take(5)
-            .any(|line| line == MARKER.as_bytes())
-    })
-}
-
-/// Whether this repository's tag protection hook (`reference-transaction`, or `pre-receive` in
-/// a bare repository) is git-release's. Unreadable hooks count as not installed.
-pub(crate) fn is_installed(repo: &gix::Repository) -> bool {
-    hooks_dir(repo).is_ok_and(|dir| is_ours(&dir.join(hook_for(repo))))
-}
 
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()

@@ -397,7 +397,7 @@ pub(crate) fn plan(
     );
     report.rev = Some(commit.to_string());
     report.warnings = warnings.into_iter().map(Warning::from).collect();
-    if !crate::commands::protect::is_installed(repo) {
+    if !crate::hooks::is_installed(repo) {
         report.warnings.push(Warning::new(
             "tag protection is not installed in this clone: run `git release protect` so release tags cannot be moved or deleted here",
         ));
