@@ -166,8 +166,11 @@ pub(crate) struct PackagePlan {
     pub manifest: ReleaseManifest,
     built: Vec<packaging::BuiltChart>,
     stamp: Stamp,
-    /// With `--images`: the references to pack.
+    /// With `--images`: the references to pack, as located in their registries.
     pub images: Vec<String>,
+    /// With `--images`: every image of the lists at the commit, as the lists hold them (what
+    /// `oci::pack` locates and pulls); computed once, by [`plan`].
+    image_set: std::collections::BTreeSet<String>,
     /// Non-fatal findings.
     pub warnings: Vec<String>,
 }
@@ -267,17 +270,17 @@ pub(crate) fn plan(
         gid: args.pack.owner,
     };
     let built = packaging::build_charts(&sources, stamp)?;
-    let images: Vec<String> = if args.images {
+    let mut image_set = std::collections::BTreeSet::new();
+    let mut images = Vec::new();
+    if args.images {
         let lists = crate::derived::lists_at(repo, settings, commit)?;
-        let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
-        crate::registry::locate_at(repo, settings, tree, &all)?
+        image_set = lists.kinds.into_values().flatten().collect();
+        images = crate::registry::locate_at(repo, settings, tree, &image_set)?
             .1
             .into_iter()
             .map(|l| l.reference.unwrap_or(l.image))
-            .collect()
-    } else {
-        Vec::new()
-    };
+            .collect();
+    }
     Ok(PackagePlan {
         commit,
         tree,
@@ -286,6 +289,7 @@ pub(crate) fn plan(
         built,
         stamp,
         images,
+        image_set,
         warnings,
     })
 }
@@ -340,7 +344,14 @@ pub(crate) fn write(
     }
     let manifest = &mut plan.manifest;
     if args.images {
-        let tar = pack_images(repo, settings, plan.commit, args, stamp)?;
+        let tar = crate::oci::pack(
+            repo,
+            settings,
+            tree,
+            &plan.image_set,
+            &args.pack.platform,
+            stamp,
+        )?;
         contents.add_stream(
             crate::files::join(&settings.images_path, "images.tar"),
             tar.stream(),
@@ -355,21 +366,4 @@ pub(crate) fn write(
         )
         .into_bytes())
     })
-}
-
-/// Pull every image of the lists at `commit` (all kinds) for `--platform` and write
-/// `images.tar` ([`crate::oci::pack`]).
-///
-/// Errors: as [`crate::oci::pack`].
-fn pack_images(
-    repo: &gix::Repository,
-    settings: &Settings,
-    commit: gix::ObjectId,
-    args: &PackageArgs,
-    stamp: Stamp,
-) -> Result<crate::oci::ImagesTar> {
-    let lists = crate::derived::lists_at(repo, settings, commit)?;
-    let tree = repo.find_commit(commit)?.tree_id()?.detach();
-    let all: std::collections::BTreeSet<String> = lists.kinds.into_values().flatten().collect();
-    crate::oci::pack(repo, settings, tree, &all, &args.pack.platform, stamp)
 }
