@@ -707,3 +707,72 @@ fn commit_without_identity_writes_nothing() {
     );
     assert_eq!(p.status(), "");
 }
+
+/// Component URLs over HTTPS go through rustls on the ring provider that every executable
+/// installs at start: against a local TLS server with a self-signed certificate, collect fails
+/// on that certificate, naming the URL, instead of stopping for want of a crypto provider.
+#[test]
+fn https_component_urls_reach_tls_and_name_a_bad_certificate() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    let (key, cert) = (sb.path("tls.key"), sb.path("tls.crt"));
+    let made = sb
+        .cmd("openssl", sb.dir.path())
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (Debian package openssl; .ci/run installs it)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = sb
+        .cmd("openssl", sb.dir.path())
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &port.to_string(),
+            "-cert",
+        ])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    // Wait for it to listen.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("https://127.0.0.1:{port}/{{name}}");
+    let run = p.release(&["collect", "--component-url", &url, "-q"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let run = run.fails(1);
+    assert!(
+        run.stderr
+            .contains(&format!("https://127.0.0.1:{port}/cyclone"))
+            && run.stderr.contains("certificate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("crypto provider"), "{}", run.stderr);
+}
