@@ -7,10 +7,17 @@ use sha2::{Digest, Sha256};
 
 /// Lowercase hex SHA-256 of `data` (64 characters), as `sha256sum` prints it.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(data))
+}
+
+/// Lowercase hex of `bytes` (two characters a byte), the form digests are written in.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Bytes handed to the hashing thread at a time.
@@ -96,7 +103,7 @@ impl BackgroundSha256 {
                     chunk.clear();
                     let _ = back.send(chunk);
                 }
-                format!("{:x}", hash.finalize())
+                hex(&hash.finalize())
             });
             HashWorker { tx, spare, thread }
         });

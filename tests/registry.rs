@@ -314,7 +314,7 @@ impl TestRegistry {
 }
 
 fn sha(b: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(b))
+    format!("sha256:{}", hex(&Sha256::digest(b)))
 }
 
 /// Layer, config and manifest blobs of a one-layer image for `arch` into `blobs`; returns the
@@ -932,7 +932,7 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     assert_eq!(memo.len(), 1);
-    let sum = format!("{:x}", Sha256::digest(std::fs::read(&images_tar).unwrap()));
+    let sum = hex(&Sha256::digest(std::fs::read(&images_tar).unwrap()));
     assert_eq!(memo[0].trim(), sum);
     assert!(std::fs::read_to_string(x.join("demo-v1.0.0/release.yaml"))
         .unwrap()
@@ -1466,4 +1466,9 @@ fn a_403_names_the_credential_source_and_writes_nothing() {
         "no package after a 403"
     );
     assert_eq!(p.status(), "", "nothing in the work tree changed");
+}
+
+/// Lowercase hex of a digest, as `sha256sum` prints it.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

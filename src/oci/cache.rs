@@ -195,7 +195,7 @@ impl BlobWriter {
     ///
     /// Errors (exit 1): digest mismatch (a corrupt registry or transfer), naming both digests.
     pub fn commit(self) -> Result<()> {
-        let got = format!("sha256:{:x}", self.hash.finalize());
+        let got = format!("sha256:{}", crate::hash::hex(&self.hash.finalize()));
         if got != self.digest {
             return Err(UserError::failure(format!(
                 "blob {} arrived with content hashing to {got} ({} bytes); not stored",
@@ -231,10 +231,10 @@ mod tests {
         let c = BlobCache {
             dir: d.path().join("b"),
         };
-        let good = format!("sha256:{:x}", Sha256::digest(b"hello"));
+        let good = format!("sha256:{}", crate::hash::sha256_hex(b"hello"));
         c.put(&good, b"hello").unwrap();
         assert!(c.has(&good));
-        let bad = format!("sha256:{:x}", Sha256::digest(b"other"));
+        let bad = format!("sha256:{}", crate::hash::sha256_hex(b"other"));
         assert!(c.put(&bad, b"hello").is_err());
         assert!(!c.has(&bad));
         let mut out = Vec::new();

@@ -118,7 +118,7 @@ impl Layout {
             h.update(format!("{name} {}\n", bytes.len()));
             h.update(bytes);
         }
-        format!("{:x}", h.finalize())
+        crate::hash::hex(&h.finalize())
     }
 
     /// Bytes [`Layout::write`] writes: two folder entries, each blob, the three JSON files and

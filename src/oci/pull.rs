@@ -105,8 +105,7 @@ fn descriptor(v: &serde_json::Value, what: &str, name: &str) -> Result<Descripto
 }
 
 fn sha(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+    format!("sha256:{}", crate::hash::sha256_hex(bytes))
 }
 
 /// Download blob `digest` of the repository of `name` into `cache` unless it is there.

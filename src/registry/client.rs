@@ -115,7 +115,7 @@ impl Registry {
             self.client
                 .pull_manifest_raw(&r, &cred.auth, MANIFEST_TYPES),
         ) {
-            Ok(x) => Ok(x),
+            Ok((bytes, digest)) => Ok((bytes.to_vec(), digest)),
             Err(e) => match classify(e, &host, reference, &cred)? {
                 Presence::Missing => Err(UserError::failure(format!(
                     "registry {host}: image {reference} does not exist"
@@ -226,7 +226,9 @@ impl Registry {
     /// Errors: as [`Registry::exists`] (auth naming the credential source).
     pub fn push_blob(&self, reference: &str, digest: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let (r, cred, host) = self.session(reference)?;
-        let res = self.rt.block_on(self.client.push_blob(&r, bytes, digest));
+        let res = self
+            .rt
+            .block_on(self.client.push_blob(&r, bytes.to_vec(), digest));
         match res {
             Ok(_) => Ok(()),
             Err(e) => classify(e, &host, reference, &cred).and_then(|_| {

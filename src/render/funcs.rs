@@ -554,15 +554,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
                     .unwrap_or_else(|e| e.to_string()),
             )
         }
-        "sha256sum" => {
-            use sha2::Digest as _;
-            Value::str(format!("{:x}", sha2::Sha256::digest(s(args, 0).as_bytes())))
-        }
+        "sha256sum" => Value::str(crate::hash::sha256_hex(s(args, 0).as_bytes())),
         "sha1sum" | "adler32sum" | "sha512sum" => {
-            use sha2::Digest as _;
-            Value::str(
-                format!("{:x}", sha2::Sha256::digest(s(args, 0).as_bytes()))[..40].to_string(),
-            )
+            Value::str(crate::hash::sha256_hex(s(args, 0).as_bytes())[..40].to_string())
         }
         "randAlphaNum" | "randAlpha" | "randAscii" | "randNumeric" => {
             let c = if name == "randNumeric" { "0" } else { "x" };
