@@ -65,7 +65,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __components 2>/dev/null)" "" "${cur#--tag=}" "="
 			return ;;
 		--*)
-			__gitcomp "--jobs= --offline --pre --allow-downgrade --tag= --dry-run --json --commit --no-verify --component-url= --quiet --log --changelog= --all --help"
+			__gitcomp "--jobs= --offline --pre --allow-downgrade --theirs --tag= --dry-run --json --commit --no-verify --component-url= --quiet --log --changelog= --all --help"
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"

@@ -298,19 +298,35 @@ fn commit_lists_bumps_and_leaves_clean_tree() {
     assert!(ls.starts_with("100755"), "{ls}");
 }
 
+/// Issue 20, Why 4: collect runs with uncommitted edits to the files it edits in place (init's
+/// repos files and version.yml) and keeps them; it refuses only an uncommitted edit to a file it
+/// writes whole (an image list), which it would lose.
 #[test]
-fn refuses_uncommitted_changes_in_written_paths() {
+fn collect_keeps_uncommitted_edits_in_place_and_refuses_only_whole_files() {
     let sb = Sandbox::new();
     let p = setup(&sb);
-    p.write("version.yml", &format!("{VERSION_YML}# local edit\n"));
+    p.write("images/images_platform.list", "mine:1\n");
     let run = p.release(&["collect"]).fails(3);
     assert!(
-        run.stderr.contains("uncommitted changes") && run.stderr.contains("version.yml"),
+        run.stderr.contains("uncommitted changes")
+            && run.stderr.contains("images/images_platform.list"),
         "{}",
         run.stderr
     );
     assert!(!p.exists("addons/cyclone"));
     assert_eq!(p.read("repos/devops.yaml"), REPOS);
+    p.git(&["checkout", "--", "images"]);
+    p.write("version.yml", &format!("{VERSION_YML}# local edit\n"));
+    p.write("repos/devops.yaml", &format!("{REPOS}# mine\n"));
+    p.release(&["collect"]).ok();
+    assert_eq!(
+        p.read("version.yml"),
+        format!("{VERSION_YML}# local edit\n").replace("version: 0.5.3", "version: 0.10.0")
+    );
+    assert_eq!(
+        p.read("repos/devops.yaml"),
+        format!("{REPOS}# mine\n").replace("currentTag: v0.5.3", "currentTag: v0.10.0")
+    );
 }
 
 #[test]
@@ -775,4 +791,97 @@ fn https_component_urls_reach_tls_and_name_a_bad_certificate() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert!(!run.stderr.contains("crypto provider"), "{}", run.stderr);
+}
+
+/// Issue 20, Why 1: a local change to a collected chart survives collect. Nothing moved: the
+/// folder is not touched (a fix and a `bump` stay). Upstream moved: a three-way merge keeps the
+/// fix and takes upstream's change, the higher chart version wins, vendored files stay; a change
+/// to the same line on both sides refuses the whole collect with its hunk; `--theirs` takes
+/// upstream's side and says which local change it drops.
+#[test]
+fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write(
+        "addons/cyclone/values.yaml",
+        &values.replace("replicaCount: 2", "replicaCount: 3"),
+    );
+    p.write(
+        "addons/cyclone/charts/redis-1.0.0.tgz",
+        "vendored by helm dependency build\n",
+    );
+    p.commit("cyclone: three replicas, redis vendored");
+    p.release(&["bump", "patch", "cyclone", "--commit"]).ok();
+    assert!(p
+        .read("addons/cyclone/Chart.yaml")
+        .contains("version: 0.10.1"));
+    // Nothing moved upstream: nothing is written, nothing refused.
+    let run = p.release(&["collect"]).ok();
+    run.out_has(
+        "kept local changes: addons/cyclone (Chart.yaml, charts/redis-1.0.0.tgz, values.yaml)",
+    );
+    assert_eq!(p.status(), "");
+    // Upstream releases v0.11.0: another line of values.yaml, and its own chart version.
+    let mut c = Repo::open(&sb, "ex/components/cyclone");
+    c.git(&["checkout", "-q", "v0.10.0"]);
+    let up = c.read("manifests/cyclone/values.yaml");
+    c.write(
+        "manifests/cyclone/values.yaml",
+        &up.replace("port: 7099", "port: 7100"),
+    );
+    let chart = c.read("manifests/cyclone/Chart.yaml");
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        &chart.replace("0.10.0", "0.11.0"),
+    );
+    c.commit("port 7100");
+    c.tag("v0.11.0");
+    let run = p.release(&["collect", "--commit", "cyclone"]).ok();
+    run.out_has("addons/cyclone (patched: charts/redis-1.0.0.tgz, values.yaml)");
+    let merged = p.read("addons/cyclone/values.yaml");
+    assert!(
+        merged.contains("replicaCount: 3") && merged.contains("port: 7100"),
+        "{merged}"
+    );
+    assert!(p
+        .read("addons/cyclone/Chart.yaml")
+        .contains("version: 0.11.0"));
+    assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
+    assert_eq!(p.status(), "");
+    // The same line changed on both sides: refused, each hunk shown, nothing written.
+    p.write(
+        "addons/cyclone/values.yaml",
+        &merged.replace("replicaCount: 3", "replicaCount: 4"),
+    );
+    p.commit("four replicas");
+    let up = c.read("manifests/cyclone/values.yaml");
+    c.write(
+        "manifests/cyclone/values.yaml",
+        &up.replace("replicaCount: 2", "replicaCount: 1"),
+    );
+    c.commit("one replica");
+    c.tag("v0.11.1");
+    let head = p.git(&["rev-parse", "HEAD"]);
+    let run = p.release(&["collect", "cyclone"]).fails(3);
+    run.err_has("1 file(s) changed both here and upstream do not merge");
+    run.err_has("addons/cyclone/values.yaml:2: changed on both sides");
+    run.err_has("here     | replicaCount: 4");
+    run.err_has("upstream | replicaCount: 1");
+    run.err_has("--theirs");
+    assert_eq!(p.status(), "");
+    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+    // --theirs: upstream's line, the plan says what it drops; vendored files stay.
+    let dry = p
+        .release(&["collect", "cyclone", "--theirs", "--dry-run"])
+        .ok();
+    dry.out_has("--theirs drops: values.yaml");
+    p.release(&["collect", "cyclone", "--theirs"]).ok();
+    let taken = p.read("addons/cyclone/values.yaml");
+    assert!(
+        taken.contains("replicaCount: 1") && taken.contains("port: 7100"),
+        "{taken}"
+    );
+    assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
 }

@@ -75,22 +75,27 @@ fn hotfix_week_on_the_example() {
     assert!(again.stdout.contains("already tags"), "{}", again.stdout);
     let tags = p.git(&["tag", "-l", "hotfix/*"]);
     assert_eq!(tags.lines().count(), 1, "{tags}");
-    // Collect on the branch would lower the picked chart: refused, nothing written.
+    // Collect on the branch keeps the picked fix (issue 20, Why 1): the component did not move,
+    // so its folder is not touched, and the table says it is patched here.
     p.git(&["checkout", "-q", "release-1.1"]);
-    p.release(&["collect"])
-        .fails(2)
-        .err_has("chart addons/cyclone would go down from 0.10.1 to 0.10.0");
+    let run = p.release(&["collect"]).ok();
+    assert!(
+        run.stdout
+            .contains("kept local changes: addons/cyclone (Chart.yaml"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(p.status(), "");
-    p.release(&["collect", "--dry-run", "--allow-downgrade"])
-        .ok();
 }
 
+/// A tag re-pointed upstream (same name, other content) changes nothing here: collect keeps what
+/// it collected and marks the chart as differing from its tag.
 #[test]
-fn collect_flags_a_tag_moved_upstream() {
+fn collect_keeps_what_it_collected_when_a_tag_moves_upstream() {
     let sb = Sandbox::new();
     let mut p = sb.example();
     p.release(&["collect", "--commit"]).ok();
-    // Only a placeholder value changes (the charts repo released): not a moved tag.
+    // Only a placeholder value changes (the charts repo released): the chart follows it.
     let mut charts = Repo::open(&sb, "ex/components/charts");
     charts.write("README.md", "next\n");
     charts.commit("next");
@@ -102,7 +107,8 @@ fn collect_flags_a_tag_moved_upstream() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|c| c["tag_moved"] == false),
+            .flat_map(|c| c["charts"].as_array().unwrap().iter())
+            .all(|ch| ch["patched"].as_array().unwrap().is_empty()),
         "{v}"
     );
     p.commit("charts v1.2.15");
@@ -118,11 +124,16 @@ fn collect_flags_a_tag_moved_upstream() {
     c.git(&["tag", "-f", "-a", "-m", "moved", "v0.10.0"]);
     let run = p.release(&["collect"]).ok();
     assert!(
-        run.stdout.contains("v0.10.0 (moved upstream)"),
+        run.stdout.contains(
+            "kept local changes: addons/cyclone (values.yaml), which differs from cyclone v0.10.0"
+        ),
         "{}",
         run.stdout
     );
-    run.err_has("tag v0.10.0 is the one collected before, but its content differs");
+    assert_eq!(p.status(), "");
+    assert!(p
+        .read("addons/cyclone/values.yaml")
+        .contains("replicaCount: 2"));
 }
 
 /// A charts repository that keeps its charts at the root (seed 004, Aether), with no addonsPath

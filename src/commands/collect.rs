@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::components::fetch::{self};
+use crate::components::merge;
 use crate::components::read::{self, Fetched};
 use crate::components::{self, Component};
 use crate::error::UserError;
@@ -46,6 +47,10 @@ pub struct CollectArgs {
     /// Allow picking a tag lower than the entry's currentTag.
     #[arg(long)]
     pub allow_downgrade: bool,
+    /// Where a collected file was changed both here and upstream, take upstream's version and
+    /// drop the local change (the plan lists each file). Files only the work tree has are kept.
+    #[arg(long)]
+    pub theirs: bool,
     /// Collect COMPONENT at TAG instead of its newest release tag (repeatable).
     #[arg(long = "tag", value_name = "COMPONENT=TAG")]
     pub pins: Vec<String>,
@@ -104,9 +109,6 @@ pub(crate) struct ComponentReport {
     /// For a fetched component, when its cache was last fetched from the remote
     /// (`2026-12-01 10:00:00 UTC`): with `--offline`, the age of the tags collect chose from.
     pub fetched_at: Option<String>,
-    /// The tag is the one collected before, but a chart's content at it differs: the tag moved
-    /// upstream (same name, new commit), or the collected folder was edited here.
-    pub tag_moved: bool,
     /// The commits between the old and the new tag (`git log --first-parent OLD..NEW`); `None`
     /// when the tag did not change.
     pub changelog: Option<Changelog>,
@@ -118,9 +120,7 @@ pub(crate) struct ComponentReport {
 impl ComponentReport {
     /// Whether anything of the component changes: its tag, a chart, or the content at its tag.
     pub fn moved(&self) -> bool {
-        self.from.as_deref() != Some(self.to.as_str())
-            || self.tag_moved
-            || self.charts.iter().any(|ch| ch.changed)
+        self.from.as_deref() != Some(self.to.as_str()) || self.charts.iter().any(|ch| ch.changed)
     }
 }
 
@@ -141,6 +141,12 @@ pub(crate) struct ChartReport {
     pub images_removed: Vec<String>,
     /// Whether any file of the folder changes.
     pub changed: bool,
+    /// Files of the folder that differ from the component at its tag: local changes collect
+    /// kept (a fix, a bump, dependencies vendored under `charts/`), sorted. With `--theirs`, the
+    /// local changes it drops are in `dropped`.
+    pub patched: Vec<String>,
+    /// `--theirs`: files whose local change is replaced by upstream's.
+    pub dropped: Vec<String>,
 }
 
 /// Run `git release collect`: [`plan`] (fetching into the component caches first), then
@@ -262,17 +268,30 @@ pub(crate) fn plan(
         reports.push(c.component(&ctx, comp, f)?);
     }
     crate::error::fail_all(std::mem::take(&mut c.chart_errors), "charts")?;
+    if !c.conflicts.is_empty() {
+        return Err(conflict_error(&c.conflicts).into());
+    }
+    // Chart folders, resource files and image lists are written whole: an uncommitted change
+    // there (an ignored file too) would be lost, so collect refuses. Repos files and version.yml
+    // are edited in place from the work tree: uncommitted edits there are kept (init's files
+    // need no commit before the first collect).
+    let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
+    let whole: Vec<String> = c
+        .changes
+        .iter()
+        .chain(&lists_changes)
+        .map(|c| c.path().to_string())
+        .collect();
+    let whole: Vec<&str> = whole.iter().map(String::as_str).collect();
+    let refusal = worktree::uncommitted_refusal(repo, &whole, "collect")?;
     let repos = repos_changes(&workdir, &lists, &selected, &fetched)?;
     c.changes.extend(repos);
     let version_changes =
         crate::derived::version_yml_change(&workdir, settings, &c.new_charts, &mut c.warnings)?;
     c.changes.extend(version_changes);
-    let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
     c.changes.extend(lists_changes);
 
     let changed_paths: Vec<String> = c.changes.iter().map(|c| c.path().to_string()).collect();
-    let paths: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
-    let refusal = worktree::uncommitted_refusal(repo, &paths, "collect")?;
     let mut c_warnings = std::mem::take(&mut c.warnings);
     if args.offline {
         if let Some((c, at)) = selected
@@ -323,6 +342,8 @@ struct Ctx<'a> {
     render: crate::image::chart::RenderContext,
     extra_images: Vec<(String, String)>,
     allow_downgrade: bool,
+    /// `--theirs`.
+    theirs: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -360,6 +381,7 @@ impl<'a> Ctx<'a> {
             render,
             extra_images: all.iter().flat_map(Component::extra_images).collect(),
             allow_downgrade: args.allow_downgrade,
+            theirs: args.theirs,
         }
     }
 
@@ -370,6 +392,22 @@ impl<'a> Ctx<'a> {
     fn tag_before(&self, name: &str) -> Option<String> {
         self.before.get(name).cloned()
     }
+
+    /// `files` of component `c` as read at its recorded `currentTag`, placeholders substituted
+    /// with the tags of that time: the folder as the last collect wrote it (the three-way base).
+    /// A placeholder that cannot be substituted is left as it is.
+    fn as_collected(&self, c: &Component, files: &Files) -> Files {
+        let tag = c.current_tag.as_deref().unwrap_or_default();
+        let mut out = files.clone();
+        for entry in out.values_mut() {
+            if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
+                if let Ok(d) = placeholders::substitute(&entry.data, tag, |n| self.tag_before(n)) {
+                    entry.data = d;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// What phase 2 accumulates over the components.
@@ -379,6 +417,8 @@ struct Collected {
     changes: Vec<Change>,
     /// Every chart is checked before the first error is reported, so one run lists them all.
     chart_errors: Vec<anyhow::Error>,
+    /// Files changed both here and upstream that do not merge (paths from the work tree root).
+    conflicts: Vec<merge::Conflict>,
     /// Collected charts as they will be, by target folder.
     new_charts: BTreeMap<String, Files>,
     /// Collected resource files as they will be, by target path.
@@ -388,41 +428,45 @@ struct Collected {
 
 impl Collected {
     /// Phase 2 for component `c` as `f` read it: placeholders substituted, each chart and
-    /// resource compared with the work tree, its changes and new files recorded.
+    /// resource merged three ways with the work tree ([`merge::folder`]), its changes and new files
+    /// recorded.
     ///
     /// Errors: a `TagOfRepo` naming an unlisted repository (exit 2). A chart that cannot be
-    /// collected is recorded in `chart_errors`, so that one run lists them all.
+    /// collected is recorded in `chart_errors`, a file that does not merge in `conflicts`, so that
+    /// one run lists them all.
     fn component(&mut self, ctx: &Ctx, c: &Component, f: &mut Fetched) -> Result<ComponentReport> {
         let mut chart_reports = Vec::new();
-        let mut tag_moved = false;
-        let same_tag = c.current_tag.as_deref() == Some(f.tag.as_str());
         for (src, target, files) in f.charts.iter_mut() {
-            if let Some((report, moved)) =
-                self.chart(ctx, c, &f.tag, same_tag, src, target, files)?
-            {
-                tag_moved |= moved;
+            let base = f.base.get(target.as_str());
+            if let Some(report) = self.chart(ctx, c, &f.tag, src, target, files, base)? {
                 chart_reports.push(report);
             }
         }
         let mut resources = Vec::new();
-        for (_src, target, entry) in f.resources.iter_mut() {
+        for (src, target, entry) in f.resources.iter_mut() {
             if placeholders::is_text(&entry.data) {
                 entry.data = placeholders::substitute(&entry.data, &f.tag, |n| ctx.tag_after(n)).map_err(|u| {
                     UserError::input(format!(
                         "component `{}`: {}:{}: `[[ TagOfRepo({}) ]]` names a repository not listed",
-                        c.repository_full_name, _src, u.line, u.name
+                        c.repository_full_name, src, u.line, u.name
                     ))
                 })?;
             }
+            let theirs = Files::from([(String::new(), entry.clone())]);
+            let base = f.base.get(target.as_str()).map(|b| ctx.as_collected(c, b));
             let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
-            if old.get("") != Some(entry) {
+            let merged = merge::folder(base.as_ref(), &old, &theirs, ctx.theirs);
+            self.note_conflicts(target, merged.conflicts);
+            let Some(result) = merged.files.get("").cloned() else {
+                continue;
+            };
+            if old.get("") != Some(&result) {
                 self.changes.push(Change::WriteFile {
                     path: target.clone(),
-                    entry: entry.clone(),
+                    entry: result.clone(),
                 });
             }
-            self.new_resources
-                .insert(target.clone(), entry.data.clone());
+            self.new_resources.insert(target.clone(), result.data);
             resources.push(target.clone());
         }
         Ok(ComponentReport {
@@ -436,27 +480,37 @@ impl Collected {
             charts: chart_reports,
             resources,
             fetched_at: f.fetched_at.map(fetch::utc_time),
-            tag_moved,
             changelog: f.changelog.take(),
             held_back: std::mem::take(&mut f.held_back),
         })
     }
 
-    /// One chart of component `c` at `tag`: `Ok(None)` when it cannot be collected (the reason
-    /// is in `chart_errors`), else its report and whether the tag moved upstream.
+    /// Record the files of `target` that do not merge, with paths from the work tree root.
+    fn note_conflicts(&mut self, target: &str, conflicts: Vec<merge::Conflict>) {
+        for mut c in conflicts {
+            c.path = if c.path.is_empty() {
+                target.to_string()
+            } else {
+                crate::files::join(target, &c.path)
+            };
+            self.conflicts.push(c);
+        }
+    }
+
+    /// One chart of component `c` at `tag`, merged three ways with the work tree folder (base:
+    /// the component at its recorded `currentTag`): `Ok(None)` when it cannot be collected (the
+    /// reason is in `chart_errors` or `conflicts`), else its report.
     #[allow(clippy::too_many_arguments)]
     fn chart(
         &mut self,
         ctx: &Ctx,
         c: &Component,
         tag: &str,
-        same_tag: bool,
         src: &str,
         target: &String,
         files: &mut Files,
-    ) -> Result<Option<(ChartReport, bool)>> {
-        // The folder as the tag holds it, for telling a moved tag from moved placeholders.
-        let raw = same_tag.then(|| files.clone());
+        base: Option<&Files>,
+    ) -> Result<Option<ChartReport>> {
         for (rel, entry) in files.iter_mut() {
             if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
                 entry.data = placeholders::substitute(&entry.data, tag, |n| ctx.tag_after(n)).map_err(|u| {
@@ -473,15 +527,6 @@ impl Collected {
                 })?;
             }
         }
-        let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
-        let old_meta = crate::chart::meta::of(&old);
-        let changed = old != *files;
-        if changed {
-            self.changes.push(Change::ReplaceDir {
-                path: target.clone(),
-                files: files.clone(),
-            });
-        }
         let chart_error = |e: &dyn std::fmt::Display, fix: &str| -> anyhow::Error {
             UserError::input(format!(
                 "component `{}` at {}: {src}/{e}",
@@ -490,18 +535,34 @@ impl Collected {
             .hint(format!("{fix}; fix it in the component repository and tag a new release, or pin another tag with --tag"))
             .into()
         };
-        let new_version = match crate::chart::meta::checked_version(files) {
-            Ok(v) => v,
-            Err(e) => {
-                self.chart_errors.push(chart_error(
-                    &e,
-                    "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
-                ));
-                return Ok(None);
-            }
+        if let Err(e) = crate::chart::meta::checked_version(files) {
+            self.chart_errors.push(chart_error(
+                &e,
+                "chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0)",
+            ));
+            return Ok(None);
+        }
+        let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
+        let base = base.map(|b| ctx.as_collected(c, b));
+        let merged = merge::folder(base.as_ref(), &old, files, ctx.theirs);
+        let dropped = if ctx.theirs {
+            let kept = merge::folder(base.as_ref(), &old, files, false);
+            kept.patched
+                .into_iter()
+                .filter(|p| !merged.patched.contains(p))
+                .collect()
+        } else {
+            Vec::new()
         };
-        // A chart version never goes down without being asked: on a release branch, a
-        // cherry-pick may have bumped the chart above the component's tag.
+        if !merged.conflicts.is_empty() {
+            self.note_conflicts(target, merged.conflicts);
+            return Ok(None);
+        }
+        let result = merged.files;
+        let old_meta = crate::chart::meta::of(&old);
+        let new_version = crate::chart::meta::of(&result).version;
+        let changed = old != result;
+        // A chart version never goes down without being asked (a lower tag pinned).
         let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
         if let (Some(o), Some(n)) = (
             old_meta.version.as_deref().and_then(parse),
@@ -513,34 +574,17 @@ impl Collected {
                         "component `{}` at {}: chart {target} would go down from {o} to {n}",
                         c.repository_full_name, tag
                     ))
-                    .hint("a fix on this branch probably bumped it (cherry-pick); tag a component release above it, or pass --allow-downgrade if the lower version is meant")
+                    .hint("tag a component release above it, or pass --allow-downgrade if the lower version is meant")
                     .into(),
                 );
                 return Ok(None);
             }
         }
-        // Same tag, same placeholder values, other content: the tag's commit changed.
-        let moved = match (&raw, changed && !old.is_empty()) {
-            (Some(raw), true) => {
-                let mut then = raw.clone();
-                for entry in then.values_mut() {
-                    if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                        if let Ok(d) =
-                            placeholders::substitute(&entry.data, tag, |n| ctx.tag_before(n))
-                        {
-                            entry.data = d;
-                        }
-                    }
-                }
-                then != old
-            }
-            _ => false,
-        };
-        if moved {
-            self.warnings.push(format!(
-                "{target}: tag {} is the one collected before, but its content differs: the tag moved upstream (or {target} was edited here); review the diff",
-                tag
-            ));
+        if changed {
+            self.changes.push(Change::ReplaceDir {
+                path: target.clone(),
+                files: result.clone(),
+            });
         }
         // An unchanged chart adds and removes no image: it is not rendered here (the image
         // lists below render every chart once).
@@ -548,7 +592,7 @@ impl Collected {
             // Its warnings are reported once, by the image lists below.
             let new_images = match crate::image::chart::chart_image_set(
                 target,
-                files,
+                &result,
                 &ctx.render,
                 &mut Vec::new(),
             ) {
@@ -567,16 +611,18 @@ impl Collected {
             Default::default()
         };
         let report = ChartReport {
-            name: crate::chart::meta::of(files).name_or_folder(target),
+            name: crate::chart::meta::of(&result).name_or_folder(target),
             path: target.clone(),
             from: old_meta.version,
             to: new_version,
             images_added: new_images.difference(&old_images).cloned().collect(),
             images_removed: old_images.difference(&new_images).cloned().collect(),
             changed,
+            patched: merged.patched,
+            dropped,
         };
-        self.new_charts.insert(target.clone(), files.clone());
-        Ok(Some((report, moved)))
+        self.new_charts.insert(target.clone(), result);
+        Ok(Some(report))
     }
 
     /// The image lists, from every chart and resource file in the final state.
@@ -605,6 +651,34 @@ impl Collected {
             &mut self.warnings,
         )
     }
+}
+
+/// The refusal of a collect with files that do not merge: each file, why, and each hunk with
+/// both sides (exit 3; nothing is written).
+fn conflict_error(conflicts: &[merge::Conflict]) -> UserError {
+    let mut msg = format!(
+        "{} file(s) changed both here and upstream do not merge:",
+        conflicts.len()
+    );
+    for c in conflicts {
+        if c.hunks.is_empty() {
+            msg.push_str(&format!("\n  {}: {}", c.path, c.reason));
+        }
+        for h in &c.hunks {
+            msg.push_str(&format!("\n  {}:{}: {}", c.path, h.line, c.reason));
+            for (side, text) in [("here    ", &h.ours), ("upstream", &h.theirs)] {
+                for line in text.lines() {
+                    msg.push_str(&format!("\n    {side} | {line}"));
+                }
+                if text.is_empty() {
+                    msg.push_str(&format!("\n    {side} | (nothing)"));
+                }
+            }
+        }
+    }
+    UserError::refused(msg).hint(
+        "make the local change again on top of upstream's (edit the file so that it no longer conflicts, or commit the upstream version and reapply), or pass --theirs to take upstream's side and drop the local changes listed; nothing was written",
+    )
 }
 
 /// `currentTag` of each collected component that moved, edited in place in its repos file.
@@ -816,6 +890,18 @@ fn print_table(r: &CollectReport, all: bool, log: bool, out: &mut dyn Write) -> 
     let unchanged = r.components.iter().filter(|c| !c.moved()).count();
     if unchanged > 0 && !all {
         writeln!(out, "{unchanged} component(s) unchanged (--all lists them)")?;
+        for c in r.components.iter().filter(|c| !c.moved()) {
+            for ch in c.charts.iter().filter(|ch| !ch.patched.is_empty()) {
+                writeln!(
+                    out,
+                    "kept local changes: {} ({}), which differs from {} {}",
+                    ch.path,
+                    file_list(&ch.patched),
+                    c.name,
+                    c.to
+                )?;
+            }
+        }
     }
     for c in &r.components {
         for h in &c.held_back {
@@ -991,10 +1077,7 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
         }
     };
     for c in components {
-        let mut tag = arrow(c.from.as_deref(), Some(&c.to));
-        if c.tag_moved {
-            tag.push_str(" (moved upstream)");
-        }
+        let tag = arrow(c.from.as_deref(), Some(&c.to));
         if c.charts.is_empty() {
             rows.push([
                 c.name.clone(),
@@ -1010,10 +1093,16 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
             } else {
                 format!("+{} -{}", ch.images_added.len(), ch.images_removed.len())
             };
+            let mut chart = ch.path.clone();
+            for (what, files) in [("patched", &ch.patched), ("--theirs drops", &ch.dropped)] {
+                if !files.is_empty() {
+                    chart.push_str(&format!(" ({what}: {})", file_list(files)));
+                }
+            }
             rows.push([
                 c.name.clone(),
                 tag.clone(),
-                ch.path.clone(),
+                chart,
                 arrow(ch.from.as_deref(), ch.to.as_deref()),
                 images,
             ]);
@@ -1022,6 +1111,15 @@ fn write_rows(components: &[&ComponentReport], out: &mut dyn Write) -> Result<()
     let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
     crate::table::write_table(out, &rows)?;
     Ok(())
+}
+
+/// Up to three file names, then how many more: `Chart.yaml, values.yaml +2`.
+fn file_list(files: &[String]) -> String {
+    let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+    match files.len() {
+        n if n > 3 => format!("{} +{}", shown.join(", "), n - 3),
+        _ => shown.join(", "),
+    }
 }
 
 /// `name old ARROW new` of each chart of `c` whose version changes (`(new)` for a new chart).

@@ -6,6 +6,7 @@
 //! files. Source: seed 002 (platform-release layout) and seed 000 (`charts_list.yaml`).
 
 pub mod fetch;
+pub mod merge;
 pub mod read;
 
 use std::path::Path;

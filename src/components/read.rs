@@ -32,6 +32,10 @@ pub struct Fetched {
     pub charts: Vec<(String, String, Files)>,
     /// (source path, target file, entry)
     pub resources: Vec<(String, String, FileEntry)>,
+    /// The three-way base: chart folders and resource files (by target) as the recorded
+    /// `currentTag` holds them, placeholders not substituted. Empty when there is no `currentTag`
+    /// or it is no longer a tag of the component ([`crate::components::merge`]).
+    pub base: BTreeMap<String, Files>,
     /// The commits between the old tag and the new one.
     pub changelog: Option<Changelog>,
     /// Newer tags not picked, and why.
@@ -216,9 +220,27 @@ fn fetch_component(
             },
         }),
     };
+    let base_tree = match c.current_tag.as_deref() {
+        Some(old) if old != tag => crepo.peel_tag(old).ok().map(|(_, t)| t),
+        _ => None,
+    };
     let crepo = &crepo.repo;
     let charts = read_charts(c, settings, crepo, tree, &tag)?;
     let resources = read_resources(c, settings, crepo, tree, &tag)?;
+    let base = match (c.current_tag.as_deref(), base_tree) {
+        // Same tag: the base is what was just read.
+        (Some(old), _) if old == tag => charts
+            .iter()
+            .map(|(_, t, f)| (t.clone(), f.clone()))
+            .chain(
+                resources
+                    .iter()
+                    .map(|(_, t, e)| (t.clone(), Files::from([(String::new(), e.clone())]))),
+            )
+            .collect(),
+        (_, Some(old_tree)) => read_base(c, settings, crepo, old_tree)?,
+        _ => BTreeMap::new(),
+    };
     Ok(Fetched {
         tag,
         commit,
@@ -226,9 +248,51 @@ fn fetch_component(
         fetched_at,
         charts,
         resources,
+        base,
         changelog,
         held_back,
     })
+}
+
+/// The chart folders and resource files of `c` as the tree of its recorded `currentTag` holds
+/// them, by target (a resource file as a one-entry [`Files`] keyed `""`). A path missing there
+/// (added since) has no base.
+///
+/// Errors: unreadable objects.
+fn read_base(
+    c: &Component,
+    settings: &Settings,
+    crepo: &gix::Repository,
+    tree: gix::ObjectId,
+) -> Result<BTreeMap<String, Files>> {
+    let mut base = BTreeMap::new();
+    for p in &c.chart_paths {
+        let Ok(src) = settings::normalize_rel_path(p) else {
+            continue;
+        };
+        if let (Some(files), Ok(target)) = (
+            git::read_path(crepo, tree, &src)?,
+            c.chart_target(&settings.addons_path, &src),
+        ) {
+            if !files.contains_key("") {
+                base.insert(target, files);
+            }
+        }
+    }
+    for p in &c.resource_paths {
+        let Ok(src) = settings::normalize_rel_path(p) else {
+            continue;
+        };
+        if let (Some(files), Ok(target)) = (
+            git::read_path(crepo, tree, &src)?,
+            c.resource_target(&settings.addons_path, &src),
+        ) {
+            if files.contains_key("") {
+                base.insert(target, files);
+            }
+        }
+    }
+    Ok(base)
 }
 
 /// The tag to collect: `pin` (checked against the entry's `baseVersion` and `currentTag`), else
