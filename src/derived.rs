@@ -130,18 +130,48 @@ pub fn lists_before_after(
     Ok((b, a))
 }
 
-/// The change that sets `spec.modules[].addons[].version` of every chart of `charts` (target
-/// folder -> files as they will be) in version.yml in the work tree, in place. Addons absent from the
-/// file are reported, never invented.
+/// The change that makes version.yml follow the charts, in place: `spec.modules[].addons[].version`
+/// of every chart under the addons path (those of `charts`, target folder -> files, as they will
+/// be; the others as the work tree has them) is set to its Chart.yaml version, and a chart
+/// `modules` places (target folder -> module, from its component's repos file) that version.yml
+/// does not list yet is added to that module ([`crate::version_yml::add_addons`]), with a warning
+/// saying so. A chart version.yml does not list and no component places is reported, never
+/// invented.
+///
+/// Errors: version.yml unreadable or not editable in place (exit 2, naming it).
 pub fn version_yml_change(
     workdir: &Path,
     settings: &Settings,
     charts: &BTreeMap<String, Files>,
+    modules: &BTreeMap<String, String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let rel = &settings.version_file;
     let path = workdir.join(rel);
-    if charts.is_empty() {
+    let mut roots = Vec::new();
+    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
+    let mut metas: BTreeMap<String, crate::chart::meta::ChartMeta> = BTreeMap::new();
+    for r in roots {
+        if charts.contains_key(&r) {
+            continue;
+        }
+        let chart_yaml = workdir.join(&r).join("Chart.yaml");
+        let Ok(data) = std::fs::read(&chart_yaml) else {
+            continue;
+        };
+        let files = Files::from([(
+            "Chart.yaml".to_string(),
+            crate::files::FileEntry {
+                kind: crate::files::FileKind::Regular,
+                data,
+            },
+        )]);
+        metas.insert(r, crate::chart::meta::of(&files));
+    }
+    for (target, files) in charts {
+        metas.insert(target.clone(), crate::chart::meta::of(files));
+    }
+    if metas.is_empty() {
         return Ok(Vec::new());
     }
     let text = match std::fs::read_to_string(&path) {
@@ -156,8 +186,7 @@ pub fn version_yml_change(
     };
     let mut versions = BTreeMap::new();
     let mut targets: BTreeMap<String, &str> = BTreeMap::new();
-    for (target, files) in charts {
-        let meta = crate::chart::meta::of(files);
+    for (target, meta) in &metas {
         let Some(version) = meta.version.clone() else {
             warnings.push(format!(
                 "{target}: no Chart.yaml version; {rel} not updated for it"
@@ -168,8 +197,35 @@ pub fn version_yml_change(
         targets.entry(name.clone()).or_insert(target);
         versions.insert(name, version);
     }
-    let (new_text, missing) = crate::version_yml::set_versions(rel, &text, &versions)?;
+    let (mut new_text, missing) = crate::version_yml::set_versions(rel, &text, &versions)?;
+    let mut unplaced = Vec::new();
+    let mut add = Vec::new();
     for name in missing {
+        let target = targets.get(&name).copied().unwrap_or_default();
+        match modules.get(target) {
+            Some(module) => add.push(crate::version_yml::NewAddon {
+                module: module.clone(),
+                name: name.clone(),
+                version: versions[&name].clone(),
+            }),
+            None => unplaced.push(name),
+        }
+    }
+    if !add.is_empty() {
+        match crate::version_yml::add_addons(rel, &new_text, &add) {
+            Some(t) => {
+                new_text = t;
+                for a in &add {
+                    warnings.push(format!(
+                        "{rel}: added addon `{}` ({}, version {}) to module `{}` with `enable: true`; review its namespace and description",
+                        a.name, targets[&a.name], a.version, a.module
+                    ));
+                }
+            }
+            None => unplaced.extend(add.iter().map(|a| a.name.clone())),
+        }
+    }
+    for name in unplaced {
         let target = targets.get(&name).copied().unwrap_or_default();
         warnings.push(format!(
             "addon `{name}` ({target}, version {}) is not listed in {rel}; add it under spec.modules[].addons[]",

@@ -184,11 +184,228 @@ pub fn set_versions(
     Ok((out, missing))
 }
 
+/// An addon collect adds to version.yml: a chart no entry lists yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAddon {
+    /// Module to list it under (created at the end of `spec.modules` when absent).
+    pub module: String,
+    /// Addon name (the chart name).
+    pub name: String,
+    /// Chart version.
+    pub version: String,
+}
+
+/// `text` with `new` listed under `spec.modules[].addons[]`, in place: each addon is appended to
+/// its module's `addons` (after its last entry, with that entry's indentation), a module that does
+/// not exist is appended to `spec.modules` (an empty flow list `modules: []`, as `init` writes it,
+/// becomes a block list). Every new entry gets `enable: true`, the namespace its module's addons
+/// share (else `default`) and `version`. The result is read back: every entry the file had is
+/// unchanged, the new ones are there, nothing else of the document moved.
+///
+/// Returns `None` when the file's shape does not allow an in-place insertion (a flow-style
+/// module, a module without a block `addons:` list, no `spec.modules`): the caller then asks the
+/// user to add the entries.
+pub fn add_addons(rel: &str, text: &str, new: &[NewAddon]) -> Option<String> {
+    let mut out = text.to_string();
+    for a in new {
+        out = add_one(rel, &out, a)?;
+    }
+    let before = read(rel, text.as_bytes()).ok()?;
+    let after = read(rel, out.as_bytes()).ok()?;
+    let key = |e: &AddonEntry| {
+        (
+            e.name.clone(),
+            e.module.clone(),
+            e.namespace.clone(),
+            e.version.clone(),
+        )
+    };
+    let unchanged = before
+        .iter()
+        .all(|b| after.iter().any(|x| key(x) == key(b)));
+    let added = new.iter().all(|n| {
+        after.iter().any(|x| {
+            x.name == n.name
+                && x.module.as_deref() == Some(&n.module)
+                && x.version.as_deref() == Some(&n.version)
+        })
+    });
+    let others = |t: &str| -> Option<serde_yaml::Value> {
+        let mut v: serde_yaml::Value = serde_yaml::from_str(t).ok()?;
+        if let Some(spec) = v.get_mut("spec").and_then(|s| s.as_mapping_mut()) {
+            spec.remove("modules");
+        }
+        Some(v)
+    };
+    (unchanged
+        && added
+        && after.len() == before.len() + new.len()
+        && others(text)? == others(&out)?)
+    .then_some(out)
+}
+
+/// Indentation (spaces) of a line.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The byte offset where the block entry that starts on 0-based line `start` (a `- ` item at
+/// column `col`) ends: before the first later line at or left of `col` that is not blank, and
+/// before the blank and comment lines that lead up to it.
+fn item_end(lines: &[&str], start: usize, col: usize) -> usize {
+    let mut end = lines.len();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim();
+        if !t.is_empty() && !t.starts_with('#') && indent(l) <= col {
+            end = i;
+            break;
+        }
+    }
+    while end > start + 1 {
+        let t = lines[end - 1].trim();
+        if t.is_empty() || (t.starts_with('#') && indent(lines[end - 1]) <= col) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    lines[..end].iter().map(|l| l.len() + 1).sum()
+}
+
+fn add_one(rel: &str, text: &str, a: &NewAddon) -> Option<String> {
+    if text.contains('\r') || !text.ends_with('\n') {
+        return None;
+    }
+    let entries = read(rel, text.as_bytes()).ok()?;
+    let lines: Vec<&str> = text
+        .split_inclusive('\n')
+        .map(|l| l.trim_end_matches('\n'))
+        .collect();
+    let line_of = |path: &[Seg]| yaml_edit::find_scalar(text, path).ok().map(|s| s.line - 1);
+    let in_module: Vec<&AddonEntry> = entries
+        .iter()
+        .filter(|e| e.module.as_deref() == Some(a.module.as_str()))
+        .collect();
+    let namespaces: std::collections::BTreeSet<&str> = in_module
+        .iter()
+        .filter_map(|e| e.namespace.as_deref())
+        .collect();
+    let namespace = match namespaces.len() {
+        1 => namespaces.into_iter().next()?.to_string(),
+        _ => "default".to_string(),
+    };
+    let quote = |v: &str| -> String {
+        if v.is_empty() || serde_yaml::from_str::<String>(v).ok().as_deref() != Some(v) {
+            format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+        } else {
+            v.to_string()
+        }
+    };
+    let addon = |pad: &str| {
+        format!(
+            "{pad}- name: {}\n{pad}  enable: true\n{pad}  namespace: {}\n{pad}  version: {}\n",
+            quote(&a.name),
+            quote(&namespace),
+            quote(&a.version)
+        )
+    };
+    let splice = |at: usize, insert: &str| format!("{}{insert}{}", &text[..at], &text[at..]);
+    if let Some(last) = in_module.last() {
+        let l = line_of(&last.field_path("name"))?;
+        let col = lines[l]
+            .find('-')
+            .filter(|c| lines[l][*c..].starts_with("- "))?;
+        return Some(splice(item_end(&lines, l, col), &addon(&" ".repeat(col))));
+    }
+    // A new module, after the last one (or in place of `modules: []`).
+    let module = |pad: &str| {
+        format!(
+            "{pad}- name: {}\n{pad}  enable: true\n{pad}  addons:\n{}",
+            quote(&a.module),
+            addon(&format!("{pad}  "))
+        )
+    };
+    let modules_path = [Seg::Key("spec".into()), Seg::Key("modules".into())];
+    let last_module = (0..)
+        .map(|i| {
+            let mut p = modules_path.to_vec();
+            p.extend([Seg::Index(i), Seg::Key("name".into())]);
+            line_of(&p)
+        })
+        .take_while(Option::is_some)
+        .last()
+        .flatten();
+    if let Some(l) = last_module {
+        let col = lines[l]
+            .find('-')
+            .filter(|c| lines[l][*c..].starts_with("- "))?;
+        return Some(splice(item_end(&lines, l, col), &module(&" ".repeat(col))));
+    }
+    // `modules: []`
+    let (i, line) = lines.iter().enumerate().find(|(_, l)| {
+        let t = l.trim();
+        t.starts_with("modules:") && t["modules:".len()..].trim_start().starts_with("[]")
+    })?;
+    let pad = " ".repeat(indent(line));
+    let rest = line.trim()["modules:".len()..].trim_start()["[]".len()..].trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    let start: usize = lines[..i].iter().map(|l| l.len() + 1).sum();
+    let end = start + line.len() + 1;
+    let comment = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(" {rest}")
+    };
+    Some(format!(
+        "{}{pad}modules:{comment}\n{}{}",
+        &text[..start],
+        module(&pad),
+        &text[end..]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const GOOD: &str = "spec:\n  modules:\n  - name: devops\n    addons:\n    - name: cyclone\n      namespace: devops\n      version: 1.0.0\n";
+
+    #[test]
+    fn add_addons_appends_to_a_module_creates_one_and_fills_an_empty_list() {
+        let fixture = "spec:\n  modules: # all\n  - name: devops\n    addons:\n    - name: cyclone   # keep\n      namespace: devops\n      version: 1.0.0\n\n  # later modules go here\nother: 1\n";
+        let add = |module: &str, name: &str| NewAddon {
+            module: module.into(),
+            name: name.into(),
+            version: "0.1.0".into(),
+        };
+        let out = add_addons(
+            "v",
+            fixture,
+            &[add("devops", "mongo"), add("infra", "redis")],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "spec:\n  modules: # all\n  - name: devops\n    addons:\n    - name: cyclone   # keep\n      namespace: devops\n      version: 1.0.0\n    - name: mongo\n      enable: true\n      namespace: devops\n      version: 0.1.0\n  - name: infra\n    enable: true\n    addons:\n    - name: redis\n      enable: true\n      namespace: default\n      version: 0.1.0\n\n  # later modules go here\nother: 1\n"
+        );
+        let init = "# top\nspec:\n  modules: []\n  # - name: core\n";
+        let out = add_addons("v", init, &[add("devops", "cyclone")]).unwrap();
+        assert_eq!(
+            out,
+            "# top\nspec:\n  modules:\n  - name: devops\n    enable: true\n    addons:\n    - name: cyclone\n      enable: true\n      namespace: default\n      version: 0.1.0\n  # - name: core\n"
+        );
+        // A flow-style module cannot take an entry in place.
+        assert_eq!(
+            add_addons(
+                "v",
+                "spec:\n  modules: [{name: a, addons: [{name: b}]}]\n",
+                &[add("a", "c")]
+            ),
+            None
+        );
+    }
 
     #[test]
     fn reads_addons() {

@@ -461,14 +461,14 @@ fn wrapped_shape_with_base_version_and_tag_prefix() {
     p.write("repos/db.yaml", wrapped);
     p.commit("db");
     let run = p.release(&["collect", "mongo"]).ok();
-    // Not in version.yml: reported, not invented.
-    assert!(
-        run.stderr
-            .contains("addon `mongo` (addons/mongo, version 1.1.1) is not listed in version.yml"),
-        "{}",
-        run.stderr
+    // Not in version.yml (issue 20, Why 2): added under the repos file's metadata.name, said.
+    run.err_has(
+        "version.yml: added addon `mongo` (addons/mongo, version 1.1.1) to module `collect set`",
     );
-    assert_eq!(p.read("version.yml"), VERSION_YML);
+    assert_eq!(
+        p.read("version.yml"),
+        format!("{VERSION_YML}  - name: collect set\n    enable: true\n    addons:\n    - name: mongo\n      enable: true\n      namespace: default\n      version: 1.1.1\n")
+    );
     assert_eq!(
         p.read("repos/db.yaml"),
         wrapped.replace("currentTag: 1.0.0", "currentTag: 1.1.1")
@@ -884,4 +884,64 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
         "{taken}"
     );
     assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
+}
+
+/// Issue 20, Why 2 and 4: the first run chains (init, then a component, then collect, with
+/// nothing committed in between; the new addon lands in version.yml), and collect with nothing
+/// moved makes the derived files follow the charts (a chart version and an image changed in a
+/// committed local fix, an addon dropped from version.yml).
+#[test]
+fn why_2_and_4_the_first_run_chains_and_derived_files_follow_the_charts() {
+    let sb = Sandbox::new();
+    cyclone(&sb);
+    charts_repo(&sb);
+    let mut p = sb.repo("fresh");
+    p.release(&["init", "--product", "demo"]).ok();
+    p.write(
+        ".gitrelease",
+        &format!(
+            "[release]\n\tproduct = demo\n\tcomponentUrl = {}/components/{{name}}\n",
+            sb.dir.path().display()
+        ),
+    );
+    p.write(
+        "repos/components.yaml",
+        "metadata:\n  name: devops\nspec:\n- repositoryFullName: demo/cyclone\n  chartPaths: [manifests/cyclone]\n- repositoryFullName: demo/charts\n",
+    );
+    let run = p.release(&["collect", "--commit"]).ok();
+    run.err_has(
+        "version.yml: added addon `cyclone` (addons/cyclone, version 0.10.0) to module `devops`",
+    );
+    let version = p.read("version.yml");
+    assert!(
+        version.contains("  modules:\n  - name: devops\n    enable: true\n    addons:\n    - name: cyclone\n      enable: true\n      namespace: default\n      version: 0.10.0\n"),
+        "{version}"
+    );
+    p.release(&["check"]).ok();
+    // A committed local fix: a new chart version and another image.
+    let chart = p.read("addons/cyclone/Chart.yaml");
+    p.write(
+        "addons/cyclone/Chart.yaml",
+        &chart.replace("version: 0.10.0", "version: 0.10.1"),
+    );
+    p.write(
+        "addons/cyclone/templates/sidecar.yaml",
+        "kind: Pod\nspec:\n  containers:\n  - image: library/busybox:1.36.1\n",
+    );
+    p.write("version.yml", &version.replace("    - name: cyclone\n      enable: true\n      namespace: default\n      version: 0.10.0\n", ""));
+    p.commit("cyclone: a sidecar (version.yml and lists not updated)");
+    p.release(&["check"]).fails(3);
+    // Nothing moved upstream: collect brings the derived files in line and keeps the fix.
+    p.release(&["collect", "--commit"]).ok();
+    assert!(
+        p.read("version.yml").contains("version: 0.10.1"),
+        "{}",
+        p.read("version.yml")
+    );
+    assert!(p
+        .read("images/images_platform.list")
+        .contains("library/busybox:1.36.1\n"));
+    assert!(p.exists("addons/cyclone/templates/sidecar.yaml"));
+    assert_eq!(p.status(), "");
+    p.release(&["check"]).ok();
 }

@@ -276,18 +276,31 @@ pub(crate) fn plan(
     // are edited in place from the work tree: uncommitted edits there are kept (init's files
     // need no commit before the first collect).
     let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
+    // An empty image list (as `init` writes it) holds nothing to lose.
+    let holds_something =
+        |rel: &str| std::fs::metadata(workdir.join(rel)).is_ok_and(|m| m.len() > 0);
     let whole: Vec<String> = c
         .changes
         .iter()
-        .chain(&lists_changes)
         .map(|c| c.path().to_string())
+        .chain(
+            lists_changes
+                .iter()
+                .map(|c| c.path().to_string())
+                .filter(|p| holds_something(p)),
+        )
         .collect();
     let whole: Vec<&str> = whole.iter().map(String::as_str).collect();
     let refusal = worktree::uncommitted_refusal(repo, &whole, "collect")?;
     let repos = repos_changes(&workdir, &lists, &selected, &fetched)?;
     c.changes.extend(repos);
-    let version_changes =
-        crate::derived::version_yml_change(&workdir, settings, &c.new_charts, &mut c.warnings)?;
+    let version_changes = crate::derived::version_yml_change(
+        &workdir,
+        settings,
+        &c.new_charts,
+        &chart_modules(&lists.components, settings),
+        &mut c.warnings,
+    )?;
     c.changes.extend(version_changes);
     c.changes.extend(lists_changes);
 
@@ -651,6 +664,19 @@ impl Collected {
             &mut self.warnings,
         )
     }
+}
+
+/// The version.yml module of each chart folder a component places (target -> module).
+fn chart_modules(all: &[Component], settings: &Settings) -> BTreeMap<String, String> {
+    all.iter()
+        .flat_map(|c| {
+            c.chart_paths.iter().filter_map(move |p| {
+                let src = settings::normalize_rel_path(p).ok()?;
+                let target = c.chart_target(&settings.addons_path, &src).ok()?;
+                Some((target, c.module.clone()))
+            })
+        })
+        .collect()
 }
 
 /// The refusal of a collect with files that do not merge: each file, why, and each hunk with

@@ -63,6 +63,9 @@ pub struct Component {
     pub images: Vec<String>,
     /// 1-based line of each field the entry has (`targetChartPath` -> 7), for messages.
     pub field_lines: std::collections::BTreeMap<String, usize>,
+    /// The module its charts belong to in version.yml: the repos file's `metadata.name`, else the
+    /// file's name without extension (`repos/devops.yaml` -> `devops`), as the seeds name them.
+    pub module: String,
 }
 
 impl Component {
@@ -350,6 +353,17 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
         },
         _ => return Err(UserError::input(format!("{rel}: expected a list of components")).into()),
     };
+    let module = doc
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let file = rel.rsplit('/').next().unwrap_or(rel);
+            file.rsplit_once('.')
+                .map_or(file, |(stem, _)| stem)
+                .to_string()
+        });
     let mut out = Vec::new();
     // One parse for every entry's line (a parse per entry was quadratic in the file's length).
     let name_lines = yaml_edit::scalar_lines(
@@ -461,6 +475,7 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
                 // A line scan from the entry, not a parse per key: 500 entries stay linear.
                 .map(|k| (k.to_string(), key_line(&lines, line, k)))
                 .collect(),
+            module: module.clone(),
         };
         if let Some(b) = &c.base_version {
             if crate::versions::BaseVersion::parse(b).is_none() {
