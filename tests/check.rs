@@ -308,3 +308,20 @@ fn works_in_a_bare_repository_with_its_committed_settings() {
         .fails(3)
         .err_has("not a consistent release");
 }
+
+/// Issue 20, Why 6: a chart under addons/ that version.yml does not list is a finding (it would
+/// be packaged with no module or namespace to install it).
+#[test]
+fn why_6_check_names_a_chart_version_yml_does_not_list() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.release(&["check"]).ok();
+    p.write(
+        "addons/extra/Chart.yaml",
+        "apiVersion: v2\nname: extra\nversion: 0.1.0\n",
+    );
+    p.commit("a chart of our own");
+    let run = p.release(&["check"]).fails(3);
+    run.out_has("chart extra (addons/extra, version 0.1.0) is not listed in version.yml");
+}

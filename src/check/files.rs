@@ -28,7 +28,27 @@ pub fn check(
         let text = String::from_utf8_lossy(crate::placeholders::strip_bom(&data)).into_owned();
         let by_name: BTreeMap<&str, &ChartAt> =
             charts.iter().map(|c| (c.name.as_str(), c)).collect();
-        for a in crate::version_yml::read(rel, &data)? {
+        let listed = crate::version_yml::read(rel, &data)?;
+        // A chart version.yml does not list: packaged, but the hotfix manifest and the installer
+        // know neither its namespace nor its module.
+        for c in charts {
+            if !listed.iter().any(|a| a.name == c.name) {
+                findings.push(
+                    Finding::new(
+                        "version-yml-mismatch",
+                        format!(
+                            "chart {} ({}, version {}) is not listed in {rel}, so no module or namespace installs it; run `git release collect` (it adds collected charts) or add it under spec.modules[].addons[]",
+                            c.name,
+                            c.path,
+                            c.version.as_deref().unwrap_or("none")
+                        ),
+                    )
+                    .chart(&c.name, c.version.as_deref())
+                    .at(&format!("{}/Chart.yaml", c.path), None),
+                );
+            }
+        }
+        for a in listed {
             let line = |key: &str| {
                 crate::yaml_edit::find_scalar(&text, &a.field_path(key))
                     .ok()

@@ -76,7 +76,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "version-yml-mismatch",
         default: Severity::Error,
-        what: "version.yml lists every addon at its Chart.yaml version",
+        what: "version.yml lists every chart under the addons path, each at its Chart.yaml version, and nothing else",
     },
     Rule {
         id: "image-list-stale",
