@@ -52,7 +52,8 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
 /// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`].
 ///
 /// Errors (exit 2): no Chart.yaml `version`, or one that is not SemVer 2 (a chart archive is
-/// named after it), naming the file and line.
+/// named after it), naming the file and line. Exit 3: a declared dependency that `charts/` does
+/// not hold ([`crate::chart::deps::unmet`]), as Helm refuses such a chart at install.
 pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
     let files = crate::git::read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
@@ -66,6 +67,18 @@ pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Re
             crate::error::UserError::input(format!("{path}/Chart.yaml has no `version`"))
                 .hint("every chart needs a SemVer `version` in Chart.yaml")
         })?;
+    let unmet = crate::chart::deps::unmet(&files, crate::render::semver::matches);
+    if !unmet.is_empty() {
+        let list: Vec<String> = unmet.iter().map(ToString::to_string).collect();
+        return Err(crate::error::UserError::refused(format!(
+            "{path}: chart {name} declares dependencies its charts/ folder does not hold: {}; Helm would refuse to install the package",
+            list.join(", ")
+        ))
+        .hint(format!(
+            "run `helm dependency build {path}` and commit charts/ (`git release check` reports it as chart-dependency-missing)"
+        ))
+        .into());
+    }
     Ok(ChartSource {
         path: path.to_string(),
         name,

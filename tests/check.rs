@@ -325,3 +325,108 @@ fn why_6_check_names_a_chart_version_yml_does_not_list() {
     let run = p.release(&["check"]).fails(3);
     run.out_has("chart extra (addons/extra, version 0.1.0) is not listed in version.yml");
 }
+
+/// Issue 20, Why 2: an umbrella chart whose declared dependencies are not under charts/ is
+/// refused by `check` (chart-dependency-missing) and by `package` (exit 3), as real Helm refuses
+/// it; once `charts/` holds them, the package's chart archives are all accepted by real Helm.
+#[test]
+fn why_2_check_and_package_refuse_what_helm_refuses() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.write(
+        "addons/umbrella/Chart.yaml",
+        "apiVersion: v2\nname: umbrella\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: ~17.3.0\n  repository: https://charts.example.com\n",
+    );
+    p.write(
+        "addons/umbrella/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-umbrella\n",
+    );
+    p.commit("umbrella chart, dependencies not built");
+    // Real Helm refuses the chart as it is.
+    let tgz = sb.path("umbrella-1.0.0.tgz");
+    let st = sb
+        .cmd("tar", &p.path.join("addons"))
+        .arg("czf")
+        .arg(&tgz)
+        .arg("umbrella")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let refused = crate::util::helm_refuses(std::slice::from_ref(&tgz));
+    assert!(
+        refused.len() == 1 && refused[0].1.contains("missing in charts/ directory: redis"),
+        "{refused:?}"
+    );
+    let run = p.release(&["check"]).fails(3);
+    run.out_has("chart-dependency-missing (error)");
+    run.out_has("addons/umbrella/Chart.yaml: chart umbrella declares dependencies its charts/ folder does not hold: redis ~17.3.0 (not under charts/)");
+    let out = sb.path("out");
+    let out = out.to_str().unwrap();
+    let run = p.release(&["package", "HEAD", "-o", out]).fails(3);
+    run.err_has("addons/umbrella: chart umbrella declares dependencies its charts/ folder does not hold: redis ~17.3.0 (not under charts/)");
+    run.err_has("helm dependency build addons/umbrella");
+    // A version outside the constraint is still refused.
+    let umbrella_charts = p.path.join("addons/umbrella/charts");
+    let redis = |version: &str| {
+        let dir = sb.path(&format!("redis-src-{version}/redis"));
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: redis\nversion: {version}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("templates/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-redis\n",
+        )
+        .unwrap();
+        let st = sb
+            .cmd("tar", dir.parent().unwrap())
+            .arg("czf")
+            .arg(umbrella_charts.join(format!("redis-{version}.tgz")))
+            .arg("redis")
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    std::fs::create_dir_all(&umbrella_charts).unwrap();
+    redis("18.0.0");
+    p.commit("redis 18 vendored");
+    p.release(&["check"])
+        .fails(3)
+        .out_has("redis ~17.3.0 (charts/ has 18.0.0)");
+    p.remove("addons/umbrella/charts/redis-18.0.0.tgz");
+    redis("17.3.2");
+    p.commit("redis 17.3.2 vendored (helm dependency build)");
+    let run = p.release(&["check", "--json"]);
+    assert!(
+        !run.stdout.contains("chart-dependency-missing"),
+        "{}",
+        run.stdout
+    );
+    p.release(&["package", "HEAD", "-o", out]).ok();
+    // Every chart archive of the package, given to real Helm: none refused.
+    let unpacked = sb.path("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let package = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let st = sb
+        .cmd("tar", &unpacked)
+        .arg("xzf")
+        .arg(&package)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut charts = Vec::new();
+    for top in std::fs::read_dir(&unpacked).unwrap() {
+        for c in std::fs::read_dir(top.unwrap().path().join("charts")).unwrap() {
+            charts.push(c.unwrap().path());
+        }
+    }
+    assert!(charts.len() >= 3, "{charts:?}");
+    assert_eq!(crate::util::helm_refuses(&charts), []);
+}

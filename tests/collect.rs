@@ -886,12 +886,12 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
 }
 
-/// Issue 20, Why 2 and 4: the first run chains (init, then a component, then collect, with
+/// Issue 20, Why 4 (and Why 1: no command rewrote the image lists): the first run chains (init, then a component, then collect, with
 /// nothing committed in between; the new addon lands in version.yml), and collect with nothing
 /// moved makes the derived files follow the charts (a chart version and an image changed in a
 /// committed local fix, an addon dropped from version.yml).
 #[test]
-fn why_2_and_4_the_first_run_chains_and_derived_files_follow_the_charts() {
+fn why_4_the_first_run_chains_and_derived_files_follow_the_charts() {
     let sb = Sandbox::new();
     cyclone(&sb);
     charts_repo(&sb);

@@ -377,3 +377,80 @@ impl<'a> Repo<'a> {
         self.git(&["status", "--porcelain", "--untracked-files=all"])
     }
 }
+
+/// The version of helm-python-sdk (Helm's Go SDK behind a C ABI, Helm v4) the tests ask.
+const HELM_PYTHON_SDK: &str = "helm-python-sdk==0.2.2";
+
+/// A virtualenv with real Helm (helm-python-sdk), made once under cargo's `CARGO_TARGET_TMPDIR`
+/// (`python3 -m venv`, then `pip install`), into a temporary folder renamed into place so that a
+/// killed or racing run leaves no half-made one. Returns its python.
+pub fn helm_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let done = root.join(format!("helm-venv-{}", HELM_PYTHON_SDK.replace("==", "-")));
+        let python = done.join("bin/python");
+        if python.is_file() {
+            return python;
+        }
+        let making = root.join(format!("helm-venv.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&making);
+        let run = |cmd: &mut Command| {
+            let out = cmd.output().expect("python3 must be installed (.ci/run)");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(Command::new("python3").args(["-m", "venv"]).arg(&making));
+        run(Command::new(making.join("bin/pip")).args([
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            HELM_PYTHON_SDK,
+        ]));
+        if std::fs::rename(&making, &done).is_err() {
+            let _ = std::fs::remove_dir_all(&making);
+        }
+        python
+    })
+}
+
+/// Load each chart archive with real Helm and render it as `helm template` does (an install with
+/// a client-side dry run: Helm's own dependency check, then every template): `(archive, error)`
+/// for each archive Helm refuses; empty when Helm takes them all.
+pub fn helm_refuses(archives: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    const SCRIPT: &str = r#"
+import json, sys, helm_python as helm
+out = []
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        with helm.Chart.load_archive(data) as chart:
+            cfg = helm.Config(namespace="default", storage_driver="memory")
+            cfg.install(chart, "release-test", dry_run="client")
+    except Exception as e:
+        out.append([path, f"{type(e).__name__}: {e}"])
+print(json.dumps(out))
+"#;
+    assert!(!archives.is_empty(), "no chart archive to give Helm");
+    let out = Command::new(helm_python())
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(archives)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused: Vec<(String, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    refused
+        .into_iter()
+        .map(|(p, e)| (PathBuf::from(p), e))
+        .collect()
+}

@@ -5,6 +5,7 @@
 //! never created twice with different content, a changed chart gets a new version, version.yml
 //! and the image lists agree with the charts. Everything is read from the object database.
 
+pub mod deps;
 pub mod files;
 pub mod history;
 pub mod image_tags;
@@ -82,6 +83,11 @@ pub const RULES: &[Rule] = &[
         id: "image-list-stale",
         default: Severity::Error,
         what: "images/*.list hold exactly what collect writes from the charts",
+    },
+    Rule {
+        id: "chart-dependency-missing",
+        default: Severity::Error,
+        what: "every dependency a chart declares is under its charts/ at a version its constraint allows (Helm refuses to install it otherwise)",
     },
 ];
 
@@ -504,6 +510,9 @@ pub fn check(
         lists.as_ref().filter(|_| on(&["image-list-stale"])),
         &mut findings,
     )?;
+    if on(&["chart-dependency-missing"]) {
+        deps::check(repo, &at_rev, &files, &mut findings)?;
+    }
     let mut kept: Vec<Finding> = findings
         .into_iter()
         .filter_map(|mut f| {
