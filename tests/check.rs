@@ -430,3 +430,44 @@ fn why_2_check_and_package_refuse_what_helm_refuses() {
     assert!(charts.len() >= 3, "{charts:?}");
     assert_eq!(crate::util::helm_refuses(&charts), []);
 }
+
+/// Issue 20, Why 4 and "check on the work tree": with no REV, check checks the work tree when it
+/// differs from HEAD and says so first; when the work tree is right and HEAD is not, it says to
+/// commit, never to run the command just run; `check HEAD` checks the commit.
+#[test]
+fn why_4_check_reads_the_work_tree_and_says_commit() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect"]).ok();
+    let run = p.release(&["check"]).ok();
+    let first = run.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        first.starts_with("checking the work tree: it differs from HEAD in ")
+            && first.contains("addons/cyclone"),
+        "{}",
+        run.stdout
+    );
+    run.out_has("the work tree: 0 error(s)");
+    run.err_has("the work tree is consistent, HEAD is not");
+    run.err_has("commit the changes");
+    assert!(
+        !run.stderr.contains("run `git release collect`"),
+        "{}",
+        run.stderr
+    );
+    let head = p.release(&["check", "HEAD"]).fails(3);
+    assert!(
+        !head.stdout.contains("checking the work tree"),
+        "{}",
+        head.stdout
+    );
+    // Nothing was written by checking the work tree.
+    assert!(p.status().contains(" M version.yml"), "{}", p.status());
+    let json = p.release(&["check", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        v["worktree"].as_array().is_some_and(|a| !a.is_empty()),
+        "{v}"
+    );
+    assert!(v["rev"].is_null(), "{v}");
+}

@@ -59,21 +59,136 @@ pub fn run(args: CheckArgs) -> Result<()> {
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let mut config = Config::load(&repo)?;
     config.offline = args.offline;
-    let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let result = check::check(&repo, &settings, &config, rev, args.history)?;
+    // No REV and a work tree that differs from HEAD where a release lives: check the work tree
+    // (as a commit on top of HEAD kept in memory; nothing is written to the repository).
+    let dirty = match &args.rev {
+        None => worktree_changes(&repo, &settings)?,
+        Some(_) => Vec::new(),
+    };
+    let (rev, worktree) = if dirty.is_empty() {
+        (args.rev.clone().unwrap_or_else(|| "HEAD".into()), false)
+    } else {
+        repo = repo.with_object_memory();
+        (worktree_commit(&repo, &dirty)?.to_string(), true)
+    };
+    let mut result = check::check(&repo, &settings, &config, &rev, args.history)?;
     let errors = result.error_count;
-    let mut report = Report::new("check", result);
-    report.rev = Some(report.data.commit.clone());
+    if worktree {
+        result.rev = "the work tree".into();
+    }
+    let mut report = Report::new(
+        "check",
+        CheckReport {
+            worktree: worktree.then(|| dirty.clone()),
+            result,
+        },
+    );
+    report.rev = Some(report.data.result.commit.clone());
+    if worktree {
+        report.rev = None;
+    }
     report.emit(args.json, &mut std::io::stdout().lock(), |r, out| {
-        Ok(check::print(&r.data, out)?)
+        if let Some(paths) = &r.data.worktree {
+            writeln!(
+                out,
+                "checking the work tree: it differs from HEAD in {} (`git release check HEAD` checks the last commit)",
+                few(paths)
+            )?;
+        }
+        Ok(check::print(&r.data.result, out)?)
     })?;
     if errors > 0 {
+        let what = if worktree {
+            "the work tree"
+        } else {
+            rev.as_str()
+        };
         return Err(UserError::refused(format!(
-            "{rev} is not a consistent release: {errors} error(s)"
+            "{what} is not a consistent release: {errors} error(s)"
         ))
         .hint("fix what the findings name; `release.check.<rule> = warning` or `off` changes a rule's weight")
         .in_json_output()
         .into());
     }
+    if worktree {
+        let head = check::check(&repo, &settings, &config, "HEAD", false)?;
+        if head.error_count > 0 && !args.json {
+            eprintln!(
+                "note: the work tree is consistent, HEAD is not ({} error(s)): commit the changes",
+                head.error_count
+            );
+        }
+    }
     Ok(())
+}
+
+/// Up to five paths, then how many more.
+fn few(paths: &[String]) -> String {
+    let shown = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    match paths.len() {
+        n if n > 5 => format!("{shown} and {} more", n - 5),
+        _ => shown,
+    }
+}
+
+/// What `check` reports: the findings, and the work-tree paths that differ from HEAD when it
+/// checked the work tree (absent when it checked a commit).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct CheckReport {
+    /// Paths where the work tree differs from HEAD, when the work tree was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub result: check::Report,
+}
+
+/// The paths where the work tree differs from HEAD (untracked files too, ignored ones too);
+/// empty in a bare repository.
+fn worktree_changes(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+) -> Result<Vec<String>> {
+    if repo.workdir().is_none() || repo.head_id().is_err() {
+        return Ok(Vec::new());
+    }
+    // The whole work tree: resource files may land outside the addons path (`targetPath`).
+    let prefixes = [""];
+    crate::git::uncommitted_changes(repo, &prefixes)
+}
+
+/// A commit on top of HEAD with `paths` as the work tree has them (written to `repo`'s in-memory
+/// object store only).
+///
+/// Errors: unreadable files or objects.
+fn worktree_commit(repo: &gix::Repository, paths: &[String]) -> Result<gix::ObjectId> {
+    let workdir = crate::git::workdir(repo)?;
+    let head = repo.head_id()?.detach();
+    let mut ed = repo.edit_tree(repo.head_tree_id()?.detach())?;
+    for p in paths {
+        match crate::git::read_worktree(&workdir.join(p))?.remove("") {
+            Some(e) => {
+                let id = repo.write_blob(&e.data)?.detach();
+                ed.upsert(p.as_str(), e.kind.entry_kind(), id)?;
+            }
+            None => {
+                ed.remove(p.as_str())?;
+            }
+        }
+    }
+    let tree = ed.write()?.detach();
+    let who = gix::actor::Signature {
+        name: "git-release check".into(),
+        email: "work-tree@localhost".into(),
+        time: Default::default(),
+    };
+    let commit = gix::objs::Commit {
+        tree,
+        parents: vec![head].into(),
+        author: who.clone(),
+        committer: who,
+        encoding: None,
+        message: "the work tree".into(),
+        extra_headers: Vec::new(),
+    };
+    Ok(repo.write_object(&commit)?.detach())
 }
