@@ -62,7 +62,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
     // No REV and a work tree that differs from HEAD where a release lives: check the work tree
     // (as a commit on top of HEAD kept in memory; nothing is written to the repository).
     let dirty = match &args.rev {
-        None => worktree_changes(&repo, &settings)?,
+        None => worktree_changes(&repo)?,
         Some(_) => Vec::new(),
     };
     let (rev, worktree) = if dirty.is_empty() {
@@ -144,10 +144,7 @@ pub(crate) struct CheckReport {
 
 /// The paths where the work tree differs from HEAD (untracked files too, ignored ones too);
 /// empty in a bare repository.
-fn worktree_changes(
-    repo: &gix::Repository,
-    settings: &crate::settings::Settings,
-) -> Result<Vec<String>> {
+fn worktree_changes(repo: &gix::Repository) -> Result<Vec<String>> {
     if repo.workdir().is_none() || repo.head_id().is_err() {
         return Ok(Vec::new());
     }
