@@ -1472,3 +1472,39 @@ fn a_403_names_the_credential_source_and_writes_nothing() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Issue 20, Why 8: on a fresh registry, two mirrored images sharing every blob: each blob is
+/// pushed once in the run, the other image mounts it, whatever order the parallel copies take.
+#[test]
+fn why_8_images_sync_sends_each_blob_once_and_mounts_it_after() {
+    let upstream = TestRegistry::start(None);
+    let internal = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    upstream.push(&sb, "k8s/pause:3.9", "shared", None);
+    upstream.push(&sb, "k8s/busybox:1.0", "shared", None);
+    internal.push(&sb, "rel/release/app:1.0.0", "app", None);
+    internal.push(&sb, "rel/release/worker:1.0.0", "worker", None);
+    let mut p = platform(&sb, &internal.host);
+    p.write(
+        "addons/app/templates/d.yaml",
+        &pod("{{ .Values.registry }}/library/busybox:1.0"),
+    );
+    let u = &upstream.host;
+    p.write(
+        "images/images_origin.yaml",
+        &format!("- src: {u}/k8s/pause\n  dest: library/pause\n- src: {u}/k8s/busybox\n  dest: library/busybox\n"),
+    );
+    p.commit("two mirrored images, one layer");
+    let run = p.release(&["images", "sync", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "{v}");
+    let sum = |k: &str| images.iter().map(|i| i[k].as_u64().unwrap()).sum::<u64>();
+    // One image: its config and layer blobs and its manifest pushed (3); the other: both
+    // blobs mounted, its manifest pushed (1).
+    assert_eq!(
+        (sum("pushed"), sum("mounted"), sum("skipped")),
+        (4, 2, 0),
+        "{v}"
+    );
+}

@@ -37,8 +37,11 @@ pub struct Synced {
     pub downloaded: u64,
 }
 
-/// Shared by the images of one sync: digest -> an internal repository (`host/path`) that has it.
-type Placed = Mutex<HashMap<String, String>>;
+/// Shared by the images of one sync: digest -> the internal repository (`host/path`) that has it
+/// from this run, behind a lock of its own. Whoever places a blob first holds its lock until the
+/// blob is in; an image sharing that layer waits, then mounts it: each blob travels once per run
+/// however the parallel copies interleave.
+type Placed = Mutex<HashMap<String, std::sync::Arc<Mutex<Option<String>>>>>;
 
 /// Put blob `digest` into the repository of `dst_ref`: skipped when there, mounted when this run
 /// placed it in another repository, pushed from the cache otherwise.
@@ -54,17 +57,13 @@ fn place_blob(
     let dst_repo = crate::image::reference::name_and_suffix(dst_ref)
         .0
         .to_string();
-    let known = placed
+    let slot = placed
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(digest)
-        .cloned();
-    let remember = || {
-        placed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(digest.to_string(), dst_repo.clone());
-    };
+        .entry(digest.to_string())
+        .or_default()
+        .clone();
+    let mut known = slot.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(from) = known.as_deref().filter(|f| *f != dst_repo) {
         if reg.mount_blob(dst_ref, from, digest)? {
             out.mounted += 1;
@@ -73,7 +72,7 @@ fn place_blob(
     }
     if known.as_deref() == Some(dst_repo.as_str()) || reg.has_blob(dst_ref, digest)? {
         out.skipped += 1;
-        remember();
+        known.get_or_insert(dst_repo);
         return Ok(());
     }
     out.downloaded += super::pull::fetch_blob(reg, src_ref, digest, cache)?;
@@ -83,7 +82,7 @@ fn place_blob(
     let map = unsafe { memmap2::Mmap::map(&file)? };
     reg.push_blob(dst_ref, digest, &map)?;
     out.pushed += 1;
-    remember();
+    *known = Some(dst_repo);
     Ok(())
 }
 
