@@ -89,7 +89,7 @@ _git_release ()
 	hotfix)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --dry-run --json --images --help"
+			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --dry-run --json --images --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -97,7 +97,7 @@ _git_release ()
 	package)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --owner= --platform= --dry-run --json --images --help"
+			__gitcomp "--output= --owner= --platform= --allow-other-platform --dry-run --json --images --help"
 			return ;;
 		esac
 		__git_release_tags

@@ -85,6 +85,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l platf
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-same-version -d 'Ship a chart whose content changed under its old Chart.yaml version (recorded in the manifest)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l tag -d 'Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l per-addon -d 'One package per changed chart instead of one for all'
+complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s n -l dry-run -d 'Print the plan (charts, versions, images, name); write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -l images -d 'Also pack the images added or changed in the range into `images.tar` (an OCI image layout; see `package --images`); with --per-addon, each package gets its addon\'s own'
@@ -93,6 +94,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand hotfix" -s V -l 
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s o -l output -d 'Folder to write the package to' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l platform -d 'Platform of the packed images (a multi-arch index is resolved to it)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand package" -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s n -l dry-run -d 'Print what would be packaged; write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l images -d 'Also pack every image of the lists into `images/images.tar` (an OCI image layout that docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then served from the blob cache under the git dir'
@@ -213,12 +215,14 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l per-addon -d 'One package per changed chart instead of one for all'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l owner -r -d 'Owner and group id of every archive entry (tar holds up to 2097151)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l platform -r -d 'Platform of the packed images (a multi-arch index is resolved to it)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l dry-run -s n -d 'Print the plan (charts, versions, images, name); write nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l images -d 'Also pack the images added or changed in the range into `images.tar` (an OCI image layout; see `package --images`); with --per-addon, each package gets its addon\'s own'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l output -s o -r -d 'Folder to write the package to'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l owner -r -d 'Owner and group id of every archive entry (tar holds up to 2097151)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l platform -r -d 'Platform of the packed images (a multi-arch index is resolved to it)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l dry-run -s n -d 'Print what would be packaged; write nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l images -d 'Also pack every image of the lists into `images/images.tar` (an OCI image layout that docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then served from the blob cache under the git dir'

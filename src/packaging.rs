@@ -272,6 +272,10 @@ pub struct PackFlags {
     /// Platform of the packed images (a multi-arch index is resolved to it).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
     pub platform: String,
+    /// Pack an image that has no --platform image as it is (an index's first), with a warning
+    /// per image; without it such images refuse the package (exit 3).
+    #[arg(long)]
+    pub allow_other_platform: bool,
 }
 
 impl Default for PackFlags {
@@ -279,6 +283,7 @@ impl Default for PackFlags {
         PackFlags {
             owner: crate::archive::DEFAULT_OWNER,
             platform: "linux/amd64".into(),
+            allow_other_platform: false,
         }
     }
 }

@@ -976,7 +976,7 @@ fn package_images_is_an_oci_archive_skopeo_reads_and_reproducible() {
 }
 
 #[test]
-fn a_multi_arch_index_is_resolved_to_the_platform() {
+fn why_7_a_multi_arch_index_is_resolved_and_a_missing_platform_refuses() {
     let reg = TestRegistry::start(None);
     let sb = Sandbox::new();
     reg.push_arches(
@@ -991,8 +991,25 @@ fn a_multi_arch_index_is_resolved_to_the_platform() {
     let p = platform(&sb, &reg.host);
     let host = &reg.host;
     let config_arch = |out: &str, platform: &str| -> String {
-        p.release(&["package", "--images", "--platform", platform, "-o", out])
+        let run = p
+            .release(&[
+                "package",
+                "--images",
+                "--platform",
+                platform,
+                "--allow-other-platform",
+                "-o",
+                out,
+            ])
             .ok();
+        // worker and pause are linux/amd64 images only: packed as they are, each named.
+        let others = run.stderr.matches("packed as it is (linux/amd64)").count();
+        assert_eq!(
+            others,
+            if platform == "linux/amd64" { 0 } else { 2 },
+            "{}",
+            run.stderr
+        );
         let pkg = std::fs::read_dir(p.path.join(out))
             .unwrap()
             .next()
@@ -1035,10 +1052,25 @@ fn a_multi_arch_index_is_resolved_to_the_platform() {
         "-o",
         "s390",
     ])
-    .fails(1)
+    .fails(3)
     .err_has(&format!(
-        "{host}/rel/release/app:1.0.0 has no linux/s390x image (it has linux/amd64, linux/arm64)"
+        "3 image(s) have no linux/s390x image: {host}/rel/library/pause:3.9 (has linux/amd64), {host}/rel/release/app:1.0.0 (has linux/amd64, linux/arm64), {host}/rel/release/worker:1.0.0 (has linux/amd64)"
     ));
+    // Issue 20, Why 7: without --allow-other-platform, amd64-only images refuse an arm64
+    // package, each named with what it has; nothing is written.
+    p.release(&["package", "--images", "--platform", "linux/arm64", "-o", "arm-strict"])
+        .fails(3)
+        .err_has(&format!(
+            "2 image(s) have no linux/arm64 image: {host}/rel/library/pause:3.9 (has linux/amd64), {host}/rel/release/worker:1.0.0 (has linux/amd64)"
+        ))
+        .err_has("--allow-other-platform");
+    assert!(
+        !p.path.join("arm-strict").exists()
+            || std::fs::read_dir(p.path.join("arm-strict"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
     p.release(&["package", "--images", "--platform", "linux", "-o", "bad"])
         .fails(2)
         .err_has("platform `linux` is not os/arch[/variant]");

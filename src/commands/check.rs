@@ -148,8 +148,18 @@ fn worktree_changes(repo: &gix::Repository) -> Result<Vec<String>> {
     if repo.workdir().is_none() || repo.head_id().is_err() {
         return Ok(Vec::new());
     }
-    // The whole work tree: resource files may land outside the addons path (`targetPath`).
-    let prefixes = [""];
+    // The whole work tree (resource files may land outside the addons path, `targetPath`), by
+    // its top-level entries and those of HEAD (a deleted one counts too).
+    let workdir = crate::git::workdir(repo)?;
+    let mut top: std::collections::BTreeSet<String> = std::fs::read_dir(&workdir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != ".git")
+        .collect();
+    let head_tree = repo.head_tree_id()?.object()?.into_tree();
+    for e in head_tree.iter() {
+        top.insert(e?.filename().to_string());
+    }
+    let prefixes: Vec<&str> = top.iter().map(String::as_str).collect();
     crate::git::uncommitted_changes(repo, &prefixes)
 }
 

@@ -799,6 +799,7 @@ pub(crate) fn apply(
                 plan.stamp,
                 durability,
                 args,
+                &mut plan.warnings,
             )?;
             plan.manifest.image_digests.extend(digests);
             written.push((path, sum));
@@ -815,6 +816,7 @@ pub(crate) fn apply(
             plan.stamp,
             durability,
             args,
+            &mut plan.warnings,
         )?;
         plan.manifest
             .sha256
@@ -840,6 +842,7 @@ fn write_package(
     stamp: Stamp,
     durability: crate::durable::Durability,
     args: &HotfixArgs,
+    warnings: &mut Vec<String>,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
     let mut contents = Contents::new(durability);
     for b in built {
@@ -862,7 +865,16 @@ fn write_package(
     // Only the images added or changed in the range.
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
-        let tar = crate::oci::pack(repo, settings, tree, &set, &args.pack.platform, stamp)?;
+        let tar = crate::oci::pack(
+            repo,
+            settings,
+            tree,
+            &set,
+            &args.pack.platform,
+            args.pack.allow_other_platform,
+            stamp,
+        )?;
+        warnings.extend(tar.warnings.iter().cloned());
         contents.add_stream("images.tar".into(), tar.stream())?;
         manifest.image_digests = tar.digests;
     }

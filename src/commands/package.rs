@@ -350,8 +350,10 @@ pub(crate) fn write(
             tree,
             &plan.image_set,
             &args.pack.platform,
+            args.pack.allow_other_platform,
             stamp,
         )?;
+        plan.warnings.extend(tar.warnings.iter().cloned());
         contents.add_stream(
             crate::files::join(&settings.images_path, "images.tar"),
             tar.stream(),

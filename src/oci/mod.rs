@@ -25,6 +25,8 @@ pub struct ImagesTar {
     pub digests: BTreeMap<String, String>,
     /// Bytes of the archive.
     pub size: u64,
+    /// One per image packed for another platform (`--allow-other-platform`).
+    pub warnings: Vec<String>,
     layout: std::sync::Arc<layout::Layout>,
     cache: BlobCache,
     stamp: Stamp,
@@ -81,6 +83,7 @@ pub fn pack(
     tree: gix::ObjectId,
     images: &BTreeSet<String>,
     platform: &str,
+    allow_other_platform: bool,
     stamp: Stamp,
 ) -> Result<ImagesTar> {
     use rayon::prelude::*;
@@ -106,13 +109,27 @@ pub fn pack(
             .par_iter()
             .map(|l| {
                 let reference = l.reference.as_deref().unwrap_or_default();
-                let p = pull::resolve(&client, reference, &platform, &cache);
+                let p = pull::resolve(&client, reference, &platform, allow_other_platform, &cache);
                 bar.inc(1);
                 p
             })
             .collect()
     });
-    let pulled: Vec<pull::Pulled> = pulled.into_iter().collect::<Result<_>>()?;
+    // Every image without the platform is named at once, those of an index here, single-platform
+    // ones once their configs are cached (below).
+    let mut other: Vec<String> = pulled
+        .iter()
+        .filter_map(|p| p.as_ref().err()?.downcast_ref::<pull::PlatformMismatch>())
+        .map(ToString::to_string)
+        .collect();
+    let mut pulled: Vec<pull::Pulled> = pulled
+        .into_iter()
+        .filter(|p| {
+            p.as_ref()
+                .err()
+                .is_none_or(|e| e.downcast_ref::<pull::PlatformMismatch>().is_none())
+        })
+        .collect::<Result<_>>()?;
     // Each missing blob once, from the first image that needs it.
     let mut missing: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
     for p in &pulled {
@@ -137,6 +154,32 @@ pub fn pack(
         });
         fetched.into_iter().collect::<Result<Vec<_>>>()?;
     }
+    // Single-platform images: their configs (now cached) say which platform they are.
+    for p in pulled.iter_mut() {
+        if let Some(has) = pull::check_platform(p, &platform, &cache)? {
+            if allow_other_platform {
+                p.other_platform = Some(has);
+            } else {
+                other.push(format!("{} (has {has})", p.name));
+            }
+        }
+    }
+    if !other.is_empty() {
+        bar.finish_and_clear();
+        other.sort();
+        return Err(platform_refusal(&platform, &other));
+    }
+    let warnings = pulled
+        .iter()
+        .filter_map(|p| {
+            p.other_platform.as_ref().map(|has| {
+                format!(
+                    "{} has no {platform} image; packed as it is ({has})",
+                    p.name
+                )
+            })
+        })
+        .collect();
     bar.finish_and_clear();
     let layout = layout::Layout::new(&pulled)?;
     Ok(ImagesTar {
@@ -145,11 +188,23 @@ pub fn pack(
             .map(|p| (p.name.clone(), p.manifest.digest.clone()))
             .collect(),
         size: layout.size(),
+        warnings,
         layout: std::sync::Arc::new(layout),
         cache,
         stamp,
         memo: repo.common_dir().join("release/checksums"),
     })
+}
+
+/// The refusal of images without the platform asked for, each with what it has (exit 3).
+fn platform_refusal(platform: &pull::Platform, images: &[String]) -> anyhow::Error {
+    crate::error::UserError::refused(format!(
+        "{} image(s) have no {platform} image: {}",
+        images.len(),
+        images.join(", ")
+    ))
+    .hint("pack another platform with --platform, or pass --allow-other-platform to pack these as they are (a warning names each)")
+    .into()
 }
 
 /// Name the folder and say what to do when writing there failed for lack of room.

@@ -32,6 +32,52 @@ pub struct Pulled {
     pub config: Descriptor,
     /// Layer blobs, in order.
     pub layers: Vec<Descriptor>,
+    /// The platforms the image has, when none is the one asked for and it was packed anyway
+    /// (`--allow-other-platform`): `linux/amd64`.
+    pub other_platform: Option<String>,
+    /// A single-platform image (no index): its config says which platform it is, checked once
+    /// the config is in the cache ([`check_platform`]).
+    pub single: bool,
+}
+
+/// An image that has no manifest for the platform asked for ([`resolve`]).
+#[derive(Debug, Clone)]
+pub struct PlatformMismatch {
+    /// The image reference.
+    pub name: String,
+    /// The platforms it has (`linux/amd64, linux/arm64`).
+    pub has: String,
+}
+
+impl std::fmt::Display for PlatformMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (has {})", self.name, self.has)
+    }
+}
+
+impl std::error::Error for PlatformMismatch {}
+
+/// `os/arch[/variant]` of an index entry's `platform` or of an image config.
+fn platform_of(p: &serde_json::Value) -> String {
+    let mut s = format!(
+        "{}/{}",
+        p["os"].as_str().unwrap_or("?"),
+        p["architecture"].as_str().unwrap_or("?")
+    );
+    if let Some(v) = p["variant"].as_str() {
+        s = format!("{s}/{v}");
+    }
+    s
+}
+
+impl Platform {
+    /// Whether `p` (an index entry's `platform`, or an image config) is this platform; a
+    /// variant is compared only when this platform names one.
+    fn matches(&self, p: &serde_json::Value) -> bool {
+        p["os"] == self.os.as_str()
+            && p["architecture"] == self.arch.as_str()
+            && self.variant.as_deref().is_none_or(|v| p["variant"] == v)
+    }
 }
 
 /// `os/arch[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`.
@@ -125,12 +171,17 @@ pub fn fetch_blob(registry: &Registry, name: &str, digest: &str, cache: &BlobCac
 /// The manifest of `name` for `platform` (an index is resolved), stored in `cache`, with the
 /// descriptors of its config and layers; no other blob is downloaded.
 ///
-/// Errors, each naming registry and image: unreachable, auth, missing image, a platform the
-/// index does not have (listing those it has), a manifest whose digest does not match.
+/// An index without a manifest for `platform` is a [`PlatformMismatch`] error, or with
+/// `allow_other` gives its first manifest with [`Pulled::other_platform`] set. A single-platform
+/// image's platform is in its config, checked later with [`check_platform`].
+///
+/// Errors, each naming registry and image: unreachable, auth, missing image, a
+/// [`PlatformMismatch`], a manifest whose digest does not match.
 pub fn resolve(
     registry: &Registry,
     name: &str,
     platform: &Platform,
+    allow_other: bool,
     cache: &BlobCache,
 ) -> Result<Pulled> {
     let (mut bytes, mut digest) = registry.manifest(name)?;
@@ -142,38 +193,27 @@ pub fn resolve(
         .into());
     }
     let mut doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let mut other_platform = None;
+    let single = doc.get("manifests").is_none();
     if let Some(list) = doc.get("manifests").and_then(|m| m.as_array()) {
-        let pick = list.iter().find(|m| {
-            let p = &m["platform"];
-            p["os"] == platform.os.as_str()
-                && p["architecture"] == platform.arch.as_str()
-                && platform
-                    .variant
-                    .as_deref()
-                    .is_none_or(|v| p["variant"] == v)
-        });
-        let Some(pick) = pick else {
-            let have: Vec<String> = list
-                .iter()
-                .map(|m| {
-                    let p = &m["platform"];
-                    let mut s = format!(
-                        "{}/{}",
-                        p["os"].as_str().unwrap_or("?"),
-                        p["architecture"].as_str().unwrap_or("?")
-                    );
-                    if let Some(v) = p["variant"].as_str() {
-                        s = format!("{s}/{v}");
+        let pick = match list.iter().find(|m| platform.matches(&m["platform"])) {
+            Some(pick) => pick,
+            None => {
+                let has = list
+                    .iter()
+                    .map(|m| platform_of(&m["platform"]))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if !allow_other || list.is_empty() {
+                    return Err(PlatformMismatch {
+                        name: name.to_string(),
+                        has,
                     }
-                    s
-                })
-                .collect();
-            return Err(UserError::failure(format!(
-                "{name} has no {platform} image (it has {})",
-                have.join(", ")
-            ))
-            .hint("pick one with --platform")
-            .into());
+                    .into());
+                }
+                other_platform = Some(has);
+                &list[0]
+            }
         };
         let d = descriptor(pick, "platform manifest", name)?;
         let by_digest = format!(
@@ -219,5 +259,27 @@ pub fn resolve(
         },
         config,
         layers,
+        other_platform,
+        single,
     })
+}
+
+/// The platform check of a single-platform image whose config blob is in `cache`: `Ok(None)`
+/// when its config names `platform` (or no platform at all), else the platform it names.
+///
+/// Errors: the config cannot be read from the cache.
+pub fn check_platform(
+    pulled: &Pulled,
+    platform: &Platform,
+    cache: &BlobCache,
+) -> Result<Option<String>> {
+    if !pulled.single {
+        return Ok(None);
+    }
+    let data = std::fs::read(cache.path(&pulled.config.digest)?)?;
+    let cfg: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+    if cfg.get("architecture").is_none() || platform.matches(&cfg) {
+        return Ok(None);
+    }
+    Ok(Some(platform_of(&cfg)))
 }
