@@ -341,3 +341,72 @@ fn bump_updates_version_yml() {
     p.commit("tune");
     p.release(&["check"]).ok();
 }
+
+/// Issue 20, Why 3: one version allocator across lines. A fix made on master and bumped there is
+/// picked onto the line with master's version (same content, same version); a second fix on the
+/// line gets the next free patch; master then ships a chart below the line's newer release, which
+/// `check` refuses (chart-version-below-older-line); master's next `bump patch` skips the
+/// version the line released with other content.
+#[test]
+fn why_3_one_version_allocator_across_lines() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.release(&["tag", "1.1.0", "--offline"]).ok();
+    p.release(&["branch", "1.1"])
+        .ok()
+        .err_has("run `git release bump --next-minor --commit` on master");
+    // A fix on master, bumped there.
+    let dep = p.read("addons/cyclone/templates/deployment.yaml");
+    p.write(
+        "addons/cyclone/templates/deployment.yaml",
+        &dep.replace(
+            "imagePullPolicy:",
+            "terminationMessagePolicy: FallbackToLogsOnError\n        imagePullPolicy:",
+        ),
+    );
+    let fix = p.commit("cyclone: log on error");
+    p.release(&["bump", "patch", "cyclone", "--commit"]).ok();
+    assert!(p
+        .read("addons/cyclone/Chart.yaml")
+        .contains("version: 0.10.1"));
+    // The same fix on the line: master's version, since the content is the same.
+    let run = p.release(&["cherry-pick", &fix, "--onto", "1.1"]).ok();
+    run.out_has("bump addons/cyclone/Chart.yaml: 0.10.0 -> 0.10.1");
+    assert_eq!(
+        p.git(&["rev-parse", "release-1.1:addons/cyclone"]),
+        p.git(&["rev-parse", "HEAD:addons/cyclone"]),
+        "one chart version, one content"
+    );
+    p.release(&["tag", "1.1.1", "release-1.1", "--offline"])
+        .ok();
+    // A second fix, on the line only: the next free patch there.
+    p.git(&["checkout", "-q", "release-1.1"]);
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write(
+        "addons/cyclone/values.yaml",
+        &values.replace("replicaCount: 2", "replicaCount: 3"),
+    );
+    p.commit("cyclone: three replicas on 1.1");
+    p.release(&["bump", "patch", "cyclone", "--commit"]).ok();
+    assert!(p
+        .read("addons/cyclone/Chart.yaml")
+        .contains("version: 0.10.2"));
+    p.release(&["tag", "1.1.2", "--offline"]).ok();
+    p.git(&["checkout", "-q", "-"]);
+    // Master (the 1.2 line) now carries 0.10.1, below v1.1.2's 0.10.2: an upgrade would
+    // downgrade it.
+    let run = p.release(&["check"]).fails(3);
+    run.out_has("chart-version-below-older-line (error)");
+    run.out_has("cyclone 0.10.1 is below cyclone 0.10.2 in v1.1.2, a release of an older line");
+    p.release(&["tag", "1.2.0", "--offline"]).fails(3);
+    // bump patch skips 0.10.2 (released on the line with other content).
+    p.release(&["bump", "patch", "cyclone", "--commit"]).ok();
+    assert!(
+        p.read("addons/cyclone/Chart.yaml")
+            .contains("version: 0.10.3"),
+        "{}",
+        p.read("addons/cyclone/Chart.yaml")
+    );
+    p.release(&["check"]).ok();
+}

@@ -9,6 +9,7 @@ pub mod deps;
 pub mod files;
 pub mod history;
 pub mod image_tags;
+pub mod lines;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -83,6 +84,11 @@ pub const RULES: &[Rule] = &[
         id: "image-list-stale",
         default: Severity::Error,
         what: "images/*.list hold exactly what collect writes from the charts",
+    },
+    Rule {
+        id: "chart-version-below-older-line",
+        default: Severity::Error,
+        what: "no chart is below its version in a tagged release of an older line (upgrading from it would downgrade the chart)",
     },
     Rule {
         id: "chart-dependency-missing",
@@ -512,6 +518,16 @@ pub fn check(
     )?;
     if on(&["chart-dependency-missing"]) {
         deps::check(repo, &at_rev, &files, &mut findings)?;
+    }
+    if on(&["chart-version-below-older-line"]) {
+        lines::check(
+            repo,
+            &settings.addons_path,
+            &mut charts,
+            commit,
+            &at_rev,
+            &mut findings,
+        )?;
     }
     let mut kept: Vec<Finding> = findings
         .into_iter()

@@ -17,7 +17,7 @@ use crate::branches::{self, BranchInfo, Start};
 use crate::git::release_tags_by_commit;
 use crate::lines::{self, Target};
 use crate::plan::{Plan, RefIntent};
-use crate::report::{RefUpdate, Report};
+use crate::report::{RefUpdate, Report, Warning};
 use crate::versions;
 
 /// `git release branch`
@@ -114,16 +114,22 @@ pub(crate) fn plan(
             to: Some(r.to.to_string()),
         })
         .collect();
-    Ok((
-        Report::new(
-            "branch",
-            BranchReport {
-                branches: done,
-                refs,
-            },
-        ),
-        writes,
-    ))
+    let line_created = target.customer.is_none() && done.iter().any(|b| b.status == "created");
+    let mut report = Report::new(
+        "branch",
+        BranchReport {
+            branches: done,
+            refs,
+        },
+    );
+    if line_created {
+        // Issue 20: master's next chart versions must stay above every patch of this line.
+        report.warnings.push(Warning::from(format!(
+            "master's charts should now move to the next minor, above every patch {}.{} will get: run `git release bump --next-minor --commit` on master",
+            target.major, target.minor
+        )));
+    }
+    Ok((report, writes))
 }
 
 fn print(r: &Report<BranchReport>, out: &mut dyn Write) -> Result<()> {

@@ -187,15 +187,26 @@ pub(crate) fn plan(
         }
     }
     let mut bumped = std::collections::BTreeMap::new();
+    // A patch is the next one no ref uses (history::allocate): a version released on another
+    // line with other content is skipped.
+    let chart_yamls: Vec<String> = selected
+        .iter()
+        .map(|c| join(&c.folder, "Chart.yaml"))
+        .collect();
+    let used = match mode {
+        Mode::Patch => crate::history::allocate::UsedVersions::scan(repo, &chart_yamls)?,
+        Mode::NextMinor => Default::default(),
+    };
     for chart in &selected {
         let rel = join(&chart.folder, "Chart.yaml");
         let (entry, text) = read_text(&workdir, &rel)?;
-        let bump_fn = match mode {
-            Mode::Patch => version_bump::next_patch,
-            Mode::NextMinor => version_bump::next_minor,
-        };
-        let edit =
-            version_bump::edit_chart_yaml(&text, bump_fn).map_err(|e| field_error(&rel, e))?;
+        let edit = match mode {
+            Mode::Patch => version_bump::edit_chart_yaml(&text, |v| {
+                crate::history::allocate::next_free(v, |c| used.taken(&rel, &c.to_string(), None))
+            }),
+            Mode::NextMinor => version_bump::edit_chart_yaml(&text, version_bump::next_minor),
+        }
+        .map_err(|e| field_error(&rel, e))?;
         if edit.old != edit.new {
             bumped.insert(chart.name.clone(), edit.new.clone());
         }

@@ -21,6 +21,7 @@ use crate::chart::discover::RootProbe;
 use crate::error::UserError;
 use crate::git;
 use crate::git::resolve_commit;
+use crate::history::allocate::{next_free, UsedVersions};
 use crate::lines::{self, Target};
 use crate::plan::{Plan, RefIntent};
 use crate::report::Report;
@@ -512,7 +513,7 @@ fn bump_versions(
             .filter_map(|r| r.ok().map(|r| r.name().shorten().to_string()))
             .collect();
         let edit = crate::version_bump::edit_version_file(&text, |v| {
-            free_version(v, |c| {
+            next_free(v, |c| {
                 tags.contains(&format!("v{c}")) || tags.contains(&c.to_string())
             })
         })
@@ -526,15 +527,25 @@ fn bump_versions(
         ));
     }
     // Chart versions must stay unique across the whole history (every branch and tag).
-    let used = used_chart_versions(repo, merged.touched_charts.keys())?;
+    // One allocator (history::allocate): a version another content uses is skipped; the same
+    // content as elsewhere (the fix picked onto the same base) keeps that version.
+    let used = UsedVersions::scan(repo, merged.touched_charts.keys())?;
     let mut chart_versions = BTreeMap::new();
     for cy in merged.touched_charts.keys() {
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = git::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
-            let taken = used.get(cy);
+            let folder = cy.rsplit_once('/').map_or("", |(f, _)| f);
+            let content_with = |c: &semver::Version| -> Option<gix::ObjectId> {
+                let edited = crate::version_bump::edit_chart_yaml(&text, |_| c.clone()).ok()?;
+                let tree = with_file(repo, final_tree, cy, edited.text.as_bytes()).ok()?;
+                match folder {
+                    "" => Some(tree),
+                    f => git::lookup_path(repo, tree, f).ok()?.map(|(id, _)| id),
+                }
+            };
             let edit = crate::version_bump::edit_chart_yaml(&text, |v| {
-                free_version(v, |c| taken.is_some_and(|t| t.contains(&c.to_string())))
+                next_free(v, |c| used.taken(cy, &c.to_string(), content_with(c)))
             })
             .map_err(|e| field_err(cy, e))?;
             final_tree = with_file(repo, final_tree, cy, edit.text.as_bytes())?;
@@ -788,51 +799,6 @@ fn print_diff(repo: &gix::Repository, p: &Pick, out: &mut dyn Write) -> Result<(
         )?;
     }
     Ok(())
-}
-
-/// The branch's version patch + 1, skipping versions `taken` says are already used (seen with
-/// voltha charts: master had released the next patch already).
-fn free_version(v: &semver::Version, taken: impl Fn(&semver::Version) -> bool) -> semver::Version {
-    let mut next = crate::version_bump::next_patch(v);
-    while taken(&next) {
-        next = crate::version_bump::next_patch(&next);
-    }
-    next
-}
-
-/// Every `version` each Chart.yaml path had in any commit reachable from any ref (branches,
-/// remote-tracking branches, tags). Blobs are parsed once each.
-fn used_chart_versions<'a>(
-    repo: &gix::Repository,
-    paths: impl Iterator<Item = &'a String>,
-) -> Result<BTreeMap<String, BTreeSet<String>>> {
-    let paths: Vec<&String> = paths.collect();
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if paths.is_empty() {
-        return Ok(out);
-    }
-    let mut tips = Vec::new();
-    for r in repo.references()?.all()? {
-        let Ok(mut r) = r else { continue };
-        if let Ok(c) = r.peel_to_commit() {
-            tips.push(c.id);
-        }
-    }
-    let mut seen: std::collections::HashSet<(usize, gix::ObjectId)> = Default::default();
-    for info in repo.rev_walk(tips).all()? {
-        let info = info?;
-        let tree = repo.find_commit(info.id)?.tree_id()?.detach();
-        for (i, p) in paths.iter().enumerate() {
-            if let Some((id, _)) = git::lookup_path(repo, tree, p)? {
-                if seen.insert((i, id)) {
-                    if let Some(v) = crate::chart::meta::parse(&repo.find_blob(id)?.data).version {
-                        out.entry((*p).clone()).or_default().insert(v);
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The `(cherry picked from commit …)` line to append, as `git cherry-pick -x` does: directly
