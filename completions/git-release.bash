@@ -3,7 +3,8 @@
 # Install: source this file after git's completion, or copy it to
 # ~/.local/share/bash-completion/completions/git-release
 
-# Tags matching the word, both sides of A..B and A...B.
+# Revisions matching the word (tags, branches: release lines and OEM branches, HEAD), both
+# sides of A..B and A...B.
 __git_release_tags ()
 {
 	local pfx="" cur_="$cur"
@@ -11,7 +12,7 @@ __git_release_tags ()
 	*...*) pfx="${cur_%%...*}..."; cur_="${cur_#*...}" ;;
 	*..*) pfx="${cur_%%..*}.."; cur_="${cur_#*..}" ;;
 	esac
-	__gitcomp_direct "$(__git_tags "$pfx" "$cur_" " ")"
+	__gitcomp_nl "$(git for-each-ref --format='%(refname:short)' refs/tags refs/heads 2>/dev/null; echo HEAD)" "$pfx" "$cur_"
 }
 
 # Positional words before the current one, after the subcommand.
@@ -85,6 +86,7 @@ _git_release ()
 			return ;;
 		esac
 		__git_release_tags
+		[ "$(__git_release_positionals)" -eq 0 ] && __gitcomp_nl_append sync
 		;;
 	hotfix)
 		case "$cur" in

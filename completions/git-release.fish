@@ -29,7 +29,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -s V -l version -d
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "init" -d 'Create the platform-release layout (addons/, repos/, images/, version.yml, .gitrelease)'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "collect" -d 'Collect component charts at their newest release tags into the addons folder'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "check" -d 'Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists'
-complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 'List the images a revision deploys, with the charts, files and lines each comes from'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 'List the images a revision deploys, with the charts, files and lines each comes from; `images sync` copies the mirrored ones into the internal registry'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
@@ -151,6 +151,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand contains" -l jso
 complete -c git-release -n "__fish_git_release_using_subcommand contains" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand contains" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -l out -d 'Output folder' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand generate" -l install -d 'Man pages: write them where `man` (and so `git release --help`, `git help release`) finds them for executables on PATH: `share/man/man1` beside the folder of this executable (`~/.cargo/bin` -> `~/.cargo/share/man/man1`)'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
 
@@ -160,7 +161,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_sub
 function __git_release_tags
 set -l tok (commandline -ct)
 set -l pfx (string match -r '^.*\.\.\.?' -- $tok)
-for t in (git tag --list 2>/dev/null)
+for t in (git for-each-ref --format='%(refname:short)' refs/tags refs/heads 2>/dev/null) HEAD
 echo "$pfx$t"
 end
 end
@@ -184,6 +185,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -f -a '(git release __targets 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from log' -f -a '(git release __targets lines 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from collect' -f -a '(git release __components 2>/dev/null)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -f -a sync -d 'copy mirrored images into the internal registry'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l product -r -d 'Product name written to .gitrelease [default: the repository folder\'s name]'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l dry-run -s n -d 'Print what would be created; create nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from init' -l json -d 'Print the result as JSON on stdout (for scripts)'

@@ -204,6 +204,14 @@ fn bash_completion_knows_tags_lines_and_component_tags() {
     has("git release hotfix --ima", "--images");
     has("git release cherry-pick --on", "--onto=");
     has("git release branch --li", "--list");
+    // Issue 20, Why 9: a range's end completes release branches and HEAD too; `images s` is
+    // `sync`; `--tag=NAME=` offers only the tags collect accepts (within baseVersion).
+    has("git release hotfix v1.0.0..rel", "v1.0.0..release-1.0");
+    has("git release hotfix v1.0.0..rel", "v1.0.0..release-1.0-acme");
+    has("git release hotfix v1.0.0..H", "v1.0.0..HEAD");
+    has("git release images s", "sync");
+    has("git release collect --tag=mongo=1.1", "1.1.0");
+    lacks("git release collect --tag=mongo=1.2", "1.2.1");
 }
 
 /// Man pages worth opening (issue 11): laid out for MANPATH, every section present, and
@@ -420,4 +428,50 @@ fn bash_complete(sb: &Sandbox, cwd: &std::path::Path, line: &str) -> Vec<String>
         .map(|l| l.trim_end().to_string())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// Issue 20, Why 9: `git release --help` works right after the README's install: `generate man
+/// --install` puts the pages beside the executables' folder, where man finds them with MANPATH
+/// unset.
+#[test]
+fn why_9_git_release_help_opens_the_installed_page() {
+    let sb = Sandbox::new();
+    let bin = sb.path("prefix/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let built = std::path::Path::new(env!("CARGO_BIN_EXE_git-release"));
+    std::fs::copy(built, bin.join("git-release")).unwrap();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let git = |args: &[&str]| {
+        sb.cmd("git", sb.dir.path())
+            .args(args)
+            .env("PATH", &path)
+            .env_remove("MANPATH")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "100")
+            .output()
+            .unwrap()
+    };
+    let before = git(&["release", "--help"]);
+    assert!(!before.status.success(), "no page before the install");
+    let out = sb
+        .cmd(bin.join("git-release").to_str().unwrap(), sb.dir.path())
+        .args(["generate", "man", "--install"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sb
+        .path("prefix/share/man/man1/git-release-collect.1")
+        .is_file());
+    let after = git(&["release", "--help"]);
+    let text = String::from_utf8_lossy(&after.stdout);
+    assert!(
+        after.status.success() && text.contains("git-release(1)") && text.contains("SETTINGS"),
+        "{text}{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
 }

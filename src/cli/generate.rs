@@ -16,8 +16,13 @@ pub struct GenerateArgs {
     #[arg(value_enum)]
     pub what: GenerateWhat,
     /// Output folder.
-    #[arg(long, default_value = ".")]
+    #[arg(long, default_value = ".", conflicts_with = "install")]
     pub out: std::path::PathBuf,
+    /// Man pages: write them where `man` (and so `git release --help`, `git help release`)
+    /// finds them for executables on PATH: `share/man/man1` beside the folder of this
+    /// executable (`~/.cargo/bin` -> `~/.cargo/share/man/man1`).
+    #[arg(long)]
+    pub install: bool,
 }
 
 /// Artifacts of `git release generate`.
@@ -31,21 +36,47 @@ pub enum GenerateWhat {
 
 /// Run `git release generate`.
 pub fn run(args: GenerateArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out = match (args.install, args.what) {
+        (false, _) => args.out.clone(),
+        (true, GenerateWhat::Man) => installed_man_dir()?,
+        (true, GenerateWhat::Completions) => {
+            return Err(crate::error::UserError::input(
+                "--install places man pages; completions go where your shell loads them (see the README)",
+            )
+            .into())
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     match args.what {
         GenerateWhat::Man => {
             for (name, text) in man_pages()? {
-                write(&args.out.join(name), &text)?;
+                write(&out.join(name), &text)?;
+            }
+            if args.install {
+                println!(
+                    "installed the man pages in {}: `git release --help` opens them",
+                    out.join("man1").display()
+                );
             }
         }
         GenerateWhat::Completions => {
             for (name, text) in completions() {
-                write(&args.out.join(name), &text)?;
+                write(&out.join(name), &text)?;
             }
         }
     }
     Ok(())
+}
+
+/// `<folder of this executable>/../share/man`: man-db adds `../share/man` of every PATH folder to
+/// its search path when MANPATH is unset (manpath(1)).
+///
+/// Errors: the executable's path cannot be read.
+fn installed_man_dir() -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let bin = exe.parent().context("the executable has no folder")?;
+    Ok(bin.parent().unwrap_or(bin).join("share/man"))
 }
 
 fn write(path: &Path, text: &[u8]) -> Result<()> {
@@ -144,7 +175,9 @@ fn positional_completion(name: &str) -> &'static str {
         // A revision range of release tags: both sides of A..B.
         "hotfix" => "\t\t__git_release_tags\n",
         // A release tag (or any ref).
-        "package" | "check" | "images" | "diff" => "\t\t__git_release_tags\n",
+        "package" | "check" | "diff" => "\t\t__git_release_tags\n",
+        // REV, or the `sync` subcommand.
+        "images" => "\t\t__git_release_tags\n\t\t[ \"$(__git_release_positionals)\" -eq 0 ] && __gitcomp_nl_append sync\n",
         // VERSION first (a new version: nothing to offer), then REV.
         "tag" => "\t\t[ \"$(__git_release_positionals)\" -ge 1 ] && __git_release_tags\n",
         // Commits: branches and tags.
@@ -197,7 +230,8 @@ fn bash() -> String {
 # Install: source this file after git's completion, or copy it to\n\
 # ~/.local/share/bash-completion/completions/git-release\n\
 \n\
-# Tags matching the word, both sides of A..B and A...B.\n\
+# Revisions matching the word (tags, branches: release lines and OEM branches, HEAD), both\n\
+# sides of A..B and A...B.\n\
 __git_release_tags ()\n\
 {{\n\
 \tlocal pfx=\"\" cur_=\"$cur\"\n\
@@ -205,7 +239,7 @@ __git_release_tags ()\n\
 \t*...*) pfx=\"${{cur_%%...*}}...\"; cur_=\"${{cur_#*...}}\" ;;\n\
 \t*..*) pfx=\"${{cur_%%..*}}..\"; cur_=\"${{cur_#*..}}\" ;;\n\
 \tesac\n\
-\t__gitcomp_direct \"$(__git_tags \"$pfx\" \"$cur_\" \" \")\"\n\
+\t__gitcomp_nl \"$(git for-each-ref --format='%(refname:short)' refs/tags refs/heads 2>/dev/null; echo HEAD)\" \"$pfx\" \"$cur_\"\n\
 }}\n\
 \n\
 # Positional words before the current one, after the subcommand.\n\
@@ -309,7 +343,7 @@ fn zsh() -> Vec<u8> {
 const ZSH_HELPERS: &str = r#"
 __git_release_tags() {
     local -a tags
-    tags=(${(f)"$(git tag --list 2>/dev/null)"})
+    tags=(${(f)"$(git for-each-ref --format='%(refname:short)' refs/tags refs/heads 2>/dev/null)"} HEAD)
     compset -P '*..'
     compadd -- "${tags[@]}"
 }
@@ -367,7 +401,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_sub
 function __git_release_tags\n\
     set -l tok (commandline -ct)\n\
     set -l pfx (string match -r '^.*\\.\\.\\.?' -- $tok)\n\
-    for t in (git tag --list 2>/dev/null)\n\
+    for t in (git for-each-ref --format='%(refname:short)' refs/tags refs/heads 2>/dev/null) HEAD\n\
         echo \"$pfx$t\"\n\
     end\n\
 end\n\
@@ -390,7 +424,9 @@ complete -c git -n '{picks}' -f -a '(git for-each-ref --format=\"%(refname:short
 complete -c git -n '{picks}' -l onto -x -a '(git release __targets 2>/dev/null)'\n\
 complete -c git -n '{branch}' -f -a '(git release __targets 2>/dev/null)'\n\
 complete -c git -n '{log}' -f -a '(git release __targets lines 2>/dev/null)'\n\
-complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n",
+complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n\
+complete -c git -n '{images}' -f -a sync -d 'copy mirrored images into the internal registry'\n",
+        images = on("images"),
         tags = on("hotfix package check images tag diff"),
         picks = on("cherry-pick contains"),
         branch = on("branch"),

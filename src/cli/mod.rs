@@ -18,6 +18,7 @@ pub mod manual;
 #[derive(Parser, Debug)]
 #[command(
     name = "git-release",
+    bin_name = "git release",
     version,
     propagate_version = true,
     disable_help_subcommand = true
@@ -38,7 +39,8 @@ pub enum Commands {
     /// Check that a revision is a consistent release: chart versions, image tags, version.yml, image lists.
     #[command(after_help = crate::commands::check::rules_help())]
     Check(crate::commands::check::CheckArgs),
-    /// List the images a revision deploys, with the charts, files and lines each comes from.
+    /// List the images a revision deploys, with the charts, files and lines each comes from;
+    /// `images sync` copies the mirrored ones into the internal registry.
     Images(crate::commands::images::ImagesArgs),
     /// Package the charts changed between two revisions as a reproducible hotfix package.
     Hotfix(crate::commands::hotfix::HotfixArgs),

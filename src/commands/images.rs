@@ -113,7 +113,17 @@ pub(crate) fn report(
     settings: &Settings,
     rev: &str,
 ) -> Result<Report<ImagesReport>> {
-    let commit = git::resolve_commit(repo, rev)?;
+    let commit = git::resolve_commit(repo, rev).map_err(|e| {
+        // `images snyc`: a mistyped subcommand reads as a revision.
+        match crate::error::suggest(rev, ["sync"].into_iter()) {
+            Some(s) if !rev.contains(['/', '.', '~', '^', ':']) => UserError::input(format!(
+                "`{rev}` is neither a revision nor a subcommand of images"
+            ))
+            .hint(format!("did you mean `git release images {s}`?"))
+            .into(),
+            _ => e,
+        }
+    })?;
     let lists = crate::derived::lists_at(repo, settings, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let all: Vec<&String> = lists.sources.keys().chain(lists.tests.keys()).collect();

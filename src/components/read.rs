@@ -507,12 +507,16 @@ pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>>
     let location = fetch::locate(&url, &workdir);
     let cache = fetch::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
     let crepo = fetch::open(&location, &cache)?;
-    let mut tags: Vec<(Option<semver::Version>, String)> = crepo
+    // Only the tags `--tag` accepts: release tags of the entry (its tagPrefix), within its
+    // baseVersion.
+    let base = c.base_version.as_deref().and_then(BaseVersion::parse);
+    let mut tags: Vec<(semver::Version, String)> = crepo
         .tags(c.tag_prefix.as_deref())?
         .into_iter()
-        .map(|t| (t.version, t.name))
+        .filter_map(|t| Some((t.version?, t.name)))
+        .filter(|(v, _)| base.as_ref().is_none_or(|b| b.contains(v)))
         .collect();
-    // Newest release first, names without a version last.
+    // Newest release first.
     tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     Ok(tags.into_iter().map(|t| t.1).collect())
 }
