@@ -304,3 +304,14 @@ fn next_minor_with_named_charts() {
     );
     assert_eq!(p.read("addons/beta/Chart.yaml"), BETA);
 }
+
+/// Issue 20, Why 10: bump's table names the addon of each version.yml row.
+#[test]
+fn why_10_bump_table_names_each_version_yml_addon() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let run = p.release(&["bump", "--next-minor", "--dry-run"]).ok();
+    run.out_has("version.yml (cyclone)      0.10.0 -> 0.11.0");
+    run.out_has("version.yml (mongo)        1.1.0 -> 1.2.0");
+}

@@ -437,13 +437,21 @@ fn why_2_check_and_package_refuse_what_helm_refuses() {
 #[test]
 fn why_4_check_reads_the_work_tree_and_says_commit() {
     let sb = Sandbox::new();
-    let p = sb.example();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    // A committed fix that left version.yml behind: HEAD fails; collect fixes the work tree.
+    let chart = p.read("addons/cyclone/Chart.yaml");
+    p.write(
+        "addons/cyclone/Chart.yaml",
+        &chart.replace("version: 0.10.0", "version: 0.10.1"),
+    );
+    p.commit("cyclone 0.10.1, version.yml not updated");
     p.release(&["collect"]).ok();
     let run = p.release(&["check"]).ok();
     let first = run.stdout.lines().next().unwrap_or_default().to_string();
     assert!(
         first.starts_with("checking the work tree: it differs from HEAD in ")
-            && first.contains("addons/cyclone"),
+            && first.contains("version.yml"),
         "{}",
         run.stdout
     );
@@ -470,4 +478,12 @@ fn why_4_check_reads_the_work_tree_and_says_commit() {
         "{v}"
     );
     assert!(v["rev"].is_null(), "{v}");
+}
+
+/// Issue 20, Why 10: the shipped example passes the gate as `fixtures/make_example.sh` builds it.
+#[test]
+fn why_10_the_example_passes_the_gate_as_built() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["check", "HEAD"]).ok();
 }

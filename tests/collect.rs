@@ -840,6 +840,11 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     c.tag("v0.11.0");
     let run = p.release(&["collect", "--commit", "cyclone"]).ok();
     run.out_has("addons/cyclone (patched: charts/redis-1.0.0.tgz, values.yaml)");
+    // Why 10: the commit subject names what moved.
+    assert_eq!(
+        p.git(&["log", "-1", "--format=%s"]).trim(),
+        "collect: cyclone v0.11.0"
+    );
     let merged = p.read("addons/cyclone/values.yaml");
     assert!(
         merged.contains("replicaCount: 3") && merged.contains("port: 7100"),

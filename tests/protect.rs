@@ -560,3 +560,24 @@ fn dry_run_says_what_would_be_installed_chained_and_removed_and_changes_nothing(
     // --check and --dry-run do not mix.
     r.release(&["protect", "--check", "--dry-run"]).fails(2);
 }
+
+/// Issue 20, Why 10: a protected tag made by mistake (`git tag hotfix/test`) cannot be deleted,
+/// and the refusal says how to remove it: protection off, delete, protection on.
+#[test]
+fn why_10_a_mistyped_protected_tag_names_the_way_out() {
+    let sb = Sandbox::new();
+    let r = working(&sb);
+    let cwd = r.path.as_path();
+    r.release(&["protect"]).ok();
+    r.git(&["tag", "hotfix/test"]);
+    let run = refused(&sb, cwd, &["tag", "-d", "hotfix/test"], "hotfix/test");
+    assert!(
+        run.stderr.contains("git release protect --uninstall"),
+        "{}",
+        run.stderr
+    );
+    r.release(&["protect", "--uninstall"]).ok();
+    r.git(&["tag", "-d", "hotfix/test"]);
+    r.release(&["protect"]).ok();
+    assert_eq!(r.git(&["tag", "-l", "hotfix/*"]), "");
+}

@@ -410,3 +410,51 @@ fn why_3_one_version_allocator_across_lines() {
     );
     p.release(&["check"]).ok();
 }
+
+/// Issue 20, Why 10: the tag message names the component tags the release is made of, and a
+/// repository without a remote is said once.
+#[test]
+fn why_10_tag_names_component_tags_and_says_no_remote_once() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let run = p.release(&["tag", "1.1.0"]).ok();
+    assert_eq!(
+        (run.stdout + &run.stderr).matches("remote").count(),
+        1,
+        "the missing remote is said once"
+    );
+    let msg = p.git(&["tag", "-l", "--format=%(contents)", "v1.1.0"]);
+    assert!(
+        msg.contains("Components:\ndemo/console-web v1.1.0\n")
+            && msg.contains("demo/cyclone v0.10.0\n"),
+        "{msg}"
+    );
+}
+
+/// Issue 20, Why 10: `.gitkeep` files (init's placeholders for empty folders) are not shipped
+/// nor checksummed in a package.
+#[test]
+fn why_10_gitkeep_files_are_not_shipped() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.write("configs/.gitkeep", "");
+    p.write("configs/site.yaml", "a: 1\n");
+    p.commit("configs");
+    let out = sb.path("out");
+    p.release(&["package", "HEAD", "-o", out.to_str().unwrap()])
+        .ok();
+    let pkg = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let names = sb.tar_names(&pkg);
+    assert!(
+        names.iter().any(|n| n.ends_with("/configs/site.yaml")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.ends_with(".gitkeep")), "{names:?}");
+}

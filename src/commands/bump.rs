@@ -493,17 +493,25 @@ fn commit_message(mode: Mode, r: &BumpReport) -> String {
 }
 
 fn print_table(r: &Report<BumpReport>, out: &mut dyn Write) -> Result<()> {
+    // version.yml holds one entry per addon: name it (`version.yml (cyclone)`).
+    let label = |f: &VersionChange| -> String {
+        if f.path.ends_with("Chart.yaml") || f.name == f.path || f.name == DEFAULT_VERSION_FILE {
+            f.path.clone()
+        } else {
+            format!("{} ({})", f.path, f.name)
+        }
+    };
     let width = r
         .data
         .files
         .iter()
-        .map(|f| f.path.chars().count())
+        .map(|f| label(f).chars().count())
         .chain([4])
         .max()
         .unwrap_or(4);
     writeln!(out, "{:<width$}  VERSION", "FILE")?;
     for f in &r.data.files {
-        writeln!(out, "{:<width$}  {}", f.path, arrow(f))?;
+        writeln!(out, "{:<width$}  {}", label(f), arrow(f))?;
     }
     Ok(())
 }

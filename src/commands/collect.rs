@@ -1169,7 +1169,21 @@ const COMMIT_LOG_LINES: usize = 20;
 
 fn commit_message(r: &CollectReport) -> String {
     let bumps: Vec<&ComponentReport> = r.components.iter().filter(|c| c.moved()).collect();
-    let mut msg = format!("collect: {} component(s)\n\n", bumps.len());
+    // The subject names what moved: `collect: cyclone v0.10.0, mongo 1.1.0` (three at most).
+    let mut named: Vec<String> = bumps
+        .iter()
+        .take(3)
+        .map(|c| format!("{} {}", c.name, c.to))
+        .collect();
+    if bumps.len() > 3 {
+        named.push(format!("{} more", bumps.len() - 3));
+    }
+    let subject = if named.is_empty() {
+        "collect: refresh version.yml and the image lists".to_string()
+    } else {
+        format!("collect: {}", named.join(", "))
+    };
+    let mut msg = format!("{subject}\n\n");
     for c in bumps {
         msg.push_str(&format!(
             "- {} {} -> {}",

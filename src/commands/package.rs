@@ -339,6 +339,10 @@ pub(crate) fn write(
                     .push(format!("{path} is a symlink; not packaged"));
                 continue;
             }
+            // `.gitkeep` only keeps an empty folder in git (init writes them): not shipped.
+            if path.rsplit('/').next() == Some(".gitkeep") {
+                continue;
+            }
             contents.add(path, e.data, e.kind == FileKind::Executable)?;
         }
     }

@@ -304,7 +304,9 @@ fn run_hook(hook: &str, hook_args: &[String], input: &str) -> Result<()> {
     Err(UserError::failure(message)
         .hint(format!(
             "the tag stays where it is; to ship a fix, make a new patch release (or a new hotfix). \
-             Protected tags: {} (release.protectedTags)",
+             Protected tags: {} (release.protectedTags). A tag created by mistake (never pushed, \
+             never released) can be removed with the protection off: `git release protect \
+             --uninstall`, `git tag -d NAME`, `git release protect`",
             patterns.join(" ")
         ))
         .into())

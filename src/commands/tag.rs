@@ -104,8 +104,13 @@ fn print(r: &Report<TagReport>, out: &mut dyn Write) -> Result<()> {
         &commit[..12.min(commit.len())],
         r.data.addons.len()
     )?;
-    if !r.data.remote_checked {
-        writeln!(out, "remote not checked")?;
+    // Without a remote the warning already says so; with --offline, say it here.
+    let said = r
+        .warnings
+        .iter()
+        .any(|w| w.message.starts_with("no remote"));
+    if !r.data.remote_checked && !said {
+        writeln!(out, "remote not checked (--offline)")?;
     }
     Ok(())
 }
@@ -373,6 +378,21 @@ pub(crate) fn plan(
     let mut message = format!("Release {} {name}\n\n", settings.product);
     for (n, v) in &addons {
         message.push_str(&format!("{n} {v}\n"));
+    }
+    // The component tags the release is made of (repos files' currentTag), after the addons.
+    let components: Vec<String> = crate::components::components_at(repo, tree, settings)?
+        .iter()
+        .filter_map(|c| {
+            c.current_tag
+                .as_ref()
+                .map(|t| format!("{} {t}", c.repository_full_name))
+        })
+        .collect();
+    if !components.is_empty() {
+        message.push_str("\nComponents:\n");
+        for c in &components {
+            message.push_str(&format!("{c}\n"));
+        }
     }
     if let Some(m) = &args.message {
         message.push('\n');
