@@ -20,5 +20,6 @@ mod json_vocab;
 mod protect;
 mod registry;
 mod release_chain;
+mod release_week;
 mod snapshots;
 mod tag;
