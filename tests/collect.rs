@@ -855,6 +855,10 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
         .contains("version: 0.11.0"));
     assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
     assert_eq!(p.status(), "");
+    // diff marks the chart as patched here, with the files that differ from v0.11.0.
+    p.release(&["diff", "HEAD~3", "HEAD"]).ok().out_has(
+        "patched here (differs from the component's tag): charts/redis-1.0.0.tgz, values.yaml",
+    );
     // The same line changed on both sides: refused, each hunk shown, nothing written.
     p.write(
         "addons/cyclone/values.yaml",

@@ -172,9 +172,20 @@ pub(crate) fn diff(
     }
     let mut by_component: BTreeMap<String, Vec<ChartDiff>> = BTreeMap::new();
     let mut loose = Vec::new();
-    for c in charts {
+    for mut c in charts {
         match owner.get(&c.path) {
-            Some(n) => by_component.entry(n.clone()).or_default().push(c),
+            Some(n) => {
+                // A chart that differs from its component's tag in B is marked as patched here.
+                if let Some(comp) = cb.iter().find(|x| &x.repository_full_name == n) {
+                    if c.to.is_some() {
+                        c.patched = crate::components::read::patched_files(
+                            repo, settings, tb, &cb, comp, &c.path,
+                        )?
+                        .unwrap_or_default();
+                    }
+                }
+                by_component.entry(n.clone()).or_default().push(c)
+            }
             None => loose.push(c),
         }
     }
@@ -252,6 +263,13 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
             format!("{} -> {}", v(&c.from), v(&c.to))
         };
         writeln!(out, "  chart {}  {versions}", c.path)?;
+        if !c.patched.is_empty() {
+            writeln!(
+                out,
+                "      patched here (differs from the component's tag): {}",
+                c.patched.join(", ")
+            )?;
+        }
         for f in &c.files {
             writeln!(out, "      {f}")?;
         }

@@ -100,6 +100,10 @@ pub struct ChartDiff {
     /// Images the chart deploys, old -> new (rendered; only when asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<ImageDiff>,
+    /// In the newer revision, files of the chart that differ from its component at its
+    /// `currentTag`: local changes (empty when it is the component's own, or unknown).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patched: Vec<String>,
 }
 
 /// `(name, version)` of the chart folder `path` in `tree`, from its Chart.yaml.
@@ -148,6 +152,7 @@ pub fn charts(
             to,
             files: if files { list } else { Vec::new() },
             images: None,
+            patched: Vec::new(),
         });
     }
     for path in changed.removed {
@@ -159,6 +164,7 @@ pub fn charts(
             to: None,
             files: Vec::new(),
             images: None,
+            patched: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
