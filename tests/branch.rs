@@ -262,3 +262,37 @@ fn lazy_branch_from_version_file_history() {
         run.stderr
     );
 }
+
+/// Issue 20, Why 10: `branch --list` shows the newest release each branch contains: an OEM branch
+/// made at v1.1.0 shows v1.1.0 after the line released v1.1.1.
+#[test]
+fn why_10_list_shows_each_branchs_own_newest_release() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.release(&["tag", "1.1.0", "--offline"]).ok();
+    p.release(&["branch", "1.1"]).ok();
+    p.release(&["branch", "1.1/acme"]).ok();
+    let values = p.read("addons/cyclone/values.yaml");
+    p.write(
+        "addons/cyclone/values.yaml",
+        &values.replace("replicaCount: 2", "replicaCount: 3"),
+    );
+    let fix = p.commit("cyclone: three replicas");
+    p.release(&["cherry-pick", &fix, "--onto", "1.1"]).ok();
+    p.release(&["tag", "1.1.1", "release-1.1", "--offline"])
+        .ok();
+    let run = p.release(&["branch", "--list", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let newest = |b: &str| {
+        v["branches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["branch"] == b)
+            .map(|x| x["newest_release"].clone())
+            .unwrap()
+    };
+    assert_eq!(newest("release-1.1"), "v1.1.1", "{v}");
+    assert_eq!(newest("release-1.1-acme"), "v1.1.0", "{v}");
+}

@@ -160,34 +160,45 @@ fn print(r: &Report<BranchReport>, out: &mut dyn Write) -> Result<()> {
 
 fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Result<()> {
     let templates = lines::templates(repo, None, None)?;
+    // Per line, every release and hotfix tag with its commit, newest first: a branch shows the
+    // newest of its line that it contains (an OEM branch's own, not the line's).
     let releases = release_tags_by_commit(repo)?;
-    let mut newest: BTreeMap<(u64, u64), (semver::Version, String)> = BTreeMap::new();
-    for (name, v) in releases.values().flatten() {
-        let e = newest
-            .entry((v.major, v.minor))
-            .or_insert((v.clone(), name.clone()));
-        if versions::cmp_tags((v, name), (&e.0, &e.1)).is_gt() {
-            *e = (v.clone(), name.clone());
+    type Tagged = Vec<(semver::Version, String, gix::ObjectId)>;
+    let mut by_line: BTreeMap<(u64, u64), Tagged> = BTreeMap::new();
+    for (commit, list) in &releases {
+        for (name, v) in list {
+            by_line
+                .entry((v.major, v.minor))
+                .or_default()
+                .push((v.clone(), name.clone(), *commit));
         }
     }
     let prefix = crate::settings::raw(repo)("hotfixTagPrefix").unwrap_or_else(|| "hotfix/".into());
-    let mut hotfixes: BTreeMap<(u64, u64), (semver::Version, String)> = BTreeMap::new();
+    let mut hotfixes: BTreeMap<(u64, u64), Tagged> = BTreeMap::new();
     for r in repo
         .references()?
         .prefixed(format!("refs/tags/{prefix}").as_str())?
     {
-        let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
         let name = r.name().shorten().to_string();
-        let short = name.trim_start_matches(prefix.as_str());
-        if let Some(v) = versions::parse_tag(short, None).filter(versions::is_hotfix_version) {
-            let e = hotfixes
+        let short = name.trim_start_matches(prefix.as_str()).to_string();
+        if let Some(v) = versions::parse_tag(&short, None).filter(versions::is_hotfix_version) {
+            let Ok(c) = r.peel_to_commit() else { continue };
+            hotfixes
                 .entry((v.major, v.minor))
-                .or_insert((v.clone(), name.clone()));
-            if v.cmp_precedence(&e.0).is_gt() || (v == e.0 && name > e.1) {
-                *e = (v, name);
-            }
+                .or_default()
+                .push((v, name, c.id));
         }
     }
+    for list in by_line.values_mut().chain(hotfixes.values_mut()) {
+        list.sort_by(|a, b| versions::cmp_tags((&b.0, &b.1), (&a.0, &a.1)));
+    }
+    let contained = |list: Option<&Tagged>, tip: gix::ObjectId| -> Option<String> {
+        list?.iter().find_map(|(_, name, c)| {
+            let base = repo.merge_base(*c, tip).ok().flatten()?.detach();
+            (*c == tip || base == *c).then(|| name.clone())
+        })
+    };
     let mut rows = Vec::new();
     for r in repo.references()?.local_branches()? {
         let mut r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
@@ -204,8 +215,8 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
             commit: commit.to_string(),
             status: "listed",
             start: String::new(),
-            newest_release: newest.get(&key).map(|x| x.1.clone()),
-            newest_hotfix: hotfixes.get(&key).map(|x| x.1.clone()),
+            newest_release: contained(by_line.get(&key), commit),
+            newest_hotfix: contained(hotfixes.get(&key), commit),
         });
     }
     rows.sort_by(|a, b| {
