@@ -484,13 +484,17 @@ fn check_lists_every_missing_image_with_its_chart() {
 }
 
 #[test]
-fn an_unreachable_registry_is_a_failure_naming_it() {
+fn an_unreachable_registry_is_a_finding_naming_it() {
     let sb = Sandbox::new();
     let port = free_port();
     let p = platform(&sb, &format!("127.0.0.1:{port}"));
     p.release(&["check"])
-        .fails(1)
-        .err_has(&format!("registry 127.0.0.1:{port} is unreachable"));
+        .fails(3)
+        .out_has("registry-unreachable (error)")
+        .out_has(&format!(
+            "registry 127.0.0.1:{port} could not be reached, so 3 image(s) were not looked up"
+        ))
+        .out_has("Connection refused");
 }
 
 /// Write `$HOME/.docker/config.json` with `user:password` for `host`, as `docker login` does.
@@ -1408,7 +1412,7 @@ fn hotfix_per_addon_images_packs_each_addons_own() {
 }
 
 #[test]
-fn a_silent_registry_times_out_naming_it() {
+fn why_5_a_silent_registry_times_out_and_is_a_finding() {
     // Accepts connections and never answers.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let host = listener.local_addr().unwrap().to_string();
@@ -1422,9 +1426,17 @@ fn a_silent_registry_times_out_naming_it() {
     let sb = Sandbox::new();
     let p = platform(&sb, &host);
     let t = std::time::Instant::now();
-    p.release_c(&["release.registryTimeout=1"], &["check"])
-        .fails(1)
-        .err_has(&format!("registry {host} is unreachable"));
+    // Issue 20, Why 5: an unreachable registry is a finding, not an abort: every other rule
+    // still runs, and the exit is 3.
+    let run = p
+        .release_c(&["release.registryTimeout=1"], &["check"])
+        .fails(3);
+    run.out_has("registry-unreachable (error)");
+    run.out_has(&format!(
+        "registry {host} could not be reached, so 3 image(s) were not looked up"
+    ));
+    run.out_has("(operation timed out); release.registry names it");
+    run.out_has("image-tag-not-semver (warning)");
     assert!(
         t.elapsed() < std::time::Duration::from_secs(20),
         "{:?}",
@@ -1444,8 +1456,8 @@ fn insecure_registries_are_spoken_to_over_http() {
     reg.push_platform_images(&sb, None);
     let p = platform(&sb, &reg.host);
     p.release(&["check"])
-        .fails(1)
-        .err_has(&format!("registry {} is unreachable", reg.host));
+        .fails(3)
+        .out_has(&format!("registry {} could not be reached", reg.host));
     let insecure = format!("release.insecureRegistries=other.local {}", reg.host);
     p.release_c(&[&insecure], &["check"]).ok();
 }

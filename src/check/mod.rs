@@ -76,6 +76,11 @@ pub const RULES: &[Rule] = &[
         what: "every image is in its registry (when release.registry is set; not with --offline)",
     },
     Rule {
+        id: "registry-unreachable",
+        default: Severity::Error,
+        what: "every registry image-missing asks answers (a warning for registries other than release.registry; the other rules still run)",
+    },
+    Rule {
         id: "version-yml-mismatch",
         default: Severity::Error,
         what: "version.yml lists every chart under the addons path, each at its Chart.yaml version, and nothing else",
@@ -466,6 +471,7 @@ pub fn check(
     // Rules that are off are not computed: reading and scanning every chart's files is most of
     // a check's time.
     let on = |ids: &[&str]| ids.iter().any(|id| config.severity(id).is_some());
+    // registry-unreachable comes from image-missing's lookups.
     let registry_check = on(&["image-missing"])
         && !config.offline
         && crate::registry::RegistryConfig::load(repo)?
@@ -532,7 +538,13 @@ pub fn check(
     let mut kept: Vec<Finding> = findings
         .into_iter()
         .filter_map(|mut f| {
-            f.severity = config.severity(f.rule)?;
+            let configured = config.severity(f.rule)?;
+            // registry-unreachable is a warning for registries other than the internal one.
+            f.severity = if f.rule == "registry-unreachable" {
+                configured.min(f.severity)
+            } else {
+                configured
+            };
             Some(f)
         })
         .collect();

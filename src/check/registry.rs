@@ -9,12 +9,31 @@ use crate::image::chart::ImageLists;
 use crate::registry::{self, client::Presence};
 use crate::settings::Settings;
 
+/// One image's lookup.
+enum Answer<'a> {
+    Present,
+    Missing(&'a registry::Located),
+    /// Its registry could not be reached: host, the error, the image.
+    Unreachable(String, String, &'a registry::Located),
+}
+
+/// The host of `release.registry` (`registry.local:5000` of `registry.local:5000/release`).
+fn settings_registry_host(repo: &gix::Repository) -> Result<Option<String>> {
+    Ok(registry::RegistryConfig::load(repo)?
+        .registry
+        .map(|r| r.split('/').next().unwrap_or_default().to_string()))
+}
+
 /// Look every image of `lists` up in its registry (a manifest HEAD each, in parallel) and add a
 /// finding per missing image, naming the charts that need it. Images naming another install-time
 /// placeholder than `[[ registry_release ]]` are skipped.
 ///
-/// Errors (exit 1): a registry unreachable or refusing the credentials, naming registry, image
-/// and credential source; the first such error stops the rule. Bad origin file (exit 2).
+/// A registry that cannot be reached is a `registry-unreachable` finding naming it, the images
+/// not looked up and the cause: an error for the internal registry (`release.registry`), a
+/// warning for others; the other images are still looked up and every other rule still runs.
+///
+/// Errors (exit 1): a registry refusing the credentials, naming registry, image and credential
+/// source. Bad origin file (exit 2).
 pub fn check(
     repo: &gix::Repository,
     settings: &Settings,
@@ -25,19 +44,66 @@ pub fn check(
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let (config, located) = registry::locate_at(repo, settings, tree, lists.sources.keys())?;
     let client = config.client_for(&located)?;
-    let answers: Vec<Result<Option<&registry::Located>>> = located
+    // Each image: present, missing, or its registry unreachable (by host, with the cause).
+    let answers: Vec<Result<Answer>> = located
         .par_iter()
         .filter(|l| l.reference.is_some())
         .map(|l| {
             let r = l.reference.as_deref().unwrap_or_default();
-            Ok(match client.exists(r)? {
-                Presence::Present(_) => None,
-                Presence::Missing => Some(l),
-            })
+            match client.exists(r) {
+                Ok(Presence::Present(_)) => Ok(Answer::Present),
+                Ok(Presence::Missing) => Ok(Answer::Missing(l)),
+                Err(e) => match registry::client::unreachable_host(&e) {
+                    Some(host) => Ok(Answer::Unreachable(host, format!("{e}"), l)),
+                    None => Err(e),
+                },
+            }
         })
         .collect();
+    let internal_host = settings_registry_host(repo)?;
+    let mut unreachable: std::collections::BTreeMap<String, (String, Vec<String>)> =
+        Default::default();
+    let mut missing = Vec::new();
     for a in answers {
-        let Some(l) = a? else { continue };
+        match a? {
+            Answer::Present => {}
+            Answer::Missing(l) => missing.push(l),
+            Answer::Unreachable(host, cause, l) => {
+                let e = unreachable.entry(host).or_insert((cause, Vec::new()));
+                e.1.push(l.reference.clone().unwrap_or_default());
+            }
+        }
+    }
+    for (host, (cause, images)) in unreachable {
+        let internal = internal_host.as_deref() == Some(host.as_str());
+        let setting = if internal {
+            "release.registry names it"
+        } else {
+            "images/images_origin.yaml or the charts name it"
+        };
+        let shown: Vec<&str> = images.iter().take(5).map(String::as_str).collect();
+        let more = match images.len() {
+            n if n > 5 => format!(" and {} more", n - 5),
+            _ => String::new(),
+        };
+        let mut f = Finding::new(
+            "registry-unreachable",
+            format!(
+                "registry {host} could not be reached, so {} image(s) were not looked up: {}{more} ({}); {setting}; check the address and the network, release.registryTimeout, or run `check --offline` to skip registries",
+                images.len(),
+                shown.join(", "),
+                cause
+                    .split_once(" is unreachable (")
+                    .and_then(|(_, c)| c.rsplit_once(") while looking up"))
+                    .map_or(cause.as_str(), |(c, _)| c)
+            ),
+        );
+        if !internal {
+            f.severity = super::Severity::Warning;
+        }
+        findings.push(f);
+    }
+    for l in missing {
         let reference = l.reference.as_deref().unwrap_or_default();
         let needed: Vec<String> = lists.sources[&l.image]
             .iter()

@@ -345,11 +345,25 @@ fn classify(
                 src = s.source();
             }
             Err(UserError::failure(format!(
-                "registry {host} is unreachable ({cause}) while looking up {reference}"
+                "registry {host} {UNREACHABLE} ({cause}) while looking up {reference}"
             ))
             .hint("check the address (release.registry) and the network; release.registryTimeout sets how long a silent registry is waited for; `check --offline` skips registry checks")
             .into())
         }
         other => Err(UserError::failure(format!("registry {host}: {reference}: {other}")).into()),
     }
+}
+
+/// The words of an unreachable registry's error (`registry HOST is unreachable (CAUSE) while
+/// looking up REF`), which [`unreachable_host`] recognises.
+const UNREACHABLE: &str = "is unreachable";
+
+/// The registry host of an error a lookup gave because the registry could not be reached (a
+/// refused connection, a timeout, a TLS failure); `None` for any other error (credentials
+/// refused, a bad answer). `check` turns these into `registry-unreachable` findings.
+pub fn unreachable_host(e: &anyhow::Error) -> Option<String> {
+    let u = e.downcast_ref::<UserError>()?;
+    let rest = u.message.strip_prefix("registry ")?;
+    let (host, tail) = rest.split_once(' ')?;
+    tail.starts_with(UNREACHABLE).then(|| host.to_string())
 }
