@@ -197,7 +197,7 @@ fn package_layout_checksums_and_helm_archive() {
         "{alpha:?}"
     );
     assert_eq!(
-        std::fs::read_to_string(top.join("images.list")).unwrap(),
+        std::fs::read_to_string(top.join("images/images.list")).unwrap(),
         "release/alpha:v1.0.1\n"
     );
     // Owner and mtime fixed: 10000/10000 and the commit's time.
@@ -482,7 +482,7 @@ fn per_addon_packages() {
     );
     let top = x.join("demo-hotfix-alpha-v2.10.2-20261122-p1");
     assert_eq!(
-        std::fs::read_to_string(top.join("images.list")).unwrap(),
+        std::fs::read_to_string(top.join("images/images.list")).unwrap(),
         "release/alpha:v1.0.1\n"
     );
     let m = std::fs::read_to_string(top.join("hotfix.yaml")).unwrap();

@@ -1182,7 +1182,7 @@ fn hotfix_images_packs_only_the_changed_image() {
     );
     let top = extract_package(&sb, &p, v["packages"][0]["path"].as_str().unwrap(), "hx");
     assert_eq!(
-        index_names(&top.join("images.tar")),
+        index_names(&top.join("images/images.tar")),
         vec![format!("{host}/rel/release/app:1.0.1")]
     );
     let out = sb
@@ -1190,7 +1190,7 @@ fn hotfix_images_packs_only_the_changed_image() {
         .args(["inspect", "--raw"])
         .arg(format!(
             "oci-archive:{}:{host}/rel/release/app:1.0.1",
-            top.join("images.tar").display()
+            top.join("images/images.tar").display()
         ))
         .output()
         .unwrap();
@@ -1405,7 +1405,7 @@ fn hotfix_per_addon_images_packs_each_addons_own() {
     for (pkg, want) in packages.iter().zip(["app:1.0.1", "other:1.0.1"]) {
         let top = extract_package(&sb, &p, pkg["path"].as_str().unwrap(), &format!("x-{want}"));
         assert_eq!(
-            index_names(&top.join("images.tar")),
+            index_names(&top.join("images/images.tar")),
             vec![format!("{host}/rel/release/{want}")]
         );
     }

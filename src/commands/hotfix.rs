@@ -861,7 +861,13 @@ fn write_package(
     list.sort();
     list.dedup();
     let list_text: String = list.iter().map(|l| format!("{l}\n")).collect();
-    contents.add("images.list".into(), list_text.into_bytes(), false)?;
+    // Under the images folder, as the full package has them (`images/images.tar`).
+    let images_dir = &settings.images_path;
+    contents.add(
+        crate::files::join(images_dir, "images.list"),
+        list_text.into_bytes(),
+        false,
+    )?;
     // Only the images added or changed in the range.
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
@@ -875,7 +881,7 @@ fn write_package(
             stamp,
         )?;
         warnings.extend(tar.warnings.iter().cloned());
-        contents.add_stream("images.tar".into(), tar.stream())?;
+        contents.add_stream(crate::files::join(images_dir, "images.tar"), tar.stream())?;
         manifest.image_digests = tar.digests;
     }
     let (path, sum) = contents.write(&args.output, top, stamp, "hotfix.yaml", |sums| {
