@@ -837,7 +837,19 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
         &chart.replace("0.10.0", "0.11.0"),
     );
     c.commit("port 7100");
+    c.write("CONTRIBUTING.md", "be nice\n");
+    c.commit("docs: contributing");
     c.tag("v0.11.0");
+    // Why 10: --log lists only the commits that change what is collected.
+    let log = p
+        .release(&["collect", "--dry-run", "--log", "cyclone"])
+        .ok();
+    log.out_has("1 commit (1 more change nothing collected)");
+    assert!(
+        log.stdout.contains("port 7100") && !log.stdout.contains("docs: contributing"),
+        "{}",
+        log.stdout
+    );
     let run = p.release(&["collect", "--commit", "cyclone"]).ok();
     run.out_has("addons/cyclone (patched: charts/redis-1.0.0.tgz, values.yaml)");
     // Why 10: the commit subject names what moved.

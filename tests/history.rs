@@ -397,14 +397,17 @@ fn components(sb: &Sandbox) {
     chart(&c, "1.2.0");
     c.commit("chart 1.2.0");
     c.tag("v1.2.0");
-    c.write("src/a", "a\n");
+    c.write("chart/files/a", "a\n");
     c.commit("fix a | pipes too");
     c.git(&["checkout", "-q", "-b", "feature"]);
-    c.write("src/f1", "1\n");
+    c.write("chart/files/f1", "1\n");
     c.commit("feature part 1");
-    c.write("src/f2", "2\n");
+    c.write("chart/files/f2", "2\n");
     c.commit("feature part 2");
     c.git(&["checkout", "-q", "main"]);
+    // A commit outside the chart: not in the changelog (issue 20, Why 10).
+    c.write("README.md", "svc\n");
+    c.commit("docs: readme");
     c.git(&[
         "merge",
         "-q",
@@ -494,7 +497,7 @@ fn collect_shows_commits_held_back_tags_and_only_what_moved() {
         "{text}"
     );
     assert!(
-        text.contains("demo/svc v1.2.0 -> v1.2.1: 3 commits"),
+        text.contains("demo/svc v1.2.0 -> v1.2.1: 3 commits (1 more change nothing collected)"),
         "{text}"
     );
     let log_lines: Vec<&str> = text

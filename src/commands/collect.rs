@@ -975,10 +975,15 @@ fn changelog_summary(cl: &Changelog) -> String {
     if let Some(n) = &cl.note {
         return n.clone();
     }
-    match cl.commits.len() + cl.more {
-        0 => "no commits (the tags point to the same history)".into(),
-        1 => "1 commit".into(),
+    let counted = match cl.commits.len() + cl.more {
+        0 if cl.untouched == 0 => "no commits (the tags point to the same history)".to_string(),
+        0 => "no commit changes the collected paths".to_string(),
+        1 => "1 commit".to_string(),
         n => format!("{n} commits"),
+    };
+    match cl.untouched {
+        0 => counted,
+        n => format!("{counted} ({n} more change nothing collected)"),
     }
 }
 

@@ -209,9 +209,13 @@ fn fetch_component(
             ..Default::default()
         }),
         Some(old) => Some(match crepo.peel_tag(old) {
-            Ok((old_commit, _)) => {
-                changelog::between(&crepo.repo, old_commit, commit, CHANGELOG_LIMIT)?
-            }
+            Ok((old_commit, _)) => changelog::between(
+                &crepo.repo,
+                old_commit,
+                commit,
+                CHANGELOG_LIMIT,
+                &collected_paths(c),
+            )?,
             Err(_) => Changelog {
                 note: Some(format!(
                     "currentTag {old} is not a tag of the component repository (deleted upstream?)"
@@ -293,6 +297,15 @@ fn read_base(
         }
     }
     Ok(base)
+}
+
+/// The component's paths collect copies (chart folders and resource files), normalised.
+fn collected_paths(c: &Component) -> Vec<String> {
+    c.chart_paths
+        .iter()
+        .chain(&c.resource_paths)
+        .filter_map(|p| settings::normalize_rel_path(p).ok())
+        .collect()
 }
 
 /// The tag to collect: `pin` (checked against the entry's `baseVersion` and `currentTag`), else

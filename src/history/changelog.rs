@@ -26,15 +26,25 @@ pub struct Changelog {
     pub commits: Vec<LogCommit>,
     /// First-parent commits left out beyond the limit.
     pub more: usize,
+    /// First-parent commits left out because they change none of the collected paths (the
+    /// repository's other folders: its CI, its docs, other charts).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub untouched: usize,
     /// Why there is no list, when there is none (`currentTag v1.0.0 is not a tag of the
     /// component repository`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The first-parent commits of `new` that `old` does not have, newest first (`git log
-/// --first-parent old..new`), at most `limit` of them; each merge counts the commits it brings
-/// (`git rev-list old..merge^2 ^merge^1`). Authors and subjects come from the commits.
+/// --first-parent old..new -- PATHS`), at most `limit` of them; with `paths` (the collected chart
+/// folders and files), only commits that change one of them against their first parent count
+/// (`untouched` counts the others). Each merge counts the commits it brings (`git rev-list
+/// old..merge^2 ^merge^1`). Authors and subjects come from the commits.
 ///
 /// Errors: objects missing from the repository.
 pub fn between(
@@ -42,6 +52,7 @@ pub fn between(
     old: gix::ObjectId,
     new: gix::ObjectId,
     limit: usize,
+    paths: &[String],
 ) -> Result<Changelog> {
     let mut out = Changelog::default();
     let walk = repo
@@ -51,12 +62,16 @@ pub fn between(
         .all()?;
     for info in walk {
         let info = info?;
+        let c = repo.find_commit(info.id)?;
+        let parents: Vec<gix::ObjectId> = c.parent_ids().map(|p| p.detach()).collect();
+        if !paths.is_empty() && !touches(repo, &c, parents.first().copied(), paths)? {
+            out.untouched += 1;
+            continue;
+        }
         if out.commits.len() >= limit {
             out.more += 1;
             continue;
         }
-        let c = repo.find_commit(info.id)?;
-        let parents: Vec<gix::ObjectId> = c.parent_ids().map(|p| p.detach()).collect();
         let merged = if parents.len() > 1 {
             let mut hidden = vec![old, parents[0]];
             hidden.dedup();
@@ -78,6 +93,36 @@ pub fn between(
         });
     }
     Ok(out)
+}
+
+/// Whether commit `c` changes any of `paths` against `parent` (a root commit changes them all).
+fn touches(
+    repo: &gix::Repository,
+    c: &gix::Commit<'_>,
+    parent: Option<gix::ObjectId>,
+    paths: &[String],
+) -> Result<bool> {
+    let Some(parent) = parent else {
+        return Ok(true);
+    };
+    let (tree, ptree) = (
+        c.tree_id()?.detach(),
+        repo.find_commit(parent)?.tree_id()?.detach(),
+    );
+    for p in paths {
+        if p.is_empty() || p == "." {
+            if tree != ptree {
+                return Ok(true);
+            }
+            continue;
+        }
+        let here = crate::git::lookup_path(repo, tree, p)?.map(|(id, _)| id);
+        let there = crate::git::lookup_path(repo, ptree, p)?.map(|(id, _)| id);
+        if here != there {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Why a newer tag was not collected.
