@@ -445,7 +445,11 @@ fn why_4_check_reads_the_work_tree_and_says_commit() {
         "addons/cyclone/Chart.yaml",
         &chart.replace("version: 0.10.0", "version: 0.10.1"),
     );
+    p.write(".gitignore", "*.bak\ntmp/\n");
     p.commit("cyclone 0.10.1, version.yml not updated");
+    // Ignored files are no part of the work tree check.
+    p.write("addons/cyclone/values.yaml.bak", "old\n");
+    p.write("tmp/scratch/notes.txt", "x\n");
     p.release(&["collect"]).ok();
     let run = p.release(&["check"]).ok();
     let first = run.stdout.lines().next().unwrap_or_default().to_string();
@@ -456,6 +460,10 @@ fn why_4_check_reads_the_work_tree_and_says_commit() {
         run.stdout
     );
     run.out_has("the work tree: 0 error(s)");
+    assert!(
+        !first.contains(".bak") && !first.contains("tmp/"),
+        "{first}"
+    );
     run.err_has("the work tree is consistent, HEAD is not");
     run.err_has("commit the changes");
     assert!(

@@ -160,7 +160,20 @@ fn worktree_changes(repo: &gix::Repository) -> Result<Vec<String>> {
         top.insert(e?.filename().to_string());
     }
     let prefixes: Vec<&str> = top.iter().map(String::as_str).collect();
-    crate::git::uncommitted_changes(repo, &prefixes)
+    let dirty = crate::git::uncommitted_changes(repo, &prefixes)?;
+    // Ignored files that HEAD does not track are no part of a release: left out, as git does.
+    let index = repo.index_or_empty()?;
+    let mut excludes = repo.excludes(&index, None, Default::default())?;
+    let head = repo.head_tree_id()?.detach();
+    let mut out = Vec::new();
+    for p in dirty {
+        let tracked = crate::git::lookup_path(repo, head, &p)?.is_some();
+        if !tracked && excludes.at_path(&p, None)?.is_excluded() {
+            continue;
+        }
+        out.push(p);
+    }
+    Ok(out)
 }
 
 /// A commit on top of HEAD with `paths` as the work tree has them (written to `repo`'s in-memory
