@@ -851,7 +851,9 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
         log.stdout
     );
     let run = p.release(&["collect", "--commit", "cyclone"]).ok();
-    run.out_has("addons/cyclone (patched: charts/redis-1.0.0.tgz, values.yaml)");
+    run.out_has("addons/cyclone (patched: Chart.yaml, charts/redis-1.0.0.tgz, values.yaml)");
+    // Merged content is not upstream's 0.11.0: the allocator gives it the next free patch.
+    run.err_has("addons/cyclone: merged with local changes, so it is no longer upstream's 0.11.0: version 0.11.1");
     // Why 10: the commit subject names what moved.
     assert_eq!(
         p.git(&["log", "-1", "--format=%s"]).trim(),
@@ -864,12 +866,12 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     );
     assert!(p
         .read("addons/cyclone/Chart.yaml")
-        .contains("version: 0.11.0"));
+        .contains("version: 0.11.1"));
     assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
     assert_eq!(p.status(), "");
     // diff marks the chart as patched here, with the files that differ from v0.11.0.
     p.release(&["diff", "HEAD~3", "HEAD"]).ok().out_has(
-        "patched here (differs from the component's tag): charts/redis-1.0.0.tgz, values.yaml",
+        "patched here (differs from the component's tag): Chart.yaml, charts/redis-1.0.0.tgz, values.yaml",
     );
     // The same line changed on both sides: refused, each hunk shown, nothing written.
     p.write(

@@ -153,7 +153,8 @@ fn the_release_week_chains_on_two_chart_shapes() {
         merged.contains("replicas: 2") && merged.contains("port: 8080"),
         "{merged}"
     );
-    assert!(p.read("addons/core/Chart.yaml").contains("version: 1.1.0"));
+    // Merged, so not upstream's 1.1.0: the next free patch.
+    assert!(p.read("addons/core/Chart.yaml").contains("version: 1.1.1"));
     assert!(p.exists("addons/umbrella/charts/redis-17.3.2.tgz"));
     // A conflicting upstream change is refused with its hunk; --theirs takes it.
     core.write(

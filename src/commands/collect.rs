@@ -498,6 +498,36 @@ impl Collected {
         })
     }
 
+    /// `result` with its Chart.yaml at the next chart version no ref of this repository uses
+    /// ([`crate::history::allocate`]); `None` when Chart.yaml cannot be edited in place.
+    fn allocate(&mut self, ctx: &Ctx, target: &str, result: &Files) -> Result<Option<Files>> {
+        let Some(entry) = result.get("Chart.yaml") else {
+            return Ok(None);
+        };
+        let rel = crate::files::join(target, "Chart.yaml");
+        let repo = gix::open(&ctx.workdir)?;
+        let used = crate::history::allocate::UsedVersions::scan(&repo, [&rel])?;
+        let text = String::from_utf8_lossy(&entry.data);
+        let Ok(edit) = crate::version_bump::edit_chart_yaml(&text, |v| {
+            crate::history::allocate::next_free(v, |c| used.taken(&rel, &c.to_string(), None))
+        }) else {
+            return Ok(None);
+        };
+        self.warnings.push(format!(
+            "{target}: merged with local changes, so it is no longer upstream's {}: version {} (the next free patch)",
+            edit.old, edit.new
+        ));
+        let mut out = result.clone();
+        out.insert(
+            "Chart.yaml".into(),
+            crate::files::FileEntry {
+                kind: entry.kind,
+                data: edit.text.into_bytes(),
+            },
+        );
+        Ok(Some(out))
+    }
+
     /// Record the files of `target` that do not merge, with paths from the work tree root.
     fn note_conflicts(&mut self, target: &str, conflicts: Vec<merge::Conflict>) {
         for mut c in conflicts {
@@ -571,7 +601,24 @@ impl Collected {
             self.note_conflicts(target, merged.conflicts);
             return Ok(None);
         }
-        let result = merged.files;
+        let mut result = merged.files;
+        let mut patched = merged.patched;
+        // Merged (upstream moved and local changes kept) but at upstream's version: that name and
+        // version would mean two contents. The allocator gives the next free patch.
+        let upstream_moved = base.as_ref().is_some_and(|b| b != &*files);
+        let merged_here = upstream_moved
+            && base.as_ref().is_some_and(|b| b != &old)
+            && result != *files
+            && crate::chart::meta::of(&result).version == crate::chart::meta::of(files).version;
+        if merged_here {
+            if let Some(bumped) = self.allocate(ctx, target, &result)? {
+                result = bumped;
+                if !patched.iter().any(|p| p == "Chart.yaml") {
+                    patched.push("Chart.yaml".into());
+                    patched.sort();
+                }
+            }
+        }
         let old_meta = crate::chart::meta::of(&old);
         let new_version = crate::chart::meta::of(&result).version;
         let changed = old != result;
@@ -631,7 +678,7 @@ impl Collected {
             images_added: new_images.difference(&old_images).cloned().collect(),
             images_removed: old_images.difference(&new_images).cloned().collect(),
             changed,
-            patched: merged.patched,
+            patched,
             dropped,
         };
         self.new_charts.insert(target.clone(), result);
