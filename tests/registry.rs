@@ -1552,3 +1552,29 @@ fn why_8_images_sync_sends_each_blob_once_and_mounts_it_after() {
         "{v}"
     );
 }
+
+/// Issue 20, Why 5: a registry other than `release.registry` that cannot be reached is a
+/// warning: the internal registry's images are still looked up and the gate passes.
+#[test]
+fn why_5_another_unreachable_registry_is_a_warning() {
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    let mut p = platform(&sb, &reg.host);
+    let elsewhere = format!("127.0.0.1:{}", free_port());
+    p.write(
+        "addons/app/templates/d.yaml",
+        &pod(&format!("{elsewhere}/vendor/agent:1.0.0")),
+    );
+    p.write(
+        "images/images_platform.list",
+        &format!("{elsewhere}/vendor/agent:1.0.0\n[[ registry_release ]]/library/pause:3.9\n[[ registry_release ]]/release/app:1.0.0\n[[ registry_release ]]/release/worker:1.0.0\n"),
+    );
+    p.commit("an image from another registry");
+    let run = p.release(&["check"]).ok();
+    run.out_has("registry-unreachable (warning)");
+    run.out_has(&format!(
+        "registry {elsewhere} could not be reached, so 1 image(s) were not looked up"
+    ));
+    assert!(!run.stdout.contains("image-missing"), "{}", run.stdout);
+}
