@@ -870,6 +870,9 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     assert!(p.exists("addons/cyclone/charts/redis-1.0.0.tgz"));
     assert_eq!(p.status(), "");
     // diff marks the chart as patched here, with the files that differ from v0.11.0.
+    p.release(&["images"]).ok().out_has(
+        "patched here (differ from their component's tag):\n    addons/cyclone (Chart.yaml, charts/redis-1.0.0.tgz, values.yaml)",
+    );
     p.release(&["diff", "HEAD~3", "HEAD"]).ok().out_has(
         "patched here (differs from the component's tag): Chart.yaml, charts/redis-1.0.0.tgz, values.yaml",
     );

@@ -94,6 +94,51 @@ pub(crate) struct ImagesReport {
     pub test_images: Vec<ImageEntry>,
     /// Charts read without rendering: `{chart, error}`.
     pub fallbacks: Vec<Fallback>,
+    /// Charts that differ from their component at its `currentTag` (local changes collect
+    /// keeps): `{chart, files}`; empty when none does or the components cannot be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patched: Vec<Patched>,
+}
+
+/// A chart with local changes: its folder and the files that differ from its component's tag.
+#[derive(Debug, Serialize)]
+pub(crate) struct Patched {
+    /// Repo-relative chart folder.
+    pub chart: String,
+    /// Files of the chart that differ, relative to it.
+    pub files: Vec<String>,
+}
+
+/// The charts of the components at `tree` that differ from their component's `currentTag`.
+///
+/// Errors: a repos file that cannot be parsed (exit 2); unreadable objects.
+fn patched_charts(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
+) -> Result<Vec<Patched>> {
+    let all = crate::components::components_at(repo, tree, settings)?;
+    let mut out = Vec::new();
+    for c in &all {
+        for p in &c.chart_paths {
+            let Ok(target) = crate::settings::normalize_rel_path(p)
+                .and_then(|src| c.chart_target(&settings.addons_path, &src))
+            else {
+                continue;
+            };
+            if let Some(files) =
+                crate::components::read::patched_files(repo, settings, tree, &all, c, &target)?
+            {
+                if !files.is_empty() {
+                    out.push(Patched {
+                        chart: target,
+                        files,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A chart whose images were read statically because it could not be rendered.
@@ -182,6 +227,7 @@ pub(crate) fn report(
                     error: error.clone(),
                 })
                 .collect(),
+            patched: patched_charts(repo, settings, tree)?,
         },
     );
     report.rev = Some(commit.to_string());
@@ -372,6 +418,12 @@ fn print_images(r: &ImagesReport, rev: &str, why: bool, out: &mut dyn Write) -> 
         writeln!(out, "\nhelm test images (listed only if also deployed):")?;
         for e in &r.test_images {
             show(e, out)?;
+        }
+    }
+    if !r.patched.is_empty() && !why {
+        writeln!(out, "\npatched here (differ from their component's tag):")?;
+        for p in &r.patched {
+            writeln!(out, "    {} ({})", p.chart, p.files.join(", "))?;
         }
     }
     if !why {
