@@ -272,20 +272,36 @@ pub fn blob_at(
 /// A missing folder gives an empty map. A single file gives one entry keyed `""`.
 pub fn read_worktree(path: &Path) -> Result<Files> {
     let mut out = Files::new();
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    if meta.is_dir() {
-        read_worktree_into(path, "", &mut out)?;
-    } else {
-        out.insert(String::new(), read_worktree_file(path, &meta)?);
-    }
+    walk_worktree(path, &mut |rel, file, meta| {
+        out.insert(rel, read_worktree_file(file, meta)?);
+        Ok(())
+    })?;
     Ok(out)
 }
 
-fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
+/// Every file under `path` (a folder, or one file keyed `""`), with its path relative to `path`
+/// and its metadata, `.git` folders skipped; nothing for a missing path. Contents are not read.
+fn walk_worktree(
+    path: &Path,
+    f: &mut dyn FnMut(String, &Path, &std::fs::Metadata) -> Result<()>,
+) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if meta.is_dir() {
+        walk_worktree_dir(path, "", f)
+    } else {
+        f(String::new(), path, &meta)
+    }
+}
+
+fn walk_worktree_dir(
+    dir: &Path,
+    prefix: &str,
+    f: &mut dyn FnMut(String, &Path, &std::fs::Metadata) -> Result<()>,
+) -> Result<()> {
     let rd = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     for entry in rd {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
@@ -301,29 +317,47 @@ fn read_worktree_into(dir: &Path, prefix: &str, out: &mut Files) -> Result<()> {
         let meta = std::fs::symlink_metadata(entry.path())
             .with_context(|| format!("reading {}", entry.path().display()))?;
         if meta.is_dir() {
-            read_worktree_into(&entry.path(), &path, out)?;
+            walk_worktree_dir(&entry.path(), &path, f)?;
         } else {
-            out.insert(path, read_worktree_file(&entry.path(), &meta)?);
+            f(path, &entry.path(), &meta)?;
         }
     }
     Ok(())
 }
 
-fn read_worktree_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileEntry> {
+/// The kind git records for a work-tree file with `meta`.
+fn kind_of_meta(meta: &std::fs::Metadata) -> FileKind {
     use std::os::unix::fs::PermissionsExt;
     if meta.file_type().is_symlink() {
-        let target =
-            std::fs::read_link(path).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(FileEntry {
-            kind: FileKind::Symlink,
-            data: target.as_os_str().as_encoded_bytes().to_vec(),
-        });
-    }
-    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let kind = if meta.permissions().mode() & 0o111 != 0 {
+        FileKind::Symlink
+    } else if meta.permissions().mode() & 0o111 != 0 {
         FileKind::Executable
     } else {
         FileKind::Regular
+    }
+}
+
+/// Whether a work-tree file's size and mtime are those the index entry recorded, the way git
+/// decides that a file has not changed without reading it (a zeroed stat, as
+/// [`index_from_head`] writes it, never matches).
+fn same_stat(meta: &std::fs::Metadata, stat: &gix::index::entry::Stat) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    stat.mtime.secs != 0
+        && meta.size() as u32 == stat.size
+        && meta.mtime() as u32 == stat.mtime.secs
+        && meta.mtime_nsec() as u32 == stat.mtime.nsecs
+}
+
+fn read_worktree_file(path: &Path, meta: &std::fs::Metadata) -> Result<FileEntry> {
+    let kind = kind_of_meta(meta);
+    let data = if kind == FileKind::Symlink {
+        std::fs::read_link(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .as_os_str()
+            .as_encoded_bytes()
+            .to_vec()
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
     };
     Ok(FileEntry { kind, data })
 }
@@ -349,22 +383,11 @@ pub fn uncommitted_changes(repo: &gix::Repository, prefixes: &[&str]) -> Result<
     let workdir = workdir(repo)?;
     let head_tree = repo.head_tree_id_or_empty()?.detach();
     let index = repo.index_or_empty()?;
-    let mut head: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
-    let mut wt: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
-    for prefix in prefixes {
-        for (rel, v) in read_path_ids(repo, head_tree, prefix)? {
-            head.insert(join(prefix, &rel).trim_end_matches('/').to_string(), v);
-        }
-        for (rel, f) in read_worktree(&crate::paths::abs(&workdir, prefix))? {
-            let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?;
-            wt.insert(
-                join(prefix, &rel).trim_end_matches('/').to_string(),
-                (id, f.kind),
-            );
-        }
-    }
     let wanted: std::collections::HashSet<&[u8]> = prefixes.iter().map(|p| p.as_bytes()).collect();
+    // The index entries under the prefixes: their ids (index vs HEAD) and stat data (a work-tree
+    // file whose stat matches is not read, as git does not).
     let mut staged: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    let mut stats: std::collections::HashMap<String, gix::index::entry::Stat> = Default::default();
     for entry in index.entries() {
         let path = entry.path(&index);
         if !under_any(&wanted, path) {
@@ -376,6 +399,35 @@ pub fn uncommitted_changes(repo: &gix::Repository, prefixes: &[&str]) -> Result<
             _ => FileKind::Regular,
         };
         staged.insert(path.to_string(), (entry.id, kind));
+        stats.insert(path.to_string(), entry.stat);
+    }
+    let mut head: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    let mut wt: BTreeMap<String, (gix::ObjectId, FileKind)> = BTreeMap::new();
+    for prefix in prefixes {
+        for (rel, v) in read_path_ids(repo, head_tree, prefix)? {
+            head.insert(join(prefix, &rel).trim_end_matches('/').to_string(), v);
+        }
+        walk_worktree(
+            &crate::paths::abs(&workdir, prefix),
+            &mut |rel, file, meta| {
+                let path = join(prefix, &rel).trim_end_matches('/').to_string();
+                let kind = kind_of_meta(meta);
+                let unchanged = stats
+                    .get(&path)
+                    .filter(|stat| same_stat(meta, stat))
+                    .and_then(|_| staged.get(&path))
+                    .filter(|(_, k)| *k == kind);
+                let id = match unchanged {
+                    Some((id, _)) => *id,
+                    None => {
+                        let f = read_worktree_file(file, meta)?;
+                        gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &f.data)?
+                    }
+                };
+                wt.insert(path, (id, kind));
+                Ok(())
+            },
+        )?;
     }
     // Index vs HEAD, then work tree vs HEAD, both ways.
     let mut dirty = std::collections::BTreeSet::new();
@@ -435,7 +487,6 @@ fn ids_into(
 /// Untracked files do not count (a package is built from commits, they cannot leak into it).
 /// A bare repository has no work tree: `false`.
 pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bool> {
-    use std::os::unix::fs::MetadataExt;
     let Some(workdir) = repo.workdir() else {
         return Ok(false);
     };
@@ -446,25 +497,14 @@ pub fn worktree_modified(repo: &gix::Repository, prefixes: &[&str]) -> Result<bo
         if !under_any(&wanted, path) {
             continue;
         }
-        let path = path.to_string();
-        let Ok(meta) = std::fs::symlink_metadata(workdir.join(&path)) else {
+        let path = workdir.join(path.to_string());
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
             return Ok(true);
         };
-        let same_stat = meta.size() as u32 == entry.stat.size
-            && meta.mtime() as u32 == entry.stat.mtime.secs
-            && meta.mtime_nsec() as u32 == entry.stat.mtime.nsecs;
-        if same_stat {
+        if same_stat(&meta, &entry.stat) {
             continue;
         }
-        let data = if meta.file_type().is_symlink() {
-            std::fs::read_link(workdir.join(&path))
-                .with_context(|| format!("reading {path}"))?
-                .as_os_str()
-                .as_encoded_bytes()
-                .to_vec()
-        } else {
-            std::fs::read(workdir.join(&path)).with_context(|| format!("reading {path}"))?
-        };
+        let data = read_worktree_file(&path, &meta)?.data;
         let id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &data)?;
         if id != entry.id {
             return Ok(true);
