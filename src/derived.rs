@@ -155,18 +155,10 @@ pub fn version_yml_change(
         if charts.contains_key(&r) {
             continue;
         }
-        let chart_yaml = workdir.join(&r).join("Chart.yaml");
-        let Ok(data) = std::fs::read(&chart_yaml) else {
+        let Ok(data) = std::fs::read(workdir.join(&r).join("Chart.yaml")) else {
             continue;
         };
-        let files = Files::from([(
-            "Chart.yaml".to_string(),
-            crate::files::FileEntry {
-                kind: crate::files::FileKind::Regular,
-                data,
-            },
-        )]);
-        metas.insert(r, crate::chart::meta::of(&files));
+        metas.insert(r, crate::chart::meta::parse(&data));
     }
     for (target, files) in charts {
         metas.insert(target.clone(), crate::chart::meta::of(files));

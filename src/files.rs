@@ -48,3 +48,20 @@ pub fn join(dir: &str, name: &str) -> String {
         format!("{dir}/{name}")
     }
 }
+
+/// Test input: regular files from `(path, content)` pairs.
+#[cfg(test)]
+pub(crate) fn regular_files<D: AsRef<[u8]>>(entries: &[(&str, D)]) -> Files {
+    entries
+        .iter()
+        .map(|(p, d)| {
+            (
+                p.to_string(),
+                FileEntry {
+                    kind: FileKind::Regular,
+                    data: d.as_ref().to_vec(),
+                },
+            )
+        })
+        .collect()
+}

@@ -155,21 +155,9 @@ fn archive_chart_yaml(bytes: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::{FileEntry, FileKind};
 
     fn files(entries: &[(&str, &[u8])]) -> Files {
-        entries
-            .iter()
-            .map(|(p, d)| {
-                (
-                    p.to_string(),
-                    FileEntry {
-                        kind: FileKind::Regular,
-                        data: d.to_vec(),
-                    },
-                )
-            })
-            .collect()
+        crate::files::regular_files(entries)
     }
 
     fn exact(c: &str, v: &str) -> Result<bool, String> {

@@ -95,7 +95,7 @@ pub fn check(
 }
 
 fn parse(v: &str) -> Option<semver::Version> {
-    semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok()
+    crate::version_bump::parse_loose(v).map(|(v, _)| v)
 }
 
 /// Whether `ancestor` is reachable from `commit` (or is it).

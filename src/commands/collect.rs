@@ -588,15 +588,6 @@ impl Collected {
         let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
         let base = base.map(|b| ctx.as_collected(c, b));
         let merged = merge::folder(base.as_ref(), &old, files, ctx.theirs);
-        let dropped = if ctx.theirs {
-            let kept = merge::folder(base.as_ref(), &old, files, false);
-            kept.patched
-                .into_iter()
-                .filter(|p| !merged.patched.contains(p))
-                .collect()
-        } else {
-            Vec::new()
-        };
         if !merged.conflicts.is_empty() {
             self.note_conflicts(target, merged.conflicts);
             return Ok(None);
@@ -679,7 +670,7 @@ impl Collected {
             images_removed: old_images.difference(&new_images).cloned().collect(),
             changed,
             patched,
-            dropped,
+            dropped: merged.dropped,
         };
         self.new_charts.insert(target.clone(), result);
         Ok(Some(report))

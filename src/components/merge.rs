@@ -23,7 +23,6 @@
 use gix::bstr::ByteSlice;
 
 use crate::files::{FileEntry, FileKind, Files};
-use crate::yaml_edit::Seg;
 
 /// One conflicting hunk of a text file: where it starts in the merged text (1-based line) and
 /// the lines each side has there.
@@ -57,6 +56,8 @@ pub struct Merged {
     pub conflicts: Vec<Conflict>,
     /// Files whose result differs from theirs: the local changes kept (sorted).
     pub patched: Vec<String>,
+    /// With `take_theirs`: files changed on both sides whose local change was dropped (sorted).
+    pub dropped: Vec<String>,
 }
 
 /// Three-way update of one folder (see the module docs). `base` is `None` when the recorded tag
@@ -89,6 +90,9 @@ pub fn folder(base: Option<&Files>, ours: &Files, theirs: &Files, take_theirs: b
         let result = if o == t || t == b {
             o.cloned()
         } else if o == b || take_theirs {
+            if o != b {
+                out.dropped.push(path.clone());
+            }
             t.cloned()
         } else {
             match file(path, b, o, t) {
@@ -210,24 +214,14 @@ fn hunks(merged: &[u8]) -> Vec<Hunk> {
 /// Chart.yaml with `version:` changed on both sides: all three take the higher SemVer, so that
 /// the version lines agree and the rest merges on its own.
 fn higher_version(base: &mut Vec<u8>, ours: &mut Vec<u8>, theirs: &mut Vec<u8>) {
-    let version = |d: &[u8]| {
-        let mut files = Files::new();
-        files.insert(
-            "Chart.yaml".into(),
-            FileEntry {
-                kind: FileKind::Regular,
-                data: d.to_vec(),
-            },
-        );
-        crate::chart::meta::of(&files).version
-    };
+    let version = |d: &[u8]| crate::chart::meta::parse(d).version;
     let (Some(o), Some(t)) = (version(ours), version(theirs)) else {
         return;
     };
     if o == t || version(base).is_some_and(|b| b == o || b == t) {
         return;
     }
-    let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
+    let parse = |v: &str| crate::version_bump::parse_loose(v).map(|(v, _)| v);
     let higher = match (parse(&o), parse(&t)) {
         (Some(a), Some(b)) if a.cmp_precedence(&b).is_gt() => o,
         (Some(_), Some(_)) => t,
@@ -235,13 +229,9 @@ fn higher_version(base: &mut Vec<u8>, ours: &mut Vec<u8>, theirs: &mut Vec<u8>) 
     };
     // The base too: the version lines then agree everywhere and no neighbouring change conflicts
     // with them.
-    let path = [Seg::Key("version".into())];
     for side in [base, ours, theirs] {
-        let Ok(text) = std::str::from_utf8(side) else {
-            continue;
-        };
-        if let Ok(edited) = crate::yaml_edit::set_scalar(text, &path, &higher, None) {
-            *side = edited.into_bytes();
+        if let Some(edited) = crate::chart::meta::set_version(side, &higher) {
+            *side = edited;
         }
     }
 }
@@ -251,18 +241,7 @@ mod tests {
     use super::*;
 
     fn files(entries: &[(&str, &str)]) -> Files {
-        entries
-            .iter()
-            .map(|(p, d)| {
-                (
-                    p.to_string(),
-                    FileEntry {
-                        kind: FileKind::Regular,
-                        data: d.as_bytes().to_vec(),
-                    },
-                )
-            })
-            .collect()
+        crate::files::regular_files(entries)
     }
 
     fn text(m: &Merged, p: &str) -> String {
@@ -300,6 +279,7 @@ mod tests {
         // --theirs takes upstream's side.
         let m = folder(Some(&base), &ours, &theirs, true);
         assert!(m.conflicts.is_empty());
+        assert_eq!(m.dropped, ["values.yaml"]);
         assert_eq!(text(&m, "values.yaml"), "image: a:2\nreplicas: 1\n");
         assert!(m.patched.is_empty());
     }
