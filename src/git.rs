@@ -606,6 +606,29 @@ pub fn release_tags_by_commit(
     Ok(out)
 }
 
+/// The newest release tag of the nearest tagged commit reachable from `commit` (itself first),
+/// newest commit first as `git describe --tags` walks; `tags` is [`release_tags_by_commit`].
+///
+/// Errors: unreadable commits.
+pub fn nearest_release<'t>(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+    tags: &'t BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>>,
+) -> Result<Option<&'t (String, semver::Version)>> {
+    let walk = repo
+        .rev_walk([commit])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()?;
+    for info in walk {
+        if let Some(t) = tags.get(&info?.id).and_then(|list| list.first()) {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
 /// Set the index entries at and below each of `paths` (work-tree-relative, `/`-separated) to what
 /// HEAD's tree holds there, leaving every other entry as it is. Stat data is zeroed; git refreshes
 /// it on its next run.

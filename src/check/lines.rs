@@ -118,26 +118,13 @@ fn line_of(
     commit: gix::ObjectId,
     tags: &BTreeMap<gix::ObjectId, Vec<(String, semver::Version)>>,
 ) -> Result<Option<Line>> {
-    if let Some(list) = tags.get(&commit) {
-        return Ok(list.first().map(|(_, v)| (v.major, v.minor)));
-    }
-    let walk = repo
-        .rev_walk([commit])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            Default::default(),
-        ))
-        .all()?;
-    let mut found = None;
-    for info in walk {
-        let info = info?;
-        if let Some(list) = tags.get(&info.id) {
-            found = list.first().map(|(_, v)| (v.major, v.minor));
-            break;
-        }
-    }
-    let Some((major, minor)) = found else {
+    let Some((_, v)) = crate::git::nearest_release(repo, commit, tags)? else {
         return Ok(None);
     };
+    let (major, minor) = (v.major, v.minor);
+    if tags.contains_key(&commit) {
+        return Ok(Some((major, minor)));
+    }
     for default in ["refs/heads/master", "refs/heads/main"] {
         if let Some(mut r) = repo.try_find_reference(default)? {
             let tip = r.peel_to_commit()?.id;

@@ -252,17 +252,8 @@ fn product_version(repo: &gix::Repository, spec: &str, base: gix::ObjectId) -> R
         return Ok(spec.to_string());
     }
     let tags = git::release_tags_by_commit(repo)?;
-    let walk = repo
-        .rev_walk([base])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            Default::default(),
-        ))
-        .all()?;
-    for info in walk {
-        let info = info?;
-        if let Some(t) = tags.get(&info.id) {
-            return Ok(t[0].0.clone());
-        }
+    if let Some((name, _)) = git::nearest_release(repo, base, &tags)? {
+        return Ok(name.clone());
     }
     Err(
         UserError::input(format!("no release tag is reachable from `{spec}`"))
