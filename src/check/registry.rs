@@ -17,13 +17,6 @@ enum Answer<'a> {
     Unreachable(String, String, &'a registry::Located),
 }
 
-/// The host of `release.registry` (`registry.local:5000` of `registry.local:5000/release`).
-fn settings_registry_host(repo: &gix::Repository) -> Result<Option<String>> {
-    Ok(registry::RegistryConfig::load(repo)?
-        .registry
-        .map(|r| r.split('/').next().unwrap_or_default().to_string()))
-}
-
 /// Look every image of `lists` up in its registry (a manifest HEAD each, in parallel) and add a
 /// finding per missing image, naming the charts that need it. Images naming another install-time
 /// placeholder than `[[ registry_release ]]` are skipped.
@@ -60,7 +53,12 @@ pub fn check(
             }
         })
         .collect();
-    let internal_host = settings_registry_host(repo)?;
+    // The internal registry's host (`registry.local:5000` of `registry.local:5000/release`).
+    let internal_host = config
+        .registry
+        .as_deref()
+        .and_then(|r| r.split('/').next())
+        .map(str::to_string);
     let mut unreachable: std::collections::BTreeMap<String, (String, Vec<String>)> =
         Default::default();
     let mut missing = Vec::new();
