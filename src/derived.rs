@@ -132,7 +132,7 @@ pub fn lists_before_after(
 
 /// The change that makes version.yml follow the charts, in place: `spec.modules[].addons[].version`
 /// of every chart under the addons path (those of `charts`, target folder -> files, as they will
-/// be; the others as the work tree has them) is set to its Chart.yaml version, and a chart
+/// be; the others, of `roots`, as the work tree has them) is set to its Chart.yaml version, and a chart
 /// `modules` places (target folder -> module, from its component's repos file) that version.yml
 /// does not list yet is added to that module ([`crate::version_yml::add_addons`]), with a warning
 /// saying so. A chart version.yml does not list and no component places is reported, never
@@ -142,23 +142,22 @@ pub fn lists_before_after(
 pub fn version_yml_change(
     workdir: &Path,
     settings: &Settings,
+    roots: &[String],
     charts: &BTreeMap<String, Files>,
     modules: &BTreeMap<String, String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let rel = &settings.version_file;
     let path = workdir.join(rel);
-    let mut roots = Vec::new();
-    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
     let mut metas: BTreeMap<String, crate::chart::meta::ChartMeta> = BTreeMap::new();
     for r in roots {
-        if charts.contains_key(&r) {
+        if charts.contains_key(r) {
             continue;
         }
-        let Ok(data) = std::fs::read(workdir.join(&r).join("Chart.yaml")) else {
+        let Ok(data) = std::fs::read(workdir.join(r).join("Chart.yaml")) else {
             continue;
         };
-        metas.insert(r, crate::chart::meta::parse(&data));
+        metas.insert(r.clone(), crate::chart::meta::parse(&data));
     }
     for (target, files) in charts {
         metas.insert(target.clone(), crate::chart::meta::of(files));
@@ -230,37 +229,34 @@ pub fn version_yml_change(
     Ok(vec![crate::worktree::text_change(workdir, rel, &new_text)?])
 }
 
-/// The changes that regenerate `images_platform.list` from every chart of the work tree (those of
-/// `new_charts` as they will be, others as
-/// they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
+/// The changes that regenerate `images_platform.list` from every chart of the work tree (`roots`,
+/// [`crate::chart::discover::worktree_chart_roots`]; those of `new_charts` as they will be, others
+/// as they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.
 pub fn image_list_changes(
     workdir: &Path,
     settings: &Settings,
+    roots: &[String],
     new_charts: &BTreeMap<String, Files>,
-    resources: &BTreeMap<String, Vec<u8>>,
-    extra: &[(String, String)],
+    inputs: &ImageInputs,
     ctx: &crate::image::chart::RenderContext,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
-    let mut roots = Vec::new();
-    crate::chart::discover::worktree_chart_roots(workdir, &settings.addons_path, &mut roots)?;
     let mut all: BTreeMap<String, std::borrow::Cow<'_, Files>> = BTreeMap::new();
     for r in roots {
         let replaced = new_charts
             .keys()
-            .any(|t| r == *t || r.starts_with(&format!("{t}/")));
+            .any(|t| r == t || r.starts_with(&format!("{t}/")));
         if !replaced {
-            let files = crate::git::read_worktree(&workdir.join(&r))?;
-            all.insert(r, std::borrow::Cow::Owned(files));
+            let files = crate::git::read_worktree(&workdir.join(r))?;
+            all.insert(r.clone(), std::borrow::Cow::Owned(files));
         }
     }
     for (t, f) in new_charts {
         all.insert(t.clone(), std::borrow::Cow::Borrowed(f));
     }
-    let lists = crate::image::chart::image_lists(
+    let lists = lists_of(
         all.iter().map(|(r, f)| (r.as_str(), f.as_ref())),
-        resources.iter().map(|(p, d)| (p.as_str(), d.as_slice())),
-        extra,
+        inputs,
         ctx,
     )
     .map_err(|(root, e)| UserError::input(format!("{root}/{e}")))?;

@@ -22,6 +22,29 @@ pub struct UnknownRepo {
     pub name: String,
 }
 
+/// [`substitute`] in every text file of `files` (symlinks and binary files stay as they are).
+/// A file with an unknown `TagOfRepo` is left as it was and the others are still substituted;
+/// the first such file (`(path, placeholder)`, in path order) is returned as the error.
+pub fn substitute_files(
+    files: &mut crate::files::Files,
+    own_tag: &str,
+    tag_of: impl Fn(&str) -> Option<String>,
+) -> Result<(), (String, UnknownRepo)> {
+    let mut first = None;
+    for (rel, entry) in files.iter_mut() {
+        if entry.kind == crate::files::FileKind::Symlink || !is_text(&entry.data) {
+            continue;
+        }
+        match substitute(&entry.data, own_tag, &tag_of) {
+            Ok(d) => entry.data = d,
+            Err(u) => {
+                first.get_or_insert((rel.clone(), u));
+            }
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// Replace the placeholders in `data`. `own_tag` is the component's collected tag; `tag_of(name)`
 /// answers `TagOfRepo(name)`. Spaces inside the brackets are optional (`[[imageTagFromGitTag]]`).
 ///

@@ -18,7 +18,7 @@ use crate::components::merge;
 use crate::components::read::{self, Fetched};
 use crate::components::{self, Component};
 use crate::error::UserError;
-use crate::files::{FileKind, Files};
+use crate::files::Files;
 use crate::git;
 use crate::history::changelog::{Changelog, HeldBack, HeldReason};
 use crate::paths::Bounds;
@@ -252,6 +252,7 @@ pub(crate) fn plan(
     check_targets(&selected, &fetched)?;
 
     let ctx = Ctx::new(
+        repo,
         settings,
         &workdir,
         &lists.components,
@@ -275,7 +276,10 @@ pub(crate) fn plan(
     // there (an ignored file too) would be lost, so collect refuses. Repos files and version.yml
     // are edited in place from the work tree: uncommitted edits there are kept (init's files
     // need no commit before the first collect).
-    let lists_changes = c.image_list_changes(&ctx, &lists.components)?;
+    // The chart folders of the work tree, once for the image lists and version.yml.
+    let mut roots = Vec::new();
+    crate::chart::discover::worktree_chart_roots(&workdir, &settings.addons_path, &mut roots)?;
+    let lists_changes = c.image_list_changes(&ctx, &roots, &lists.components)?;
     // An empty image list (as `init` writes it) holds nothing to lose.
     let holds_something =
         |rel: &str| std::fs::metadata(workdir.join(rel)).is_ok_and(|m| m.len() > 0);
@@ -297,6 +301,7 @@ pub(crate) fn plan(
     let version_changes = crate::derived::version_yml_change(
         &workdir,
         settings,
+        &roots,
         &c.new_charts,
         &chart_modules(&lists.components, settings),
         &mut c.warnings,
@@ -343,9 +348,10 @@ pub(crate) fn plan(
     Ok((report, writes, refusal))
 }
 
-/// What phase 2 reads from: the settings, the work tree, the tags before and after this run
+/// What phase 2 reads from: the repository, the settings, the work tree, the tags before and after this run
 /// (for `[[ TagOfRepo(NAME) ]]`) and the render context of the image lists.
 struct Ctx<'a> {
+    repo: &'a gix::Repository,
     settings: &'a Settings,
     workdir: std::path::PathBuf,
     /// Tags after this run: collected ones, else the entry's currentTag (by name and full name).
@@ -361,6 +367,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(
+        repo: &'a gix::Repository,
         settings: &'a Settings,
         workdir: &Path,
         all: &[Component],
@@ -368,13 +375,7 @@ impl<'a> Ctx<'a> {
         fetched: &[Fetched],
         args: &CollectArgs,
     ) -> Self {
-        let mut before = BTreeMap::new();
-        for c in all {
-            if let Some(t) = &c.current_tag {
-                before.insert(c.name().to_string(), t.clone());
-                before.insert(c.repository_full_name.clone(), t.clone());
-            }
-        }
+        let before = components::tags_by_name(all);
         let mut after = before.clone();
         for (c, f) in selected.iter().zip(fetched) {
             after.insert(c.name().to_string(), f.tag.clone());
@@ -387,6 +388,7 @@ impl<'a> Ctx<'a> {
                 .as_deref(),
         );
         Ctx {
+            repo,
             settings,
             workdir: workdir.to_path_buf(),
             after,
@@ -412,13 +414,7 @@ impl<'a> Ctx<'a> {
     fn as_collected(&self, c: &Component, files: &Files) -> Files {
         let tag = c.current_tag.as_deref().unwrap_or_default();
         let mut out = files.clone();
-        for entry in out.values_mut() {
-            if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                if let Ok(d) = placeholders::substitute(&entry.data, tag, |n| self.tag_before(n)) {
-                    entry.data = d;
-                }
-            }
-        }
+        let _ = placeholders::substitute_files(&mut out, tag, |n| self.tag_before(n));
         out
     }
 }
@@ -505,8 +501,7 @@ impl Collected {
             return Ok(None);
         };
         let rel = crate::files::join(target, "Chart.yaml");
-        let repo = gix::open(&ctx.workdir)?;
-        let used = crate::history::allocate::UsedVersions::scan(&repo, [&rel])?;
+        let used = crate::history::allocate::UsedVersions::scan(ctx.repo, [&rel])?;
         let text = String::from_utf8_lossy(&entry.data);
         let Ok(edit) = crate::version_bump::edit_chart_yaml(&text, |v| {
             crate::history::allocate::next_free(v, |c| used.taken(&rel, &c.to_string(), None))
@@ -554,22 +549,18 @@ impl Collected {
         files: &mut Files,
         base: Option<&Files>,
     ) -> Result<Option<ChartReport>> {
-        for (rel, entry) in files.iter_mut() {
-            if entry.kind != FileKind::Symlink && placeholders::is_text(&entry.data) {
-                entry.data = placeholders::substitute(&entry.data, tag, |n| ctx.tag_after(n)).map_err(|u| {
-                    UserError::input(format!(
-                        "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
-                        c.repository_full_name,
-                        c.location(),
-                        u.line,
-                        tag,
-                        u.name,
-                        ctx.settings.repos_path
-                    ))
-                    .hint("add that repository to a repos file (an entry with just repositoryFullName is enough)")
-                })?;
-            }
-        }
+        placeholders::substitute_files(files, tag, |n| ctx.tag_after(n)).map_err(|(rel, u)| {
+            UserError::input(format!(
+                "component `{}` ({}): {src}/{rel}:{} at {}: `[[ TagOfRepo({}) ]]` names a repository not listed under {}",
+                c.repository_full_name,
+                c.location(),
+                u.line,
+                tag,
+                u.name,
+                ctx.settings.repos_path
+            ))
+            .hint("add that repository to a repos file (an entry with just repositoryFullName is enough)")
+        })?;
         let chart_error = |e: &dyn std::fmt::Display, fix: &str| -> anyhow::Error {
             UserError::input(format!(
                 "component `{}` at {}: {src}/{e}",
@@ -677,8 +668,16 @@ impl Collected {
     }
 
     /// The image lists, from every chart and resource file in the final state.
-    fn image_list_changes(&mut self, ctx: &Ctx, all: &[Component]) -> Result<Vec<Change>> {
-        let mut resource_files = BTreeMap::new();
+    fn image_list_changes(
+        &mut self,
+        ctx: &Ctx,
+        roots: &[String],
+        all: &[Component],
+    ) -> Result<Vec<Change>> {
+        let mut inputs = components::ImageInputs {
+            resources: Vec::new(),
+            extra: ctx.extra_images.clone(),
+        };
         for c in all {
             for t in c.resource_targets(&ctx.settings.addons_path) {
                 let data = match self.new_resources.get(&t) {
@@ -689,15 +688,16 @@ impl Collected {
                         Err(e) => return Err(e).with_context(|| format!("reading {t}")),
                     },
                 };
-                resource_files.insert(t, data);
+                inputs.resources.push((t, data));
             }
         }
+        inputs.resources.sort();
         crate::derived::image_list_changes(
             &ctx.workdir,
             ctx.settings,
+            roots,
             &self.new_charts,
-            &resource_files,
-            &ctx.extra_images,
+            &inputs,
             &ctx.render,
             &mut self.warnings,
         )

@@ -120,23 +120,12 @@ fn patched_charts(
     let all = crate::components::components_at(repo, tree, settings)?;
     let mut out = Vec::new();
     for c in &all {
-        for p in &c.chart_paths {
-            let Ok(target) = crate::settings::normalize_rel_path(p)
-                .and_then(|src| c.chart_target(&settings.addons_path, &src))
-            else {
-                continue;
-            };
-            if let Some(files) =
-                crate::components::read::patched_files(repo, settings, tree, &all, c, &target)?
-            {
-                if !files.is_empty() {
-                    out.push(Patched {
-                        chart: target,
-                        files,
-                    });
-                }
-            }
-        }
+        let patched = crate::components::read::patched_charts(repo, settings, tree, &all, c)?;
+        out.extend(
+            patched
+                .into_iter()
+                .map(|(chart, files)| Patched { chart, files }),
+        );
     }
     Ok(out)
 }

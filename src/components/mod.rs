@@ -227,6 +227,19 @@ pub fn resource_targets_at(
     Ok(out)
 }
 
+/// The `currentTag` of every component of `all`, by repository name and by full name: what
+/// `[[ TagOfRepo(NAME) ]]` is substituted with (DOMAIN.md, placeholders).
+pub fn tags_by_name(all: &[Component]) -> std::collections::BTreeMap<String, String> {
+    let mut tags = std::collections::BTreeMap::new();
+    for c in all {
+        if let Some(t) = &c.current_tag {
+            tags.insert(c.name().to_string(), t.clone());
+            tags.insert(c.repository_full_name.clone(), t.clone());
+        }
+    }
+    tags
+}
+
 /// Every component entry of the repos files in `tree` (object database, not the work tree), in
 /// file order.
 ///

@@ -534,73 +534,63 @@ pub fn component_tags(repo: &gix::Repository, name: &str) -> Result<Vec<String>>
     Ok(tags.into_iter().map(|t| t.1).collect())
 }
 
-/// The files of the chart folder `target` at `tree` that differ from what component `c` holds
-/// at its `currentTag` (placeholders substituted with the tags `tree`'s repos files record):
-/// the local changes collect keeps (a fix, a bump, vendored dependencies). Read from the
-/// component's repository or cache, never fetched; `None` when that cannot be read (no cache,
-/// the tag gone) or `c` does not collect `target`.
+/// For each chart folder component `c` places, the files that differ at `tree` from what `c`
+/// holds at its `currentTag` (placeholders substituted with the tags `all`, the components at
+/// `tree`, record): the local changes collect keeps (a fix, a bump, vendored dependencies).
+/// Folders without a difference are left out. Read from the component's repository or cache,
+/// opened once, never fetched; empty when that cannot be read (no cache, the tag gone).
 ///
 /// Errors: unreadable objects of this repository.
-pub fn patched_files(
+pub fn patched_charts(
     repo: &gix::Repository,
     settings: &Settings,
     tree: gix::ObjectId,
     all: &[Component],
     c: &Component,
-    target: &str,
-) -> Result<Option<Vec<String>>> {
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut out = BTreeMap::new();
     let Some(tag) = c.current_tag.as_deref() else {
-        return Ok(None);
-    };
-    let Some(src) = c.chart_paths.iter().find_map(|p| {
-        let src = settings::normalize_rel_path(p).ok()?;
-        (c.chart_target(&settings.addons_path, &src).ok()? == target).then_some(src)
-    }) else {
-        return Ok(None);
+        return Ok(out);
     };
     let workdir = repo
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo.common_dir().to_path_buf());
     let url = component_url(c, settings);
-    let location = fetch::locate(&url, &workdir);
     let cache = fetch::cache_dir(repo.common_dir(), &c.repository_full_name, &url);
-    let Ok(crepo) = fetch::open(&location, &cache) else {
-        return Ok(None);
+    let Ok(crepo) = fetch::open(&fetch::locate(&url, &workdir), &cache) else {
+        return Ok(out);
     };
     let Ok((_, upstream_tree)) = crepo.peel_tag(tag) else {
-        return Ok(None);
+        return Ok(out);
     };
-    let Ok(Some(mut theirs)) = git::read_path(&crepo.repo, upstream_tree, &src) else {
-        return Ok(None);
-    };
-    let mut tags = BTreeMap::new();
-    for o in all {
-        if let Some(t) = &o.current_tag {
-            tags.insert(o.name().to_string(), t.clone());
-            tags.insert(o.repository_full_name.clone(), t.clone());
-        }
-    }
-    for entry in theirs.values_mut() {
-        if entry.kind != FileKind::Symlink && crate::placeholders::is_text(&entry.data) {
-            if let Ok(d) =
-                crate::placeholders::substitute(&entry.data, tag, |n| tags.get(n).cloned())
-            {
-                entry.data = d;
-            }
-        }
-    }
-    let ours = git::read_path(repo, tree, target)?.unwrap_or_default();
-    let mut paths: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    Ok(Some(
-        paths
+    let tags = crate::components::tags_by_name(all);
+    for p in &c.chart_paths {
+        let Ok(src) = settings::normalize_rel_path(p) else {
+            continue;
+        };
+        let Ok(target) = c.chart_target(&settings.addons_path, &src) else {
+            continue;
+        };
+        let Ok(Some(mut theirs)) = git::read_path(&crepo.repo, upstream_tree, &src) else {
+            continue;
+        };
+        // Best effort: a placeholder that cannot be substituted shows as a difference.
+        let _ = crate::placeholders::substitute_files(&mut theirs, tag, |n| tags.get(n).cloned());
+        let ours = git::read_path(repo, tree, &target)?.unwrap_or_default();
+        let mut paths: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
+        paths.sort();
+        paths.dedup();
+        let differ: Vec<String> = paths
             .into_iter()
             .filter(|p| ours.get(*p) != theirs.get(*p))
             .cloned()
-            .collect(),
-    ))
+            .collect();
+        if !differ.is_empty() {
+            out.insert(target, differ);
+        }
+    }
+    Ok(out)
 }
 
 /// A failed fetch in one sentence: the URL once, then the innermost cause (transport errors
