@@ -474,4 +474,22 @@ fn why_9_git_release_help_opens_the_installed_page() {
         "{text}{}",
         String::from_utf8_lossy(&after.stderr)
     );
+    // The built-in help reads as users type it and names `images sync`; a mistyped `images`
+    // subcommand gets a suggestion.
+    let out = sb
+        .cmd("git-release", sb.dir.path())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Usage: git release [COMMAND]")
+            && help.contains("`images sync` copies the mirrored ones"),
+        "{help}"
+    );
+    let p = sb.example();
+    p.release(&["images", "snyc"])
+        .fails(2)
+        .err_has("`snyc` is neither a revision nor a subcommand of images")
+        .err_has("did you mean `git release images sync`?");
 }
