@@ -66,7 +66,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __components 2>/dev/null)" "" "${cur#--tag=}" "="
 			return ;;
 		--*)
-			__gitcomp "--jobs= --offline --pre --allow-downgrade --theirs --tag= --dry-run --json --commit --no-verify --component-url= --quiet --log --changelog= --all --help"
+			__gitcomp "--jobs= --offline --pre --allow-downgrade --theirs --tag= --dry-run --json --commit --no-verify --component-url= --quiet --log --changelog= --all --no-cache --help"
 			return ;;
 		esac
 		__gitcomp_nl "$(git release __components 2>/dev/null)"
@@ -74,7 +74,7 @@ _git_release ()
 	check)
 		case "$cur" in
 		--*)
-			__gitcomp "--history --offline --json --help"
+			__gitcomp "--history --offline --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -82,7 +82,7 @@ _git_release ()
 	images)
 		case "$cur" in
 		--*)
-			__gitcomp "--why= --json --help"
+			__gitcomp "--why= --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -91,7 +91,7 @@ _git_release ()
 	hotfix)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --dry-run --json --images --help"
+			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --dry-run --json --images --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -99,7 +99,7 @@ _git_release ()
 	package)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --owner= --platform= --allow-other-platform --dry-run --json --images --help"
+			__gitcomp "--output= --owner= --platform= --allow-other-platform --dry-run --json --images --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -136,7 +136,7 @@ _git_release ()
 			__gitcomp_nl "$(git release __targets 2>/dev/null)" "" "${cur#--onto=}"
 			return ;;
 		--*)
-			__gitcomp "--onto= --dry-run --json --help"
+			__gitcomp "--onto= --dry-run --json --no-cache --help"
 			return ;;
 		esac
 		__git_complete_refs
@@ -159,7 +159,7 @@ _git_release ()
 	diff)
 		case "$cur" in
 		--*)
-			__gitcomp "--all --json --help"
+			__gitcomp "--all --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags

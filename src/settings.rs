@@ -37,6 +37,10 @@ pub struct Settings {
     /// (`.Capabilities.KubeVersion`), `vMAJOR.MINOR.PATCH`; default
     /// [`crate::versions::DEFAULT_KUBE_VERSION`].
     pub kube_version: String,
+    /// `release.renderCache`: keep the images found in each rendered chart under
+    /// `.git/release/cache/render/` ([`crate::image::cache`]); default `true`. `false`, `no`,
+    /// `off` or `0` turns it off, as commands' `--no-cache` does for one run.
+    pub render_cache: bool,
 }
 
 /// Flag overrides; `None` keeps the value from the lower layers.
@@ -46,6 +50,8 @@ pub struct Overrides {
     pub product: Option<String>,
     /// `--component-url`
     pub component_url: Option<String>,
+    /// `--no-cache`: render every chart this run (`release.renderCache=false` for one run).
+    pub no_render_cache: bool,
 }
 
 const KEYS: &[&str] = &[
@@ -57,6 +63,7 @@ const KEYS: &[&str] = &[
     "componentUrl",
     "hotfixTagPrefix",
     "kubeVersion",
+    "renderCache",
 ];
 
 impl Settings {
@@ -77,6 +84,7 @@ impl Settings {
             component_url: DEFAULT_COMPONENT_URL.into(),
             hotfix_tag_prefix: "hotfix/".into(),
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
+            render_cache: true,
         }
     }
 
@@ -101,6 +109,9 @@ impl Settings {
         }
         if let Some(u) = &overrides.component_url {
             s.component_url = u.clone();
+        }
+        if overrides.no_render_cache {
+            s.render_cache = false;
         }
         for (key, value) in [
             ("release.addonsPath", &mut s.addons_path),
@@ -144,6 +155,14 @@ impl Settings {
     fn apply(&mut self, get: impl Fn(&str) -> Option<String>) {
         for key in KEYS {
             let Some(v) = get(key) else { continue };
+            if *key == "renderCache" {
+                // git's boolean spellings; anything else keeps the cache on.
+                self.render_cache = !matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "false" | "no" | "off" | "0"
+                );
+                continue;
+            }
             let slot = match *key {
                 "product" => &mut self.product,
                 "addonsPath" => &mut self.addons_path,

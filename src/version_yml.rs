@@ -165,17 +165,15 @@ pub fn set_versions(
     versions: &std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<(String, Vec<String>)> {
     let addons = read(rel, text.as_bytes())?;
-    let mut out = text.to_string();
-    for a in &addons {
-        let Some(v) = versions.get(&a.name) else {
-            continue;
-        };
-        if a.version.as_deref() == Some(v.as_str()) {
-            continue;
-        }
-        out = yaml_edit::set_scalar(&out, &a.field_path("version"), v, Some("namespace"))
-            .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
-    }
+    let edits: Vec<(Vec<yaml_edit::Seg>, String)> = addons
+        .iter()
+        .filter_map(|a| {
+            let v = versions.get(&a.name)?;
+            (a.version.as_deref() != Some(v.as_str())).then(|| (a.field_path("version"), v.clone()))
+        })
+        .collect();
+    let out = yaml_edit::set_scalars(text, &edits, Some("namespace"))
+        .map_err(|e| UserError::input(format!("{rel}: {e}")))?;
     let missing = versions
         .keys()
         .filter(|n| !addons.iter().any(|a| &a.name == *n))

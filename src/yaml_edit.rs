@@ -216,6 +216,68 @@ pub fn set_scalar(
     Err(unreadable(path, span.line))
 }
 
+/// [`set_scalar`] for many `(path, value)` edits of one file, with one parse and one read-back
+/// instead of one per edit (a collect that moves 100 components edits 100 `currentTag` and
+/// 100 version.yml values: sequential edits parse the whole file each time).
+///
+/// Every path must name an existing scalar; each value is written in its scalar's own style
+/// where that reads back, and the whole result must read back as the original with exactly
+/// these values set. When any of that does not hold (an absent key to insert, a style that
+/// must change, two edits of one scalar), the edits are made one by one with [`set_scalar`],
+/// which gives the same result or its error.
+///
+/// # Errors
+/// As [`set_scalar`], for the first edit that cannot be made.
+pub fn set_scalars(
+    text: &str,
+    edits: &[(Vec<Seg>, String)],
+    insert_after: Option<&str>,
+) -> Result<String, YamlEditError> {
+    let sequential = || {
+        let mut out = text.to_string();
+        for (path, value) in edits {
+            out = set_scalar(&out, path, value, insert_after)?;
+        }
+        Ok(out)
+    };
+    if edits.len() < 2 {
+        return sequential();
+    }
+    let batched = || -> Option<String> {
+        let tree = Tree::parse(text).ok()?;
+        let mut expected = read_docs(text).ok()?;
+        let mut spans = Vec::with_capacity(edits.len());
+        for (path, value) in edits {
+            let found = tree.lookup(path).ok()?;
+            let span = tree.scalar_span(text, found, path).ok()?;
+            tree.check_not_aliased(path).ok()?;
+            // An empty value needs padding that the one-by-one path knows how to add.
+            if span.start == span.end {
+                return None;
+            }
+            expected = expected_docs(&expected, path, value, false)?;
+            spans.push((span.start, span.end, render(value, span.style)?));
+        }
+        spans.sort_by_key(|s| s.0);
+        if spans.windows(2).any(|w| w[0].1 > w[1].0) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len() + 16 * spans.len());
+        let mut at = 0;
+        for (start, end, rendered) in &spans {
+            out.push_str(&text[at..*start]);
+            out.push_str(rendered);
+            at = *end;
+        }
+        out.push_str(&text[at..]);
+        reads_as(&out, &expected).then_some(out)
+    };
+    match batched() {
+        Some(out) => Ok(out),
+        None => sequential(),
+    }
+}
+
 /// Render a path like `spec[2].currentTag` for messages.
 ///
 /// Keys are joined with `.`, indexes written `[i]`; a key that is empty or contains `.`, brackets,
@@ -1497,5 +1559,44 @@ map:
             insert(text, &[key("a"), key("c")], "2", Some("notes")),
             "a:\n  notes: |\n    line\n\n  c: '2'\n  b: 1\n"
         );
+    }
+
+    #[test]
+    fn set_scalars_gives_what_one_by_one_edits_give() {
+        let text = "# list\n- name: a\n  currentTag: v1.0.0 # pinned\n- name: b\n  currentTag: 'v1.0.0'\n- name: c\n  currentTag: \"v1.0.0\"\n- {name: d, currentTag: v1.0.0}\n- name: e\n";
+        let path = |i: usize| vec![Seg::Index(i), key("currentTag")];
+        let one_by_one = |edits: &[(Vec<Seg>, String)]| {
+            let mut out = text.to_string();
+            for (p, v) in edits {
+                out = set_scalar(&out, p, v, Some("name")).unwrap();
+            }
+            out
+        };
+        // Plain, single- and double-quoted, flow: one parse.
+        let edits: Vec<_> = (0..4).map(|i| (path(i), format!("v1.{i}.0"))).collect();
+        let batch = set_scalars(text, &edits, Some("name")).unwrap();
+        assert_eq!(batch, one_by_one(&edits));
+        assert!(
+            batch.contains("currentTag: v1.0.0 # pinned") && batch.contains("currentTag: 'v1.1.0'")
+        );
+        // A value whose style must change (`1.10` would read as a number), and an absent key to
+        // insert: the one-by-one path, same result.
+        let edits = vec![
+            (path(0), "1.10".to_string()),
+            (path(4), "v2.0.0".to_string()),
+        ];
+        assert_eq!(
+            set_scalars(text, &edits, Some("name")).unwrap(),
+            one_by_one(&edits)
+        );
+        // An edit that cannot be made is the error one-by-one editing gives.
+        let edits = vec![
+            (path(0), "v2".to_string()),
+            (vec![Seg::Index(9), key("x")], "y".to_string()),
+        ];
+        assert!(matches!(
+            set_scalars(text, &edits, None),
+            Err(YamlEditError::NotFound { .. })
+        ));
     }
 }

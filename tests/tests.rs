@@ -21,5 +21,6 @@ mod protect;
 mod registry;
 mod release_chain;
 mod release_week;
+mod render_cache;
 mod snapshots;
 mod tag;

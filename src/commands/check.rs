@@ -48,6 +48,10 @@ pub struct CheckArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Run `git release check`: the findings of every rule on REV, as a table or JSON.
@@ -55,7 +59,10 @@ pub struct CheckArgs {
 /// Errors: exit 3 when any finding is an error (the findings are printed first); exit 2 for bad
 /// input (a revision that is not a commit, a bad `release.check.*` setting).
 pub fn run(args: CheckArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    let (mut repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: args.no_cache,
+        ..Default::default()
+    })?;
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let mut config = Config::load(&repo)?;
     config.offline = args.offline;

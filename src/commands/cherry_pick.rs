@@ -45,6 +45,10 @@ pub struct CherryPickArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// What `cherry-pick` did, as `--json` prints it (the shared vocabulary, [`crate::report`]).
@@ -155,7 +159,10 @@ fn neutralize(
 /// memory), then (unless `--dry-run`) move the branch and the refs of branches created on the
 /// way in one transaction, checking out the result when the branch is checked out, then report.
 pub fn run(args: CherryPickArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    let (mut repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: args.no_cache,
+        ..Default::default()
+    })?;
     repo.object_cache_size_if_unset(16 * 1024 * 1024);
     let _lock = crate::journal::lock(&repo, "cherry-pick")?;
     if args.dry_run {

@@ -82,6 +82,10 @@ pub struct CollectArgs {
     /// List every component in the table, unchanged ones too.
     #[arg(long)]
     pub all: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// One component's outcome: a version change in the shared vocabulary's shape
@@ -156,6 +160,7 @@ pub fn run(args: CollectArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Overrides {
         product: None,
         component_url: args.component_url.clone(),
+        no_render_cache: args.no_cache,
     })?;
     let _lock = crate::journal::lock(&repo, "collect")?;
     let workdir = git::workdir(&repo)?;
@@ -268,6 +273,7 @@ pub(crate) fn plan(
     for (comp, f) in selected.iter().zip(fetched.iter_mut()) {
         reports.push(c.component(&ctx, comp, f)?);
     }
+    c.chart_images(&ctx, &mut reports);
     crate::error::fail_all(std::mem::take(&mut c.chart_errors), "charts")?;
     if !c.conflicts.is_empty() {
         return Err(conflict_error(&c.conflicts).into());
@@ -386,7 +392,8 @@ impl<'a> Ctx<'a> {
             std::fs::read(crate::paths::abs(workdir, &settings.version_file))
                 .ok()
                 .as_deref(),
-        );
+        )
+        .with_cache(repo, settings);
         Ctx {
             repo,
             settings,
@@ -432,6 +439,9 @@ struct Collected {
     new_charts: BTreeMap<String, Files>,
     /// Collected resource files as they will be, by target path.
     new_resources: BTreeMap<String, Vec<u8>>,
+    /// Changed charts whose images are compared: (target folder, files before, what names
+    /// the chart in an error: `component `x` at TAG: SRC`).
+    images_todo: Vec<(String, Files, String)>,
     warnings: Vec<String>,
 }
 
@@ -628,43 +638,69 @@ impl Collected {
                 files: result.clone(),
             });
         }
-        // An unchanged chart adds and removes no image: it is not rendered here (the image
-        // lists below render every chart once).
-        let (new_images, old_images) = if changed {
-            // Its warnings are reported once, by the image lists below.
-            let new_images = match crate::image::chart::chart_image_set(
-                target,
-                &result,
-                &ctx.render,
-                &mut Vec::new(),
-            ) {
-                Ok(i) => i,
-                Err(e) => {
-                    self.chart_errors
-                        .push(chart_error(&e, "the chart's YAML must be readable"));
-                    return Ok(None);
-                }
-            };
-            let old_images =
-                crate::image::chart::chart_image_set(target, &old, &ctx.render, &mut Vec::new())
-                    .unwrap_or_default();
-            (new_images, old_images)
-        } else {
-            Default::default()
-        };
+        // The images it adds and removes are found after every component, all charts rendered
+        // in parallel (Collected::chart_images). An unchanged chart adds and removes none.
+        if changed {
+            let at = format!("component `{}` at {tag}: {src}", c.repository_full_name);
+            self.images_todo.push((target.clone(), old, at));
+        }
         let report = ChartReport {
             name: crate::chart::meta::of(&result).name_or_folder(target),
             path: target.clone(),
             from: old_meta.version,
             to: new_version,
-            images_added: new_images.difference(&old_images).cloned().collect(),
-            images_removed: old_images.difference(&new_images).cloned().collect(),
+            images_added: Vec::new(),
+            images_removed: Vec::new(),
             changed,
             patched,
             dropped: merged.dropped,
         };
         self.new_charts.insert(target.clone(), result);
         Ok(Some(report))
+    }
+
+    /// Fill `images_added` and `images_removed` of the changed charts of `reports`: each
+    /// changed chart rendered before and after, all in parallel (through the render cache, so the
+    /// image lists below read them back). A chart whose new files cannot be read at all goes to
+    /// `chart_errors`; its warnings are reported once, by the image lists.
+    fn chart_images(&mut self, ctx: &Ctx, reports: &mut [ComponentReport]) {
+        use rayon::prelude::*;
+        let todo = std::mem::take(&mut self.images_todo);
+        let (render, new_charts) = (&ctx.render, &self.new_charts);
+        let found: Vec<_> = todo
+            .par_iter()
+            .map(|(target, old, at)| {
+                let new = crate::image::chart::chart_image_set(
+                    target,
+                    &new_charts[target],
+                    render,
+                    &mut Vec::new(),
+                );
+                let old =
+                    crate::image::chart::chart_image_set(target, old, render, &mut Vec::new())
+                        .unwrap_or_default();
+                (target, new, old, at)
+            })
+            .collect();
+        let mut by_target = BTreeMap::new();
+        for (target, new, old, at) in found {
+            match new {
+                Ok(new) => {
+                    by_target.insert(target.clone(), (new, old));
+                }
+                Err(e) => self.chart_errors.push(
+                    UserError::input(format!("{at}/{e}"))
+                        .hint("the chart's YAML must be readable; fix it in the component repository and tag a new release, or pin another tag with --tag")
+                        .into(),
+                ),
+            }
+        }
+        for ch in reports.iter_mut().flat_map(|r| r.charts.iter_mut()) {
+            if let Some((new, old)) = by_target.get(&ch.path) {
+                ch.images_added = new.difference(old).cloned().collect();
+                ch.images_removed = old.difference(new).cloned().collect();
+            }
+        }
     }
 
     /// The image lists, from every chart and resource file in the final state.
@@ -756,21 +792,39 @@ fn repos_changes(
 ) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     let mut repo_texts = lists.texts.clone();
+    // The edits of each file, made with one parse (yaml_edit::set_scalars); an error is found
+    // again one edit at a time, to name its entry.
+    type Edit<'c> = (&'c Component, Vec<Seg>, String);
+    let mut edits: BTreeMap<&str, Vec<Edit>> = BTreeMap::new();
     for (c, f) in selected.iter().zip(fetched) {
         if c.current_tag.as_deref() == Some(f.tag.as_str()) {
             continue;
         }
-        let text = repo_texts
-            .get_mut(&c.file)
-            .expect("component file was read");
         let mut path = c.path.clone();
         path.push(Seg::Key("currentTag".into()));
-        *text = yaml_edit::set_scalar(text, &path, &f.tag, Some("repositoryFullName")).map_err(
-            |e| {
-                UserError::input(format!("{}: {e}", c.file))
-                    .hint("edit currentTag by hand or rewrite the entry in block style")
-            },
-        )?;
+        edits
+            .entry(c.file.as_str())
+            .or_default()
+            .push((c, path, f.tag.clone()));
+    }
+    for (file, file_edits) in edits {
+        let text = repo_texts.get_mut(file).expect("component file was read");
+        let batch: Vec<(Vec<Seg>, String)> = file_edits
+            .iter()
+            .map(|(_, p, v)| (p.clone(), v.clone()))
+            .collect();
+        if let Ok(t) = yaml_edit::set_scalars(text, &batch, Some("repositoryFullName")) {
+            *text = t;
+            continue;
+        }
+        for (c, path, tag) in &file_edits {
+            *text = yaml_edit::set_scalar(text, path, tag, Some("repositoryFullName")).map_err(
+                |e| {
+                    UserError::input(format!("{}: {e}", c.file))
+                        .hint("edit currentTag by hand or rewrite the entry in block style")
+                },
+            )?;
+        }
     }
     for (file, text) in &repo_texts {
         if lists.texts.get(file) != Some(text) {

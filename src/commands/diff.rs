@@ -33,6 +33,10 @@ pub struct DiffArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// One side of the comparison.
@@ -81,7 +85,10 @@ pub(crate) struct Report {
 
 /// Run `git release diff`.
 pub fn run(args: DiffArgs) -> Result<()> {
-    let (repo, settings) = crate::open::with_settings(&Default::default())?;
+    let (repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: args.no_cache,
+        ..Default::default()
+    })?;
     let stdout = std::io::stdout();
     diff(&repo, &settings, &args, &mut stdout.lock())
 }

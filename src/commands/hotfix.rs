@@ -60,6 +60,10 @@ pub struct HotfixArgs {
     /// layout; see `package --images`); with --per-addon, each package gets its addon's own.
     #[arg(long)]
     pub images: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The hotfix manifest, `hotfix.yaml` in the package (and the `--json` output).
@@ -152,7 +156,10 @@ pub(crate) struct ImageDelta {
 /// Run `git release hotfix`: [`plan`] the packages, then (unless `--dry-run`) [`apply`] it,
 /// then report in text or JSON.
 pub fn run(args: HotfixArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    let (mut repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: args.no_cache,
+        ..Default::default()
+    })?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     packaging::check_output_dir(&args.output)?;

@@ -39,6 +39,10 @@ pub struct ImagesArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `git release images` subcommands.
@@ -61,6 +65,10 @@ pub struct ImagesSyncArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// One image of the report.
@@ -234,7 +242,14 @@ pub(crate) fn report(
 
 /// Run `git release images`.
 pub fn run(args: ImagesArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    let no_cache = match &args.action {
+        Some(ImagesAction::Sync(s)) => s.no_cache,
+        None => args.no_cache,
+    };
+    let (mut repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: no_cache,
+        ..Default::default()
+    })?;
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let stdout = std::io::stdout();
     if let Some(ImagesAction::Sync(s)) = &args.action {

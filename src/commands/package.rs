@@ -42,6 +42,10 @@ pub struct PackageArgs {
     /// served from the blob cache under the git dir.
     #[arg(long)]
     pub images: bool,
+    /// Render every chart this run instead of reading the images found earlier from the render
+    /// cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `release.yaml` in the package (and the `--json` output).
@@ -78,7 +82,10 @@ pub(crate) struct PackagedChart {
 /// Run `git release package`: [`plan`] it (charts built in memory, so a dry run fails where
 /// the real run would), then (unless `--dry-run`) [`write`] it, then report.
 pub fn run(args: PackageArgs) -> Result<()> {
-    let (mut repo, settings) = crate::open::with_settings(&Default::default())?;
+    let (mut repo, settings) = crate::open::with_settings(&crate::settings::Overrides {
+        no_render_cache: args.no_cache,
+        ..Default::default()
+    })?;
     // Blobs are read more than once (whitespace check, chart files, images at both ends).
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     packaging::check_output_dir(&args.output)?;

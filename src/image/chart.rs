@@ -16,6 +16,9 @@ pub struct RenderContext {
     pub kube_version: String,
     /// Addon name -> namespace (version.yml `spec.modules[].addons[]`).
     pub namespaces: BTreeMap<String, String>,
+    /// Where rendered findings are kept between runs ([`crate::image::cache`]); `None` renders
+    /// every chart.
+    pub cache: Option<std::sync::Arc<crate::image::cache::RenderCache>>,
 }
 
 impl Default for RenderContext {
@@ -23,6 +26,7 @@ impl Default for RenderContext {
         RenderContext {
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
             namespaces: BTreeMap::new(),
+            cache: None,
         }
     }
 }
@@ -40,10 +44,22 @@ impl RenderContext {
         RenderContext {
             kube_version: settings.kube_version.clone(),
             namespaces,
+            cache: None,
         }
     }
 
-    /// [`RenderContext::new`] with version.yml read from `tree`.
+    /// This context with `repo`'s render cache, unless `settings.render_cache` is off.
+    pub fn with_cache(
+        mut self,
+        repo: &gix::Repository,
+        settings: &crate::settings::Settings,
+    ) -> Self {
+        self.cache = crate::image::cache::RenderCache::for_repo(repo, settings);
+        self
+    }
+
+    /// [`RenderContext::new`] with version.yml read from `tree`, and `repo`'s render cache
+    /// ([`RenderContext::with_cache`]).
     ///
     /// Errors: unreadable objects.
     pub fn at(
@@ -52,7 +68,7 @@ impl RenderContext {
         settings: &crate::settings::Settings,
     ) -> Result<Self> {
         let data = crate::git::blob_at(repo, tree, &settings.version_file)?;
-        Ok(Self::new(settings, data.as_deref()))
+        Ok(Self::new(settings, data.as_deref()).with_cache(repo, settings))
     }
 
     /// Render options for the chart in `folder` (`addons/cyclone` -> release `cyclone`).
@@ -267,7 +283,10 @@ pub fn image_lists<'a>(
     let charts: Vec<(&str, &crate::files::Files)> = charts.into_iter().collect();
     let results: Vec<_> = charts
         .par_iter()
-        .map(|(root, files)| (*root, *files, chart_images_detailed(root, files, ctx)))
+        .map(|(root, files)| {
+            let found = crate::image::cache::chart_images(ctx.cache.as_deref(), root, files, ctx);
+            (*root, *files, found)
+        })
         .collect();
     for (root, files, r) in results {
         let ci = r.map_err(|e| (root.to_string(), e))?;
