@@ -123,7 +123,7 @@ row() { printf '%-48s %8s %9s %9s\n' "$1" "$2" "$3" "$4"; }
 row "baseline: clone --depth 1 file:// + cp (loop)" "$T_BASE_URL" - 1.0x
 row "baseline: clone plain path + cp (loop)" "$T_BASE_PATH" - "$(ratio "$T_BASE_PATH")"
 row "collect, plain paths, first run" "${T[plain.first]}" "${M[plain.first]}" "$(ratio "${T[plain.first]}")"
-row "collect --offline, plain paths, no-change re-run" "${T[plain.rerun]}" "${M[plain.rerun]}" "$(ratio "${T[plain.rerun]}")"
+row "collect --offline, plain paths, nothing moved" "${T[plain.rerun]}" "${M[plain.rerun]}" "$(ratio "${T[plain.rerun]}")"
 row "collect, file:// URLs, first run (fills cache)" "${T[url.first]}" "${M[url.first]}" "$(ratio "${T[url.first]}")"
-row "collect --offline, file:// URLs, re-run" "${T[url.rerun]}" "${M[url.rerun]}" "$(ratio "${T[url.rerun]}")"
+row "collect --offline, file:// URLs, nothing moved" "${T[url.rerun]}" "${M[url.rerun]}" "$(ratio "${T[url.rerun]}")"
 echo "(vs base = baseline file:// seconds / step seconds; higher is faster than the baseline)"

@@ -803,6 +803,7 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     let sb = Sandbox::new();
     let mut p = sb.example();
     p.release(&["collect", "--commit"]).ok();
+    p.git(&["tag", "-a", "-m", "v9.0.0", "v9.0.0"]);
     let values = p.read("addons/cyclone/values.yaml");
     p.write(
         "addons/cyclone/values.yaml",
@@ -876,6 +877,20 @@ fn why_1_collect_keeps_local_changes_merges_upstream_and_refuses_conflicts() {
     p.release(&["diff", "HEAD~3", "HEAD"]).ok().out_has(
         "patched here (differs from the component's tag): Chart.yaml, charts/redis-1.0.0.tgz, values.yaml",
     );
+    // log marks it in the release that ships it, and not in the one before the local change.
+    p.git(&["tag", "-a", "-m", "v9.1.0", "v9.1.0"]);
+    p.release(&["log"]).ok().out_has(
+        "chart  addons/cyclone  0.10.0 -> 0.11.1\n           patched here (differs from the component's tag): Chart.yaml, charts/redis-1.0.0.tgz, values.yaml",
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&p.release(&["log", "--json"]).ok().stdout).unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["tag"], "v9.1.0");
+    assert_eq!(
+        entries[0]["charts"][0]["patched"],
+        serde_json::json!(["Chart.yaml", "charts/redis-1.0.0.tgz", "values.yaml"])
+    );
+    p.git(&["tag", "-d", "v9.1.0"]);
     // The same line changed on both sides: refused, each hunk shown, nothing written.
     p.write(
         "addons/cyclone/values.yaml",

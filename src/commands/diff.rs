@@ -179,25 +179,12 @@ pub(crate) fn diff(
     }
     let mut by_component: BTreeMap<String, Vec<ChartDiff>> = BTreeMap::new();
     let mut loose = Vec::new();
-    // A chart that differs in B from its component's tag is marked as patched here; each
-    // component's charts are compared once.
-    let mut patched: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for mut c in charts {
+    // A chart that differs in B from its component's tag is marked as patched.
+    let mut charts = charts;
+    crate::components::read::mark_patched(repo, settings, tb, &mut charts)?;
+    for c in charts {
         match owner.get(&c.path) {
-            Some(n) => {
-                if let (Some(comp), true) = (
-                    cb.iter().find(|x| &x.repository_full_name == n),
-                    c.to.is_some(),
-                ) {
-                    if !patched.contains_key(n) {
-                        let found =
-                            crate::components::read::patched_charts(repo, settings, tb, &cb, comp)?;
-                        patched.insert(n.clone(), found);
-                    }
-                    c.patched = patched[n].get(&c.path).cloned().unwrap_or_default();
-                }
-                by_component.entry(n.clone()).or_default().push(c)
-            }
+            Some(n) => by_component.entry(n.clone()).or_default().push(c),
             None => loose.push(c),
         }
     }

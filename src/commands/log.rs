@@ -136,8 +136,10 @@ pub(crate) fn log(
         let (charts, images) = match prev {
             Some(p) => {
                 let ptree = tree_of(p.commit)?;
-                let charts =
+                let mut charts =
                     compare::charts(repo, &index, ptree, tree, &settings.addons_path, false)?;
+                // A chart that differs in this release from its component's tag is marked.
+                crate::components::read::mark_patched(repo, settings, tree, &mut charts)?;
                 for t in [ptree, tree] {
                     if let std::collections::hash_map::Entry::Vacant(e) = lists.entry(t) {
                         e.insert(compare::listed_images(repo, t, &settings.images_path)?);

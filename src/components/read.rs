@@ -593,6 +593,45 @@ pub fn patched_charts(
     Ok(out)
 }
 
+/// Fill `patched` of each chart of `charts` that exists at `tree` (`to` set) with the files that
+/// differ there from its component at `currentTag` ([`patched_charts`]; the components are those
+/// `tree` records, each compared once). A chart no component places stays unmarked. Used by
+/// `diff` and `log` so that a locally patched chart (a fix kept by collect) is visible.
+///
+/// Errors: as [`patched_charts`]; an unreadable repos file at `tree` (exit 2).
+pub fn mark_patched(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
+    charts: &mut [crate::history::compare::ChartDiff],
+) -> Result<()> {
+    if charts.iter().all(|c| c.to.is_none()) {
+        return Ok(());
+    }
+    let all = super::components_at(repo, tree, settings)?;
+    let mut owner: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, c) in all.iter().enumerate() {
+        for p in &c.chart_paths {
+            if let Ok(target) = settings::normalize_rel_path(p)
+                .and_then(|src| c.chart_target(&settings.addons_path, &src))
+            {
+                owner.entry(target).or_insert(i);
+            }
+        }
+    }
+    let mut found: BTreeMap<usize, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for c in charts.iter_mut().filter(|c| c.to.is_some()) {
+        let Some(&i) = owner.get(&c.path) else {
+            continue;
+        };
+        if let std::collections::btree_map::Entry::Vacant(e) = found.entry(i) {
+            e.insert(patched_charts(repo, settings, tree, &all, &all[i])?);
+        }
+        c.patched = found[&i].get(&c.path).cloned().unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// A failed fetch in one sentence: the URL once, then the innermost cause (transport errors
 /// nest the same URL several times).
 fn fetch_error(url: &str, e: &anyhow::Error) -> anyhow::Error {

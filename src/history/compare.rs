@@ -279,6 +279,13 @@ pub fn write_changes(
             format!(" ({what})")
         };
         writeln!(out, "{indent}chart  {}  {versions}{what}", c.path)?;
+        if !c.patched.is_empty() {
+            writeln!(
+                out,
+                "{indent}       patched here (differs from the component's tag): {}",
+                c.patched.join(", ")
+            )?;
+        }
     }
     for c in &images.changed {
         writeln!(out, "{indent}image  {} -> {}", c.from, c.to)?;
