@@ -180,7 +180,6 @@ pub(crate) fn diff(
     let mut by_component: BTreeMap<String, Vec<ChartDiff>> = BTreeMap::new();
     let mut loose = Vec::new();
     // A chart that differs in B from its component's tag is marked as patched.
-    let mut charts = charts;
     crate::components::read::mark_patched(repo, settings, tb, &mut charts)?;
     for c in charts {
         match owner.get(&c.path) {
