@@ -31,7 +31,7 @@ __git_release_positionals ()
 
 _git_release ()
 {
-	local subcommands="init collect check images hotfix package tag protect branch cherry-pick bump log diff contains help"
+	local subcommands="init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -100,6 +100,14 @@ _git_release ()
 		case "$cur" in
 		--*)
 			__gitcomp "--output= --owner= --platform= --allow-other-platform --dry-run --json --images --no-cache --help"
+			return ;;
+		esac
+		__git_release_tags
+		;;
+	upgrade)
+		case "$cur" in
+		--*)
+			__gitcomp "--output= --images --allow-downgrade --owner= --platform= --allow-other-platform --dry-run --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags

@@ -32,6 +32,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "check" -d '
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 'List the images a revision deploys, with the charts, files and lines each comes from; `images sync` copies the mirrored ones into the internal registry'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "upgrade" -d 'Build the package that upgrades a site from one release to another (any two releases)'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "protect" -d 'Install git hooks so release and hotfix tags can never be moved or deleted'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and OEM branches, or list them'
@@ -106,6 +107,17 @@ complete -c git-release -n "__fish_git_release_using_subcommand package" -l imag
 complete -c git-release -n "__fish_git_release_using_subcommand package" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand package" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s o -l output -d 'Folder to write the package to' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l platform -d 'Platform of the packed images (a multi-arch index is resolved to it)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l images -d 'Also pack the images TO needs that FROM did not have into `images/images.tar` (an OCI image layout), without the layers FROM\'s images already brought to the site'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l allow-downgrade -d 'Allow a chart, or the product version, to go down from FROM to TO'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s n -l dry-run -d 'Print the plan (charts, removals, order, images, name); write nothing, ask no registry'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s m -l message -d 'Text added to the tag message (after the addon versions)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -l remote -d 'Remote whose tags are checked too' -r
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s s -l sign -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
@@ -164,7 +176,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
 
 # `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)
-complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package tag protect branch cherry-pick bump log diff contains'
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains'
 # Release tags at REV positions, both sides of A..B.
 function __git_release_tags
 set -l tok (commandline -ct)
@@ -187,7 +199,7 @@ echo "$c="
 end
 end
 end
-complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix package check images tag diff' -f -a '(__git_release_tags)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix package upgrade check images tag diff' -f -a '(__git_release_tags)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick contains' -f -a '(git for-each-ref --format="%(refname:short)" refs/heads refs/tags 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from cherry-pick contains' -l onto -x -a '(git release __targets 2>/dev/null)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from branch' -f -a '(git release __targets 2>/dev/null)'
@@ -241,6 +253,15 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l images -d 'Also pack every image of the lists into `images/images.tar` (an OCI image layout that docker, podman, nerdctl and ctr load as it is), pulled from its registry once and then served from the blob cache under the git dir'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from package' -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l output -s o -r -d 'Folder to write the package to'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l images -d 'Also pack the images TO needs that FROM did not have into `images/images.tar` (an OCI image layout), without the layers FROM\'s images already brought to the site'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l allow-downgrade -d 'Allow a chart, or the product version, to go down from FROM to TO'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l owner -r -d 'Owner and group id of every archive entry (tar holds up to 2097151)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l platform -r -d 'Platform of the packed images (a multi-arch index is resolved to it)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l dry-run -s n -d 'Print the plan (charts, removals, order, images, name); write nothing, ask no registry'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l message -s m -r -d 'Text added to the tag message (after the addon versions)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l sign -s s -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l remote -r -d 'Remote whose tags are checked too'

@@ -19,6 +19,9 @@ pub struct AddonEntry {
     pub namespace: Option<String>,
     /// Addon `version`.
     pub version: Option<String>,
+    /// `enable: false` on the addon or on its module (the platform installs neither); `true`
+    /// when absent or anything else.
+    pub enabled: bool,
 }
 
 impl AddonEntry {
@@ -146,6 +149,9 @@ pub fn read(rel: &str, bytes: &[u8]) -> anyhow::Result<Vec<AddonEntry>> {
                 name,
                 namespace: s(a.get("namespace")),
                 version: s(a.get("version")),
+                enabled: [m.get("enable"), a.get("enable")]
+                    .iter()
+                    .all(|e| !matches!(e, Some(serde_yaml::Value::Bool(false)))),
             });
         }
     }

@@ -313,6 +313,93 @@ impl TestRegistry {
     }
 }
 
+impl TestRegistry {
+    /// Push `NAME:TAG` as a linux/amd64 image of one layer per entry of `layers` (each a tar.gz
+    /// of one file made from its seed: the same seed gives the same layer, so images share
+    /// layers as images built on one base do).
+    pub fn push_layered(&self, sb: &Sandbox, name_tag: &str, layers: &[&str]) {
+        let dir = sb
+            .dir
+            .path()
+            .join(format!("layered-{}", name_tag.replace(['/', ':'], "_")));
+        let blobs = dir.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        let mut raws = Vec::new();
+        let mut descs = Vec::new();
+        for seed in layers {
+            let (raw, layer) = layer_bytes(seed);
+            descs.push(format!(
+                r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}"#,
+                sha(&layer),
+                layer.len()
+            ));
+            std::fs::write(
+                blobs.join(sha(&layer).trim_start_matches("sha256:")),
+                &layer,
+            )
+            .unwrap();
+            raws.push(format!("\"{}\"", sha(&raw)));
+        }
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}},"config":{{}}}}"#,
+            raws.join(",")
+        );
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{}]}}"#,
+            sha(config.as_bytes()),
+            config.len(),
+            descs.join(",")
+        );
+        for blob in [config.as_bytes(), manifest.as_bytes()] {
+            std::fs::write(blobs.join(sha(blob).trim_start_matches("sha256:")), blob).unwrap();
+        }
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        std::fs::write(
+            dir.join("index.json"),
+            format!(
+                r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"latest"}}}}]}}"#,
+                sha(manifest.as_bytes()),
+                manifest.len()
+            ),
+        )
+        .unwrap();
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["copy", "--quiet", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:latest", dir.display()))
+            .arg(format!("docker://{}/{name_tag}", self.host))
+            .output()
+            .expect("skopeo (Debian package skopeo; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "skopeo copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The digest (`sha256:…`) of the layer [`TestRegistry::push_layered`] makes from `seed`.
+pub fn layer_digest(seed: &str) -> String {
+    sha(&layer_bytes(seed).1)
+}
+
+/// The uncompressed tar and the tar.gz of the layer made from `seed` (one file of 8 KiB or so).
+fn layer_bytes(seed: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut tar = tar::Builder::new(Vec::new());
+    let data = format!("layer {seed}\n").repeat(512);
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, format!("{seed}.txt"), data.as_bytes())
+        .unwrap();
+    let raw = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&raw).unwrap();
+    let layer = gz.finish().unwrap();
+    (raw, layer)
+}
+
 fn sha(b: &[u8]) -> String {
     format!("sha256:{}", hex(&Sha256::digest(b)))
 }

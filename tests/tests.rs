@@ -24,3 +24,4 @@ mod release_week;
 mod render_cache;
 mod snapshots;
 mod tag;
+mod upgrade;

@@ -175,7 +175,7 @@ fn positional_completion(name: &str) -> &'static str {
         // A revision range of release tags: both sides of A..B.
         "hotfix" => "\t\t__git_release_tags\n",
         // A release tag (or any ref).
-        "package" | "check" | "diff" => "\t\t__git_release_tags\n",
+        "package" | "check" | "diff" | "upgrade" => "\t\t__git_release_tags\n",
         // REV, or the `sync` subcommand.
         "images" => "\t\t__git_release_tags\n\t\t[ \"$(__git_release_positionals)\" -eq 0 ] && __gitcomp_nl_append sync\n",
         // VERSION first (a new version: nothing to offer), then REV.
@@ -306,6 +306,7 @@ fn zsh() -> Vec<u8> {
             || spec.starts_with(":range -- ")
             || spec.starts_with(":from -- ")
             || spec.starts_with("::to -- ")
+            || spec.starts_with(":to -- ")
         {
             Some("__git_release_tags")
         } else if spec.starts_with("*::commits -- ") || spec.starts_with(":commit -- ") {
@@ -427,7 +428,7 @@ complete -c git -n '{log}' -f -a '(git release __targets lines 2>/dev/null)'\n\
 complete -c git -n '{collect}' -f -a '(git release __components 2>/dev/null)'\n\
 complete -c git -n '{images}' -f -a sync -d 'copy mirrored images into the internal registry'\n",
         images = on("images"),
-        tags = on("hotfix package check images tag diff"),
+        tags = on("hotfix package upgrade check images tag diff"),
         picks = on("cherry-pick contains"),
         branch = on("branch"),
         log = on("log"),

@@ -163,6 +163,27 @@ pub fn extra(name: &str) -> Option<Extra> {
             ],
             see_also: &["git-release-hotfix", "git-release-images"],
         },
+        "upgrade" => Extra {
+            settings: &[
+                "release.product",
+                "release.versionFile",
+                "release.registry",
+                "release.insecureRegistries",
+                "release.registryTimeout",
+                "release.fsync",
+            ],
+            files: &[
+                ("<product>-upgrade-<from>-<to>.tar.gz", "the package, written atomically into -o DIR"),
+                ("upgrade.yaml", "inside the package: charts, removals, steps, images, layers expected at the site, checksums"),
+                ("run.sh", "inside the package: backup, upgrade, check, remove (helm and kubectl only; --dry-run prints)"),
+                ("images/images.tar", "with --images: the new images without the layers FROM's images brought (a partial OCI layout)"),
+            ],
+            examples: &[
+                ("git release upgrade v2.10.3 v2.11.0 -n", "what the upgrade changes, removes and runs, in order"),
+                ("git release upgrade v2.10.3 v2.11.0 --images -o dist", "the package, with only the image layers the site lacks"),
+            ],
+            see_also: &["git-release-package", "git-release-hotfix", "git-release-diff"],
+        },
         "tag" => Extra {
             settings: &["release.tagTemplate", "release.protectedTags", "release.versionFile"],
             files: &[("version.yml", "must agree with the charts at the tagged commit")],

@@ -46,6 +46,8 @@ pub enum Commands {
     Hotfix(crate::commands::hotfix::HotfixArgs),
     /// Build the full offline package of a product version.
     Package(crate::commands::package::PackageArgs),
+    /// Build the package that upgrades a site from one release to another (any two releases).
+    Upgrade(crate::commands::upgrade::UpgradeArgs),
     /// Create the protected annotated release tag of a product version.
     Tag(crate::commands::tag::TagArgs),
     /// Install git hooks so release and hotfix tags can never be moved or deleted.
@@ -75,6 +77,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "images",
     "hotfix",
     "package",
+    "upgrade",
     "tag",
     "protect",
     "branch",

@@ -122,14 +122,14 @@ pub(crate) struct ChartEntry {
 }
 
 /// A resource file (the `resourcePaths` shape) changed in the range.
-struct ChangedResource {
+pub(crate) struct ChangedResource {
     /// Work-tree path (its target).
-    path: String,
+    pub path: String,
     /// `A`, `M` or `D`.
-    change: &'static str,
+    pub change: &'static str,
     /// Bytes at base and at new.
-    old: Option<Vec<u8>>,
-    new: Option<Vec<u8>>,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
 }
 
 /// A chart deleted in the range.
@@ -540,7 +540,7 @@ fn resolve_range<'r>(
 /// between the two trees.
 ///
 /// Errors: unreadable repos files or objects.
-fn changed_resources(
+pub(crate) fn changed_resources(
     repo: &gix::Repository,
     settings: &Settings,
     base_tree: gix::ObjectId,

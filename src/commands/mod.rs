@@ -14,3 +14,4 @@ pub mod log;
 pub mod package;
 pub mod protect;
 pub mod tag;
+pub mod upgrade;

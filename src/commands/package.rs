@@ -184,7 +184,7 @@ pub(crate) struct PackagePlan {
 
 /// The product version name of `commit`: its highest release tag, else `git describe`-style
 /// `<nearest release tag>-<distance>-g<abbrev>` (with a warning), else `g<abbrev>`.
-fn version_name(
+pub(crate) fn version_name(
     repo: &gix::Repository,
     commit: gix::ObjectId,
     warnings: &mut Vec<String>,

@@ -392,6 +392,35 @@ pub fn chart_image_set(
     Ok(lists.kinds.into_values().flatten().collect())
 }
 
+/// The images each chart's workloads run at both ends of a change (`platform` images of
+/// [`chart_images_detailed`], through the render cache; no `images_<kind>.list` extras, no
+/// `helm test` images), charts rendered in parallel: per chart `(folder, old files, new files)`,
+/// in input order, `(old, new)`. A side without files, or that cannot be read, runs nothing.
+/// Used by `upgrade`'s check of what runs at the site.
+pub fn deployed_both_ends(
+    charts: &[(
+        &str,
+        Option<&crate::files::Files>,
+        Option<&crate::files::Files>,
+    )],
+    old_ctx: &RenderContext,
+    new_ctx: &RenderContext,
+) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
+    use rayon::prelude::*;
+    let set = |folder: &str, files: Option<&crate::files::Files>, ctx: &RenderContext| {
+        files
+            .and_then(|f| {
+                crate::image::cache::chart_images(ctx.cache.as_deref(), folder, f, ctx).ok()
+            })
+            .map(|c| c.images.into_iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
+    };
+    charts
+        .par_iter()
+        .map(|&(folder, old, new)| (set(folder, old, old_ctx), set(folder, new, new_ctx)))
+        .collect()
+}
+
 /// The images each chart deploys at both ends of a change ([`chart_image_set`]), charts
 /// rendered in parallel: per chart `(folder, old files, new files)`, in input order, `(old
 /// images, new images, warnings)`. A side without files deploys nothing; a chart that cannot be

@@ -51,18 +51,32 @@ impl Layout {
     ///
     /// Errors: JSON serialisation (none in practice).
     pub fn new(images: &[Pulled]) -> Result<Self> {
+        Self::partial(images, &std::collections::BTreeSet::new(), None)
+    }
+
+    /// [`Layout::new`] without the layer blobs `omit` names (layers the reader already has: an
+    /// upgrade package leaves out what the site holds from the release it runs), manifests and
+    /// configs always included. `annotations`, when given, become the annotations of
+    /// `index.json` (how a reader learns that the layout is partial).
+    ///
+    /// Errors: JSON serialisation (none in practice).
+    pub fn partial(
+        images: &[Pulled],
+        omit: &std::collections::BTreeSet<String>,
+        annotations: Option<&BTreeMap<String, String>>,
+    ) -> Result<Self> {
         let mut blobs: BTreeMap<&str, u64> = BTreeMap::new();
         for p in images {
-            for d in std::iter::once(&p.manifest)
-                .chain(std::iter::once(&p.config))
-                .chain(&p.layers)
-            {
+            for d in std::iter::once(&p.manifest).chain(std::iter::once(&p.config)) {
+                blobs.insert(&d.digest, d.size);
+            }
+            for d in p.layers.iter().filter(|l| !omit.contains(&l.digest)) {
                 blobs.insert(&d.digest, d.size);
             }
         }
         let mut sorted: Vec<&Pulled> = images.iter().collect();
         sorted.sort_by(|a, b| a.name.cmp(&b.name));
-        let index = json!({
+        let mut index = json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json",
             "manifests": sorted.iter().map(|p| json!({
@@ -75,6 +89,9 @@ impl Layout {
                 },
             })).collect::<Vec<_>>(),
         });
+        if let Some(a) = annotations {
+            index["annotations"] = json!(a);
+        }
         let docker = serde_json::Value::Array(
             sorted
                 .iter()
@@ -119,6 +136,11 @@ impl Layout {
             h.update(bytes);
         }
         crate::hash::hex(&h.finalize())
+    }
+
+    /// Layer blobs of the layout: `(digest, size)`, sorted by digest.
+    pub fn blobs(&self) -> &[(String, u64)] {
+        &self.blobs
     }
 
     /// Bytes [`Layout::write`] writes: two folder entries, each blob, the three JSON files and

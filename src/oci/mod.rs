@@ -86,114 +86,353 @@ pub fn pack(
     allow_other_platform: bool,
     stamp: Stamp,
 ) -> Result<ImagesTar> {
-    use rayon::prelude::*;
     let platform: pull::Platform = platform.parse()?;
-    let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
-    if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
-        return Err(crate::error::UserError::input(format!(
-            "`{}` names an install-time registry, but release.registry is not set",
-            l.image
-        ))
-        .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
-        .into());
-    }
-    let client = config.client_for(&located)?;
-    let cache = BlobCache::of(repo);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(PULL_JOBS)
-        .build()?;
-    let bar = crate::progress::bar(located.len() as u64, "images", true);
-    bar.set_message("manifests");
-    let pulled: Vec<Result<pull::Pulled>> = pool.install(|| {
-        located
-            .par_iter()
-            .map(|l| {
-                let reference = l.reference.as_deref().unwrap_or_default();
-                let p = pull::resolve(&client, reference, &platform, allow_other_platform, &cache);
-                bar.inc(1);
-                p
+    let puller = Puller::new(repo)?;
+    let (client, pulled) = puller.resolve(
+        repo,
+        settings,
+        tree,
+        images,
+        &platform,
+        allow_other_platform,
+    )?;
+    let pulled = puller.fetch(
+        &client,
+        pulled,
+        &BTreeSet::new(),
+        &platform,
+        allow_other_platform,
+    )?;
+    let layout = layout::Layout::new(&pulled)?;
+    Ok(ImagesTar::of(
+        repo,
+        &pulled,
+        layout,
+        (puller.cache, &platform),
+        stamp,
+    ))
+}
+
+impl ImagesTar {
+    fn of(
+        repo: &gix::Repository,
+        pulled: &[pull::Pulled],
+        layout: layout::Layout,
+        (cache, platform): (BlobCache, &pull::Platform),
+        stamp: Stamp,
+    ) -> Self {
+        let warnings = pulled
+            .iter()
+            .filter_map(|p| {
+                p.other_platform.as_ref().map(|has| {
+                    format!(
+                        "{} has no {platform} image; packed as it is ({has})",
+                        p.name
+                    )
+                })
             })
-            .collect()
-    });
-    // Every image without the platform is named at once, those of an index here, single-platform
-    // ones once their configs are cached (below).
-    let mut other: Vec<String> = pulled
-        .iter()
-        .filter_map(|p| p.as_ref().err()?.downcast_ref::<pull::PlatformMismatch>())
-        .map(ToString::to_string)
-        .collect();
-    let mut pulled: Vec<pull::Pulled> = pulled
-        .into_iter()
-        .filter(|p| {
-            p.as_ref()
-                .err()
-                .is_none_or(|e| e.downcast_ref::<pull::PlatformMismatch>().is_none())
-        })
-        .collect::<Result<_>>()?;
-    // Each missing blob once, from the first image that needs it.
-    let mut missing: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
-    for p in &pulled {
-        for d in std::iter::once(&p.config).chain(&p.layers) {
-            if !cache.has(&d.digest) {
-                missing.entry(&d.digest).or_insert((&p.name, d.size));
-            }
+            .collect();
+        ImagesTar {
+            digests: pulled
+                .iter()
+                .map(|p| (p.name.clone(), p.manifest.digest.clone()))
+                .collect(),
+            size: layout.size(),
+            warnings,
+            layout: std::sync::Arc::new(layout),
+            cache,
+            stamp,
+            memo: repo.common_dir().join("release/checksums"),
         }
     }
-    if !missing.is_empty() {
-        bar.set_length(located.len() as u64 + missing.len() as u64);
-        bar.set_message("layers");
-        let fetched: Vec<Result<u64>> = pool.install(|| {
-            missing
+}
+
+/// The images of an upgrade package ([`pack_upgrade`]): the archive and what it leaves out.
+pub struct UpgradeImages {
+    /// `images.tar`: every image TO needs that FROM did not have, without the layers the site
+    /// already holds.
+    pub tar: ImagesTar,
+    /// Layers left out because an image of FROM carries them: `(digest, size, FROM image)`.
+    pub expected: Vec<(String, u64, String)>,
+    /// Layers in the archive: `(digest, size)`.
+    pub included: Vec<(String, u64)>,
+    /// Bytes `images.tar` would have with every layer of the same images (a whole-image
+    /// differential, as Zarf's `--differential` makes).
+    pub whole_image_bytes: u64,
+    /// Bytes `images.tar` of a full package of TO would have (every image of TO).
+    pub full_bytes: u64,
+}
+
+/// The images of an upgrade from FROM to TO at layer level: the images of `to_images` (lists at
+/// `to_tree`) that `from_images` (at `from_tree`) does not hold are pulled as [`pack`] pulls them,
+/// but a layer that any image of FROM carries is left out of the archive (the site has it) and
+/// reported as expected there. Manifests and configs are always included. The index of the
+/// layout says it is partial (`dev.git-release.partial`, the number of layers left out, and the
+/// two ends). A FROM image the registry no longer has is taken to bring no layer (a warning).
+///
+/// Errors: as [`pack`], for the images TO needs.
+#[allow(clippy::too_many_arguments)]
+pub fn pack_upgrade(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    (from_tree, from_images): (gix::ObjectId, &BTreeSet<String>),
+    (to_tree, to_images): (gix::ObjectId, &BTreeSet<String>),
+    ends: (&str, &str),
+    platform: &str,
+    allow_other_platform: bool,
+    stamp: Stamp,
+) -> Result<UpgradeImages> {
+    let platform: pull::Platform = platform.parse()?;
+    let puller = Puller::new(repo)?;
+    let needed: BTreeSet<String> = to_images.difference(from_images).cloned().collect();
+    let kept: BTreeSet<String> = to_images.intersection(from_images).cloned().collect();
+    let (client, pulled) = puller.resolve(
+        repo,
+        settings,
+        to_tree,
+        &needed,
+        &platform,
+        allow_other_platform,
+    )?;
+    // What the site runs: FROM's images, each layer by the first image (in name order) that
+    // brings it. Only manifests are read.
+    let mut at_site: BTreeMap<String, String> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let (from_client, from_pulled) = puller.resolve_lenient(
+        repo,
+        settings,
+        from_tree,
+        from_images,
+        &platform,
+        &mut warnings,
+    )?;
+    drop(from_client);
+    let mut from_pulled = from_pulled;
+    from_pulled.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in &from_pulled {
+        for l in &p.layers {
+            at_site
+                .entry(l.digest.clone())
+                .or_insert_with(|| p.name.clone());
+        }
+    }
+    let omit: BTreeSet<String> = pulled
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .flat_map(|p| p.layers.iter())
+        .filter(|l| at_site.contains_key(&l.digest))
+        .map(|l| l.digest.clone())
+        .collect();
+    let pulled = puller.fetch(&client, pulled, &omit, &platform, allow_other_platform)?;
+    // The images TO keeps from FROM, for the full package's size only.
+    let (_, kept_pulled) =
+        puller.resolve_lenient(repo, settings, to_tree, &kept, &platform, &mut warnings)?;
+    let mut expected: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for p in &pulled {
+        for l in p.layers.iter().filter(|l| omit.contains(&l.digest)) {
+            expected
+                .entry(l.digest.clone())
+                .or_insert((l.size, at_site[&l.digest].clone()));
+        }
+    }
+    let annotations = BTreeMap::from([
+        (
+            "dev.git-release.partial".to_string(),
+            (!omit.is_empty()).to_string(),
+        ),
+        (
+            "dev.git-release.layers-omitted".to_string(),
+            omit.len().to_string(),
+        ),
+        (
+            "dev.git-release.upgrade.from".to_string(),
+            ends.0.to_string(),
+        ),
+        ("dev.git-release.upgrade.to".to_string(), ends.1.to_string()),
+    ]);
+    let whole_image_bytes = layout::Layout::new(&pulled)?.size();
+    let all: Vec<pull::Pulled> = pulled.iter().chain(&kept_pulled).cloned().collect();
+    let full_bytes = layout::Layout::new(&all)?.size();
+    let layout = layout::Layout::partial(&pulled, &omit, Some(&annotations))?;
+    let layer_digests: BTreeSet<&str> = pulled
+        .iter()
+        .flat_map(|p| p.layers.iter().map(|l| l.digest.as_str()))
+        .collect();
+    let included = layout
+        .blobs()
+        .iter()
+        .filter(|(d, _)| layer_digests.contains(d.as_str()))
+        .cloned()
+        .collect();
+    let mut tar = ImagesTar::of(repo, &pulled, layout, (puller.cache, &platform), stamp);
+    tar.warnings.extend(warnings);
+    Ok(UpgradeImages {
+        tar,
+        expected: expected
+            .into_iter()
+            .map(|(d, (s, from))| (d, s, from))
+            .collect(),
+        included,
+        whole_image_bytes,
+        full_bytes,
+    })
+}
+
+/// Resolving and pulling images: the blob cache, the request pool and the progress bar.
+struct Puller {
+    cache: BlobCache,
+    pool: rayon::ThreadPool,
+}
+
+type Resolved = Vec<Result<pull::Pulled>>;
+
+impl Puller {
+    fn new(repo: &gix::Repository) -> Result<Self> {
+        Ok(Puller {
+            cache: BlobCache::of(repo),
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(PULL_JOBS)
+                .build()?,
+        })
+    }
+
+    /// The manifests of `images` located at `tree`, resolved for `platform`, in parallel.
+    ///
+    /// Errors: `release.registry` unset while an image names `[[ registry_release ]]` (exit 2).
+    fn resolve(
+        &self,
+        repo: &gix::Repository,
+        settings: &crate::settings::Settings,
+        tree: gix::ObjectId,
+        images: &BTreeSet<String>,
+        platform: &pull::Platform,
+        allow_other_platform: bool,
+    ) -> Result<(crate::registry::client::Registry, Resolved)> {
+        use rayon::prelude::*;
+        let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
+        if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
+            return Err(crate::error::UserError::input(format!(
+                "`{}` names an install-time registry, but release.registry is not set",
+                l.image
+            ))
+            .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
+            .into());
+        }
+        let client = config.client_for(&located)?;
+        let bar = crate::progress::bar(located.len() as u64, "images", true);
+        bar.set_message("manifests");
+        let cache = &self.cache;
+        let pulled: Resolved = self.pool.install(|| {
+            located
                 .par_iter()
-                .map(|(digest, (name, _))| {
-                    let n = pull::fetch_blob(&client, name, digest, &cache);
+                .map(|l| {
+                    let reference = l.reference.as_deref().unwrap_or_default();
+                    let p =
+                        pull::resolve(&client, reference, platform, allow_other_platform, cache);
                     bar.inc(1);
-                    n
+                    p
                 })
                 .collect()
         });
-        fetched.into_iter().collect::<Result<Vec<_>>>()?;
+        bar.finish_and_clear();
+        Ok((client, pulled))
     }
-    // Single-platform images: their configs (now cached) say which platform they are.
-    for p in pulled.iter_mut() {
-        if let Some(has) = pull::check_platform(p, &platform, &cache)? {
-            if allow_other_platform {
-                p.other_platform = Some(has);
-            } else {
-                other.push(format!("{} (has {has})", p.name));
+
+    /// [`Puller::resolve`] for images that are only looked at (what a site already runs): any
+    /// platform, and an image that cannot be resolved is left out with a warning.
+    fn resolve_lenient(
+        &self,
+        repo: &gix::Repository,
+        settings: &crate::settings::Settings,
+        tree: gix::ObjectId,
+        images: &BTreeSet<String>,
+        platform: &pull::Platform,
+        warnings: &mut Vec<String>,
+    ) -> Result<(crate::registry::client::Registry, Vec<pull::Pulled>)> {
+        let (client, resolved) = self.resolve(repo, settings, tree, images, platform, true)?;
+        let mut out = Vec::new();
+        for r in resolved {
+            match r {
+                Ok(p) => out.push(p),
+                Err(e) => warnings.push(format!(
+                    "{e:#}; its layers are taken to be absent at the site"
+                )),
             }
         }
+        Ok((client, out))
     }
-    if !other.is_empty() {
-        bar.finish_and_clear();
-        other.sort();
-        return Err(platform_refusal(&platform, &other));
-    }
-    let warnings = pulled
-        .iter()
-        .filter_map(|p| {
-            p.other_platform.as_ref().map(|has| {
-                format!(
-                    "{} has no {platform} image; packed as it is ({has})",
-                    p.name
-                )
-            })
-        })
-        .collect();
-    bar.finish_and_clear();
-    let layout = layout::Layout::new(&pulled)?;
-    Ok(ImagesTar {
-        digests: pulled
+
+    /// Fetch the config and the layers (except those `skip` names) of every resolved image into
+    /// the cache, each missing blob once, then check the platform of single-platform images.
+    ///
+    /// Errors: the first resolution error in list order; registry faults; images without the
+    /// platform (exit 3, all named) unless `allow_other_platform`.
+    fn fetch(
+        &self,
+        client: &crate::registry::client::Registry,
+        resolved: Resolved,
+        skip: &BTreeSet<String>,
+        platform: &pull::Platform,
+        allow_other_platform: bool,
+    ) -> Result<Vec<pull::Pulled>> {
+        use rayon::prelude::*;
+        let cache = &self.cache;
+        // Every image without the platform is named at once, those of an index here,
+        // single-platform ones once their configs are cached (below).
+        let mut other: Vec<String> = resolved
             .iter()
-            .map(|p| (p.name.clone(), p.manifest.digest.clone()))
-            .collect(),
-        size: layout.size(),
-        warnings,
-        layout: std::sync::Arc::new(layout),
-        cache,
-        stamp,
-        memo: repo.common_dir().join("release/checksums"),
-    })
+            .filter_map(|p| p.as_ref().err()?.downcast_ref::<pull::PlatformMismatch>())
+            .map(ToString::to_string)
+            .collect();
+        let mut pulled: Vec<pull::Pulled> = resolved
+            .into_iter()
+            .filter(|p| {
+                p.as_ref()
+                    .err()
+                    .is_none_or(|e| e.downcast_ref::<pull::PlatformMismatch>().is_none())
+            })
+            .collect::<Result<_>>()?;
+        // Each missing blob once, from the first image that needs it.
+        let mut missing: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in &pulled {
+            for d in std::iter::once(&p.config).chain(&p.layers) {
+                if !skip.contains(&d.digest) && !cache.has(&d.digest) {
+                    missing.entry(&d.digest).or_insert(&p.name);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let bar = crate::progress::bar(missing.len() as u64, "images", true);
+            bar.set_message("layers");
+            let fetched: Vec<Result<u64>> = self.pool.install(|| {
+                missing
+                    .par_iter()
+                    .map(|(digest, name)| {
+                        let n = pull::fetch_blob(client, name, digest, cache);
+                        bar.inc(1);
+                        n
+                    })
+                    .collect()
+            });
+            bar.finish_and_clear();
+            fetched.into_iter().collect::<Result<Vec<_>>>()?;
+        }
+        // Single-platform images: their configs (now cached) say which platform they are.
+        for p in pulled.iter_mut() {
+            if let Some(has) = pull::check_platform(p, platform, cache)? {
+                if allow_other_platform {
+                    p.other_platform = Some(has);
+                } else {
+                    other.push(format!("{} (has {has})", p.name));
+                }
+            }
+        }
+        if !other.is_empty() {
+            other.sort();
+            return Err(platform_refusal(platform, &other));
+        }
+        Ok(pulled)
+    }
 }
 
 /// The refusal of images without the platform asked for, each with what it has (exit 3).
