@@ -2,7 +2,7 @@
 """Generate the synthetic platform-release repository the benchmarks measure on.
 
 usage: bench/gen_platform_repo.py DEST [--charts N] [--releases N] [--changes-per-release N]
-                                       [--files-per-chart N]
+                                       [--files-per-chart N] [--internal-images]
 
 DEST becomes a git repository on branch `master` with N charts `addons/compNNNN` (Chart.yaml,
 values.yaml and templates/res0.yaml... up to --files-per-chart files; res0 is a Deployment whose
@@ -24,12 +24,13 @@ PATCHES_PER_LINE = 5
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
-def chart_files(name, version, tag, files):
+def chart_files(name, version, tag, files, internal=False):
     """The files of one chart, path relative to the chart folder -> text."""
+    repository = f'"[[ registry_release ]]/release/{name}"' if internal else f"release/{name}"
     out = {
         "Chart.yaml": f"apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"{tag}\"\n",
         "values.yaml": (
-            f"image:\n  repository: release/{name}\n  tag: \"{tag}\"\n"
+            f"image:\n  repository: {repository}\n  tag: \"{tag}\"\n"
             "replicas: 1\nport: 8080\n"
         ),
         "templates/res0.yaml": (
@@ -60,6 +61,11 @@ def main():
     p.add_argument("--releases", type=int, default=200)
     p.add_argument("--changes-per-release", type=int, default=60)
     p.add_argument("--files-per-chart", type=int, default=10)
+    p.add_argument(
+        "--internal-images",
+        action="store_true",
+        help="images from the internal registry: [[ registry_release ]]/release/<chart>",
+    )
     a = p.parse_args()
     if a.charts < 1 or a.releases < 1 or not 0 <= a.changes_per_release <= a.charts:
         sys.exit("gen_platform_repo: need --charts >= 1, --releases >= 1, 0 <= changes <= charts")
@@ -100,7 +106,9 @@ def main():
             if r > 0:
                 patch[n] += 1
                 image[n] += 1
-            files = chart_files(n, f"1.0.{patch[n]}", f"v1.{image[n]}.0", a.files_per_chart)
+            files = chart_files(
+                n, f"1.0.{patch[n]}", f"v1.{image[n]}.0", a.files_per_chart, a.internal_images
+            )
             for rel, text in files.items():
                 if r == 0 or rel in ("Chart.yaml", "values.yaml"):
                     w(f"M 100644 inline addons/{n}/{rel}\n".encode())

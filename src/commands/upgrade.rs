@@ -670,6 +670,21 @@ pub(crate) fn write(
     for (path, data) in std::mem::take(&mut plan.resource_files) {
         contents.add(path, data, false)?;
     }
+    // With --images, every image each end deploys (every chart rendered, through the render
+    // cache, as `package --images` lists them): what the site runs is all of FROM, not only the
+    // charts that changed.
+    if args.images {
+        let all = |commit: &str| -> Result<BTreeSet<String>> {
+            let id = gix::ObjectId::from_hex(commit.as_bytes())?;
+            Ok(crate::derived::lists_at(repo, settings, id)?
+                .kinds
+                .into_values()
+                .flatten()
+                .collect())
+        };
+        plan.from_images.extend(all(&plan.manifest.from.commit)?);
+        plan.to_images.extend(all(&plan.manifest.to.commit)?);
+    }
     let needed: BTreeSet<String> = plan
         .to_images
         .difference(&plan.from_images)

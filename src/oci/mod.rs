@@ -186,29 +186,23 @@ pub fn pack_upgrade(
     let puller = Puller::new(repo)?;
     let needed: BTreeSet<String> = to_images.difference(from_images).cloned().collect();
     let kept: BTreeSet<String> = to_images.intersection(from_images).cloned().collect();
-    let (client, pulled) = puller.resolve(
-        repo,
-        settings,
-        to_tree,
-        &needed,
-        &platform,
-        allow_other_platform,
-    )?;
-    // What the site runs: FROM's images, each layer by the first image (in name order) that
-    // brings it. Only manifests are read.
-    let mut at_site: BTreeMap<String, String> = BTreeMap::new();
+    // The images TO needs and what the site runs (FROM's images: only their manifests are
+    // read), asked of the registry at once.
+    let (client, needed_refs) = locate(repo, settings, to_tree, &needed)?;
+    let (from_client, from_refs) = locate(repo, settings, from_tree, from_images)?;
     let mut warnings = Vec::new();
-    let (from_client, from_pulled) = puller.resolve_lenient(
-        repo,
-        settings,
-        from_tree,
-        from_images,
-        &platform,
-        &mut warnings,
-    )?;
-    drop(from_client);
-    let mut from_pulled = from_pulled;
+    let (pulled, (mut from_pulled, from_warnings)) = rayon::join(
+        || puller.resolve_refs(&client, &needed_refs, &platform, allow_other_platform),
+        || {
+            let mut w = Vec::new();
+            let p = puller.resolve_lenient(&from_client, &from_refs, &platform, &mut w);
+            (p, w)
+        },
+    );
+    warnings.extend(from_warnings);
+    // Each layer at the site by the first FROM image (in name order) that brings it.
     from_pulled.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut at_site: BTreeMap<String, String> = BTreeMap::new();
     for p in &from_pulled {
         for l in &p.layers {
             at_site
@@ -224,9 +218,16 @@ pub fn pack_upgrade(
         .map(|l| l.digest.clone())
         .collect();
     let pulled = puller.fetch(&client, pulled, &omit, &platform, allow_other_platform)?;
-    // The images TO keeps from FROM, for the full package's size only.
-    let (_, kept_pulled) =
-        puller.resolve_lenient(repo, settings, to_tree, &kept, &platform, &mut warnings)?;
+    // The images TO keeps from FROM (for the full package's size): already resolved as FROM's.
+    let kept_refs: BTreeSet<String> = locate(repo, settings, to_tree, &kept)?
+        .1
+        .into_iter()
+        .collect();
+    let kept_pulled: Vec<pull::Pulled> = from_pulled
+        .iter()
+        .filter(|p| kept_refs.contains(&p.name))
+        .cloned()
+        .collect();
     let mut expected: BTreeMap<String, (u64, String)> = BTreeMap::new();
     for p in &pulled {
         for l in p.layers.iter().filter(|l| omit.contains(&l.digest)) {
@@ -278,6 +279,32 @@ pub fn pack_upgrade(
     })
 }
 
+/// The registry client and the full reference of each of `images` (as the lists hold them)
+/// located at `tree` ([`crate::registry::locate_at`]).
+///
+/// Errors: `release.registry` unset while an image names `[[ registry_release ]]` (exit 2).
+fn locate(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    tree: gix::ObjectId,
+    images: &BTreeSet<String>,
+) -> Result<(crate::registry::client::Registry, Vec<String>)> {
+    let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
+    if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
+        return Err(crate::error::UserError::input(format!(
+            "`{}` names an install-time registry, but release.registry is not set",
+            l.image
+        ))
+        .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
+        .into());
+    }
+    let client = config.client_for(&located)?;
+    Ok((
+        client,
+        located.into_iter().filter_map(|l| l.reference).collect(),
+    ))
+}
+
 /// Resolving and pulling images: the blob cache, the request pool and the progress bar.
 struct Puller {
     cache: BlobCache,
@@ -308,50 +335,48 @@ impl Puller {
         platform: &pull::Platform,
         allow_other_platform: bool,
     ) -> Result<(crate::registry::client::Registry, Resolved)> {
+        let (client, refs) = locate(repo, settings, tree, images)?;
+        let pulled = self.resolve_refs(&client, &refs, platform, allow_other_platform);
+        Ok((client, pulled))
+    }
+
+    /// The manifests of the full references `refs`, resolved for `platform`, eight at a time,
+    /// with a progress bar on a terminal.
+    fn resolve_refs(
+        &self,
+        client: &crate::registry::client::Registry,
+        refs: &[String],
+        platform: &pull::Platform,
+        allow_other_platform: bool,
+    ) -> Resolved {
         use rayon::prelude::*;
-        let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
-        if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
-            return Err(crate::error::UserError::input(format!(
-                "`{}` names an install-time registry, but release.registry is not set",
-                l.image
-            ))
-            .hint("set release.registry (in .gitrelease or `git config`) to the registry that holds the images, e.g. `registry.local:5000/release`")
-            .into());
-        }
-        let client = config.client_for(&located)?;
-        let bar = crate::progress::bar(located.len() as u64, "images", true);
+        let bar = crate::progress::bar(refs.len() as u64, "images", true);
         bar.set_message("manifests");
         let cache = &self.cache;
         let pulled: Resolved = self.pool.install(|| {
-            located
-                .par_iter()
-                .map(|l| {
-                    let reference = l.reference.as_deref().unwrap_or_default();
-                    let p =
-                        pull::resolve(&client, reference, platform, allow_other_platform, cache);
+            refs.par_iter()
+                .map(|reference| {
+                    let p = pull::resolve(client, reference, platform, allow_other_platform, cache);
                     bar.inc(1);
                     p
                 })
                 .collect()
         });
         bar.finish_and_clear();
-        Ok((client, pulled))
+        pulled
     }
 
-    /// [`Puller::resolve`] for images that are only looked at (what a site already runs): any
-    /// platform, and an image that cannot be resolved is left out with a warning.
+    /// [`Puller::resolve_refs`] for images that are only looked at (what a site already runs):
+    /// any platform, and an image that cannot be resolved is left out with a warning.
     fn resolve_lenient(
         &self,
-        repo: &gix::Repository,
-        settings: &crate::settings::Settings,
-        tree: gix::ObjectId,
-        images: &BTreeSet<String>,
+        client: &crate::registry::client::Registry,
+        refs: &[String],
         platform: &pull::Platform,
         warnings: &mut Vec<String>,
-    ) -> Result<(crate::registry::client::Registry, Vec<pull::Pulled>)> {
-        let (client, resolved) = self.resolve(repo, settings, tree, images, platform, true)?;
+    ) -> Vec<pull::Pulled> {
         let mut out = Vec::new();
-        for r in resolved {
+        for r in self.resolve_refs(client, refs, platform, true) {
             match r {
                 Ok(p) => out.push(p),
                 Err(e) => warnings.push(format!(
@@ -359,7 +384,7 @@ impl Puller {
                 )),
             }
         }
-        Ok((client, out))
+        out
     }
 
     /// Fetch the config and the layers (except those `skip` names) of every resolved image into
