@@ -31,7 +31,7 @@ __git_release_positionals ()
 
 _git_release ()
 {
-	local subcommands="init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains help"
+	local subcommands="init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -111,6 +111,20 @@ _git_release ()
 			return ;;
 		esac
 		__git_release_tags
+		;;
+	verify)
+		case "$cur" in
+		--*)
+			__gitcomp "--json --help"
+			return ;;
+		esac
+		;;
+	push)
+		case "$cur" in
+		--*)
+			__gitcomp "--registry= --insecure --set= --charts-out= --dry-run --json --help"
+			return ;;
+		esac
 		;;
 	tag)
 		case "$cur" in

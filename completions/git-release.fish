@@ -33,6 +33,8 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "upgrade" -d 'Build the package that upgrades a site from one release to another (any two releases)'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "verify" -d 'Check a package as the site receives it: every checksum, every image blob, outside any repository'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "push" -d 'At the site: verify a package, push its images into the site\'s registry, write its charts for it'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "protect" -d 'Install git hooks so release and hotfix tags can never be moved or deleted'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "branch" -d 'Create release-line and OEM branches, or list them'
@@ -118,6 +120,17 @@ complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l json
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand verify" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l registry -d 'The site\'s registry, `host[:port][/prefix]`: what `[[ registry_release ]]` stands for there' -r
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l set -d 'The value of an install-time placeholder `[[ NAME ]]` in the charts (repeatable)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l charts-out -d 'Write every chart of the package here, placeholders filled in' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l insecure -d 'Speak plain HTTP to SITE (localhost and 127.0.0.1 always are, as docker does)'
+complete -c git-release -n "__fish_git_release_using_subcommand push" -s n -l dry-run -d 'Say what would be pushed and written; push and write nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand push" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand push" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s m -l message -d 'Text added to the tag message (after the addon versions)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -l remote -d 'Remote whose tags are checked too' -r
 complete -c git-release -n "__fish_git_release_using_subcommand tag" -s s -l sign -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
@@ -176,7 +189,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
 
 # `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)
-complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package upgrade tag protect branch cherry-pick bump log diff contains'
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains'
 # Release tags at REV positions, both sides of A..B.
 function __git_release_tags
 set -l tok (commandline -ct)
@@ -262,6 +275,13 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l dry-run -s n -d 'Print the plan (charts, removals, order, images, name); write nothing, ask no registry'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from upgrade' -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from verify' -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l registry -r -d 'The site\'s registry, `host[:port][/prefix]`: what `[[ registry_release ]]` stands for there'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l insecure -d 'Speak plain HTTP to SITE (localhost and 127.0.0.1 always are, as docker does)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l set -r -d 'The value of an install-time placeholder `[[ NAME ]]` in the charts (repeatable)'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l charts-out -r -d 'Write every chart of the package here, placeholders filled in'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l dry-run -s n -d 'Say what would be pushed and written; push and write nothing'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l message -s m -r -d 'Text added to the tag message (after the addon versions)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l sign -s s -d 'Sign the tag with the configured key (gpg.format, user.signingKey), as `git tag -s`; `tag.gpgSign` makes it the default'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l remote -r -d 'Remote whose tags are checked too'

@@ -378,6 +378,61 @@ pub fn helm_chart_archive(chart_name: &str, files: &Files, stamp: Stamp) -> Resu
     Ok(bytes)
 }
 
+/// Read back a chart archive [`helm_chart_archive`] wrote: `(chart name, files, stamp)`; the
+/// top folder is the chart name, the stamp is the first entry's time and owner (every entry of
+/// such an archive has the same). Used to rewrite a packaged chart at the site.
+///
+/// Errors: not a gzip tar; entries outside one top folder; links or other entry kinds
+/// (archives hold regular files only, links resolved).
+pub fn read_helm_chart_archive(bytes: &[u8]) -> Result<(String, Files, Stamp)> {
+    use std::io::Read as _;
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut top: Option<String> = None;
+    let mut stamp = None;
+    let mut files = Files::new();
+    for entry in a.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let h = entry.header();
+        stamp.get_or_insert(Stamp {
+            mtime: h.mtime()?,
+            uid: h.uid()?,
+            gid: h.gid()?,
+        });
+        if h.entry_type().is_dir() {
+            continue;
+        }
+        if !h.entry_type().is_file() {
+            anyhow::bail!("{path}: not a regular file");
+        }
+        let executable = h.mode()? & 0o111 != 0;
+        let Some((first, rel)) = path.split_once('/') else {
+            anyhow::bail!("{path}: outside the chart's folder");
+        };
+        check_entry_path(rel)?;
+        match &top {
+            None => top = Some(first.to_string()),
+            Some(t) if t != first => anyhow::bail!("{path}: a second top folder"),
+            _ => {}
+        }
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data)?;
+        files.insert(
+            rel.to_string(),
+            FileEntry {
+                kind: if executable {
+                    FileKind::Executable
+                } else {
+                    FileKind::Regular
+                },
+                data,
+            },
+        );
+    }
+    let top = top.ok_or_else(|| anyhow::anyhow!("an empty chart archive"))?;
+    Ok((top, files, stamp.expect("set with the first entry")))
+}
+
 /// Check the symlinks of chart `files` exactly as [`helm_chart_archive`] will follow them (links
 /// through links, `..` physical, `.helmignore` honoured), without building the archive: collect
 /// refuses what package would refuse.

@@ -46,6 +46,7 @@ mod signing;
 mod table;
 #[cfg(test)]
 mod testkit;
+mod unpack;
 mod version_bump;
 mod version_yml;
 mod versions;

@@ -214,7 +214,7 @@ impl Contents {
                     .iter()
                     .map(|(p, h)| (p.strip_prefix(&prefix).unwrap_or(p).to_string(), h.clone()))
                     .collect();
-                make(&inner)
+                make(&inner).map(seal)
             }),
         };
         // Streamed contents (images) are stored, not deflated: image layers are compressed
@@ -225,6 +225,44 @@ impl Contents {
             Ok(())
         })
         .map_err(|e| crate::oci::disk_error(e, dir))
+    }
+}
+
+/// The last line of every package manifest: the sha256 of every line above it, so that a
+/// changed byte of the manifest itself is caught by `verify` (the manifest covers every other
+/// file; a signature, when there is one, covers it against tampering).
+pub const SEAL: &str = "# sha256 of the lines above: ";
+
+/// `manifest` with its [`SEAL`] line appended (a newline first when it lacks one).
+pub fn seal(mut manifest: Vec<u8>) -> Vec<u8> {
+    if !manifest.is_empty() && !manifest.ends_with(b"\n") {
+        manifest.push(b'\n');
+    }
+    let sum = crate::hash::sha256_hex(&manifest);
+    manifest.extend_from_slice(format!("{SEAL}{sum}\n").as_bytes());
+    manifest
+}
+
+/// Whether `manifest` ends with a [`SEAL`] line that matches the lines above it:
+/// `Err` says what is wrong.
+pub fn check_seal(manifest: &[u8]) -> std::result::Result<(), String> {
+    let body_end = manifest
+        .strip_suffix(b"\n")
+        .and_then(|m| m.iter().rposition(|b| *b == b'\n'))
+        .map_or(0, |i| i + 1);
+    let last = String::from_utf8_lossy(&manifest[body_end..]);
+    let Some(recorded) = last.trim_end().strip_prefix(SEAL) else {
+        return Err(
+            "its last line is not its own checksum (`# sha256 of the lines above: …`)".into(),
+        );
+    };
+    let found = crate::hash::sha256_hex(&manifest[..body_end]);
+    if found == recorded {
+        Ok(())
+    } else {
+        Err(format!(
+            "its lines hash to {found}, not the {recorded} its last line records"
+        ))
     }
 }
 

@@ -1600,7 +1600,7 @@ fn a_403_names_the_credential_source_and_writes_nothing() {
 }
 
 /// Lowercase hex of a digest, as `sha256sum` prints it.
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -22,6 +22,7 @@ mod registry;
 mod release_chain;
 mod release_week;
 mod render_cache;
+mod site;
 mod snapshots;
 mod tag;
 mod upgrade;

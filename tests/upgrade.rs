@@ -16,7 +16,7 @@ const BASE: [&str; 2] = ["base-os", "base-runtime"];
 /// The example with `release.registry` at `host`, collected, and two lines: `v1.0.2` on
 /// release-1.0 (a cyclone fix) and `v1.1.0` on master (cyclone's image moves to v0.10.1, a new
 /// chart `redis` listed first in version.yml, mongo disabled). Returns the repo.
-fn two_lines<'a>(sb: &'a Sandbox, reg: &TestRegistry) -> Repo<'a> {
+pub(crate) fn two_lines<'a>(sb: &'a Sandbox, reg: &TestRegistry) -> Repo<'a> {
     let mut p = sb.example();
     let settings = p.read(".gitrelease");
     p.write(

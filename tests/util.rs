@@ -454,3 +454,33 @@ print(json.dumps(out))
         .map(|(p, e)| (PathBuf::from(p), e))
         .collect()
 }
+
+/// The manifests real Helm renders from each chart archive (as `helm template` does, with the
+/// chart's default values), in order; panics naming any archive Helm refuses.
+pub fn helm_render(archives: &[PathBuf]) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import json, sys, helm_python as helm
+out = []
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        data = f.read()
+    with helm.Chart.load_archive(data) as chart:
+        cfg = helm.Config(namespace="default", storage_driver="memory")
+        out.append(cfg.install(chart, "release-test", dry_run="client").get("manifest", ""))
+print(json.dumps(out))
+"#;
+    assert!(!archives.is_empty(), "no chart archive to give Helm");
+    let out = Command::new(helm_python())
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(archives)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "Helm refused a chart: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

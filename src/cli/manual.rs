@@ -184,6 +184,30 @@ pub fn extra(name: &str) -> Option<Extra> {
             ],
             see_also: &["git-release-package", "git-release-hotfix", "git-release-diff"],
         },
+        "push" => Extra {
+            settings: &["release.registryTimeout"],
+            files: &[
+                ("$DOCKER_CONFIG/config.json, ~/.docker/config.json", "the site registry's credentials"),
+                ("<charts-out>/<name>-<version>.tgz", "each chart with its placeholders filled, for helm upgrade --install"),
+            ],
+            examples: &[
+                ("git release push demo-v1.1.0.tar.gz --registry registry.site:5000/platform --charts-out charts", "images into the site's registry, charts ready to install"),
+                ("git release push demo-upgrade-1.0.2-1.1.0.tar.gz --registry registry.site:5000/platform -n", "what would be pushed"),
+            ],
+            see_also: &["git-release-verify", "git-release-package", "git-release-upgrade"],
+        },
+        "verify" => Extra {
+            settings: &[],
+            files: &[
+                ("release.yaml, hotfix.yaml, upgrade.yaml", "the package's manifest: sha256 of every other file"),
+                ("images/images.tar", "copied to a temporary file while its blobs are checked"),
+            ],
+            examples: &[
+                ("git release verify demo-v1.0.0.tar.gz", "before installing: is it as it was built?"),
+                ("git release verify demo-v1.0.0.tar.gz --json", "the same, for scripts (exit 3 on any mismatch)"),
+            ],
+            see_also: &["git-release-package", "git-release-hotfix", "git-release-upgrade"],
+        },
         "tag" => Extra {
             settings: &["release.tagTemplate", "release.protectedTags", "release.versionFile"],
             files: &[("version.yml", "must agree with the charts at the tagged commit")],

@@ -48,6 +48,10 @@ pub enum Commands {
     Package(crate::commands::package::PackageArgs),
     /// Build the package that upgrades a site from one release to another (any two releases).
     Upgrade(crate::commands::upgrade::UpgradeArgs),
+    /// Check a package as the site receives it: every checksum, every image blob, outside any repository.
+    Verify(crate::commands::verify::VerifyArgs),
+    /// At the site: verify a package, push its images into the site's registry, write its charts for it.
+    Push(crate::commands::push::PushArgs),
     /// Create the protected annotated release tag of a product version.
     Tag(crate::commands::tag::TagArgs),
     /// Install git hooks so release and hotfix tags can never be moved or deleted.
@@ -78,6 +82,8 @@ pub const SUBCOMMANDS: &[&str] = &[
     "hotfix",
     "package",
     "upgrade",
+    "verify",
+    "push",
     "tag",
     "protect",
     "branch",

@@ -98,6 +98,10 @@ pub(crate) struct Manifest {
     /// With `--images`: every image in `images.tar`, full reference -> manifest digest.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub image_digests: BTreeMap<String, String>,
+    /// With `--images`: `release.registry` the images were packed from (`push` maps it to the
+    /// site's registry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// One changed chart.
@@ -468,6 +472,7 @@ pub(crate) fn plan(
         images,
         sha256: BTreeMap::new(),
         image_digests: BTreeMap::new(),
+        registry: None,
     };
     let resource_files: Vec<(String, Vec<u8>)> = resources
         .into_iter()
@@ -881,6 +886,7 @@ fn write_package(
         warnings.extend(tar.warnings.iter().cloned());
         contents.add_stream(crate::files::join(images_dir, "images.tar"), tar.stream())?;
         manifest.image_digests = tar.digests;
+        manifest.registry = tar.registry;
     }
     let (path, sum) = contents.write(&args.output, top, stamp, "hotfix.yaml", |sums| {
         manifest.sha256 = sums.clone();

@@ -13,5 +13,7 @@ pub mod init;
 pub mod log;
 pub mod package;
 pub mod protect;
+pub mod push;
 pub mod tag;
 pub mod upgrade;
+pub mod verify;

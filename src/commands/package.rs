@@ -61,6 +61,10 @@ pub(crate) struct ReleaseManifest {
     pub charts: Vec<PackagedChart>,
     /// sha256 of every other file of the package, by path inside the top folder.
     pub sha256: BTreeMap<String, String>,
+    /// With `--images`: `release.registry` the images were packed from (`push` maps it to the
+    /// site's registry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
     /// Images in `images/images.tar` (with `--images`): full reference -> manifest digest.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub images: BTreeMap<String, String>,
@@ -268,6 +272,7 @@ pub(crate) fn plan(
         commit: commit.to_string(),
         charts: manifest_charts,
         sha256: BTreeMap::new(),
+        registry: None,
         images: BTreeMap::new(),
     };
     // Built in dry runs too: a dry run fails exactly where the real run would (links, .helmignore).
@@ -370,6 +375,7 @@ pub(crate) fn write(
             tar.stream(),
         )?;
         manifest.images = tar.digests;
+        manifest.registry = tar.registry;
     }
     contents.write(&args.output, &plan.top, stamp, "release.yaml", |sums| {
         manifest.sha256 = sums.clone();

@@ -182,6 +182,10 @@ pub(crate) struct Images {
     /// With `--images`: layers left out, expected at the site.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub layers_expected: Vec<Layer>,
+    /// With `--images`: `release.registry` the images were packed from (`push` maps it to the
+    /// site's registry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
     /// With `--images`: sizes against the alternatives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sizes: Option<Sizes>,
@@ -711,6 +715,7 @@ pub(crate) fn write(
         )?;
         plan.warnings.extend(up.tar.warnings.iter().cloned());
         m.images.digests = up.tar.digests.clone();
+        m.images.registry = up.tar.registry.clone();
         m.images.layers_included = up
             .included
             .iter()

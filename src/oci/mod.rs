@@ -27,6 +27,9 @@ pub struct ImagesTar {
     pub size: u64,
     /// One per image packed for another platform (`--allow-other-platform`).
     pub warnings: Vec<String>,
+    /// `release.registry` when the images were packed (`host[:port][/prefix]`): the manifests
+    /// record it so that `push` can map it to the site's registry.
+    pub registry: Option<String>,
     layout: std::sync::Arc<layout::Layout>,
     cache: BlobCache,
     stamp: Stamp,
@@ -133,6 +136,9 @@ impl ImagesTar {
             })
             .collect();
         ImagesTar {
+            registry: crate::registry::RegistryConfig::load(repo)
+                .ok()
+                .and_then(|c| c.registry),
             digests: pulled
                 .iter()
                 .map(|p| (p.name.clone(), p.manifest.digest.clone()))

@@ -41,19 +41,31 @@ pub struct Synced {
 /// from this run, behind a lock of its own. Whoever places a blob first holds its lock until the
 /// blob is in; an image sharing that layer waits, then mounts it: each blob travels once per run
 /// however the parallel copies interleave.
-type Placed = Mutex<HashMap<String, std::sync::Arc<Mutex<Option<String>>>>>;
+pub(crate) type Placed = Mutex<HashMap<String, std::sync::Arc<Mutex<Option<String>>>>>;
 
-/// Put blob `digest` into the repository of `dst_ref`: skipped when there, mounted when this run
-/// placed it in another repository, pushed from the cache otherwise.
-fn place_blob(
+/// Where a blob came to be in the target repository ([`place_blob`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The repository had it.
+    Present,
+    /// Mounted from another repository of the registry: no bytes travelled.
+    Mounted,
+    /// Its bytes were pushed.
+    Pushed,
+}
+
+/// Put blob `digest` into the repository of `dst_ref`: skipped when there (asked first), mounted
+/// when this run placed it in another repository of `placed`, pushed by `push` otherwise (which sends the
+/// bytes to `dst_ref`). Shared by `images sync` and `push`.
+///
+/// Errors: registry faults; those of `push`.
+pub(crate) fn place_blob(
     reg: &Registry,
-    cache: &BlobCache,
-    src_ref: &str,
     dst_ref: &str,
     digest: &str,
     placed: &Placed,
-    out: &mut Synced,
-) -> Result<()> {
+    push: impl FnOnce() -> Result<()>,
+) -> Result<Placement> {
     let dst_repo = crate::image::reference::name_and_suffix(dst_ref)
         .0
         .to_string();
@@ -64,25 +76,47 @@ fn place_blob(
         .or_default()
         .clone();
     let mut known = slot.lock().unwrap_or_else(|e| e.into_inner());
+    // Asked first (a HEAD-like request), so a repository that has the blob is never written to.
+    if known.as_deref() == Some(dst_repo.as_str()) || reg.has_blob(dst_ref, digest)? {
+        known.get_or_insert(dst_repo);
+        return Ok(Placement::Present);
+    }
     if let Some(from) = known.as_deref().filter(|f| *f != dst_repo) {
         if reg.mount_blob(dst_ref, from, digest)? {
-            out.mounted += 1;
-            return Ok(());
+            return Ok(Placement::Mounted);
         }
     }
-    if known.as_deref() == Some(dst_repo.as_str()) || reg.has_blob(dst_ref, digest)? {
-        out.skipped += 1;
-        known.get_or_insert(dst_repo);
-        return Ok(());
-    }
-    out.downloaded += super::pull::fetch_blob(reg, src_ref, digest, cache)?;
-    let file = std::fs::File::open(cache.path(digest)?)?;
-    // SAFETY: cached blobs are written once to a temporary file and renamed into place; nothing
-    // writes to a blob file afterwards, so the mapping does not change under us.
-    let map = unsafe { memmap2::Mmap::map(&file)? };
-    reg.push_blob(dst_ref, digest, &map)?;
-    out.pushed += 1;
+    push()?;
     *known = Some(dst_repo);
+    Ok(Placement::Pushed)
+}
+
+/// [`place_blob`] for a sync: the bytes come from the source registry through the cache and
+/// are pushed from a memory map of the cached file.
+fn sync_blob(
+    reg: &Registry,
+    cache: &BlobCache,
+    src_ref: &str,
+    dst_ref: &str,
+    digest: &str,
+    placed: &Placed,
+    out: &mut Synced,
+) -> Result<()> {
+    let mut downloaded = 0;
+    let placement = place_blob(reg, dst_ref, digest, placed, || {
+        downloaded = super::pull::fetch_blob(reg, src_ref, digest, cache)?;
+        let file = std::fs::File::open(cache.path(digest)?)?;
+        // SAFETY: cached blobs are written once to a temporary file and renamed into place;
+        // nothing writes to a blob file afterwards, so the mapping does not change under us.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        reg.push_blob(dst_ref, digest, &map)
+    })?;
+    out.downloaded += downloaded;
+    match placement {
+        Placement::Present => out.skipped += 1,
+        Placement::Mounted => out.mounted += 1,
+        Placement::Pushed => out.pushed += 1,
+    }
     Ok(())
 }
 
@@ -131,7 +165,7 @@ fn copy_manifest(
         }
         for d in blobs {
             super::cache::hex_of(&d)?;
-            place_blob(reg, cache, src_ref, dst_ref, &d, placed, out)?;
+            sync_blob(reg, cache, src_ref, dst_ref, &d, placed, out)?;
         }
     }
     let media_type = doc

@@ -1,0 +1,311 @@
+//! The site side, end to end (issue: push a package into the site's registry, verify it): two
+//! real registries (the build side's internal one and the site's), packages of the example's two
+//! lines (see `upgrade::two_lines`), `verify` and `push` run from outside any repository.
+
+use std::path::{Path, PathBuf};
+
+use crate::registry::{layer_digest, TestRegistry};
+use crate::util::Sandbox;
+
+fn json(run: &crate::util::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// `git release ARGS` in a folder that is no git repository (the site has only the package).
+fn at_site(sb: &Sandbox, args: &[&str]) -> crate::util::Run {
+    let dir = sb.path("site");
+    std::fs::create_dir_all(&dir).unwrap();
+    sb.release(&dir, args)
+}
+
+/// The one file in `dir`.
+fn only(dir: &Path) -> PathBuf {
+    let v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(v.len(), 1, "{v:?}");
+    v[0].clone()
+}
+
+/// `pkg` unpacked, `edit` applied to the file `rel` of its top folder, packed again as `out`.
+fn tampered(
+    sb: &Sandbox,
+    pkg: &Path,
+    rel: &str,
+    out: &str,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> PathBuf {
+    let x = sb.path(&format!("tamper-{out}"));
+    sb.untar(pkg, &x);
+    let top = only(&x);
+    let file = top.join(rel);
+    let mut data = std::fs::read(&file).unwrap();
+    edit(&mut data);
+    std::fs::write(&file, data).unwrap();
+    let dest = sb.path(&format!("{out}.tar.gz"));
+    let status = sb
+        .cmd("tar", &x)
+        .arg("czf")
+        .arg(&dest)
+        .arg(top.file_name().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dest
+}
+
+#[test]
+fn a_package_is_verified_pushed_to_the_site_and_its_charts_written_for_it() {
+    let build = TestRegistry::start(None);
+    let site = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    let p = crate::upgrade::two_lines(&sb, &build);
+    p.release(&["package", "v1.0.2", "--images", "-o", "out"])
+        .ok();
+    let pkg = only(&p.path.join("out"));
+    let pkg_s = pkg.to_str().unwrap();
+
+    // verify, outside any repository.
+    at_site(&sb, &["verify", pkg_s])
+        .ok()
+        .out_has("ok: the package is as it was built");
+    // A flipped byte in a chart archive, in images.tar, in the manifest: each caught.
+    let flip = |d: &mut Vec<u8>| {
+        let i = d.len() / 2;
+        d[i] ^= 0x20;
+    };
+    for (rel, what) in [
+        (
+            "charts/cyclone-0.10.1.tgz",
+            "charts/cyclone-0.10.1.tgz: sha256",
+        ),
+        ("images/images.tar", "images/images.tar"),
+        ("release.yaml", "release.yaml"),
+    ] {
+        let bad = tampered(&sb, &pkg, rel, &rel.replace('/', "_"), flip);
+        let run = at_site(&sb, &["verify", bad.to_str().unwrap(), "--json"]).fails(3);
+        let v = json(&run);
+        let found = v["mismatches"].as_array().unwrap();
+        assert!(
+            found.iter().any(|m| m.as_str().unwrap().starts_with(what)),
+            "{rel}: {v}"
+        );
+        // push refuses what verify refuses, and pushes nothing.
+        at_site(
+            &sb,
+            &["push", bad.to_str().unwrap(), "--registry", &site.host],
+        )
+        .fails(3)
+        .err_has("nothing was pushed");
+    }
+
+    // push: every image at the site under its path and tag, with the digest the manifest records.
+    let charts = sb.path("charts");
+    let site_name = format!("{}/platform", site.host);
+    let run = at_site(
+        &sb,
+        &[
+            "push",
+            pkg_s,
+            "--registry",
+            &site_name,
+            "--charts-out",
+            charts.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok();
+    let v = json(&run);
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 5, "{v}");
+    let manifest: serde_yaml::Value = {
+        let x = sb.path("x");
+        sb.untar(&pkg, &x);
+        serde_yaml::from_str(&std::fs::read_to_string(only(&x).join("release.yaml")).unwrap())
+            .unwrap()
+    };
+    for i in images {
+        let target = i["target"].as_str().unwrap();
+        assert!(target.starts_with(&format!("{site_name}/")), "{target}");
+        let source = i["source"].as_str().unwrap();
+        let recorded = manifest["images"][source].as_str().unwrap();
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{target}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let digest = format!(
+            "sha256:{}",
+            crate::registry::hex(&<sha2::Sha256 as sha2::Digest>::digest(&out.stdout))
+        );
+        assert_eq!(digest, recorded, "{target}");
+    }
+    // Shared base layers travel once: mounted into the other repositories.
+    let sent: u64 = images.iter().map(|i| i["pushed"].as_u64().unwrap()).sum();
+    let mounted: u64 = images.iter().map(|i| i["mounted"].as_u64().unwrap()).sum();
+    assert!(
+        mounted >= 8,
+        "the two base layers mounted into four more repositories: {v}"
+    );
+    assert_eq!(
+        sent,
+        2 + 5 + 5,
+        "two bases, five own layers, five configs: {v}"
+    );
+    // The charts, filled in for the site: real Helm renders them with the site's names.
+    let written: Vec<PathBuf> = v["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| PathBuf::from(c.as_str().unwrap()))
+        .collect();
+    assert_eq!(written.len(), 2, "{v}");
+    let rendered = crate::util::helm_render(&written);
+    let all = rendered.join("\n");
+    assert!(!all.contains("[["), "{all}");
+    assert!(
+        all.contains(&format!("image: \"{site_name}/release/cyclone:v0.10.0\"")),
+        "{all}"
+    );
+    assert!(all.contains(&format!("{site_name}/library/mongo")), "{all}");
+    // Reproducible: a second push writes the same chart bytes and sends no blob.
+    let before: Vec<Vec<u8>> = written.iter().map(|c| std::fs::read(c).unwrap()).collect();
+    let again = json(
+        &at_site(
+            &sb,
+            &[
+                "push",
+                pkg_s,
+                "--registry",
+                &site_name,
+                "--charts-out",
+                charts.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    let sent: u64 = again["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["pushed"].as_u64().unwrap() + i["mounted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sent, 0, "{again}");
+    let after: Vec<Vec<u8>> = written.iter().map(|c| std::fs::read(c).unwrap()).collect();
+    assert!(before == after, "the charts differ on a second push");
+
+    // The upgrade to v1.1.0 sends only its new layers.
+    p.release(&["upgrade", "v1.0.2", "v1.1.0", "--images", "-o", "up"])
+        .ok();
+    let up = only(&p.path.join("up"));
+    at_site(&sb, &["verify", up.to_str().unwrap()]).ok();
+    let v = json(
+        &at_site(
+            &sb,
+            &[
+                "push",
+                up.to_str().unwrap(),
+                "--registry",
+                &site_name,
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "{v}");
+    let sent: u64 = images.iter().map(|i| i["pushed"].as_u64().unwrap()).sum();
+    // cyclone:v0.10.1: its own layer and config; redis: two layers and a config.
+    assert_eq!(sent, 2 + 3, "{v}");
+    for i in images {
+        let target = i["target"].as_str().unwrap();
+        let out = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--tls-verify=false"])
+            .arg(format!("docker://{target}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A site that never received v1.0.2 lacks the layers the upgrade expects: each named.
+    let empty = TestRegistry::start(None);
+    let run = at_site(
+        &sb,
+        &[
+            "push",
+            up.to_str().unwrap(),
+            "--registry",
+            &format!("{}/platform", empty.host),
+        ],
+    )
+    .fails(3);
+    for base in ["base-os", "base-runtime"] {
+        run.err_has(&format!("layer {} of", layer_digest(base)));
+    }
+    run.err_has("v1.0.2");
+}
+
+#[test]
+fn an_unset_placeholder_is_named_before_anything_is_pushed() {
+    let build = TestRegistry::start(None);
+    let site = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    let mut p = crate::upgrade::two_lines(&sb, &build);
+    // A chart that also names the site's library registry, filled in at install time.
+    p.write(
+        "addons/redis/values.yaml",
+        "image: '[[ registry_release ]]/library/redis:7.2'\nsidecar: '[[ registry_library ]]/busybox:1.37.0'\n",
+    );
+    p.write(
+        "addons/redis/Chart.yaml",
+        "apiVersion: v2\nname: redis\nversion: 7.2.1\n",
+    );
+    let v = p
+        .read("version.yml")
+        .replace("version: 7.2.0", "version: 7.2.1");
+    p.write("version.yml", &v);
+    p.commit("redis: a sidecar");
+    p.release(&["package", "--images", "-o", "out"]).ok();
+    let pkg = only(&p.path.join("out"));
+    let charts = sb.path("charts");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "push",
+            pkg.to_str().unwrap(),
+            "--registry",
+            site.host.as_str(),
+            "--charts-out",
+            charts.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let a = args(&[]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    at_site(&sb, &a)
+        .fails(2)
+        .err_has("[[ registry_library ]] (redis-7.2.1.tgz:values.yaml)")
+        .err_has("--set");
+    assert!(!charts.exists(), "nothing written");
+    let a = args(&["--set", "registry_library=site.example/library"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    at_site(&sb, &a).ok();
+    let redis = charts.join("redis-7.2.1.tgz");
+    let all = crate::util::helm_render(&[redis]).join("\n");
+    assert!(!all.contains("[["), "{all}");
+}
