@@ -59,8 +59,8 @@ pub(crate) struct PushedImage {
     pub skipped: usize,
     /// Blobs mounted from another repository of the site.
     pub mounted: usize,
-    /// Whether its manifest was sent (always, but in a dry run: a tag at the site may point
-    /// elsewhere).
+    /// Whether its manifest was sent (not when the site has it under the tag already, nor in a
+    /// dry run).
     pub manifest: bool,
 }
 
@@ -349,6 +349,15 @@ fn push_images(
                     if args.dry_run {
                         bar.inc(1);
                         return Ok(out);
+                    }
+                    // The site has this very manifest under the tag: every blob it names is
+                    // there (a registry accepts a manifest only with its blobs).
+                    if let crate::registry::client::Presence::Present(d) = reg.exists(&target)? {
+                        if d == *digest {
+                            out.skipped += blobs.len();
+                            bar.inc(1);
+                            return Ok(out);
+                        }
                     }
                     for d in blobs {
                         if !archive.blobs.contains_key(d) {
