@@ -142,7 +142,12 @@ pub struct Summary<'a> {
     pub path: String,
     /// Makes the content from `path -> lowercase hex sha256` of every other file.
     pub make: SummaryMaker<'a>,
+    /// Signs the content made: the signature is archived as `<path>.sig` right after it.
+    pub sign: Option<SummarySigner<'a>>,
 }
+
+/// Signs a summary's bytes ([`Summary::sign`]): the detached signature.
+pub type SummarySigner<'a> = Box<dyn FnOnce(&[u8]) -> Result<Vec<u8>> + 'a>;
 
 /// [`write_tar_gz`] for packages, at gzip `level` (0 stores: packages carrying `images.tar`,
 /// whose layers are compressed already, are written at 0 so that gzip does not spend seconds per
@@ -170,7 +175,21 @@ pub fn write_tar_gz_with(
         executable: false,
         stream: None,
     });
-    let mut sorted: Vec<&Entry> = entries.iter().chain(placeholder.as_ref()).collect();
+    let sig_path = summary
+        .as_ref()
+        .filter(|s| s.sign.is_some())
+        .map(|s| format!("{}.sig", s.path));
+    let sig_placeholder = sig_path.as_ref().map(|p| Entry {
+        path: p.clone(),
+        data: Vec::new(),
+        executable: false,
+        stream: None,
+    });
+    let mut sorted: Vec<&Entry> = entries
+        .iter()
+        .chain(placeholder.as_ref())
+        .chain(sig_placeholder.as_ref())
+        .collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     for e in &sorted {
         check_entry_path(&e.path)?;
@@ -194,12 +213,15 @@ pub fn write_tar_gz_with(
     let mut sums: BTreeMap<String, String> = match &placeholder {
         Some(p) => sorted
             .iter()
-            .filter(|e| e.stream.is_none() && e.path != p.path)
+            .filter(|e| {
+                e.stream.is_none() && e.path != p.path && Some(&e.path) != sig_path.as_ref()
+            })
             .map(|e| (e.path.clone(), sha256_hex(&e.data)))
             .collect(),
         None => BTreeMap::new(),
     };
     let mut summary = summary;
+    let mut signature: Option<Vec<u8>> = None;
 
     let mut counter = CountingWriter {
         inner: out,
@@ -283,8 +305,25 @@ pub fn write_tar_gz_with(
             tar.get_mut().write_all(&vec![0; pad as usize])?;
             continue;
         }
+        if Some(&e.path) == sig_path.as_ref() {
+            let sig = signature
+                .take()
+                .context("the signature comes after its manifest")?;
+            append(
+                &mut tar,
+                &e.path,
+                &sig,
+                FILE_MODE,
+                tar::EntryType::Regular,
+                stamp,
+            )?;
+            continue;
+        }
         if let Some(s) = summary.take_if(|s| s.path == e.path) {
             let data = (s.make)(&sums)?;
+            if let Some(sign) = s.sign {
+                signature = Some(sign(&data)?);
+            }
             append(
                 &mut tar,
                 &e.path,

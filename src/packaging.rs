@@ -110,6 +110,8 @@ pub struct Contents {
     streamed: BTreeMap<String, archive::Stream>,
     /// Whether the package is fsynced before it gets its name ([`durability`]).
     durability: crate::durable::Durability,
+    /// Signs the manifest (`<manifest>.sig` inside) and the package (`<package>.sig` beside it).
+    signer: Option<crate::signing::Signer>,
 }
 
 /// How packages are written: `release.fsync` true -> [`crate::durable::Durability::Fsync`], unset or
@@ -132,6 +134,12 @@ impl Contents {
             durability,
             ..Default::default()
         }
+    }
+
+    /// Sign what is written ([`signer`]): the manifest into `<manifest>.sig` inside the
+    /// package, the package file into `<package>.sig` beside it.
+    pub fn sign_with(&mut self, signer: Option<crate::signing::Signer>) {
+        self.signer = signer;
     }
 
     /// Add a file; `executable` sets mode 0755.
@@ -207,7 +215,12 @@ impl Contents {
         check_output_dir(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let prefix = format!("{top}/");
+        let signer = self.signer;
+        let sign: Option<archive::SummarySigner> = signer.clone().map(|s| {
+            Box::new(move |data: &[u8]| s.sign_package_bytes(data)) as archive::SummarySigner
+        });
         let summary = archive::Summary {
+            sign,
             path: format!("{top}/{summary}"),
             make: Box::new(|sums: &BTreeMap<String, String>| {
                 let inner = sums
@@ -220,11 +233,17 @@ impl Contents {
         // Streamed contents (images) are stored, not deflated: image layers are compressed
         // already (see archive::write_tar_gz_with).
         let level = if streamed { 0 } else { archive::GZIP_LEVEL };
-        crate::durable::write_atomically_with(dir, &format!("{top}.tar.gz"), self.durability, |w| {
+        let name = format!("{top}.tar.gz");
+        let written = crate::durable::write_atomically_with(dir, &name, self.durability, |w| {
             archive::write_tar_gz_with(w, &entries, Some(summary), stamp, true, level)?;
             Ok(())
         })
-        .map_err(|e| crate::oci::disk_error(e, dir))
+        .map_err(|e| crate::oci::disk_error(e, dir))?;
+        if let Some(s) = signer {
+            let sig = s.sign_file(&written.0)?;
+            crate::durable::write_atomically(dir, &format!("{name}.sig"), &sig)?;
+        }
+        Ok(written)
     }
 }
 
@@ -263,6 +282,18 @@ pub fn check_seal(manifest: &[u8]) -> std::result::Result<(), String> {
         Err(format!(
             "its lines hash to {found}, not the {recorded} its last line records"
         ))
+    }
+}
+
+/// The signer of `--sign` (or `release.signPackages`): git's own signing set-up
+/// ([`crate::signing::Signer::from_config`]), or `None` when neither asks for a signature.
+///
+/// Errors: `release.signPackages` not a boolean; a signing set-up git would refuse (exit 2).
+pub fn signer(repo: &gix::Repository, flag: bool) -> Result<Option<crate::signing::Signer>> {
+    if flag || crate::settings::release_bool(repo, "signPackages", false)? {
+        Ok(Some(crate::signing::Signer::from_config(repo)?))
+    } else {
+        Ok(None)
     }
 }
 
@@ -314,6 +345,11 @@ pub struct PackFlags {
     /// per image; without it such images refuse the package (exit 3).
     #[arg(long)]
     pub allow_other_platform: bool,
+    /// Sign the manifest (`<manifest>.sig` inside) and the package (`<package>.sig` beside it)
+    /// with git's signing set-up (`gpg.format`, `user.signingKey`), as `git tag -s` does;
+    /// `release.signPackages=true` signs every package.
+    #[arg(long)]
+    pub sign: bool,
 }
 
 impl Default for PackFlags {
@@ -322,6 +358,7 @@ impl Default for PackFlags {
             owner: crate::archive::DEFAULT_OWNER,
             platform: "linux/amd64".into(),
             allow_other_platform: false,
+            sign: false,
         }
     }
 }

@@ -30,6 +30,10 @@ impl gix::objs::WriteTo for Raw<'_> {
     }
 }
 
+/// The ssh signature namespace of package signatures (`ssh-keygen -Y verify -n git-release`),
+/// apart from git's own `git` so that a package signature is never taken for a commit's.
+pub const PACKAGE_NAMESPACE: &str = "git-release";
+
 /// Signature formats git knows (`gpg.format`; `x509` is refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -112,6 +116,84 @@ impl Signer {
             Format::OpenPgp => self.sign_openpgp(payload),
             Format::Ssh => self.sign_ssh(payload),
         }
+    }
+
+    /// Sign the file at `path` (read by the program from its standard input, however large),
+    /// ssh signatures in [`PACKAGE_NAMESPACE`]: what `--sign` writes beside a package.
+    ///
+    /// Errors: as [`Signer::sign`]; the file cannot be opened.
+    pub fn sign_file(&self, path: &std::path::Path) -> Result<Vec<u8>> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut cmd = Command::new(&self.program);
+        match self.format {
+            Format::OpenPgp => {
+                cmd.arg("--status-fd=2").arg("-bsa");
+                if let Some(k) = &self.key {
+                    cmd.arg("-u").arg(k);
+                }
+            }
+            Format::Ssh => {
+                cmd.args(["-Y", "sign", "-n", PACKAGE_NAMESPACE, "-f"]);
+                cmd.arg(self.ssh_key_file()?);
+            }
+        }
+        let out = cmd
+            .stdin(Stdio::from(file))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| {
+                UserError::failure(format!("running {}: {e}", self.program))
+                    .hint("install it, or set gpg.program (gpg.ssh.program for ssh) to its path")
+            })?;
+        let ok = out.status.success()
+            && !out.stdout.is_empty()
+            && (self.format == Format::Ssh
+                || String::from_utf8_lossy(&out.stderr).contains("[GNUPG:] SIG_CREATED "));
+        if !ok {
+            return Err(UserError::failure(format!(
+                "{} could not sign {}: {}",
+                self.program,
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .filter(|l| !l.starts_with("[GNUPG:]"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+            .hint("check user.signingKey and gpg.format, as for `git tag -s`")
+            .into());
+        }
+        Ok(out.stdout)
+    }
+
+    /// Sign `payload` as [`Signer::sign_file`] does (ssh: [`PACKAGE_NAMESPACE`]).
+    ///
+    /// Errors: as [`Signer::sign_file`].
+    pub fn sign_package_bytes(&self, payload: &[u8]) -> Result<Vec<u8>> {
+        let dir = tempfile::tempdir().context("creating a temporary folder for the signature")?;
+        let file = dir.path().join("payload");
+        std::fs::write(&file, payload)?;
+        self.sign_file(&file)
+    }
+
+    /// The key file for `ssh-keygen -f`: `user.signingKey` with `~/` expanded.
+    fn ssh_key_file(&self) -> Result<std::path::PathBuf> {
+        let key = self.key.as_deref().unwrap_or_default();
+        if key.starts_with("key::") {
+            return Err(UserError::input(
+                "user.signingKey is a literal key (key::…); signing a package needs the key file",
+            )
+            .hint("set user.signingKey to the SSH key's file for --sign")
+            .into());
+        }
+        Ok(match key.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(rest))
+                .unwrap_or_else(|| key.into()),
+            None => key.into(),
+        })
     }
 
     fn sign_openpgp(&self, payload: &[u8]) -> Result<Vec<u8>> {
@@ -298,4 +380,127 @@ pub fn tag_object(
         signature: None,
     };
     write_tag(repo, &tag, signer.as_ref())
+}
+
+/// How a package signature is checked ([`verify_detached`]): the programs and the ssh allowed
+/// signers file, from git's configuration where there is one.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    /// `gpg.ssh.program` (default `ssh-keygen`).
+    pub ssh_program: String,
+    /// `gpg.openpgp.program` or `gpg.program` (default `gpg`).
+    pub gpg_program: String,
+    /// `gpg.ssh.allowedSignersFile` (or `verify --allowed-signers`).
+    pub allowed_signers: Option<std::path::PathBuf>,
+}
+
+impl Verifier {
+    /// From git's settings: the repository's when run inside one, else the global and system
+    /// files and `git -c`; `allowed` overrides `gpg.ssh.allowedSignersFile`.
+    pub fn from_git(allowed: Option<std::path::PathBuf>) -> Self {
+        let get = |key: &str| -> Option<String> {
+            if let Ok(repo) = gix::discover(".") {
+                return config_string(&repo, key);
+            }
+            let params = crate::settings::command_line_config();
+            if let Some((_, v)) = params
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            {
+                return Some(v.clone());
+            }
+            let globals = gix::config::File::from_globals().ok()?;
+            globals
+                .string(key)
+                .map(|v| v.to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let home = |p: String| match p.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(rest))
+                .unwrap_or_else(|| p.clone().into()),
+            None => p.into(),
+        };
+        Verifier {
+            ssh_program: get("gpg.ssh.program").unwrap_or_else(|| "ssh-keygen".into()),
+            gpg_program: get("gpg.openpgp.program")
+                .or_else(|| get("gpg.program"))
+                .unwrap_or_else(|| "gpg".into()),
+            allowed_signers: allowed.or_else(|| get("gpg.ssh.allowedSignersFile").map(home)),
+        }
+    }
+
+    /// Check the detached signature `sig` (armored ssh or OpenPGP) of the file at `data`: the
+    /// signer (`bot@example.com`, or gpg's key and user id) when good, else why not.
+    pub fn verify_detached(&self, data: &std::path::Path, sig: &[u8]) -> Result<String, String> {
+        let text = String::from_utf8_lossy(sig);
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let sig_file = dir.path().join("data.sig");
+        std::fs::write(&sig_file, sig).map_err(|e| e.to_string())?;
+        let input = || {
+            std::fs::File::open(data)
+                .map(Stdio::from)
+                .map_err(|e| e.to_string())
+        };
+        if text.contains("-----BEGIN SSH SIGNATURE-----") {
+            let Some(allowed) = &self.allowed_signers else {
+                return Err("an ssh signature, and no allowed signers to check it against (set gpg.ssh.allowedSignersFile, or --allowed-signers FILE)".into());
+            };
+            let found = Command::new(&self.ssh_program)
+                .args(["-Y", "find-principals", "-s"])
+                .arg(&sig_file)
+                .arg("-f")
+                .arg(allowed)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("running {}: {e}", self.ssh_program))?;
+            let principals = String::from_utf8_lossy(&found.stdout).into_owned();
+            let Some(principal) = principals.lines().map(str::trim).find(|l| !l.is_empty()) else {
+                return Err(format!(
+                    "signed with a key {} does not list",
+                    allowed.display()
+                ));
+            };
+            let out = Command::new(&self.ssh_program)
+                .args(["-Y", "verify", "-n", PACKAGE_NAMESPACE, "-f"])
+                .arg(allowed)
+                .arg("-I")
+                .arg(principal)
+                .arg("-s")
+                .arg(&sig_file)
+                .stdin(input()?)
+                .output()
+                .map_err(|e| format!("running {}: {e}", self.ssh_program))?;
+            if out.status.success() {
+                Ok(format!("ssh signature of {principal}"))
+            } else {
+                Err(format!(
+                    "the ssh signature does not match: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        } else if text.contains("-----BEGIN PGP SIGNATURE-----") {
+            let out = Command::new(&self.gpg_program)
+                .args(["--status-fd=1", "--verify"])
+                .arg(&sig_file)
+                .arg("-")
+                .stdin(input()?)
+                .output()
+                .map_err(|e| format!("running {}: {e}", self.gpg_program))?;
+            let status = String::from_utf8_lossy(&out.stdout);
+            match status
+                .lines()
+                .find_map(|l| l.strip_prefix("[GNUPG:] GOODSIG "))
+            {
+                Some(who) if out.status.success() => Ok(format!("OpenPGP signature of {who}")),
+                _ => Err(format!(
+                    "the OpenPGP signature does not verify: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )),
+            }
+        } else {
+            Err("not an ssh or OpenPGP signature".into())
+        }
+    }
 }

@@ -72,7 +72,7 @@ fn commit_hooks_see_the_commit_and_may_edit_its_message() {
 }
 
 /// An ed25519 key in `dir` and an allowed-signers file naming the test identity.
-fn ssh_key(sb: &Sandbox, dir: &Path) -> (String, String) {
+pub(crate) fn ssh_key(sb: &Sandbox, dir: &Path) -> (String, String) {
     let key = dir.join("id_ed25519");
     let out = sb
         .cmd("ssh-keygen", dir)

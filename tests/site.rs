@@ -309,3 +309,93 @@ fn an_unset_placeholder_is_named_before_anything_is_pushed() {
     let all = crate::util::helm_render(&[redis]).join("\n");
     assert!(!all.contains("[["), "{all}");
 }
+
+#[test]
+fn a_signed_package_verifies_with_ssh_keygen_alone_and_with_verify() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let keys = sb.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (key, allowed) = crate::git_settings::ssh_key(&sb, &keys);
+    let sign = [
+        "gpg.format=ssh".to_string(),
+        format!("user.signingKey={key}"),
+    ];
+    let sign: Vec<&str> = sign.iter().map(String::as_str).collect();
+    p.release_c(&sign, &["package", "--sign", "-o", "out"]).ok();
+    let pkg = p
+        .path
+        .join("out")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| f.extension().is_some_and(|x| x == "gz"))
+        .unwrap();
+    let sig = PathBuf::from(format!("{}.sig", pkg.display()));
+    assert!(sig.is_file(), "the package's signature beside it");
+    // The real tools alone: the package, and the manifest inside it.
+    let x = sb.path("x");
+    sb.untar(&pkg, &x);
+    let top = only(&x);
+    for (data, sig) in [
+        (pkg.clone(), sig.clone()),
+        (top.join("release.yaml"), top.join("release.yaml.sig")),
+    ] {
+        let out = sb
+            .cmd("ssh-keygen", sb.dir.path())
+            .args([
+                "-Y",
+                "verify",
+                "-f",
+                &allowed,
+                "-I",
+                "bot@example.com",
+                "-n",
+                "git-release",
+                "-s",
+            ])
+            .arg(&sig)
+            .stdin(std::fs::File::open(&data).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            data.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout)
+            .contains("Good \"git-release\" signature for bot@example.com"));
+    }
+    // verify, with the allowed signers given and from git's own setting.
+    let pkg_s = pkg.to_str().unwrap();
+    at_site(&sb, &["verify", pkg_s, "--allowed-signers", &allowed])
+        .ok()
+        .out_has("release.yaml: ssh signature of bot@example.com")
+        .out_has(".tar.gz: ssh signature of bot@example.com");
+    let dir = sb.path("site");
+    let run = crate::util::Run::from(
+        sb.cmd("git", &dir)
+            .args([
+                "-c",
+                &format!("gpg.ssh.allowedSignersFile={allowed}"),
+                "release",
+                "verify",
+                pkg_s,
+            ])
+            .output()
+            .unwrap(),
+    );
+    run.ok().out_has("ssh signature of bot@example.com");
+    // Another key: refused, both signatures named.
+    let other = sb.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let (_, other_allowed) = crate::git_settings::ssh_key(&sb, &other);
+    let run = at_site(&sb, &["verify", pkg_s, "--allowed-signers", &other_allowed]).fails(3);
+    run.out_has("release.yaml.sig: ").out_has(".tar.gz.sig: ");
+    // Signed, and nothing to check it against: not taken as verified.
+    at_site(&sb, &["verify", pkg_s])
+        .fails(3)
+        .out_has("no allowed signers");
+}

@@ -24,6 +24,8 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("release.fsync", "false", "true: packages are flushed to disk (fsync) before they get their name, so a power cut cannot leave a short one"),
     ("release.kubeVersion", "v1.36.0", "Kubernetes version charts are rendered for (.Capabilities.KubeVersion)"),
     ("release.checkOnPush", "false", "in a bare repository with protect: refuse pushed release tags that fail check"),
+    ("release.signPackages", "false", "true: package, hotfix and upgrade sign the manifest and the package as with --sign"),
+    ("release.renderCache", "true", "false: render every chart every time instead of keeping what each yields under .git/release/cache/render/"),
 ];
 
 /// The man page extras of one command.

@@ -848,6 +848,7 @@ fn write_package(
     warnings: &mut Vec<String>,
 ) -> Result<(std::path::PathBuf, String, BTreeMap<String, String>)> {
     let mut contents = Contents::new(durability);
+    contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in built {
         contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
     }

@@ -319,6 +319,7 @@ pub(crate) fn write(
 ) -> Result<(std::path::PathBuf, String)> {
     let (tree, stamp) = (plan.tree, plan.stamp);
     let mut contents = Contents::new(packaging::durability(repo)?);
+    contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in std::mem::take(&mut plan.built) {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }

@@ -90,7 +90,7 @@ pub fn run(args: PushArgs) -> Result<()> {
     }
     let sets = parse_sets(&args.set)?;
     let p = crate::unpack::open(&args.package)?;
-    let bad = crate::unpack::mismatches(&p);
+    let bad = crate::commands::verify::verify_opened(&p, &args.package, None)?.mismatches;
     if !bad.is_empty() {
         for b in &bad {
             eprintln!("  MISMATCH {b}");

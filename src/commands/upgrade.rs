@@ -668,6 +668,7 @@ pub(crate) fn write(
     plan: &mut UpgradePlan,
 ) -> Result<(std::path::PathBuf, String)> {
     let mut contents = Contents::new(packaging::durability(repo)?);
+    contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in std::mem::take(&mut plan.built) {
         contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
     }
