@@ -41,6 +41,7 @@ mod progress;
 mod registry;
 mod render;
 mod report;
+mod sbom;
 mod settings;
 mod signing;
 mod table;

@@ -399,3 +399,101 @@ fn a_signed_package_verifies_with_ssh_keygen_alone_and_with_verify() {
         .fails(3)
         .out_has("no allowed signers");
 }
+
+#[test]
+fn every_package_carries_a_cyclonedx_sbom_that_validates() {
+    let build = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    let p = crate::upgrade::two_lines(&sb, &build);
+    p.release(&["package", "v1.0.2", "--images", "-o", "full"])
+        .ok();
+    p.release(&["upgrade", "v1.0.2", "v1.1.0", "--images", "-o", "up"])
+        .ok();
+    p.release(&["hotfix", "v1.0.1..v1.0.2", "-o", "hot"]).ok();
+    let mut seen = 0;
+    for dir in ["full", "up", "hot"] {
+        let pkg = only(&p.path.join(dir));
+        let x = sb.path(&format!("sbom-{dir}"));
+        sb.untar(&pkg, &x);
+        let sbom = only(&x).join("sbom.cdx.json");
+        if let Some(why) = crate::util::cyclonedx_invalid(&sbom) {
+            panic!("{dir}: {why}");
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sbom).unwrap()).unwrap();
+        assert_eq!(v["specVersion"], "1.5");
+        assert_eq!(v["metadata"]["component"]["name"], "demo-platform");
+        let comps = v["components"].as_array().unwrap();
+        let charts: Vec<&serde_json::Value> = comps
+            .iter()
+            .filter(|c| c["type"] == "application")
+            .collect();
+        let images: Vec<&serde_json::Value> =
+            comps.iter().filter(|c| c["type"] == "container").collect();
+        match dir {
+            "full" => {
+                assert_eq!(v["metadata"]["component"]["version"], "v1.0.2");
+                assert_eq!(charts.len(), 2, "{v}");
+                // cyclone came from demo/cyclone at v0.10.0.
+                let cyclone = charts.iter().find(|c| c["name"] == "cyclone").unwrap();
+                let props = cyclone["properties"].as_array().unwrap();
+                let prop = |n: &str| {
+                    props
+                        .iter()
+                        .find(|p| p["name"] == n)
+                        .map(|p| p["value"].as_str().unwrap().to_string())
+                };
+                assert_eq!(
+                    prop("git-release:component").as_deref(),
+                    Some("demo/cyclone")
+                );
+                assert_eq!(
+                    prop("git-release:component-tag").as_deref(),
+                    Some("v0.10.0")
+                );
+                assert_eq!(images.len(), 5, "{v}");
+                // Each image with its digest and a pkg:oci purl; charts depend on their images.
+                for i in &images {
+                    assert_eq!(i["hashes"][0]["alg"], "SHA-256", "{i}");
+                    assert!(i["purl"].as_str().unwrap().starts_with("pkg:oci/"), "{i}");
+                }
+                let deps = v["dependencies"].as_array().unwrap();
+                let of = |r: &str| -> Vec<String> {
+                    deps.iter()
+                        .find(|d| d["ref"] == r)
+                        .map(|d| {
+                            d["dependsOn"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|x| x.as_str().unwrap().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                assert_eq!(
+                    of("chart:addons/cyclone@0.10.1").len(),
+                    3,
+                    "cyclone, templates, busybox: {v}"
+                );
+                assert_eq!(of("product:demo-platform@v1.0.2").len(), 2);
+            }
+            "up" => {
+                assert_eq!(charts.len(), 2, "{v}");
+                assert_eq!(images.len(), 2, "the images the upgrade carries: {v}");
+            }
+            _ => {
+                assert_eq!(charts.len(), 1, "{v}");
+            }
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+    // The same package twice: the same SBOM bytes (within byte-identical packages).
+    p.release(&["package", "v1.0.2", "--images", "-o", "full2"])
+        .ok();
+    assert_eq!(
+        std::fs::read(only(&p.path.join("full"))).unwrap(),
+        std::fs::read(only(&p.path.join("full2"))).unwrap()
+    );
+}

@@ -386,14 +386,68 @@ const HELM_PYTHON_SDK: &str = "helm-python-sdk==0.2.2";
 /// killed or racing run leaves no half-made one. Returns its python.
 pub fn helm_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
+    PYTHON.get_or_init(|| venv("helm-venv", HELM_PYTHON_SDK))
+}
+
+/// The CycloneDX project's Python library with its JSON schema validator: an independent check
+/// of the SBOMs git-release writes.
+const CYCLONEDX_PYTHON_LIB: &str = "cyclonedx-python-lib[json-validation]==11.12.0";
+
+/// A virtualenv with `cyclonedx-python-lib` ([`venv`]); returns its python.
+pub fn cyclonedx_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv("cyclonedx-venv", CYCLONEDX_PYTHON_LIB))
+}
+
+/// Validate the CycloneDX 1.5 JSON at `path` with cyclonedx-python-lib's JSON schema validator:
+/// the validator's complaint, or `None` when it finds none.
+pub fn cyclonedx_invalid(path: &Path) -> Option<String> {
+    const SCRIPT: &str = r#"
+import sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())
+print(err or "")
+"#;
+    let out = Command::new(cyclonedx_python())
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!said.is_empty()).then_some(said)
+}
+
+/// A virtualenv named `name-<package>` with `package` installed, made once under cargo's
+/// `CARGO_TARGET_TMPDIR` (`python3 -m venv`, then `pip install`), into a temporary folder
+/// renamed into place so that a killed or racing run leaves no half-made one. Returns its
+/// python.
+fn venv(name: &str, package: &str) -> PathBuf {
+    {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let done = root.join(format!("helm-venv-{}", HELM_PYTHON_SDK.replace("==", "-")));
+        let tag: String = package
+            .replace("==", "-")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let done = root.join(format!("{name}-{tag}"));
         let python = done.join("bin/python");
         if python.is_file() {
             return python;
         }
-        let making = root.join(format!("helm-venv.{}", std::process::id()));
+        let making = root.join(format!("{name}.{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&making);
         let run = |cmd: &mut Command| {
             let out = cmd.output().expect("python3 must be installed (.ci/run)");
@@ -408,13 +462,13 @@ pub fn helm_python() -> &'static Path {
             "install",
             "-q",
             "--disable-pip-version-check",
-            HELM_PYTHON_SDK,
+            package,
         ]));
         if std::fs::rename(&making, &done).is_err() {
             let _ = std::fs::remove_dir_all(&making);
         }
         python
-    })
+    }
 }
 
 /// Load each chart archive with real Helm and render it as `helm template` does (an install with

@@ -798,6 +798,7 @@ pub(crate) fn apply(
                 &top,
                 m,
                 std::slice::from_ref(b),
+                &plan.sources,
                 &[],
                 plan.stamp,
                 durability,
@@ -815,6 +816,7 @@ pub(crate) fn apply(
             &plan.top,
             plan.manifest.clone(),
             &plan.built,
+            &plan.sources,
             &plan.resource_files,
             plan.stamp,
             durability,
@@ -841,6 +843,7 @@ fn write_package(
     top: &str,
     mut manifest: Manifest,
     built: &[packaging::BuiltChart],
+    sources: &[ChartSource],
     resources: &[(String, Vec<u8>)],
     stamp: Stamp,
     durability: crate::durable::Durability,
@@ -889,6 +892,26 @@ fn write_package(
         manifest.image_digests = tar.digests;
         manifest.registry = tar.registry;
     }
+    let sbom_charts: Vec<&ChartSource> = sources
+        .iter()
+        .filter(|s| manifest.charts.iter().any(|c| c.path == s.path))
+        .collect();
+    let list_set: BTreeSet<String> = list.iter().cloned().collect();
+    contents.add(
+        crate::sbom::FILE.into(),
+        crate::sbom::for_package(
+            repo,
+            settings,
+            (
+                gix::ObjectId::from_hex(manifest.new_commit.as_bytes())?,
+                &manifest.hotfix_version,
+            ),
+            &sbom_charts,
+            Some(&list_set),
+            &manifest.image_digests,
+        )?,
+        false,
+    )?;
     let (path, sum) = contents.write(&args.output, top, stamp, "hotfix.yaml", |sums| {
         manifest.sha256 = sums.clone();
         Ok(format!(

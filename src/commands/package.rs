@@ -176,6 +176,8 @@ pub(crate) struct PackagePlan {
     /// `release.yaml` without its checksums.
     pub manifest: ReleaseManifest,
     built: Vec<packaging::BuiltChart>,
+    /// The charts, as read (for the SBOM).
+    sources: Vec<packaging::ChartSource>,
     stamp: Stamp,
     /// With `--images`: the references to pack, as located in their registries.
     pub images: Vec<String>,
@@ -294,6 +296,7 @@ pub(crate) fn plan(
             .collect();
     }
     Ok(PackagePlan {
+        sources,
         commit,
         tree,
         top,
@@ -378,6 +381,18 @@ pub(crate) fn write(
         manifest.images = tar.digests;
         manifest.registry = tar.registry;
     }
+    contents.add(
+        crate::sbom::FILE.into(),
+        crate::sbom::for_package(
+            repo,
+            settings,
+            (plan.commit, &manifest.version),
+            &plan.sources.iter().collect::<Vec<_>>(),
+            None,
+            &manifest.images,
+        )?,
+        false,
+    )?;
     contents.write(&args.output, &plan.top, stamp, "release.yaml", |sums| {
         manifest.sha256 = sums.clone();
         Ok(format!(

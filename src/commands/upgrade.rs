@@ -236,6 +236,8 @@ pub(crate) struct UpgradePlan {
     /// Non-fatal findings.
     pub warnings: Vec<String>,
     built: Vec<packaging::BuiltChart>,
+    /// The charts packaged, as read (for the SBOM).
+    sources: Vec<ChartSource>,
     resource_files: Vec<(String, Vec<u8>)>,
     from_tree: gix::ObjectId,
     to_tree: gix::ObjectId,
@@ -611,6 +613,7 @@ pub(crate) fn plan(
         top,
         warnings,
         built,
+        sources,
         resource_files,
         from_tree,
         to_tree,
@@ -746,6 +749,22 @@ pub(crate) fn write(
         )?;
     }
     contents.add("run.sh".into(), run_sh(m).into_bytes(), true)?;
+    let sbom_charts: Vec<&ChartSource> = plan.sources.iter().collect();
+    contents.add(
+        crate::sbom::FILE.into(),
+        crate::sbom::for_package(
+            repo,
+            settings,
+            (
+                gix::ObjectId::from_hex(m.to.commit.as_bytes())?,
+                &m.to.version,
+            ),
+            &sbom_charts,
+            Some(&needed),
+            &m.images.digests,
+        )?,
+        false,
+    )?;
     contents.write(&args.output, &plan.top, plan.stamp, "upgrade.yaml", |sums| {
         m.sha256 = sums.clone();
         Ok(format!(
