@@ -82,7 +82,7 @@ _git_release ()
 	images)
 		case "$cur" in
 		--*)
-			__gitcomp "--why= --json --no-cache --help"
+			__gitcomp "--why= --lock --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags

@@ -74,6 +74,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand check" -l no-cac
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand check" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l why -d 'Only this image (an exact reference, or text the references contain): where it comes from' -r
+complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l lock -d 'Write `images/images.lock`: the digest each image of REV\'s lists names now in its registry; package, hotfix and upgrade then pull by it (commit the file)'
 complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git-release -n "__fish_git_release_using_subcommand images; and not __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
@@ -247,6 +248,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from check' -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l why -r -d 'Only this image (an exact reference, or text the references contain): where it comes from'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l lock -d 'Write `images/images.lock`: the digest each image of REV\'s lists names now in its registry; package, hotfix and upgrade then pull by it (commit the file)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from images' -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from hotfix' -l output -s o -r -d 'Folder to write the package to'

@@ -497,3 +497,45 @@ fn every_package_carries_a_cyclonedx_sbom_that_validates() {
         std::fs::read(only(&p.path.join("full2"))).unwrap()
     );
 }
+
+#[test]
+fn packages_pull_by_the_lock_and_check_sees_a_moved_tag() {
+    let build = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    let mut p = crate::upgrade::two_lines(&sb, &build);
+    let run = p.release(&["images", "--lock", "--json"]).ok();
+    let v = json(&run);
+    assert_eq!(v["locked"], 6, "{v}");
+    let lock = p.read("images/images.lock");
+    assert!(
+        lock.contains("'[[ registry_release ]]/release/cyclone:v0.10.1':"),
+        "{lock}"
+    );
+    p.commit("lock the images");
+    p.release(&["package", "--images", "-o", "a"]).ok();
+    let before = std::fs::read(only(&p.path.join("a"))).unwrap();
+    // The tag moves in the registry: another image under the same name.
+    build.push_layered(
+        &sb,
+        "rel/release/cyclone:v0.10.1",
+        &["base-os", "rebuilt-cyclone"],
+    );
+    p.release(&["check", "HEAD"])
+        .fails(3)
+        .out_has("image-digest-moved")
+        .out_has("release/cyclone:v0.10.1` names sha256:");
+    // The package is built from the lock: the same bytes as before the move.
+    p.release(&["package", "--images", "-o", "b"]).ok();
+    let after = std::fs::read(only(&p.path.join("b"))).unwrap();
+    assert!(before == after, "a moved tag changed the package");
+    // A new image nobody locked.
+    p.write(
+        "addons/redis/values.yaml",
+        "image: '[[ registry_release ]]/library/redis:7.3'\n",
+    );
+    p.commit("redis 7.3");
+    p.release(&["check", "HEAD", "--offline"])
+        .fails(3)
+        .out_has("image-not-locked")
+        .out_has("library/redis:7.3` is not in images/images.lock");
+}

@@ -76,6 +76,16 @@ pub const RULES: &[Rule] = &[
         what: "every image is in its registry (when release.registry is set; not with --offline)",
     },
     Rule {
+        id: "image-digest-moved",
+        default: Severity::Error,
+        what: "every image's tag still names the digest images/images.lock records (looked up with image-missing)",
+    },
+    Rule {
+        id: "image-not-locked",
+        default: Severity::Error,
+        what: "once images/images.lock exists, it records every image of the lists (`git release images --lock` writes it)",
+    },
+    Rule {
         id: "registry-unreachable",
         default: Severity::Error,
         what: "every registry image-missing asks answers (a warning for registries other than release.registry; the other rules still run)",
@@ -482,6 +492,7 @@ pub fn check(
             "image-tag-mutable",
             "image-tag-not-semver",
             "image-list-stale",
+            "image-not-locked",
         ]);
     let files: Vec<crate::files::Files> = if needs_files {
         at_rev
@@ -512,6 +523,11 @@ pub fn check(
     if registry_check {
         if let Some(Ok(l)) = &lists {
             registry::check(repo, settings, commit, l, &mut findings)?;
+        }
+    }
+    if on(&["image-not-locked"]) {
+        if let Some(Ok(l)) = &lists {
+            registry::unlocked(repo, settings, commit, l, &mut findings)?;
         }
     }
     files::check(

@@ -9,9 +9,53 @@ use crate::image::chart::ImageLists;
 use crate::registry::{self, client::Presence};
 use crate::settings::Settings;
 
+/// `image-not-locked`: when `<imagesPath>/images.lock` exists at `commit`, every image of
+/// `lists` must be in it (a new image that nobody locked would be pulled by its tag).
+///
+/// Errors: a lock that cannot be read (exit 2).
+pub fn unlocked(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+    lists: &ImageLists,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let Some(lock) = crate::image::lock::ImagesLock::at(repo, tree, settings)? else {
+        return Ok(());
+    };
+    let rel = crate::files::join(&settings.images_path, crate::image::lock::FILE);
+    for image in lists
+        .kinds
+        .values()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if !lock.images.contains_key(image) {
+            let at = lists
+                .sources
+                .get(image)
+                .and_then(|s| s.first())
+                .map(|s| s.chart.clone())
+                .unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    "image-not-locked",
+                    format!(
+                        "`{image}` is not in {rel}; run `git release images --lock` and commit it"
+                    ),
+                )
+                .at(&at, None),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// One image's lookup.
 enum Answer<'a> {
-    Present,
+    /// In its registry, its tag naming this digest.
+    Present(String, &'a registry::Located),
     Missing(&'a registry::Located),
     /// Its registry could not be reached: host, the error, the image.
     Unreachable(String, String, &'a registry::Located),
@@ -44,7 +88,7 @@ pub fn check(
         .map(|l| {
             let r = l.reference.as_deref().unwrap_or_default();
             match client.exists(r) {
-                Ok(Presence::Present(_)) => Ok(Answer::Present),
+                Ok(Presence::Present(d)) => Ok(Answer::Present(d, l)),
                 Ok(Presence::Missing) => Ok(Answer::Missing(l)),
                 Err(e) => match registry::client::unreachable_host(&e) {
                     Some(host) => Ok(Answer::Unreachable(host, format!("{e}"), l)),
@@ -62,9 +106,27 @@ pub fn check(
     let mut unreachable: std::collections::BTreeMap<String, (String, Vec<String>)> =
         Default::default();
     let mut missing = Vec::new();
+    let lock = crate::image::lock::ImagesLock::at(repo, tree, settings)?.unwrap_or_default();
     for a in answers {
         match a? {
-            Answer::Present => {}
+            Answer::Present(now, l) => {
+                if let Some(locked) = lock.images.get(&l.image) {
+                    if locked.digest != now {
+                        let reference = l.reference.as_deref().unwrap_or_default();
+                        findings.push(
+                            Finding::new(
+                                "image-digest-moved",
+                                format!(
+                                    "`{reference}` names {now} now, not the {} {} locked: the tag moved in its registry",
+                                    locked.digest,
+                                    crate::files::join(&settings.images_path, crate::image::lock::FILE)
+                                ),
+                            )
+                            .at(&lists.sources[&l.image][0].chart, None),
+                        );
+                    }
+                }
+            }
             Answer::Missing(l) => missing.push(l),
             Answer::Unreachable(host, cause, l) => {
                 let e = unreachable.entry(host).or_insert((cause, Vec::new()));

@@ -36,6 +36,10 @@ pub struct ImagesArgs {
     /// Only this image (an exact reference, or text the references contain): where it comes from.
     #[arg(long, value_name = "IMAGE")]
     pub why: Option<String>,
+    /// Write `images/images.lock`: the digest each image of REV's lists names now in its
+    /// registry; package, hotfix and upgrade then pull by it (commit the file).
+    #[arg(long, conflicts_with = "why")]
+    pub lock: bool,
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
@@ -255,7 +259,85 @@ pub fn run(args: ImagesArgs) -> Result<()> {
     if let Some(ImagesAction::Sync(s)) = &args.action {
         return run_sync(&repo, &settings, s, &mut stdout.lock());
     }
+    if args.lock {
+        let rev = args.rev.as_deref().unwrap_or("HEAD");
+        let commit = git::resolve_commit(&repo, rev)?;
+        return write_lock(&repo, &settings, commit, args.json, &mut stdout.lock());
+    }
     run_images(&repo, &settings, &args, &mut stdout.lock())
+}
+
+/// What `images --lock` (and `images sync`) wrote.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockReport {
+    /// The lock file, repo-relative.
+    pub path: String,
+    /// Images locked.
+    pub locked: usize,
+    /// Images left out, each with why (not in its registry, …).
+    pub not_locked: Vec<String>,
+}
+
+/// Lock every image of `commit`'s lists ([`crate::oci::lock::lock`]) into
+/// `<imagesPath>/images.lock` in the work tree (written whole, atomically; not committed).
+///
+/// Errors: `release.registry` unset (exit 2); registry faults; as [`crate::derived::lists_at`].
+pub(crate) fn write_lock(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let report = lock_to_worktree(repo, settings, commit)?;
+    let mut envelope = Report::new("images --lock", report);
+    envelope.rev = Some(commit.to_string());
+    envelope.emit(json, out, |r, out| {
+        let d = &r.data;
+        writeln!(out, "locked {} image(s) in {}", d.locked, d.path)?;
+        for n in &d.not_locked {
+            writeln!(out, "  not locked: {n}")?;
+        }
+        writeln!(
+            out,
+            "commit {} so that package, hotfix and upgrade pull by it",
+            d.path
+        )?;
+        Ok(())
+    })
+}
+
+/// [`write_lock`] without the report: lock and write the file.
+fn lock_to_worktree(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+) -> Result<LockReport> {
+    let config = crate::registry::RegistryConfig::load(repo)?;
+    if config.registry.is_none() {
+        return Err(UserError::input("release.registry is not set: there is no internal registry to lock images in")
+            .hint("set release.registry (in .gitrelease or `git config`), e.g. `registry.local:5000/release`")
+            .into());
+    }
+    let lists = crate::derived::lists_at(repo, settings, commit)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let all: BTreeSet<String> = lists.kinds.into_values().flatten().collect();
+    let (lock, not_locked) = crate::oci::lock::lock(repo, settings, tree, &all)?;
+    let path = crate::files::join(&settings.images_path, crate::image::lock::FILE);
+    let mut plan = crate::plan::Plan::new("images --lock");
+    plan.files.push(crate::worktree::Change::WriteFile {
+        path: path.clone(),
+        entry: crate::files::FileEntry {
+            kind: crate::files::FileKind::Regular,
+            data: lock.render()?.into_bytes(),
+        },
+    });
+    crate::plan::apply(repo, &plan)?;
+    Ok(LockReport {
+        path,
+        locked: lock.images.len(),
+        not_locked,
+    })
 }
 
 /// `git release images sync`: copy the mirrored images of REV's lists that the internal
@@ -292,7 +374,13 @@ pub(crate) fn run_sync(
         let bar = crate::progress::bar(0, "sync", !args.json);
         crate::oci::sync::copy(&client, &cache, &mut done, &bar)?;
     }
-    let mut report = Report::new("images sync", SyncReport { images: done });
+    // The images as they now are in the internal registry, locked (work tree only at HEAD).
+    let lock = if args.dry_run || args.rev.as_deref().is_some_and(|r| r != "HEAD") {
+        None
+    } else {
+        Some(lock_to_worktree(repo, settings, commit)?)
+    };
+    let mut report = Report::new("images sync", SyncReport { images: done, lock });
     report.dry_run = args.dry_run;
     report.rev = Some(commit.to_string());
     report.emit(args.json, out, |r, out| print_sync(r, rev, out))
@@ -303,6 +391,9 @@ pub(crate) fn run_sync(
 pub(crate) struct SyncReport {
     /// Every mirrored image: `present`, `missing` (a dry run: would be copied) or `copied`.
     pub images: Vec<crate::oci::sync::Synced>,
+    /// The lock written after the sync (`images/images.lock`); `null` in a dry run or for
+    /// another revision than HEAD.
+    pub lock: Option<LockReport>,
 }
 
 fn print_sync(r: &Report<SyncReport>, _rev: &str, out: &mut dyn Write) -> Result<()> {

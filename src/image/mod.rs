@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod chart;
 pub mod list;
+pub mod lock;
 pub mod reference;
 pub mod rendered;
 pub mod scan;

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod layout;
+pub mod lock;
 pub mod pull;
 pub mod sync;
 
@@ -228,6 +229,7 @@ pub fn pack_upgrade(
     let kept_refs: BTreeSet<String> = locate(repo, settings, to_tree, &kept)?
         .1
         .into_iter()
+        .map(|(r, _)| r)
         .collect();
     let kept_pulled: Vec<pull::Pulled> = from_pulled
         .iter()
@@ -285,16 +287,22 @@ pub fn pack_upgrade(
     })
 }
 
-/// The registry client and the full reference of each of `images` (as the lists hold them)
-/// located at `tree` ([`crate::registry::locate_at`]).
+/// An image to resolve: its full reference, and the digest `images/images.lock` holds for it.
+type Target = (String, Option<String>);
+
+/// The registry client and, for each of `images` (as the lists hold them) located at `tree`
+/// ([`crate::registry::locate_at`]), its full reference and the digest the lock at `tree` holds
+/// for it (pulled by that digest, so a tag moved since changes nothing).
 ///
-/// Errors: `release.registry` unset while an image names `[[ registry_release ]]` (exit 2).
+/// Errors: `release.registry` unset while an image names `[[ registry_release ]]` (exit 2); a
+/// lock that cannot be read.
 fn locate(
     repo: &gix::Repository,
     settings: &crate::settings::Settings,
     tree: gix::ObjectId,
     images: &BTreeSet<String>,
-) -> Result<(crate::registry::client::Registry, Vec<String>)> {
+) -> Result<(crate::registry::client::Registry, Vec<Target>)> {
+    let lock = crate::image::lock::ImagesLock::at(repo, tree, settings)?.unwrap_or_default();
     let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
     if let Some(l) = located.iter().find(|l| l.reference.is_none()) {
         return Err(crate::error::UserError::input(format!(
@@ -307,7 +315,13 @@ fn locate(
     let client = config.client_for(&located)?;
     Ok((
         client,
-        located.into_iter().filter_map(|l| l.reference).collect(),
+        located
+            .into_iter()
+            .filter_map(|l| {
+                let locked = lock.images.get(&l.image).map(|x| x.digest.clone());
+                Some((l.reference?, locked))
+            })
+            .collect(),
     ))
 }
 
@@ -351,7 +365,7 @@ impl Puller {
     fn resolve_refs(
         &self,
         client: &crate::registry::client::Registry,
-        refs: &[String],
+        refs: &[Target],
         platform: &pull::Platform,
         allow_other_platform: bool,
     ) -> Resolved {
@@ -361,8 +375,15 @@ impl Puller {
         let cache = &self.cache;
         let pulled: Resolved = self.pool.install(|| {
             refs.par_iter()
-                .map(|reference| {
-                    let p = pull::resolve(client, reference, platform, allow_other_platform, cache);
+                .map(|(reference, locked)| {
+                    let p = pull::resolve_at(
+                        client,
+                        reference,
+                        locked.as_deref(),
+                        platform,
+                        allow_other_platform,
+                        cache,
+                    );
                     bar.inc(1);
                     p
                 })
@@ -377,7 +398,7 @@ impl Puller {
     fn resolve_lenient(
         &self,
         client: &crate::registry::client::Registry,
-        refs: &[String],
+        refs: &[Target],
         platform: &pull::Platform,
         warnings: &mut Vec<String>,
     ) -> Vec<pull::Pulled> {

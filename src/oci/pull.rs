@@ -40,7 +40,7 @@ pub struct Pulled {
     pub single: bool,
 }
 
-/// An image that has no manifest for the platform asked for ([`resolve`]).
+/// An image that has no manifest for the platform asked for ([`resolve_at`]).
 #[derive(Debug, Clone)]
 pub struct PlatformMismatch {
     /// The image reference.
@@ -177,14 +177,21 @@ pub fn fetch_blob(registry: &Registry, name: &str, digest: &str, cache: &BlobCac
 ///
 /// Errors, each naming registry and image: unreachable, auth, missing image, a
 /// [`PlatformMismatch`], a manifest whose digest does not match.
-pub fn resolve(
+/// With `locked` (`sha256:…`, from `images/images.lock`) the manifest is read at that digest
+/// instead of what the tag names now; the image keeps its name `name`.
+pub fn resolve_at(
     registry: &Registry,
     name: &str,
+    locked: Option<&str>,
     platform: &Platform,
     allow_other: bool,
     cache: &BlobCache,
 ) -> Result<Pulled> {
-    let (mut bytes, mut digest) = registry.manifest(name)?;
+    let fetch = match locked {
+        Some(d) => format!("{}@{d}", crate::image::reference::name_and_suffix(name).0),
+        None => name.to_string(),
+    };
+    let (mut bytes, mut digest) = registry.manifest(&fetch)?;
     if sha(&bytes) != digest {
         return Err(UserError::failure(format!(
             "{name}: the manifest's content hashes to {}, not {digest}",

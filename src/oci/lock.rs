@@ -1,0 +1,88 @@
+//! Writing `images/images.lock` ([`crate::image::lock`]): every image of a revision's lists
+//! looked up in its registry, the digest its tag names now recorded (for an image index, each
+//! platform's manifest digest too).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use crate::image::lock::{ImagesLock, Locked};
+
+/// The lock of `images` (as the lists hold them) located at `tree`: each looked up in its
+/// registry, eight at a time. Returns the lock and the images that could not be locked (not in
+/// their registry, or naming an install-time placeholder with `release.registry` unset), each
+/// with why; those are left out of the lock.
+///
+/// Errors: a registry refusing the credentials or unreachable (naming it).
+pub fn lock(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    tree: gix::ObjectId,
+    images: &BTreeSet<String>,
+) -> Result<(ImagesLock, Vec<String>)> {
+    let (config, located) = crate::registry::locate_at(repo, settings, tree, images)?;
+    let client = config.client_for(&located)?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
+    let bar = crate::progress::bar(located.len() as u64, "lock", true);
+    let found: Vec<(String, Result<Option<Locked>, String>)> = pool.install(|| {
+        located
+            .par_iter()
+            .map(|l| {
+                let r = match &l.reference {
+                    None => Err(
+                        "it names an install-time registry and release.registry is not set"
+                            .to_string(),
+                    ),
+                    Some(reference) => match client.exists(reference) {
+                        Ok(crate::registry::client::Presence::Missing) => {
+                            Err(format!("{reference} is not in its registry"))
+                        }
+                        Ok(crate::registry::client::Presence::Present(_)) => client
+                            .manifest(reference)
+                            .map(|(bytes, digest)| Some(locked(&bytes, digest)))
+                            .map_err(|e| format!("{e:#}")),
+                        Err(e) => return (l.image.clone(), Err(format!("{e:#}"))),
+                    },
+                };
+                bar.inc(1);
+                (l.image.clone(), r)
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut lock = ImagesLock::default();
+    let mut missing = Vec::new();
+    for (image, r) in found {
+        match r {
+            Ok(Some(l)) => {
+                lock.images.insert(image, l);
+            }
+            Ok(None) => {}
+            Err(why) => missing.push(format!("{image}: {why}")),
+        }
+    }
+    Ok((lock, missing))
+}
+
+/// What a manifest (or index) with `digest` records: the digest, and an index's platforms.
+fn locked(bytes: &[u8], digest: String) -> Locked {
+    let doc: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let mut platforms = BTreeMap::new();
+    for m in doc["manifests"].as_array().into_iter().flatten() {
+        let p = &m["platform"];
+        let (Some(os), Some(arch), Some(d)) = (
+            p["os"].as_str(),
+            p["architecture"].as_str(),
+            m["digest"].as_str(),
+        ) else {
+            continue;
+        };
+        let key = match p["variant"].as_str() {
+            Some(v) => format!("{os}/{arch}/{v}"),
+            None => format!("{os}/{arch}"),
+        };
+        platforms.entry(key).or_insert_with(|| d.to_string());
+    }
+    Locked { digest, platforms }
+}
