@@ -313,6 +313,14 @@ pub(crate) fn plan(
         &mut c.warnings,
     )?;
     c.changes.extend(version_changes);
+    // A lock the repository keeps follows the lists: new images locked, gone ones dropped.
+    if !args.offline {
+        if let Some(change) =
+            lock_change(repo, settings, &workdir, &lists_changes, &mut c.warnings)?
+        {
+            c.changes.push(change);
+        }
+    }
     c.changes.extend(lists_changes);
 
     let changed_paths: Vec<String> = c.changes.iter().map(|c| c.path().to_string()).collect();
@@ -738,6 +746,92 @@ impl Collected {
             &mut self.warnings,
         )
     }
+}
+
+/// `<imagesPath>/images.lock` brought in line with the image lists as `changes` leave them,
+/// when the work tree has a lock and `release.registry` is set: entries of images still listed
+/// are kept as they are (that is what locking means), images new to the lists are looked up and
+/// locked, images gone from them are dropped. `None` when nothing changes. An image that cannot
+/// be locked (not pushed yet, its registry unreachable) is a warning; `check` reports it as
+/// `image-not-locked`.
+///
+/// Errors: a lock that cannot be read (exit 2); registry credential errors.
+fn lock_change(
+    repo: &gix::Repository,
+    settings: &Settings,
+    workdir: &Path,
+    changes: &[Change],
+    warnings: &mut Vec<String>,
+) -> Result<Option<Change>> {
+    let rel = crate::files::join(&settings.images_path, crate::image::lock::FILE);
+    let Ok(bytes) = std::fs::read(workdir.join(&rel)) else {
+        return Ok(None);
+    };
+    if crate::registry::RegistryConfig::load(repo)?
+        .registry
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let old = crate::image::lock::ImagesLock::parse(&rel, &bytes)?;
+    // Every list as it will be: the changed ones from `changes`, the rest from the work tree.
+    let mut listed = std::collections::BTreeSet::new();
+    let dir = crate::paths::abs(workdir, &settings.images_path);
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if crate::image::list::kind(&name).is_some() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                texts.insert(crate::files::join(&settings.images_path, &name), text);
+            }
+        }
+    }
+    for ch in changes {
+        match ch {
+            Change::WriteFile { path, entry } => {
+                texts.insert(
+                    path.clone(),
+                    String::from_utf8_lossy(&entry.data).into_owned(),
+                );
+            }
+            Change::Remove { path } => {
+                texts.remove(path);
+            }
+            Change::ReplaceDir { .. } => {}
+        }
+    }
+    for t in texts.values() {
+        listed.extend(crate::image::list::parse(t));
+    }
+    let mut lock = old.clone();
+    lock.images.retain(|i, _| listed.contains(i));
+    let new: std::collections::BTreeSet<String> = listed
+        .iter()
+        .filter(|i| !lock.images.contains_key(*i))
+        .cloned()
+        .collect();
+    if !new.is_empty() {
+        // Origins (images/images_origin.yaml) as committed; an unborn branch has none yet.
+        let Ok(tree) = repo.head_tree_id().map(gix::Id::detach) else {
+            return Ok(None);
+        };
+        let (found, not_locked) = crate::oci::lock::lock(repo, settings, tree, &new)?;
+        lock.images.extend(found.images);
+        for n in not_locked {
+            warnings.push(format!("{rel}: not locked: {n}"));
+        }
+    }
+    if lock == old {
+        return Ok(None);
+    }
+    Ok(Some(Change::WriteFile {
+        path: rel,
+        entry: crate::files::FileEntry {
+            kind: crate::files::FileKind::Regular,
+            data: lock.render()?.into_bytes(),
+        },
+    }))
 }
 
 /// The version.yml module of each chart folder a component places (target -> module).
