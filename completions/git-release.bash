@@ -122,7 +122,7 @@ _git_release ()
 	push)
 		case "$cur" in
 		--*)
-			__gitcomp "--registry= --insecure --set= --charts-out= --dry-run --json --help"
+			__gitcomp "--registry= --insecure --set= --charts-out= --allowed-signers= --dry-run --json --help"
 			return ;;
 		esac
 		;;

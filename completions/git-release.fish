@@ -131,6 +131,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand verify" -s V -l 
 complete -c git-release -n "__fish_git_release_using_subcommand push" -l registry -d 'The site\'s registry, `host[:port][/prefix]`: what `[[ registry_release ]]` stands for there' -r
 complete -c git-release -n "__fish_git_release_using_subcommand push" -l set -d 'The value of an install-time placeholder `[[ NAME ]]` in the charts (repeatable)' -r
 complete -c git-release -n "__fish_git_release_using_subcommand push" -l charts-out -d 'Write every chart of the package here, placeholders filled in' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand push" -l allowed-signers -d 'The ssh allowed signers file a signed package\'s signatures are checked against [default: gpg.ssh.allowedSignersFile of git\'s configuration]' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand push" -l insecure -d 'Speak plain HTTP to SITE (localhost and 127.0.0.1 always are, as docker does)'
 complete -c git-release -n "__fish_git_release_using_subcommand push" -s n -l dry-run -d 'Say what would be pushed and written; push and write nothing'
 complete -c git-release -n "__fish_git_release_using_subcommand push" -l json -d 'Print the result as JSON on stdout (for scripts)'
@@ -290,6 +291,7 @@ complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcomm
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l insecure -d 'Speak plain HTTP to SITE (localhost and 127.0.0.1 always are, as docker does)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l set -r -d 'The value of an install-time placeholder `[[ NAME ]]` in the charts (repeatable)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l charts-out -r -d 'Write every chart of the package here, placeholders filled in'
+complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l allowed-signers -r -d 'The ssh allowed signers file a signed package\'s signatures are checked against [default: gpg.ssh.allowedSignersFile of git\'s configuration]'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l dry-run -s n -d 'Say what would be pushed and written; push and write nothing'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from push' -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git -n '__fish_seen_subcommand_from release; and __fish_seen_subcommand_from tag' -l message -s m -r -d 'Text added to the tag message (after the addon versions)'

@@ -61,15 +61,32 @@ fn a_package_is_verified_pushed_to_the_site_and_its_charts_written_for_it() {
     let site = TestRegistry::start(None);
     let sb = Sandbox::new();
     let p = crate::upgrade::two_lines(&sb, &build);
-    p.release(&["package", "v1.0.2", "--images", "-o", "out"])
-        .ok();
-    let pkg = only(&p.path.join("out"));
+    // Signed with an ssh key, as `git tag -s` would sign.
+    let keys = sb.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (key, allowed) = crate::git_settings::ssh_key(&sb, &keys);
+    let sign = [
+        "gpg.format=ssh".to_string(),
+        format!("user.signingKey={key}"),
+    ];
+    let sign: Vec<&str> = sign.iter().map(String::as_str).collect();
+    p.release_c(
+        &sign,
+        &["package", "v1.0.2", "--images", "--sign", "-o", "out"],
+    )
+    .ok();
+    let pkg = p.path.join("out/demo-platform-v1.0.2.tar.gz");
     let pkg_s = pkg.to_str().unwrap();
 
-    // verify, outside any repository.
-    at_site(&sb, &["verify", pkg_s])
+    // verify, outside any repository: every file, every blob, both signatures.
+    at_site(&sb, &["verify", pkg_s, "--allowed-signers", &allowed])
         .ok()
-        .out_has("ok: the package is as it was built");
+        .out_has("ok: the package is as it was built")
+        .out_has("release.yaml: ssh signature of bot@example.com");
+    // push refuses a signed package whose signature it cannot check.
+    at_site(&sb, &["push", pkg_s, "--registry", &site.host])
+        .fails(3)
+        .err_has("nothing was pushed");
     // A flipped byte in a chart archive, in images.tar, in the manifest: each caught.
     let flip = |d: &mut Vec<u8>| {
         let i = d.len() / 2;
@@ -112,6 +129,8 @@ fn a_package_is_verified_pushed_to_the_site_and_its_charts_written_for_it() {
             &site_name,
             "--charts-out",
             charts.to_str().unwrap(),
+            "--allowed-signers",
+            &allowed,
             "--json",
         ],
     )
@@ -187,6 +206,8 @@ fn a_package_is_verified_pushed_to_the_site_and_its_charts_written_for_it() {
                 &site_name,
                 "--charts-out",
                 charts.to_str().unwrap(),
+                "--allowed-signers",
+                &allowed,
                 "--json",
             ],
         )

@@ -36,6 +36,10 @@ pub struct PushArgs {
     /// Write every chart of the package here, placeholders filled in.
     #[arg(long, value_name = "DIR")]
     pub charts_out: Option<std::path::PathBuf>,
+    /// The ssh allowed signers file a signed package's signatures are checked against [default:
+    /// gpg.ssh.allowedSignersFile of git's configuration].
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<std::path::PathBuf>,
     /// Say what would be pushed and written; push and write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -90,7 +94,9 @@ pub fn run(args: PushArgs) -> Result<()> {
     }
     let sets = parse_sets(&args.set)?;
     let p = crate::unpack::open(&args.package)?;
-    let bad = crate::commands::verify::verify_opened(&p, &args.package, None)?.mismatches;
+    let bad =
+        crate::commands::verify::verify_opened(&p, &args.package, args.allowed_signers.clone())?
+            .mismatches;
     if !bad.is_empty() {
         for b in &bad {
             eprintln!("  MISMATCH {b}");
