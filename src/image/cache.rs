@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::chart::{ChartImages, ImageSource};
 use crate::files::{FileKind, Files};
 
 /// Bound on the cache folder, in bytes (64 MiB: about 60 000 entries of a typical chart).
@@ -41,26 +40,43 @@ pub struct RenderCache {
     written: AtomicU64,
 }
 
-/// One cached finding: an image and where it came from.
-#[derive(Serialize, Deserialize)]
-struct Finding {
-    image: String,
-    file: Option<String>,
-    line: Option<usize>,
-    from: String,
-    object: Option<String>,
-    kind: String,
+/// One cached finding: an image and where it came from (the fields of
+/// [`crate::image::chart::ImageSource`] but the chart folder, which is part of the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The image reference.
+    pub image: String,
+    /// File inside the chart.
+    pub file: Option<String>,
+    /// 1-based line in it.
+    pub line: Option<usize>,
+    /// How it was found (`rendered`, `static`, …).
+    pub from: String,
+    /// `Kind/name` of the rendered object.
+    pub object: Option<String>,
+    /// The list it goes to.
+    pub kind: String,
+}
+
+/// What one chart yields, as kept: [`crate::image::chart::ChartImages`] in plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Findings {
+    /// Deployed images.
+    pub images: Vec<Finding>,
+    /// `helm test` images.
+    pub tests: Vec<Finding>,
+    /// `(file, line, message)` of the render error when the static reading was used.
+    pub fallback: Option<(String, usize, String)>,
+    /// Non-fatal notes.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
     /// The entry's own key, checked on read (a file renamed or copied by hand is a miss).
     key: String,
-    images: Vec<Finding>,
-    tests: Vec<Finding>,
-    /// `(file, line, message)` of the render error when the static reading was used.
-    fallback: Option<(String, usize, String)>,
-    warnings: Vec<String>,
+    #[serde(flatten)]
+    findings: Findings,
 }
 
 impl RenderCache {
@@ -118,64 +134,20 @@ impl RenderCache {
         crate::hash::hex(&h.finalize())
     }
 
-    /// The findings stored under `key` for `folder`, or `None` (missing, unreadable, another
-    /// format or another key: all a miss).
-    pub fn get(&self, key: &str, folder: &str) -> Option<ChartImages> {
+    /// The findings stored under `key`, or `None` (missing, unreadable, another format or
+    /// another key: all a miss).
+    pub fn get(&self, key: &str) -> Option<Findings> {
         let data = std::fs::read(self.dir.join(key)).ok()?;
         let e: Entry = serde_json::from_slice(&data).ok()?;
-        if e.key != key {
-            return None;
-        }
-        let back = |v: Vec<Finding>| -> Option<Vec<(String, ImageSource)>> {
-            v.into_iter()
-                .map(|f| {
-                    Some((
-                        f.image,
-                        ImageSource {
-                            chart: folder.to_string(),
-                            file: f.file,
-                            line: f.line,
-                            from: source_kind(&f.from)?,
-                            object: f.object,
-                            kind: f.kind,
-                        },
-                    ))
-                })
-                .collect()
-        };
-        Some(ChartImages {
-            images: back(e.images)?,
-            tests: back(e.tests)?,
-            fallback: e
-                .fallback
-                .map(|(file, line, msg)| crate::render::RenderError { file, line, msg }),
-            warnings: e.warnings,
-        })
+        (e.key == key).then_some(e.findings)
     }
 
-    /// Store `found` under `key`, atomically. Failures are ignored: the cache only saves time.
-    pub fn put(&self, key: &str, found: &ChartImages) {
-        let to = |v: &[(String, ImageSource)]| -> Vec<Finding> {
-            v.iter()
-                .map(|(i, s)| Finding {
-                    image: i.clone(),
-                    file: s.file.clone(),
-                    line: s.line,
-                    from: s.from.to_string(),
-                    object: s.object.clone(),
-                    kind: s.kind.clone(),
-                })
-                .collect()
-        };
+    /// Store `findings` under `key`, atomically. Failures are ignored: the cache only saves
+    /// time.
+    pub fn put(&self, key: &str, findings: &Findings) {
         let entry = Entry {
             key: key.to_string(),
-            images: to(&found.images),
-            tests: to(&found.tests),
-            fallback: found
-                .fallback
-                .as_ref()
-                .map(|e| (e.file.clone(), e.line, e.msg.clone())),
-            warnings: found.warnings.clone(),
+            findings: findings.clone(),
         };
         let Ok(bytes) = serde_json::to_vec(&entry) else {
             return;
@@ -248,171 +220,117 @@ impl Drop for RenderCache {
     }
 }
 
-/// The `'static` name of a finding's source kind ([`ImageSource::from`]); `None` for a name
-/// this build does not write.
-fn source_kind(s: &str) -> Option<&'static str> {
-    [
-        "rendered",
-        "static",
-        "annotation",
-        "list",
-        "repos",
-        "resource",
-    ]
-    .into_iter()
-    .find(|k| *k == s)
-}
-
-/// [`crate::image::chart::chart_images_detailed`] through `cache` when there is one: a hit is
-/// returned as stored; a miss renders and stores the result. Errors (a chart whose values
-/// cannot be read even statically) are never stored.
-///
-/// # Errors
-///
-/// As [`crate::image::chart::chart_images_detailed`].
-pub fn chart_images(
-    cache: Option<&RenderCache>,
-    folder: &str,
-    files: &Files,
-    ctx: &super::chart::RenderContext,
-) -> Result<ChartImages, crate::image::scan::ImageError> {
-    let Some(cache) = cache else {
-        return super::chart::chart_images_detailed(folder, files, ctx);
-    };
-    let key = RenderCache::key(folder, files, &ctx.options(folder));
-    if let Some(hit) = cache.get(&key, folder) {
-        return Ok(hit);
-    }
-    let found = super::chart::chart_images_detailed(folder, files, ctx)?;
-    cache.put(&key, &found);
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::files::FileEntry;
-    use crate::image::chart::RenderContext;
 
-    fn chart(image: &str) -> Files {
+    fn files(image: &str) -> Files {
         let f = |s: &str| FileEntry {
             kind: FileKind::Regular,
             data: s.as_bytes().to_vec(),
         };
         Files::from([
-            ("Chart.yaml".into(), f("apiVersion: v2\nname: web\nversion: 1.0.0\n")),
-            ("values.yaml".into(), f(&format!("image: {image}\n"))),
             (
-                "templates/dep.yaml".into(),
-                f("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: {{ .Values.image }}\n"),
+                "Chart.yaml".into(),
+                f("apiVersion: v2\nname: web\nversion: 1.0.0\n"),
             ),
+            ("values.yaml".into(), f(&format!("image: {image}\n"))),
         ])
     }
 
-    fn images(c: &ChartImages) -> Vec<&str> {
-        c.images.iter().map(|(i, _)| i.as_str()).collect()
+    fn opts(folder: &str) -> crate::render::Options {
+        crate::render::Options {
+            release_name: folder.rsplit('/').next().unwrap_or(folder).to_string(),
+            namespace: "default".into(),
+            kube_version: "v1.36.0".into(),
+        }
+    }
+
+    fn found(image: &str) -> Findings {
+        Findings {
+            images: vec![Finding {
+                image: image.into(),
+                file: Some("templates/dep.yaml".into()),
+                line: Some(9),
+                from: "rendered".into(),
+                object: Some("Deployment/web".into()),
+                kind: "platform".into(),
+            }],
+            ..Default::default()
+        }
     }
 
     #[test]
     fn each_input_changes_the_key() {
-        let ctx = RenderContext::default();
-        let files = chart("nginx:1.0");
-        let base = RenderCache::key("addons/web", &files, &ctx.options("addons/web"));
+        let files = files("nginx:1.0");
+        let base = RenderCache::key("addons/web", &files, &opts("addons/web"));
         let mut keys = std::collections::BTreeSet::from([base.clone()]);
         // Another file content, another mode, another file name, an added file.
         let mut other = files.clone();
         other.get_mut("values.yaml").unwrap().data = b"image: nginx:1.1\n".to_vec();
-        keys.insert(RenderCache::key(
-            "addons/web",
-            &other,
-            &ctx.options("addons/web"),
-        ));
+        keys.insert(RenderCache::key("addons/web", &other, &opts("addons/web")));
         let mut other = files.clone();
         other.get_mut("values.yaml").unwrap().kind = FileKind::Executable;
-        keys.insert(RenderCache::key(
-            "addons/web",
-            &other,
-            &ctx.options("addons/web"),
-        ));
+        keys.insert(RenderCache::key("addons/web", &other, &opts("addons/web")));
         let mut other = files.clone();
         let e = other.remove("values.yaml").unwrap();
         other.insert("values.yml".into(), e);
-        keys.insert(RenderCache::key(
-            "addons/web",
-            &other,
-            &ctx.options("addons/web"),
-        ));
+        keys.insert(RenderCache::key("addons/web", &other, &opts("addons/web")));
         let mut other = files.clone();
         other.insert("charts/sub/Chart.yaml".into(), files["Chart.yaml"].clone());
-        keys.insert(RenderCache::key(
-            "addons/web",
-            &other,
-            &ctx.options("addons/web"),
-        ));
+        keys.insert(RenderCache::key("addons/web", &other, &opts("addons/web")));
         // Another folder (release name), namespace, kube version.
         keys.insert(RenderCache::key(
             "addons/web2",
             &files,
-            &ctx.options("addons/web2"),
+            &opts("addons/web2"),
         ));
-        let mut o = ctx.options("addons/web");
+        let mut o = opts("addons/web");
         o.namespace = "kube-system".into();
         keys.insert(RenderCache::key("addons/web", &files, &o));
-        let mut o = ctx.options("addons/web");
+        let mut o = opts("addons/web");
         o.kube_version = "v1.20.0".into();
         keys.insert(RenderCache::key("addons/web", &files, &o));
         assert_eq!(keys.len(), 8, "every input gives its own key");
         assert_eq!(
             base,
-            RenderCache::key("addons/web", &files.clone(), &ctx.options("addons/web")),
+            RenderCache::key("addons/web", &files.clone(), &opts("addons/web")),
             "the same inputs give the same key"
         );
     }
 
     #[test]
-    fn a_hit_returns_what_the_render_found_and_a_corrupt_entry_is_ignored() {
+    fn a_stored_entry_is_returned_and_a_corrupt_one_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let cache = RenderCache::at(dir.path().join("render"), DEFAULT_MAX_BYTES);
-        let ctx = RenderContext::default();
-        let files = chart("nginx:1.0");
-        let first = chart_images(Some(&cache), "addons/web", &files, &ctx).unwrap();
-        assert_eq!(images(&first), ["nginx:1.0"]);
-        let key = RenderCache::key("addons/web", &files, &ctx.options("addons/web"));
-        let hit = cache.get(&key, "addons/web").expect("stored");
-        assert_eq!(hit.images, first.images);
-        assert_eq!(hit.warnings, first.warnings);
-        // A stored entry is what is returned (here edited by hand to prove it is read).
+        let key = RenderCache::key("addons/web", &files("nginx:1.0"), &opts("addons/web"));
+        assert!(cache.get(&key).is_none());
+        cache.put(&key, &found("nginx:1.0"));
+        assert_eq!(cache.get(&key), Some(found("nginx:1.0")));
         let path = dir.path().join("render").join(&key);
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("nginx:1.0", "nginx:9.9");
-        std::fs::write(&path, text).unwrap();
-        let again = chart_images(Some(&cache), "addons/web", &files, &ctx).unwrap();
-        assert_eq!(images(&again), ["nginx:9.9"]);
-        // Corrupt: truncated, garbage, another key inside. Each is ignored and rewritten.
         for bad in [
             &b"{\"key\":"[..],
             b"\x00\xff garbage",
             b"{\"key\":\"0\",\"images\":[],\"tests\":[],\"fallback\":null,\"warnings\":[]}",
         ] {
             std::fs::write(&path, bad).unwrap();
-            assert!(cache.get(&key, "addons/web").is_none());
-            let r = chart_images(Some(&cache), "addons/web", &files, &ctx).unwrap();
-            assert_eq!(images(&r), ["nginx:1.0"]);
-            assert!(cache.get(&key, "addons/web").is_some(), "rewritten");
+            assert!(cache.get(&key).is_none());
         }
     }
 
     #[test]
     fn the_folder_stays_under_its_bound_oldest_dropped_first() {
         let dir = tempfile::tempdir().unwrap();
-        let ctx = RenderContext::default();
         let cache = RenderCache::at(dir.path().to_path_buf(), 2000);
         let mut keys = Vec::new();
         for n in 0..12 {
-            let files = chart(&format!("nginx:1.{n}"));
-            chart_images(Some(&cache), "addons/web", &files, &ctx).unwrap();
-            let key = RenderCache::key("addons/web", &files, &ctx.options("addons/web"));
+            let key = RenderCache::key(
+                "addons/web",
+                &files(&format!("nginx:1.{n}")),
+                &opts("addons/web"),
+            );
+            cache.put(&key, &found(&format!("nginx:1.{n}")));
             // Distinct modification times, oldest first.
             let t =
                 std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + n);

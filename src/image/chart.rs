@@ -193,6 +193,96 @@ pub fn chart_images_detailed(
     Ok(out)
 }
 
+/// [`chart_images_detailed`] through the render cache of `ctx` when it has one
+/// ([`crate::image::cache`]): a hit is returned as stored; a miss renders and stores the
+/// result. Errors (a chart whose values cannot be read even statically) are never stored.
+///
+/// # Errors
+///
+/// As [`chart_images_detailed`].
+pub fn cached_chart_images(
+    folder: &str,
+    files: &crate::files::Files,
+    ctx: &RenderContext,
+) -> Result<ChartImages, crate::image::scan::ImageError> {
+    use crate::image::cache::{Finding, Findings, RenderCache};
+    let Some(cache) = ctx.cache.as_deref() else {
+        return chart_images_detailed(folder, files, ctx);
+    };
+    let key = RenderCache::key(folder, files, &ctx.options(folder));
+    if let Some(hit) = cache.get(&key).and_then(|f| from_findings(folder, f)) {
+        return Ok(hit);
+    }
+    let found = chart_images_detailed(folder, files, ctx)?;
+    let to = |v: &[(String, ImageSource)]| -> Vec<Finding> {
+        v.iter()
+            .map(|(i, s)| Finding {
+                image: i.clone(),
+                file: s.file.clone(),
+                line: s.line,
+                from: s.from.to_string(),
+                object: s.object.clone(),
+                kind: s.kind.clone(),
+            })
+            .collect()
+    };
+    cache.put(
+        &key,
+        &Findings {
+            images: to(&found.images),
+            tests: to(&found.tests),
+            fallback: found
+                .fallback
+                .as_ref()
+                .map(|e| (e.file.clone(), e.line, e.msg.clone())),
+            warnings: found.warnings.clone(),
+        },
+    );
+    Ok(found)
+}
+
+/// A cache entry back as [`ChartImages`] of `folder`; `None` when it names a source kind this
+/// build does not write (then it is a miss).
+fn from_findings(folder: &str, f: crate::image::cache::Findings) -> Option<ChartImages> {
+    let kind = |s: &str| -> Option<&'static str> {
+        [
+            "rendered",
+            "static",
+            "annotation",
+            "list",
+            "repos",
+            "resource",
+        ]
+        .into_iter()
+        .find(|k| *k == s)
+    };
+    let back = |v: Vec<crate::image::cache::Finding>| -> Option<Vec<(String, ImageSource)>> {
+        v.into_iter()
+            .map(|f| {
+                Some((
+                    f.image,
+                    ImageSource {
+                        chart: folder.to_string(),
+                        file: f.file,
+                        line: f.line,
+                        from: kind(&f.from)?,
+                        object: f.object,
+                        kind: f.kind,
+                    },
+                ))
+            })
+            .collect()
+    };
+    Some(ChartImages {
+        images: back(f.images)?,
+        tests: back(f.tests)?,
+        fallback: f
+            .fallback
+            .map(|(file, line, msg)| crate::render::RenderError { file, line, msg }),
+        warnings: f.warnings,
+    })
+}
+
 /// The `helm.sh/images` annotation of a Chart.yaml: `(image, line)` pairs.
 fn annotation_images(
     chart_yaml: &[u8],
@@ -284,7 +374,7 @@ pub fn image_lists<'a>(
     let results: Vec<_> = charts
         .par_iter()
         .map(|(root, files)| {
-            let found = crate::image::cache::chart_images(ctx.cache.as_deref(), root, files, ctx);
+            let found = cached_chart_images(root, files, ctx);
             (*root, *files, found)
         })
         .collect();
@@ -409,9 +499,7 @@ pub fn deployed_both_ends(
     use rayon::prelude::*;
     let set = |folder: &str, files: Option<&crate::files::Files>, ctx: &RenderContext| {
         files
-            .and_then(|f| {
-                crate::image::cache::chart_images(ctx.cache.as_deref(), folder, f, ctx).ok()
-            })
+            .and_then(|f| cached_chart_images(folder, f, ctx).ok())
             .map(|c| c.images.into_iter().map(|(i, _)| i).collect())
             .unwrap_or_default()
     };

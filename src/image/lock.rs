@@ -54,7 +54,12 @@ impl ImagesLock {
         })?;
         for (image, l) in &lock.images {
             for d in std::iter::once(&l.digest).chain(l.platforms.values()) {
-                if crate::oci::cache::hex_of(d).is_err() {
+                let hex = d.strip_prefix("sha256:").unwrap_or_default();
+                if hex.len() != 64
+                    || !hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
                     return Err(UserError::input(format!(
                         "{rel}: `{image}` is locked at `{d}`, which is not a sha256 digest"
                     ))
