@@ -297,6 +297,87 @@ pub fn signer(repo: &gix::Repository, flag: bool) -> Result<Option<crate::signin
     }
 }
 
+/// The product version name of `commit`: its highest release tag, else `git describe`-style
+/// `<nearest release tag>-<distance>-g<abbrev>` (with a warning), else `g<abbrev>`.
+pub fn version_name(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
+    let tags = crate::git::release_tags_by_commit(repo)?;
+    if let Some(t) = tags.get(&commit) {
+        return Ok(t[0].0.clone());
+    }
+    let short = &commit.to_string()[..7];
+    let walk = repo
+        .rev_walk([commit])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()?;
+    for (distance, info) in walk.enumerate() {
+        let info = info?;
+        if let Some(t) = tags.get(&info.id) {
+            let name = format!("{}-{distance}-g{short}", t[0].0);
+            warnings.push(format!(
+                "{short} has no release tag; packaging it as {name}"
+            ));
+            return Ok(name);
+        }
+    }
+    warnings.push(format!(
+        "no release tag reaches {short}; packaging it as g{short}"
+    ));
+    Ok(format!("g{short}"))
+}
+
+/// A resource file (the `resourcePaths` shape) changed in the range.
+pub struct ChangedResource {
+    /// Work-tree path (its target).
+    pub path: String,
+    /// `A`, `M` or `D`.
+    pub change: &'static str,
+    /// Bytes at base and at new.
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+/// The resource files (the `resourcePaths` shape) added, modified (beyond whitespace) or deleted
+/// between the two trees.
+///
+/// Errors: unreadable repos files or objects.
+pub fn changed_resources(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    base_tree: gix::ObjectId,
+    new_tree: gix::ObjectId,
+) -> Result<Vec<ChangedResource>> {
+    let mut resources: Vec<ChangedResource> = Vec::new();
+    let mut targets = crate::components::resource_targets_at(repo, new_tree, settings)?;
+    targets.extend(crate::components::resource_targets_at(
+        repo, base_tree, settings,
+    )?);
+    targets.sort();
+    targets.dedup();
+    for path in targets {
+        let old = crate::git::blob_at(repo, base_tree, &path)?;
+        let new = crate::git::blob_at(repo, new_tree, &path)?;
+        let change = match (&old, &new) {
+            (None, Some(_)) => "A",
+            (Some(_), None) => "D",
+            (Some(o), Some(n)) if o != n && !crate::chart::discover::whitespace_only(o, n) => "M",
+            _ => continue,
+        };
+        resources.push(ChangedResource {
+            path,
+            change,
+            old,
+            new,
+        });
+    }
+    Ok(resources)
+}
+
 /// Commit time of `commit` in seconds since the epoch (the packages' entry mtime).
 pub fn commit_time(repo: &gix::Repository, commit: gix::ObjectId) -> Result<u64> {
     let c = repo.find_commit(commit)?;

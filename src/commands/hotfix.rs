@@ -125,17 +125,6 @@ pub(crate) struct ChartEntry {
     pub files: Vec<String>,
 }
 
-/// A resource file (the `resourcePaths` shape) changed in the range.
-pub(crate) struct ChangedResource {
-    /// Work-tree path (its target).
-    pub path: String,
-    /// `A`, `M` or `D`.
-    pub change: &'static str,
-    /// Bytes at base and at new.
-    pub old: Option<Vec<u8>>,
-    pub new: Option<Vec<u8>>,
-}
-
 /// A chart deleted in the range.
 #[derive(Debug, Serialize, Clone)]
 pub(crate) struct RemovedChart {
@@ -418,7 +407,7 @@ pub(crate) fn plan(
         });
     }
     // Resource files (the charts_list shape) are part of the release like charts.
-    let resources = changed_resources(repo, settings, base_tree, new_tree)?;
+    let resources = packaging::changed_resources(repo, settings, base_tree, new_tree)?;
     if !resources.is_empty() && args.per_addon {
         return Err(UserError::input(format!(
             "resource files changed in the range ({}): --per-addon packages one chart each",
@@ -541,42 +530,6 @@ fn resolve_range<'r>(
     Ok((base_spec, new_spec, base, new))
 }
 
-/// The resource files (the `resourcePaths` shape) added, modified (beyond whitespace) or deleted
-/// between the two trees.
-///
-/// Errors: unreadable repos files or objects.
-pub(crate) fn changed_resources(
-    repo: &gix::Repository,
-    settings: &Settings,
-    base_tree: gix::ObjectId,
-    new_tree: gix::ObjectId,
-) -> Result<Vec<ChangedResource>> {
-    let mut resources: Vec<ChangedResource> = Vec::new();
-    let mut targets = crate::components::resource_targets_at(repo, new_tree, settings)?;
-    targets.extend(crate::components::resource_targets_at(
-        repo, base_tree, settings,
-    )?);
-    targets.sort();
-    targets.dedup();
-    for path in targets {
-        let old = git::blob_at(repo, base_tree, &path)?;
-        let new = git::blob_at(repo, new_tree, &path)?;
-        let change = match (&old, &new) {
-            (None, Some(_)) => "A",
-            (Some(_), None) => "D",
-            (Some(o), Some(n)) if o != n && !crate::chart::discover::whitespace_only(o, n) => "M",
-            _ => continue,
-        };
-        resources.push(ChangedResource {
-            path,
-            change,
-            old,
-            new,
-        });
-    }
-    Ok(resources)
-}
-
 /// Each changed chart read at new (and at base when it was a chart there), with the charts whose
 /// content changed under the same version.
 ///
@@ -692,7 +645,7 @@ fn charts_and_images(
     sources: &[ChartSource],
     olds: &BTreeMap<String, Option<ChartSource>>,
     changed: &BTreeMap<String, Vec<String>>,
-    resources: &[ChangedResource],
+    resources: &[packaging::ChangedResource],
     base_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
 ) -> Result<(

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::archive::Stamp;
 use crate::files::FileKind;
 use crate::git;
-use crate::git::{release_tags_by_commit, resolve_commit};
+use crate::git::resolve_commit;
 use crate::packaging::{self, Contents};
 use crate::report::{PackageFile, Report, Warning};
 use crate::settings::Settings;
@@ -188,40 +188,6 @@ pub(crate) struct PackagePlan {
     pub warnings: Vec<String>,
 }
 
-/// The product version name of `commit`: its highest release tag, else `git describe`-style
-/// `<nearest release tag>-<distance>-g<abbrev>` (with a warning), else `g<abbrev>`.
-pub(crate) fn version_name(
-    repo: &gix::Repository,
-    commit: gix::ObjectId,
-    warnings: &mut Vec<String>,
-) -> Result<String> {
-    let tags = release_tags_by_commit(repo)?;
-    if let Some(t) = tags.get(&commit) {
-        return Ok(t[0].0.clone());
-    }
-    let short = &commit.to_string()[..7];
-    let walk = repo
-        .rev_walk([commit])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            Default::default(),
-        ))
-        .all()?;
-    for (distance, info) in walk.enumerate() {
-        let info = info?;
-        if let Some(t) = tags.get(&info.id) {
-            let name = format!("{}-{distance}-g{short}", t[0].0);
-            warnings.push(format!(
-                "{short} has no release tag; packaging it as {name}"
-            ));
-            return Ok(name);
-        }
-    }
-    warnings.push(format!(
-        "no release tag reaches {short}; packaging it as g{short}"
-    ));
-    Ok(format!("g{short}"))
-}
-
 /// Compute the package of `args.rev`: the version name, every top-level chart built as a Helm
 /// archive in memory, the manifest, and with `--images` the references to pack (nothing is asked
 /// of a registry). Writes nothing.
@@ -236,7 +202,7 @@ pub(crate) fn plan(
     let commit = resolve_commit(repo, spec)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let mut warnings = Vec::new();
-    let version = version_name(repo, commit, &mut warnings)?;
+    let version = packaging::version_name(repo, commit, &mut warnings)?;
 
     if !settings.addons_path.is_empty()
         && git::lookup_path(repo, tree, &settings.addons_path)?.is_none()

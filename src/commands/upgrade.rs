@@ -302,8 +302,8 @@ pub(crate) fn plan(
     let from_tree = repo.find_commit(from)?.tree_id()?.detach();
     let to_tree = repo.find_commit(to)?.tree_id()?.detach();
     let mut warnings = Vec::new();
-    let from_version = crate::commands::package::version_name(repo, from, &mut warnings)?;
-    let to_version = crate::commands::package::version_name(repo, to, &mut warnings)?;
+    let from_version = crate::packaging::version_name(repo, from, &mut warnings)?;
+    let to_version = crate::packaging::version_name(repo, to, &mut warnings)?;
     let mut downgrades = Vec::new();
     // The product version: the nearest release tag of each end.
     let tags = git::release_tags_by_commit(repo)?;
@@ -424,7 +424,7 @@ pub(crate) fn plan(
         }
     }
     charts.sort_by(|a, b| a.path.cmp(&b.path));
-    let resources = crate::commands::hotfix::changed_resources(repo, settings, from_tree, to_tree)?;
+    let resources = crate::packaging::changed_resources(repo, settings, from_tree, to_tree)?;
     if charts.is_empty() && resources.is_empty() {
         return Err(UserError::input(format!(
             "{}..{} changes no chart under {}",
