@@ -12,8 +12,11 @@
 # component's dependency layer (256 KiB, the same in every version of that component) and the
 # version's own layer (48 KiB); random bytes, so gzip does not shrink them.
 #
-# FROM = v2.3.4 and TO = v2.7.4: 20 releases apart on one line of history, so `hotfix
-# FROM..TO` is possible too (upgrade does not need it). Rows, each the best of ROUNDS (3):
+# The two releases lock their images (`git release images --lock`, committed), as a release
+# engineer does before tagging: FROM = v2.3.5 (v2.3.4 and its lock, on a branch of its own) and
+# TO = v2.7.5 (v2.7.4 and its lock, on master): 20 releases apart, FROM not an ancestor of TO.
+# `hotfix v2.3.4..v2.7.5` covers the same chart changes on one line of history. Rows, each the
+# best of ROUNDS (3):
 #   - hotfix FROM..TO and upgrade FROM TO, charts only;
 #   - hotfix --images, upgrade --images (blobs cached: the registry still answers every
 #     manifest), package --images TO;
@@ -32,8 +35,9 @@ done
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time (GNU time) is needed for peak RSS" >&2; exit 1; }
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-FROM=v2.3.4
-TO=v2.7.4
+FROM=v2.3.5
+TO=v2.7.5
+HOTFIX_BASE=v2.3.4
 SECS_DIGITS=3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-upgrade.XXXXXX")
@@ -58,7 +62,7 @@ git -C "$REPO" config release.registry "$REG/rel"
 git -C "$REPO" config release.product bench
 
 # Every image of both releases, as git-release lists them.
-for rev in $FROM $TO; do
+for rev in v2.3.4 v2.7.4; do
   (cd "$REPO" && git release images "$rev" --json) |
     python3 -c 'import json,sys; print("\n".join(i["image"] for i in json.load(sys.stdin)["images"]))'
 done | sort -u >"$WORK/images.txt"
@@ -127,6 +131,17 @@ with concurrent.futures.ThreadPoolExecutor(8) as ex:
     list(ex.map(push, refs[1:]))
 PY
 
+# Lock the images of both releases, and tag the locked commits.
+lock_release() { # lock_release BASE_TAG NEW_TAG BRANCH
+  git -C "$REPO" checkout -q -B "$3" "$1"
+  (cd "$REPO" && git release images --lock >/dev/null)
+  git -C "$REPO" add images
+  git -C "$REPO" commit -q -m "lock the images of $1"
+  git -C "$REPO" tag -a -m "$2" "$2"
+}
+lock_release v2.3.4 "$FROM" line-2.3
+lock_release v2.7.4 "$TO" master
+
 ROUNDS=${ROUNDS:-3}
 declare -A T M
 keep() { # keep STEP SECS RSS: the fastest run of STEP
@@ -144,12 +159,14 @@ timed() { # timed STEP CMD...: run in the repo, output into $WORK/out/STEP
   keep "$step" "$(secs "$t0" "$(now)")" "$(awk '{ v = $1 } END { printf "%.0f", v / 1024 }' "$WORK/rss")"
 }
 # Fill the blob cache once (the image rows compare warm runs).
-(cd "$REPO" && git release package "$TO" --images -o "$WORK/out/fill" >/dev/null 2>&1)
+for rev in "$FROM" "$TO"; do
+  (cd "$REPO" && git release package "$rev" --images -o "$WORK/out/fill-$rev" >/dev/null 2>&1)
+done
 for ((round = 1; round <= ROUNDS; round++)); do
   echo "round $round/$ROUNDS..." >&2
-  timed hotfix git release hotfix "$FROM..$TO"
+  timed hotfix git release hotfix "$HOTFIX_BASE..$TO"
   timed upgrade git release upgrade "$FROM" "$TO"
-  timed hotfix.images git release hotfix "$FROM..$TO" --images
+  timed hotfix.images git release hotfix "$HOTFIX_BASE..$TO" --images
   timed upgrade.images git release upgrade "$FROM" "$TO" --images --json
   timed package.images git release package "$TO" --images
 done
@@ -166,7 +183,7 @@ echo
 echo "1000 charts, $FROM -> $TO (20 releases, $CHARTS charts changed), best of $ROUNDS, $(nproc) CPUs"
 printf '%-44s %8s %8s %10s %9s\n' step seconds "RSS MiB" "pkg MiB" "vs hotfix"
 row() { printf '%-44s %8s %8s %10s %9s\n' "$@"; }
-row "hotfix $FROM..$TO" "${T[hotfix]}" "${M[hotfix]}" "$(size "$WORK/out/hotfix")" 1.00x
+row "hotfix $HOTFIX_BASE..$TO" "${T[hotfix]}" "${M[hotfix]}" "$(size "$WORK/out/hotfix")" 1.00x
 row "upgrade $FROM $TO" "${T[upgrade]}" "${M[upgrade]}" "$(size "$WORK/out/upgrade")" "$(ratio "${T[upgrade]}" "${T[hotfix]}")"
 row "hotfix --images (blobs cached)" "${T[hotfix.images]}" "${M[hotfix.images]}" "$(size "$WORK/out/hotfix.images")" 1.00x
 row "upgrade --images (blobs cached)" "${T[upgrade.images]}" "${M[upgrade.images]}" "$(size "$WORK/out/upgrade.images")" "$(ratio "${T[upgrade.images]}" "${T[hotfix.images]}")"
