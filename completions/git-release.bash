@@ -31,7 +31,7 @@ __git_release_positionals ()
 
 _git_release ()
 {
-	local subcommands="init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains help"
+	local subcommands="init collect check images hotfix package upgrade verify push plugin tag protect branch cherry-pick bump log diff contains help"
 	local subcommand="$(__git_find_on_cmdline "$subcommands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -123,6 +123,13 @@ _git_release ()
 		case "$cur" in
 		--*)
 			__gitcomp "--registry= --insecure --set= --charts-out= --allowed-signers= --dry-run --json --help"
+			return ;;
+		esac
+		;;
+	plugin)
+		case "$cur" in
+		--*)
+			__gitcomp "--help"
 			return ;;
 		esac
 		;;

@@ -33,6 +33,7 @@ complete -c git-release -n "__fish_git_release_needs_command" -f -a "images" -d 
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "hotfix" -d 'Package the charts changed between two revisions as a reproducible hotfix package'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "package" -d 'Build the full offline package of a product version'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "upgrade" -d 'Build the package that upgrades a site from one release to another (any two releases)'
+complete -c git-release -n "__fish_git_release_needs_command" -f -a "plugin" -d 'The plugin files of the repository (release-plugins/): `plugin list`'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "verify" -d 'Check a package as the site receives it: every checksum, every image blob, outside any repository'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "push" -d 'At the site: verify a package, push its images into the site\'s registry, write its charts for it'
 complete -c git-release -n "__fish_git_release_needs_command" -f -a "tag" -d 'Create the protected annotated release tag of a product version'
@@ -124,6 +125,12 @@ complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l json
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -f -a "list" -d 'List the plugins of a revision: name, version, image, port, slots, requirement'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -l allowed-signers -d 'The ssh allowed signers file to check an ssh signature against [default: gpg.ssh.allowedSignersFile of git\'s configuration]' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -s h -l help -d 'Print help'
@@ -195,7 +202,7 @@ complete -c git-release -n "__fish_git_release_using_subcommand generate" -s h -
 complete -c git-release -n "__fish_git_release_using_subcommand generate" -s V -l version -d 'Print version'
 
 # `git release <TAB>` (generated; see _git_release in git-release.bash for the same rules)
-complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package upgrade verify push tag protect branch cherry-pick bump log diff contains'
+complete -c git -n '__fish_seen_subcommand_from release; and not __fish_seen_subcommand_from init collect check images hotfix package upgrade verify push plugin tag protect branch cherry-pick bump log diff contains' -f -a 'init collect check images hotfix package upgrade verify push plugin tag protect branch cherry-pick bump log diff contains'
 # Release tags at REV positions, both sides of A..B.
 function __git_release_tags
 set -l tok (commandline -ct)

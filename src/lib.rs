@@ -37,6 +37,7 @@ mod packaging;
 mod paths;
 mod placeholders;
 mod plan;
+mod plugins;
 mod progress;
 mod registry;
 mod render;

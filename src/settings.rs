@@ -28,6 +28,9 @@ pub struct Settings {
     pub images_path: String,
     /// `release.versionFile`: the product's addon version file (default `version.yml`).
     pub version_file: String,
+    /// `release.pluginsPath`: folder of the plugin files, one YAML file a plugin (default
+    /// `release-plugins`; seed 001).
+    pub plugins_path: String,
     /// `release.componentUrl`: template with `{repo}`, `{owner}`, `{name}` (default [`DEFAULT_COMPONENT_URL`]).
     pub component_url: String,
     /// `release.hotfixTagPrefix`: namespace of hotfix tags (default `hotfix/`), so that a hotfix
@@ -64,6 +67,7 @@ const KEYS: &[&str] = &[
     "hotfixTagPrefix",
     "kubeVersion",
     "renderCache",
+    "pluginsPath",
 ];
 
 impl Settings {
@@ -81,6 +85,7 @@ impl Settings {
             repos_path: "repos".into(),
             images_path: "images".into(),
             version_file: "version.yml".into(),
+            plugins_path: "release-plugins".into(),
             component_url: DEFAULT_COMPONENT_URL.into(),
             hotfix_tag_prefix: "hotfix/".into(),
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
@@ -118,6 +123,7 @@ impl Settings {
             ("release.reposPath", &mut s.repos_path),
             ("release.imagesPath", &mut s.images_path),
             ("release.versionFile", &mut s.version_file),
+            ("release.pluginsPath", &mut s.plugins_path),
         ] {
             *value = normalize_rel_path(value).with_context(|| format!("setting {key}"))?;
             if let Some(problem) = crate::paths::lexical_problem(value) {
@@ -171,6 +177,7 @@ impl Settings {
                 "versionFile" => &mut self.version_file,
                 "hotfixTagPrefix" => &mut self.hotfix_tag_prefix,
                 "kubeVersion" => &mut self.kube_version,
+                "pluginsPath" => &mut self.plugins_path,
                 _ => &mut self.component_url,
             };
             *slot = v;

@@ -17,6 +17,7 @@ mod images;
 mod init;
 mod json_errors;
 mod json_vocab;
+mod plugins;
 mod protect;
 mod registry;
 mod release_chain;

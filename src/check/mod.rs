@@ -10,6 +10,7 @@ pub mod files;
 pub mod history;
 pub mod image_tags;
 pub mod lines;
+pub mod plugins;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -104,6 +105,31 @@ pub const RULES: &[Rule] = &[
         id: "chart-version-below-older-line",
         default: Severity::Error,
         what: "no chart is below its version in a tagged release of an older line (upgrading from it would downgrade the chart)",
+    },
+    Rule {
+        id: "plugin-version-not-bumped",
+        default: Severity::Error,
+        what: "a plugin file that changed since the release before REV has a higher spec.version",
+    },
+    Rule {
+        id: "plugin-version-lowered",
+        default: Severity::Error,
+        what: "a plugin's spec.version never goes down from the release before REV",
+    },
+    Rule {
+        id: "plugin-image-format",
+        default: Severity::Error,
+        what: "a plugin's spec.service.image is release.pluginImage filled in (default {registry}/release/{product}-plugins-{name}:{version})",
+    },
+    Rule {
+        id: "plugin-port-conflict",
+        default: Severity::Error,
+        what: "no two plugins share a spec.service.port",
+    },
+    Rule {
+        id: "plugin-slot-conflict",
+        default: Severity::Error,
+        what: "no slot is claimed by modules of two plugins, but those release.sharedSlots lists",
     },
     Rule {
         id: "chart-dependency-missing",
@@ -538,6 +564,15 @@ pub fn check(
         lists.as_ref().filter(|_| on(&["image-list-stale"])),
         &mut findings,
     )?;
+    if on(&[
+        "plugin-version-not-bumped",
+        "plugin-version-lowered",
+        "plugin-image-format",
+        "plugin-port-conflict",
+        "plugin-slot-conflict",
+    ]) {
+        plugins::check(repo, settings, commit, &mut findings)?;
+    }
     if on(&["chart-dependency-missing"]) {
         deps::check(repo, &at_rev, &files, &mut findings)?;
     }

@@ -24,6 +24,9 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("release.fsync", "false", "true: packages are flushed to disk (fsync) before they get their name, so a power cut cannot leave a short one"),
     ("release.kubeVersion", "v1.36.0", "Kubernetes version charts are rendered for (.Capabilities.KubeVersion)"),
     ("release.checkOnPush", "false", "in a bare repository with protect: refuse pushed release tags that fail check"),
+    ("release.pluginsPath", "release-plugins", "the plugin files, one YAML file a plugin"),
+    ("release.pluginImage", "{registry}/release/{product}-plugins-{name}:{version}", "what plugin-image-format expects a plugin's spec.service.image to be ({registry}: [[ registry_release ]] or release.registry)"),
+    ("release.sharedSlots", "none", "plugin slots several plugins may claim (space-separated), exempt from plugin-slot-conflict"),
     ("release.signPackages", "false", "true: package, hotfix and upgrade sign the manifest and the package as with --sign"),
     ("release.renderCache", "true", "false: render every chart every time instead of keeping what each yields under .git/release/cache/render/"),
 ];
@@ -197,6 +200,15 @@ pub fn extra(name: &str) -> Option<Extra> {
                 ("git release push demo-upgrade-1.0.2-1.1.0.tar.gz --registry registry.site:5000/platform -n", "what would be pushed"),
             ],
             see_also: &["git-release-verify", "git-release-package", "git-release-upgrade"],
+        },
+        "plugin" => Extra {
+            settings: &["release.pluginsPath", "release.pluginImage", "release.sharedSlots"],
+            files: &[("release-plugins/<name>.yaml", "one plugin, in the plugin center's format")],
+            examples: &[
+                ("git release plugin list", "name, version, image, port, slots and requirement of each plugin"),
+                ("git release plugin list v2.10.0 --json", "the same at a release, for scripts"),
+            ],
+            see_also: &["git-release-check"],
         },
         "verify" => Extra {
             settings: &[],

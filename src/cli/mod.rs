@@ -48,6 +48,8 @@ pub enum Commands {
     Package(crate::commands::package::PackageArgs),
     /// Build the package that upgrades a site from one release to another (any two releases).
     Upgrade(crate::commands::upgrade::UpgradeArgs),
+    /// The plugin files of the repository (release-plugins/): `plugin list`.
+    Plugin(crate::commands::plugin::PluginArgs),
     /// Check a package as the site receives it: every checksum, every image blob, outside any repository.
     Verify(crate::commands::verify::VerifyArgs),
     /// At the site: verify a package, push its images into the site's registry, write its charts for it.
@@ -84,6 +86,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "upgrade",
     "verify",
     "push",
+    "plugin",
     "tag",
     "protect",
     "branch",

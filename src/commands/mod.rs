@@ -12,6 +12,7 @@ pub mod images;
 pub mod init;
 pub mod log;
 pub mod package;
+pub mod plugin;
 pub mod protect;
 pub mod push;
 pub mod tag;

@@ -1,0 +1,165 @@
+//! Plugins (issue: plugin packages; seed 001's rules): `release-plugins/*.yaml` in the example,
+//! `plugin list`, and each plugin rule of `check`, positive and negative, with the file and line
+//! it reports.
+
+use crate::util::{Repo, Sandbox};
+
+fn plugin(name: &str, version: &str, port: u16, slots: &[(&str, &[&str])]) -> String {
+    let mut modules = String::new();
+    for (module, ss) in slots {
+        modules.push_str(&format!(
+            "  - name: {module}\n    sources: [\"/src/index.js\"]\n    slots:\n"
+        ));
+        for s in *ss {
+            modules.push_str(&format!("    - {s}\n"));
+        }
+    }
+    format!(
+        "# {name}: a plugin of the plugin center\nmetadata:\n  name: {name}\n  alias: {name}\nspec:\n  class: {name}\n  version: {version}\n  compassRequirement: \">=v1.0.0\"\n  service:\n    port: {port}\n    image: \"[[ registry_release ]]/release/demo-platform-plugins-{name}:{version}\"\n    configs: {{envs: [], files: []}}\n  modules:\n{modules}"
+    )
+}
+
+/// The example collected, with three plugins (one with two modules sharing a slot), released
+/// as v1.0.1.
+fn with_plugins(sb: &Sandbox) -> Repo<'_> {
+    let mut p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    p.write(
+        "release-plugins/gpu-manager.yaml",
+        &plugin(
+            "gpu-manager",
+            "v0.1.3",
+            9999,
+            &[("gpu-manager", &["system.plugin_center", "gpu.panel"])],
+        ),
+    );
+    p.write(
+        "release-plugins/log-viewer.yaml",
+        &plugin(
+            "log-viewer",
+            "v1.0.0",
+            9100,
+            &[("viewer", &["logs.panel"]), ("exporter", &["logs.panel"])],
+        ),
+    );
+    p.write(
+        "release-plugins/backup.yaml",
+        &plugin("backup", "v0.2.0", 9200, &[("backup", &["backup.panel"])]),
+    );
+    p.commit("three plugins");
+    p.git(&["tag", "-a", "-m", "v1.0.1", "v1.0.1"]);
+    p
+}
+
+fn check(p: &Repo, config: &[&str]) -> crate::util::Run {
+    p.release_c(config, &["check", "--offline"])
+}
+
+#[test]
+fn plugin_list_and_the_rules_each_way() {
+    let sb = Sandbox::new();
+    let mut p = with_plugins(&sb);
+    // list: every plugin with what the rules read.
+    let run = p.release(&["plugin", "list"]).ok();
+    run.out_has("gpu-manager  v0.1.3")
+        .out_has("system.plugin_center,gpu.panel")
+        .out_has("9100");
+    let v: serde_json::Value =
+        serde_json::from_str(&p.release(&["plugin", "list", "--json"]).ok().stdout).unwrap();
+    let plugins = v["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 3);
+    assert_eq!(plugins[1]["name"], "gpu-manager");
+    assert_eq!(plugins[1]["port_line"], 10);
+    // Clean: no plugin finding (two modules of one plugin share logs.panel: allowed).
+    let run = check(&p, &[]).ok();
+    assert!(!run.stdout.contains("plugin-"), "{}", run.stdout);
+
+    // plugin-port-conflict: both files and lines named.
+    let log = p.read("release-plugins/log-viewer.yaml");
+    p.write(
+        "release-plugins/log-viewer.yaml",
+        &log.replace("port: 9100", "port: 9999"),
+    );
+    check(&p, &[])
+        .fails(3)
+        .out_has("plugin-port-conflict")
+        .out_has("port 9999 is claimed by gpu-manager (release-plugins/gpu-manager.yaml:10) and log-viewer (release-plugins/log-viewer.yaml:10)");
+    p.write("release-plugins/log-viewer.yaml", &log);
+
+    // plugin-slot-conflict: a slot of another plugin; allowed once release.sharedSlots lists it.
+    let backup = p.read("release-plugins/backup.yaml");
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace("- backup.panel", "- gpu.panel"),
+    );
+    check(&p, &[])
+        .fails(3)
+        .out_has("plugin-slot-conflict")
+        .out_has("release-plugins/gpu-manager.yaml:18: slot gpu.panel is claimed by modules of 2 plugins: backup/backup (release-plugins/backup.yaml:17), gpu-manager/gpu-manager (release-plugins/gpu-manager.yaml:18)");
+    let run = check(&p, &["release.sharedSlots=system.plugin_center gpu.panel"]);
+    assert!(
+        !run.stdout.contains("plugin-slot-conflict"),
+        "{}",
+        run.stdout
+    );
+    p.write("release-plugins/backup.yaml", &backup);
+
+    // plugin-image-format: the expected reference named; release.registry's own name passes.
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace("demo-platform-plugins-backup:v0.2.0", "backup:v0.2.0"),
+    );
+    check(&p, &[])
+        .fails(3)
+        .out_has("release-plugins/backup.yaml:11: plugin backup: spec.service.image `[[ registry_release ]]/release/backup:v0.2.0`, expected `[[ registry_release ]]/release/demo-platform-plugins-backup:v0.2.0`");
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace("[[ registry_release ]]", "registry.local:5000/rel"),
+    );
+    let run = check(&p, &["release.registry=registry.local:5000/rel"]);
+    assert!(
+        !run.stdout.contains("plugin-image-format"),
+        "{}",
+        run.stdout
+    );
+    p.write("release-plugins/backup.yaml", &backup);
+
+    // plugin-version-not-bumped: changed since v1.0.1 under its version; raised, it passes.
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace("files: []", "files: [/etc/backup.conf]"),
+    );
+    p.commit("backup: a config file");
+    check(&p, &[])
+        .fails(3)
+        .out_has("plugin-version-not-bumped")
+        .out_has("release-plugins/backup.yaml:7: plugin backup changed since v1.0.1 but kept spec.version v0.2.0");
+    let bumped = p
+        .read("release-plugins/backup.yaml")
+        .replace("v0.2.0", "v0.2.1");
+    p.write("release-plugins/backup.yaml", &bumped);
+    p.commit("backup v0.2.1");
+    let run = check(&p, &[]).ok();
+    assert!(!run.stdout.contains("plugin-"), "{}", run.stdout);
+
+    // plugin-version-lowered.
+    let lowered = p
+        .read("release-plugins/gpu-manager.yaml")
+        .replace("v0.1.3", "v0.1.2");
+    p.write("release-plugins/gpu-manager.yaml", &lowered);
+    p.commit("gpu-manager back to v0.1.2");
+    check(&p, &[])
+        .fails(3)
+        .out_has("plugin-version-lowered")
+        .out_has("release-plugins/gpu-manager.yaml:7: plugin gpu-manager went down from v0.1.3 in v1.0.1 to v0.1.2");
+
+    // A plugin file that is not one: file and line, exit 2.
+    p.write(
+        "release-plugins/broken.yaml",
+        "metadata:\n  name: broken\nspec:\n  version: 2\n",
+    );
+    p.commit("broken");
+    check(&p, &[])
+        .fails(2)
+        .err_has("release-plugins/broken.yaml:4: spec.version `2` is not a plugin version");
+}
