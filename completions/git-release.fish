@@ -125,12 +125,23 @@ complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l json
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -l no-cache -d 'Render every chart this run instead of reading the images found earlier from the render cache (`.git/release/cache/render/`; `release.renderCache=false` turns it off for good)'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand upgrade" -s V -l version -d 'Print version'
-complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list" -f -a "list" -d 'List the plugins of a revision: name, version, image, port, slots, requirement'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list package" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list package" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list package" -f -a "list" -d 'List the plugins of a revision: name, version, image, port, slots, requirement'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and not __fish_seen_subcommand_from list package" -f -a "package" -d 'Package one plugin: its file, with --images its image, an SBOM and checksums'
 complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -s o -l output -d 'Folder to write the package to' -r -F
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l owner -d 'Owner and group id of every archive entry (tar holds up to 2097151)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l platform -d 'Platform of the packed images (a multi-arch index is resolved to it)' -r
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l images -d 'Also pack the plugin\'s image into `images/images.tar` (an OCI image layout, as every package has it)'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l allow-other-platform -d 'Pack an image that has no --platform image as it is (an index\'s first), with a warning per image; without it such images refuse the package (exit 3)'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l sign -d 'Sign the manifest (`<manifest>.sig` inside) and the package (`<package>.sig` beside it) with git\'s signing set-up (`gpg.format`, `user.signingKey`), as `git tag -s` does; `release.signPackages=true` signs every package'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -s n -l dry-run -d 'Print what would be written; write nothing'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -l json -d 'Print the result as JSON on stdout (for scripts)'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -s h -l help -d 'Print help'
+complete -c git-release -n "__fish_git_release_using_subcommand plugin; and __fish_seen_subcommand_from package" -s V -l version -d 'Print version'
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -l allowed-signers -d 'The ssh allowed signers file to check an ssh signature against [default: gpg.ssh.allowedSignersFile of git\'s configuration]' -r -F
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -l json -d 'Print the result as JSON on stdout (for scripts)'
 complete -c git-release -n "__fish_git_release_using_subcommand verify" -s h -l help -d 'Print help'

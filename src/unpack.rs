@@ -15,7 +15,12 @@ use sha2::{Digest, Sha256};
 use crate::error::UserError;
 
 /// The manifests a package can hold, in the order they are looked for.
-pub const MANIFESTS: &[&str] = &["release.yaml", "hotfix.yaml", "upgrade.yaml"];
+pub const MANIFESTS: &[&str] = &[
+    "release.yaml",
+    "hotfix.yaml",
+    "upgrade.yaml",
+    "plugin-package.yaml",
+];
 
 /// Files kept in memory while reading (charts, manifests, lists, scripts); larger ones are
 /// only hashed (or, for `images.tar`, copied to a temporary file).

@@ -163,3 +163,112 @@ fn plugin_list_and_the_rules_each_way() {
         .fails(2)
         .err_has("release-plugins/broken.yaml:4: spec.version `2` is not a plugin version");
 }
+
+#[test]
+fn plugin_package_with_its_image_verifies_and_is_reproducible() {
+    let reg = crate::registry::TestRegistry::start(None);
+    let sb = Sandbox::new();
+    let mut p = with_plugins(&sb);
+    let settings = p.read(".gitrelease");
+    p.write(
+        ".gitrelease",
+        &format!("{settings}\tregistry = {}/rel\n", reg.host),
+    );
+    p.commit("the internal registry");
+    reg.push_layered(
+        &sb,
+        "rel/release/demo-platform-plugins-gpu-manager:v0.1.3",
+        &["base-os", "gpu-manager"],
+    );
+    let run = p
+        .release(&[
+            "plugin",
+            "package",
+            "gpu-manager",
+            "--images",
+            "-o",
+            "out",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let pkg = p
+        .path
+        .join("out/demo-platform-plugins-gpu-manager-v0.1.3.tar.gz");
+    assert_eq!(
+        v["package"]["path"],
+        pkg.display()
+            .to_string()
+            .replace(&format!("{}/", p.path.display()), "")
+    );
+    let names = sb.tar_names(&pkg);
+    for want in [
+        "demo-platform-plugins-gpu-manager-v0.1.3/demo-platform-plugins-gpu-manager.yaml",
+        "demo-platform-plugins-gpu-manager-v0.1.3/images/images.tar",
+        "demo-platform-plugins-gpu-manager-v0.1.3/sbom.cdx.json",
+        "demo-platform-plugins-gpu-manager-v0.1.3/plugin-package.yaml",
+    ] {
+        assert!(names.contains(&want.to_string()), "{want}: {names:?}");
+    }
+    // The plugin file as committed, byte for byte.
+    let x = sb.path("x");
+    sb.untar(&pkg, &x);
+    let top = x.join("demo-platform-plugins-gpu-manager-v0.1.3");
+    assert_eq!(
+        std::fs::read_to_string(top.join("demo-platform-plugins-gpu-manager.yaml")).unwrap(),
+        p.read("release-plugins/gpu-manager.yaml")
+    );
+    // skopeo reads the image back; verify takes the package like any other.
+    let out = sb
+        .cmd("skopeo", sb.dir.path())
+        .args(["inspect", "--raw"])
+        .arg(format!(
+            "oci-archive:{}:{}/rel/release/demo-platform-plugins-gpu-manager:v0.1.3",
+            top.join("images/images.tar").display(),
+            reg.host
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p.release(&["verify", pkg.to_str().unwrap()])
+        .ok()
+        .out_has("ok: the package is as it was built");
+    // A second run: the same bytes.
+    p.release(&[
+        "plugin",
+        "package",
+        "gpu-manager",
+        "--images",
+        "-o",
+        "again",
+    ])
+    .ok();
+    assert!(
+        std::fs::read(&pkg).unwrap()
+            == std::fs::read(
+                p.path
+                    .join("again/demo-platform-plugins-gpu-manager-v0.1.3.tar.gz")
+            )
+            .unwrap(),
+        "a second run differs"
+    );
+    // A plugin that fails its rules is not packaged; an unknown one is named.
+    let log = p.read("release-plugins/log-viewer.yaml");
+    p.write(
+        "release-plugins/log-viewer.yaml",
+        &log.replace("port: 9100", "port: 9999"),
+    );
+    p.commit("log-viewer on gpu-manager's port");
+    p.release(&["plugin", "package", "log-viewer", "-o", "bad"])
+        .fails(3)
+        .err_has("plugin log-viewer fails its rules: plugin-port-conflict");
+    assert!(!p.path.join("bad").exists());
+    p.release(&["plugin", "package", "nope"])
+        .fails(2)
+        .err_has("no plugin `nope`")
+        .err_has("backup, gpu-manager, log-viewer");
+}

@@ -23,6 +23,8 @@ pub struct PluginArgs {
 pub enum PluginAction {
     /// List the plugins of a revision: name, version, image, port, slots, requirement.
     List(PluginListArgs),
+    /// Package one plugin: its file, with --images its image, an SBOM and checksums.
+    Package(PluginPackageArgs),
 }
 
 /// `git release plugin list`
@@ -47,6 +49,7 @@ pub(crate) struct ListReport {
 pub fn run(args: PluginArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Default::default())?;
     match args.action {
+        PluginAction::Package(a) => package(&repo, &settings, &a),
         PluginAction::List(a) => {
             let rev = a.rev.as_deref().unwrap_or("HEAD");
             let commit = crate::git::resolve_commit(&repo, rev)?;
@@ -92,4 +95,237 @@ fn print(r: &ListReport, folder: &str, out: &mut dyn Write) -> Result<()> {
     table.extend(rows);
     crate::table::write_table(out, &table)?;
     Ok(())
+}
+
+/// `git release plugin package`
+#[derive(Args, Debug, Default)]
+pub struct PluginPackageArgs {
+    /// The plugin (`metadata.name`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Revision to package it from [default: HEAD].
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Folder to write the package to.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: std::path::PathBuf,
+    /// Also pack the plugin's image into `images/images.tar` (an OCI image layout, as every
+    /// package has it).
+    #[arg(long)]
+    pub images: bool,
+    /// How entries are owned, which platform images are packed for, signing.
+    #[command(flatten)]
+    pub pack: crate::packaging::PackFlags,
+    /// Print what would be written; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `plugin-package.yaml` in a plugin package (and `plugin package --json`).
+#[derive(Debug, Serialize, Clone)]
+pub(crate) struct PluginManifest {
+    /// `release.product`.
+    pub product: String,
+    /// The plugin (`metadata.name`).
+    pub plugin: String,
+    /// Its `spec.version`.
+    pub version: String,
+    /// The commit it was packaged from.
+    pub commit: String,
+    /// The plugin file in the package.
+    pub file: String,
+    /// Its images (`spec.service.image`).
+    pub images: Vec<String>,
+    /// With `--images`: full reference -> manifest digest.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub image_digests: std::collections::BTreeMap<String, String>,
+    /// With `--images`: `release.registry` the images were packed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// sha256 of every other file of the package.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sha256: std::collections::BTreeMap<String, String>,
+}
+
+/// What `plugin package --json` prints inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub(crate) struct PackageReport {
+    /// The package (sha256 and size null in a dry run).
+    pub package: crate::report::PackageFile,
+    /// Its manifest.
+    pub manifest: PluginManifest,
+}
+
+/// `git release plugin package NAME [REV]`: `<product>-plugins-<name>-<version>.tar.gz` holding
+/// `<product>-plugins-<name>.yaml` (the plugin file as committed), with `--images` its image in
+/// `images/images.tar`, `sbom.cdx.json`, and `plugin-package.yaml` with the checksums of every
+/// other file. Reproducible byte for byte; `verify` and `push` read it like any package.
+///
+/// Errors: no plugin of that name at REV (exit 2); a plugin that fails its check rules (exit 3,
+/// listing the findings); registry faults; I/O.
+fn package(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    a: &PluginPackageArgs,
+) -> Result<()> {
+    use crate::error::UserError;
+    let rev = a.rev.as_deref().unwrap_or("HEAD");
+    let commit = crate::git::resolve_commit(repo, rev)?;
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let plugins = crate::plugins::at(repo, tree, settings)?;
+    let Some(p) = plugins.iter().find(|p| p.name == a.name) else {
+        let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
+        return Err(UserError::input(format!(
+            "no plugin `{}` under {} at {rev}",
+            a.name, settings.plugins_path
+        ))
+        .hint(if names.is_empty() {
+            "there is no plugin file there".to_string()
+        } else {
+            format!("the plugins are: {}", names.join(", "))
+        })
+        .into());
+    };
+    // A plugin that fails its rules is not packaged.
+    let mut findings = Vec::new();
+    crate::check::plugins::check(repo, settings, commit, &mut findings)?;
+    let own: Vec<String> = findings
+        .iter()
+        .filter(|f| {
+            f.path.as_deref() == Some(p.file.as_str())
+                || f.message.contains(&format!("({}:", p.file))
+        })
+        .map(|f| {
+            format!(
+                "{}: {}:{}: {}",
+                f.rule,
+                p.file,
+                f.line.unwrap_or(0),
+                f.message
+            )
+        })
+        .collect();
+    if !own.is_empty() {
+        return Err(UserError::refused(format!(
+            "plugin {} fails its rules: {}",
+            p.name,
+            own.join("; ")
+        ))
+        .hint("fix the plugin file (`git release check` lists the same), commit, and package again")
+        .into());
+    }
+    let top = format!("{}-plugins-{}-{}", settings.product, p.name, p.version);
+    let file = format!("{}-plugins-{}.yaml", settings.product, p.name);
+    let stamp = crate::archive::Stamp {
+        mtime: crate::packaging::commit_time(repo, commit)?,
+        uid: a.pack.owner,
+        gid: a.pack.owner,
+    };
+    let images: Vec<String> = p.image.iter().cloned().collect();
+    let mut manifest = PluginManifest {
+        product: settings.product.clone(),
+        plugin: p.name.clone(),
+        version: p.version.clone(),
+        commit: commit.to_string(),
+        file: file.clone(),
+        images: images.clone(),
+        image_digests: Default::default(),
+        registry: None,
+        sha256: Default::default(),
+    };
+    let path = a.output.join(format!("{top}.tar.gz"));
+    let mut package = crate::report::PackageFile::planned(path.display().to_string());
+    if !a.dry_run {
+        crate::packaging::check_output_dir(&a.output)?;
+        let mut contents = crate::packaging::Contents::new(crate::packaging::durability(repo)?);
+        contents.sign_with(crate::packaging::signer(repo, a.pack.sign)?);
+        contents.add(file.clone(), p.bytes.clone(), false)?;
+        let list: String = images.iter().map(|i| format!("{i}\n")).collect();
+        contents.add(
+            crate::files::join(&settings.images_path, "images.list"),
+            list.into_bytes(),
+            false,
+        )?;
+        if a.images && !images.is_empty() {
+            let set = images.iter().cloned().collect();
+            let tar = crate::oci::pack(
+                repo,
+                settings,
+                tree,
+                &set,
+                &a.pack.platform,
+                a.pack.allow_other_platform,
+                stamp,
+            )?;
+            manifest.image_digests = tar.digests.clone();
+            manifest.registry = tar.registry.clone();
+            contents.add_stream(
+                crate::files::join(&settings.images_path, "images.tar"),
+                tar.stream(),
+            )?;
+        }
+        let located = crate::registry::locate_at(repo, settings, tree, &images)?.1;
+        let sbom_images: Vec<crate::sbom::Image> = located
+            .into_iter()
+            .map(|l| crate::sbom::Image {
+                packed: l.reference.as_ref().and_then(|r| {
+                    manifest
+                        .image_digests
+                        .get(r)
+                        .map(|d| (r.clone(), d.clone()))
+                }),
+                image: l.image,
+                charts: Default::default(),
+            })
+            .collect();
+        contents.add(
+            crate::sbom::FILE.into(),
+            crate::sbom::write(
+                &format!("{}-plugins-{}", settings.product, p.name),
+                &p.version,
+                &commit.to_string(),
+                stamp.mtime,
+                &[],
+                &sbom_images,
+            )?,
+            false,
+        )?;
+        let (written, sum) = contents.write(&a.output, &top, stamp, "plugin-package.yaml", |sums| {
+            manifest.sha256 = sums.clone();
+            Ok(format!(
+                "# Plugin package manifest written by git-release. sha256 covers every other file of this package.\n{}",
+                serde_yaml::to_string(&manifest)?
+            )
+            .into_bytes())
+        })?;
+        package = crate::report::PackageFile::written(written.display().to_string(), sum);
+    }
+    let mut report = Report::new("plugin package", PackageReport { package, manifest });
+    report.dry_run = a.dry_run;
+    report.rev = Some(commit.to_string());
+    report.emit(a.json, &mut std::io::stdout().lock(), |r, out| {
+        let m = &r.data.manifest;
+        writeln!(
+            out,
+            "plugin {} {} ({} image(s))",
+            m.plugin,
+            m.version,
+            m.images.len()
+        )?;
+        if r.dry_run {
+            writeln!(out, "would write {}", r.data.package.path)?;
+            writeln!(out, "dry run: nothing written")?;
+        } else {
+            writeln!(
+                out,
+                "wrote {} (sha256 {})",
+                r.data.package.path,
+                r.data.package.sha256.as_deref().unwrap_or("")
+            )?;
+        }
+        Ok(())
+    })
 }
