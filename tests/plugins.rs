@@ -272,3 +272,51 @@ fn plugin_package_with_its_image_verifies_and_is_reproducible() {
         .err_has("no plugin `nope`")
         .err_has("backup, gpu-manager, log-viewer");
 }
+
+#[test]
+fn plugin_bump_changes_the_two_values_and_nothing_else() {
+    let sb = Sandbox::new();
+    let mut p = with_plugins(&sb);
+    let before = p.read("release-plugins/backup.yaml");
+    // A change to the plugin, then the bump the rules ask for.
+    p.write(
+        "release-plugins/backup.yaml",
+        &before.replace("files: []", "files: [/etc/backup.conf]"),
+    );
+    p.commit("backup: a config file");
+    let edited = p.read("release-plugins/backup.yaml");
+    p.release(&["plugin", "bump", "backup", "--dry-run"])
+        .ok()
+        .out_has("release-plugins/backup.yaml: v0.2.0 -> v0.2.1");
+    assert_eq!(
+        p.read("release-plugins/backup.yaml"),
+        edited,
+        "a dry run writes nothing"
+    );
+    p.release(&["plugin", "bump", "backup", "--commit"]).ok();
+    let after = p.read("release-plugins/backup.yaml");
+    assert_eq!(
+        after,
+        edited.replace("v0.2.0", "v0.2.1"),
+        "only the version and the image tag"
+    );
+    assert_eq!(p.status(), "");
+    assert_eq!(
+        p.git(&["log", "-1", "--format=%s"]).trim(),
+        "plugin backup: v0.2.0 -> v0.2.1"
+    );
+    let run = p.release(&["check", "HEAD", "--offline"]).ok();
+    assert!(!run.stdout.contains("plugin-"), "{}", run.stdout);
+    // --minor and --major.
+    p.release(&["plugin", "bump", "gpu-manager", "--minor", "--commit"])
+        .ok();
+    assert!(p
+        .read("release-plugins/gpu-manager.yaml")
+        .contains("version: v0.2.0"));
+    assert!(p
+        .read("release-plugins/gpu-manager.yaml")
+        .contains("demo-platform-plugins-gpu-manager:v0.2.0\""));
+    p.release(&["plugin", "bump", "gpu-manager", "--major", "--json"])
+        .ok()
+        .out_has("\"to\": \"v1.0.0\"");
+}

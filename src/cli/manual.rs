@@ -207,6 +207,8 @@ pub fn extra(name: &str) -> Option<Extra> {
             examples: &[
                 ("git release plugin list", "name, version, image, port, slots and requirement of each plugin"),
                 ("git release plugin list v2.10.0 --json", "the same at a release, for scripts"),
+                ("git release plugin bump gpu-manager --commit", "v0.1.3 -> v0.1.4, the image tag with it"),
+                ("git release plugin package gpu-manager --images -o dist", "the plugin package, its image included"),
             ],
             see_also: &["git-release-check"],
         },

@@ -48,7 +48,7 @@ pub enum Commands {
     Package(crate::commands::package::PackageArgs),
     /// Build the package that upgrades a site from one release to another (any two releases).
     Upgrade(crate::commands::upgrade::UpgradeArgs),
-    /// The plugin files of the repository (release-plugins/): `plugin list`.
+    /// The plugin files of the repository (release-plugins/): `plugin list`, `plugin bump`, `plugin package`.
     Plugin(crate::commands::plugin::PluginArgs),
     /// Check a package as the site receives it: every checksum, every image blob, outside any repository.
     Verify(crate::commands::verify::VerifyArgs),

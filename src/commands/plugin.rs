@@ -25,6 +25,8 @@ pub enum PluginAction {
     List(PluginListArgs),
     /// Package one plugin: its file, with --images its image, an SBOM and checksums.
     Package(PluginPackageArgs),
+    /// Raise a plugin's spec.version and its image tag together, in place.
+    Bump(PluginBumpArgs),
 }
 
 /// `git release plugin list`
@@ -50,6 +52,7 @@ pub fn run(args: PluginArgs) -> Result<()> {
     let (repo, settings) = crate::open::with_settings(&Default::default())?;
     match args.action {
         PluginAction::Package(a) => package(&repo, &settings, &a),
+        PluginAction::Bump(a) => bump(&repo, &settings, &a),
         PluginAction::List(a) => {
             let rev = a.rev.as_deref().unwrap_or("HEAD");
             let commit = crate::git::resolve_commit(&repo, rev)?;
@@ -325,6 +328,145 @@ fn package(
                 r.data.package.path,
                 r.data.package.sha256.as_deref().unwrap_or("")
             )?;
+        }
+        Ok(())
+    })
+}
+
+/// `git release plugin bump`
+#[derive(Args, Debug, Default)]
+pub struct PluginBumpArgs {
+    /// The plugin (`metadata.name`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Raise the minor version (v0.1.3 -> v0.2.0) instead of the patch.
+    #[arg(long, conflicts_with = "major")]
+    pub minor: bool,
+    /// Raise the major version (v0.1.3 -> v1.0.0).
+    #[arg(long)]
+    pub major: bool,
+    /// Commit the change (hooks and signing as `git commit`).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
+    /// Print the change; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `plugin bump --json` prints inside the [`Report`] envelope.
+#[derive(Debug, Serialize)]
+pub(crate) struct BumpReport {
+    /// The plugin file, repo-relative.
+    pub file: String,
+    /// `spec.version` before and after.
+    pub from: String,
+    /// The new version.
+    pub to: String,
+    /// `spec.service.image` after (its tag follows the version), when it has one.
+    pub image: Option<String>,
+}
+
+/// `plugin bump NAME`: `spec.version` and the tag of `spec.service.image` raised together in the
+/// work tree's plugin file, in place (only the bytes of the two values change; layout and
+/// comments kept, [`crate::yaml_edit::set_scalars`]), then committed with `--commit`.
+///
+/// Errors: no such plugin in the work tree (exit 2); an uncommitted edit to the file is kept
+/// (the edit is made on it); a value that cannot be edited in place (exit 2).
+fn bump(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    a: &PluginBumpArgs,
+) -> Result<()> {
+    use crate::error::UserError;
+    use crate::yaml_edit::Seg;
+    let workdir = crate::git::workdir(repo)?;
+    let dir = crate::paths::abs(&workdir, &settings.plugins_path);
+    let mut found = None;
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let rel = crate::files::join(&settings.plugins_path, &name);
+        let bytes = std::fs::read(e.path())?;
+        let p = crate::plugins::parse(&rel, &bytes)?;
+        if p.name == a.name {
+            found = Some((p, bytes));
+            break;
+        }
+    }
+    let Some((p, bytes)) = found else {
+        return Err(UserError::input(format!(
+            "no plugin `{}` under {}",
+            a.name, settings.plugins_path
+        ))
+        .into());
+    };
+    let v = p.semver().ok_or_else(|| {
+        UserError::input(format!(
+            "{}:{}: spec.version `{}` is not SemVer",
+            p.file, p.version_line, p.version
+        ))
+    })?;
+    let next = if a.major {
+        semver::Version::new(v.major + 1, 0, 0)
+    } else if a.minor {
+        semver::Version::new(v.major, v.minor + 1, 0)
+    } else {
+        semver::Version::new(v.major, v.minor, v.patch + 1)
+    };
+    let to = format!("v{next}");
+    let text = String::from_utf8(bytes)
+        .map_err(|_| UserError::input(format!("{} is not UTF-8", p.file)))?;
+    let key = |k: &str| Seg::Key(k.into());
+    let mut edits = vec![(vec![key("spec"), key("version")], to.clone())];
+    let image = p.image.as_ref().map(|i| {
+        let (name, suffix) = crate::image::reference::name_and_suffix(i);
+        if suffix.starts_with(':') && suffix.trim_start_matches(':') == p.version {
+            format!("{name}:{to}")
+        } else {
+            i.clone()
+        }
+    });
+    if let (Some(new), Some(old)) = (&image, &p.image) {
+        if new != old {
+            edits.push((vec![key("spec"), key("service"), key("image")], new.clone()));
+        }
+    }
+    let edited = crate::yaml_edit::set_scalars(&text, &edits, None)
+        .map_err(|e| UserError::input(format!("{}: {e}", p.file)))?;
+    let report = BumpReport {
+        file: p.file.clone(),
+        from: p.version.clone(),
+        to: to.clone(),
+        image,
+    };
+    if !a.dry_run {
+        let mut plan = crate::plan::Plan::new("plugin bump");
+        plan.files
+            .push(crate::worktree::text_change(&workdir, &p.file, &edited)?);
+        plan.commit = a.commit.then(|| crate::plan::CommitIntent {
+            message: format!("plugin {}: {} -> {to}", p.name, p.version),
+            verify: !a.no_verify,
+        });
+        crate::plan::apply(repo, &plan)?;
+    }
+    let mut envelope = Report::new("plugin bump", report);
+    envelope.dry_run = a.dry_run;
+    envelope.emit(a.json, &mut std::io::stdout().lock(), |r, out| {
+        let d = &r.data;
+        writeln!(out, "{}: {} -> {}", d.file, d.from, d.to)?;
+        if let Some(i) = &d.image {
+            writeln!(out, "  image {i}")?;
+        }
+        if r.dry_run {
+            writeln!(out, "dry run: nothing written")?;
         }
         Ok(())
     })
