@@ -49,6 +49,15 @@ pub struct Plugin {
     pub bytes: Vec<u8>,
 }
 
+/// The requirement `spec.<key>` of `p` (`compassRequirement` by default, seed 001), when set.
+pub fn requirement(p: &Plugin, key: &str) -> Option<String> {
+    if key == "compassRequirement" {
+        return p.requirement.clone();
+    }
+    let doc = crate::yaml::parse(&p.bytes).ok()?;
+    doc["spec"][key].as_str().map(str::to_string)
+}
+
 impl Plugin {
     /// `spec.version` as SemVer (`v` optional), when it is one.
     pub fn semver(&self) -> Option<semver::Version> {

@@ -320,3 +320,60 @@ fn plugin_bump_changes_the_two_values_and_nothing_else() {
         .ok()
         .out_has("\"to\": \"v1.0.0\"");
 }
+
+#[test]
+fn tag_refuses_a_port_conflict_and_an_unmet_requirement() {
+    let sb = Sandbox::new();
+    let mut p = with_plugins(&sb);
+    let log = p.read("release-plugins/log-viewer.yaml");
+    p.write(
+        "release-plugins/log-viewer.yaml",
+        &log.replace("port: 9100", "port: 9999"),
+    );
+    p.commit("log-viewer on gpu-manager's port");
+    p.release(&["tag", "1.0.2", "--offline"])
+        .fails(3)
+        .err_has("plugin-port-conflict")
+        .err_has("port 9999 is claimed by gpu-manager");
+    p.write("release-plugins/log-viewer.yaml", &log);
+    // backup asks for a product of at least v2.0.0: tagging v1.0.2 is refused, naming it.
+    let backup = p.read("release-plugins/backup.yaml");
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup
+            .replace(">=v1.0.0", ">=v2.0.0")
+            .replace("v0.2.0", "v0.2.1"),
+    );
+    p.commit("backup needs v2");
+    p.release(&["tag", "1.0.2", "--offline"])
+        .fails(3)
+        .err_has("plugin-requirement-unmet")
+        .err_has("plugin backup requires compassRequirement `>=v2.0.0`, which v1.0.2 is not");
+    assert!(!p.git(&["tag"]).contains("v1.0.2"));
+    // Within the requirement: tagged.
+    p.release(&["tag", "2.0.0", "--offline"]).ok();
+    assert!(p.git(&["tag"]).contains("v2.0.0"));
+}
+
+#[test]
+fn check_history_finds_a_plugin_version_released_twice_with_other_content() {
+    let sb = Sandbox::new();
+    let mut p = with_plugins(&sb);
+    let backup = p.read("release-plugins/backup.yaml");
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace("files: []", "files: [/etc/backup.conf]"),
+    );
+    p.commit("backup changed, not bumped");
+    p.git(&["tag", "-a", "-m", "v1.0.2", "v1.0.2"]);
+    let run = p.release(&["check", "--history", "--offline"]).fails(3);
+    run.out_has("plugin-version-reused")
+        .out_has("plugin backup v0.2.0 has 2 contents: in v1.0.1 and in v1.0.2");
+    // Without --history the rule does not run.
+    let run = p.release(&["check", "HEAD", "--offline"]).fails(3);
+    assert!(
+        !run.stdout.contains("plugin-version-reused"),
+        "{}",
+        run.stdout
+    );
+}

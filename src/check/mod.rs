@@ -112,6 +112,11 @@ pub const RULES: &[Rule] = &[
         what: "a plugin file that changed since the release before REV has a higher spec.version",
     },
     Rule {
+        id: "plugin-version-reused",
+        default: Severity::Error,
+        what: "with --history: a plugin version has one file content across every release tag",
+    },
+    Rule {
         id: "plugin-version-lowered",
         default: Severity::Error,
         what: "a plugin's spec.version never goes down from the release before REV",
@@ -120,6 +125,11 @@ pub const RULES: &[Rule] = &[
         id: "plugin-image-format",
         default: Severity::Error,
         what: "a plugin's spec.service.image is release.pluginImage filled in (default {registry}/release/{product}-plugins-{name}:{version})",
+    },
+    Rule {
+        id: "plugin-requirement-unmet",
+        default: Severity::Error,
+        what: "at `tag`: the version being tagged is within every plugin's requirement (spec.compassRequirement, release.pluginRequirementKey)",
     },
     Rule {
         id: "plugin-port-conflict",
@@ -572,6 +582,9 @@ pub fn check(
         "plugin-slot-conflict",
     ]) {
         plugins::check(repo, settings, commit, &mut findings)?;
+    }
+    if history && on(&["plugin-version-reused"]) {
+        plugins::reused(repo, settings, &mut findings)?;
     }
     if on(&["chart-dependency-missing"]) {
         deps::check(repo, &at_rev, &files, &mut findings)?;

@@ -52,6 +52,94 @@ pub fn check(
     Ok(())
 }
 
+/// `plugin-requirement-unmet`, for `tag`: each plugin of `commit` whose requirement (a
+/// Masterminds constraint such as `>=v2.7.1`, read from `spec.<release.pluginRequirementKey>`,
+/// default `compassRequirement`) the product `version` being tagged does not meet.
+///
+/// Errors: a plugin file that cannot be read (exit 2); unreadable objects.
+pub fn requirements(
+    repo: &gix::Repository,
+    settings: &Settings,
+    commit: gix::ObjectId,
+    version: &semver::Version,
+) -> Result<Vec<Finding>> {
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    let key = crate::settings::raw(repo)("pluginRequirementKey")
+        .unwrap_or_else(|| "compassRequirement".into());
+    let mut out = Vec::new();
+    for p in crate::plugins::at(repo, tree, settings)? {
+        let Some(req) = crate::plugins::requirement(&p, &key) else {
+            continue;
+        };
+        let ok = crate::render::semver::matches(&req, &version.to_string()).unwrap_or(false);
+        if !ok {
+            out.push(
+                Finding::new(
+                    "plugin-requirement-unmet",
+                    format!(
+                        "plugin {} requires {key} `{req}`, which v{version} is not",
+                        p.name
+                    ),
+                )
+                .at(&p.file, None),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// `plugin-version-reused` (`check --history`): across every release tag, one plugin name and
+/// version with two file contents, naming the tags of each.
+///
+/// Errors: unreadable objects. A plugin file that cannot be read at some tag is skipped there.
+pub fn reused(
+    repo: &gix::Repository,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    // (name, version) -> content hash -> (tags, file)
+    type Seen = BTreeMap<(String, String), BTreeMap<String, (Vec<String>, String)>>;
+    let mut seen: Seen = BTreeMap::new();
+    for (commit, tags) in crate::git::release_tags_by_commit(repo)? {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        let Ok(plugins) = crate::plugins::at(repo, tree, settings) else {
+            continue;
+        };
+        for p in plugins {
+            let e = seen
+                .entry((p.name.clone(), p.version.clone()))
+                .or_default()
+                .entry(crate::hash::sha256_hex(&p.bytes))
+                .or_insert_with(|| (Vec::new(), p.file.clone()));
+            e.0.extend(tags.iter().map(|(t, _)| t.clone()));
+        }
+    }
+    for ((name, version), contents) in seen {
+        if contents.len() < 2 {
+            continue;
+        }
+        let mut groups: Vec<(Vec<String>, String)> = contents.into_values().collect();
+        for g in &mut groups {
+            g.0.sort();
+        }
+        groups.sort();
+        let said: Vec<String> = groups.iter().map(|(t, _)| t.join(", ")).collect();
+        findings.push(
+            Finding::new(
+                "plugin-version-reused",
+                format!(
+                    "plugin {name} {version} has {} contents: in {}; a released version is never rebuilt: give the later one a version of its own",
+                    groups.len(),
+                    said.join(" and in ")
+                ),
+            )
+            .at(&groups[0].1, None)
+            .revisions(groups.iter().flat_map(|(t, _)| t.clone()).collect()),
+        );
+    }
+    Ok(())
+}
+
 /// The release `commit` is compared with: `(its name, its commit)`.
 fn previous(
     repo: &gix::Repository,

@@ -26,6 +26,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("release.checkOnPush", "false", "in a bare repository with protect: refuse pushed release tags that fail check"),
     ("release.pluginsPath", "release-plugins", "the plugin files, one YAML file a plugin"),
     ("release.pluginImage", "{registry}/release/{product}-plugins-{name}:{version}", "what plugin-image-format expects a plugin's spec.service.image to be ({registry}: [[ registry_release ]] or release.registry)"),
+    ("release.pluginRequirementKey", "compassRequirement", "the spec key of a plugin's product requirement, checked by tag (plugin-requirement-unmet)"),
     ("release.sharedSlots", "none", "plugin slots several plugins may claim (space-separated), exempt from plugin-slot-conflict"),
     ("release.signPackages", "false", "true: package, hotfix and upgrade sign the manifest and the package as with --sign"),
     ("release.renderCache", "true", "false: render every chart every time instead of keeping what each yields under .git/release/cache/render/"),

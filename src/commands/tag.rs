@@ -280,13 +280,26 @@ fn gate(
     repo: &gix::Repository,
     settings: &Settings,
     charts: &BTreeMap<String, (String, String)>,
-    name: &str,
+    (name, version): (&str, &semver::Version),
     spec: &str,
     tree: gix::ObjectId,
 ) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let config = crate::check::Config::load(repo)?;
-    let gate = crate::check::check(repo, settings, &config, spec, false)?;
+    let mut gate = crate::check::check(repo, settings, &config, spec, false)?;
+    // plugin-requirement-unmet needs the version being tagged: checked here, not by `check`.
+    if let Some(severity) = config.severity("plugin-requirement-unmet") {
+        let commit = resolve_commit(repo, spec)?;
+        for mut f in crate::check::plugins::requirements(repo, settings, commit, version)? {
+            f.severity = severity;
+            if severity == crate::check::Severity::Error {
+                gate.error_count += 1;
+            } else {
+                gate.warning_count += 1;
+            }
+            gate.findings.push(f);
+        }
+    }
     if gate.error_count > 0 {
         let mut table = Vec::new();
         crate::check::print(&gate, &mut table)?;
@@ -335,7 +348,7 @@ pub(crate) fn plan(
     refuse_by_history(repo, &version, &template, &name, spec, commit)?;
     let tree = repo.find_commit(commit)?.tree_id()?.detach();
     let charts = chart_versions(repo, tree, &settings.addons_path)?;
-    let mut warnings = gate(repo, settings, &charts, &name, spec, tree)?;
+    let mut warnings = gate(repo, settings, &charts, (&name, &version), spec, tree)?;
 
     // A VERSION file (component repos, Aether) must say the version being tagged.
     if let Some(files) = git::read_path(repo, tree, crate::version_bump::VERSION_FILE)? {
