@@ -124,6 +124,20 @@ fn plugin_list_and_the_rules_each_way() {
     );
     p.write("release-plugins/backup.yaml", &backup);
 
+    // image-tag-mutable applies to plugin images.
+    p.write(
+        "release-plugins/backup.yaml",
+        &backup.replace(
+            "demo-platform-plugins-backup:v0.2.0",
+            "demo-platform-plugins-backup:latest",
+        ),
+    );
+    check(&p, &[])
+        .fails(3)
+        .out_has("image-tag-mutable")
+        .out_has("release-plugins/backup.yaml:11: plugin backup: `[[ registry_release ]]/release/demo-platform-plugins-backup:latest` is on the moving tag `latest`");
+    p.write("release-plugins/backup.yaml", &backup);
+
     // plugin-version-not-bumped: changed since v1.0.1 under its version; raised, it passes.
     p.write(
         "release-plugins/backup.yaml",
@@ -175,10 +189,23 @@ fn plugin_package_with_its_image_verifies_and_is_reproducible() {
         &format!("{settings}\tregistry = {}/rel\n", reg.host),
     );
     p.commit("the internal registry");
+    // Plugin images are looked up like the charts' (image-missing), each with its plugin file.
+    p.release(&["check", "HEAD"])
+        .fails(3)
+        .out_has("image-missing")
+        .out_has("/rel/release/demo-platform-plugins-gpu-manager:v0.1.3` is not in registry")
+        .out_has("needed by release-plugins/gpu-manager.yaml:11");
     reg.push_layered(
         &sb,
         "rel/release/demo-platform-plugins-gpu-manager:v0.1.3",
         &["base-os", "gpu-manager"],
+    );
+    let run = p.release(&["check", "HEAD"]).fails(3);
+    assert!(
+        !run.stdout
+            .contains("plugins-gpu-manager:v0.1.3` is not in registry"),
+        "{}",
+        run.stdout
     );
     let run = p
         .release(&[

@@ -558,7 +558,11 @@ pub fn check(
     }
     if registry_check {
         if let Some(Ok(l)) = &lists {
-            registry::check(repo, settings, commit, l, &mut findings)?;
+            // Plugin images are looked up too (image-missing, image-digest-moved), though no
+            // image list holds them: they ship in plugin packages.
+            let tree = repo.find_commit(commit)?.tree_id()?.detach();
+            let with_plugins = plugins::with_plugin_images(l, repo, tree, settings);
+            registry::check(repo, settings, commit, &with_plugins, &mut findings)?;
         }
     }
     if on(&["image-not-locked"]) {

@@ -39,6 +39,7 @@ pub fn check(
         findings,
     );
     port_conflicts(&plugins, findings);
+    image_tags(&plugins, findings);
     let shared: Vec<String> = get("sharedSlots")
         .map(|s| s.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
@@ -50,6 +51,65 @@ pub fn check(
         versions(&plugins, &old, &name, findings);
     }
     Ok(())
+}
+
+/// `lists` with each plugin's `spec.service.image` added as a source (`from: plugin`, the
+/// plugin file and line) but to no list kind: what `image-missing` and `image-digest-moved`
+/// look up. Plugin files that cannot be read add nothing (the plugin rules report them).
+pub fn with_plugin_images(
+    lists: &crate::image::chart::ImageLists,
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &Settings,
+) -> crate::image::chart::ImageLists {
+    let mut out = crate::image::chart::ImageLists {
+        kinds: lists.kinds.clone(),
+        warnings: Vec::new(),
+        sources: lists.sources.clone(),
+        tests: BTreeMap::new(),
+        fallbacks: Vec::new(),
+    };
+    for p in crate::plugins::at(repo, tree, settings).unwrap_or_default() {
+        if let Some(image) = &p.image {
+            out.sources
+                .entry(image.clone())
+                .or_default()
+                .push(crate::image::chart::ImageSource {
+                    chart: p.file.clone(),
+                    file: None,
+                    line: Some(p.image_line),
+                    from: "plugin",
+                    object: None,
+                    kind: "plugin".into(),
+                });
+        }
+    }
+    out
+}
+
+/// `image-tag-mutable` for plugin images: a plugin's image without a tag or on a moving tag.
+fn image_tags(plugins: &[Plugin], findings: &mut Vec<Finding>) {
+    use super::image_tags::{pin, Pin, MUTABLE_TAGS};
+    for p in plugins {
+        let Some(image) = &p.image else { continue };
+        let why = match pin(image) {
+            Pin::None => Some("has no tag (so `latest`)".to_string()),
+            Pin::Tag(t) if MUTABLE_TAGS.contains(&t) => Some(format!("is on the moving tag `{t}`")),
+            _ => None,
+        };
+        if let Some(why) = why {
+            findings.push(
+                Finding::new(
+                    "image-tag-mutable",
+                    format!(
+                        "plugin {}: `{image}` {why}; pin it to the plugin's version",
+                        p.name
+                    ),
+                )
+                .at(&p.file, Some(p.image_line)),
+            );
+        }
+    }
 }
 
 /// `plugin-requirement-unmet`, for `tag`: each plugin of `commit` whose requirement (a
