@@ -49,6 +49,72 @@ pub struct Plugin {
     pub bytes: Vec<u8>,
 }
 
+/// A plugin added, removed or changed between two revisions (`log`, `diff`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PluginChange {
+    /// `metadata.name`.
+    pub name: String,
+    /// Its file on the newer side (the older one for a removed plugin).
+    pub file: String,
+    /// Version before (`None`: added).
+    pub from: Option<String>,
+    /// Version after (`None`: removed).
+    pub to: Option<String>,
+    /// `spec.service.image` after (before, for a removed plugin).
+    pub image: Option<String>,
+}
+
+/// The plugins that differ between `old` and `new` (by name; any byte of the file counts), by
+/// name.
+pub fn changes(old: &[Plugin], new: &[Plugin]) -> Vec<PluginChange> {
+    let mut out = Vec::new();
+    for n in new {
+        let o = old.iter().find(|o| o.name == n.name);
+        if o.is_some_and(|o| o.bytes == n.bytes) {
+            continue;
+        }
+        out.push(PluginChange {
+            name: n.name.clone(),
+            file: n.file.clone(),
+            from: o.map(|o| o.version.clone()),
+            to: Some(n.version.clone()),
+            image: n.image.clone(),
+        });
+    }
+    for o in old.iter().filter(|o| !new.iter().any(|n| n.name == o.name)) {
+        out.push(PluginChange {
+            name: o.name.clone(),
+            file: o.file.clone(),
+            from: Some(o.version.clone()),
+            to: None,
+            image: o.image.clone(),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// One line of a [`PluginChange`], as `log` and `diff` print it: `plugin NAME FROM -> TO  IMAGE`.
+pub fn change_line(c: &PluginChange) -> String {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
+    let what = match (&c.from, &c.to) {
+        (None, _) => " (added)",
+        (_, None) => " (removed)",
+        (a, b) if a == b => " (changed, same version)",
+        _ => "",
+    };
+    let image = c
+        .image
+        .as_deref()
+        .map_or(String::new(), |i| format!("  {i}"));
+    format!(
+        "plugin  {}  {} -> {}{what}{image}",
+        c.name,
+        v(&c.from),
+        v(&c.to)
+    )
+}
+
 /// The requirement `spec.<key>` of `p` (`compassRequirement` by default, seed 001), when set.
 pub fn requirement(p: &Plugin, key: &str) -> Option<String> {
     if key == "compassRequirement" {

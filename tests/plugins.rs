@@ -346,6 +346,17 @@ fn plugin_bump_changes_the_two_values_and_nothing_else() {
     p.release(&["plugin", "bump", "gpu-manager", "--major", "--json"])
         .ok()
         .out_has("\"to\": \"v1.0.0\"");
+    // diff and log list plugin changes beside chart changes.
+    p.release(&["diff", "v1.0.1", "HEAD"]).ok().out_has(
+        "plugin  backup  v0.2.0 -> v0.2.1  [[ registry_release ]]/release/demo-platform-plugins-backup:v0.2.1",
+    );
+    p.git(&["tag", "-a", "-m", "v1.0.2", "v1.0.2"]);
+    let log = p.release(&["log"]).ok();
+    log.out_has("    plugin  gpu-manager  v0.1.3 -> v0.2.0");
+    let v: serde_json::Value =
+        serde_json::from_str(&p.release(&["log", "--json"]).ok().stdout).unwrap();
+    assert_eq!(v["entries"][0]["plugins"][0]["name"], "backup");
+    assert_eq!(v["entries"][0]["plugins"][0]["to"], "v0.2.1");
 }
 
 #[test]

@@ -79,6 +79,9 @@ pub(crate) struct Report {
     pub charts: Vec<ChartDiff>,
     /// The image lists, old -> new.
     pub images: ImageDiff,
+    /// Plugins added, removed or changed (`release-plugins/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<crate::plugins::PluginChange>,
     /// Components listed in B (or A) that did not change.
     pub unchanged: usize,
 }
@@ -236,6 +239,10 @@ pub(crate) fn diff(
         components,
         charts: loose,
         images,
+        plugins: crate::plugins::changes(
+            &crate::plugins::at(repo, ta, settings).unwrap_or_default(),
+            &crate::plugins::at(repo, tb, settings).unwrap_or_default(),
+        ),
         unchanged,
     };
     // Charts whose images could not be read (rendering problems), by chart.
@@ -302,6 +309,12 @@ fn print_report(r: &Report, out: &mut dyn Write) -> Result<()> {
         writeln!(out)?;
         writeln!(out, "image lists:")?;
         crate::history::compare::write_changes(&[], &r.images, "  ", out)?;
+    }
+    if !r.plugins.is_empty() {
+        writeln!(out)?;
+        for p in &r.plugins {
+            writeln!(out, "{}", crate::plugins::change_line(p))?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "{} component(s) unchanged", r.unchanged)?;

@@ -51,6 +51,9 @@ pub(crate) struct Entry {
     pub charts: Vec<ChartDiff>,
     /// Images of the image lists since `previous`.
     pub images: ImageDiff,
+    /// Plugins added, removed or changed since `previous`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<crate::plugins::PluginChange>,
 }
 
 /// What `log --json` prints.
@@ -133,6 +136,16 @@ pub(crate) fn log(
         }
         let prev = previous(&all, i).map(|j| &all[j]);
         let tree = tree_of(r.commit)?;
+        let plugins = match prev {
+            Some(p) => {
+                let ptree = tree_of(p.commit)?;
+                crate::plugins::changes(
+                    &crate::plugins::at(repo, ptree, settings).unwrap_or_default(),
+                    &crate::plugins::at(repo, tree, settings).unwrap_or_default(),
+                )
+            }
+            None => Vec::new(),
+        };
         let (charts, images) = match prev {
             Some(p) => {
                 let ptree = tree_of(p.commit)?;
@@ -158,6 +171,7 @@ pub(crate) fn log(
             previous: prev.map(|p| p.name.clone()),
             charts,
             images,
+            plugins,
         });
     }
     let report = crate::report::Report::new("log", Report { line, entries });
@@ -186,7 +200,14 @@ fn print(report: &Report, out: &mut dyn Write) -> Result<()> {
             since
         )?;
         crate::history::compare::write_changes(&e.charts, &e.images, "    ", out)?;
-        if e.previous.is_some() && e.charts.is_empty() && e.images.is_empty() {
+        for p in &e.plugins {
+            writeln!(out, "    {}", crate::plugins::change_line(p))?;
+        }
+        if e.previous.is_some()
+            && e.charts.is_empty()
+            && e.images.is_empty()
+            && e.plugins.is_empty()
+        {
             writeln!(out, "    no chart or image changed")?;
         }
     }
