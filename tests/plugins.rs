@@ -264,6 +264,27 @@ fn plugin_package_with_its_image_verifies_and_is_reproducible() {
     p.release(&["verify", pkg.to_str().unwrap()])
         .ok()
         .out_has("ok: the package is as it was built");
+    // push takes it like any package: the image lands at the site under its path and tag.
+    let site = crate::registry::TestRegistry::start(None);
+    let v: serde_json::Value = serde_json::from_str(
+        &p.release(&[
+            "push",
+            pkg.to_str().unwrap(),
+            "--registry",
+            &site.host,
+            "--json",
+        ])
+        .ok()
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        v["images"][0]["target"],
+        format!(
+            "{}/release/demo-platform-plugins-gpu-manager:v0.1.3",
+            site.host
+        )
+    );
     // A second run: the same bytes.
     p.release(&[
         "plugin",
