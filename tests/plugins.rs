@@ -19,34 +19,21 @@ fn plugin(name: &str, version: &str, port: u16, slots: &[(&str, &[&str])]) -> St
     )
 }
 
-/// The example collected, with three plugins (one with two modules sharing a slot), released
-/// as v1.0.1.
+/// The example (which ships three plugins, one with two modules sharing a slot) collected and
+/// released as v1.0.1.
 fn with_plugins(sb: &Sandbox) -> Repo<'_> {
-    let mut p = sb.example();
+    let p = sb.example();
     p.release(&["collect", "--commit"]).ok();
-    p.write(
-        "release-plugins/gpu-manager.yaml",
-        &plugin(
+    // The shipped example has the three plugins; they are what the helper writes.
+    assert_eq!(
+        p.read("release-plugins/gpu-manager.yaml"),
+        plugin(
             "gpu-manager",
             "v0.1.3",
             9999,
-            &[("gpu-manager", &["system.plugin_center", "gpu.panel"])],
-        ),
+            &[("gpu-manager", &["system.plugin_center", "gpu.panel"])]
+        )
     );
-    p.write(
-        "release-plugins/log-viewer.yaml",
-        &plugin(
-            "log-viewer",
-            "v1.0.0",
-            9100,
-            &[("viewer", &["logs.panel"]), ("exporter", &["logs.panel"])],
-        ),
-    );
-    p.write(
-        "release-plugins/backup.yaml",
-        &plugin("backup", "v0.2.0", 9200, &[("backup", &["backup.panel"])]),
-    );
-    p.commit("three plugins");
     p.git(&["tag", "-a", "-m", "v1.0.1", "v1.0.1"]);
     p
 }
@@ -427,7 +414,7 @@ fn check_history_finds_a_plugin_version_released_twice_with_other_content() {
     p.git(&["tag", "-a", "-m", "v1.0.2", "v1.0.2"]);
     let run = p.release(&["check", "--history", "--offline"]).fails(3);
     run.out_has("plugin-version-reused")
-        .out_has("plugin backup v0.2.0 has 2 contents: in v1.0.1 and in v1.0.2");
+        .out_has("plugin backup v0.2.0 has 2 contents: in v1.0.0, v1.0.1 and in v1.0.2");
     // Without --history the rule does not run.
     let run = p.release(&["check", "HEAD", "--offline"]).fails(3);
     assert!(
