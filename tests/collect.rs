@@ -986,3 +986,44 @@ fn why_4_the_first_run_chains_and_derived_files_follow_the_charts() {
     assert_eq!(p.status(), "");
     p.release(&["check"]).ok();
 }
+
+/// Issue 24 item 5: a component chart without `version:` or with a `name:` that would leave the
+/// chart's folder is refused at collect (exit 2, file and line), as package refuses it; nothing
+/// is written.
+#[test]
+fn chart_metadata_is_refused_at_collect_as_package_would() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let head = p.git(&["rev-parse", "HEAD"]);
+    let mut c = Repo::open(&sb, "ex/components/cyclone");
+    c.git(&["checkout", "-q", "v0.10.0"]);
+    let chart = c.read("manifests/cyclone/Chart.yaml");
+    // No version.
+    let without: String = chart
+        .lines()
+        .filter(|l| !l.starts_with("version:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    c.write("manifests/cyclone/Chart.yaml", &without);
+    c.commit("no version");
+    c.tag("v0.12.0");
+    p.release(&["collect", "cyclone"])
+        .fails(2)
+        .err_has("manifests/cyclone/Chart.yaml:1: no `version`");
+    assert_eq!(p.status(), "");
+    // A name that leaves the folder.
+    let evil = chart.replace("name: cyclone", "name: ../../../evil");
+    assert_ne!(evil, chart);
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        &evil.replace("0.10.0", "0.13.0"),
+    );
+    c.commit("evil name");
+    c.tag("v0.13.0");
+    p.release(&["collect", "cyclone"])
+        .fails(2)
+        .err_has("name `../../../evil` is not a chart name");
+    assert_eq!(p.status(), "");
+    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+}

@@ -71,6 +71,40 @@ pub fn checked_version(files: &Files) -> Result<Option<String>, String> {
     ))
 }
 
+/// A chart's identity as Helm requires it before installing, checked where a chart enters the
+/// repository (collect), as package does when it is archived: Chart.yaml has a `version`, and its
+/// `name`, when set, is a plain name (`[A-Za-z0-9._-]`, not `.` or `..`: it names the archive
+/// and its top folder, so `../../x` would leave it). No Chart.yaml: nothing to check here.
+///
+/// Errors: `Chart.yaml:LINE: …`, naming what is wrong.
+pub fn checked_identity(files: &Files) -> Result<(), String> {
+    let Some(entry) = files.get("Chart.yaml") else {
+        return Ok(());
+    };
+    let meta = parse(&entry.data);
+    if meta.version.is_none() {
+        return Err("Chart.yaml:1: no `version` (Helm refuses a chart without one)".into());
+    }
+    if let Some(name) = &meta.name {
+        let plain = !name.is_empty()
+            && name != "."
+            && name != ".."
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !plain {
+            let line = String::from_utf8_lossy(&entry.data)
+                .lines()
+                .position(|l| l.starts_with("name:"))
+                .map_or(1, |i| i + 1);
+            return Err(format!(
+                "Chart.yaml:{line}: name `{name}` is not a chart name (letters, digits, `.`, `_`, `-`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// [`parse`] without a YAML parser, for the common Chart.yaml: every line at column 0 is
 /// `key: value` with a plain key, and `name` / `version` are single-line strings (plain, or quoted
 /// without escapes). `None` whenever anything is less simple (flow or quoted keys, anchors, tags,

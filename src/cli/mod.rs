@@ -160,7 +160,53 @@ pub fn main_for<A: FromArgMatches>(
         Ok(a) => a,
         Err(e) => e.exit(),
     };
-    finish_as(f(args), json)
+    // A panic anywhere (ours or a library's) is an internal error with exit 1, said like every
+    // other error (JSON included), never a bare backtrace; RUST_BACKTRACE=1 still prints one.
+    let caught = catch_panics(|| f(args));
+    finish_as(
+        caught.unwrap_or_else(|what| {
+            Err(UserError::failure(format!(
+                "internal error in `git release {name}`: {what}"
+            ))
+            .hint("this is a bug in git-release: please report it with the command line and this message (RUST_BACKTRACE=1 shows where it happened)")
+            .into())
+        }),
+        json,
+    )
+}
+
+/// Run `f`; a panic becomes `Err` with its message and place (`msg (at src/x.rs:12)`). The
+/// default panic output is kept only when `RUST_BACKTRACE` is set.
+fn catch_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let keep = seen.clone();
+    let default = std::panic::take_hook();
+    let verbose = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let mut slot = keep.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert(format!("{msg}{at}"));
+        if verbose {
+            default(info);
+        }
+    }));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    r.map_err(|_| {
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| "a panic".into())
+    })
 }
 
 /// Whether `--json` was given to the command or to any subcommand it ran.
@@ -237,4 +283,15 @@ fn missing_object_hint(err: &anyhow::Error) -> Option<String> {
          (`git fetch --unshallow`, or clone without --filter)"
             .to_string()
     })
+}
+
+#[cfg(test)]
+mod panic_tests {
+    #[test]
+    fn a_panic_becomes_an_error_with_its_message_and_place() {
+        let r: Result<(), String> = super::catch_panics(|| panic!("boom {}", 42));
+        let e = r.unwrap_err();
+        assert!(e.starts_with("boom 42 (at src/cli/mod.rs:"), "{e}");
+        assert_eq!(super::catch_panics(|| 7), Ok(7));
+    }
 }

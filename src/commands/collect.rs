@@ -594,6 +594,13 @@ impl Collected {
             ));
             return Ok(None);
         }
+        if let Err(e) = crate::chart::meta::checked_identity(files) {
+            self.chart_errors.push(chart_error(
+                &e,
+                "every chart needs a SemVer `version` and a plain `name`, as Helm and package require",
+            ));
+            return Ok(None);
+        }
         let old = git::read_worktree(&crate::paths::abs(&ctx.workdir, target))?;
         let base = base.map(|b| ctx.as_collected(c, b));
         let merged = merge::folder(base.as_ref(), &old, files, ctx.theirs);
