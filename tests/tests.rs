@@ -3,6 +3,7 @@
 
 mod util;
 
+mod bounded;
 mod branch;
 mod bump;
 mod check;

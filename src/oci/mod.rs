@@ -445,11 +445,11 @@ impl Puller {
             })
             .collect::<Result<_>>()?;
         // Each missing blob once, from the first image that needs it.
-        let mut missing: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut missing: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
         for p in &pulled {
             for d in std::iter::once(&p.config).chain(&p.layers) {
                 if !skip.contains(&d.digest) && !cache.has(&d.digest) {
-                    missing.entry(&d.digest).or_insert(&p.name);
+                    missing.entry(&d.digest).or_insert((&p.name, d.size));
                 }
             }
         }
@@ -459,8 +459,8 @@ impl Puller {
             let fetched: Vec<Result<u64>> = self.pool.install(|| {
                 missing
                     .par_iter()
-                    .map(|(digest, name)| {
-                        let n = pull::fetch_blob(client, name, digest, cache);
+                    .map(|(digest, (name, size))| {
+                        let n = pull::fetch_blob(client, name, digest, Some(*size), cache);
                         bar.inc(1);
                         n
                     })

@@ -154,16 +154,88 @@ fn sha(bytes: &[u8]) -> String {
     format!("sha256:{}", crate::hash::sha256_hex(bytes))
 }
 
-/// Download blob `digest` of the repository of `name` into `cache` unless it is there.
-/// Returns the bytes downloaded (0 when cached).
+/// The largest blob a descriptor may declare (16 GiB): a layer bigger than that is a registry
+/// lying or broken, refused before a byte is downloaded.
+pub const MAX_BLOB: u64 = 16 << 30;
+
+/// Passes writes through until `left` bytes have gone, then refuses (a registry that sends more
+/// than the descriptor says, or never stops).
+struct Bounded<'a, W: std::io::Write> {
+    inner: &'a mut W,
+    left: u64,
+    over: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Bounded<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.over = true;
+            return Err(std::io::Error::other(
+                "more bytes than the descriptor declares",
+            ));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Download blob `digest` of the repository of `name` into `cache` unless it is there, reading
+/// at most `size` bytes (the descriptor's; `None` when not known) and refusing a descriptor above
+/// [`MAX_BLOB`] before downloading. Returns the bytes downloaded (0 when cached).
 ///
-/// Errors: registry faults naming registry, image and cause; a digest mismatch (not stored).
-pub fn fetch_blob(registry: &Registry, name: &str, digest: &str, cache: &BlobCache) -> Result<u64> {
+/// Errors (exit 1, each naming registry, image and digest; nothing is left in the cache): registry
+/// faults; a blob longer or shorter than its descriptor; a digest mismatch.
+pub fn fetch_blob(
+    registry: &Registry,
+    name: &str,
+    digest: &str,
+    size: Option<u64>,
+    cache: &BlobCache,
+) -> Result<u64> {
     if cache.has(digest) {
         return Ok(0);
     }
+    let host = crate::image::reference::split(name).0;
+    if let Some(s) = size.filter(|s| *s > MAX_BLOB) {
+        return Err(UserError::failure(format!(
+            "registry {host}: image {name} declares blob {digest} of {s} bytes, more than the {MAX_BLOB} a layer may have; nothing was downloaded"
+        ))
+        .hint("the image's manifest is broken or the registry is not to be trusted: push the image again")
+        .into());
+    }
     let mut w = cache.writer(digest)?;
-    let n = registry.blob(name, digest, &mut w)?;
+    let n = match size {
+        None => registry.blob(name, digest, &mut w)?,
+        Some(s) => {
+            let mut b = Bounded {
+                inner: &mut w,
+                left: s,
+                over: false,
+            };
+            let r = registry.blob(name, digest, &mut b);
+            if b.over {
+                return Err(UserError::failure(format!(
+                    "registry {host}: blob {digest} of image {name} runs past the {s} bytes its descriptor declares; nothing was kept"
+                ))
+                .hint("the registry sends more than the manifest says: push the image again, or check the registry")
+                .into());
+            }
+            let n = r?;
+            if n != s {
+                return Err(UserError::failure(format!(
+                    "registry {host}: blob {digest} of image {name} has {n} bytes, not the {s} its descriptor declares; nothing was kept"
+                ))
+                .hint("push the image again, or check the registry")
+                .into());
+            }
+            n
+        }
+    };
     w.commit()?;
     Ok(n)
 }

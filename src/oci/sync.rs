@@ -104,7 +104,7 @@ fn sync_blob(
 ) -> Result<()> {
     let mut downloaded = 0;
     let placement = place_blob(reg, dst_ref, digest, placed, || {
-        downloaded = super::pull::fetch_blob(reg, src_ref, digest, cache)?;
+        downloaded = super::pull::fetch_blob(reg, src_ref, digest, None, cache)?;
         let file = std::fs::File::open(cache.path(digest)?)?;
         // SAFETY: cached blobs are written once to a temporary file and renamed into place;
         // nothing writes to a blob file afterwards, so the mapping does not change under us.

@@ -1,0 +1,191 @@
+//! Issue 24 (bounded everywhere), registry rows: a registry that lies about a layer's size gets
+//! a clear error in bounded time, and nothing is left in the blob cache or the output folder.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::util::Sandbox;
+
+fn sha(b: &[u8]) -> String {
+    format!("sha256:{}", crate::registry::hex(&Sha256::digest(b)))
+}
+
+/// A registry on 127.0.0.1 serving one image, `rel/app:1.0`: a real config, and a layer whose
+/// descriptor declares `declared` bytes while the blob response carries `sent` bytes. Returns
+/// `host:port` and the layer digest.
+fn lying_registry(declared: u64, sent: usize) -> (String, String) {
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#.to_vec();
+    let layer_digest = sha(b"a layer that is not what it says");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{layer_digest}","size":{declared}}}]}}"#,
+        sha(&config),
+        config.len()
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let config_digest = sha(&config);
+    let manifest_digest = sha(manifest.as_bytes());
+    let layer = layer_digest.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match conn.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let line = head.lines().next().unwrap_or_default().to_string();
+            let send = |conn: &mut std::net::TcpStream, ctype: &str, extra: &str, body: &[u8]| {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: {ctype}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(body);
+            };
+            if line.contains(" /v2/ ") {
+                send(&mut conn, "application/json", "", b"{}");
+            } else if line.contains("/manifests/") {
+                let extra = format!("Docker-Content-Digest: {manifest_digest}\r\n");
+                let body = if line.starts_with("HEAD") {
+                    Vec::new()
+                } else {
+                    manifest.clone().into_bytes()
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    manifest.len()
+                );
+                let _ = conn.write_all(&body);
+            } else if line.contains(&config_digest) {
+                send(&mut conn, "application/octet-stream", "", &config);
+            } else if line.contains(&layer) {
+                // Streamed in 64 KiB pieces until `sent` bytes (or the client hangs up).
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/octet-stream\r\nContent-Length: {sent}\r\nConnection: close\r\n\r\n"
+                );
+                let chunk = vec![0u8; 64 << 10];
+                let mut left = sent;
+                while left > 0 {
+                    let n = left.min(chunk.len());
+                    if conn.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                    left -= n;
+                }
+            } else {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        }
+    });
+    (host, layer_digest)
+}
+
+/// A platform repo whose one chart deploys `[[ registry_release ]]/app:1.0`, release.registry
+/// at `host/rel`.
+fn platform<'a>(sb: &'a Sandbox, host: &str) -> crate::util::Repo<'a> {
+    let mut p = sb.repo("platform");
+    p.write(
+        ".gitrelease",
+        &format!("[release]\n\tproduct = demo\n\tregistry = {host}/rel\n"),
+    );
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/app/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: \"[[ registry_release ]]/app:1.0\"\n",
+    );
+    p.write(
+        "images/images_platform.list",
+        "[[ registry_release ]]/app:1.0\n",
+    );
+    p.commit("app");
+    p
+}
+
+/// Files under the blob cache (finished blobs and temporaries alike).
+fn cached(p: &crate::util::Repo) -> Vec<String> {
+    let dir = p.path.join(".git/release/blobs/sha256");
+    std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_layer_response_that_never_ends_stops_at_its_declared_size() {
+    let (host, layer) = lying_registry(114, 256 << 20);
+    let sb = Sandbox::new();
+    let p = platform(&sb, &host);
+    let started = Instant::now();
+    let run = p.release(&["package", "--images", "-o", "out"]).fails(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    run.err_has(&format!("registry {host}: blob {layer} of image {host}/rel/app:1.0 runs past the 114 bytes its descriptor declares"));
+    let hex = layer.trim_start_matches("sha256:");
+    assert!(
+        cached(&p).iter().all(|f| !f.contains(hex)),
+        "{:?}",
+        cached(&p)
+    );
+    assert!(!p.path.join("out").join("demo-g").exists());
+    assert!(std::fs::read_dir(p.path.join("out")).map_or(true, |mut d| d.next().is_none()));
+}
+
+#[test]
+fn a_layer_descriptor_of_2_62_bytes_is_refused_before_downloading() {
+    let (host, layer) = lying_registry(1 << 62, 114);
+    let sb = Sandbox::new();
+    let p = platform(&sb, &host);
+    let run = p.release(&["package", "--images", "-o", "out"]).fails(1);
+    run.err_has(&format!(
+        "registry {host}: image {host}/rel/app:1.0 declares blob {layer} of {} bytes",
+        1u64 << 62
+    ))
+    .err_has("nothing was downloaded");
+    let hex = layer.trim_start_matches("sha256:");
+    assert!(
+        cached(&p).iter().all(|f| !f.contains(hex)),
+        "{:?}",
+        cached(&p)
+    );
+}
+
+#[test]
+fn a_layer_shorter_than_its_descriptor_is_refused() {
+    // Cut short, its bytes do not hash to its digest: refused as such, nothing stored.
+    let (host, layer) = lying_registry(4096, 100);
+    let sb = Sandbox::new();
+    let p = platform(&sb, &host);
+    p.release(&["package", "--images", "-o", "out"])
+        .fails(1)
+        .err_has(&format!(
+            "blob {layer} of {host}/rel/app:1.0 arrived with content hashing to"
+        ))
+        .err_has("not stored");
+    let hex = layer.trim_start_matches("sha256:");
+    assert!(
+        cached(&p).iter().all(|f| !f.contains(hex)),
+        "{:?}",
+        cached(&p)
+    );
+}
