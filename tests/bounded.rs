@@ -189,3 +189,42 @@ fn a_layer_shorter_than_its_descriptor_is_refused() {
         cached(&p)
     );
 }
+
+/// Issue 24, the 120 MB values.yaml row: a component values.yaml past the YAML size cap is
+/// refused at collect, naming the file, in bounded time; nothing is written.
+#[test]
+fn a_huge_component_values_yaml_is_refused_at_collect() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    p.release(&["collect", "--commit"]).ok();
+    let head = p.git(&["rev-parse", "HEAD"]);
+    let mut c = crate::util::Repo::open(&sb, "ex/components/cyclone");
+    c.git(&["checkout", "-q", "v0.10.0"]);
+    let mut big = c.read("manifests/cyclone/values.yaml");
+    let mut n = 0;
+    while big.len() <= 33 << 20 {
+        big.push_str(&format!(
+            "key{n:08}: value-of-some-length-to-fill-the-file-quickly-{n:08}\n"
+        ));
+        n += 1;
+    }
+    c.write("manifests/cyclone/values.yaml", &big);
+    let chart = c.read("manifests/cyclone/Chart.yaml");
+    c.write(
+        "manifests/cyclone/Chart.yaml",
+        &chart.replace("0.10.0", "0.12.0"),
+    );
+    c.commit("a huge values.yaml");
+    c.tag("v0.12.0");
+    let started = Instant::now();
+    let run = p.release(&["collect", "cyclone"]).fails(2);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    run.err_has("manifests/cyclone/values.yaml")
+        .err_has("more than the 32 MiB a YAML input may have");
+    assert_eq!(p.status(), "");
+    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+}
