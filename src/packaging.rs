@@ -378,6 +378,31 @@ pub fn changed_resources(
     Ok(resources)
 }
 
+/// The images of each changed chart of a package at both ends of its range
+/// ([`crate::image::chart::chart_ends`]), in the order of `sources` (the charts at the new end);
+/// `olds` holds each at the old end (`None` when it is new). Render contexts (namespaces from
+/// version.yml) come from each end's tree. Shared by `hotfix` and `upgrade`.
+///
+/// Errors: a version.yml that cannot be read at either end.
+pub fn changed_chart_images(
+    repo: &gix::Repository,
+    settings: &crate::settings::Settings,
+    (old_tree, new_tree): (gix::ObjectId, gix::ObjectId),
+    sources: &[ChartSource],
+    olds: &BTreeMap<String, Option<ChartSource>>,
+) -> Result<Vec<crate::image::chart::ChartEnds>> {
+    let old_ctx = crate::image::chart::RenderContext::at(repo, old_tree, settings)?;
+    let new_ctx = crate::image::chart::RenderContext::at(repo, new_tree, settings)?;
+    let ends: Vec<_> = sources
+        .iter()
+        .map(|c| {
+            let old = olds.get(&c.path).and_then(|o| o.as_ref());
+            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
+        })
+        .collect();
+    Ok(crate::image::chart::chart_ends(&ends, &old_ctx, &new_ctx))
+}
+
 /// Commit time of `commit` in seconds since the epoch (the packages' entry mtime).
 pub fn commit_time(repo: &gix::Repository, commit: gix::ObjectId) -> Result<u64> {
     let c = repo.find_commit(commit)?;

@@ -139,10 +139,10 @@ pub(crate) fn diff(
             .zip(&files)
             .map(|(c, (fa, fb))| (c.path.as_str(), fa.as_ref(), fb.as_ref()))
             .collect();
-        let rendered = crate::image::chart::image_sets_both_ends(&ends, &ctx_a, &ctx_b);
-        for (c, (old, new, w)) in chunk.iter_mut().zip(rendered) {
-            c.images = Some(compare::image_diff(&old, &new));
-            warnings.extend(w);
+        let rendered = crate::image::chart::chart_ends(&ends, &ctx_a, &ctx_b);
+        for (c, e) in chunk.iter_mut().zip(rendered) {
+            c.images = Some(compare::image_diff(&e.old.all, &e.new.all));
+            warnings.extend(e.warnings);
         }
     }
 

@@ -660,21 +660,14 @@ fn charts_and_images(
     let mut new_images = BTreeSet::new();
     let mut entries = Vec::new();
     let mut per_chart_images: BTreeMap<String, ImageDelta> = BTreeMap::new();
-    let old_ctx = crate::image::chart::RenderContext::at(repo, base_tree, settings)?;
-    let new_ctx = crate::image::chart::RenderContext::at(repo, new_tree, settings)?;
     // Each changed chart rendered at both ends, charts in parallel (rendering is most of a
     // hotfix's work).
-    let ends: Vec<_> = sources
-        .iter()
-        .map(|c| {
-            let old = olds.get(&c.path).and_then(|o| o.as_ref());
-            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
-        })
-        .collect();
-    let rendered = crate::image::chart::image_sets_both_ends(&ends, &old_ctx, &new_ctx);
-    for (c, (old_set, new_set, w)) in sources.iter().zip(rendered) {
+    let rendered =
+        packaging::changed_chart_images(repo, settings, (base_tree, new_tree), sources, olds)?;
+    for (c, ends) in sources.iter().zip(rendered) {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
-        warnings.extend(w);
+        let (old_set, new_set) = (ends.old.all, ends.new.all);
+        warnings.extend(ends.warnings);
         per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
         old_images.extend(old_set);
         new_images.extend(new_set);

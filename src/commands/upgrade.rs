@@ -460,33 +460,23 @@ pub(crate) fn plan(
     }
 
     // Images: each changed chart rendered at both ends, and the image lists.
-    let from_ctx = crate::image::chart::RenderContext::at(repo, from_tree, settings)?;
-    let to_ctx = crate::image::chart::RenderContext::at(repo, to_tree, settings)?;
-    let ends: Vec<_> = sources
-        .iter()
-        .map(|c| {
-            let old = olds.get(&c.path).and_then(|o| o.as_ref());
-            (c.path.as_str(), old.map(|o| &o.files), Some(&c.files))
-        })
-        .collect();
-    let rendered = crate::image::chart::image_sets_both_ends(&ends, &from_ctx, &to_ctx);
-    let deployed = crate::image::chart::deployed_both_ends(&ends, &from_ctx, &to_ctx);
+    let rendered =
+        packaging::changed_chart_images(repo, settings, (from_tree, to_tree), &sources, &olds)?;
     let mut from_images = compare::listed_images(repo, from_tree, &settings.images_path)?;
     let mut to_images = compare::listed_images(repo, to_tree, &settings.images_path)?;
     let mut check: BTreeMap<String, NamespaceImages> = BTreeMap::new();
-    for ((c, (old_set, new_set, w)), (old_run, new_run)) in
-        sources.iter().zip(rendered).zip(deployed)
-    {
-        warnings.extend(w);
+    for (c, ends) in sources.iter().zip(rendered) {
+        warnings.extend(ends.warnings);
         let ns = namespace_in(&to_addons, &c.name);
         let e = check.entry(ns.clone()).or_insert_with(|| NamespaceImages {
             namespace: ns,
             ..Default::default()
         });
-        e.stale.extend(old_run.difference(&new_run).cloned());
-        e.expected.extend(new_run);
-        from_images.extend(old_set);
-        to_images.extend(new_set);
+        e.stale
+            .extend(ends.old.deployed.difference(&ends.new.deployed).cloned());
+        e.expected.extend(ends.new.deployed);
+        from_images.extend(ends.old.all);
+        to_images.extend(ends.new.all);
     }
     // Resource files (the `resourcePaths` shape): added and modified ones are packaged under
     // their path, with their images; deleted ones are listed.

@@ -482,39 +482,33 @@ pub fn chart_image_set(
     Ok(lists.kinds.into_values().flatten().collect())
 }
 
-/// The images each chart's workloads run at both ends of a change (`platform` images of
-/// [`chart_images_detailed`], through the render cache; no `images_<kind>.list` extras, no
-/// `helm test` images), charts rendered in parallel: per chart `(folder, old files, new files)`,
-/// in input order, `(old, new)`. A side without files, or that cannot be read, runs nothing.
-/// Used by `upgrade`'s check of what runs at the site.
-pub fn deployed_both_ends(
-    charts: &[(
-        &str,
-        Option<&crate::files::Files>,
-        Option<&crate::files::Files>,
-    )],
-    old_ctx: &RenderContext,
-    new_ctx: &RenderContext,
-) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
-    use rayon::prelude::*;
-    let set = |folder: &str, files: Option<&crate::files::Files>, ctx: &RenderContext| {
-        files
-            .and_then(|f| cached_chart_images(folder, f, ctx).ok())
-            .map(|c| c.images.into_iter().map(|(i, _)| i).collect())
-            .unwrap_or_default()
-    };
-    charts
-        .par_iter()
-        .map(|&(folder, old, new)| (set(folder, old, old_ctx), set(folder, new, new_ctx)))
-        .collect()
+/// The images of one chart at one end of a change ([`chart_ends`]).
+#[derive(Debug, Default)]
+pub struct ChartSets {
+    /// Every image it names ([`chart_image_set`]: deployed, and its `images_<kind>.list` files).
+    pub all: BTreeSet<String>,
+    /// The images its workloads run (the `platform` list: no `images_<kind>.list` extras, no
+    /// `helm test` images).
+    pub deployed: BTreeSet<String>,
 }
 
-/// The images each chart deploys at both ends of a change ([`chart_image_set`]), charts
-/// rendered in parallel: per chart `(folder, old files, new files)`, in input order, `(old
-/// images, new images, warnings)`. A side without files deploys nothing; a chart that cannot be
-/// read deploys nothing at that side and gives the warning `<folder>/<error>` (the warnings of a
-/// static fallback are not repeated here). Used by `hotfix` and `diff`.
-pub fn image_sets_both_ends(
+/// The images of one chart at both ends of a change ([`chart_ends`]).
+#[derive(Debug, Default)]
+pub struct ChartEnds {
+    /// At the old end (empty when the chart is new).
+    pub old: ChartSets,
+    /// At the new end.
+    pub new: ChartSets,
+    /// `<folder>/<error>` for a side that cannot be read (the warnings of a static fallback are
+    /// not repeated here).
+    pub warnings: Vec<String>,
+}
+
+/// The images each chart names at both ends of a change, charts rendered in parallel, each
+/// once (through the render cache): per chart `(folder, old files, new files)`, in input order. A
+/// side without files, or that cannot be read, names nothing. Used by `hotfix`, `upgrade` and
+/// `diff`.
+pub fn chart_ends(
     charts: &[(
         &str,
         Option<&crate::files::Files>,
@@ -522,23 +516,31 @@ pub fn image_sets_both_ends(
     )],
     old_ctx: &RenderContext,
     new_ctx: &RenderContext,
-) -> Vec<(BTreeSet<String>, BTreeSet<String>, Vec<String>)> {
+) -> Vec<ChartEnds> {
     use rayon::prelude::*;
-    let set = |folder: &str, files: Option<&crate::files::Files>, ctx, w: &mut Vec<String>| {
-        files.map_or_else(BTreeSet::new, |f| {
-            chart_image_set(folder, f, ctx, &mut Vec::new()).unwrap_or_else(|e| {
+    let sets = |folder: &str, files: Option<&crate::files::Files>, ctx, w: &mut Vec<String>| {
+        let Some(f) = files else {
+            return ChartSets::default();
+        };
+        match image_lists([(folder, f)], [], &[], ctx) {
+            Ok(lists) => ChartSets {
+                all: lists.kinds.values().flatten().cloned().collect(),
+                deployed: lists.kinds.get("platform").cloned().unwrap_or_default(),
+            },
+            Err((_, e)) => {
                 w.push(format!("{folder}/{e}"));
-                BTreeSet::new()
-            })
-        })
+                ChartSets::default()
+            }
+        }
     };
     charts
         .par_iter()
         .map(|&(folder, old, new)| {
-            let mut w = Vec::new();
-            let o = set(folder, old, old_ctx, &mut w);
-            let n = set(folder, new, new_ctx, &mut w);
-            (o, n, w)
+            let mut warnings = Vec::new();
+            let old = sets(folder, old, old_ctx, &mut warnings);
+            let new = sets(folder, new, new_ctx, &mut warnings);
+            ChartEnds { old, new, warnings }
         })
         .collect()
 }
+
