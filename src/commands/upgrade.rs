@@ -395,32 +395,41 @@ pub(crate) fn plan(
             files: Vec::new(),
         });
     }
-    // Charts the trees did not change but version.yml at TO turns off (on at FROM).
-    let roots = crate::chart::discover::chart_roots(repo, to_tree, addons)?;
-    for root in roots.keys() {
-        if changed.contains_key(root)
-            || crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
-                != Some(root.as_str())
-        {
-            continue;
-        }
-        let Ok(c) = packaging::read_chart(repo, to_tree, root) else {
-            continue;
-        };
-        let off_now = to_addons.get(&c.name).is_some_and(|a| !a.enabled);
-        let on_before = from_addons.get(&c.name).is_none_or(|a| a.enabled);
-        if off_now && on_before {
-            charts.push(UpgradeChart {
-                namespace: namespace_in(&to_addons, &c.name),
-                name: c.name.clone(),
-                path: root.clone(),
-                release: release_of(root),
-                from: Some(c.version.clone()),
-                to: Some(c.version),
-                why: "disabled",
-                archive: None,
-                files: Vec::new(),
-            });
+    // Charts the trees did not change but version.yml at TO turns off (on at FROM): looked for
+    // only when some addon is newly off, by each chart's Chart.yaml alone.
+    let newly_off = |name: &str| {
+        to_addons.get(name).is_some_and(|a| !a.enabled)
+            && from_addons.get(name).is_none_or(|a| a.enabled)
+    };
+    if to_addons.keys().any(|n| newly_off(n)) {
+        let roots = crate::chart::discover::chart_roots(repo, to_tree, addons)?;
+        for root in roots.keys() {
+            if changed.contains_key(root)
+                || crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
+                    != Some(root.as_str())
+            {
+                continue;
+            }
+            let Some(data) =
+                git::blob_at(repo, to_tree, &crate::files::join(root, "Chart.yaml"))?
+            else {
+                continue;
+            };
+            let meta = crate::chart::meta::parse(&data);
+            let name = meta.name_or_folder(root);
+            if newly_off(&name) {
+                charts.push(UpgradeChart {
+                    namespace: namespace_in(&to_addons, &name),
+                    name,
+                    path: root.clone(),
+                    release: release_of(root),
+                    from: meta.version.clone(),
+                    to: meta.version,
+                    why: "disabled",
+                    archive: None,
+                    files: Vec::new(),
+                });
+            }
         }
     }
     charts.sort_by(|a, b| a.path.cmp(&b.path));
