@@ -10,11 +10,12 @@ use rayon::prelude::*;
 use crate::image::lock::{ImagesLock, Locked};
 
 /// The lock of `images` (as the lists hold them) located at `tree`: each looked up in its
-/// registry, eight at a time. Returns the lock and the images that could not be locked (not in
-/// their registry, or naming an install-time placeholder with `release.registry` unset), each
-/// with why; those are left out of the lock.
+/// registry (one manifest request each), eight at a time. Returns the lock and the images that
+/// could not be locked (not in their registry, their registry unreachable or refusing, or naming
+/// an install-time placeholder with `release.registry` unset), each with why; those are left out
+/// of the lock.
 ///
-/// Errors: a registry refusing the credentials or unreachable (naming it).
+/// Errors: the origins or registry settings cannot be read.
 pub fn lock(
     repo: &gix::Repository,
     settings: &crate::settings::Settings,
@@ -25,7 +26,8 @@ pub fn lock(
     let client = config.client_for(&located)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
     let bar = crate::progress::bar(located.len() as u64, "lock", true);
-    let found: Vec<(String, Result<Option<Locked>, String>)> = pool.install(|| {
+    // One manifest request an image: its digest, and an index's platforms.
+    let found: Vec<(String, Result<Locked, String>)> = pool.install(|| {
         located
             .par_iter()
             .map(|l| {
@@ -34,16 +36,10 @@ pub fn lock(
                         "it names an install-time registry and release.registry is not set"
                             .to_string(),
                     ),
-                    Some(reference) => match client.exists(reference) {
-                        Ok(crate::registry::client::Presence::Missing) => {
-                            Err(format!("{reference} is not in its registry"))
-                        }
-                        Ok(crate::registry::client::Presence::Present(_)) => client
-                            .manifest(reference)
-                            .map(|(bytes, digest)| Some(locked(&bytes, digest)))
-                            .map_err(|e| format!("{e:#}")),
-                        Err(e) => return (l.image.clone(), Err(format!("{e:#}"))),
-                    },
+                    Some(reference) => client
+                        .manifest(reference)
+                        .map(|(bytes, digest)| locked(&bytes, digest))
+                        .map_err(|e| format!("{e:#}")),
                 };
                 bar.inc(1);
                 (l.image.clone(), r)
@@ -55,10 +51,9 @@ pub fn lock(
     let mut missing = Vec::new();
     for (image, r) in found {
         match r {
-            Ok(Some(l)) => {
+            Ok(l) => {
                 lock.images.insert(image, l);
             }
-            Ok(None) => {}
             Err(why) => missing.push(format!("{image}: {why}")),
         }
     }
