@@ -188,12 +188,7 @@ impl Signer {
             .hint("set user.signingKey to the SSH key's file for --sign")
             .into());
         }
-        Ok(match key.strip_prefix("~/") {
-            Some(rest) => std::env::var_os("HOME")
-                .map(|h| std::path::PathBuf::from(h).join(rest))
-                .unwrap_or_else(|| key.into()),
-            None => key.into(),
-        })
+        Ok(home_path(key))
     }
 
     fn sign_openpgp(&self, payload: &[u8]) -> Result<Vec<u8>> {
@@ -230,13 +225,7 @@ impl Signer {
             std::fs::write(&pubkey, format!("{literal}\n"))?;
             cmd.arg(&pubkey).arg("-U");
         } else {
-            let path = match key.strip_prefix("~/") {
-                Some(rest) => std::env::var_os("HOME")
-                    .map(|h| std::path::PathBuf::from(h).join(rest))
-                    .unwrap_or_else(|| key.into()),
-                None => key.into(),
-            };
-            cmd.arg(path);
+            cmd.arg(home_path(key));
         }
         let file = dir.path().join("payload");
         std::fs::write(&file, payload)?;
@@ -257,6 +246,17 @@ impl Signer {
         let sig = std::fs::read(dir.path().join("payload.sig"))
             .with_context(|| format!("{} wrote no signature", self.program))?;
         Ok(sig)
+    }
+}
+
+/// `path` with a leading `~/` read as `$HOME/`, as git reads `user.signingKey` and
+/// `gpg.ssh.allowedSignersFile`.
+fn home_path(path: &str) -> std::path::PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join(rest))
+            .unwrap_or_else(|| path.into()),
+        None => path.into(),
     }
 }
 
@@ -416,18 +416,12 @@ impl Verifier {
                 .map(|v| v.to_string())
                 .filter(|v| !v.is_empty())
         };
-        let home = |p: String| match p.strip_prefix("~/") {
-            Some(rest) => std::env::var_os("HOME")
-                .map(|h| std::path::PathBuf::from(h).join(rest))
-                .unwrap_or_else(|| p.clone().into()),
-            None => p.into(),
-        };
         Verifier {
             ssh_program: get("gpg.ssh.program").unwrap_or_else(|| "ssh-keygen".into()),
             gpg_program: get("gpg.openpgp.program")
                 .or_else(|| get("gpg.program"))
                 .unwrap_or_else(|| "gpg".into()),
-            allowed_signers: allowed.or_else(|| get("gpg.ssh.allowedSignersFile").map(home)),
+            allowed_signers: allowed.or_else(|| get("gpg.ssh.allowedSignersFile").map(|p| home_path(&p))),
         }
     }
 

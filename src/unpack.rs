@@ -10,7 +10,6 @@ use std::io::{Read, Seek, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use crate::error::UserError;
 
@@ -232,27 +231,25 @@ pub fn open(path: &Path) -> Result<Package> {
             continue;
         }
         let size = entry.size();
-        let mut hasher = Sha256::new();
         let mut data = None;
-        if rest.ends_with("images.tar") && rest.split('/').count() <= 2 && images_copy.is_none() {
+        let sha256 = if rest.ends_with("images.tar")
+            && rest.split('/').count() <= 2
+            && images_copy.is_none()
+        {
             let mut tmp =
                 tempfile::NamedTempFile::new().context("a temporary file for images.tar")?;
-            copy_hashing(&mut entry, &mut hasher, Some(tmp.as_file_mut()))?;
+            let sum = hash_copy(&mut entry, tmp.as_file_mut())?;
             images_copy = Some(tmp);
+            sum
         } else if size <= IN_MEMORY {
             let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-            copy_hashing(&mut entry, &mut hasher, Some(&mut buf))?;
+            let sum = hash_copy(&mut entry, &mut buf)?;
             data = Some(buf);
+            sum
         } else {
-            copy_hashing(&mut entry, &mut hasher, None)?;
-        }
-        files.insert(
-            rest,
-            PackageFile {
-                sha256: crate::hash::hex(&hasher.finalize()),
-                data,
-            },
-        );
+            hash_copy(&mut entry, std::io::sink())?
+        };
+        files.insert(rest, PackageFile { sha256, data });
     }
     let top = top.ok_or_else(|| not_a_package("empty".into()))?;
     let Some(manifest_name) = MANIFESTS
@@ -281,18 +278,12 @@ pub fn open(path: &Path) -> Result<Package> {
     })
 }
 
-fn copy_hashing(r: &mut impl Read, h: &mut Sha256, mut out: Option<&mut dyn Write>) -> Result<()> {
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = r.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        h.update(&buf[..n]);
-        if let Some(o) = out.as_mut() {
-            o.write_all(&buf[..n])?;
-        }
-    }
+/// Copy `r` into `out`, returning the lowercase hex sha256 of what passed
+/// ([`crate::hash::HashingWriter`]).
+fn hash_copy(r: &mut impl Read, out: impl Write) -> Result<String> {
+    let mut w = crate::hash::HashingWriter::new(out);
+    std::io::copy(r, &mut w)?;
+    Ok(w.finish()?)
 }
 
 /// Index the copied `images.tar`: each `blobs/sha256/<hex>` hashed and located, `index.json`.
@@ -329,9 +320,7 @@ fn read_layout(file: tempfile::NamedTempFile) -> Result<ImagesArchive> {
                     continue;
                 }
                 let (offset, size) = (entry.raw_file_position(), entry.size());
-                let mut h = Sha256::new();
-                copy_hashing(&mut entry, &mut h, None)?;
-                let found = crate::hash::hex(&h.finalize());
+                let found = hash_copy(&mut entry, std::io::sink())?;
                 let digest = format!("sha256:{hex}");
                 if found != hex {
                     corrupt.push((digest, found));
