@@ -157,6 +157,62 @@ impl Contents {
         Ok(())
     }
 
+    /// `<imagesPath>/images.list`: `images`, one a line, as every package carries it.
+    ///
+    /// Errors: the path twice.
+    pub fn add_image_list<'a>(
+        &mut self,
+        settings: &crate::settings::Settings,
+        images: impl IntoIterator<Item = &'a String>,
+    ) -> Result<()> {
+        let text: String = images.into_iter().map(|i| format!("{i}\n")).collect();
+        self.add(
+            crate::files::join(&settings.images_path, "images.list"),
+            text.into_bytes(),
+            false,
+        )
+    }
+
+    /// `<imagesPath>/images.tar`, streamed from `tar` while the package is written.
+    ///
+    /// Errors: the path twice.
+    pub fn add_images_tar(
+        &mut self,
+        settings: &crate::settings::Settings,
+        tar: &crate::oci::ImagesTar,
+    ) -> Result<()> {
+        self.add_stream(
+            crate::files::join(&settings.images_path, "images.tar"),
+            tar.stream(),
+        )
+    }
+
+    /// Pull `images` (as the lists hold them, located at `tree`) for `flags`' platform
+    /// ([`crate::oci::pack`]) and add them as [`Contents::add_images_tar`]; returns the archive
+    /// (its digests, `release.registry` and warnings for the manifest and the report).
+    ///
+    /// Errors: as [`crate::oci::pack`].
+    pub fn add_images(
+        &mut self,
+        repo: &gix::Repository,
+        settings: &crate::settings::Settings,
+        (tree, images): (gix::ObjectId, &std::collections::BTreeSet<String>),
+        flags: &PackFlags,
+        stamp: Stamp,
+    ) -> Result<crate::oci::ImagesTar> {
+        let tar = crate::oci::pack(
+            repo,
+            settings,
+            tree,
+            images,
+            &flags.platform,
+            flags.allow_other_platform,
+            stamp,
+        )?;
+        self.add_images_tar(settings, &tar)?;
+        Ok(tar)
+    }
+
     /// Add a large file produced by `stream` while the package is written (never held in memory
     /// or staged on disk; hashed on the way).
     ///

@@ -421,7 +421,8 @@ impl Verifier {
             gpg_program: get("gpg.openpgp.program")
                 .or_else(|| get("gpg.program"))
                 .unwrap_or_else(|| "gpg".into()),
-            allowed_signers: allowed.or_else(|| get("gpg.ssh.allowedSignersFile").map(|p| home_path(&p))),
+            allowed_signers: allowed
+                .or_else(|| get("gpg.ssh.allowedSignersFile").map(|p| home_path(&p))),
         }
     }
 

@@ -813,28 +813,13 @@ fn write_package(
         .collect();
     list.sort();
     list.dedup();
-    let list_text: String = list.iter().map(|l| format!("{l}\n")).collect();
     // Under the images folder, as the full package has them (`images/images.tar`).
-    let images_dir = &settings.images_path;
-    contents.add(
-        crate::files::join(images_dir, "images.list"),
-        list_text.into_bytes(),
-        false,
-    )?;
+    contents.add_image_list(settings, &list)?;
     // Only the images added or changed in the range.
     if args.images && !list.is_empty() {
         let set = list.iter().cloned().collect();
-        let tar = crate::oci::pack(
-            repo,
-            settings,
-            tree,
-            &set,
-            &args.pack.platform,
-            args.pack.allow_other_platform,
-            stamp,
-        )?;
+        let tar = contents.add_images(repo, settings, (tree, &set), &args.pack, stamp)?;
         warnings.extend(tar.warnings.iter().cloned());
-        contents.add_stream(crate::files::join(images_dir, "images.tar"), tar.stream())?;
         manifest.image_digests = tar.digests;
         manifest.registry = tar.registry;
     }

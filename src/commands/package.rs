@@ -330,20 +330,9 @@ pub(crate) fn write(
     }
     let manifest = &mut plan.manifest;
     if args.images {
-        let tar = crate::oci::pack(
-            repo,
-            settings,
-            tree,
-            &plan.image_set,
-            &args.pack.platform,
-            args.pack.allow_other_platform,
-            stamp,
-        )?;
+        let tar =
+            contents.add_images(repo, settings, (tree, &plan.image_set), &args.pack, stamp)?;
         plan.warnings.extend(tar.warnings.iter().cloned());
-        contents.add_stream(
-            crate::files::join(&settings.images_path, "images.tar"),
-            tar.stream(),
-        )?;
         manifest.images = tar.digests;
         manifest.registry = tar.registry;
     }

@@ -240,35 +240,21 @@ fn package(
         sha256: Default::default(),
     };
     let path = a.output.join(format!("{top}.tar.gz"));
+    // Images packed for another platform (--allow-other-platform), one each.
+    let mut warnings: Vec<String> = Vec::new();
     let mut package = crate::report::PackageFile::planned(path.display().to_string());
     if !a.dry_run {
         crate::packaging::check_output_dir(&a.output)?;
         let mut contents = crate::packaging::Contents::new(crate::packaging::durability(repo)?);
         contents.sign_with(crate::packaging::signer(repo, a.pack.sign)?);
         contents.add(file.clone(), p.bytes.clone(), false)?;
-        let list: String = images.iter().map(|i| format!("{i}\n")).collect();
-        contents.add(
-            crate::files::join(&settings.images_path, "images.list"),
-            list.into_bytes(),
-            false,
-        )?;
+        contents.add_image_list(settings, &images)?;
         if a.images && !images.is_empty() {
             let set = images.iter().cloned().collect();
-            let tar = crate::oci::pack(
-                repo,
-                settings,
-                tree,
-                &set,
-                &a.pack.platform,
-                a.pack.allow_other_platform,
-                stamp,
-            )?;
-            manifest.image_digests = tar.digests.clone();
-            manifest.registry = tar.registry.clone();
-            contents.add_stream(
-                crate::files::join(&settings.images_path, "images.tar"),
-                tar.stream(),
-            )?;
+            let tar = contents.add_images(repo, settings, (tree, &set), &a.pack, stamp)?;
+            warnings.extend(tar.warnings.iter().cloned());
+            manifest.image_digests = tar.digests;
+            manifest.registry = tar.registry;
         }
         let located = crate::registry::locate_at(repo, settings, tree, &images)?.1;
         let sbom_images: Vec<crate::sbom::Image> = located
@@ -309,6 +295,10 @@ fn package(
     let mut report = Report::new("plugin package", PackageReport { package, manifest });
     report.dry_run = a.dry_run;
     report.rev = Some(commit.to_string());
+    report.warnings = warnings
+        .into_iter()
+        .map(crate::report::Warning::from)
+        .collect();
     report.emit(a.json, &mut std::io::stdout().lock(), |r, out| {
         let m = &r.data.manifest;
         writeln!(

@@ -410,8 +410,7 @@ pub(crate) fn plan(
             {
                 continue;
             }
-            let Some(data) =
-                git::blob_at(repo, to_tree, &crate::files::join(root, "Chart.yaml"))?
+            let Some(data) = git::blob_at(repo, to_tree, &crate::files::join(root, "Chart.yaml"))?
             else {
                 continue;
             };
@@ -697,13 +696,7 @@ pub(crate) fn write(
         .difference(&plan.from_images)
         .cloned()
         .collect();
-    let list: String = needed.iter().map(|l| format!("{l}\n")).collect();
-    let images_dir = settings.images_path.clone();
-    contents.add(
-        crate::files::join(&images_dir, "images.list"),
-        list.into_bytes(),
-        false,
-    )?;
+    contents.add_image_list(settings, &needed)?;
     let m = &mut plan.manifest;
     if args.images && !needed.is_empty() {
         let up = crate::oci::pack_upgrade(
@@ -742,10 +735,7 @@ pub(crate) fn write(
             whole_image_differential: up.whole_image_bytes,
             full_package: up.full_bytes,
         });
-        contents.add_stream(
-            crate::files::join(&images_dir, "images.tar"),
-            up.tar.stream(),
-        )?;
+        contents.add_images_tar(settings, &up.tar)?;
     }
     contents.add("run.sh".into(), run_sh(m).into_bytes(), true)?;
     let sbom_charts: Vec<&ChartSource> = plan.sources.iter().collect();

@@ -543,4 +543,3 @@ pub fn chart_ends(
         })
         .collect()
 }
-
