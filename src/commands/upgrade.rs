@@ -239,6 +239,9 @@ pub(crate) struct UpgradePlan {
     /// The charts packaged, as read (for the SBOM).
     sources: Vec<ChartSource>,
     resource_files: Vec<(String, Vec<u8>)>,
+    /// The two ends: commits and trees.
+    from: gix::ObjectId,
+    to: gix::ObjectId,
     from_tree: gix::ObjectId,
     to_tree: gix::ObjectId,
     /// Image sets at both ends (the lists, and each changed chart rendered).
@@ -613,6 +616,8 @@ pub(crate) fn plan(
         built,
         sources,
         resource_files,
+        from,
+        to,
         from_tree,
         to_tree,
         from_images,
@@ -680,16 +685,15 @@ pub(crate) fn write(
     // cache, as `package --images` lists them): what the site runs is all of FROM, not only the
     // charts that changed.
     if args.images {
-        let all = |commit: &str| -> Result<BTreeSet<String>> {
-            let id = gix::ObjectId::from_hex(commit.as_bytes())?;
-            Ok(crate::derived::lists_at(repo, settings, id)?
+        let all = |commit| -> Result<BTreeSet<String>> {
+            Ok(crate::derived::lists_at(repo, settings, commit)?
                 .kinds
                 .into_values()
                 .flatten()
                 .collect())
         };
-        plan.from_images.extend(all(&plan.manifest.from.commit)?);
-        plan.to_images.extend(all(&plan.manifest.to.commit)?);
+        plan.from_images.extend(all(plan.from)?);
+        plan.to_images.extend(all(plan.to)?);
     }
     let needed: BTreeSet<String> = plan
         .to_images
@@ -744,10 +748,7 @@ pub(crate) fn write(
         crate::sbom::for_package(
             repo,
             settings,
-            (
-                gix::ObjectId::from_hex(m.to.commit.as_bytes())?,
-                &m.to.version,
-            ),
+            (plan.to, &m.to.version),
             &sbom_charts,
             Some(&needed),
             &m.images.digests,
