@@ -41,18 +41,9 @@ HOTFIX_BASE=v2.3.4
 SECS_DIGITS=3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-upgrade.XXXXXX")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
-cat >"$WORK/registry.yml" <<YML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $WORK/storage}}
-http: {addr: $REG}
-YML
-docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
-REG_PID=$!
-trap 'kill $REG_PID 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+trap 'stop_registries; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
+start_registry "$WORK/registry"
+REG=$REGISTRY
 
 REPO=$WORK/platform
 echo "generating the platform repo (1000 charts, 40 releases)..." >&2
