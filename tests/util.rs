@@ -409,18 +409,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())
 print(err or "")
 "#;
-    let out = Command::new(cyclonedx_python())
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = python(cyclonedx_python(), SCRIPT, [path], "the validator failed");
+    let said = String::from_utf8_lossy(&out).trim().to_string();
     (!said.is_empty()).then_some(said)
 }
 
@@ -490,19 +480,8 @@ for path in sys.argv[1:]:
 print(json.dumps(out))
 "#;
     assert!(!archives.is_empty(), "no chart archive to give Helm");
-    let out = Command::new(helm_python())
-        .arg("-c")
-        .arg(SCRIPT)
-        .args(archives)
-        .env("HOME", std::env::temp_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let refused: Vec<(String, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = python(helm_python(), SCRIPT, archives, "the Helm script failed");
+    let refused: Vec<(String, String)> = serde_json::from_slice(&out).unwrap();
     refused
         .into_iter()
         .map(|(p, e)| (PathBuf::from(p), e))
@@ -524,17 +503,29 @@ for path in sys.argv[1:]:
 print(json.dumps(out))
 "#;
     assert!(!archives.is_empty(), "no chart archive to give Helm");
-    let out = Command::new(helm_python())
+    let out = python(helm_python(), SCRIPT, archives, "Helm refused a chart");
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// Run `script` with the virtualenv's `python` and `args` (HOME a temporary folder); its
+/// stdout, or a panic with `what` and its stderr.
+fn python<A: AsRef<std::ffi::OsStr>>(
+    python: &Path,
+    script: &str,
+    args: impl IntoIterator<Item = A>,
+    what: &str,
+) -> Vec<u8> {
+    let out = Command::new(python)
         .arg("-c")
-        .arg(SCRIPT)
-        .args(archives)
+        .arg(script)
+        .args(args)
         .env("HOME", std::env::temp_dir())
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "Helm refused a chart: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
 }
