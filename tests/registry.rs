@@ -1334,6 +1334,19 @@ fn sync_copies_mirrored_images_from_upstream() {
     );
     let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
     assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+    // The sync wrote the lock: the pause index's digest, with both platforms.
+    assert_eq!(v["lock"]["path"], "images/images.lock", "{v}");
+    let lock: serde_yaml::Value = serde_yaml::from_str(&p.read("images/images.lock")).unwrap();
+    let pause = &lock["images"]["[[ registry_release ]]/library/pause:3.9"];
+    assert_eq!(
+        pause["digest"].as_str().unwrap(),
+        format!("sha256:{}", hex(&Sha256::digest(&raw.stdout)))
+    );
+    assert_eq!(
+        pause["platforms"].as_mapping().unwrap().len(),
+        2,
+        "{lock:?}"
+    );
     for arch in ["amd64", "arm64"] {
         let out = sb
             .cmd("skopeo", sb.dir.path())

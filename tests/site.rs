@@ -325,6 +325,15 @@ fn an_unset_placeholder_is_named_before_anything_is_pushed() {
     assert!(!charts.exists(), "nothing written");
     let a = args(&["--set", "registry_library=site.example/library"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    // A dry run says what it would push and write, and does neither.
+    let mut dry = a.clone();
+    dry.push("-n");
+    at_site(&sb, &dry)
+        .ok()
+        .out_has("would push")
+        .out_has("would write")
+        .out_has("dry run: nothing pushed or written");
+    assert!(!charts.exists(), "a dry run writes no chart");
     at_site(&sb, &a).ok();
     let redis = charts.join("redis-7.2.1.tgz");
     let all = crate::util::helm_render(&[redis]).join("\n");

@@ -212,6 +212,25 @@ fn an_upgrade_between_two_lines_carries_the_changed_charts_and_only_the_new_laye
         .err_has("cyclone (addons/cyclone)");
     assert!(!p.path.join("down").exists());
     p.release(&["upgrade", "v1.1.0", "v1.1.0"]).fails(2);
+    // --allow-downgrade lets it through and records what went down.
+    let down = json(
+        &p.release(&[
+            "upgrade",
+            "v1.1.0",
+            "v1.0.2",
+            "--allow-downgrade",
+            "-n",
+            "--json",
+        ])
+        .ok(),
+    );
+    let allowed = down["manifest"]["downgrades_allowed"].as_array().unwrap();
+    assert!(
+        allowed
+            .iter()
+            .any(|d| d.as_str().unwrap().starts_with("cyclone (addons/cyclone)")),
+        "{down}"
+    );
 
     // The package, with images.
     let run = p
