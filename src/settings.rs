@@ -44,6 +44,11 @@ pub struct Settings {
     /// `.git/release/cache/render/` ([`crate::image::cache`]); default `true`. `false`, `no`,
     /// `off` or `0` turns it off, as commands' `--no-cache` does for one run.
     pub render_cache: bool,
+    /// The bounds of inputs, registry reads and renders (`release.maxYamlSize`,
+    /// `release.maxManifestSize`, `release.maxBlobSize`, `release.renderMaxSteps`,
+    /// `release.renderMaxOutput`, `release.renderMaxValue`; sizes as git writes integers, `32m`),
+    /// put in force for the process by [`Settings::load`] ([`crate::limits`]).
+    pub limits: crate::limits::Limits,
 }
 
 /// Flag overrides; `None` keeps the value from the lower layers.
@@ -90,6 +95,7 @@ impl Settings {
             hotfix_tag_prefix: "hotfix/".into(),
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
             render_cache: true,
+            limits: crate::limits::Limits::DEFAULT,
         }
     }
 
@@ -108,7 +114,18 @@ impl Settings {
                 s
             }
         };
-        s.apply(raw_checked(repo)?);
+        let get = raw_checked(repo)?;
+        s.apply(&get);
+        for (key, slot) in s.limits.settings() {
+            let Some(v) = get(key) else { continue };
+            *slot = crate::limits::parse_size(&v).ok_or_else(|| {
+                UserError::input(format!("setting release.{key} `{v}` is not a size"))
+                    .hint(format!(
+                        "write a positive integer, optionally with k, m or g (`git config release.{key} 64m`)"
+                    ))
+            })?;
+        }
+        crate::limits::set(s.limits);
         if let Some(p) = &overrides.product {
             s.product = p.clone();
         }

@@ -21,25 +21,23 @@ pub struct YamlError {
     pub msg: String,
 }
 
-/// The largest YAML input read (32 MiB): values.yaml and Chart.yaml (rendering and the static
-/// reader), repos files, version.yml, and every file the YAML editor edits. (Rendered documents
-/// are bounded by the render, not here.) A parsed document takes many times its size in memory (a 120 MB
-/// values.yaml of 2 M keys took 2.9 GB), so a larger one is refused before it is parsed.
-pub const MAX_YAML_BYTES: usize = 32 << 20;
-
-/// Refuse an input over [`MAX_YAML_BYTES`], and flow collections nested deeper than
+/// Refuse an input over `release.maxYamlSize` ([`crate::limits::Limits::yaml_bytes`], 32 MiB by
+/// default: values.yaml and Chart.yaml for rendering and the static reader, repos files,
+/// version.yml, and every file the YAML editor edits; rendered documents are bounded by the
+/// render instead), and flow collections nested deeper than
 /// [`MAX_FLOW_DEPTH`], in one pass over `text`. Quoted scalars, comments and block scalars (`|`,
 /// `>`) are skipped the way YAML reads them, so brackets inside strings do not count.
 ///
 /// Errors: the size (line 1), or the line where the nesting passes the limit.
 pub fn check_nesting(text: &[u8]) -> Result<(), YamlError> {
-    if text.len() > MAX_YAML_BYTES {
+    let max = crate::limits::get().yaml_bytes;
+    if text.len() as u64 > max {
         return Err(YamlError {
             line: 1,
             msg: format!(
-                "{} bytes, more than the {} MiB a YAML input may have; nothing past it is read",
+                "{} bytes, more than the {} a YAML input may have (release.maxYamlSize); nothing past it is read",
                 text.len(),
-                MAX_YAML_BYTES >> 20
+                crate::limits::human(max)
             ),
         });
     }

@@ -5,7 +5,9 @@
 //! An entry's key is the SHA-256 of everything a render reads: every file of the chart folder
 //! (path, mode and bytes, subcharts included: the same information as the folder's tree id, so
 //! a work-tree folder and a committed one share entries), the folder (the release name and the
-//! sources named in findings), the namespace and kube version of the render, and the renderer
+//! sources named in findings), the namespace and kube version of the render, the render budget's
+//! limits (`release.renderMax*`, [`crate::limits`]: they decide whether a chart renders or falls
+//! back), and the renderer
 //! itself (the git-release version and a fingerprint of the `src/render` and `src/image` sources
 //! it was built from, which also covers the built-in API versions). Values other than the
 //! chart's own defaults are never given to a render here.
@@ -118,6 +120,16 @@ impl RenderCache {
         ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
+        }
+        // The render budget decides whether a chart renders or falls back to the static reading.
+        let l = crate::limits::get();
+        for n in [
+            l.render_steps,
+            l.render_output_bytes,
+            l.render_value_bytes,
+            l.render_memory_bytes,
+        ] {
+            h.update(n.to_le_bytes());
         }
         h.update((files.len() as u64).to_le_bytes());
         for (path, e) in files {

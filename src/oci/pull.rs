@@ -154,10 +154,6 @@ fn sha(bytes: &[u8]) -> String {
     format!("sha256:{}", crate::hash::sha256_hex(bytes))
 }
 
-/// The largest blob a descriptor may declare (16 GiB): a layer bigger than that is a registry
-/// lying or broken, refused before a byte is downloaded.
-pub const MAX_BLOB: u64 = 16 << 30;
-
 /// Passes writes through until `left` bytes have gone, then refuses (a registry that sends more
 /// than the descriptor says, or never stops).
 struct Bounded<'a, W: std::io::Write> {
@@ -186,7 +182,8 @@ impl<W: std::io::Write> std::io::Write for Bounded<'_, W> {
 
 /// Download blob `digest` of the repository of `name` into `cache` unless it is there, reading
 /// at most `size` bytes (the descriptor's; `None` when not known) and refusing a descriptor above
-/// [`MAX_BLOB`] before downloading. Returns the bytes downloaded (0 when cached).
+/// `release.maxBlobSize` ([`crate::limits::Limits::blob_bytes`], 16 GiB by default: a layer bigger
+/// than that is a registry lying or broken) before downloading. Returns the bytes downloaded (0 when cached).
 ///
 /// Errors (exit 1, each naming registry, image and digest; nothing is left in the cache): registry
 /// faults; a blob longer or shorter than its descriptor; a digest mismatch.
@@ -201,11 +198,13 @@ pub fn fetch_blob(
         return Ok(0);
     }
     let host = crate::image::reference::split(name).0;
-    if let Some(s) = size.filter(|s| *s > MAX_BLOB) {
+    let max = crate::limits::get().blob_bytes;
+    if let Some(s) = size.filter(|s| *s > max) {
         return Err(UserError::failure(format!(
-            "registry {host}: image {name} declares blob {digest} of {s} bytes, more than the {MAX_BLOB} a layer may have; nothing was downloaded"
+            "registry {host}: image {name} declares blob {digest} of {s} bytes, more than the {} a layer may have (release.maxBlobSize); nothing was downloaded",
+            crate::limits::human(max)
         ))
-        .hint("the image's manifest is broken or the registry is not to be trusted: push the image again")
+        .hint("the image's manifest is broken or the registry is not to be trusted: push the image again (or raise release.maxBlobSize if the layer is real)")
         .into());
     }
     let mut w = cache.writer(digest)?;

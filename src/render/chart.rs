@@ -547,7 +547,38 @@ fn capabilities(kube: &str) -> Value {
 /// The first problem that stops Helm too: Chart.yaml or values.yaml unreadable, a template
 /// that does not parse, an execution error (`required`, `fail`, nil pointer), a rendered
 /// document that is not YAML.
+///
+/// The whole render runs under one budget ([`super::budget`], the limits of
+/// [`crate::limits::get`]); exceeding it is an execution error at the template's line.
+///
+/// Each render runs on its own thread with a [`RENDER_STACK`] stack: values a template chains
+/// (`$d = dict "a" $d` in a loop, up to the memory budget) are freed recursively, deeper than an
+/// ordinary thread's stack allows. The stack is reserved address space; only what is used is
+/// touched.
 pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rendered, RenderError> {
+    let limits = crate::limits::get();
+    let within = || super::budget::scope(limits, || render_within_budget(files, opts));
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("render".into())
+            .stack_size(RENDER_STACK)
+            .spawn_scoped(s, within)
+        {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            // No thread to be had: render here (the budget still holds).
+            Err(_) => super::budget::scope(limits, || render_within_budget(files, opts)),
+        }
+    })
+}
+
+/// The stack of a render thread (1 GiB of address space): the memory budget's worth of chained
+/// dicts (about 600 bytes each) is freed at about 300 bytes of stack a level.
+pub const RENDER_STACK: usize = 1 << 30;
+
+fn render_within_budget(
+    files: &BTreeMap<String, Vec<u8>>,
+    opts: &Options,
+) -> Result<Rendered, RenderError> {
     // Helm applies the top chart's .helmignore to the whole folder, subcharts included, with
     // the rules `helm package` follows (crate::archive).
     let filtered;

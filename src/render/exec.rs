@@ -9,8 +9,6 @@ use super::value::Value;
 
 /// Depth limit of `include`/`template`/`tpl` nesting (Helm stops recursive includes too).
 const MAX_DEPTH: usize = 100;
-/// Step budget of one template execution, against runaway `until`/`range` loops.
-const MAX_STEPS: u64 = 20_000_000;
 
 /// An execution error: the template (Helm's name, e.g. `chart/templates/dep.yaml`), the 1-based
 /// line of the action, and Go's message where Go has one.
@@ -77,7 +75,6 @@ pub fn execute(
         name: name.into(),
         line: 1,
         marks: Vec::new(),
-        steps: 0,
     };
     ex.walk(root)?;
     let out = if ex.out.contains("<no value>") {
@@ -104,7 +101,6 @@ struct Exec<'s> {
     name: Rc<str>,
     line: usize,
     marks: Marks,
-    steps: u64,
 }
 
 type R<T> = Result<T, ExecError>;
@@ -119,11 +115,46 @@ impl Exec<'_> {
     }
 
     fn step(&mut self) -> R<()> {
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
-            return Err(self.fail("template execution exceeded its step budget (endless loop?)"));
+        super::budget::steps(1).map_err(|e| self.fail(e))
+    }
+
+    /// Charge what was just appended to the output: the chart's output budget at the top level,
+    /// the value budget inside an `include` or `tpl` (whose output becomes a value).
+    fn wrote(&mut self, n: usize) -> R<()> {
+        let r = if self.depth == 0 {
+            super::budget::output(n)
+        } else {
+            super::budget::value(self.out.len() as u64)
+        };
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// The budget's verdict after a function call or a print: a walker that stopped early has
+    /// left its reason; a result costs a step per 64 bytes or 4 items and must fit the value
+    /// budget.
+    fn measure(&mut self, v: &Value) -> R<()> {
+        if let Some(e) = super::budget::exceeded() {
+            return Err(self.fail(e));
         }
-        Ok(())
+        let (bytes, cost) = match v {
+            Value::Str(s) => (s.len() as u64, s.len() as u64 / 64),
+            Value::List(l) => (
+                l.len() as u64 * super::budget::ITEM_BYTES,
+                l.len() as u64 / 4,
+            ),
+            Value::Map(m) => {
+                let m = m.borrow();
+                let keys: u64 = m.keys().map(|k| k.len() as u64).sum();
+                (
+                    m.len() as u64 * super::budget::ITEM_BYTES + keys,
+                    m.len() as u64 / 4,
+                )
+            }
+            _ => (0, 0),
+        };
+        super::budget::value(bytes)
+            .and_then(|()| super::budget::steps(cost))
+            .map_err(|e| self.fail(e))
     }
 
     fn walk(&mut self, nodes: &[Node]) -> R<Flow> {
@@ -135,6 +166,7 @@ impl Exec<'_> {
                         self.marks.push((self.out.len(), *line, true));
                     }
                     self.out.push_str(text);
+                    self.wrote(text.len())?;
                 }
                 Node::Action { line, pipe } => {
                     self.line = *line;
@@ -143,7 +175,12 @@ impl Exec<'_> {
                     }
                     let v = self.pipe(pipe)?;
                     if pipe.vars.is_empty() {
+                        let before = self.out.len();
                         print_value(&mut self.out, &v);
+                        if let Some(e) = super::budget::exceeded() {
+                            return Err(self.fail(e));
+                        }
+                        self.wrote(self.out.len() - before)?;
                     }
                 }
                 Node::Branch {
@@ -193,6 +230,7 @@ impl Exec<'_> {
                     };
                     let text = self.include(name, dot)?;
                     self.out.push_str(&text);
+                    self.wrote(text.len())?;
                 }
                 Node::Break => return Ok(Flow::Break),
                 Node::Continue => return Ok(Flow::Continue),
@@ -204,7 +242,14 @@ impl Exec<'_> {
     fn range(&mut self, pipe: &Pipe, body: &[Node], els: &[Node]) -> R<Flow> {
         // Variables belong to each iteration, not to the pipeline.
         let v = self.eval_cmds(pipe)?;
+        // `range N` counts lazily: a huge N costs steps, not memory.
+        let count = match &v {
+            Value::Int(n) => Some(*n),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
+            _ => None,
+        };
         let items: Vec<(Value, Value)> = match &v {
+            _ if count.is_some() => Vec::new(),
             Value::List(l) => l
                 .iter()
                 .enumerate()
@@ -214,10 +259,6 @@ impl Exec<'_> {
                 .borrow()
                 .iter()
                 .map(|(k, x)| (Value::str(k.as_str()), x.clone()))
-                .collect(),
-            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
-            Value::Float(f) if f.fract() == 0.0 => (0..*f as i64)
-                .map(|i| (Value::Int(i), Value::Int(i)))
                 .collect(),
             Value::Nil => Vec::new(),
             Value::Object(o) => match &**o {
@@ -240,11 +281,22 @@ impl Exec<'_> {
                 return Err(self.fail(format!("range can't iterate over {}", other.to_go_string())))
             }
         };
-        if items.is_empty() {
+        let len = count.map_or(items.len() as i64, |n| n.max(0));
+        if len == 0 {
             return self.walk(els);
         }
+        let mut items = items.into_iter();
         let mark = self.vars.len();
-        for (k, x) in items {
+        for i in 0..len {
+            // Every iteration is a step, even one whose body is empty.
+            self.step()?;
+            let (k, x) = match count {
+                Some(_) => (Value::Int(i), Value::Int(i)),
+                None => match items.next() {
+                    Some(kx) => kx,
+                    None => break,
+                },
+            };
             self.vars.truncate(mark);
             match pipe.vars.len() {
                 0 => {}
@@ -439,7 +491,11 @@ impl Exec<'_> {
                 let dot = args.get(1).cloned().unwrap_or_default();
                 self.tpl(&text, dot).map(Value::str)
             }
-            _ => super::funcs::call(name, &args).map_err(|e| self.fail(e)),
+            _ => {
+                let v = super::funcs::call(name, &args).map_err(|e| self.fail(e))?;
+                self.measure(&v)?;
+                Ok(v)
+            }
         }
     }
 
@@ -721,6 +777,88 @@ mod more_tests {
             )
             .unwrap(),
             "none"
+        );
+    }
+
+    /// Issue 24's template rows: each stops with the budget's error at its line, in bounded time
+    /// and memory (the end-to-end tests measure both through the installed executable).
+    #[test]
+    fn every_unbounded_template_stops_within_the_budget() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{{ repeat 1000000000 "x" }}"#, "a value of 1000000000 bytes"),
+            (r#"{{ printf "%0999999999d" 1 }}"#, "one value may have"),
+            (r#"{{ printf "%.999999999f" 1.5 }}"#, "one value may have"),
+            (
+                "{{ $x := repeat 30000000 \"x\" }}\n{{ range until 100 }}{{ $x }}{{ end }}",
+                "wrote more than 64 MiB",
+            ),
+            (
+                "{{ $l := list 1 2 }}{{ range until 64 }}{{ $l = concat $l $l }}{{ end }}",
+                "one value may have",
+            ),
+            (
+                "{{ $d := dict }}{{ range until 64 }}{{ $d = dict \"a\" $d \"b\" $d }}{{ end }}\n{{ toYaml $d }}",
+                "exceeded",
+            ),
+            (
+                "{{ $d := dict }}{{ range until 64 }}{{ $d = dict \"a\" $d \"b\" $d }}{{ end }}\n{{ $d }}",
+                "exceeded",
+            ),
+            (
+                "{{ $d := dict }}{{ range until 64 }}{{ $d = dict \"a\" $d \"b\" $d }}{{ end }}\n{{ deepCopy $d }}",
+                "exceeded",
+            ),
+            (
+                "{{ range until 2000 }}{{ range until 2000 }}{{ range until 2000 }}{{ end }}{{ end }}{{ end }}",
+                "steps",
+            ),
+            ("{{ range 1000000000000 }}{{ end }}", "steps"),
+            (
+                "{{ $d := dict }}{{ range 100000000 }}{{ $d = dict \"a\" $d }}{{ end }}",
+                "the render holds more than 256 MiB",
+            ),
+            ("{{ until 1000000000000 }}", "one value may have"),
+            (r#"{{ $d := dict }}{{ $_ := set $d "me" $d }}{{ toYaml $d }}"#, "nested more than"),
+            (r#"{{ replace "" (repeat 1000 "y") (repeat 100000 "x") }}"#, "one value may have"),
+            (r#"{{ indent 1000000 (repeat 1000 "\n") }}"#, "one value may have"),
+        ];
+        for (src, want) in cases {
+            let started = std::time::Instant::now();
+            let files: std::collections::BTreeMap<String, Vec<u8>> = [
+                (
+                    "Chart.yaml".to_string(),
+                    b"apiVersion: v2\nname: c\nversion: 1.0.0\n".to_vec(),
+                ),
+                ("templates/t.yaml".to_string(), src.as_bytes().to_vec()),
+            ]
+            .into_iter()
+            .collect();
+            let r = super::super::chart::render(&files, &Default::default());
+            let e = r.err().expect(src).to_string();
+            assert!(
+                e.contains("render budget exceeded") && e.contains(want),
+                "{src}: {e}"
+            );
+            let line = src.lines().count();
+            assert!(
+                e.starts_with(&format!("templates/t.yaml:{line}:")),
+                "{src}: {e}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{src}: {:?}",
+                started.elapsed()
+            );
+        }
+        // Within the budget, the same functions work as Helm's do.
+        assert_eq!(render(r#"{{ repeat 3 "ab" }}"#, "{}").unwrap(), "ababab");
+        assert_eq!(
+            render("{{ range 3 }}{{ . }}{{ end }}", "{}").unwrap(),
+            "012"
+        );
+        assert_eq!(
+            render(r#"{{ replace "" "-" "ab" }}"#, "{}").unwrap(),
+            "-a-b-"
         );
     }
 }

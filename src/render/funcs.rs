@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use super::budget;
 use super::value::{format_float_g, to_yaml, Value};
 
 type R = Result<Value, String>;
@@ -91,10 +92,16 @@ fn s(args: &[Value], i: usize) -> String {
 /// Go's `==` as `eq` applies it; numbers compare by value whatever their type (Go would refuse
 /// int against float64; charts that do it fail in Helm, so accepting them changes no output).
 pub fn equal(a: &Value, b: &Value) -> bool {
+    // A walk: one step a node; past the budget the answer is `false` and the executor reports why.
+    let Some(_level) = budget::enter() else {
+        return false;
+    };
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => {
+            budget::steps(x.len().min(y.len()) as u64 / 64).is_ok() && x == y
+        }
         (x, y) if x.as_f64().is_some() && y.as_f64().is_some() => x.as_f64() == y.as_f64(),
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| equal(a, b))
@@ -222,7 +229,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "printf" => {
             at_least(name, args, 1)?;
-            Value::str(sprintf(&strval(&args[0]), &args[1..]))
+            Value::str(sprintf(&strval(&args[0]), &args[1..])?)
         }
         "eq" => {
             at_least(name, args, 2)?;
@@ -412,22 +419,36 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 x.chars().take(n - 3).collect::<String>() + "..."
             })
         }
-        "repeat" => Value::str(s(args, 1).repeat(to_i64(&a0()).max(0) as usize)),
+        "repeat" => {
+            let (n, x) = (to_i64(&a0()).max(0) as u64, s(args, 1));
+            budget::value(n.saturating_mul(x.len() as u64))?;
+            Value::str(x.repeat(n as usize))
+        }
         "nospace" => Value::str(s(args, 0).split_whitespace().collect::<String>()),
         "contains" => Value::Bool(s(args, 1).contains(&s(args, 0))),
         "hasPrefix" => Value::Bool(s(args, 1).starts_with(&s(args, 0))),
         "hasSuffix" => Value::Bool(s(args, 1).ends_with(&s(args, 0))),
         "replace" => {
             want(name, args, 3)?;
-            Value::str(s(args, 2).replace(&s(args, 0), &s(args, 1)))
+            let (old, new, x) = (s(args, 0), s(args, 1), s(args, 2));
+            if new.len() > old.len() {
+                // An empty `old` matches before every character and at the end.
+                let hits = if old.is_empty() {
+                    x.chars().count() + 1
+                } else {
+                    x.matches(old.as_str()).count()
+                };
+                budget::value(x.len() as u64 + hits as u64 * (new.len() - old.len()) as u64)?;
+            }
+            Value::str(x.replace(&old, &new))
         }
         "indent" => {
             want(name, args, 2)?;
-            Value::str(indent(to_i64(&args[0]), &s(args, 1)))
+            Value::str(indent(to_i64(&args[0]), &s(args, 1))?)
         }
         "nindent" => {
             want(name, args, 2)?;
-            Value::str(format!("\n{}", indent(to_i64(&args[0]), &s(args, 1))))
+            Value::str(format!("\n{}", indent(to_i64(&args[0]), &s(args, 1))?))
         }
         "plural" => Value::str(if to_i64(args.get(2).unwrap_or(&Value::Nil)) == 1 {
             s(args, 0)
@@ -496,6 +517,8 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 Value::Nil => Vec::new(),
                 other => vec![strval(other)],
             };
+            let total: u64 = items.iter().map(|i| (i.len() + sep.len()) as u64).sum();
+            budget::value(total)?;
             Value::str(items.join(&sep))
         }
         "sortAlpha" => {
@@ -519,16 +542,16 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 .collect();
             Value::list(all)
         }
-        "regexReplaceAll" | "mustRegexReplaceAll" => Value::str(
-            regex(&s(args, 0))?
-                .replace_all(&s(args, 1), go_repl(&s(args, 2)).as_str())
-                .into_owned(),
-        ),
-        "regexReplaceAllLiteral" | "mustRegexReplaceAllLiteral" => Value::str(
-            regex(&s(args, 0))?
-                .replace_all(&s(args, 1), regex::NoExpand(&s(args, 2)))
-                .into_owned(),
-        ),
+        "regexReplaceAll" | "mustRegexReplaceAll" => {
+            let (re, x, repl) = (regex(&s(args, 0))?, s(args, 1), go_repl(&s(args, 2)));
+            replace_room(&re, &x, &repl, true)?;
+            Value::str(re.replace_all(&x, repl.as_str()).into_owned())
+        }
+        "regexReplaceAllLiteral" | "mustRegexReplaceAllLiteral" => {
+            let (re, x, repl) = (regex(&s(args, 0))?, s(args, 1), s(args, 2));
+            replace_room(&re, &x, &repl, false)?;
+            Value::str(re.replace_all(&x, regex::NoExpand(&repl)).into_owned())
+        }
         "regexSplit" | "mustRegexSplit" => {
             let n = to_i64(args.get(2).unwrap_or(&Value::Int(-1)));
             let x = s(args, 1);
@@ -677,20 +700,21 @@ pub fn call(name: &str, args: &[Value]) -> R {
             let p = 10f64.powi(to_i64(args.get(1).unwrap_or(&Value::Int(0))) as i32);
             Value::Float((to_f64(&a0()) * p).round() / p)
         }
-        "until" => Value::list(
-            (0..to_i64(&a0()).clamp(0, 1_000_000))
-                .map(Value::Int)
-                .collect(),
-        ),
+        "until" => {
+            let n = to_i64(&a0());
+            budget::items(n.max(0) as usize)?;
+            Value::list((0..n).map(Value::Int).collect())
+        }
         "untilStep" => {
             want(name, args, 3)?;
             let (start, stop, step) = (to_i64(&args[0]), to_i64(&args[1]), to_i64(&args[2]));
+            if step != 0 {
+                let span = (stop as i128 - start as i128) / step as i128;
+                budget::items(span.clamp(0, usize::MAX as i128) as usize)?;
+            }
             let mut v = Vec::new();
             let mut i = start;
-            while step != 0
-                && ((step > 0 && i < stop) || (step < 0 && i > stop))
-                && v.len() < 1_000_000
-            {
+            while step != 0 && ((step > 0 && i < stop) || (step < 0 && i > stop)) {
                 v.push(Value::Int(i));
                 i += step;
             }
@@ -704,14 +728,19 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 [s0, st, e] => (*s0, *st, *e),
                 _ => return Ok(Value::str("")),
             };
+            if step != 0 {
+                // Each number takes its digits and a space: at most 21 bytes.
+                let span = (end as i128 - start as i128) / step as i128 + 1;
+                budget::value((span.clamp(0, u64::MAX as i128 / 21) as u64) * 21)?;
+            }
             let mut out = Vec::new();
             let mut i = start;
-            while step != 0
-                && ((step > 0 && i <= end) || (step < 0 && i >= end))
-                && out.len() < 1_000_000
-            {
+            while step != 0 && ((step > 0 && i <= end) || (step < 0 && i >= end)) {
                 out.push(i.to_string());
-                i += step;
+                match i.checked_add(step) {
+                    Some(n) => i = n,
+                    None => break,
+                }
             }
             Value::str(out.join(" "))
         }
@@ -727,17 +756,24 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "append" | "push" | "mustAppend" | "mustPush" => {
             want(name, args, 2)?;
+            budget::items(list_of(&args[0])?.len() + 1)?;
             let mut l = list_of(&args[0])?.to_vec();
             l.push(args[1].clone());
             Value::list(l)
         }
         "prepend" | "mustPrepend" => {
             want(name, args, 2)?;
+            budget::items(list_of(&args[0])?.len() + 1)?;
             let mut l = vec![args[1].clone()];
             l.extend(list_of(&args[0])?.iter().cloned());
             Value::list(l)
         }
         "concat" => {
+            let mut n = 0;
+            for a in args {
+                n += list_of(a)?.len();
+            }
+            budget::items(n)?;
             let mut l = Vec::new();
             for a in args {
                 l.extend(list_of(a)?.iter().cloned());
@@ -923,6 +959,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
 /// sprig's `merge` (mergo without override: a non-empty destination value stays) and
 /// `mergeOverwrite` (non-empty source values win); maps merge recursively.
 fn merge_into(dst: &super::value::Map, src: &BTreeMap<String, Value>, overwrite: bool) {
+    let Some(_level) = budget::enter() else {
+        return;
+    };
     for (k, v) in src {
         let existing = dst.borrow().get(k).cloned();
         match (existing, v) {
@@ -979,12 +1018,15 @@ fn case_words(x: &str) -> Vec<String> {
     words
 }
 
-fn indent(n: i64, x: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
+fn indent(n: i64, x: &str) -> Result<String, String> {
+    let n = n.max(0) as u64;
+    let lines = x.bytes().filter(|b| *b == b'\n').count() as u64 + 1;
+    budget::value(x.len() as u64 + n.saturating_mul(lines))?;
+    let pad = " ".repeat(n as usize);
     let mut out = String::with_capacity(x.len() + pad.len());
     out.push_str(&pad);
     out.push_str(&x.replace('\n', &format!("\n{pad}")));
-    out
+    Ok(out)
 }
 
 /// Go's `%q` for a string.
@@ -1030,7 +1072,10 @@ fn go_sprint(args: &[Value]) -> String {
 /// `fmt.Sprintf` for the verbs charts use (`%s %v %d %q %t %f %x %%`, width and precision).
 /// A verb that does not fit its operand prints as Go does (`%!s(float64=1.5)`), which is what
 /// Helm renders for `printf "%s" .Values.number`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+///
+/// Errors: a width or precision that would make the result larger than the render budget allows
+/// for one value ([`budget::value`]).
+pub fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
     let mut out = String::new();
     let mut it = format.chars().peekable();
     let mut argi = 0;
@@ -1061,7 +1106,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 p.push(d);
                 it.next();
             }
-            prec = Some(p.parse().unwrap_or(0));
+            prec = Some(if p.is_empty() {
+                0
+            } else {
+                p.parse().unwrap_or(usize::MAX)
+            });
         }
         let Some(verb) = it.next() else {
             out.push_str("%!(NOVERB)");
@@ -1076,6 +1125,9 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             continue;
         };
         argi += 1;
+        if matches!(verb, 'f' | 'F') {
+            budget::value((out.len() as u64).saturating_add(prec.unwrap_or(0) as u64))?;
+        }
         let bad = |arg: &Value| match arg {
             Value::Nil => format!("%!{verb}(<nil>)"),
             a => format!("%!{verb}({}={})", a.type_name(), a.to_go_string()),
@@ -1102,7 +1154,12 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 .unwrap_or_default(),
             (_, a) => bad(a),
         };
-        let w: usize = width.parse().unwrap_or(0);
+        let w: usize = match width.parse() {
+            Ok(w) => w,
+            Err(_) if width.is_empty() => 0,
+            Err(_) => usize::MAX,
+        };
+        budget::value((out.len() + text.len()) as u64 + w as u64)?;
         let len = text.chars().count();
         if len < w {
             let pad = w - len;
@@ -1129,7 +1186,20 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         out.push_str(&extra.join(", "));
         out.push(')');
     }
-    out
+    Ok(out)
+}
+
+/// Check the room a regexp replacement needs before it runs: the text, plus for every match the
+/// replacement, each `$name` of which may expand to at most the match itself (a group lies
+/// inside its match).
+fn replace_room(re: &regex::Regex, x: &str, repl: &str, expand: bool) -> Result<(), String> {
+    let refs = if expand { repl.matches('$').count() } else { 0 } as u64;
+    let mut total = x.len() as u64;
+    for m in re.find_iter(x) {
+        total += repl.len() as u64 + refs * m.len() as u64;
+        budget::value(total)?;
+    }
+    Ok(())
 }
 
 impl Value {
@@ -1153,11 +1223,20 @@ mod tests {
 
     #[test]
     fn printf_follows_go() {
-        assert_eq!(sprintf("%s:%s", &[Value::str("a"), Value::str("b")]), "a:b");
-        assert_eq!(sprintf("%s", &[Value::Float(1.5)]), "%!s(float64=1.5)");
-        assert_eq!(sprintf("%v-%d", &[Value::Float(1.0), Value::Int(3)]), "1-3");
-        assert_eq!(sprintf("%q", &[Value::str("x")]), "\"x\"");
-        assert_eq!(sprintf("v%s", &[Value::str("1.0")]), "v1.0");
+        assert_eq!(
+            sprintf("%s:%s", &[Value::str("a"), Value::str("b")]).unwrap(),
+            "a:b"
+        );
+        assert_eq!(
+            sprintf("%s", &[Value::Float(1.5)]).unwrap(),
+            "%!s(float64=1.5)"
+        );
+        assert_eq!(
+            sprintf("%v-%d", &[Value::Float(1.0), Value::Int(3)]).unwrap(),
+            "1-3"
+        );
+        assert_eq!(sprintf("%q", &[Value::str("x")]).unwrap(), "\"x\"");
+        assert_eq!(sprintf("v%s", &[Value::str("1.0")]).unwrap(), "v1.0");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! copies maps so `set` does nothing, and differs from sprig in argument orders), so the engine is
 //! our own and follows Go's `text/template` and sprig v3 closely; see each module.
 
+pub mod budget;
 pub mod chart;
 pub mod exec;
 pub mod funcs;

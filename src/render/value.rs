@@ -109,7 +109,13 @@ impl Value {
     }
 
     /// Deep copy (maps are shared by reference otherwise).
+    ///
+    /// A walk charged to the render budget ([`super::budget::enter`]): past it, what is copied so
+    /// far (the executor then reports the budget).
     pub fn deep_copy(&self) -> Value {
+        let Some(_level) = super::budget::enter() else {
+            return Value::Nil;
+        };
         match self {
             Value::Map(m) => Value::map(
                 m.borrow()
@@ -130,6 +136,14 @@ impl Value {
     }
 
     fn write_go(&self, out: &mut String, top: bool) {
+        // A walk charged to the render budget: one step a node, and the text so far must fit one
+        // value; past either, printing stops (the executor reports the budget).
+        let Some(_level) = super::budget::enter() else {
+            return;
+        };
+        if super::budget::value(out.len() as u64).is_err() {
+            return;
+        }
         match self {
             Value::Nil => out.push_str(if top { "<no value>" } else { "<nil>" }),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -183,9 +197,24 @@ impl Value {
         }
     }
 
-    /// Convert to a YAML value (for `toYaml`, `toJson`).
+    /// Convert to a YAML value (for `toYaml`, `toJson`). A walk charged to the render budget:
+    /// one step a node, and the strings copied must fit one value; past either, the rest is
+    /// null (the executor reports the budget).
     pub fn to_yaml(&self) -> serde_yaml::Value {
+        self.to_yaml_within(&mut 0)
+    }
+
+    fn to_yaml_within(&self, copied: &mut u64) -> serde_yaml::Value {
         use serde_yaml::Value as Y;
+        let Some(_level) = super::budget::enter() else {
+            return Y::Null;
+        };
+        if let Value::Str(s) = self {
+            *copied += s.len() as u64;
+            if super::budget::value(*copied).is_err() {
+                return Y::Null;
+            }
+        }
         match self {
             Value::Nil => Y::Null,
             Value::Bool(b) => Y::Bool(*b),
@@ -198,11 +227,11 @@ impl Value {
                 }
             }
             Value::Str(s) => Y::String(s.to_string()),
-            Value::List(l) => Y::Sequence(l.iter().map(Value::to_yaml).collect()),
+            Value::List(l) => Y::Sequence(l.iter().map(|v| v.to_yaml_within(copied)).collect()),
             Value::Map(m) => Y::Mapping(
                 m.borrow()
                     .iter()
-                    .map(|(k, v)| (Y::String(k.clone()), v.to_yaml()))
+                    .map(|(k, v)| (Y::String(k.clone()), v.to_yaml_within(copied)))
                     .collect(),
             ),
             Value::Object(o) => Y::String(o.describe()),
@@ -316,14 +345,22 @@ fn emit_list(out: &mut String, l: &[Value], ind: usize) {
 }
 
 fn emit_child(out: &mut String, v: &Value, ind: usize, in_list: bool) {
+    // A walk charged to the render budget (see `Value::write_go`).
+    let Some(_level) = super::budget::enter() else {
+        return;
+    };
+    if super::budget::value((out.len() + ind) as u64).is_err() {
+        return;
+    }
     match v {
         Value::Map(m) if !m.borrow().is_empty() => {
             if in_list {
                 // `- key: value` with the following keys aligned under the first.
-                let mut inner = String::new();
-                emit_map(&mut inner, m, ind + 2);
-                out.push(' ');
-                out.push_str(&inner[ind + 2..]);
+                let start = out.len();
+                emit_map(out, m, ind + 2);
+                if out.len() >= start + ind + 2 {
+                    out.replace_range(start..start + ind + 2, " ");
+                }
             } else {
                 out.push('\n');
                 emit_map(out, m, ind + 2);
@@ -331,10 +368,11 @@ fn emit_child(out: &mut String, v: &Value, ind: usize, in_list: bool) {
         }
         Value::List(l) if !l.is_empty() => {
             if in_list {
-                let mut inner = String::new();
-                emit_list(&mut inner, l, ind + 2);
-                out.push(' ');
-                out.push_str(&inner[ind + 2..]);
+                let start = out.len();
+                emit_list(out, l, ind + 2);
+                if out.len() >= start + ind + 2 {
+                    out.replace_range(start..start + ind + 2, " ");
+                }
             } else {
                 out.push('\n');
                 emit_list(out, l, ind);
