@@ -16,6 +16,19 @@ fn sha(b: &[u8]) -> String {
 /// descriptor declares `declared` bytes while the blob response carries `sent` bytes. Returns
 /// `host:port` and the layer digest.
 fn lying_registry(declared: u64, sent: usize) -> (String, String) {
+    serve(declared, sent, None)
+}
+
+/// How a padded manifest is sent: its size, and whether the response says so (`Content-Length`)
+/// or just streams until the connection closes.
+#[derive(Clone, Copy)]
+struct BigManifest {
+    size: usize,
+    declared: bool,
+}
+
+/// [`lying_registry`], with the manifest padded to `big`'s size (JSON whitespace) when given.
+fn serve(declared: u64, sent: usize, big: Option<BigManifest>) -> (String, String) {
     let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#.to_vec();
     let layer_digest = sha(b"a layer that is not what it says");
     let manifest = format!(
@@ -51,6 +64,28 @@ fn lying_registry(declared: u64, sent: usize) -> (String, String) {
             };
             if line.contains(" /v2/ ") {
                 send(&mut conn, "application/json", "", b"{}");
+            } else if let (true, Some(big)) = (line.contains("/manifests/"), big) {
+                let length = if big.declared {
+                    format!("Content-Length: {}\r\n", big.size)
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n{length}Connection: close\r\n\r\n"
+                );
+                if line.starts_with("GET") {
+                    let _ = conn.write_all(manifest.as_bytes());
+                    let chunk = vec![b' '; 64 << 10];
+                    let mut left = big.size.saturating_sub(manifest.len());
+                    while left > 0 {
+                        let n = left.min(chunk.len());
+                        if conn.write_all(&chunk[..n]).is_err() {
+                            break;
+                        }
+                        left -= n;
+                    }
+                }
             } else if line.contains("/manifests/") {
                 let extra = format!("Docker-Content-Digest: {manifest_digest}\r\n");
                 let body = if line.starts_with("HEAD") {
@@ -224,7 +259,49 @@ fn a_huge_component_values_yaml_is_refused_at_collect() {
         started.elapsed()
     );
     run.err_has("manifests/cyclone/values.yaml")
-        .err_has("more than the 32 MiB a YAML input may have");
+        .err_has("more than the 32 MiB a YAML input may have (release.maxYamlSize)");
     assert_eq!(p.status(), "");
     assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+}
+
+/// Issue 24, the 100 MB manifest row: refused at the cap (4 MiB), naming registry, image and
+/// size, whether the registry declares the size or just streams; bounded in time and memory.
+#[test]
+fn a_100_mb_manifest_is_refused_at_the_manifest_cap() {
+    for declared in [true, false] {
+        let (host, _) = serve(
+            114,
+            114,
+            Some(BigManifest {
+                size: 100 << 20,
+                declared,
+            }),
+        );
+        let sb = Sandbox::new();
+        let p = platform(&sb, &host);
+        let started = Instant::now();
+        let run = p
+            .release_measured(&["package", "--images", "-o", "out"])
+            .fails(1);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        run.err_has(&format!(
+            "registry {host}: the manifest of image {host}/rel/app:1.0 is "
+        ))
+        .err_has("more than the 4 MiB a manifest may have (release.maxManifestSize)");
+        if declared {
+            run.err_has(&format!("{} bytes by its Content-Length", 100 << 20));
+        }
+        run.peak_rss_below(512 << 20);
+        assert!(cached(&p).is_empty(), "{:?}", cached(&p));
+        assert!(std::fs::read_dir(p.path.join("out")).map_or(true, |mut d| d.next().is_none()));
+        // Raised, the same manifest is read (and then found to be a manifest with padding).
+        p.git(&["config", "release.maxManifestSize", "128m"]);
+        p.release(&["package", "--images", "-o", "out"])
+            .fails(1)
+            .err_lacks("a manifest may have");
+    }
 }

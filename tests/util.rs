@@ -235,6 +235,9 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// The largest resident set of the process and the descendants it waited for, in bytes
+    /// (`wait4`'s `ru_maxrss`), when measured ([`Repo::release_measured`]).
+    pub peak_rss: Option<u64>,
 }
 
 impl From<Output> for Run {
@@ -243,11 +246,68 @@ impl From<Output> for Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            peak_rss: None,
         }
     }
 }
 
+/// Run `c` to the end, its output read on two threads, and reap it with `wait4` to learn the
+/// peak resident set of its process tree (git, git-release, git-release-CMD).
+pub fn run_measured(mut c: std::process::Command) -> Run {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+        peak_rss: Some(usage.ru_maxrss as u64 * 1024),
+    }
+}
+
 impl Run {
+    /// Assert the run was measured and its process tree never held `bytes` or more.
+    #[track_caller]
+    pub fn peak_rss_below(&self, bytes: u64) -> &Self {
+        let peak = self.peak_rss.expect("a run of release_measured");
+        assert!(
+            peak < bytes,
+            "peak RSS {} MiB, not below {} MiB\nstderr:\n{}",
+            peak >> 20,
+            bytes >> 20,
+            self.stderr
+        );
+        self
+    }
+
     /// Assert that stdout contains `needle`, showing stdout when it does not.
     #[track_caller]
     pub fn out_has(&self, needle: &str) -> &Self {
@@ -264,6 +324,16 @@ impl Run {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+    /// Assert that stderr does not contain `needle`.
+    #[track_caller]
+    pub fn err_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}:\n{}",
             self.stderr
         );
         self
@@ -359,6 +429,13 @@ impl<'a> Repo<'a> {
     }
     pub fn release(&self, args: &[&str]) -> Run {
         self.sb.release(&self.path, args)
+    }
+    /// [`Repo::release`], measuring the peak resident set of the process tree
+    /// ([`run_measured`]).
+    pub fn release_measured(&self, args: &[&str]) -> Run {
+        let mut c = self.sb.cmd("git", &self.path);
+        c.arg("release").args(args);
+        run_measured(c)
     }
     /// `git -c KEY=VALUE… release ARGS…`: settings given on git's command line.
     pub fn release_c(&self, config: &[&str], args: &[&str]) -> Run {

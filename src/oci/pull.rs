@@ -125,6 +125,84 @@ impl std::fmt::Display for Platform {
     }
 }
 
+/// A manifest as read: an index (each entry's descriptor and `platform` object) or an image
+/// manifest (media type, config and layer descriptors).
+#[derive(Debug)]
+pub enum ManifestDoc {
+    /// `manifests` present: an OCI image index or a Docker manifest list.
+    Index(Vec<(Descriptor, serde_json::Value)>),
+    /// An image manifest.
+    Image {
+        /// Its `mediaType` (OCI's when absent).
+        media_type: String,
+        /// The config descriptor.
+        config: Descriptor,
+        /// The layer descriptors, in order.
+        layers: Vec<Descriptor>,
+    },
+}
+
+/// Read manifest `bytes` of image `name` (OCI image-spec `manifest.md` and `image-index.md`,
+/// Docker's v2 schema 2): pure, no registry.
+///
+/// Errors (exit 1, naming the image): not JSON, a `manifests` that is not a list, a descriptor
+/// without a digest or size ([`descriptor`]).
+pub fn read_manifest(bytes: &[u8], name: &str) -> Result<ManifestDoc> {
+    let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        UserError::failure(format!("{name}: the manifest is not JSON: {e}"))
+            .hint("the registry sent something else than a manifest; push the image again")
+    })?;
+    if let Some(m) = doc.get("manifests") {
+        let list = m.as_array().ok_or_else(|| {
+            UserError::failure(format!("{name}: the index's `manifests` is not a list"))
+        })?;
+        return Ok(ManifestDoc::Index(
+            list.iter()
+                .map(|m| {
+                    Ok((
+                        descriptor(m, "platform manifest", name)?,
+                        m["platform"].clone(),
+                    ))
+                })
+                .collect::<Result<_>>()?,
+        ));
+    }
+    let media_type = doc
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .unwrap_or("application/vnd.oci.image.manifest.v1+json")
+        .to_string();
+    let config = descriptor(&doc["config"], "config", name)?;
+    let layers = match doc.get("layers") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(l)) => l
+            .iter()
+            .map(|x| descriptor(x, "layer", name))
+            .collect::<Result<Vec<_>>>()?,
+        Some(_) => {
+            return Err(UserError::failure(format!(
+                "{name}: the manifest's `layers` is not a list"
+            ))
+            .into())
+        }
+    };
+    Ok(ManifestDoc::Image {
+        media_type,
+        config,
+        layers,
+    })
+}
+
+/// The entry of an index for `platform`, if one names it.
+pub fn pick_platform<'a>(
+    list: &'a [(Descriptor, serde_json::Value)],
+    platform: &Platform,
+) -> Option<&'a Descriptor> {
+    list.iter()
+        .find(|(_, p)| platform.matches(p))
+        .map(|(d, _)| d)
+}
+
 fn descriptor(v: &serde_json::Value, what: &str, name: &str) -> Result<Descriptor> {
     let media_type = v
         .get("mediaType")
@@ -286,16 +364,16 @@ pub fn resolve_at(
         ))
         .into());
     }
-    let mut doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let mut doc = read_manifest(&bytes, name)?;
     let mut other_platform = None;
-    let single = doc.get("manifests").is_none();
-    if let Some(list) = doc.get("manifests").and_then(|m| m.as_array()) {
-        let pick = match list.iter().find(|m| platform.matches(&m["platform"])) {
-            Some(pick) => pick,
+    let single = matches!(doc, ManifestDoc::Image { .. });
+    if let ManifestDoc::Index(list) = &doc {
+        let d = match pick_platform(list, platform) {
+            Some(d) => d.clone(),
             None => {
                 let has = list
                     .iter()
-                    .map(|m| platform_of(&m["platform"]))
+                    .map(|m| platform_of(&m.1))
                     .collect::<Vec<_>>()
                     .join(", ");
                 if !allow_other || list.is_empty() {
@@ -306,10 +384,9 @@ pub fn resolve_at(
                     .into());
                 }
                 other_platform = Some(has);
-                &list[0]
+                list[0].0.clone()
             }
         };
-        let d = descriptor(pick, "platform manifest", name)?;
         let child = format!(
             "{}@{}",
             crate::image::reference::name_and_suffix(name).0,
@@ -324,26 +401,22 @@ pub fn resolve_at(
             ))
             .into());
         }
-        doc = serde_json::from_slice(&bytes)?;
+        doc = read_manifest(&bytes, name)?;
     }
-    let media_type = doc
-        .get("mediaType")
-        .and_then(|m| m.as_str())
-        .unwrap_or("application/vnd.oci.image.manifest.v1+json")
-        .to_string();
+    let ManifestDoc::Image {
+        media_type,
+        config,
+        layers,
+    } = doc
+    else {
+        return Err(UserError::failure(format!(
+            "{name}: the platform manifest {digest} is an index again; nested indexes are not read"
+        ))
+        .into());
+    };
     if !cache.has(&digest) {
         cache.put(&digest, &bytes)?;
     }
-    let config = descriptor(&doc["config"], "config", name)?;
-    let layers = doc["layers"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .map(|x| descriptor(x, "layer", name))
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
     Ok(Pulled {
         name: name.to_string(),
         manifest: Descriptor {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{OciDistributionError, OciEnvelope, OciErrorCode};
 use oci_client::{Client, Reference};
 
 use super::auth::{self, Credential};
@@ -20,11 +20,24 @@ pub enum Presence {
     Missing,
 }
 
+/// Why a request failed: an error of the protocol (classified as oci-client's are), or a refusal
+/// of ours (a bound passed) that is reported as it is.
+enum Fault {
+    Oci(OciDistributionError),
+    Refused(anyhow::Error),
+}
+
 /// A registry session for one command run.
 pub struct Registry {
     rt: tokio::runtime::Runtime,
     client: Client,
     creds: Mutex<HashMap<String, Credential>>,
+    /// Manifests are read by our own bounded GET ([`Registry::manifest`]): oci-client reads a
+    /// response whole.
+    http: reqwest::Client,
+    insecure: Vec<String>,
+    /// Bearer tokens oci-client obtained, per `host/repository` (`None`: anonymous or basic).
+    tokens: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl Registry {
@@ -38,15 +51,22 @@ impl Registry {
             .enable_all()
             .build()?;
         let client = Client::new(oci_client::client::ClientConfig {
-            protocol: oci_client::client::ClientProtocol::HttpsExcept(insecure_hosts),
+            protocol: oci_client::client::ClientProtocol::HttpsExcept(insecure_hosts.clone()),
             read_timeout: Some(std::time::Duration::from_secs(timeout_secs)),
             connect_timeout: Some(std::time::Duration::from_secs(timeout_secs)),
             ..Default::default()
         });
+        let http = reqwest::Client::builder()
+            .read_timeout(std::time::Duration::from_secs(timeout_secs))
+            .connect_timeout(std::time::Duration::from_secs(timeout_secs))
+            .build()?;
         Ok(Registry {
             rt,
             client,
             creds: Mutex::new(HashMap::new()),
+            http,
+            insecure: insecure_hosts,
+            tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -105,18 +125,24 @@ impl Registry {
         Ok((r, cred))
     }
 
-    /// The manifest of `reference` as the registry stores it: `(bytes, digest)`.
+    /// The manifest of `reference` as the registry stores it: `(bytes, digest)`, read up to
+    /// `release.maxManifestSize` ([`crate::limits::Limits::manifest_bytes`], 4 MiB by default as
+    /// in containerd). The digest is the registry's `Docker-Content-Digest`, else the one asked
+    /// for, else the SHA-256 of the bytes.
     ///
-    /// Errors: as [`Registry::exists`]; a missing image is an error naming it (exit 1).
+    /// Errors: as [`Registry::exists`]; a missing image is an error naming it (exit 1); a
+    /// manifest larger than the limit, declared or sent, is refused naming registry, image and
+    /// size, before or as soon as the limit is passed (exit 1).
     pub fn manifest(&self, reference: &str) -> anyhow::Result<(Vec<u8>, String)> {
         let (r, cred) = self.parse(reference)?;
         let host = r.resolve_registry().to_string();
-        match self.rt.block_on(
-            self.client
-                .pull_manifest_raw(&r, &cred.auth, MANIFEST_TYPES),
-        ) {
-            Ok((bytes, digest)) => Ok((bytes.to_vec(), digest)),
-            Err(e) => match classify(e, &host, reference, &cred)? {
+        match self
+            .rt
+            .block_on(self.bounded_manifest(&r, &cred, reference))
+        {
+            Ok(got) => Ok(got),
+            Err(Fault::Refused(e)) => Err(e),
+            Err(Fault::Oci(e)) => match classify(e, &host, reference, &cred)? {
                 Presence::Missing => Err(UserError::failure(format!(
                     "registry {host}: image {reference} does not exist"
                 ))
@@ -125,6 +151,133 @@ impl Registry {
                 Presence::Present(_) => unreachable!("classify never reports presence"),
             },
         }
+    }
+
+    /// The bearer token oci-client holds for `r`'s repository (asked for once per repository and
+    /// run; `None` when the registry wants none or takes basic auth).
+    async fn token(&self, r: &Reference, cred: &Credential) -> Result<Option<String>, Fault> {
+        let key = format!("{}/{}", r.resolve_registry(), r.repository());
+        if let Some(t) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(t.clone());
+        }
+        let t = self
+            .client
+            .auth(r, &cred.auth, oci_client::RegistryOperation::Pull)
+            .await
+            .map_err(Fault::Oci)?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, t.clone());
+        Ok(t)
+    }
+
+    /// GET the manifest of `r` with oci-client's credentials, reading at most the manifest limit.
+    async fn bounded_manifest(
+        &self,
+        r: &Reference,
+        cred: &Credential,
+        reference: &str,
+    ) -> Result<(Vec<u8>, String), Fault> {
+        let host = r.resolve_registry().to_string();
+        let max = crate::limits::get().manifest_bytes;
+        let too_big = |size: String| {
+            Fault::Refused(
+                UserError::failure(format!(
+                    "registry {host}: the manifest of image {reference} is {size}, more than the {} a manifest may have (release.maxManifestSize); nothing was kept",
+                    crate::limits::human(max)
+                ))
+                .hint("the registry is broken or not to be trusted; push the image again (or raise release.maxManifestSize if the manifest is real)")
+                .into(),
+            )
+        };
+        let scheme = if self.insecure.contains(&host) {
+            "http"
+        } else {
+            "https"
+        };
+        let wanted = r.digest().map(str::to_string);
+        let url = format!(
+            "{scheme}://{host}/v2/{}/manifests/{}",
+            r.repository(),
+            wanted.as_deref().or(r.tag()).unwrap_or("latest")
+        );
+        let token = self.token(r, cred).await?;
+        let mut req = self
+            .http
+            .get(&url)
+            .header(reqwest::header::ACCEPT, MANIFEST_TYPES.join(", "));
+        req = match (&token, &cred.auth) {
+            (Some(t), _) => req.bearer_auth(t),
+            (None, oci_client::secrets::RegistryAuth::Basic(u, p)) => req.basic_auth(u, Some(p)),
+            (None, oci_client::secrets::RegistryAuth::Bearer(t)) => req.bearer_auth(t),
+            (None, _) => req,
+        };
+        let mut res = req
+            .send()
+            .await
+            .map_err(|e| Fault::Oci(OciDistributionError::RequestError(e)))?;
+        let status = res.status();
+        if !status.is_success() {
+            // An error body is read up to 64 KiB: enough for any OCI error envelope.
+            let mut body = Vec::new();
+            while let Some(chunk) = res
+                .chunk()
+                .await
+                .map_err(|e| Fault::Oci(OciDistributionError::RequestError(e)))?
+            {
+                body.extend_from_slice(
+                    &chunk[..chunk.len().min((64 << 10) - body.len().min(64 << 10))],
+                );
+                if body.len() >= 64 << 10 {
+                    break;
+                }
+            }
+            let e = match (
+                status.as_u16(),
+                serde_json::from_slice::<OciEnvelope>(&body),
+            ) {
+                (401, _) => OciDistributionError::UnauthorizedError { url },
+                (400..=499, Ok(envelope)) => OciDistributionError::RegistryError { envelope, url },
+                (code, _) => OciDistributionError::ServerError {
+                    code,
+                    url,
+                    message: String::from_utf8_lossy(&body).into_owned(),
+                },
+            };
+            return Err(Fault::Oci(e));
+        }
+        if let Some(n) = res.content_length().filter(|n| *n > max) {
+            return Err(too_big(format!("{n} bytes by its Content-Length")));
+        }
+        let digest = res
+            .headers()
+            .get("Docker-Content-Digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res
+            .chunk()
+            .await
+            .map_err(|e| Fault::Oci(OciDistributionError::RequestError(e)))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max {
+                return Err(too_big(format!(
+                    "more than {} bytes",
+                    bytes.len() + chunk.len()
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let digest = digest
+            .or(wanted)
+            .unwrap_or_else(|| format!("sha256:{}", crate::hash::sha256_hex(&bytes)));
+        Ok((bytes, digest))
     }
 
     /// Stream blob `digest` of the repository of `reference` into `out`.
