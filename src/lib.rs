@@ -24,6 +24,9 @@ pub mod dispatch;
 mod durable;
 mod error;
 mod files;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod git;
 mod hash;
 mod history;

@@ -26,8 +26,9 @@ pub struct Limits {
     /// refused before anything is downloaded. Default 16 GiB.
     pub blob_bytes: u64,
     /// `release.renderMaxSteps`: steps of one chart render (every action, every loop iteration,
-    /// empty or not, every node of a value printed, copied or compared). Default 20 000 000
-    /// (about a second of work; the heaviest of bitnami/charts, `common` vendored, takes under
+    /// empty or not, every node of a value printed, copied or compared). Default 5 000 000
+    /// (under a second of work in a release build; the heaviest of bitnami/charts, `common`
+    /// vendored, takes under
     /// 30 000, and under 16 MiB of memory).
     pub render_steps: u64,
     /// `release.renderMaxOutput`: bytes all templates of one chart render may write. Default
@@ -48,7 +49,7 @@ impl Limits {
         yaml_bytes: 32 << 20,
         manifest_bytes: 4 << 20,
         blob_bytes: 16 << 30,
-        render_steps: 20_000_000,
+        render_steps: 5_000_000,
         render_output_bytes: 64 << 20,
         render_value_bytes: 32 << 20,
         render_memory_bytes: 256 << 20,

@@ -305,3 +305,117 @@ fn a_100_mb_manifest_is_refused_at_the_manifest_cap() {
             .err_lacks("a manifest may have");
     }
 }
+
+/// A platform whose one chart has `templates/x.yaml` = `template` (line 3 holds the action that
+/// runs away), run through `git release images --json`: the chart's render fails with the
+/// budget's error at `templates/x.yaml:3` (a warning; the static reading takes over), within
+/// 5 s and 512 MiB, and nothing is written.
+fn template_row(template: &str, budget: &str) {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("platform");
+    p.write(".gitrelease", "[release]\n\tproduct = demo\n");
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/app/templates/x.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\n{template}\n"),
+    );
+    p.write(
+        "addons/app/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: quay.io/demo/app:1.0\n",
+    );
+    p.write("images/images_platform.list", "quay.io/demo/app:1.0\n");
+    p.commit("app");
+    let started = Instant::now();
+    let run = p.release_measured(&["images", "--json"]).ok();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    run.peak_rss_below(512 << 20)
+        .err_has("addons/app: cannot be rendered with its default values (templates/x.yaml:3:")
+        .err_has("render budget exceeded")
+        .err_has(budget)
+        .out_has("quay.io/demo/app:1.0");
+    assert_eq!(p.status(), "");
+}
+
+#[test]
+fn a_template_repeating_x_a_billion_times() {
+    template_row(
+        r#"data: {{ repeat 1000000000 "x" }}"#,
+        "a value of 1000000000 bytes, more than the 32 MiB one value may have (release.renderMaxValue raises it)",
+    );
+}
+
+#[test]
+fn a_printf_width_of_999999999() {
+    template_row(
+        r#"data: {{ printf "%0999999999d" 1 }}"#,
+        "one value may have",
+    );
+}
+
+#[test]
+fn a_30_mb_value_printed_100_times() {
+    template_row(
+        "{{- $x := repeat 30000000 \"x\" }}{{ range until 100 }}{{ $x }}{{ end }}",
+        "the chart's templates wrote more than 64 MiB (release.renderMaxOutput raises it)",
+    );
+}
+
+#[test]
+fn concat_of_a_list_with_itself_64_times() {
+    template_row(
+        "{{- $l := list 1 2 }}{{ range until 64 }}{{ $l = concat $l $l }}{{ end }}",
+        "one value may have",
+    );
+}
+
+#[test]
+fn a_self_doubling_dict_through_to_yaml() {
+    template_row(
+        "{{- $d := dict }}{{ range until 64 }}{{ $d = dict \"a\" $d \"b\" $d }}{{ end }}{{ toYaml $d }}",
+        "render budget exceeded",
+    );
+}
+
+#[test]
+fn three_nested_range_until_2000_with_an_empty_body() {
+    template_row(
+        "{{- range until 2000 }}{{ range until 2000 }}{{ range until 2000 }}{{ end }}{{ end }}{{ end }}",
+        "more than 5000000 steps (an endless or huge loop?; release.renderMaxSteps raises it)",
+    );
+}
+
+/// The settings raise the budget: with `release.renderMaxSteps` above what the loops need, the
+/// same chart renders.
+#[test]
+fn the_render_budget_is_raised_by_its_settings() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("platform");
+    p.write(
+        ".gitrelease",
+        "[release]\n\tproduct = demo\n\trenderMaxSteps = 10\n",
+    );
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/app/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n{{- range until 20 }}\n  - image: quay.io/demo/app:{{ . }}\n{{- end }}\n",
+    );
+    p.write("images/images_platform.list", "");
+    p.commit("app");
+    p.release(&["images", "--json"])
+        .ok()
+        .err_has("more than 10 steps");
+    p.release_c(&["release.renderMaxSteps=1k"], &["images", "--json"])
+        .ok()
+        .err_lacks("render budget")
+        .out_has("quay.io/demo/app:19");
+    p.release_c(&["release.renderMaxSteps=lots"], &["images"])
+        .fails(2)
+        .err_has("setting release.renderMaxSteps `lots` is not a size");
+}

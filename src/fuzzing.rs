@@ -1,0 +1,130 @@
+//! Entry points for the coverage-guided fuzz targets under `bench/fuzz/` (built only with
+//! `--cfg fuzzing`, which `cargo fuzz` sets). Each takes the fuzzer's bytes, runs one parser the
+//! way the product does, and panics when an invariant breaks: no panic inside (a panic is a
+//! crash to libFuzzer), bounded time and memory (libFuzzer's `-timeout` and `-rss_limit_mb`),
+//! and for the YAML editor: an edit changes only the value's bytes.
+
+/// Split `data` at the first NUL into two UTF-8 (lossy) strings.
+fn two(data: &[u8]) -> (String, String) {
+    let cut = data.iter().position(|b| *b == 0).unwrap_or(data.len());
+    let rest = data.get(cut + 1..).unwrap_or_default();
+    (
+        String::from_utf8_lossy(&data[..cut]).into_owned(),
+        String::from_utf8_lossy(rest).into_owned(),
+    )
+}
+
+/// A chart of one template (the bytes before the first NUL) and a values.yaml (the rest),
+/// rendered under the render budget ([`crate::render::budget`]) with limits small enough that
+/// an input cannot outgrow the fuzzer's memory limit.
+pub fn template(data: &[u8]) {
+    let (tpl, values) = two(data);
+    crate::limits::set(crate::limits::Limits {
+        render_steps: 200_000,
+        render_output_bytes: 4 << 20,
+        render_value_bytes: 2 << 20,
+        render_memory_bytes: 64 << 20,
+        ..crate::limits::Limits::DEFAULT
+    });
+    let mut files = std::collections::BTreeMap::new();
+    files.insert(
+        "Chart.yaml".to_string(),
+        b"apiVersion: v2\nname: fuzz\nversion: 1.0.0\n".to_vec(),
+    );
+    files.insert("values.yaml".to_string(), values.into_bytes());
+    files.insert("templates/t.yaml".to_string(), tpl.into_bytes());
+    let _ = crate::render::render(&files, &Default::default());
+}
+
+/// The YAML editor: text before the first NUL, a path and a value after it (`a.b.0=value`).
+/// When an edit succeeds, only the edited scalar's bytes changed: the text before the scalar's
+/// span and after it are kept, and the result reads back with the new value.
+pub fn yaml_edit(data: &[u8]) {
+    use crate::yaml_edit::{find_scalar, set_scalar, Seg};
+    let (text, edit) = two(data);
+    let (path, value) = edit.split_once('=').unwrap_or((&edit, ""));
+    let path: Vec<Seg> = path
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse() {
+            Ok(i) => Seg::Index(i),
+            Err(_) => Seg::Key(p.to_string()),
+        })
+        .collect();
+    if path.is_empty() || value.contains('\n') {
+        return;
+    }
+    let Ok(span) = find_scalar(&text, &path) else {
+        let _ = set_scalar(&text, &path, value, None);
+        return;
+    };
+    if let Ok(out) = set_scalar(&text, &path, value, None) {
+        assert!(
+            out.starts_with(&text[..span.start]),
+            "bytes before the value changed"
+        );
+        assert!(
+            out.ends_with(&text[span.end..]),
+            "bytes after the value changed"
+        );
+        let again = find_scalar(&out, &path).expect("the edited value is found again");
+        // An empty plain value (`key:`) gets the space YAML needs after the colon.
+        let pad = usize::from(span.start == span.end);
+        assert!(
+            again.start == span.start || again.start == span.start + pad,
+            "the value moved from {} to {}",
+            span.start,
+            again.start
+        );
+    }
+}
+
+/// A repos file (the component list).
+pub fn repos_file(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut warnings = Vec::new();
+    let _ = crate::components::parse("repos/fuzz.yaml", &text, &mut warnings);
+}
+
+/// version.yml.
+pub fn version_yml(data: &[u8]) {
+    let _ = crate::version_yml::read("version.yml", data);
+}
+
+/// The image-reference parser: what parses prints back to a reference that parses to the same.
+pub fn image_reference(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(r) = crate::image::reference::ImageRef::parse(s) else {
+        return;
+    };
+    let mut printed = format!("{}/{}", r.registry, r.repository);
+    if let Some(t) = &r.tag {
+        printed.push(':');
+        printed.push_str(t);
+    }
+    if let Some(d) = &r.digest {
+        printed.push('@');
+        printed.push_str(d);
+    }
+    let again = crate::image::reference::ImageRef::parse(&printed)
+        .unwrap_or_else(|e| panic!("{s:?} printed as {printed:?} does not parse: {e}"));
+    assert_eq!(again, r, "{s:?} printed as {printed:?}");
+}
+
+/// The OCI manifest and index reader.
+pub fn oci_manifest(data: &[u8]) {
+    let _ = crate::oci::pull::read_manifest(data, "fuzz.example/app:1");
+}
+
+/// `.helmignore` rules (before the first NUL) against paths (the rest, one a line).
+pub fn helmignore(data: &[u8]) {
+    let (rules, paths) = two(data);
+    let Ok(r) = crate::chart::helmignore::IgnoreRules::from_text("fuzz", &rules) else {
+        return;
+    };
+    for p in paths.lines() {
+        let _ = r.ignores_file(p);
+    }
+}
