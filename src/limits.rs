@@ -41,6 +41,10 @@ pub struct Limits {
     /// output and parsed templates, counted by the allocator, [`crate::memory`]). Default
     /// 256 MiB.
     pub render_memory_bytes: u64,
+    /// `release.maxComponents`: the entries one repos file may list. Default 10 000 (the
+    /// largest platform seen lists a few hundred; every entry is a repository to fetch and a chart
+    /// to collect, so a file of 100 000 is a mistake or an attack, refused before any work).
+    pub components: u64,
 }
 
 impl Limits {
@@ -53,10 +57,11 @@ impl Limits {
         render_output_bytes: 64 << 20,
         render_value_bytes: 32 << 20,
         render_memory_bytes: 256 << 20,
+        components: 10_000,
     };
 
     /// `(setting, slot)` pairs: the `release.*` key of each limit.
-    pub fn settings(&mut self) -> [(&'static str, &mut u64); 7] {
+    pub fn settings(&mut self) -> [(&'static str, &mut u64); 8] {
         [
             ("maxYamlSize", &mut self.yaml_bytes),
             ("maxManifestSize", &mut self.manifest_bytes),
@@ -65,6 +70,7 @@ impl Limits {
             ("renderMaxOutput", &mut self.render_output_bytes),
             ("renderMaxValue", &mut self.render_value_bytes),
             ("renderMaxMemory", &mut self.render_memory_bytes),
+            ("maxComponents", &mut self.components),
         ]
     }
 }
@@ -75,7 +81,7 @@ impl Default for Limits {
     }
 }
 
-static SLOTS: [AtomicU64; 7] = [
+static SLOTS: [AtomicU64; 8] = [
     AtomicU64::new(Limits::DEFAULT.yaml_bytes),
     AtomicU64::new(Limits::DEFAULT.manifest_bytes),
     AtomicU64::new(Limits::DEFAULT.blob_bytes),
@@ -83,6 +89,7 @@ static SLOTS: [AtomicU64; 7] = [
     AtomicU64::new(Limits::DEFAULT.render_output_bytes),
     AtomicU64::new(Limits::DEFAULT.render_value_bytes),
     AtomicU64::new(Limits::DEFAULT.render_memory_bytes),
+    AtomicU64::new(Limits::DEFAULT.components),
 ];
 
 /// The limits in force in this process.

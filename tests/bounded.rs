@@ -419,3 +419,27 @@ fn the_render_budget_is_raised_by_its_settings() {
         .fails(2)
         .err_has("setting release.renderMaxSteps `lots` is not a size");
 }
+
+/// Issue 24, the 100 000-entry repos file row: refused at once with the limit and the setting
+/// that raises it; nothing is fetched or written.
+#[test]
+fn a_repos_file_with_100_000_entries() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    let mut text = String::from("spec:\n");
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "- repositoryFullName: demo/c{i}\n  resourcePaths: [charts/c{i}]\n  targetPath: addons/c{i}\n"
+        ));
+    }
+    p.write("repos/huge.yaml", &text);
+    p.commit("a huge repos file");
+    let head = p.git(&["rev-parse", "HEAD"]);
+    let started = Instant::now();
+    let run = p.release_measured(&["collect"]).fails(2);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    run.peak_rss_below(512 << 20)
+        .err_has("repos/huge.yaml: 100000 components, more than the 10000 a repos file may list (release.maxComponents)");
+    assert_eq!(p.status(), "");
+    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+}

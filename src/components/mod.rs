@@ -334,8 +334,26 @@ fn rel_or_dot(p: &str) -> &str {
     }
 }
 
+fn too_many(rel: &str, n: u64, max: u64) -> anyhow::Error {
+    UserError::input(format!(
+        "{rel}: {n} components, more than the {max} a repos file may list (release.maxComponents); nothing was read"
+    ))
+    .hint("split the platform, or raise release.maxComponents if the list is real")
+    .into()
+}
+
 /// Parse one repos file. `rel` names it in messages.
+///
+/// Errors (exit 2): not YAML; not a list of components; more entries than
+/// `release.maxComponents` ([`crate::limits::Limits::components`]); an entry of the wrong shape.
 pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Component>> {
+    // Every entry names its repository once: a count of the key refuses a huge file before the
+    // YAML parse (which takes seconds for 100 000 entries); the exact count follows it.
+    let max = crate::limits::get().components;
+    let named = text.matches("repositoryFullName").count() as u64;
+    if named > max {
+        return Err(too_many(rel, named, max));
+    }
     let doc: Value = crate::yaml::parse(text.as_bytes()).map_err(|e| {
         UserError::input(format!("{rel}:{}: not valid YAML: {}", e.line, e.msg))
             .hint("fix the YAML syntax; the file was not changed")
@@ -366,6 +384,9 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
         },
         _ => return Err(UserError::input(format!("{rel}: expected a list of components")).into()),
     };
+    if items.len() as u64 > max {
+        return Err(too_many(rel, items.len() as u64, max));
+    }
     let module = doc
         .get("metadata")
         .and_then(|m| m.get("name"))
