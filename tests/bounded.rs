@@ -437,9 +437,52 @@ fn a_repos_file_with_100_000_entries() {
     let head = p.git(&["rev-parse", "HEAD"]);
     let started = Instant::now();
     let run = p.release_measured(&["collect"]).fails(2);
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     run.peak_rss_below(512 << 20)
         .err_has("repos/huge.yaml: 100000 components, more than the 10000 a repos file may list (release.maxComponents)");
     assert_eq!(p.status(), "");
     assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+}
+
+/// Issue 24, the refs row: symbolic refs that point at each other, a tag that points at itself
+/// and one at a missing object: `log` and `contains` skip them with git's warning, naming each,
+/// and go on (no panic, exit 0).
+#[test]
+fn symbolic_refs_that_point_at_each_other_and_a_tag_that_points_at_itself() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    let refs = p.path.join(".git/refs");
+    std::fs::write(
+        refs.join("heads/release-9.8"),
+        "ref: refs/heads/release-9.9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        refs.join("heads/release-9.9"),
+        "ref: refs/heads/release-9.8\n",
+    )
+    .unwrap();
+    std::fs::write(refs.join("tags/v9.9.8"), "ref: refs/tags/v9.9.8\n").unwrap();
+    std::fs::write(refs.join("tags/v9.9.9"), format!("{}\n", "f".repeat(40))).unwrap();
+    for args in [
+        &["log"][..],
+        &["contains", "v1.0.0"][..],
+        &["log", "--json"][..],
+    ] {
+        let started = Instant::now();
+        let run = p.release(args).ok();
+        assert!(started.elapsed() < Duration::from_secs(5), "{args:?}");
+        run.err_has("warning: ignoring broken ref refs/tags/v9.9.8")
+            .err_has("warning: ignoring broken ref refs/tags/v9.9.9")
+            .err_lacks("panicked")
+            .err_lacks("internal error");
+        if args[0] == "contains" {
+            run.err_has("warning: ignoring broken ref refs/heads/release-9.8")
+                .out_has("v1.0.0");
+        }
+    }
 }

@@ -22,14 +22,18 @@ struct Released {
 fn released(repo: &gix::Repository, settings: &Settings) -> Result<Vec<Released>> {
     let mut out = Vec::new();
     for r in repo.references()?.tags()? {
-        let mut r = r.map_err(|e| anyhow::anyhow!("reading tags: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let label = r.name().shorten().to_string();
         let is_hotfix = label.starts_with(&settings.hotfix_tag_prefix);
         let version = crate::versions::release_version(&label).filter(|_| !is_hotfix);
         if !is_hotfix && version.is_none() {
             continue;
         }
-        let Ok(c) = r.peel_to_commit() else { continue };
+        let Some(c) = crate::git::ref_commit(&mut r) else {
+            continue;
+        };
         let time = c.time().map_or(0, |t| t.seconds);
         out.push(Released {
             label,

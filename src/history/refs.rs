@@ -1,6 +1,6 @@
 //! The refs history questions are about: release tags, hotfix tags, release-line and OEM branches.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::lines::Templates;
@@ -61,7 +61,9 @@ impl ReleaseRef {
 pub fn tags(repo: &gix::Repository, hotfix_prefix: &str) -> Result<Vec<ReleaseRef>> {
     let mut out = Vec::new();
     for r in repo.references()?.tags()? {
-        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let name = r.name().shorten().to_string();
         let (kind, version) = match versions::release_version(&name) {
             Some(v) => (RefKind::Release, v),
@@ -75,10 +77,12 @@ pub fn tags(repo: &gix::Repository, hotfix_prefix: &str) -> Result<Vec<ReleaseRe
                 None => continue,
             },
         };
-        let target = r.id().detach();
-        let Ok(commit) = r.peel_to_commit() else {
+        // A symbolic tag has no object of its own: its target is what it peels to.
+        let target = r.try_id().map(|id| id.detach());
+        let Some(commit) = crate::git::ref_commit(&mut r) else {
             continue;
         };
+        let target = target.unwrap_or(commit.id);
         let mut time = commit.time().map_or(0, |t| t.seconds);
         if target != commit.id {
             if let Ok(tag) = repo
@@ -116,7 +120,9 @@ pub fn branches(repo: &gix::Repository, templates: &Templates) -> Result<Vec<Rel
     let local = platform.local_branches()?.map(|r| (r, false));
     let remote = platform.remote_branches()?.map(|r| (r, true));
     for (r, is_remote) in local.chain(remote) {
-        let mut r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let name = r.name().shorten().to_string();
         // `origin/release-2.10`: the template applies to the part after the remote's name.
         let branch = if is_remote {
@@ -130,7 +136,7 @@ pub fn branches(repo: &gix::Repository, templates: &Templates) -> Result<Vec<Rel
         let Some(t) = templates.classify(branch) else {
             continue;
         };
-        let Ok(commit) = r.peel_to_commit() else {
+        let Some(commit) = crate::git::ref_commit(&mut r) else {
             continue;
         };
         out.push((
