@@ -675,6 +675,48 @@ pub fn index_from_head(repo: &gix::Repository, paths: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// One item of a ref listing, or `None` when it cannot be read (a loose ref file that does not
+/// parse): skipped with git's `warning: ignoring broken ref NAME` instead of failing the
+/// command, once per process.
+pub fn listed<'r, E: std::fmt::Display>(
+    item: std::result::Result<gix::Reference<'r>, E>,
+) -> Option<gix::Reference<'r>> {
+    match item {
+        Ok(r) => Some(r),
+        Err(e) => {
+            ignoring_broken_ref(&e.to_string());
+            None
+        }
+    }
+}
+
+/// The commit ref `r` names (annotated tags peeled), or `None`. A ref that names another kind
+/// of object is skipped quietly (git keeps tags of trees); one that cannot be peeled at all, a
+/// loop of symbolic refs, a tag that points at itself or at a missing object, is skipped with
+/// git's `warning: ignoring broken ref NAME`, once per process.
+pub fn ref_commit<'r>(r: &mut gix::Reference<'r>) -> Option<gix::Commit<'r>> {
+    let name = r.name().as_bstr().to_string();
+    match r.peel_to_id() {
+        Err(_) => {
+            ignoring_broken_ref(&name);
+            None
+        }
+        Ok(id) => id.object().ok()?.try_into_commit().ok(),
+    }
+}
+
+fn ignoring_broken_ref(what: &str) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let fresh = SEEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(what.to_string());
+    if fresh {
+        eprintln!("warning: ignoring broken ref {what}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,47 +801,5 @@ mod tests {
             3,
             "root, addons and a, each decoded once"
         );
-    }
-}
-
-/// One item of a ref listing, or `None` when it cannot be read (a loose ref file that does not
-/// parse): skipped with git's `warning: ignoring broken ref NAME` instead of failing the
-/// command, once per process.
-pub fn listed<'r, E: std::fmt::Display>(
-    item: std::result::Result<gix::Reference<'r>, E>,
-) -> Option<gix::Reference<'r>> {
-    match item {
-        Ok(r) => Some(r),
-        Err(e) => {
-            ignoring_broken_ref(&e.to_string());
-            None
-        }
-    }
-}
-
-/// The commit ref `r` names (annotated tags peeled), or `None`. A ref that names another kind
-/// of object is skipped quietly (git keeps tags of trees); one that cannot be peeled at all, a
-/// loop of symbolic refs, a tag that points at itself or at a missing object, is skipped with
-/// git's `warning: ignoring broken ref NAME`, once per process.
-pub fn ref_commit<'r>(r: &mut gix::Reference<'r>) -> Option<gix::Commit<'r>> {
-    let name = r.name().as_bstr().to_string();
-    match r.peel_to_id() {
-        Err(_) => {
-            ignoring_broken_ref(&name);
-            None
-        }
-        Ok(id) => id.object().ok()?.try_into_commit().ok(),
-    }
-}
-
-fn ignoring_broken_ref(what: &str) {
-    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let fresh = SEEN
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(what.to_string());
-    if fresh {
-        eprintln!("warning: ignoring broken ref {what}");
     }
 }

@@ -253,6 +253,7 @@ impl From<Output> for Run {
 
 /// Run `c` to the end, its output read on two threads, and reap it with `wait4` to learn the
 /// peak resident set of its process tree (git, git-release, git-release-CMD).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot do
 pub fn run_measured(mut c: std::process::Command) -> Run {
     use std::io::Read;
     use std::process::Stdio;
