@@ -6,7 +6,7 @@
 //! Sources: seed 002 ("发布 release 分支"), seed 004 (Aether's lazy branching), DOMAIN.md steps 4
 //! and 5.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::error::UserError;
@@ -304,7 +304,9 @@ pub fn completion_targets(repo: &gix::Repository, oem_branches: bool) -> Result<
         out.insert(format!("{}.{}", v.major, v.minor));
     }
     for r in repo.references()?.local_branches()? {
-        let r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
+        let Some(r) = crate::git::listed(r) else {
+            continue;
+        };
         if let Some(t) = templates.classify(&r.name().shorten().to_string()) {
             match &t.customer {
                 Some(c) if oem_branches => out.insert(format!("{}/{c}", t.line())),

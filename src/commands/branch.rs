@@ -10,7 +10,7 @@ use clap::Args;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::branches::{self, BranchInfo, Start};
@@ -179,11 +179,15 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
         .references()?
         .prefixed(format!("refs/tags/{prefix}").as_str())?
     {
-        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let name = r.name().shorten().to_string();
         let short = name.trim_start_matches(prefix.as_str()).to_string();
         if let Some(v) = versions::parse_tag(&short, None).filter(versions::is_hotfix_version) {
-            let Ok(c) = r.peel_to_commit() else { continue };
+            let Some(c) = crate::git::ref_commit(&mut r) else {
+                continue;
+            };
             hotfixes
                 .entry((v.major, v.minor))
                 .or_default()
@@ -201,12 +205,16 @@ fn list(repo: &gix::Repository, args: &BranchArgs, out: &mut dyn Write) -> Resul
     };
     let mut rows = Vec::new();
     for r in repo.references()?.local_branches()? {
-        let mut r = r.map_err(|e| anyhow!("reading branches: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let name = r.name().shorten().to_string();
         let Some(t) = templates.classify(&name) else {
             continue;
         };
-        let commit = r.peel_to_id()?.detach();
+        let Some(commit) = crate::git::ref_commit(&mut r).map(|c| c.id) else {
+            continue;
+        };
         let key = (t.major, t.minor);
         rows.push(BranchInfo {
             branch: name,

@@ -11,7 +11,7 @@ use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::archive::Stamp;
@@ -293,7 +293,9 @@ fn hotfix_tags(
         .references()?
         .prefixed(format!("refs/tags/{prefix}").as_str())?
     {
-        let mut r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+        let Some(mut r) = crate::git::listed(r) else {
+            continue;
+        };
         let name = r.name().as_bstr().to_string();
         let short = name
             .trim_start_matches("refs/tags/")

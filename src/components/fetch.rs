@@ -155,7 +155,9 @@ pub fn fetch_tags(cache: &Path, url: &str, interrupt: &AtomicBool) -> Result<Fet
         .collect();
     let mut stale = Vec::new();
     for r in repo.references()?.tags()? {
-        let r = r.map_err(|e| anyhow!("reading the cached tags: {e}"))?;
+        let Some(r) = crate::git::listed(r) else {
+            continue;
+        };
         if !advertised.contains(r.name().as_bstr().as_ref() as &[u8]) {
             stale.push(r.name().to_owned());
         }
@@ -233,7 +235,9 @@ impl ComponentRepo {
     pub fn tags(&self, prefix: Option<&str>) -> Result<Vec<TagInfo>> {
         let mut out = Vec::new();
         for r in self.repo.references()?.tags()? {
-            let r = r.map_err(|e| anyhow!("reading tags: {e}"))?;
+            let Some(r) = crate::git::listed(r) else {
+                continue;
+            };
             let name = r.name().shorten().to_string();
             let version = crate::versions::parse_tag(&name, prefix);
             out.push(TagInfo { name, version });
