@@ -264,8 +264,7 @@ fn a_huge_component_values_yaml_is_refused_at_collect() {
     );
     run.err_has("manifests/cyclone/values.yaml")
         .err_has("more than the 32 MiB a YAML input may have (release.maxYamlSize)");
-    assert_eq!(p.status(), "");
-    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+    untouched(&p, &head);
 }
 
 /// Issue 24, the 100 MB manifest row: refused at the cap (4 MiB), naming registry, image and
@@ -448,8 +447,7 @@ fn a_repos_file_with_100_000_entries() {
     );
     run.peak_rss_below(512 << 20)
         .err_has("repos/huge.yaml: 100000 components, more than the 10000 a repos file may list (release.maxComponents)");
-    assert_eq!(p.status(), "");
-    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+    untouched(&p, &head);
 }
 
 /// Issue 24, the refs row: symbolic refs that point at each other, a tag that points at itself
@@ -525,8 +523,7 @@ fn a_component_chart_yaml_without_version() {
     p.release(&["collect", "cyclone"])
         .fails(2)
         .err_has("manifests/cyclone/Chart.yaml:1: no `version`");
-    assert_eq!(p.status(), "");
-    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+    untouched(&p, &head);
 }
 
 /// Issue 24 item 5: a component chart whose `name:` would leave the chart's folder is refused
@@ -547,7 +544,13 @@ fn a_component_chart_yaml_with_name_dot_dot_evil() {
     p.release(&["collect", "cyclone"])
         .fails(2)
         .err_has("name `../../../evil` is not a chart name");
+    untouched(&p, &head);
+    assert!(!sb.path("ex/evil").exists() && !p.path.join("../evil").exists());
+}
+
+/// The work tree is clean and HEAD is still `head`: a refused run wrote nothing.
+#[track_caller]
+fn untouched(p: &crate::util::Repo, head: &str) {
     assert_eq!(p.status(), "");
     assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
-    assert!(!sb.path("ex/evil").exists() && !p.path.join("../evil").exists());
 }
