@@ -91,7 +91,7 @@ _git_release ()
 	hotfix)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --sign --dry-run --json --images --no-cache --help"
+			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --sign --no-test-images --dry-run --json --images --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -99,7 +99,7 @@ _git_release ()
 	package)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --owner= --platform= --allow-other-platform --sign --dry-run --json --images --no-cache --help"
+			__gitcomp "--output= --owner= --platform= --allow-other-platform --sign --no-test-images --dry-run --json --images --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags
@@ -107,7 +107,7 @@ _git_release ()
 	upgrade)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --images --allow-downgrade --owner= --platform= --allow-other-platform --sign --dry-run --json --no-cache --help"
+			__gitcomp "--output= --images --allow-downgrade --owner= --platform= --allow-other-platform --sign --no-test-images --dry-run --json --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags

@@ -512,6 +512,10 @@ pub struct PackFlags {
     /// `release.signPackages=true` signs every package.
     #[arg(long)]
     pub sign: bool,
+    /// Leave out the images only `helm test` hooks run (`images_test.list`): the site will not
+    /// run `helm test`.
+    #[arg(long)]
+    pub no_test_images: bool,
 }
 
 impl Default for PackFlags {
@@ -521,6 +525,7 @@ impl Default for PackFlags {
             platform: "linux/amd64".into(),
             allow_other_platform: false,
             sign: false,
+            no_test_images: false,
         }
     }
 }

@@ -735,3 +735,64 @@ fn real_repo_regressions() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
 }
+
+/// Issue 25 item 4: images only `helm test` hooks run have their own list,
+/// `images/images_test.list`, which `check` holds to the charts like any list, and which
+/// `hotfix` and `package` ship like any list; `--no-test-images` leaves them out.
+#[test]
+fn helm_test_images_have_their_own_list_and_ship_unless_left_out() {
+    let sb = Sandbox::new();
+    let mut p = released(&sb);
+    chart(&p, "beta", "1.0.1", "v1.0.0");
+    p.write(
+        "addons/beta/templates/tests/test-connection.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: beta-test\n  annotations:\n    \"helm.sh/hook\": test\nspec:\n  containers:\n  - name: wget\n    image: docker.io/bats/bats:1.14.0\n  restartPolicy: Never\n",
+    );
+    p.commit("beta: a helm test");
+    // The list is derived: check wants it, with the test image only there.
+    p.release(&["check"])
+        .fails(3)
+        .out_has("images/images_test.list is stale: 1 missing (docker.io/bats/bats:1.14.0)");
+    let run = p.release(&["images", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["test_images"][0]["image"], "docker.io/bats/bats:1.14.0");
+    assert_eq!(v["test_images"][0]["lists"], serde_json::json!(["test"]));
+    assert!(v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["image"] != "docker.io/bats/bats:1.14.0"));
+    p.write("images/images_test.list", "docker.io/bats/bats:1.14.0\n");
+    p.commit("the test list");
+    let run = p.release(&["check"]);
+    assert!(!run.stdout.contains("images_test.list"), "{}", run.stdout);
+    // hotfix ships the test image as an added image, unless told not to.
+    let manifest = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["hotfix", "v2.10.2", "--dry-run", "--json"];
+        args.extend_from_slice(extra);
+        let run = p.release(&args).ok();
+        serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()["manifest"]["images"]
+            .clone()
+    };
+    assert_eq!(
+        manifest(&[])["added"],
+        serde_json::json!(["docker.io/bats/bats:1.14.0"])
+    );
+    assert_eq!(
+        manifest(&["--no-test-images"])["added"],
+        serde_json::json!([])
+    );
+    // package carries the list like any other.
+    p.release(&["package", "-o", "out"]).ok();
+    let pkg = std::fs::read_dir(p.path.join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|f| f.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let names = sb.tar_names(&pkg);
+    assert!(
+        names.iter().any(|n| n.ends_with("images/images_test.list")),
+        "{names:?}"
+    );
+}

@@ -180,7 +180,7 @@ fn images_are_what_the_charts_render() {
             .contains("addons/umbrella/charts/db/templates/sts.yaml:10 StatefulSet/db  (rendered)")
             && run
                 .stdout
-                .contains("helm test images (listed only if also deployed):")
+                .contains("helm test images (images_test.list, or the list of the workload that also runs them):\ndocker.io/bats/bats:1.14.0  [test]")
             && run.stdout.contains("HEAD: 6 image(s)"),
         "{}",
         run.stdout

@@ -441,7 +441,13 @@ pub(crate) fn plan(
     let (product_version, hotfix_version, existing, new_time) =
         hotfix_name(repo, settings, args, base_spec, base, new)?;
     let (entries, images, per_chart_images, warnings) = charts_and_images(
-        repo, settings, &sources, &olds, &changed, &resources, base_tree, new_tree,
+        repo,
+        settings,
+        (&sources, &olds),
+        &changed,
+        &resources,
+        (base_tree, new_tree),
+        args.pack.no_test_images,
     )?;
     let manifest = Manifest {
         product: settings.product.clone(),
@@ -644,12 +650,11 @@ fn hotfix_name(
 fn charts_and_images(
     repo: &gix::Repository,
     settings: &Settings,
-    sources: &[ChartSource],
-    olds: &BTreeMap<String, Option<ChartSource>>,
+    (sources, olds): (&[ChartSource], &BTreeMap<String, Option<ChartSource>>),
     changed: &BTreeMap<String, Vec<String>>,
     resources: &[packaging::ChangedResource],
-    base_tree: gix::ObjectId,
-    new_tree: gix::ObjectId,
+    (base_tree, new_tree): (gix::ObjectId, gix::ObjectId),
+    no_test_images: bool,
 ) -> Result<(
     Vec<ChartEntry>,
     ImageDelta,
@@ -668,7 +673,8 @@ fn charts_and_images(
         packaging::changed_chart_images(repo, settings, (base_tree, new_tree), sources, olds)?;
     for (c, ends) in sources.iter().zip(rendered) {
         let old = olds.get(&c.path).and_then(|o| o.as_ref());
-        let (old_set, new_set) = (ends.old.all, ends.new.all);
+        let tests = !no_test_images;
+        let (old_set, new_set) = (ends.old.shipped(tests), ends.new.shipped(tests));
         warnings.extend(ends.warnings);
         per_chart_images.insert(c.path.clone(), image_delta(&old_set, &new_set));
         old_images.extend(old_set);
@@ -701,8 +707,27 @@ fn charts_and_images(
             }
         }
     }
+    // `--no-test-images`: the test list's lines are not shipped either.
+    let test_list = if no_test_images {
+        crate::git::blob_at(
+            repo,
+            new_tree,
+            &crate::derived::list_path(settings, crate::image::chart::TEST_KIND),
+        )?
+        .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+    } else {
+        BTreeSet::new()
+    };
     old_images.extend(old_lists.iter().cloned());
-    new_images.extend(new_lists.difference(&old_lists).cloned());
+    new_images.extend(
+        new_lists
+            .difference(&old_lists)
+            .filter(|i| !test_list.contains(*i))
+            .cloned(),
+    );
     let images = image_delta(&old_images, &new_images);
     Ok((entries, images, per_chart_images, warnings))
 }

@@ -196,9 +196,16 @@ pub(crate) fn report(
             kinds_of.entry(i).or_default().insert(kind.clone());
         }
     }
+    // Images only `helm test` runs are shown apart (`test_images`), though listed.
+    let test_only = |image: &String| {
+        kinds_of
+            .get(image)
+            .is_some_and(|k| k.len() == 1 && k.contains(crate::image::chart::TEST_KIND))
+    };
     let images = lists
         .sources
         .iter()
+        .filter(|(image, _)| !test_only(image))
         .map(|(image, sources)| {
             entry(
                 image,
@@ -213,7 +220,14 @@ pub(crate) fn report(
     let test_images = lists
         .tests
         .iter()
-        .map(|(image, sources)| entry(image, Vec::new(), sources))
+        .map(|(image, sources)| {
+            let lists_in = if test_only(image) {
+                vec![crate::image::chart::TEST_KIND.to_string()]
+            } else {
+                Vec::new()
+            };
+            entry(image, lists_in, sources)
+        })
         .collect();
     let mut report = Report::new(
         "images",
@@ -510,7 +524,10 @@ fn print_images(r: &ImagesReport, rev: &str, why: bool, out: &mut dyn Write) -> 
         show(e, out)?;
     }
     if !r.test_images.is_empty() {
-        writeln!(out, "\nhelm test images (listed only if also deployed):")?;
+        writeln!(
+            out,
+            "\nhelm test images (images_test.list, or the list of the workload that also runs them):"
+        )?;
         for e in &r.test_images {
             show(e, out)?;
         }

@@ -253,7 +253,10 @@ pub(crate) fn plan(
     let mut image_set = std::collections::BTreeSet::new();
     let mut images = Vec::new();
     if args.images {
-        let lists = crate::derived::lists_at(repo, settings, commit)?;
+        let mut lists = crate::derived::lists_at(repo, settings, commit)?;
+        if args.pack.no_test_images {
+            lists = lists.without_tests();
+        }
         image_set = lists.kinds.into_values().flatten().collect();
         images = crate::registry::locate_at(repo, settings, tree, &image_set)?
             .1

@@ -485,9 +485,19 @@ pub(crate) fn plan(
         });
         e.stale
             .extend(ends.old.deployed.difference(&ends.new.deployed).cloned());
+        let tests = !args.pack.no_test_images;
+        from_images.extend(ends.old.shipped(tests));
+        to_images.extend(ends.new.shipped(tests));
         e.expected.extend(ends.new.deployed);
-        from_images.extend(ends.old.all);
-        to_images.extend(ends.new.all);
+    }
+    if args.pack.no_test_images {
+        // The test list's lines are not shipped either.
+        let test_list = crate::derived::list_path(settings, crate::image::chart::TEST_KIND);
+        if let Some(d) = crate::git::blob_at(repo, to_tree, &test_list)? {
+            for i in crate::image::list::parse(&String::from_utf8_lossy(&d)) {
+                to_images.remove(&i);
+            }
+        }
     }
     // Resource files (the `resourcePaths` shape): added and modified ones are packaged under
     // their path, with their images; deleted ones are listed.

@@ -120,7 +120,7 @@ pub struct ImageSource {
 pub struct ChartImages {
     /// Deployed images (`images_platform.list`), each with where it comes from.
     pub images: Vec<(String, ImageSource)>,
-    /// Images of `helm test` hooks (not deployed; not in the lists).
+    /// Images of `helm test` hooks (not deployed; the `test` list, [`TEST_KIND`]).
     pub tests: Vec<(String, ImageSource)>,
     /// Why rendering failed, when the static reading was used instead.
     pub fallback: Option<crate::render::RenderError>,
@@ -320,12 +320,17 @@ fn annotation_images(
     }
 }
 
+/// The list kind of the images only `helm test` hooks run: `images_test.list`.
+pub const TEST_KIND: &str = "test";
+
 /// The image lists collect writes, from the files of every chart (`(chart folder, files)`),
 /// every resource file (`(path, bytes)`, the `resourcePaths` shape) and the repos entries'
 /// `images:` (`(repos/x.yaml:LINE, image)`): `platform` holds the images the charts deploy
 /// ([`chart_images_detailed`], charts rendered in parallel), those of resource files
 /// ([`crate::image::scan::manifest_images`]) and of repos entries; each other `<kind>` the merged
-/// `images_<kind>.list` files the charts carry. Every image keeps its sources.
+/// `images_<kind>.list` files the charts carry; `test` ([`TEST_KIND`]) the images only `helm
+/// test` hook pods run (so that `helm test` can run at an air-gapped site; an image also deployed
+/// stays in `platform` only). Every image keeps its sources.
 ///
 /// Errors: a chart whose values.yaml or Chart.yaml cannot be read, with its folder.
 pub fn image_lists<'a>(
@@ -418,6 +423,19 @@ pub fn image_lists<'a>(
             }
         }
     }
+    let listed: BTreeSet<String> = lists.kinds.values().flatten().cloned().collect();
+    let only_tests: Vec<(String, Vec<ImageSource>)> = lists
+        .tests
+        .iter()
+        .filter(|(i, _)| !listed.contains(*i))
+        .map(|(i, s)| (i.clone(), s.clone()))
+        .collect();
+    for (image, sources) in only_tests {
+        for mut s in sources {
+            s.kind = TEST_KIND.into();
+            lists.add(image.clone(), s);
+        }
+    }
     Ok(lists)
 }
 
@@ -430,13 +448,29 @@ pub struct ImageLists {
     pub warnings: Vec<(String, String)>,
     /// Image -> its sources (every kind).
     pub sources: BTreeMap<String, Vec<ImageSource>>,
-    /// `helm test` images -> sources (in no list).
+    /// `helm test` images -> sources (those not deployed are in the `test` kind too).
     pub tests: BTreeMap<String, Vec<ImageSource>>,
     /// Charts read without rendering: `(folder, render error)`.
     pub fallbacks: Vec<(String, String)>,
 }
 
 impl ImageLists {
+    /// Leave out the images only `helm test` hooks run (`--no-test-images`): the `test` kind
+    /// and the sources of the images it alone held.
+    pub fn without_tests(mut self) -> Self {
+        if let Some(test) = self.kinds.remove(TEST_KIND) {
+            for i in test {
+                if let Some(v) = self.sources.get_mut(&i) {
+                    v.retain(|s| s.kind != TEST_KIND);
+                    if v.is_empty() {
+                        self.sources.remove(&i);
+                    }
+                }
+            }
+        }
+        self
+    }
+
     fn add(&mut self, image: String, source: ImageSource) {
         self.kinds
             .entry(source.kind.clone())
@@ -490,6 +524,19 @@ pub struct ChartSets {
     /// The images its workloads run (the `platform` list: no `images_<kind>.list` extras, no
     /// `helm test` images).
     pub deployed: BTreeSet<String>,
+    /// The images only its `helm test` hooks run (in `all` too).
+    pub test: BTreeSet<String>,
+}
+
+impl ChartSets {
+    /// `all`, without the `helm test` images when `tests` is false (`--no-test-images`).
+    pub fn shipped(&self, tests: bool) -> BTreeSet<String> {
+        if tests {
+            self.all.clone()
+        } else {
+            self.all.difference(&self.test).cloned().collect()
+        }
+    }
 }
 
 /// The images of one chart at both ends of a change ([`chart_ends`]).
@@ -526,6 +573,7 @@ pub fn chart_ends(
             Ok(lists) => ChartSets {
                 all: lists.kinds.values().flatten().cloned().collect(),
                 deployed: lists.kinds.get("platform").cloned().unwrap_or_default(),
+                test: lists.kinds.get(TEST_KIND).cloned().unwrap_or_default(),
             },
             Err((_, e)) => {
                 w.push(format!("{folder}/{e}"));
