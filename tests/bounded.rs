@@ -310,9 +310,9 @@ fn a_100_mb_manifest_is_refused_at_the_manifest_cap() {
 }
 
 /// A platform whose one chart has `templates/x.yaml` = `template` (line 3 holds the action that
-/// runs away), run through `git release images --json`: the chart's render fails with the
-/// budget's error at `templates/x.yaml:3` (a warning; the static reading takes over), within
-/// 5 s and 512 MiB, and nothing is written.
+/// runs away), run through `git release images --json`: that template fails with the budget's
+/// error at `templates/x.yaml:3` (a warning; its static reading takes over), the chart's other
+/// template renders, within 5 s and 512 MiB, and nothing is written.
 fn template_row(template: &str, budget: &str) {
     let sb = Sandbox::new();
     let mut p = sb.repo("platform");
@@ -336,7 +336,7 @@ fn template_row(template: &str, budget: &str) {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "{took:?}");
     run.peak_rss_below(512 << 20)
-        .err_has("addons/app: cannot be rendered with its default values (templates/x.yaml:3:")
+        .err_has("addons/app: templates/x.yaml cannot be rendered with its default values (templates/x.yaml:3:")
         .err_has("render budget exceeded")
         .err_has(budget)
         .out_has("quay.io/demo/app:1.0");

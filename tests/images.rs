@@ -225,8 +225,11 @@ fn why_answers_for_one_image() {
     p.release(&["images", "nosuch"]).fails(2);
 }
 
+/// Issue 25 item 3: a template that fails (here `required`) is read statically on its own (its
+/// literal lines and the values it names) while the rest of the chart renders: the image of a
+/// component that is off by default stays out, and JSON names the template, not the chart.
 #[test]
-fn a_chart_that_cannot_render_falls_back_with_a_warning() {
+fn a_template_that_cannot_render_falls_back_alone_with_a_warning() {
     let sb = Sandbox::new();
     let mut p = platform(&sb);
     p.write(
@@ -235,37 +238,67 @@ fn a_chart_that_cannot_render_falls_back_with_a_warning() {
     );
     p.write(
         "addons/strict/values.yaml",
-        "image:\n  repository: quay.io/demo/strict\n  tag: 1.2.3\npassword: \"\"\n",
+        "image:\n  repository: quay.io/demo/strict\n  tag: 1.2.3\npassword: \"\"\nsidecar:\n  image:\n    repository: quay.io/demo/sidecar\n    tag: 0.1.0\nmetrics:\n  enabled: false\n  image:\n    repository: quay.io/demo/metrics\n    tag: 9.9.9\n",
+    );
+    p.write(
+        "addons/strict/templates/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: strict\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n{{- if .Values.metrics.enabled }}\n      - name: metrics\n        image: \"{{ .Values.metrics.image.repository }}:{{ .Values.metrics.image.tag }}\"\n{{- end }}\n",
     );
     p.write(
         "addons/strict/templates/secret.yaml",
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  p: {{ required \"password is required\" .Values.password }}\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: s\n  annotations:\n    p: {{ required \"password is required\" .Values.password }}\nspec:\n  containers:\n  - name: sidecar\n    image: \"{{ .Values.sidecar.image.repository }}:{{ .Values.sidecar.image.tag }}\"\n  - name: fixed\n    image: busybox:1.36\n",
     );
     p.commit("strict chart");
     let run = p.release(&["images", "--json"]).ok();
     let v = json(&run);
-    assert_eq!(v["fallbacks"][0]["chart"], "addons/strict");
+    let strict: Vec<&serde_json::Value> = v["fallbacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["chart"] == "addons/strict")
+        .collect();
+    assert_eq!(strict.len(), 1, "{}", v["fallbacks"]);
+    assert_eq!(strict[0]["template"], "templates/secret.yaml");
     assert!(
-        v["fallbacks"][0]["error"]
+        strict[0]["error"]
             .as_str()
             .unwrap()
             .starts_with("templates/secret.yaml:6: executing"),
         "{}",
         v["fallbacks"]
     );
-    assert!(
-        run.stderr.contains("warning: addons/strict: cannot be rendered with its default values (templates/secret.yaml:6:")
-            && run.stderr.contains("password is required"),
-        "{}",
-        run.stderr
+    run.err_has("warning: addons/strict: templates/secret.yaml cannot be rendered with its default values (templates/secret.yaml:6:")
+        .err_has("password is required");
+    let from = |image: &str| -> Vec<String> {
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["image"] == image)
+            .flat_map(|e| e["sources"].as_array().unwrap().iter())
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["from"].as_str().unwrap(),
+                    s["file"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        from("quay.io/demo/strict:1.2.3"),
+        vec!["rendered templates/deploy.yaml"]
     );
-    let strict = v["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["image"] == "quay.io/demo/strict:1.2.3")
-        .expect("static reading lists the values' image");
-    assert_eq!(strict["sources"][0]["from"], "static");
+    assert_eq!(
+        from("quay.io/demo/sidecar:0.1.0"),
+        vec!["static templates/secret.yaml"]
+    );
+    assert_eq!(from("busybox:1.36"), vec!["static templates/secret.yaml"]);
+    assert!(
+        from("quay.io/demo/metrics:9.9.9").is_empty(),
+        "off by default: {}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -104,8 +104,9 @@ pub(crate) struct ImagesReport {
     /// Images of `helm test` hooks, with their test-hook sources (in no list unless a chart
     /// also deploys them).
     pub test_images: Vec<ImageEntry>,
-    /// Charts read without rendering: `{chart, error}`.
-    pub fallbacks: Vec<Fallback>,
+    /// Charts read without rendering, `{chart, error}`, and single templates read without
+    /// rendering while the rest of their chart rendered, `{chart, template, error}`.
+    pub fallbacks: Vec<crate::image::chart::Fallback>,
     /// Charts that differ from their component at its `currentTag` (local changes collect
     /// keeps): `{chart, files}`; empty when none does or the components cannot be read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -140,15 +141,6 @@ fn patched_charts(
         );
     }
     Ok(out)
-}
-
-/// A chart whose images were read statically because it could not be rendered.
-#[derive(Debug, Serialize)]
-pub(crate) struct Fallback {
-    /// Repo-relative chart folder.
-    pub chart: String,
-    /// The render error (`file:line: message`).
-    pub error: String,
 }
 
 /// Build the report of `rev`: its images, with the warnings of reading the charts.
@@ -234,14 +226,7 @@ pub(crate) fn report(
         ImagesReport {
             images,
             test_images,
-            fallbacks: lists
-                .fallbacks
-                .iter()
-                .map(|(chart, error)| Fallback {
-                    chart: chart.clone(),
-                    error: error.clone(),
-                })
-                .collect(),
+            fallbacks: lists.fallbacks.clone(),
             patched: patched_charts(repo, settings, tree)?,
         },
     );
@@ -549,11 +534,14 @@ fn print_images(r: &ImagesReport, rev: &str, why: bool, out: &mut dyn Write) -> 
                 String::new()
             } else {
                 format!(
-                    "; {} chart(s) read without rendering: {}",
+                    "; {} chart(s) or template(s) read without rendering: {}",
                     r.fallbacks.len(),
                     r.fallbacks
                         .iter()
-                        .map(|f| f.chart.as_str())
+                        .map(|f| match &f.template {
+                            Some(t) => format!("{}/{t}", f.chart),
+                            None => f.chart.clone(),
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

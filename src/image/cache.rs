@@ -31,7 +31,7 @@ use crate::files::{FileKind, Files};
 pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
 
 /// Bumped when the entry format changes (older entries then miss).
-const FORMAT: &str = "git-release render cache 1";
+const FORMAT: &str = "git-release render cache 2";
 
 /// The render cache of one repository ([module docs](self)). Shared by the threads that render.
 #[derive(Debug)]
@@ -69,6 +69,9 @@ pub struct Findings {
     pub tests: Vec<Finding>,
     /// `(file, line, message)` of the render error when the static reading was used.
     pub fallback: Option<(String, usize, String)>,
+    /// `(template, file, line, message)` of each template that failed while the rest rendered.
+    #[serde(default)]
+    pub template_fallbacks: Vec<(String, String, usize, String)>,
     /// Non-fatal notes.
     pub warnings: Vec<String>,
 }

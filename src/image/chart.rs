@@ -124,6 +124,9 @@ pub struct ChartImages {
     pub tests: Vec<(String, ImageSource)>,
     /// Why rendering failed, when the static reading was used instead.
     pub fallback: Option<crate::render::RenderError>,
+    /// Templates that failed while the rest of the chart rendered: `(template, why)`; each
+    /// one's images were read statically ([`crate::image::scan::template_images_static`]).
+    pub template_fallbacks: Vec<(String, crate::render::RenderError)>,
     /// Non-fatal notes.
     pub warnings: Vec<String>,
 }
@@ -158,7 +161,7 @@ pub fn chart_images_detailed(
         kind: "platform".into(),
     };
     match crate::image::rendered::chart_images(&input, &ctx.options(folder)) {
-        Ok((found, warnings)) => {
+        Ok((found, warnings, failed)) => {
             out.warnings.extend(warnings);
             for f in found {
                 let s = source(Some(f.template), f.line, "rendered", Some(f.object));
@@ -167,6 +170,20 @@ pub fn chart_images_detailed(
                 } else {
                     out.images.push((f.image, s));
                 }
+            }
+            // A template that failed while the rest rendered: its own share, read statically.
+            for (template, e) in failed {
+                out.warnings.push(format!(
+                    "{template} cannot be rendered with its default values ({e}); its images are read from it and the values it names instead"
+                ));
+                let mut w = Vec::new();
+                let images = crate::image::scan::template_images_static(&input, &template, &mut w)?;
+                out.warnings.extend(w);
+                for i in images {
+                    out.images
+                        .push((i, source(Some(template.clone()), None, "static", None)));
+                }
+                out.template_fallbacks.push((template, e));
             }
         }
         Err(e) => {
@@ -235,6 +252,11 @@ pub fn cached_chart_images(
                 .fallback
                 .as_ref()
                 .map(|e| (e.file.clone(), e.line, e.msg.clone())),
+            template_fallbacks: found
+                .template_fallbacks
+                .iter()
+                .map(|(t, e)| (t.clone(), e.file.clone(), e.line, e.msg.clone()))
+                .collect(),
             warnings: found.warnings.clone(),
         },
     );
@@ -279,6 +301,11 @@ fn from_findings(folder: &str, f: crate::image::cache::Findings) -> Option<Chart
         fallback: f
             .fallback
             .map(|(file, line, msg)| crate::render::RenderError { file, line, msg }),
+        template_fallbacks: f
+            .template_fallbacks
+            .into_iter()
+            .map(|(t, file, line, msg)| (t, crate::render::RenderError { file, line, msg }))
+            .collect(),
         warnings: f.warnings,
     })
 }
@@ -318,6 +345,20 @@ fn annotation_images(
             Vec::new()
         }
     }
+}
+
+/// A chart, or one template of it, whose images were read statically because it could not be
+/// rendered with its default values (`images --json`'s `fallbacks`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fallback {
+    /// Repo-relative chart folder.
+    pub chart: String,
+    /// The template (chart-relative) when only it failed and the rest of the chart rendered;
+    /// absent when the whole chart was read statically.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Why (`templates/x.yaml:LINE: …`).
+    pub error: String,
 }
 
 /// The list kind of the images only `helm test` hooks run: `images_test.list`.
@@ -389,7 +430,18 @@ pub fn image_lists<'a>(
             .warnings
             .extend(ci.warnings.into_iter().map(|m| (root.to_string(), m)));
         if let Some(e) = ci.fallback {
-            lists.fallbacks.push((root.to_string(), e.to_string()));
+            lists.fallbacks.push(Fallback {
+                chart: root.to_string(),
+                template: None,
+                error: e.to_string(),
+            });
+        }
+        for (template, e) in ci.template_fallbacks {
+            lists.fallbacks.push(Fallback {
+                chart: root.to_string(),
+                template: Some(template),
+                error: e.to_string(),
+            });
         }
         for (i, s) in ci.images {
             lists.add(i, s);
@@ -450,8 +502,8 @@ pub struct ImageLists {
     pub sources: BTreeMap<String, Vec<ImageSource>>,
     /// `helm test` images -> sources (those not deployed are in the `test` kind too).
     pub tests: BTreeMap<String, Vec<ImageSource>>,
-    /// Charts read without rendering: `(folder, render error)`.
-    pub fallbacks: Vec<(String, String)>,
+    /// Charts, or single templates of charts that otherwise rendered, read without rendering.
+    pub fallbacks: Vec<Fallback>,
 }
 
 impl ImageLists {

@@ -76,19 +76,23 @@ pub fn images(r: &Rendered) -> (Vec<Found>, Vec<String>) {
     (out, warnings)
 }
 
+/// What [`chart_images`] found: the images of the rendered manifests, warnings, and the
+/// templates that failed while the others rendered ([`crate::render::Rendered::failed`]).
+pub type ChartFound = (Vec<Found>, Vec<String>, Vec<(String, RenderError)>);
+
 /// Render the chart in `files` and list the images of its manifests ([`images`]).
 ///
 /// # Errors
 ///
-/// [`RenderError`] when Helm would fail too (see [`crate::render::render`]).
+/// [`RenderError`] when the whole chart cannot be rendered (see [`crate::render::render`]).
 pub fn chart_images(
     files: &std::collections::BTreeMap<String, Vec<u8>>,
     opts: &Options,
-) -> Result<(Vec<Found>, Vec<String>), RenderError> {
+) -> Result<ChartFound, RenderError> {
     let r = render(files, opts)?;
     let (found, mut warnings) = images(&r);
-    warnings.extend(r.warnings);
-    Ok((found, warnings))
+    warnings.extend(r.warnings.iter().cloned());
+    Ok((found, warnings, r.failed))
 }
 
 #[cfg(test)]
@@ -227,22 +231,37 @@ mod tests {
         assert_eq!((found[1].image.as_str(), found[1].test), ("x/test:1", true));
     }
 
+    /// The one failed template of a chart that otherwise rendered.
+    fn failed_template(r: Result<crate::render::Rendered, RenderError>) -> RenderError {
+        let r = r.unwrap();
+        assert_eq!(r.failed.len(), 1, "{:?}", r.failed);
+        r.failed[0].1.clone()
+    }
+
     #[test]
     fn errors_name_file_and_line() {
-        let e = render(
+        // An execution error fails its template only: the others render.
+        let r = render(
             &files(&[
                 ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
                 (
                     "templates/p.yaml",
                     "a: 1\n\nb: {{ required \"b is required\" .Values.b }}\n",
                 ),
+                (
+                    "templates/q.yaml",
+                    "kind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n  - image: x/q:1\n",
+                ),
             ]),
             &Options::default(),
-        )
-        .err()
-        .unwrap();
+        );
+        let ok = r.as_ref().map(|r| super::images(r).0).unwrap();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].image, "x/q:1");
+        let e = failed_template(r);
         assert_eq!((e.file.as_str(), e.line), ("templates/p.yaml", 3));
         assert!(e.msg.contains("b is required"), "{e}");
+        // A template that does not parse stops the chart, as in Helm.
         let e = render(
             &files(&[
                 ("Chart.yaml", "name: c\nversion: 1.0.0\n"),
@@ -259,9 +278,8 @@ mod tests {
                 ("templates/p.yaml", "image: [\n"),
             ]),
             &Options::default(),
-        )
-        .err()
-        .unwrap();
+        );
+        let e = failed_template(e);
         assert!(e.msg.starts_with("rendered manifest is not YAML"), "{e}");
     }
 }

@@ -65,6 +65,48 @@ pub fn chart_images(
     files: &ChartFiles,
     warnings: &mut Vec<String>,
 ) -> Result<BTreeSet<String>, ImageError> {
+    read_chart(files, warnings, None)
+}
+
+/// The static reading of one template that failed to render while the rest of its chart
+/// rendered (`template`: chart-relative, `templates/x.yaml` or `charts/sub/templates/x.yaml`):
+/// its literal `image:` lines, and the images of its chart's values (coalesced as
+/// [`chart_images`] reads them) under a path the template names (`.Values.controller.image.tag`
+/// names `controller.image`; a path is taken when one is a prefix of the other). Not the whole
+/// chart's values: images of components a chart turns off by default stay out.
+///
+/// Errors: as [`chart_images`].
+pub fn template_images_static(
+    files: &ChartFiles,
+    template: &str,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<String>, ImageError> {
+    let mut picked = BTreeSet::new();
+    read_chart(files, warnings, Some((template, &mut picked)))?;
+    Ok(picked)
+}
+
+/// The `.Values.a.b.c` paths a template's text names, as key lists.
+fn values_refs(text: &str) -> Vec<Vec<String>> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\.Values((?:\.[A-Za-z0-9_-]+)+)").expect("static regex")
+    });
+    re.captures_iter(text)
+        .map(|c| {
+            c[1].split('.')
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+fn read_chart(
+    files: &ChartFiles,
+    warnings: &mut Vec<String>,
+    only: Option<(&str, &mut BTreeSet<String>)>,
+) -> Result<BTreeSet<String>, ImageError> {
     let mut charts: BTreeMap<&str, Chart> = BTreeMap::new();
     charts.insert("", Chart::default());
     for path in files.keys() {
@@ -122,8 +164,33 @@ pub fn chart_images(
         numbers: &numbers,
         images: &mut images,
         warnings,
+        path: Vec::new(),
+        placed: Vec::new(),
     };
     cx.chart("", root_values);
+    let placed = std::mem::take(&mut cx.placed);
+    if let Some((template, picked)) = only {
+        // One template's share: its literal lines, and the values images under a path it names.
+        let (dir, _) = split_chart_dir(template);
+        let values_file = format!("{dir}values.yaml");
+        let text = String::from_utf8_lossy(files.get(template).map_or(&[][..], |b| &b[..]));
+        let refs = values_refs(&text);
+        for (file, path, image) in placed {
+            if file == values_file
+                && refs.iter().any(|r| {
+                    let n = r.len().min(path.len());
+                    n > 0 && r[..n] == path[..n]
+                })
+                && images.contains(&image)
+            {
+                picked.insert(image);
+            }
+        }
+        if let Some(bytes) = files.get(template) {
+            template_images(template, bytes, picked, warnings);
+        }
+        return Ok(images);
+    }
 
     for (path, bytes) in files {
         let (_, rel) = split_chart_dir(path);
@@ -269,6 +336,10 @@ struct Walk<'c, 'a> {
     numbers: &'c WrittenNumbers,
     images: &'c mut BTreeSet<String>,
     warnings: &'c mut Vec<String>,
+    /// The values path of the node being walked (keys from the chart's values root).
+    path: Vec<String>,
+    /// Every image found with its values file and path: `(values file, path, image)`.
+    placed: Vec<(String, Vec<String>, String)>,
 }
 
 /// Where the walk is: chart folder (for `appVersion`) and file (for warnings).
@@ -369,9 +440,13 @@ impl Walk<'_, '_> {
                 dependency: Some(key),
                 ..at
             };
+            let saved = std::mem::replace(&mut self.path, vec![key.clone()]);
             self.value(dep_at, None, section);
+            self.path = saved;
         }
+        let saved = std::mem::take(&mut self.path);
         self.value(at, None, &values);
+        self.path = saved;
     }
 
     /// Walks one node whose mapping key (or, for sequence items, the key of
@@ -386,11 +461,13 @@ impl Walk<'_, '_> {
                 }
                 for (key, child) in map {
                     let key = key_text(key);
+                    self.path.push(key.clone().unwrap_or_default());
                     if let (Some("image"), Value::String(s)) = (key.as_deref(), child) {
                         self.add(at.file, s.trim().to_string());
                     } else {
                         self.value(at, key.as_deref(), child);
                     }
+                    self.path.pop();
                 }
             }
             Value::Sequence(items) => {
@@ -489,6 +566,8 @@ impl Walk<'_, '_> {
     /// Adds a candidate reference: skips empty and templated ones, warns about
     /// and drops ones with whitespace outside `[[ ... ]]`.
     fn add(&mut self, file: &str, image: String) {
+        self.placed
+            .push((file.to_string(), self.path.clone(), image.clone()));
         add_reference(file, image, self.images, self.warnings);
     }
 }

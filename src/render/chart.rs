@@ -90,6 +90,10 @@ pub struct Rendered {
     pub docs: Vec<Doc>,
     /// Non-fatal notes (unknown dependency, non-boolean condition).
     pub warnings: Vec<String>,
+    /// Templates that failed while the others rendered: `(chart-relative path of the template
+    /// executed, why)`: an execution error (`required`, `fail`, a nil pointer, the render budget)
+    /// or a rendered document that is not YAML. Their documents are left out.
+    pub failed: Vec<(String, RenderError)>,
 }
 
 impl Rendered {
@@ -544,9 +548,11 @@ fn capabilities(kube: &str) -> Value {
 ///
 /// # Errors
 ///
-/// The first problem that stops Helm too: Chart.yaml or values.yaml unreadable, a template
-/// that does not parse, an execution error (`required`, `fail`, nil pointer), a rendered
-/// document that is not YAML.
+/// The first problem that stops the whole chart: Chart.yaml or values.yaml unreadable, a
+/// template that does not parse. A template that fails to execute (`required`, `fail`, nil
+/// pointer, the budget) or renders a document that is not YAML is left out and named in
+/// [`Rendered::failed`]; the other templates render, so that the images of the rest of the
+/// chart are read as Helm would render them.
 ///
 /// The whole render runs under one budget ([`super::budget`], the limits of
 /// [`crate::limits::get`]); exceeding it is an execution error at the template's line.
@@ -692,16 +698,22 @@ fn render_within_budget(
         );
         dot.insert("Template".to_string(), Value::map(t));
         dot.insert("Subcharts".to_string(), Value::map(BTreeMap::new()));
-        let (out, marks) =
-            exec::execute(&set, name, &parsed[i].root, Value::map(dot)).map_err(|e| {
+        let (out, marks) = match exec::execute(&set, name, &parsed[i].root, Value::map(dot)) {
+            Ok(done) => done,
+            Err(e) => {
                 let file = if e.template == *name {
                     (*path).clone()
                 } else {
                     e.template.clone()
                 };
-                rerr(&file, e.line, format!("executing {name:?}: {}", e.msg))
-            })?;
+                let err = rerr(&file, e.line, format!("executing {name:?}: {}", e.msg));
+                rendered.failed.push(((*path).clone(), err));
+                continue;
+            }
+        };
         let idx = rendered.outputs.len();
+        let mut docs = Vec::new();
+        let mut bad = None;
         // Split into documents with Helm's separator rule.
         let mut starts = vec![0usize];
         let mut ends = Vec::new();
@@ -718,23 +730,32 @@ fn render_within_budget(
             if doc.trim().is_empty() || !doc.contains("image") {
                 continue;
             }
-            let value = parse_doc(doc).map_err(|(line, msg)| {
-                rerr(
-                    path,
-                    rendered_line(&out, &marks, s, line),
-                    format!("rendered manifest is not YAML: {msg}"),
-                )
-            })?;
+            let value = match parse_doc(doc) {
+                Ok(v) => v,
+                Err((line, msg)) => {
+                    bad = Some(rerr(
+                        path,
+                        rendered_line(&out, &marks, s, line),
+                        format!("rendered manifest is not YAML: {msg}"),
+                    ));
+                    break;
+                }
+            };
             if value.empty {
                 continue;
             }
-            rendered.docs.push(Doc {
+            docs.push(Doc {
                 template: (*path).clone(),
                 output: idx,
                 range: s..e,
                 scan: value,
             });
         }
+        if let Some(err) = bad {
+            rendered.failed.push(((*path).clone(), err));
+            continue;
+        }
+        rendered.docs.extend(docs);
         rendered.outputs.push(((*path).clone(), out, marks));
     }
     Ok(rendered)

@@ -833,8 +833,8 @@ mod more_tests {
             ]
             .into_iter()
             .collect();
-            let r = super::super::chart::render(&files, &Default::default());
-            let e = r.err().expect(src).to_string();
+            let r = super::super::chart::render(&files, &Default::default()).expect(src);
+            let e = r.failed.first().map(|(_, e)| e.to_string()).expect(src);
             assert!(
                 e.contains("render budget exceeded") && e.contains(want),
                 "{src}: {e}"
