@@ -1,9 +1,11 @@
-# Sourced by bench/images/package.sh and bench/images/push.sh (after bench/lib.sh):
-# build_platform N MIB: N images of about MIB each (a 6/10 share of each is one of 5 base layers
-# shared between images, the rest a unique layer of random bytes) pushed to $REG/rel/bench/, and
-# the platform repo $WORK/platform whose chart deploys them all, tagged v1.0.0 (release.registry
-# $REG/rel). Sets `repo`.
-build_platform() {
+# Sourced by bench/images/package.sh, bench/images/push.sh and bench/chain.sh (after
+# bench/lib.sh):
+# build_images N MIB: N images of about MIB each (a 6/10 share of each is one of 5 base layers
+# shared between images, the rest a unique layer of random bytes) pushed to
+# $REG/rel/bench/imgNNN:1.0.0.
+# build_platform N MIB: build_images, and the platform repo $WORK/platform whose chart deploys
+# them all, tagged v1.0.0 (release.registry $REG/rel). Sets `repo`.
+build_images() {
   local N=$1 MIB=$2 i n
   echo "building and pushing $N images of ~${MIB} MiB..." >&2
   python3 - "$WORK/layouts" "$N" "$MIB" <<'PY'
@@ -40,6 +42,11 @@ PY
     n=$(printf img%03d "$i")
     skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/layouts/$n:latest" "docker://$REG/rel/bench/$n:1.0.0"
   done
+}
+
+build_platform() {
+  local N=$1 MIB=$2 i
+  build_images "$N" "$MIB"
 
   repo=$WORK/platform
   mkdir -p "$repo/addons/bench/templates" "$repo/images"
