@@ -24,7 +24,21 @@ pub fn discover() -> Result<gix::Repository> {
             .hint("run inside your platform-release repository, or create one with `git init && git release init`")
     })?;
     without_replacements(&mut repo);
+    with_command_line_config(&mut repo);
     Ok(repo)
+}
+
+/// Apply `git -c key=value` (passed down in `GIT_CONFIG_PARAMETERS`, which gix does not read)
+/// to `repo`'s configuration, as git does for its subcommands: `git -c user.name=… release
+/// collect --commit` commits as that user, `-c commit.gpgSign=true` signs.
+pub fn with_command_line_config(repo: &mut gix::Repository) {
+    let params = crate::settings::command_line_config();
+    if params.is_empty() {
+        return;
+    }
+    let mut snap = repo.config_snapshot_mut();
+    let values: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let _ = snap.append_config(values.iter().map(String::as_str), gix::config::Source::Cli);
 }
 
 /// Make `repo` read real objects only: `refs/replace/*` no longer substitutes one object for

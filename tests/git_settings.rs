@@ -215,3 +215,36 @@ fn tags_are_signed_with_openpgp_and_ssh() {
     p.git(&["tag", "-a", "-m", "plain", "plain"]);
     with(&sb, &p.path, &config, &[], &["verify-tag", "plain"]).fails(1);
 }
+
+/// `git -c user.name=… -c user.email=… release collect --commit`: the identity given on git's
+/// command line is the commit's, as for every git subcommand (gix does not read
+/// `GIT_CONFIG_PARAMETERS`; git-release applies it when it opens the repository).
+#[test]
+fn an_identity_given_with_git_dash_c_makes_the_commit() {
+    let sb = Sandbox::new();
+    let p = sb.example();
+    let run = |config: &[&str]| -> Run {
+        let mut c = sb.cmd("git", &p.path);
+        for var in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ] {
+            c.env_remove(var);
+        }
+        for kv in config {
+            c.args(["-c", kv]);
+        }
+        Run::from(c.args(["release", "collect", "--commit"]).output().unwrap())
+    };
+    run(&[])
+        .fails(2)
+        .err_has("--commit needs an identity: user.name and user.email are not set");
+    run(&["user.name=Dash C", "user.email=dash-c@example.com"]).ok();
+    assert_eq!(
+        p.git(&["log", "-1", "--format=%an <%ae> / %cn <%ce>"])
+            .trim(),
+        "Dash C <dash-c@example.com> / Dash C <dash-c@example.com>"
+    );
+}
