@@ -32,7 +32,7 @@ pub fn discover() -> Result<gix::Repository> {
 /// to `repo`'s configuration, as git does for its subcommands: `git -c user.name=… release
 /// collect --commit` commits as that user, `-c commit.gpgSign=true` signs.
 pub fn with_command_line_config(repo: &mut gix::Repository) {
-    let params = crate::settings::command_line_config();
+    let params = command_line_config();
     if params.is_empty() {
         return;
     }
@@ -729,6 +729,66 @@ fn ignoring_broken_ref(what: &str) {
     if fresh {
         eprintln!("warning: ignoring broken ref {what}");
     }
+}
+
+/// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as
+/// shell-quoted words (`'release.addonsPath'='charts'`, or `'release.addonsPath=charts'` from
+/// older git). Later entries win. gix does not read this variable.
+pub fn command_line_config() -> Vec<(String, String)> {
+    std::env::var("GIT_CONFIG_PARAMETERS")
+        .map(|p| parse_config_parameters(&p))
+        .unwrap_or_default()
+}
+
+pub(crate) fn parse_config_parameters(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        // One word: quoted segments, `\'` escapes and bare characters up to unquoted whitespace.
+        let mut word = String::new();
+        let mut eq_at = None;
+        while let Some(&c) = chars.peek() {
+            match c {
+                '\'' => {
+                    chars.next();
+                    for q in chars.by_ref() {
+                        if q == '\'' {
+                            break;
+                        }
+                        word.push(q);
+                    }
+                }
+                '\\' => {
+                    chars.next();
+                    if let Some(n) = chars.next() {
+                        word.push(n);
+                    }
+                }
+                c if c.is_whitespace() => break,
+                '=' => {
+                    chars.next();
+                    eq_at.get_or_insert(word.len());
+                    word.push('=');
+                }
+                c => {
+                    chars.next();
+                    word.push(c);
+                }
+            }
+        }
+        let split = eq_at.or_else(|| word.find('='));
+        match split {
+            Some(i) => out.push((word[..i].to_string(), word[i + 1..].to_string())),
+            None => out.push((word, "true".into())),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -343,65 +343,7 @@ pub fn release_bool(repo: &gix::Repository, key: &str, default: bool) -> Result<
     }
 }
 
-/// `git -c key=value` settings, which git passes to subcommands in `GIT_CONFIG_PARAMETERS` as
-/// shell-quoted words (`'release.addonsPath'='charts'`, or `'release.addonsPath=charts'` from
-/// older git). Later entries win. gix does not read this variable.
-pub fn command_line_config() -> Vec<(String, String)> {
-    std::env::var("GIT_CONFIG_PARAMETERS")
-        .map(|p| parse_config_parameters(&p))
-        .unwrap_or_default()
-}
-
-fn parse_config_parameters(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek().is_none() {
-            break;
-        }
-        // One word: quoted segments, `\'` escapes and bare characters up to unquoted whitespace.
-        let mut word = String::new();
-        let mut eq_at = None;
-        while let Some(&c) = chars.peek() {
-            match c {
-                '\'' => {
-                    chars.next();
-                    for q in chars.by_ref() {
-                        if q == '\'' {
-                            break;
-                        }
-                        word.push(q);
-                    }
-                }
-                '\\' => {
-                    chars.next();
-                    if let Some(n) = chars.next() {
-                        word.push(n);
-                    }
-                }
-                c if c.is_whitespace() => break,
-                '=' => {
-                    chars.next();
-                    eq_at.get_or_insert(word.len());
-                    word.push('=');
-                }
-                c => {
-                    chars.next();
-                    word.push(c);
-                }
-            }
-        }
-        let split = eq_at.or_else(|| word.find('='));
-        match split {
-            Some(i) => out.push((word[..i].to_string(), word[i + 1..].to_string())),
-            None => out.push((word, "true".into())),
-        }
-    }
-    out
-}
+pub use crate::git::command_line_config;
 
 /// Normalise a repo-relative path setting: `/` separators, no `.` parts, no trailing `/`;
 /// `.` and `` become ``. Errors on absolute paths and `..` parts.
@@ -489,14 +431,14 @@ mod tests {
     #[test]
     fn git_dash_c_parameters() {
         assert_eq!(
-            parse_config_parameters("'release.addonsPath'='charts' 'core.x'='a b'"),
+            crate::git::parse_config_parameters("'release.addonsPath'='charts' 'core.x'='a b'"),
             [
                 ("release.addonsPath".to_string(), "charts".to_string()),
                 ("core.x".to_string(), "a b".to_string())
             ]
         );
         assert_eq!(
-            parse_config_parameters("'release.product=it'\\''s'"),
+            crate::git::parse_config_parameters("'release.product=it'\\''s'"),
             [("release.product".to_string(), "it's".to_string())]
         );
     }
