@@ -1,5 +1,6 @@
-//! Entry points for the coverage-guided fuzz targets under `bench/fuzz/` (built only with
-//! `--cfg fuzzing`, which `cargo fuzz` sets). Each takes the fuzzer's bytes, runs one parser the
+//! Entry points for the coverage-guided fuzz targets under `bench/fuzz/` (built with
+//! `--cfg fuzzing`, which `cargo fuzz` sets, and for the unit test that runs every committed seed
+//! through its target, so that neither rots). Each takes the fuzzer's bytes, runs one parser the
 //! way the product does, and panics when an invariant breaks: no panic inside (a panic is a
 //! crash to libFuzzer), bounded time and memory (libFuzzer's `-timeout` and `-rss_limit_mb`),
 //! and for the YAML editor: an edit changes only the value's bytes.
@@ -19,13 +20,13 @@ fn two(data: &[u8]) -> (String, String) {
 /// an input cannot outgrow the fuzzer's memory limit.
 pub fn template(data: &[u8]) {
     let (tpl, values) = two(data);
-    crate::limits::set(crate::limits::Limits {
+    let limits = crate::limits::Limits {
         render_steps: 200_000,
         render_output_bytes: 4 << 20,
         render_value_bytes: 2 << 20,
         render_memory_bytes: 64 << 20,
         ..crate::limits::Limits::DEFAULT
-    });
+    };
     let mut files = std::collections::BTreeMap::new();
     files.insert(
         "Chart.yaml".to_string(),
@@ -33,7 +34,7 @@ pub fn template(data: &[u8]) {
     );
     files.insert("values.yaml".to_string(), values.into_bytes());
     files.insert("templates/t.yaml".to_string(), tpl.into_bytes());
-    let _ = crate::render::render(&files, &Default::default());
+    let _ = crate::render::chart::render_with_limits(&files, &Default::default(), limits);
 }
 
 /// The YAML editor: text before the first NUL, a path and a value after it (`a.b.0=value`).
@@ -126,5 +127,34 @@ pub fn helmignore(data: &[u8]) {
     };
     for p in paths.lines() {
         let _ = r.ignores_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every committed seed (`bench/fuzz/seeds/<target>/`) through its target: the seeds parse
+    /// as the fuzzer starts from them, and a seed kept from a finding stays fixed.
+    #[test]
+    fn every_seed_passes_its_target() {
+        let targets: [(&str, fn(&[u8])); 7] = [
+            ("template", super::template),
+            ("yaml_edit", super::yaml_edit),
+            ("repos_file", super::repos_file),
+            ("version_yml", super::version_yml),
+            ("image_reference", super::image_reference),
+            ("oci_manifest", super::oci_manifest),
+            ("helmignore", super::helmignore),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fuzz/seeds");
+        for (name, run) in targets {
+            let dir = root.join(name);
+            let mut n = 0;
+            for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let path = e.unwrap().path();
+                run(&std::fs::read(&path).unwrap());
+                n += 1;
+            }
+            assert!(n > 0, "no seed for {name}");
+        }
     }
 }

@@ -24,7 +24,7 @@ pub mod dispatch;
 mod durable;
 mod error;
 mod files;
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod git;

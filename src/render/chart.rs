@@ -562,7 +562,19 @@ fn capabilities(kube: &str) -> Value {
 /// ordinary thread's stack allows. The stack is reserved address space; only what is used is
 /// touched.
 pub fn render(files: &BTreeMap<String, Vec<u8>>, opts: &Options) -> Result<Rendered, RenderError> {
-    let limits = crate::limits::get();
+    render_with_limits(files, opts, crate::limits::get())
+}
+
+/// [`render`] under `limits` instead of the process's (the fuzz targets' small budget).
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_with_limits(
+    files: &BTreeMap<String, Vec<u8>>,
+    opts: &Options,
+    limits: crate::limits::Limits,
+) -> Result<Rendered, RenderError> {
     let within = || super::budget::scope(limits, || render_within_budget(files, opts));
     std::thread::scope(|s| {
         match std::thread::Builder::new()
