@@ -136,7 +136,8 @@ mod tests {
     /// as the fuzzer starts from them, and a seed kept from a finding stays fixed.
     #[test]
     fn every_seed_passes_its_target() {
-        let targets: [(&str, fn(&[u8])); 7] = [
+        type Target = (&'static str, fn(&[u8]));
+        let targets: [Target; 7] = [
             ("template", super::template),
             ("yaml_edit", super::yaml_edit),
             ("repos_file", super::repos_file),
