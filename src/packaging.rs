@@ -49,13 +49,21 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`].
+/// Read the chart at `path` (a chart root) from `tree` into a [`ChartSource`], through `index`
+/// (one per command run: the trees on the way, the addons folder of thousands of entries among
+/// them, are decoded once, not once per chart).
 ///
 /// Errors (exit 2): no Chart.yaml `version`, or one that is not SemVer 2 (a chart archive is
 /// named after it), naming the file and line. Exit 3: a declared dependency that `charts/` does
 /// not hold ([`crate::chart::deps::unmet`]), as Helm refuses such a chart at install.
-pub fn read_chart(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> Result<ChartSource> {
-    let files = crate::git::read_path(repo, tree, path)?
+pub fn read_chart(
+    repo: &gix::Repository,
+    index: &crate::git::TreeIndex,
+    tree: gix::ObjectId,
+    path: &str,
+) -> Result<ChartSource> {
+    let files = index
+        .read_path(repo, tree, path)?
         .ok_or_else(|| anyhow!("{path}: no such folder"))?;
     let name = crate::chart::meta::of(&files).name_or_folder(path);
     let version = crate::chart::meta::checked_version(&files)

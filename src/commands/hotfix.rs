@@ -398,7 +398,7 @@ pub(crate) fn plan(
         crate::chart::discover::RootProbe::with_index(repo, base_tree, index.clone());
     let mut removed = Vec::new();
     for root in &removed_roots {
-        let old = packaging::read_chart(repo, base_tree, root).ok();
+        let old = packaging::read_chart(repo, &index, base_tree, root).ok();
         removed.push(RemovedChart {
             name: old.as_ref().map_or_else(
                 || root.rsplit('/').next().unwrap_or(root).to_string(),
@@ -437,7 +437,7 @@ pub(crate) fn plan(
     }
 
     let (sources, olds, same) =
-        versions_of(repo, args, &changed, &mut old_roots, base_tree, new_tree)?;
+        versions_of(repo, args, &changed, &mut old_roots, &index, base_tree, new_tree)?;
     let (product_version, hotfix_version, existing, new_time) =
         hotfix_name(repo, settings, args, base_spec, base, new)?;
     let (entries, images, per_chart_images, warnings) = charts_and_images(
@@ -549,6 +549,7 @@ fn versions_of(
     args: &HotfixArgs,
     changed: &BTreeMap<String, Vec<String>>,
     old_roots: &mut crate::chart::discover::RootProbe<'_>,
+    index: &git::TreeIndex,
     base_tree: gix::ObjectId,
     new_tree: gix::ObjectId,
 ) -> Result<(
@@ -560,9 +561,9 @@ fn versions_of(
     let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
     let mut same = Vec::new();
     for path in changed.keys() {
-        let c = packaging::read_chart(repo, new_tree, path)?;
+        let c = packaging::read_chart(repo, index, new_tree, path)?;
         let old = if old_roots.is_root(path) {
-            packaging::read_chart(repo, base_tree, path).ok()
+            packaging::read_chart(repo, index, base_tree, path).ok()
         } else {
             None
         };

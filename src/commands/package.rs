@@ -216,12 +216,13 @@ pub(crate) fn plan(
     }
     let roots = crate::chart::discover::chart_roots(repo, tree, &settings.addons_path)?;
     let mut sources = Vec::new();
+    let index = crate::git::TreeIndex::default();
     for root in roots.keys() {
         // Subcharts travel inside their parent's archive.
         if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
             == Some(root.as_str())
         {
-            sources.push(packaging::read_chart(repo, tree, root)?);
+            sources.push(packaging::read_chart(repo, &index, tree, root)?);
         }
     }
     let manifest_charts: Vec<PackagedChart> = sources

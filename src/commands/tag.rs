@@ -123,13 +123,14 @@ pub(crate) fn chart_versions(
 ) -> Result<BTreeMap<String, (String, String)>> {
     let roots = crate::chart::discover::chart_roots(repo, tree, addons)?;
     let mut out = BTreeMap::new();
+    let index = crate::git::TreeIndex::default();
     for root in roots.keys() {
         if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
             != Some(root.as_str())
         {
             continue;
         }
-        let c = packaging::read_chart(repo, tree, root)?;
+        let c = packaging::read_chart(repo, &index, tree, root)?;
         out.insert(c.name, (c.version, root.clone()));
     }
     Ok(out)

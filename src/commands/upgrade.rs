@@ -324,7 +324,7 @@ pub(crate) fn plan(
     let ChangedCharts {
         changed, removed, ..
     } = compare::changed_charts(repo, &index, from_tree, to_tree, addons, true)?;
-    let mut old_roots = crate::chart::discover::RootProbe::with_index(repo, from_tree, index);
+    let mut old_roots = crate::chart::discover::RootProbe::with_index(repo, from_tree, index.clone());
     let from_addons = addons_of(repo, from_tree, &settings.version_file)?;
     let to_addons = addons_of(repo, to_tree, &settings.version_file)?;
     let release_of = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
@@ -339,9 +339,9 @@ pub(crate) fn plan(
     let mut sources: Vec<ChartSource> = Vec::new();
     let mut olds: BTreeMap<String, Option<ChartSource>> = BTreeMap::new();
     for (path, files) in &changed {
-        let c = packaging::read_chart(repo, to_tree, path)?;
+        let c = packaging::read_chart(repo, &index, to_tree, path)?;
         let old = if old_roots.is_root(path) {
-            packaging::read_chart(repo, from_tree, path).ok()
+            packaging::read_chart(repo, &index, from_tree, path).ok()
         } else {
             None
         };
@@ -382,7 +382,7 @@ pub(crate) fn plan(
         }
     }
     for path in &removed {
-        let old = packaging::read_chart(repo, from_tree, path).ok();
+        let old = packaging::read_chart(repo, &index, from_tree, path).ok();
         let name = old
             .as_ref()
             .map_or_else(|| release_of(path), |c| c.name.clone());
