@@ -436,8 +436,15 @@ pub(crate) fn plan(
         .into());
     }
 
-    let (sources, olds, same) =
-        versions_of(repo, args, &changed, &mut old_roots, &index, base_tree, new_tree)?;
+    let (sources, olds, same) = versions_of(
+        repo,
+        args,
+        &changed,
+        &mut old_roots,
+        &index,
+        base_tree,
+        new_tree,
+    )?;
     let (product_version, hotfix_version, existing, new_time) =
         hotfix_name(repo, settings, args, base_spec, base, new)?;
     let (entries, images, per_chart_images, warnings) = charts_and_images(
@@ -746,12 +753,50 @@ pub(crate) fn apply(
     plan: &mut HotfixPlan,
 ) -> Result<Vec<(std::path::PathBuf, String)>> {
     let addons = settings.addons_path.as_str();
-    let packaged: Vec<&str> = plan.sources.iter().map(|c| c.path.as_str()).collect();
-    if git::worktree_modified(repo, &packaged)? {
-        plan.warnings.push(format!(
-            "uncommitted changes under {addons} are not in the package (it is built from commits)"
-        ));
+    // Whether the packaged charts have uncommitted changes (a warning) is a stat of each of
+    // their files: done on a thread of its own while the packages are written.
+    let packaged: Vec<String> = plan.sources.iter().map(|c| c.path.clone()).collect();
+    let shared = repo.clone().into_sync();
+    let warn_at = plan.warnings.len();
+    let (written, modified) = std::thread::scope(|s| {
+        let check = s.spawn(move || {
+            let repo = shared.to_thread_local();
+            let paths: Vec<&str> = packaged.iter().map(String::as_str).collect();
+            git::worktree_modified(&repo, &paths)
+        });
+        let written = write_all(repo, settings, args, plan);
+        let modified = check
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (written, modified)
+    });
+    match modified {
+        Ok(false) => {}
+        Ok(true) => plan.warnings.insert(
+            warn_at,
+            format!(
+                "uncommitted changes under {addons} are not in the package (it is built from commits)"
+            ),
+        ),
+        Err(e) => plan.warnings.insert(
+            warn_at,
+            format!("the work tree under {addons} could not be checked for uncommitted changes: {e:#}"),
+        ),
     }
+    let written = written?;
+    if args.tag && plan.existing.is_none() {
+        create_hotfix_tag(repo, &plan.tag_name, plan.new, &plan.manifest)?;
+    }
+    Ok(written)
+}
+
+/// The writing part of [`apply`]: each package, atomically.
+fn write_all(
+    repo: &gix::Repository,
+    settings: &Settings,
+    args: &HotfixArgs,
+    plan: &mut HotfixPlan,
+) -> Result<Vec<(std::path::PathBuf, String)>> {
     let hotfix_version = plan.manifest.hotfix_version.clone();
     let durability = packaging::durability(repo)?;
     let mut written = Vec::new();
@@ -802,9 +847,6 @@ pub(crate) fn apply(
             .insert(format!("{}.tar.gz", plan.top), sum.clone());
         plan.manifest.image_digests = digests;
         written.push((path, sum));
-    }
-    if args.tag && plan.existing.is_none() {
-        create_hotfix_tag(repo, &plan.tag_name, plan.new, &plan.manifest)?;
     }
     Ok(written)
 }

@@ -324,7 +324,8 @@ pub(crate) fn plan(
     let ChangedCharts {
         changed, removed, ..
     } = compare::changed_charts(repo, &index, from_tree, to_tree, addons, true)?;
-    let mut old_roots = crate::chart::discover::RootProbe::with_index(repo, from_tree, index.clone());
+    let mut old_roots =
+        crate::chart::discover::RootProbe::with_index(repo, from_tree, index.clone());
     let from_addons = addons_of(repo, from_tree, &settings.version_file)?;
     let to_addons = addons_of(repo, to_tree, &settings.version_file)?;
     let release_of = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
