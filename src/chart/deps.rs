@@ -89,6 +89,17 @@ fn declared(files: &Files) -> Vec<(String, Option<String>, &'static str)> {
         let data = &files.get(p)?.data;
         serde_yaml::from_slice(crate::placeholders::strip_bom(data)).ok()
     };
+    // No YAML parse for the common chart that declares nothing: a `dependencies` key has to be
+    // spelled out, unless escapes (`\x64`) spell it in a quoted key.
+    let mentions = |p: &str| {
+        files.get(p).is_some_and(|e| {
+            let d = &e.data;
+            d.windows(12).any(|w| w == b"dependencies") || d.contains(&b'\\')
+        })
+    };
+    if !mentions("Chart.yaml") && !mentions("requirements.yaml") {
+        return Vec::new();
+    }
     let Some(chart) = read("Chart.yaml") else {
         return Vec::new();
     };
