@@ -416,3 +416,96 @@ fn release_kube_version_is_what_capabilities_report() {
         .fails(2)
         .err_has("setting release.kubeVersion `latest` is not a Kubernetes version");
 }
+
+/// Issue 25 item 3: missing keys read as Helm reads them (`missingkey=zero`, Go's field chains):
+/// a variable or a parenthesised pipeline holding nil gives nil for its fields, a missing key of
+/// a present map gives nil, `with`/`if`/`default` see nil as empty. Real Helm renders the same
+/// chart archive (from `git release package`) and must deploy the very images we list.
+#[test]
+fn missing_keys_render_as_helm_renders_them() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("platform");
+    p.write(".gitrelease", "[release]\n\tproduct = demo\n");
+    p.write(
+        "addons/nil/Chart.yaml",
+        "apiVersion: v2\nname: nil\nversion: 1.0.0\n",
+    );
+    p.write(
+        "addons/nil/values.yaml",
+        "present:\n  tag: \"2.0\"\nempty: {}\n",
+    );
+    p.write(
+        "addons/nil/templates/pod.yaml",
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: nil
+spec:
+  containers:
+  {{- $x := .Values.missing }}
+  - name: a
+    image: "quay.io/demo/a:{{ $x.tag | default "1.0" }}"
+  - name: b
+    image: "quay.io/demo/b:{{ (.Values.missing).tag | default "1.1" }}"
+  - name: c
+    image: "quay.io/demo/c:{{ .Values.present.missing | default "1.2" }}"
+  - name: d
+    image: "quay.io/demo/d:{{ .Values.present.tag }}"
+  {{- with .Values.missing }}
+  - name: e
+    image: "quay.io/demo/e:{{ .tag }}"
+  {{- end }}
+  - name: f
+    image: "quay.io/demo/f:{{ $.Values.missing | default "1.3" }}"
+  - name: g
+    image: "quay.io/demo/g:{{ if .Values.empty.tag }}x{{ else }}1.4{{ end }}"
+  - name: h
+    image: "quay.io/demo/h:{{ index .Values.present "tag" }}"
+  - name: i
+    image: "quay.io/demo/i:{{ .Values.empty.tag | toString | replace "<nil>" "1.5" }}"
+"#,
+    );
+    p.write("images/images_platform.list", "");
+    p.commit("nil");
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    let run = p.release(&["images", "--json"]).ok();
+    let v = json(&run);
+    assert_eq!(v["fallbacks"], serde_json::json!([]), "{}", run.stderr);
+    let ours = images_of(&v, "images");
+    p.release(&["package", "-o", "out"]).ok();
+    let pkg = std::fs::read_dir(p.path.join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|f| f.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let x = p.path.join("x");
+    sb.untar(&pkg, &x);
+    let archive = walk(&x)
+        .into_iter()
+        .find(|f| f.to_string_lossy().ends_with("nil-1.0.0.tgz"))
+        .expect("the chart archive in the package");
+    let rendered = crate::util::helm_render(&[archive]).join("\n");
+    let mut helm: Vec<String> = rendered
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .map(|i| i.trim_matches('"').to_string())
+        .collect();
+    helm.sort();
+    assert_eq!(ours, helm, "{rendered}");
+    assert_eq!(ours.len(), 8, "{ours:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

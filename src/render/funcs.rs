@@ -328,7 +328,12 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "deepEqual" => Value::Bool(args.len() == 2 && equal(&args[0], &args[1])),
 
         // --- strings ---
-        "toString" => Value::str(strval(&a0())),
+        // sprig's strval of nil is `fmt.Sprintf("%v", nil)`: `<nil>` (the other callers of
+        // strval drop nil elements first, as sprig's do).
+        "toString" => Value::str(match a0() {
+            Value::Nil => "<nil>".to_string(),
+            v => strval(&v),
+        }),
         "toStrings" => Value::list(
             list_of(&a0())?
                 .iter()
