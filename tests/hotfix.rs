@@ -784,12 +784,7 @@ fn helm_test_images_have_their_own_list_and_ship_unless_left_out() {
     );
     // package carries the list like any other.
     p.release(&["package", "-o", "out"]).ok();
-    let pkg = std::fs::read_dir(p.path.join("out"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|f| f.to_string_lossy().ends_with(".tar.gz"))
-        .unwrap();
+    let pkg = p.package_in("out");
     let names = sb.tar_names(&pkg);
     assert!(
         names.iter().any(|n| n.ends_with("images/images_test.list")),

@@ -473,12 +473,7 @@ spec:
     assert_eq!(v["fallbacks"], serde_json::json!([]), "{}", run.stderr);
     let ours = images_of(&v, "images");
     p.release(&["package", "-o", "out"]).ok();
-    let pkg = std::fs::read_dir(p.path.join("out"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|f| f.to_string_lossy().ends_with(".tar.gz"))
-        .unwrap();
+    let pkg = p.package_in("out");
     let x = p.path.join("x");
     sb.untar(&pkg, &x);
     let archive = walk(&x)

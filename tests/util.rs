@@ -438,6 +438,16 @@ impl<'a> Repo<'a> {
         c.arg("release").args(args);
         run_measured(c)
     }
+    /// The one `.tar.gz` package written into `dir` (relative to the repository).
+    #[track_caller]
+    pub fn package_in(&self, dir: &str) -> PathBuf {
+        std::fs::read_dir(self.path.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|f| f.to_string_lossy().ends_with(".tar.gz"))
+            .unwrap_or_else(|| panic!("no package in {dir}"))
+    }
     /// `git -c KEY=VALUE… release ARGS…`: settings given on git's command line.
     pub fn release_c(&self, config: &[&str], args: &[&str]) -> Run {
         let mut c = self.sb.cmd("git", &self.path);
