@@ -22,7 +22,9 @@ pub struct Settings {
     pub product: String,
     /// `release.addonsPath`: where collected charts live (default `addons`).
     pub addons_path: String,
-    /// `release.reposPath`: folder of `*.yaml` component lists (default `repos`).
+    /// `release.reposPath`: where the component lists are: folders of `*.yaml` repos files, or
+    /// repos files themselves (`charts_list.yaml`), several separated by spaces or commas
+    /// (default `repos`). Stored normalized, separated by one space; [`repos_paths`] splits it.
     pub repos_path: String,
     /// `release.imagesPath`: folder of `images_*.list` files (default `images`).
     pub images_path: String,
@@ -135,9 +137,25 @@ impl Settings {
         if overrides.no_render_cache {
             s.render_cache = false;
         }
+        // release.reposPath names folders of repos files or repos files themselves, several
+        // separated by spaces or commas: each is checked as a path setting.
+        let repos: Vec<String> = repos_paths(&s.repos_path)
+            .into_iter()
+            .map(|p| {
+                let n = normalize_rel_path(p).context("setting release.reposPath")?;
+                match crate::paths::lexical_problem(&n) {
+                    Some(problem) => Err(UserError::input(format!(
+                        "setting release.reposPath `{n}` {problem}"
+                    ))
+                    .hint("set it (in .gitrelease or `git config`) to folders or files of the work tree")
+                    .into()),
+                    None => Ok(n),
+                }
+            })
+            .collect::<Result<_>>()?;
+        s.repos_path = repos.join(" ");
         for (key, value) in [
             ("release.addonsPath", &mut s.addons_path),
-            ("release.reposPath", &mut s.repos_path),
             ("release.imagesPath", &mut s.images_path),
             ("release.versionFile", &mut s.version_file),
             ("release.pluginsPath", &mut s.plugins_path),
@@ -366,6 +384,20 @@ pub fn normalize_rel_path(p: &str) -> Result<String> {
         }
     }
     Ok(parts.join("/"))
+}
+
+/// The paths of a `release.reposPath` value: split at spaces and commas, empty parts dropped;
+/// `[""]` (the root) when none is left.
+pub fn repos_paths(value: &str) -> Vec<&str> {
+    let v: Vec<&str> = value
+        .split([' ', ',', '\t'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if v.is_empty() {
+        vec![""]
+    } else {
+        v
+    }
 }
 
 /// Expand a `release.componentUrl` template for `repository_full_name` (`owner/name`).

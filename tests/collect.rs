@@ -986,3 +986,62 @@ fn why_4_the_first_run_chains_and_derived_files_follow_the_charts() {
     assert_eq!(p.status(), "");
     p.release(&["check"]).ok();
 }
+
+/// Issue 26 item 2: `release.reposPath` takes repos files as well as folders, several of them
+/// (the seeds' own layout keeps its list in `charts_list.yaml` at the repository root): the same
+/// components are read from a folder and a file as from the folder alone, collect and check work
+/// on them, and a repository listed in both is refused naming both places.
+#[test]
+fn repos_path_takes_files_and_several_paths() {
+    let sb = Sandbox::new();
+    let mut p = sb.example();
+    let components = |p: &Repo| -> Vec<String> {
+        let run = p.release(&["collect", "--dry-run", "--json"]).ok();
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut names: Vec<String> = v["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["repository"].as_str().unwrap_or_default().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = components(&p);
+    assert!(before.iter().any(|n| n == "demo/console-web"), "{before:?}");
+    p.git(&["mv", "repos/charts_list.yaml", "charts_list.yaml"]);
+    p.write(
+        ".gitrelease",
+        &format!(
+            "{}\treposPath = repos, charts_list.yaml\n",
+            p.read(".gitrelease")
+        ),
+    );
+    p.commit("the resource list at the root");
+    assert_eq!(components(&p), before);
+    p.release(&["collect", "--commit"]).ok();
+    p.release(&["check"]).ok();
+    // The file alone, from git's command line.
+    let run = p
+        .release_c(
+            &["release.reposPath=charts_list.yaml"],
+            &["collect", "--dry-run", "--json"],
+        )
+        .ok();
+    assert!(
+        run.stdout.contains("demo/console-web") && !run.stdout.contains("demo/cyclone"),
+        "{}",
+        run.stdout
+    );
+    // One repository in both places.
+    p.write(
+        "charts_list.yaml",
+        &format!(
+            "{}- repositoryFullName: demo/cyclone\n  chartPaths:\n  - manifests/cyclone\n  targetChartPath: addons\n",
+            p.read("charts_list.yaml")
+        ),
+    );
+    p.release(&["collect", "--dry-run"])
+        .fails(2)
+        .err_has("`demo/cyclone` is already listed at repos/devops.yaml:");
+}

@@ -238,8 +238,7 @@ pub(crate) fn plan(
     args: &CollectArgs,
 ) -> Result<(Report<CollectReport>, Plan, Option<UserError>)> {
     let workdir = git::workdir(repo)?;
-    let repos_dir = crate::paths::abs(&workdir, &settings.repos_path);
-    let mut lists = components::read_dir(&repos_dir, &settings.repos_path)?;
+    let mut lists = components::read_paths(&workdir, &settings.repos_path)?;
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
     let bounds = git::bounds(repo)?;

@@ -11,6 +11,8 @@ pub mod read;
 
 use std::path::Path;
 
+use gix::objs::tree::EntryKind;
+
 use anyhow::{Context, Result};
 use serde_yaml::Value;
 
@@ -146,31 +148,52 @@ pub struct ReposFiles {
     pub texts: std::collections::BTreeMap<String, String>,
 }
 
-/// The repos files of `repo`'s work tree (`release.reposPath`), as [`read_dir`] reads them.
+/// The repos files of `repo`'s work tree (`release.reposPath`), as [`read_paths`] reads them.
 ///
-/// Errors: a bare repository; as [`read_dir`].
+/// Errors: a bare repository; as [`read_paths`].
 pub fn read_worktree(
     repo: &gix::Repository,
     settings: &crate::settings::Settings,
 ) -> Result<ReposFiles> {
     let workdir = crate::git::workdir(repo)?;
-    let dir = crate::paths::abs(&workdir, &settings.repos_path);
-    read_dir(&dir, &settings.repos_path)
+    read_paths(&workdir, &settings.repos_path)
 }
 
-/// Read every `*.yaml` / `*.yml` file directly in `dir` (repo-relative `rel_dir`).
+/// Read the repos files `repos_path` (a `release.reposPath` value,
+/// [`crate::settings::repos_paths`]) names in the work tree at `workdir`: a folder gives every
+/// `*.yaml` / `*.yml` file directly in it, a file is read itself (`charts_list.yaml`).
 ///
-/// Errors (exit 2): invalid YAML (file, line, column), a top level that is neither a list nor a
-/// mapping with `spec:`, an entry without `repositoryFullName`, a field of the wrong type, the same
-/// `repositoryFullName` listed twice.
-pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
+/// Errors (exit 2): a path that is neither; invalid YAML (file, line, column), a top level that
+/// is neither a list nor a mapping with `spec:`, an entry without `repositoryFullName`, a field of
+/// the wrong type; the same `repositoryFullName` listed twice (in one file or two).
+pub fn read_paths(workdir: &Path, repos_path: &str) -> Result<ReposFiles> {
     let mut out = ReposFiles::default();
+    for rel in crate::settings::repos_paths(repos_path) {
+        let abs = crate::paths::abs(workdir, rel);
+        if abs.is_file() {
+            let text = std::fs::read_to_string(&abs).with_context(|| format!("reading {rel}"))?;
+            out.components.extend(parse(rel, &text, &mut out.warnings)?);
+            out.texts.insert(rel.to_string(), text);
+        } else {
+            read_dir_into(&abs, rel, &mut out)?;
+        }
+    }
+    refuse_duplicates(&out)?;
+    Ok(out)
+}
+
+/// Read every `*.yaml` / `*.yml` file directly in `dir` (repo-relative `rel_dir`) into `out`.
+///
+/// Errors (exit 2): no such folder; invalid YAML (file, line, column), a top level that is
+/// neither a list nor a mapping with `spec:`, an entry without `repositoryFullName`, a field of
+/// the wrong type.
+fn read_dir_into(dir: &Path, rel_dir: &str, out: &mut ReposFiles) -> Result<()> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(
-                UserError::input(format!("{}: no such folder", rel_or_dot(rel_dir)))
-                    .hint("create it with `git release init`, or set `release.reposPath`")
+                UserError::input(format!("{}: no such folder or file", rel_or_dot(rel_dir)))
+                    .hint("create it with `git release init`, or set `release.reposPath` (folders or files, separated by spaces)")
                     .into(),
             )
         }
@@ -194,6 +217,10 @@ pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
         out.components.extend(comps);
         out.texts.insert(rel, text);
     }
+    Ok(())
+}
+
+fn refuse_duplicates(out: &ReposFiles) -> Result<()> {
     let mut seen = std::collections::BTreeMap::new();
     for c in &out.components {
         if let Some(prev) = seen.insert(c.repository_full_name.clone(), c.location()) {
@@ -206,7 +233,7 @@ pub fn read_dir(dir: &Path, rel_dir: &str) -> Result<ReposFiles> {
             .into());
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The resource files (`resourcePaths` targets) the repos files at `tree` name, work-tree
@@ -249,20 +276,36 @@ pub fn components_at(
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<Component>> {
-    let Some(files) = crate::git::read_path(repo, tree, &settings.repos_path)? else {
-        return Ok(Vec::new());
-    };
     let mut out = Vec::new();
-    for (name, entry) in &files {
-        if name.contains('/')
-            || !(name.ends_with(".yaml") || name.ends_with(".yml"))
-            || name.starts_with('.')
-        {
-            continue;
+    for path in crate::settings::repos_paths(&settings.repos_path) {
+        match crate::git::lookup_path(repo, tree, path)? {
+            // A repos file named itself (`charts_list.yaml`).
+            Some((id, kind)) if kind != EntryKind::Tree && kind != EntryKind::Commit => {
+                let data = repo.find_blob(id)?.take_data();
+                out.extend(parse(
+                    path,
+                    &String::from_utf8_lossy(&data),
+                    &mut Vec::new(),
+                )?);
+            }
+            Some(_) => {
+                let Some(files) = crate::git::read_path(repo, tree, path)? else {
+                    continue;
+                };
+                for (name, entry) in &files {
+                    if name.contains('/')
+                        || !(name.ends_with(".yaml") || name.ends_with(".yml"))
+                        || name.starts_with('.')
+                    {
+                        continue;
+                    }
+                    let rel = crate::files::join(path, name);
+                    let text = String::from_utf8_lossy(&entry.data);
+                    out.extend(parse(&rel, &text, &mut Vec::new())?);
+                }
+            }
+            None => {}
         }
-        let rel = crate::files::join(&settings.repos_path, name);
-        let text = String::from_utf8_lossy(&entry.data);
-        out.extend(parse(&rel, &text, &mut Vec::new())?);
     }
     Ok(out)
 }
