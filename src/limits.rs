@@ -35,7 +35,7 @@ pub struct Limits {
     /// 64 MiB.
     pub render_output_bytes: u64,
     /// `release.renderMaxValue`: the size of any one value while rendering: a string's bytes, or
-    /// 16 bytes a list item or dict entry (plus the key). Default 32 MiB.
+    /// 16 bytes a list item or dict entry. Default 32 MiB.
     pub render_value_bytes: u64,
     /// `release.renderMaxMemory`: the bytes one chart render may hold at once (its values,
     /// output and parsed templates, counted by the allocator, [`crate::memory`]). Default

@@ -7,8 +7,8 @@
 //! stops with the documented per-chart render failure instead, naming `templates/x.yaml:LINE`:
 //!
 //! - every action, every loop iteration (empty or not) and every node of a value walked by a
-//!   printer, copier or comparer is one step; a function's result costs one step per 64 bytes
-//!   or 4 items it holds (copying is work too);
+//!   printer, copier or comparer is one step; a function's string or list result costs one
+//!   step per 64 bytes or 4 items it holds (copying is work too; dicts change in place);
 //! - bytes written by the chart's templates count against the output budget;
 //! - a function that would build a string or collection larger than the value budget is refused
 //!   before it allocates (`repeat`, `printf` widths, `indent`, `until`, `replace`, `join`,
@@ -29,7 +29,8 @@ use crate::limits::{human, Limits};
 /// How deep a printed, copied or compared value may nest.
 pub const MAX_NESTING: usize = 1000;
 
-/// The bytes a list item or dict entry counts for against the value budget.
+/// The bytes a list item or dict entry counts for against the value budget (a dict's keys are
+/// strings, measured when they were made).
 pub const ITEM_BYTES: u64 = 16;
 
 struct State {
