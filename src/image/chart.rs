@@ -171,19 +171,24 @@ pub fn chart_images_detailed(
                     out.images.push((f.image, s));
                 }
             }
-            // A template that failed while the rest rendered: its own share, read statically.
-            for (template, e) in failed {
-                out.warnings.push(format!(
-                    "{template} cannot be rendered with its default values ({e}); its images are read from it and the values it names instead"
-                ));
+            // Templates that failed while the rest rendered: each one's share, read statically
+            // (one reading of the chart's values for all of them).
+            if !failed.is_empty() {
+                let names: Vec<&str> = failed.iter().map(|(t, _)| t.as_str()).collect();
                 let mut w = Vec::new();
-                let images = crate::image::scan::template_images_static(&input, &template, &mut w)?;
-                out.warnings.extend(w);
-                for i in images {
-                    out.images
-                        .push((i, source(Some(template.clone()), None, "static", None)));
+                let mut shares =
+                    crate::image::scan::template_images_static(&input, &names, &mut w)?;
+                for (template, e) in failed {
+                    out.warnings.push(format!(
+                        "{template} cannot be rendered with its default values ({e}); its images are read from it and the values it names instead"
+                    ));
+                    for i in shares.remove(&template).unwrap_or_default() {
+                        out.images
+                            .push((i, source(Some(template.clone()), None, "static", None)));
+                    }
+                    out.template_fallbacks.push((template, e));
                 }
-                out.template_fallbacks.push((template, e));
+                out.warnings.extend(w);
             }
         }
         Err(e) => {

@@ -68,9 +68,9 @@ pub fn chart_images(
     read_chart(files, warnings, None)
 }
 
-/// The static reading of one template that failed to render while the rest of its chart
-/// rendered (`template`: chart-relative, `templates/x.yaml` or `charts/sub/templates/x.yaml`):
-/// its literal `image:` lines, and the images of its chart's values (coalesced as
+/// The static reading of the templates that failed to render while the rest of their chart
+/// rendered (`templates`: chart-relative, `templates/x.yaml` or `charts/sub/templates/x.yaml`),
+/// each on its own, from one reading of the chart's values: its literal `image:` lines, and the images of its chart's values (coalesced as
 /// [`chart_images`] reads them) under a path the template names (`.Values.controller.image.tag`
 /// names `controller.image`; a path is taken when one is a prefix of the other). Not the whole
 /// chart's values: images of components a chart turns off by default stay out.
@@ -78,11 +78,14 @@ pub fn chart_images(
 /// Errors: as [`chart_images`].
 pub fn template_images_static(
     files: &ChartFiles,
-    template: &str,
+    templates: &[&str],
     warnings: &mut Vec<String>,
-) -> Result<BTreeSet<String>, ImageError> {
-    let mut picked = BTreeSet::new();
-    read_chart(files, warnings, Some((template, &mut picked)))?;
+) -> Result<BTreeMap<String, BTreeSet<String>>, ImageError> {
+    let mut picked: BTreeMap<String, BTreeSet<String>> = templates
+        .iter()
+        .map(|t| (t.to_string(), BTreeSet::new()))
+        .collect();
+    read_chart(files, warnings, Some(&mut picked))?;
     Ok(picked)
 }
 
@@ -105,7 +108,7 @@ fn values_refs(text: &str) -> Vec<Vec<String>> {
 fn read_chart(
     files: &ChartFiles,
     warnings: &mut Vec<String>,
-    only: Option<(&str, &mut BTreeSet<String>)>,
+    only: Option<&mut BTreeMap<String, BTreeSet<String>>>,
 ) -> Result<BTreeSet<String>, ImageError> {
     let mut charts: BTreeMap<&str, Chart> = BTreeMap::new();
     charts.insert("", Chart::default());
@@ -166,27 +169,28 @@ fn read_chart(
         warnings,
         path: Vec::new(),
         placed: Vec::new(),
+        record: only.is_some(),
     };
     cx.chart("", root_values);
     let placed = std::mem::take(&mut cx.placed);
-    if let Some((template, picked)) = only {
-        // One template's share: its literal lines, and the values images under a path it names.
-        let (dir, _) = split_chart_dir(template);
-        let values_file = format!("{dir}values.yaml");
-        let text = String::from_utf8_lossy(files.get(template).map_or(&[][..], |b| &b[..]));
-        let refs = values_refs(&text);
-        for (file, path, image) in placed {
-            if file == values_file
-                && refs.iter().any(|r| {
-                    let n = r.len().min(path.len());
-                    n > 0 && r[..n] == path[..n]
-                })
-                && images.contains(&image)
-            {
-                picked.insert(image);
+    if let Some(only) = only {
+        // Each template's share: its literal lines, and the values images under a path it names.
+        for (template, picked) in only.iter_mut() {
+            let (dir, _) = split_chart_dir(template);
+            let values_file = format!("{dir}values.yaml");
+            let bytes = files.get(template.as_str()).map_or(&[][..], |b| &b[..]);
+            let refs = values_refs(&String::from_utf8_lossy(bytes));
+            for (file, path, image) in &placed {
+                if *file == values_file
+                    && refs.iter().any(|r| {
+                        let n = r.len().min(path.len());
+                        n > 0 && r[..n] == path[..n]
+                    })
+                    && images.contains(image)
+                {
+                    picked.insert(image.clone());
+                }
             }
-        }
-        if let Some(bytes) = files.get(template) {
             template_images(template, bytes, picked, warnings);
         }
         return Ok(images);
@@ -338,8 +342,10 @@ struct Walk<'c, 'a> {
     warnings: &'c mut Vec<String>,
     /// The values path of the node being walked (keys from the chart's values root).
     path: Vec<String>,
-    /// Every image found with its values file and path: `(values file, path, image)`.
+    /// Every image found with its values file and path: `(values file, path, image)`, when
+    /// `record` (only a failed template's reading needs them).
     placed: Vec<(String, Vec<String>, String)>,
+    record: bool,
 }
 
 /// Where the walk is: chart folder (for `appVersion`) and file (for warnings).
@@ -566,8 +572,10 @@ impl Walk<'_, '_> {
     /// Adds a candidate reference: skips empty and templated ones, warns about
     /// and drops ones with whitespace outside `[[ ... ]]`.
     fn add(&mut self, file: &str, image: String) {
-        self.placed
-            .push((file.to_string(), self.path.clone(), image.clone()));
+        if self.record {
+            self.placed
+                .push((file.to_string(), self.path.clone(), image.clone()));
+        }
         add_reference(file, image, self.images, self.warnings);
     }
 }
