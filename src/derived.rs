@@ -24,6 +24,22 @@ pub fn list_path(settings: &Settings, kind: &str) -> String {
     crate::files::join(&settings.images_path, &format!("images_{kind}.list"))
 }
 
+/// The references `images_<kind>.list` holds at `tree` (empty when the list is absent).
+///
+/// Errors: unreadable objects.
+pub fn list_at(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    settings: &Settings,
+    kind: &str,
+) -> Result<std::collections::BTreeSet<String>> {
+    Ok(crate::git::blob_at(repo, tree, &list_path(settings, kind))?
+        .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
+        .unwrap_or_default()
+        .into_iter()
+        .collect())
+}
+
 /// The image lists of `charts` (`(chart folder, files)`), with the resource files and repos
 /// entries' `images:` of `inputs` ([`crate::image::chart::image_lists`]).
 ///

@@ -2,7 +2,7 @@
 //! `images/*.list` at REV say what the charts at REV say (seed 002: both are written by the
 //! release job, never by hand).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use anyhow::Result;
 
@@ -110,11 +110,7 @@ pub fn check(
     };
     for (kind, want) in &lists.kinds {
         let rel = crate::derived::list_path(settings, kind);
-        let have: BTreeSet<String> = crate::git::blob_at(repo, tree, &rel)?
-            .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let have = crate::derived::list_at(repo, tree, settings, kind)?;
         if kind == "platform" && want.is_empty() && have.is_empty() {
             continue;
         }

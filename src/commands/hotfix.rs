@@ -717,15 +717,7 @@ fn charts_and_images(
     }
     // `--no-test-images`: the test list's lines are not shipped either.
     let test_list = if no_test_images {
-        crate::git::blob_at(
-            repo,
-            new_tree,
-            &crate::derived::list_path(settings, crate::image::chart::TEST_KIND),
-        )?
-        .map(|d| crate::image::list::parse(&String::from_utf8_lossy(&d)))
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+        crate::derived::list_at(repo, new_tree, settings, crate::image::chart::TEST_KIND)?
     } else {
         BTreeSet::new()
     };

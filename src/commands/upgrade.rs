@@ -493,11 +493,8 @@ pub(crate) fn plan(
     }
     if args.pack.no_test_images {
         // The test list's lines are not shipped either.
-        let test_list = crate::derived::list_path(settings, crate::image::chart::TEST_KIND);
-        if let Some(d) = crate::git::blob_at(repo, to_tree, &test_list)? {
-            for i in crate::image::list::parse(&String::from_utf8_lossy(&d)) {
-                to_images.remove(&i);
-            }
+        for i in crate::derived::list_at(repo, to_tree, settings, crate::image::chart::TEST_KIND)? {
+            to_images.remove(&i);
         }
     }
     // Resource files (the `resourcePaths` shape): added and modified ones are packaged under
