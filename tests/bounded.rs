@@ -151,6 +151,14 @@ fn platform<'a>(sb: &'a Sandbox, host: &str) -> crate::util::Repo<'a> {
     p
 }
 
+/// Neither blob `digest` nor a temporary of it is in `p`'s blob cache.
+#[track_caller]
+fn not_cached(p: &crate::util::Repo, digest: &str) {
+    let hex = digest.trim_start_matches("sha256:");
+    let files = cached(p);
+    assert!(files.iter().all(|f| !f.contains(hex)), "{files:?}");
+}
+
 /// Files under the blob cache (finished blobs and temporaries alike).
 fn cached(p: &crate::util::Repo) -> Vec<String> {
     let dir = p.path.join(".git/release/blobs/sha256");
@@ -170,12 +178,7 @@ fn a_layer_response_that_never_ends_stops_at_its_declared_size() {
     let p = platform(&sb, &host);
     let run = bounded(&p, &["package", "--images", "-o", "out"], 1);
     run.err_has(&format!("registry {host}: blob {layer} of image {host}/rel/app:1.0 runs past the 114 bytes its descriptor declares"));
-    let hex = layer.trim_start_matches("sha256:");
-    assert!(
-        cached(&p).iter().all(|f| !f.contains(hex)),
-        "{:?}",
-        cached(&p)
-    );
+    not_cached(&p, &layer);
     assert!(!p.path.join("out").join("demo-g").exists());
     assert!(std::fs::read_dir(p.path.join("out")).map_or(true, |mut d| d.next().is_none()));
 }
@@ -191,12 +194,7 @@ fn a_layer_descriptor_of_2_62_bytes_is_refused_before_downloading() {
         1u64 << 62
     ))
     .err_has("nothing was downloaded");
-    let hex = layer.trim_start_matches("sha256:");
-    assert!(
-        cached(&p).iter().all(|f| !f.contains(hex)),
-        "{:?}",
-        cached(&p)
-    );
+    not_cached(&p, &layer);
 }
 
 #[test]
@@ -211,12 +209,7 @@ fn a_layer_shorter_than_its_descriptor_is_refused() {
             "blob {layer} of {host}/rel/app:1.0 arrived with content hashing to"
         ))
         .err_has("not stored");
-    let hex = layer.trim_start_matches("sha256:");
-    assert!(
-        cached(&p).iter().all(|f| !f.contains(hex)),
-        "{:?}",
-        cached(&p)
-    );
+    not_cached(&p, &layer);
 }
 
 /// Issue 24, the 120 MB values.yaml row: a component values.yaml past the YAML size cap is
