@@ -110,6 +110,29 @@ pub struct CommitIntent {
     pub verify: bool,
 }
 
+/// `--commit` and `--no-verify`, as every command that writes files offers them (collect, bump,
+/// plugin bump): flattened into each command's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CommitFlags {
+    /// Commit what the command wrote (only those paths), as `git commit -- <paths>` does: hooks
+    /// and signing included.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
+}
+
+impl CommitFlags {
+    /// The commit these flags ask for, with `message`; `None` without `--commit`.
+    pub fn intent(&self, message: impl FnOnce() -> String) -> Option<CommitIntent> {
+        self.commit.then(|| CommitIntent {
+            message: message(),
+            verify: !self.no_verify,
+        })
+    }
+}
+
 /// An annotated tag.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TagIntent {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::error::UserError;
 use crate::files::{FileEntry, FileKind};
 use crate::git;
-use crate::plan::{CommitIntent, Plan};
+use crate::plan::Plan;
 use crate::report::{Report, VersionChange, Warning};
 use crate::settings::{self, Settings};
 use crate::version_bump::{self, Edit, FieldError};
@@ -44,12 +44,9 @@ pub struct BumpArgs {
     /// The plain-text version file [default: VERSION, when present].
     #[arg(long, value_name = "PATH")]
     pub version_file: Option<String>,
-    /// Commit the bump.
-    #[arg(long, conflicts_with = "dry_run")]
-    pub commit: bool,
-    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
-    #[arg(long, requires = "commit")]
-    pub no_verify: bool,
+    /// `--commit`, `--no-verify`.
+    #[command(flatten)]
+    pub commit: crate::plan::CommitFlags,
     /// Print the diff; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -243,10 +240,7 @@ pub(crate) fn plan(
     let mut report = Report::new("bump", BumpReport { files });
     report.warnings = warnings.into_iter().map(Warning::from).collect();
     let mut writes = Plan::new("bump");
-    writes.commit = args.commit.then(|| CommitIntent {
-        message: commit_message(mode, &report.data),
-        verify: !args.no_verify,
-    });
+    writes.commit = args.commit.intent(|| commit_message(mode, &report.data));
     writes.files = changes;
     Ok((report, writes, refusal))
 }
@@ -611,7 +605,10 @@ mod plan_tests {
         let t = released();
         let args = BumpArgs {
             next_minor: true,
-            commit: true,
+            commit: crate::plan::CommitFlags {
+                commit: true,
+                no_verify: false,
+            },
             ..Default::default()
         };
         let (report, writes, _) = plan_of(&t, &args);

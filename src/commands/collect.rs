@@ -23,7 +23,7 @@ use crate::git;
 use crate::history::changelog::{Changelog, HeldBack, HeldReason};
 use crate::paths::Bounds;
 use crate::placeholders;
-use crate::plan::{CommitIntent, Plan};
+use crate::plan::Plan;
 use crate::report::{Report, Warning};
 use crate::settings::{self, Overrides, Settings};
 use crate::worktree::{self, Change};
@@ -60,12 +60,9 @@ pub struct CollectArgs {
     /// Print the result as JSON on stdout (for scripts).
     #[arg(long)]
     pub json: bool,
-    /// Commit the result (only the paths collect wrote) with a message listing each bump.
-    #[arg(long, conflicts_with = "dry_run")]
-    pub commit: bool,
-    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
-    #[arg(long, requires = "commit")]
-    pub no_verify: bool,
+    /// `--commit` (the message lists each bump), `--no-verify`.
+    #[command(flatten)]
+    pub commit: crate::plan::CommitFlags,
     /// Override release.componentUrl for this run: a template with {repo}, {owner}, {name}.
     #[arg(long, value_name = "TEMPLATE")]
     pub component_url: Option<String>,
@@ -353,10 +350,7 @@ pub(crate) fn plan(
     );
     report.warnings = c_warnings.into_iter().map(Warning::from).collect();
     let mut writes = Plan::new("collect");
-    writes.commit = args.commit.then(|| CommitIntent {
-        message: commit_message(&report.data),
-        verify: !args.no_verify,
-    });
+    writes.commit = args.commit.intent(|| commit_message(&report.data));
     writes.files = c.changes;
     Ok((report, writes, refusal))
 }
@@ -1481,7 +1475,10 @@ mod plan_tests {
         let settings = Settings::load(&repo, &Default::default()).unwrap();
         let args = CollectArgs {
             quiet: true,
-            commit: true,
+            commit: crate::plan::CommitFlags {
+                commit: true,
+                no_verify: false,
+            },
             ..Default::default()
         };
         let (report, writes, refusal) = plan(&repo, &settings, &args).unwrap();

@@ -335,12 +335,9 @@ pub struct PluginBumpArgs {
     /// Raise the major version (v0.1.3 -> v1.0.0).
     #[arg(long)]
     pub major: bool,
-    /// Commit the change (hooks and signing as `git commit`).
-    #[arg(long, conflicts_with = "dry_run")]
-    pub commit: bool,
-    /// With --commit: skip the pre-commit and commit-msg hooks.
-    #[arg(long, requires = "commit")]
-    pub no_verify: bool,
+    /// `--commit`, `--no-verify`.
+    #[command(flatten)]
+    pub commit: crate::plan::CommitFlags,
     /// Print the change; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -441,10 +438,9 @@ fn bump(
         let mut plan = crate::plan::Plan::new("plugin bump");
         plan.files
             .push(crate::worktree::text_change(&workdir, &p.file, &edited)?);
-        plan.commit = a.commit.then(|| crate::plan::CommitIntent {
-            message: format!("plugin {}: {} -> {to}", p.name, p.version),
-            verify: !a.no_verify,
-        });
+        plan.commit = a
+            .commit
+            .intent(|| format!("plugin {}: {} -> {to}", p.name, p.version));
         crate::plan::apply(repo, &plan)?;
     }
     let mut envelope = Report::new("plugin bump", report);
