@@ -164,6 +164,9 @@ pub fn version_yml_change(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Change>> {
     let rel = &settings.version_file;
+    if rel.is_empty() {
+        return Ok(Vec::new()); // no version.yml in this layout (release.versionFile is empty)
+    }
     let path = workdir.join(rel);
     let mut metas: BTreeMap<String, crate::chart::meta::ChartMeta> = BTreeMap::new();
     for r in roots {

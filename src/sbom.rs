@@ -80,7 +80,7 @@ pub fn for_package(
     for c in &components {
         for p in &c.chart_paths {
             if let Ok(t) = crate::settings::normalize_rel_path(p)
-                .and_then(|src| c.chart_target(&settings.addons_path, &src))
+                .and_then(|src| c.chart_target(settings.targets(), &src))
             {
                 owner.entry(t).or_insert(c);
             }

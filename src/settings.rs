@@ -51,6 +51,58 @@ pub struct Settings {
     /// `release.renderMaxOutput`, `release.renderMaxValue`; sizes as git writes integers, `32m`),
     /// put in force for the process by [`Settings::load`] ([`crate::limits`]).
     pub limits: crate::limits::Limits,
+    /// `release.layout`: which of the two repository layouts of the seeds the defaults follow
+    /// ([`Layout`]); default `helm`.
+    pub layout: Layout,
+    /// `release.targetPathBase`: the folder a repos entry's `targetPath` and `targetChartPath`
+    /// are relative to (default the root; `addons` in the caicloud layout, where seed 000's
+    /// `targetPath: console` is the group folder `addons/console`).
+    pub target_base: String,
+    /// `release.placeholderProjects`: install-time registry placeholders and the registry
+    /// project each stands for (`registry_release=release registry_library=library` in the
+    /// caicloud layout, where `[[ registry_release ]]/app-admin:v1` is the image
+    /// `release/app-admin:v1`); empty in the helm layout, where the project is part of the path.
+    pub placeholder_projects: Vec<(String, String)>,
+    /// `release.tagsFile`: a file that records the collected tag of each component (`tag:`),
+    /// apart from the repos files (the caicloud layout's `release_charts.yaml`, seed 000);
+    /// empty (the helm layout's default) keeps it in each entry's `currentTag`.
+    pub tags_file: String,
+    /// `release.productFiles`: the product description files (seed 000's `compass.yaml`,
+    /// `mini-compass.yaml`, and `oem.yaml` on OEM branches), work-tree relative; those absent
+    /// from a tree are skipped. Empty in the helm layout, where version.yml has that role.
+    pub product_files: Vec<String>,
+}
+
+/// The repository layouts the seeds describe (`release.layout`, `git release init --layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Helm charts under `addons/`, `repos/*.yaml`, `version.yml`, `images/` (seed 002).
+    #[default]
+    Helm,
+    /// The seeds' own product (seed 000, 001): single-file release YAMLs under
+    /// `addons/<group>/`, `charts_list.yaml` at the root with `targetPath` under `addons/`,
+    /// `compass.yaml` and `mini-compass.yaml`, `images-lists/`, images named by project.
+    Caicloud,
+}
+
+impl Layout {
+    /// Parse `helm` or `caicloud` (any case).
+    pub fn parse(v: &str) -> Option<Layout> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "helm" => Some(Layout::Helm),
+            "caicloud" => Some(Layout::Caicloud),
+            _ => None,
+        }
+    }
+
+    /// `helm` or `caicloud`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Helm => "helm",
+            Layout::Caicloud => "caicloud",
+        }
+    }
 }
 
 /// Flag overrides; `None` keeps the value from the lower layers.
@@ -75,6 +127,8 @@ const KEYS: &[&str] = &[
     "kubeVersion",
     "renderCache",
     "pluginsPath",
+    "targetPathBase",
+    "tagsFile",
 ];
 
 impl Settings {
@@ -98,7 +152,54 @@ impl Settings {
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
             render_cache: true,
             limits: crate::limits::Limits::DEFAULT,
+            layout: Layout::Helm,
+            target_base: String::new(),
+            placeholder_projects: Vec::new(),
+            product_files: Vec::new(),
+            tags_file: String::new(),
         }
+    }
+
+    /// Built-in defaults of `layout` for a work tree at `workdir`: the helm layout's are
+    /// [`Settings::defaults`]; the caicloud layout reads `charts_list.yaml` with `targetPath`
+    /// under `addons/`, keeps its image lists in `images-lists/`, has no version.yml (its
+    /// product description files have that role) and names images by project.
+    pub fn layout_defaults(workdir: &Path, layout: Layout) -> Self {
+        let mut s = Settings::defaults(workdir);
+        s.layout = layout;
+        if layout == Layout::Caicloud {
+            s.repos_path = "charts_list.yaml".into();
+            s.images_path = "images-lists".into();
+            s.version_file = String::new();
+            s.target_base = "addons".into();
+            s.tags_file = "release_charts.yaml".into();
+            s.placeholder_projects = vec![
+                ("registry_release".into(), "release".into()),
+                ("registry_library".into(), "library".into()),
+            ];
+            s.product_files = vec![
+                "compass.yaml".into(),
+                "mini-compass.yaml".into(),
+                "oem.yaml".into(),
+            ];
+        }
+        s
+    }
+
+    /// Where repos entries' targets land ([`crate::components::Targets`]).
+    pub fn targets(&self) -> crate::components::Targets<'_> {
+        crate::components::Targets {
+            addons: &self.addons_path,
+            base: &self.target_base,
+        }
+    }
+
+    /// The project `[[ placeholder ]]` stands for ([`Settings::placeholder_projects`]).
+    pub fn project_of(&self, placeholder: &str) -> Option<&str> {
+        self.placeholder_projects
+            .iter()
+            .find(|(p, _)| p == placeholder)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Resolve the layers for `repo`: defaults, `<workdir>/.gitrelease`, the repository's git
@@ -108,16 +209,42 @@ impl Settings {
     /// gix-config); a path setting that is absolute, leaves the work tree or names `.git`; a
     /// product name that cannot be part of a file name.
     pub fn load(repo: &gix::Repository, overrides: &Overrides) -> Result<Self> {
+        let get = raw_checked(repo)?;
+        let layout = match get("layout") {
+            None => Layout::Helm,
+            Some(v) => Layout::parse(&v).ok_or_else(|| {
+                UserError::input(format!("setting release.layout `{v}` is not a layout"))
+                    .hint("set it to `helm` (charts, repos/, version.yml) or `caicloud` (single-file addons, charts_list.yaml, compass.yaml)")
+            })?,
+        };
         let mut s = match repo.workdir() {
-            Some(w) => Settings::defaults(w),
+            Some(w) => Settings::layout_defaults(w, layout),
             None => {
-                let mut s = Settings::defaults(repo.git_dir());
+                let mut s = Settings::layout_defaults(repo.git_dir(), layout);
                 s.product = s.product.trim_end_matches(".git").to_string();
                 s
             }
         };
-        let get = raw_checked(repo)?;
         s.apply(&get);
+        if let Some(v) = get("placeholderProjects") {
+            s.placeholder_projects = parse_placeholder_projects(&v)?;
+        }
+        if let Some(v) = get("productFiles") {
+            s.product_files = v
+                .split([' ', ',', '\t'])
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let n = normalize_rel_path(p).context("setting release.productFiles")?;
+                    match crate::paths::lexical_problem(&n) {
+                        Some(problem) if !n.is_empty() => Err(UserError::input(format!(
+                            "setting release.productFiles `{n}` {problem}"
+                        ))
+                        .into()),
+                        _ => Ok(n),
+                    }
+                })
+                .collect::<Result<_>>()?;
+        }
         for (key, slot) in s.limits.settings() {
             let Some(v) = get(key) else { continue };
             *slot = crate::limits::parse_size(&v).ok_or_else(|| {
@@ -159,6 +286,8 @@ impl Settings {
             ("release.imagesPath", &mut s.images_path),
             ("release.versionFile", &mut s.version_file),
             ("release.pluginsPath", &mut s.plugins_path),
+            ("release.targetPathBase", &mut s.target_base),
+            ("release.tagsFile", &mut s.tags_file),
         ] {
             *value = normalize_rel_path(value).with_context(|| format!("setting {key}"))?;
             if let Some(problem) = crate::paths::lexical_problem(value) {
@@ -213,6 +342,8 @@ impl Settings {
                 "hotfixTagPrefix" => &mut self.hotfix_tag_prefix,
                 "kubeVersion" => &mut self.kube_version,
                 "pluginsPath" => &mut self.plugins_path,
+                "targetPathBase" => &mut self.target_base,
+                "tagsFile" => &mut self.tags_file,
                 _ => &mut self.component_url,
             };
             *slot = v;
@@ -398,6 +529,31 @@ pub fn repos_paths(value: &str) -> Vec<&str> {
     } else {
         v
     }
+}
+
+/// Parse `release.placeholderProjects`: `NAME=PROJECT` pairs separated by spaces or commas
+/// (`registry_release=release, registry_library=library`); an empty value means none.
+///
+/// Errors (exit 2): a pair without `=`, an empty side, or a project holding `/`, `[` or `]`.
+pub fn parse_placeholder_projects(v: &str) -> Result<Vec<(String, String)>> {
+    v.split([' ', ',', '\t'])
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((n, p))
+                if !n.is_empty()
+                    && !p.is_empty()
+                    && !p.contains(['/', '[', ']'])
+                    && !n.contains(['[', ']']) =>
+            {
+                Ok((n.to_string(), p.to_string()))
+            }
+            _ => Err(UserError::input(format!(
+                "setting release.placeholderProjects: `{pair}` is not PLACEHOLDER=PROJECT"
+            ))
+            .hint("e.g. `git config release.placeholderProjects 'registry_release=release registry_library=library'`")
+            .into()),
+        })
+        .collect()
 }
 
 /// Expand a `release.componentUrl` template for `repository_full_name` (`owner/name`).

@@ -752,6 +752,22 @@ fn insert_entry(
     None
 }
 
+/// `value` as a YAML scalar on one line: plain when it reads back as that string (a tag, a
+/// path), else double-quoted (`"1.10"` stays a string, `yes` is not a boolean).
+pub fn quote_if_needed(value: &str) -> String {
+    match render(value, ScalarStyle::Plain) {
+        Some(plain)
+            if serde_yaml::from_str::<Value>(&format!("k: {plain}"))
+                .ok()
+                .and_then(|v| v.get("k").and_then(|x| x.as_str()).map(|x| x == value))
+                == Some(true) =>
+        {
+            plain
+        }
+        _ => double_quoted(value),
+    }
+}
+
 /// Styles to try, in order, for a value replacing one written in `old` style.
 fn candidate_styles(old: ScalarStyle) -> &'static [ScalarStyle] {
     match old {

@@ -235,7 +235,7 @@ pub(crate) fn plan(
     args: &CollectArgs,
 ) -> Result<(Report<CollectReport>, Plan, Option<UserError>)> {
     let workdir = git::workdir(repo)?;
-    let mut lists = components::read_paths(&workdir, &settings.repos_path)?;
+    let mut lists = components::read_paths(&workdir, &settings)?;
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
     let bounds = git::bounds(repo)?;
@@ -723,7 +723,7 @@ impl Collected {
             extra: ctx.extra_images.clone(),
         };
         for c in all {
-            for t in c.resource_targets(&ctx.settings.addons_path) {
+            for t in c.resource_targets(ctx.settings.targets()) {
                 let data = match self.new_resources.get(&t) {
                     Some(d) => d.clone(),
                     None => match std::fs::read(ctx.workdir.join(&t)) {
@@ -840,7 +840,7 @@ fn chart_modules(all: &[Component], settings: &Settings) -> BTreeMap<String, Str
         .flat_map(|c| {
             c.chart_paths.iter().filter_map(move |p| {
                 let src = settings::normalize_rel_path(p).ok()?;
-                let target = c.chart_target(&settings.addons_path, &src).ok()?;
+                let target = c.chart_target(settings.targets(), &src).ok()?;
                 Some((target, c.module.clone()))
             })
         })
@@ -890,14 +890,33 @@ fn repos_changes(
     // again one edit at a time, to name its entry.
     type Edit<'c> = (&'c Component, Vec<Seg>, String);
     let mut edits: BTreeMap<&str, Vec<Edit>> = BTreeMap::new();
+    let mut appends: Vec<(&Component, String)> = Vec::new();
     for (c, f) in selected.iter().zip(fetched) {
         if c.current_tag.as_deref() == Some(f.tag.as_str()) {
             continue;
         }
-        let mut path = c.path.clone();
-        path.push(Seg::Key("currentTag".into()));
+        let (file, path) = match &c.tag_at {
+            // The collected tag is kept in the tags file (`release.tagsFile`).
+            Some((file, Some(path))) => (file.as_str(), path.clone()),
+            Some((_, None)) => {
+                appends.push((c, f.tag.clone()));
+                continue;
+            }
+            None => {
+                let mut path = c.path.clone();
+                let key = if c.field_lines.contains_key("tag")
+                    && !c.field_lines.contains_key("currentTag")
+                {
+                    "tag"
+                } else {
+                    "currentTag"
+                };
+                path.push(Seg::Key(key.into()));
+                (c.file.as_str(), path)
+            }
+        };
         edits
-            .entry(c.file.as_str())
+            .entry(file)
             .or_default()
             .push((c, path, f.tag.clone()));
     }
@@ -919,6 +938,11 @@ fn repos_changes(
                 },
             )?;
         }
+    }
+    for (c, tag) in appends {
+        let Some((file, _)) = &c.tag_at else { continue };
+        let text = repo_texts.entry(file.clone()).or_default();
+        *text = components::append_tag_entry(file, text, c, &tag)?;
     }
     for (file, text) in &repo_texts {
         if lists.texts.get(file) != Some(text) {
@@ -1072,7 +1096,7 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
         target_problem(
             key,
             &format!("chart `{src}`"),
-            &c.chart_target(&settings.addons_path, &src)?,
+            &c.chart_target(settings.targets(), &src)?,
         )?;
     }
     for p in &c.resource_paths {
@@ -1086,7 +1110,7 @@ fn validate_paths(c: &Component, settings: &Settings, bounds: &Bounds) -> Result
         target_problem(
             key,
             &format!("resource `{src}`"),
-            &c.resource_target(&settings.addons_path, &src)?,
+            &c.resource_target(settings.targets(), &src)?,
         )?;
     }
     Ok(())

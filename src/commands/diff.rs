@@ -170,10 +170,10 @@ pub(crate) fn diff(
             resources
                 .entry(name.clone())
                 .or_default()
-                .extend(c.resource_targets(&settings.addons_path));
+                .extend(c.resource_targets(settings.targets()));
             for p in &c.chart_paths {
                 if let Ok(target) = settings::normalize_rel_path(p)
-                    .and_then(|src| c.chart_target(&settings.addons_path, &src))
+                    .and_then(|src| c.chart_target(settings.targets(), &src))
                 {
                     owner.entry(target).or_insert_with(|| name.clone());
                 }

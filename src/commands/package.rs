@@ -309,6 +309,7 @@ pub(crate) fn write(
     ];
     for rel in fixed
         .into_iter()
+        .filter(|r| !r.is_empty())
         .chain(resources.iter().map(String::as_str))
     {
         let Some(files) = git::read_path(repo, tree, rel)? else {

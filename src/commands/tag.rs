@@ -317,6 +317,7 @@ fn gate(
             .map(|f| format!("{}: {}", f.rule, f.message)),
     );
     match listed_versions(repo, tree, &settings.version_file)? {
+        None if settings.version_file.is_empty() => {}
         None => warnings.push(format!(
             "{} does not exist at {spec}; addon versions not checked",
             settings.version_file

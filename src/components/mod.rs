@@ -31,7 +31,34 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "tagPrefix",
     "url",
     "images",
+    "tag",
 ];
+
+/// Where repos entries' targets are relative to: `release.addonsPath` (the default target)
+/// and `release.targetPathBase` (what `targetPath`/`targetChartPath` are relative to).
+/// Built by [`crate::settings::Settings::targets`].
+#[derive(Debug, Clone, Copy)]
+pub struct Targets<'a> {
+    /// The addons path, where an entry without a target lands.
+    pub addons: &'a str,
+    /// The folder targets are relative to (`""` for the root).
+    pub base: &'a str,
+}
+
+impl Targets<'_> {
+    /// The work-tree folder of an entry's target field (`None`: the addons path).
+    ///
+    /// Errors: a target that is absolute or has `..` parts.
+    pub fn folder(&self, target: Option<&str>) -> anyhow::Result<String> {
+        Ok(match target {
+            Some(t) => match crate::settings::normalize_rel_path(t)? {
+                t if t.is_empty() => self.base.to_string(),
+                t => crate::files::join(self.base, &t),
+            },
+            None => self.addons.to_string(),
+        })
+    }
+}
 
 /// One component entry of a repos file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +75,13 @@ pub struct Component {
     pub url: Option<String>,
     /// `baseVersion:` release line, e.g. `v1.2`.
     pub base_version: Option<String>,
-    /// `currentTag:` last collected tag.
+    /// `currentTag:` last collected tag (`tag:` in a tags file, the caicloud layout's
+    /// `release_charts.yaml`, which [`overlay_tags`] reads over the repos file's).
     pub current_tag: Option<String>,
+    /// Where collect records the collected tag when it is not the entry's own `currentTag`:
+    /// the tags file (`release.tagsFile`) and the path of the entry's `tag:` in it, `None`
+    /// when the tags file has no entry for the component yet (collect appends one).
+    pub tag_at: Option<(String, Option<Vec<Seg>>)>,
     /// `tagPrefix:` for repos whose release tags carry a prefix (`chart-v1.2.0`).
     pub tag_prefix: Option<String>,
     /// `chartPaths:` chart folders inside the component repo.
@@ -93,37 +125,39 @@ impl Component {
     }
 
     /// Where chart folder `src` (normalised, in the component repo) lands in the work tree:
-    /// `targetChartPath` (default `addons_path`) joined with the folder's last name.
+    /// `targetChartPath` (relative to `release.targetPathBase`; default the addons path) joined
+    /// with the folder's last name.
     ///
     /// Errors: a `targetChartPath` that is absolute or leaves the work tree.
-    pub fn chart_target(&self, addons_path: &str, src: &str) -> anyhow::Result<String> {
+    pub fn chart_target(&self, to: Targets<'_>, src: &str) -> anyhow::Result<String> {
         let folder = src.rsplit('/').next().unwrap_or(src);
-        let dir = match &self.target_chart_path {
-            Some(t) => crate::settings::normalize_rel_path(t)?,
-            None => addons_path.to_string(),
-        };
-        Ok(crate::files::join(&dir, folder))
+        Ok(crate::files::join(
+            &to.folder(self.target_chart_path.as_deref())?,
+            folder,
+        ))
     }
 
-    /// Where resource file `src` (normalised) lands: `targetPath` (default `addons_path`) joined
-    /// with the file's name.
+    /// Where resource file `src` (normalised) lands: `targetPath` (relative to
+    /// `release.targetPathBase`: the root, or `addons` in the caicloud layout, where
+    /// `targetPath: console` is `addons/console`; default the addons path) joined with the
+    /// file's name.
     ///
     /// Errors: a `targetPath` that is absolute or leaves the work tree.
-    pub fn resource_target(&self, addons_path: &str, src: &str) -> anyhow::Result<String> {
+    pub fn resource_target(&self, to: Targets<'_>, src: &str) -> anyhow::Result<String> {
         let name = src.rsplit('/').next().unwrap_or(src);
-        let dir = crate::settings::normalize_rel_path(
-            self.target_path.as_deref().unwrap_or(addons_path),
-        )?;
-        Ok(crate::files::join(&dir, name))
+        Ok(crate::files::join(
+            &to.folder(self.target_path.as_deref())?,
+            name,
+        ))
     }
 
     /// Every resource file target of the entry (paths `..` or absolute are skipped: collect
     /// refuses them).
-    pub fn resource_targets(&self, addons_path: &str) -> Vec<String> {
+    pub fn resource_targets(&self, to: Targets<'_>) -> Vec<String> {
         self.resource_paths
             .iter()
             .filter_map(|p| crate::settings::normalize_rel_path(p).ok())
-            .filter_map(|src| self.resource_target(addons_path, &src).ok())
+            .filter_map(|src| self.resource_target(to, &src).ok())
             .collect()
     }
 
@@ -156,7 +190,7 @@ pub fn read_worktree(
     settings: &crate::settings::Settings,
 ) -> Result<ReposFiles> {
     let workdir = crate::git::workdir(repo)?;
-    read_paths(&workdir, &settings.repos_path)
+    read_paths(&workdir, settings)
 }
 
 /// Read the repos files `repos_path` (a `release.reposPath` value,
@@ -166,8 +200,9 @@ pub fn read_worktree(
 /// Errors (exit 2): a path that is neither; invalid YAML (file, line, column), a top level that
 /// is neither a list nor a mapping with `spec:`, an entry without `repositoryFullName`, a field of
 /// the wrong type; the same `repositoryFullName` listed twice (in one file or two).
-pub fn read_paths(workdir: &Path, repos_path: &str) -> Result<ReposFiles> {
+pub fn read_paths(workdir: &Path, settings: &crate::settings::Settings) -> Result<ReposFiles> {
     let mut out = ReposFiles::default();
+    let repos_path = settings.repos_path.as_str();
     for rel in crate::settings::repos_paths(repos_path) {
         let abs = crate::paths::abs(workdir, rel);
         if abs.is_file() {
@@ -179,6 +214,127 @@ pub fn read_paths(workdir: &Path, repos_path: &str) -> Result<ReposFiles> {
         }
     }
     refuse_duplicates(&out)?;
+    if let Some(rel) = tags_file(settings) {
+        let text = match std::fs::read_to_string(crate::paths::abs(workdir, rel)) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
+        };
+        overlay_tags(rel, text.as_deref(), &mut out.components, &mut out.warnings)?;
+        out.texts.insert(rel.to_string(), text.unwrap_or_default());
+    }
+    Ok(out)
+}
+
+/// `release.tagsFile` when it is set and is not itself one of the repos files.
+fn tags_file(settings: &crate::settings::Settings) -> Option<&str> {
+    let rel = settings.tags_file.as_str();
+    (!rel.is_empty() && !crate::settings::repos_paths(&settings.repos_path).contains(&rel))
+        .then_some(rel)
+}
+
+/// Read the collected tags of a tags file (`release.tagsFile`: the caicloud layout's
+/// `release_charts.yaml`, the charts_list shape with a `tag:` per entry; seed 000) over
+/// `components`: each component the file lists takes its `tag:` as its `currentTag` and
+/// records where collect writes the next one ([`Component::tag_at`]); a component it does not
+/// list has no collected tag yet. `text` is `None` when the file does not exist.
+///
+/// Errors (exit 2): the file does not parse (file and line).
+pub fn overlay_tags(
+    rel: &str,
+    text: Option<&str>,
+    components: &mut [Component],
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let tagged = match text {
+        Some(t) => parse(rel, t, warnings)?,
+        None => Vec::new(),
+    };
+    for c in components.iter_mut() {
+        match tagged
+            .iter()
+            .find(|t| t.repository_full_name == c.repository_full_name)
+        {
+            Some(t) => {
+                let key = if t.field_lines.contains_key("currentTag") {
+                    "currentTag"
+                } else {
+                    "tag"
+                };
+                let mut path = t.path.clone();
+                path.push(Seg::Key(key.into()));
+                c.current_tag = t.current_tag.clone();
+                c.tag_at = Some((rel.to_string(), Some(path)));
+            }
+            None => c.tag_at = Some((rel.to_string(), None)),
+        }
+    }
+    Ok(())
+}
+
+/// `text` (a tags file, [`overlay_tags`]) with an entry for `c` appended at the end of its
+/// list, `tag: TAG` after `repositoryFullName`, then the entry's `resourcePaths`/`chartPaths`
+/// and targets as the caicloud layout's `release_charts.yaml` repeats them. An empty file
+/// becomes a bare list.
+///
+/// Errors (exit 2): the list is not the last thing in the file (the entry cannot be appended
+/// in place); the result does not read back with the new tag.
+pub fn append_tag_entry(rel: &str, text: &str, c: &Component, tag: &str) -> Result<String> {
+    let entries = parse(rel, text, &mut Vec::new())?;
+    let lines: Vec<&str> = text.lines().collect();
+    let col = match entries.first() {
+        Some(e) => lines
+            .get(e.line - 1)
+            .and_then(|l| l.find('-'))
+            .unwrap_or(0),
+        None => 0,
+    };
+    let pad = " ".repeat(col);
+    let mut entry = format!(
+        "{pad}- repositoryFullName: {}\n{pad}  tag: {}\n",
+        c.repository_full_name,
+        yaml_edit::quote_if_needed(tag)
+    );
+    for (key, items) in [("chartPaths", &c.chart_paths), ("resourcePaths", &c.resource_paths)] {
+        if !items.is_empty() {
+            entry.push_str(&format!("{pad}  {key}:\n"));
+            for i in items {
+                entry.push_str(&format!("{pad}  - {}\n", yaml_edit::quote_if_needed(i)));
+            }
+        }
+    }
+    for (key, v) in [
+        ("targetChartPath", &c.target_chart_path),
+        ("targetPath", &c.target_path),
+    ] {
+        if let Some(v) = v {
+            entry.push_str(&format!("{pad}  {key}: {}\n", yaml_edit::quote_if_needed(v)));
+        }
+    }
+    let mut out = text.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&entry);
+    let back = parse(rel, &out, &mut Vec::new()).ok();
+    let ok = back.as_ref().is_some_and(|b| {
+        b.len() == entries.len() + 1
+            && b.iter().any(|e| {
+                e.repository_full_name == c.repository_full_name
+                    && e.current_tag.as_deref() == Some(tag)
+            })
+    });
+    if !ok {
+        return Err(UserError::input(format!(
+            "{rel}: cannot append an entry for {} (its list is not the last thing in the file)",
+            c.repository_full_name
+        ))
+        .hint(format!(
+            "add `- repositoryFullName: {}` with `tag: {tag}` to {rel} by hand",
+            c.repository_full_name
+        ))
+        .into());
+    }
     Ok(out)
 }
 
@@ -247,7 +403,7 @@ pub fn resource_targets_at(
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for c in components_at(repo, tree, settings)? {
-        out.extend(c.resource_targets(&settings.addons_path));
+        out.extend(c.resource_targets(settings.targets()));
     }
     out.sort();
     out.dedup();
@@ -307,6 +463,11 @@ pub fn components_at(
             None => {}
         }
     }
+    if let Some(rel) = tags_file(settings) {
+        let text = crate::git::blob_at(repo, tree, rel)?
+            .map(|d| String::from_utf8_lossy(&d).into_owned());
+        overlay_tags(rel, text.as_deref(), &mut out, &mut Vec::new())?;
+    }
     Ok(out)
 }
 
@@ -332,7 +493,7 @@ pub fn image_inputs_at(
     let components = components_at(repo, tree, settings)?;
     let mut targets: Vec<String> = components
         .iter()
-        .flat_map(|c| c.resource_targets(&settings.addons_path))
+        .flat_map(|c| c.resource_targets(settings.targets()))
         .collect();
     targets.sort();
     targets.dedup();
@@ -539,7 +700,11 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
             repository_full_name: full,
             url: string("url")?,
             base_version: string("baseVersion")?,
-            current_tag: string("currentTag")?,
+            current_tag: match string("currentTag")? {
+                Some(t) => Some(t),
+                None => string("tag")?,
+            },
+            tag_at: None,
             tag_prefix: string("tagPrefix")?,
             chart_paths: list("chartPaths")?,
             target_chart_path: string("targetChartPath")?,

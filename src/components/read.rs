@@ -276,7 +276,7 @@ fn read_base(
         };
         if let (Some(files), Ok(target)) = (
             git::read_path(crepo, tree, &src)?,
-            c.chart_target(&settings.addons_path, &src),
+            c.chart_target(settings.targets(), &src),
         ) {
             if !files.contains_key("") {
                 base.insert(target, files);
@@ -289,7 +289,7 @@ fn read_base(
         };
         if let (Some(files), Ok(target)) = (
             git::read_path(crepo, tree, &src)?,
-            c.resource_target(&settings.addons_path, &src),
+            c.resource_target(settings.targets(), &src),
         ) {
             if files.contains_key("") {
                 base.insert(target, files);
@@ -458,7 +458,7 @@ fn read_charts(
         let folder = src.rsplit('/').next().unwrap_or(&src).to_string();
         crate::archive::check_chart_links(&folder, &files)
             .with_context(|| format!("chart path `{src}` at tag {tag}"))?;
-        let target = c.chart_target(&settings.addons_path, &src)?;
+        let target = c.chart_target(settings.targets(), &src)?;
         charts.push((src, target, files));
     }
     Ok(charts)
@@ -497,7 +497,7 @@ fn read_resources(
             ))
             .into());
         }
-        let target = c.resource_target(&settings.addons_path, &src)?;
+        let target = c.resource_target(settings.targets(), &src)?;
         resources.push((src, target, entry));
     }
     Ok(resources)
@@ -569,7 +569,7 @@ pub fn patched_charts(
         let Ok(src) = settings::normalize_rel_path(p) else {
             continue;
         };
-        let Ok(target) = c.chart_target(&settings.addons_path, &src) else {
+        let Ok(target) = c.chart_target(settings.targets(), &src) else {
             continue;
         };
         let Ok(Some(mut theirs)) = git::read_path(&crepo.repo, upstream_tree, &src) else {
@@ -613,7 +613,7 @@ pub fn mark_patched(
     for (i, c) in all.iter().enumerate() {
         for p in &c.chart_paths {
             if let Ok(target) = settings::normalize_rel_path(p)
-                .and_then(|src| c.chart_target(&settings.addons_path, &src))
+                .and_then(|src| c.chart_target(settings.targets(), &src))
             {
                 owner.entry(target).or_insert(i);
             }
