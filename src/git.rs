@@ -66,12 +66,26 @@ pub fn workdir(repo: &gix::Repository) -> Result<PathBuf> {
     })
 }
 
-/// Read every file below tree `tree_id` into memory, recursively.
+/// Read every file below tree `tree_id` into memory, recursively; a blob id (a single-file
+/// addon, [`crate::chart::discover::TopChart::file`]) gives its one file keyed `""`.
 ///
 /// Errors: a submodule entry (`160000`) inside the tree — charts are copied from one repository —,
 /// or an object missing from the database.
 pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result<Files> {
     let mut out = Files::new();
+    let object = repo.find_object(tree_id)?;
+    if object.kind == gix::object::Kind::Blob {
+        // A single-file addon: its one file, keyed `""` as `read_path` reads a file.
+        out.insert(
+            String::new(),
+            FileEntry {
+                kind: crate::files::FileKind::Regular,
+                data: object.detach().data,
+            },
+        );
+        return Ok(out);
+    }
+    drop(object);
     read_tree_into(repo, tree_id, "", &mut out)?;
     Ok(out)
 }

@@ -174,35 +174,69 @@ fn roots_into(
 /// Subfolders of a folder: `(name, tree id)`.
 pub type Subfolders = Vec<(String, gix::ObjectId)>;
 
+/// What a chart walk needs of one folder ([`read_folder`]).
+#[derive(Debug, Default)]
+pub struct FolderEntries {
+    /// Subfolders whose names do not start with `.`: `(name, tree id)`.
+    pub subdirs: Subfolders,
+    /// Its Chart.yaml blob, when it holds one.
+    pub chart_yaml: Option<gix::ObjectId>,
+    /// Its `*.yaml` / `*.yml` blobs (names not starting with `.`): candidates for single-file
+    /// addons ([`crate::chart::meta::addon_file`]).
+    pub yaml_files: Vec<(String, gix::ObjectId)>,
+}
+
 /// What a chart walk needs of one folder (tree `id`): its subfolders (names not starting with
-/// `.`) and its Chart.yaml blob, when it holds one.
+/// `.`), its Chart.yaml blob, when it holds one, and its YAML files.
 ///
 /// Errors: the tree is missing from the database.
-pub fn read_folder(
-    repo: &gix::Repository,
-    id: gix::ObjectId,
-) -> Result<(Subfolders, Option<gix::ObjectId>)> {
+pub fn read_folder(repo: &gix::Repository, id: gix::ObjectId) -> Result<FolderEntries> {
     let tree = repo.find_tree(id)?;
-    let mut subdirs = Vec::new();
-    let mut chart_yaml = None;
+    let mut out = FolderEntries::default();
     for e in tree.iter() {
         let e = e?;
+        let name = e.filename();
         match e.mode().kind() {
-            EntryKind::Tree if !e.filename().starts_with(b".") => {
-                subdirs.push((e.filename().to_string(), e.oid().to_owned()))
+            EntryKind::Tree if !name.starts_with(b".") => {
+                out.subdirs.push((name.to_string(), e.oid().to_owned()))
             }
-            EntryKind::Blob | EntryKind::BlobExecutable if e.filename() == "Chart.yaml" => {
-                chart_yaml = Some(e.oid().to_owned())
+            EntryKind::Blob | EntryKind::BlobExecutable if name == "Chart.yaml" => {
+                out.chart_yaml = Some(e.oid().to_owned())
+            }
+            EntryKind::Blob | EntryKind::BlobExecutable
+                if !name.starts_with(b".")
+                    && (name.ends_with(b".yaml") || name.ends_with(b".yml")) =>
+            {
+                out.yaml_files.push((name.to_string(), e.oid().to_owned()))
             }
             _ => {}
         }
     }
-    Ok((subdirs, chart_yaml))
+    Ok(out)
+}
+
+/// The single-file addons among `files` (`(name, blob id)` of one folder): those whose content is
+/// the platform's application format ([`crate::chart::meta::addon_file`]).
+///
+/// Errors: a blob missing from the database.
+pub fn addon_files(
+    repo: &gix::Repository,
+    files: &[(String, gix::ObjectId)],
+) -> Result<Vec<(String, gix::ObjectId)>> {
+    let mut out = Vec::new();
+    for (name, id) in files {
+        if crate::chart::meta::addon_file(&repo.find_blob(*id)?.data).is_some() {
+            out.push((name.clone(), *id));
+        }
+    }
+    Ok(out)
 }
 
 /// The charts of a revision as collect sees the work tree ([`worktree_chart_roots`]): below a
 /// prefix, the first folder holding a `Chart.yaml` on each path is a chart (its subfolders,
-/// subcharts included, belong to it); folders whose name starts with `.` are skipped.
+/// subcharts included, belong to it); folders whose name starts with `.` are skipped. A YAML
+/// file outside every chart that is a single-file addon ([`crate::chart::meta::addon_file`]) is
+/// one too, with [`TopChart::file`] set.
 ///
 /// Memoised by tree id, so walking the same charts at hundreds of release tags reads each folder
 /// once: unchanged subtrees share their ids.
@@ -218,8 +252,10 @@ pub struct TopChart {
     pub path: String,
     /// Tree id of the folder.
     pub tree: gix::ObjectId,
-    /// Blob id of its Chart.yaml.
+    /// Blob id of its Chart.yaml (of the file itself for a single-file addon).
     pub chart_yaml: gix::ObjectId,
+    /// A single-file addon: `path` is the file, `tree` and `chart_yaml` its blob.
+    pub file: bool,
 }
 
 impl TopCharts {
@@ -261,16 +297,25 @@ impl TopCharts {
                 return Ok(v.clone());
             }
         }
-        let (subdirs, chart_yaml) = read_folder(repo, id)?;
+        let folder = read_folder(repo, id)?;
         let mut out = Vec::new();
-        match chart_yaml {
+        match folder.chart_yaml {
             Some(chart_yaml) if !is_root => out.push(TopChart {
                 path: String::new(),
                 tree: id,
                 chart_yaml,
+                file: false,
             }),
             _ => {
-                for (name, sub) in subdirs {
+                for (name, blob) in addon_files(repo, &folder.yaml_files)? {
+                    out.push(TopChart {
+                        path: name,
+                        tree: blob,
+                        chart_yaml: blob,
+                        file: true,
+                    });
+                }
+                for (name, sub) in folder.subdirs {
                     for c in self.below(repo, sub, false)?.iter() {
                         let path = if c.path.is_empty() {
                             name.clone()
@@ -372,7 +417,8 @@ impl<'r> RootProbe<'r> {
 }
 
 /// Chart roots (folders holding Chart.yaml) below `dir` in the work tree, repo-relative, not
-/// descending into a chart (subcharts belong to their parent).
+/// descending into a chart (subcharts belong to their parent), and the single-file addons
+/// ([`crate::chart::meta::addon_file`]) among the YAML files of the folders that are not charts.
 pub fn worktree_chart_roots(
     workdir: &std::path::Path,
     rel: &str,
@@ -386,23 +432,40 @@ pub fn worktree_chart_roots(
     let Ok(rd) = std::fs::read_dir(&dir) else {
         return Ok(());
     };
-    let mut names: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    for n in names {
-        worktree_chart_roots(
-            workdir,
-            &if rel.is_empty() {
-                n.clone()
-            } else {
-                format!("{rel}/{n}")
-            },
-            out,
-        )?;
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => dirs.push(name),
+            Ok(t) if t.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) => {
+                files.push(name)
+            }
+            _ => {}
+        }
+    }
+    let join = |n: &str| {
+        if rel.is_empty() {
+            n.to_string()
+        } else {
+            format!("{rel}/{n}")
+        }
+    };
+    files.sort();
+    for n in files {
+        let is_addon = std::fs::read(dir.join(&n))
+            .ok()
+            .is_some_and(|d| crate::chart::meta::addon_file(&d).is_some());
+        if is_addon {
+            out.push(join(&n));
+        }
+    }
+    dirs.sort();
+    for n in dirs {
+        worktree_chart_roots(workdir, &join(&n), out)?;
     }
     Ok(())
 }

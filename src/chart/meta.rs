@@ -13,6 +13,8 @@ pub struct ChartMeta {
     pub name: Option<String>,
     /// `version:`; SemVer 2 when checked ([`checked_version`]).
     pub version: Option<String>,
+    /// Read from a single-file addon's `_config._metadata` ([`addon_file`]), not a Chart.yaml.
+    pub single_file: bool,
 }
 
 impl ChartMeta {
@@ -27,11 +29,18 @@ impl ChartMeta {
 /// `name` and `version` of a Chart.yaml (UTF-8 BOM allowed, numbers read as written by YAML);
 /// `None` for an absent field or a file that is not YAML.
 pub fn parse(data: &[u8]) -> ChartMeta {
+    if let Some(m) = addon_file(data) {
+        return m;
+    }
     if let Some((name, version)) = std::str::from_utf8(crate::placeholders::strip_bom(data))
         .ok()
         .and_then(simple_chart_yaml_meta)
     {
-        return ChartMeta { name, version };
+        return ChartMeta {
+            name,
+            version,
+            single_file: false,
+        };
     }
     let Ok(v) = crate::yaml::parse(data) else {
         return ChartMeta::default();
@@ -44,6 +53,45 @@ pub fn parse(data: &[u8]) -> ChartMeta {
     ChartMeta {
         name: s("name"),
         version: s("version"),
+        single_file: false,
+    }
+}
+
+/// Path of the version of a single-file addon: `_config._metadata.version`.
+pub const ADDON_VERSION_PATH: [&str; 3] = ["_config", "_metadata", "version"];
+
+/// A single-file addon (seed 000: the platform's application format, `addons/<group>/<addon>.yaml`):
+/// a YAML mapping whose `_config._metadata` is a mapping. Its `name` and `version` are
+/// `_metadata.name` and `_metadata.version` (numbers as written); `None` for any other file.
+/// Files that do not mention `_metadata` are answered without a YAML parse.
+pub fn addon_file(data: &[u8]) -> Option<ChartMeta> {
+    if !data.windows(9).any(|w| w == b"_metadata") {
+        return None;
+    }
+    let v = crate::yaml::parse(data).ok()?;
+    let m = v.get("_config")?.get("_metadata")?.as_mapping()?;
+    let s = |k: &str| match m.get(k) {
+        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    Some(ChartMeta {
+        name: s("name"),
+        version: s("version"),
+        single_file: true,
+    })
+}
+
+/// The YAML path of the version in `data`: `_config._metadata.version` in a single-file addon,
+/// else Chart.yaml's top-level `version`.
+pub fn version_path(data: &[u8]) -> Vec<Seg> {
+    if addon_file(data).is_some() {
+        ADDON_VERSION_PATH
+            .iter()
+            .map(|k| Seg::Key((*k).into()))
+            .collect()
+    } else {
+        vec![Seg::Key("version".into())]
     }
 }
 
@@ -56,7 +104,11 @@ pub fn parse(data: &[u8]) -> ChartMeta {
 /// Errors: `Chart.yaml:LINE: version `VALUE` is not SemVer 2 …`, for the caller to prefix with
 /// the chart's path.
 pub fn checked_version(files: &Files) -> Result<Option<String>, String> {
-    let Some(entry) = files.get("Chart.yaml") else {
+    let Some((file, entry)) = files
+        .get("Chart.yaml")
+        .map(|e| ("Chart.yaml", e))
+        .or_else(|| files.get("").map(|e| ("", e)))
+    else {
         return Ok(None);
     };
     let Some(version) = parse(&entry.data).version else {
@@ -66,8 +118,13 @@ pub fn checked_version(files: &Files) -> Result<Option<String>, String> {
         return Ok(Some(version));
     }
     let line = version_line(&entry.data).unwrap_or(1);
+    let at = if file.is_empty() {
+        format!("{line}")
+    } else {
+        format!("{file}:{line}")
+    };
     Err(format!(
-        "Chart.yaml:{line}: version `{version}` is not SemVer 2 ([v]MAJOR.MINOR.PATCH[-PRE][+BUILD])"
+        "{at}: version `{version}` is not SemVer 2 ([v]MAJOR.MINOR.PATCH[-PRE][+BUILD])"
     ))
 }
 
@@ -200,10 +257,13 @@ fn simple_chart_yaml_meta(text: &str) -> Option<(Option<String>, Option<String>)
     Some((name, version))
 }
 
-/// [`parse`] of the `Chart.yaml` in a chart's files (chart-relative paths); empty without one.
+/// [`parse`] of the `Chart.yaml` in a chart's files (chart-relative paths), or of the one file
+/// of a single-file addon (keyed `""`, as [`crate::git::read_path`] reads a file); empty
+/// without either.
 pub fn of(files: &Files) -> ChartMeta {
     files
         .get("Chart.yaml")
+        .or_else(|| files.get(""))
         .map_or_else(ChartMeta::default, |e| parse(&e.data))
 }
 
@@ -211,7 +271,7 @@ pub fn of(files: &Files) -> ChartMeta {
 /// or the text is not YAML.
 pub fn version_line(data: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(crate::placeholders::strip_bom(data));
-    crate::yaml_edit::find_scalar(&text, &[Seg::Key("version".into())])
+    crate::yaml_edit::find_scalar(&text, &version_path(data))
         .ok()
         .map(|s| s.line)
 }
@@ -221,8 +281,7 @@ pub fn version_line(data: &[u8]) -> Option<usize> {
 pub fn set_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
     let bom = data.len() - text.len();
-    let edited =
-        crate::yaml_edit::set_scalar(text, &[Seg::Key("version".into())], version, None).ok()?;
+    let edited = crate::yaml_edit::set_scalar(text, &version_path(data), version, None).ok()?;
     let mut out = data[..bom].to_vec();
     out.extend_from_slice(edited.as_bytes());
     Some(out)

@@ -49,8 +49,28 @@ fn released(repo: &gix::Repository, settings: &Settings) -> Result<Vec<Released>
 /// One content of a chart version: folder tree id, the first revision seen with it, its path there.
 type Content = (gix::ObjectId, String, String);
 
-/// Files that differ between two chart folders, relative to the folder; at most 5 named.
+/// Files that differ between two chart folders, relative to the folder; at most 5 named. For
+/// two blobs (a single-file addon), the lines that differ, at most 3 named.
 fn differing(repo: &gix::Repository, a: gix::ObjectId, b: gix::ObjectId) -> Result<String> {
+    if repo.find_object(a)?.kind == gix::object::Kind::Blob {
+        let (old, new) = (repo.find_blob(a)?.take_data(), repo.find_blob(b)?.take_data());
+        let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
+        let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+        let mut lines: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Insert)
+            .filter_map(|c| c.new_index().map(|i| format!("line {}", i + 1)))
+            .take(4)
+            .collect();
+        if lines.len() > 3 {
+            lines.truncate(3);
+            lines.push("…".into());
+        }
+        if lines.is_empty() {
+            lines.push("lines removed".into());
+        }
+        return Ok(lines.join(", "));
+    }
     let changes = crate::chart::discover::diff_trees(repo, a, b, "")?;
     let mut names: Vec<&str> = changes.iter().map(|c| c.path.as_str()).take(5).collect();
     if changes.len() > 5 {
@@ -63,10 +83,22 @@ fn parse_version(v: &str) -> Option<semver::Version> {
     semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok()
 }
 
-/// The line of `version:` in the Chart.yaml of chart folder `tree`.
+/// The line of `version:` in the Chart.yaml of chart folder `tree` (of
+/// `_config._metadata.version` when `tree` is a single-file addon's blob).
 fn version_line(repo: &gix::Repository, tree: gix::ObjectId) -> Option<usize> {
-    let (blob, _) = crate::git::lookup_path(repo, tree, "Chart.yaml").ok()??;
+    let blob = match repo.find_object(tree).ok()?.kind {
+        gix::object::Kind::Blob => tree,
+        _ => crate::git::lookup_path(repo, tree, "Chart.yaml").ok()??.0,
+    };
     crate::chart::meta::version_line(&repo.find_blob(blob).ok()?.data)
+}
+
+/// Where a chart's version is written: `PATH/Chart.yaml`, or the single-file addon itself.
+fn meta_file(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> String {
+    match repo.find_object(tree).map(|o| o.kind) {
+        Ok(gix::object::Kind::Blob) => path.to_string(),
+        _ => format!("{path}/Chart.yaml"),
+    }
 }
 
 /// Run the history rules for `commit` (named `rev`), whose charts are `at_rev`.
@@ -126,7 +158,7 @@ pub fn check(
                 ),
             )
             .chart(name, Some(version))
-            .at(&format!("{}/Chart.yaml", first.2), line)
+            .at(&meta_file(repo, first.0, &first.2), line)
             .revisions(contents.iter().map(|(_, l, _)| l.clone()).collect()),
         );
     }
@@ -196,10 +228,7 @@ pub fn check(
                 ),
             )
             .chart(&c.name, c.version.as_deref())
-            .at(
-                &format!("{}/Chart.yaml", c.path),
-                version_line(repo, c.tree),
-            )
+            .at(&meta_file(repo, c.tree, &c.path), version_line(repo, c.tree))
             .revisions(vec![rev.to_string(), base_tag.clone()]),
         );
     }

@@ -273,8 +273,20 @@ pub struct ChartAt {
     pub name: String,
     /// Chart.yaml `version`.
     pub version: Option<String>,
-    /// Tree id of the folder, subcharts included: equal ids mean byte-identical charts.
+    /// Tree id of the folder, subcharts included: equal ids mean byte-identical charts (the
+    /// blob id of a single-file addon).
     pub tree: gix::ObjectId,
+    /// A single-file addon (`path` is the file; [`crate::chart::meta::addon_file`]).
+    pub file: bool,
+}
+
+/// The name of a single-file addon without `_metadata.name`: its file name without extension.
+pub fn addon_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// Reads charts at many revisions, each chart folder and Chart.yaml once.
@@ -299,13 +311,16 @@ impl Charts {
         let mut out = Vec::new();
         for c in self.tops.at(repo, tree, addons)? {
             let (name, version) = self.meta_of(repo, c.chart_yaml)?;
-            let name =
-                name.unwrap_or_else(|| c.path.rsplit('/').next().unwrap_or(&c.path).to_string());
+            let name = name.unwrap_or_else(|| match c.file {
+                true => addon_stem(&c.path),
+                false => c.path.rsplit('/').next().unwrap_or(&c.path).to_string(),
+            });
             out.push(ChartAt {
                 path: c.path,
                 name,
                 version,
                 tree: c.tree,
+                file: c.file,
             });
         }
         Ok(out)
@@ -351,10 +366,14 @@ impl Charts {
             .collect::<Result<_>>()?;
         // Folders below them, credited in revision order.
         let mut candidates = Vec::new();
+        let mut out = Vec::new();
         for ((i, root), folder) in roots.iter().zip(listed) {
             if folder.chart_yaml.is_some() && !addons.is_empty() {
                 candidates.push((*i, addons.to_string(), *root));
                 continue;
+            }
+            for c in folder.addon_charts(addons, seen) {
+                out.push((*i, c));
             }
             for (name, sub) in folder.subdirs {
                 if seen.insert(sub) {
@@ -366,7 +385,6 @@ impl Charts {
             .par_iter()
             .map_init(local, |r, (_, _, id)| Folder::read(r, *id, true))
             .collect::<Result<_>>()?;
-        let mut out = Vec::new();
         for ((i, path, id), folder) in candidates.into_iter().zip(read) {
             match folder.meta {
                 Some((name, version)) => {
@@ -379,11 +397,16 @@ impl Charts {
                             name,
                             version,
                             tree: id,
+                            file: false,
                         },
                     ));
                 }
-                // A folder of folders (charts grouped deeper): walked in order, rare.
+                // A folder of folders (charts grouped deeper) or of single-file addons (the
+                // caicloud layout's groups).
                 None => {
+                    for c in folder.addon_charts(&path, seen) {
+                        out.push((i, c));
+                    }
                     for (name, sub) in folder.subdirs {
                         if seen.insert(sub) {
                             let sub_path = crate::files::join(&path, &name);
@@ -415,9 +438,10 @@ impl Charts {
                 name,
                 version,
                 tree: id,
+                file: false,
             }]);
         }
-        let mut out = Vec::new();
+        let mut out = folder.addon_charts(&path, seen);
         for (name, sub) in folder.subdirs {
             if seen.insert(sub) {
                 out.extend(self.walk_unseen(repo, sub, crate::files::join(&path, &name), seen)?);
@@ -449,11 +473,39 @@ struct Folder {
     chart_yaml: Option<gix::ObjectId>,
     /// Chart.yaml `name` and `version`, when asked for and the folder is a chart.
     meta: Option<(Option<String>, Option<String>)>,
+    /// The single-file addons of a folder that is not a chart: file name, blob, name and version.
+    addons: Vec<(String, gix::ObjectId, Option<String>, Option<String>)>,
 }
 
 impl Folder {
+    /// Its single-file addons (at folder `path`) whose blobs are not in `seen` (then added).
+    fn addon_charts(
+        &self,
+        path: &str,
+        seen: &mut std::collections::HashSet<gix::ObjectId>,
+    ) -> Vec<ChartAt> {
+        self.addons
+            .iter()
+            .filter(|(_, blob, _, _)| seen.insert(*blob))
+            .map(|(file, blob, name, version)| {
+                let path = crate::files::join(path, file);
+                ChartAt {
+                    name: name.clone().unwrap_or_else(|| addon_stem(&path)),
+                    path,
+                    version: version.clone(),
+                    tree: *blob,
+                    file: true,
+                }
+            })
+            .collect()
+    }
+
     fn read(repo: &gix::Repository, id: gix::ObjectId, with_meta: bool) -> Result<Self> {
-        let (subdirs, chart_yaml) = crate::chart::discover::read_folder(repo, id)?;
+        let crate::chart::discover::FolderEntries {
+            subdirs,
+            chart_yaml,
+            yaml_files,
+        } = crate::chart::discover::read_folder(repo, id)?;
         let meta = match (with_meta, chart_yaml) {
             (true, Some(blob)) => {
                 let m = crate::chart::meta::parse(&repo.find_blob(blob)?.data);
@@ -461,10 +513,19 @@ impl Folder {
             }
             _ => None,
         };
+        let mut addons = Vec::new();
+        if chart_yaml.is_none() {
+            for (name, blob) in yaml_files {
+                if let Some(m) = crate::chart::meta::addon_file(&repo.find_blob(blob)?.data) {
+                    addons.push((name, blob, m.name, m.version));
+                }
+            }
+        }
         Ok(Folder {
             subdirs,
             chart_yaml,
             meta,
+            addons,
         })
     }
 }

@@ -68,6 +68,7 @@ pub fn with_plugin_images(
         sources: lists.sources.clone(),
         tests: BTreeMap::new(),
         fallbacks: Vec::new(),
+        projects: lists.projects.clone(),
     };
     for p in crate::plugins::at(repo, tree, settings).unwrap_or_default() {
         if let Some(image) = &p.image {

@@ -19,6 +19,9 @@ pub struct RenderContext {
     /// Where rendered findings are kept between runs ([`crate::image::cache`]); `None` renders
     /// every chart.
     pub cache: Option<std::sync::Arc<crate::image::cache::RenderCache>>,
+    /// `release.placeholderProjects`: placeholders that stand for a registry project; images
+    /// are listed by project ([`crate::image::reference::by_project`]).
+    pub projects: Vec<(String, String)>,
 }
 
 impl Default for RenderContext {
@@ -27,6 +30,7 @@ impl Default for RenderContext {
             kube_version: crate::versions::DEFAULT_KUBE_VERSION.into(),
             namespaces: BTreeMap::new(),
             cache: None,
+            projects: Vec::new(),
         }
     }
 }
@@ -45,6 +49,7 @@ impl RenderContext {
             kube_version: settings.kube_version.clone(),
             namespaces,
             cache: None,
+            projects: settings.placeholder_projects.clone(),
         }
     }
 
@@ -106,7 +111,7 @@ pub struct ImageSource {
     /// How it was found: `rendered` (the chart rendered with its default values), `static`
     /// (values and literal `image:` lines, when rendering failed), `annotation` (Chart.yaml
     /// `helm.sh/images`), `list` (an `images_<kind>.list` of the chart), `repos` (an entry's
-    /// `images:`), `resource` (a resource file's manifest).
+    /// `images:`), `resource` (a resource file's manifest), `addon` (a single-file addon).
     pub from: &'static str,
     /// `Kind/name` of the rendered object naming it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +136,29 @@ pub struct ChartImages {
     pub warnings: Vec<String>,
 }
 
+/// Images of the single-file addon at `path` ([`crate::image::scan::addon_images`]): sources
+/// `from: addon` with the file's line; placeholders that name a project
+/// (`release.placeholderProjects`) and `registry_release` count as registry prefixes.
+fn addon_file_images(path: &str, data: &[u8], ctx: &RenderContext) -> ChartImages {
+    let mut names: Vec<&str> = ctx.projects.iter().map(|(p, _)| p.as_str()).collect();
+    names.push("registry_release");
+    let mut out = ChartImages::default();
+    for (image, line) in crate::image::scan::addon_images(path, data, &names, &mut out.warnings) {
+        out.images.push((
+            image,
+            ImageSource {
+                chart: path.to_string(),
+                file: None,
+                line: Some(line),
+                from: "addon",
+                object: None,
+                kind: "platform".into(),
+            },
+        ));
+    }
+    out
+}
+
 /// Images of the chart in `folder` (repo-relative, for sources and `.Release.Name`) with files
 /// `files`: rendered as `helm template` would with the chart's default values
 /// ([`crate::render`]), plus Chart.yaml's `helm.sh/images` annotation (the list Zarf and Hauler
@@ -146,6 +174,9 @@ pub fn chart_images_detailed(
     files: &crate::files::Files,
     ctx: &RenderContext,
 ) -> Result<ChartImages, crate::image::scan::ImageError> {
+    if let Some(addon) = files.get("").filter(|_| files.len() == 1) {
+        return Ok(addon_file_images(folder, &addon.data, ctx));
+    }
     let input: crate::image::scan::ChartFiles = files
         .iter()
         .filter(|(_, e)| e.kind != crate::files::FileKind::Symlink)
@@ -386,9 +417,31 @@ pub fn image_lists<'a>(
     ctx: &RenderContext,
 ) -> Result<ImageLists, (String, crate::image::scan::ImageError)> {
     use rayon::prelude::*;
-    let mut lists = ImageLists::default();
+    let mut lists = ImageLists {
+        projects: ctx.projects.clone(),
+        ..Default::default()
+    };
     lists.kinds.insert("platform".into(), BTreeSet::new());
+    let mut charts: Vec<(&str, std::borrow::Cow<'_, crate::files::Files>)> = charts
+        .into_iter()
+        .map(|(p, f)| (p, std::borrow::Cow::Borrowed(f)))
+        .collect();
     for (path, data) in resources {
+        // A resource file that is a single-file addon is read as one (its bytes here are the
+        // newest: collect passes what it is about to write).
+        if crate::chart::meta::addon_file(data).is_some() {
+            let mut files = crate::files::Files::new();
+            files.insert(
+                String::new(),
+                crate::files::FileEntry {
+                    kind: crate::files::FileKind::Regular,
+                    data: data.to_vec(),
+                },
+            );
+            charts.retain(|(c, _)| *c != path);
+            charts.push((path, std::borrow::Cow::Owned(files)));
+            continue;
+        }
         let mut w = Vec::new();
         let imgs = crate::image::scan::manifest_images(path, data, &mut w);
         lists
@@ -421,12 +474,11 @@ pub fn image_lists<'a>(
             },
         );
     }
-    let charts: Vec<(&str, &crate::files::Files)> = charts.into_iter().collect();
     let results: Vec<_> = charts
         .par_iter()
         .map(|(root, files)| {
             let found = cached_chart_images(root, files, ctx);
-            (*root, *files, found)
+            (*root, files.as_ref(), found)
         })
         .collect();
     for (root, files, r) in results {
@@ -509,6 +561,9 @@ pub struct ImageLists {
     pub tests: BTreeMap<String, Vec<ImageSource>>,
     /// Charts, or single templates of charts that otherwise rendered, read without rendering.
     pub fallbacks: Vec<Fallback>,
+    /// `release.placeholderProjects`: every image is added by project
+    /// ([`crate::image::reference::by_project`]).
+    pub projects: Vec<(String, String)>,
 }
 
 impl ImageLists {
@@ -529,6 +584,7 @@ impl ImageLists {
     }
 
     fn add(&mut self, image: String, source: ImageSource) {
+        let image = crate::image::reference::by_project(&image, &self.projects);
         self.kinds
             .entry(source.kind.clone())
             .or_default()

@@ -408,3 +408,45 @@ mod tests {
         }
     }
 }
+
+/// `image` named by project (`release.placeholderProjects`, the caicloud layout, seed 000's
+/// image lists): a leading `[[ NAME ]]/` whose NAME stands for a project is replaced by
+/// `PROJECT/` (`[[ registry_release ]]/app-admin:v0.3.30` -> `release/app-admin:v0.3.30`,
+/// `[[registry_library]]/busybox:1.30.0` -> `library/busybox:1.30.0`); any other image is
+/// returned as it is.
+pub fn by_project(image: &str, projects: &[(String, String)]) -> String {
+    if let Some(rest) = image.strip_prefix("[[") {
+        if let Some(close) = rest.find("]]") {
+            let name = rest[..close].trim();
+            let tail = &rest[close + 2..];
+            if let (Some(path), Some((_, project))) = (
+                tail.strip_prefix('/'),
+                projects.iter().find(|(p, _)| p == name),
+            ) {
+                return format!("{project}/{path}");
+            }
+        }
+    }
+    image.to_string()
+}
+
+#[cfg(test)]
+mod project_tests {
+    use super::by_project;
+
+    #[test]
+    fn placeholders_become_projects() {
+        let p = vec![
+            ("registry_release".to_string(), "release".to_string()),
+            ("registry_library".to_string(), "library".to_string()),
+        ];
+        assert_eq!(
+            by_project("[[ registry_release ]]/app-admin:v0.3.30", &p),
+            "release/app-admin:v0.3.30"
+        );
+        assert_eq!(by_project("[[registry_library]]/busybox:1.30.0", &p), "library/busybox:1.30.0");
+        assert_eq!(by_project("[[ cargo_registry ]]/x:1", &p), "[[ cargo_registry ]]/x:1");
+        assert_eq!(by_project("quay.io/x:1", &p), "quay.io/x:1");
+        assert_eq!(by_project("[[ registry_release ]]", &p), "[[ registry_release ]]");
+    }
+}

@@ -662,6 +662,63 @@ pub fn manifest_images(path: &str, bytes: &[u8], warnings: &mut Vec<String>) -> 
     images
 }
 
+/// Images of a single-file addon (seed 000's application format, `addons/<group>/<addon>.yaml`),
+/// with their 1-based lines: every literal `image:` value (containers and init containers), and
+/// every reference that starts with an install-time registry placeholder (`[[ NAME ]]/`, NAME
+/// one of `placeholders`) anywhere else: container args (`--proxy-image=[[ registry_release
+/// ]]/canary-nginx-proxy:v0.3.4`), env values, JSON held in a config value. A reference runs up
+/// to whitespace, a quote, `,`, `;` or a closing bracket. Each is checked by the one
+/// image-reference check ([`crate::image::reference::is_plausible`]); others are warnings that
+/// name `path`.
+pub fn addon_images(
+    path: &str,
+    bytes: &[u8],
+    placeholders: &[&str],
+    warnings: &mut Vec<String>,
+) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut invalid = 0usize;
+    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let Ok(line) = std::str::from_utf8(line) else {
+            invalid += 1;
+            continue;
+        };
+        let mut found = BTreeSet::new();
+        let literal = literal_image(line);
+        if let Some(image) = &literal {
+            add_reference(path, image.clone(), &mut found, warnings);
+        }
+        let mut rest = line;
+        while let Some(open) = rest.find("[[") {
+            let after = &rest[open..];
+            let Some(close) = after.find("]]") else { break };
+            let name = after[2..close].trim();
+            let tail = &after[close + 2..];
+            if placeholders.contains(&name) && tail.starts_with('/') {
+                let len = tail
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '\'' | '"' | ',' | ';' | ')' | '}' | ']' | '`')
+                    })
+                    .unwrap_or(tail.len());
+                let image = format!("{}{}", &after[..close + 2], &tail[..len]);
+                if literal.as_deref() != Some(image.as_str()) && len > 1 {
+                    add_reference(path, image, &mut found, warnings);
+                }
+                rest = &tail[len..];
+            } else {
+                rest = &after[2..];
+            }
+        }
+        out.extend(found.into_iter().map(|i| (i, n + 1)));
+    }
+    if invalid > 0 {
+        warnings.push(format!(
+            "{path}: not valid UTF-8, {invalid} line(s) skipped"
+        ));
+    }
+    out
+}
+
 fn template_images(
     path: &str,
     bytes: &[u8],
