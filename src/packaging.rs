@@ -22,15 +22,34 @@ pub struct ChartSource {
     pub name: String,
     /// Chart.yaml `version`.
     pub version: String,
-    /// The chart's files, paths relative to its folder.
+    /// The chart's files, paths relative to its folder (a single-file addon's one file is
+    /// keyed `""`).
     pub files: Files,
 }
 
-/// A built chart archive.
+impl ChartSource {
+    /// A single-file addon ([`crate::chart::meta::addon_file`]): shipped as its YAML file, not
+    /// as a Helm archive.
+    pub fn single_file(&self) -> bool {
+        self.files.len() == 1 && self.files.contains_key("")
+    }
+
+    /// Where it lies in a package: `charts/<name>-<version>.tgz` for a chart (Helm's archive
+    /// name), the repository path for a single-file addon (`addons/app/app-admin.yaml`).
+    pub fn package_path(&self) -> String {
+        if self.single_file() {
+            self.path.clone()
+        } else {
+            format!("charts/{}-{}.tgz", self.name, self.version)
+        }
+    }
+}
+
+/// A built chart archive (or the file of a single-file addon).
 #[derive(Debug, Clone)]
 pub struct BuiltChart {
-    /// `<name>-<version>.tgz`.
-    pub file_name: String,
+    /// Where it lies in a package ([`ChartSource::package_path`]).
+    pub at: String,
     /// Archive bytes.
     pub bytes: Vec<u8>,
 }
@@ -68,7 +87,8 @@ pub fn read_chart(
     let name = crate::chart::meta::of(&files).name_or_folder(path);
     let version = crate::chart::meta::checked_version(&files)
         .map_err(|e| {
-            crate::error::UserError::input(format!("{path}/{e}"))
+            let sep = if e.starts_with(char::is_numeric) { ":" } else { "/" };
+            crate::error::UserError::input(format!("{path}{sep}{e}"))
                 .hint("chart versions must be SemVer 2 (MAJOR.MINOR.PATCH, e.g. 1.2.0): the archive is named after it")
         })?
         .ok_or_else(|| {
@@ -100,10 +120,13 @@ pub fn build_charts(charts: &[ChartSource], stamp: Stamp) -> Result<Vec<BuiltCha
     charts
         .par_iter()
         .map(|c| {
-            let bytes = archive::helm_chart_archive(&c.name, &c.files, stamp)
-                .with_context(|| format!("packaging {}", c.path))?;
+            let bytes = match c.files.get("").filter(|_| c.single_file()) {
+                Some(file) => file.data.clone(),
+                None => archive::helm_chart_archive(&c.name, &c.files, stamp)
+                    .with_context(|| format!("packaging {}", c.path))?,
+            };
             Ok(BuiltChart {
-                file_name: format!("{}-{}.tgz", c.name, c.version),
+                at: c.package_path(),
                 bytes,
             })
         })

@@ -695,7 +695,7 @@ fn charts_and_images(
             module,
             from: old.map(|o| o.version.clone()),
             to: c.version.clone(),
-            archive: format!("{}-{}.tgz", c.name, c.version),
+            archive: c.package_path().trim_start_matches("charts/").to_string(),
             files: changed.get(&c.path).cloned().unwrap_or_default(),
         });
     }
@@ -861,7 +861,7 @@ fn write_package(
     let mut contents = Contents::new(durability);
     contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in built {
-        contents.add(format!("charts/{}", b.file_name), b.bytes.clone(), false)?;
+        contents.add(b.at.clone(), b.bytes.clone(), false)?;
     }
     for (path, data) in resources {
         contents.add(path.clone(), data.clone(), false)?;

@@ -214,16 +214,13 @@ pub(crate) fn plan(
         .hint("set release.addonsPath (in .gitrelease or `git config`) to the folder that holds the charts")
         .into());
     }
-    let roots = crate::chart::discover::chart_roots(repo, tree, &settings.addons_path)?;
     let mut sources = Vec::new();
     let index = crate::git::TreeIndex::default();
-    for root in roots.keys() {
-        // Subcharts travel inside their parent's archive.
-        if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
-            == Some(root.as_str())
-        {
-            sources.push(packaging::read_chart(repo, &index, tree, root)?);
-        }
+    // Top-level charts (subcharts travel inside their parent's archive) and single-file addons.
+    for top in
+        crate::chart::discover::TopCharts::default().at(repo, tree, &settings.addons_path)?
+    {
+        sources.push(packaging::read_chart(repo, &index, tree, &top.path)?);
     }
     let manifest_charts: Vec<PackagedChart> = sources
         .iter()
@@ -231,7 +228,7 @@ pub(crate) fn plan(
             name: c.name.clone(),
             version: c.version.clone(),
             path: c.path.clone(),
-            archive: format!("charts/{}-{}.tgz", c.name, c.version),
+            archive: c.package_path(),
         })
         .collect();
     let top = format!("{}-{version}", settings.product);
@@ -294,11 +291,15 @@ pub(crate) fn write(
     let mut contents = Contents::new(packaging::durability(repo)?);
     contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in std::mem::take(&mut plan.built) {
-        contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
+        contents.add(b.at, b.bytes, false)?;
     }
     // Everything else the installer needs, as committed: image lists, version.yml, the
     // single-file resources of the repos files (`resourcePaths`), configs, scripts.
-    let resources = crate::components::resource_targets_at(repo, tree, settings)?;
+    // A resource file that is a single-file addon is already in, as an addon.
+    let mut resources = crate::components::resource_targets_at(repo, tree, settings)?;
+    resources.retain(|r| !plan.sources.iter().any(|s| s.single_file() && s.path == *r));
+    // The product description files (compass.yaml, …) where the layout has them.
+    resources.extend(settings.product_files.iter().cloned());
     let fixed = [
         settings.images_path.as_str(),
         settings.version_file.as_str(),

@@ -115,23 +115,18 @@ fn print(r: &Report<TagReport>, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Chart name -> version of every top-level chart under the addons path at `tree`.
+/// Chart name -> version of every top-level chart (and single-file addon) under the addons
+/// path at `tree`.
 pub(crate) fn chart_versions(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     addons: &str,
 ) -> Result<BTreeMap<String, (String, String)>> {
-    let roots = crate::chart::discover::chart_roots(repo, tree, addons)?;
     let mut out = BTreeMap::new();
     let index = crate::git::TreeIndex::default();
-    for root in roots.keys() {
-        if crate::chart::discover::owner(&roots, &format!("{root}/Chart.yaml"))
-            != Some(root.as_str())
-        {
-            continue;
-        }
-        let c = packaging::read_chart(repo, &index, tree, root)?;
-        out.insert(c.name, (c.version, root.clone()));
+    for top in crate::chart::discover::TopCharts::default().at(repo, tree, addons)? {
+        let c = packaging::read_chart(repo, &index, tree, &top.path)?;
+        out.insert(c.name, (c.version, top.path));
     }
     Ok(out)
 }

@@ -374,7 +374,7 @@ pub(crate) fn plan(
                 (None, false) => "added",
                 (Some(_), false) => "changed",
             },
-            archive: (!disabled).then(|| format!("charts/{}-{}.tgz", c.name, c.version)),
+            archive: (!disabled).then(|| c.package_path()),
             files: files.clone(),
         });
         olds.insert(path.clone(), old);
@@ -684,7 +684,7 @@ pub(crate) fn write(
     let mut contents = Contents::new(packaging::durability(repo)?);
     contents.sign_with(packaging::signer(repo, args.pack.sign)?);
     for b in std::mem::take(&mut plan.built) {
-        contents.add(format!("charts/{}", b.file_name), b.bytes, false)?;
+        contents.add(b.at, b.bytes, false)?;
     }
     for (path, data) in std::mem::take(&mut plan.resource_files) {
         contents.add(path, data, false)?;
