@@ -248,6 +248,70 @@ pub fn version_yml_change(
     Ok(vec![crate::worktree::text_change(workdir, rel, &new_text)?])
 }
 
+/// The change that lists newly collected single-file addons (`charts`: target -> files, those
+/// with one file keyed `""`) in the first product description file of the work tree
+/// (`release.productFiles`, `compass.yaml`; [`crate::product::add_addon`]) when no description
+/// lists them yet: each under the module named after its group folder (`addons/app/x.yaml` ->
+/// `app`), with a warning asking for review. A file that cannot be edited in place gets a
+/// warning instead.
+///
+/// Errors: a description that cannot be read (exit 2, naming it).
+pub fn product_change(
+    workdir: &Path,
+    settings: &Settings,
+    charts: &BTreeMap<String, Files>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let mut descriptions = Vec::new();
+    for rel in &settings.product_files {
+        match std::fs::read(workdir.join(rel)) {
+            Ok(data) => descriptions.push((rel, crate::product::read(rel, &data)?, data)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {rel}")),
+        }
+    }
+    let Some((first, _, data)) = descriptions.first() else {
+        return Ok(Vec::new());
+    };
+    let listed: std::collections::BTreeSet<&str> = descriptions
+        .iter()
+        .flat_map(|(_, d, _)| d.addons.iter().map(|a| a.name.as_str()))
+        .collect();
+    let original = String::from_utf8_lossy(data).into_owned();
+    let mut text = original.clone();
+    for (target, files) in charts {
+        let Some(entry) = files.get("").filter(|_| files.len() == 1) else {
+            continue;
+        };
+        let Some(meta) = crate::chart::meta::addon_file(&entry.data) else {
+            continue;
+        };
+        let name = meta.name_or_folder(target);
+        if listed.contains(name.as_str()) {
+            continue;
+        }
+        let module = target
+            .rsplit_once('/')
+            .map(|(dir, _)| dir.rsplit('/').next().unwrap_or(dir))
+            .unwrap_or("addons");
+        match crate::product::add_addon(first, &text, module, &name) {
+            Some(t) => {
+                text = t;
+                warnings.push(format!(
+                    "{first}: added addon `{name}` ({target}) to module `{module}`; review its description and deps"
+                ));
+            }
+            None => warnings.push(format!(
+                "addon `{name}` ({target}) is listed in no product description; add it to {first} under spec.modules[].addons[]"
+            )),
+        }
+    }
+    if text == original {
+        return Ok(Vec::new());
+    }
+    Ok(vec![crate::worktree::text_change(workdir, first, &text)?])
+}
+
 /// The changes that regenerate `images_platform.list` from every chart of the work tree (`roots`,
 /// [`crate::chart::discover::worktree_chart_roots`]; those of `new_charts` as they will be, others
 /// as they are) and merge the charts' own `images_<kind>.list` files into `images/images_<kind>.list`.

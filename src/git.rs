@@ -90,6 +90,23 @@ pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result
     Ok(out)
 }
 
+/// Visit every file (blob or symlink, not submodules) below tree `tree_id`, depth first in tree
+/// order, with its `/`-separated path relative to the tree and its blob id.
+///
+/// Errors: objects missing from the database.
+pub fn walk_files(
+    repo: &gix::Repository,
+    tree_id: gix::ObjectId,
+    visit: &mut dyn FnMut(String, gix::ObjectId),
+) -> Result<()> {
+    walk_tree(repo, tree_id, "", &mut |path, id, kind| {
+        if kind != EntryKind::Commit {
+            visit(path, id);
+        }
+        Ok(())
+    })
+}
+
 /// Visit every non-tree entry below `tree_id` (depth first, in tree order) with its
 /// `/`-separated path relative to the tree.
 fn walk_tree(

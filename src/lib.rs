@@ -43,6 +43,7 @@ mod paths;
 mod placeholders;
 mod plan;
 mod plugins;
+mod product;
 mod progress;
 mod registry;
 mod render;

@@ -449,6 +449,14 @@ pub fn changed_resources(
     for path in targets {
         let old = crate::git::blob_at(repo, base_tree, &path)?;
         let new = crate::git::blob_at(repo, new_tree, &path)?;
+        // A single-file addon is an addon (its version, its package), not a resource file.
+        let addon = |d: &Option<Vec<u8>>| {
+            d.as_deref()
+                .is_some_and(|d| crate::chart::meta::addon_file(d).is_some())
+        };
+        if addon(&old) || addon(&new) {
+            continue;
+        }
         let change = match (&old, &new) {
             (None, Some(_)) => "A",
             (Some(_), None) => "D",

@@ -396,7 +396,8 @@ impl<'r> RootProbe<'r> {
         }
     }
 
-    /// Whether `dir` holds a `Chart.yaml` blob in the tree. Lookup errors count as "no".
+    /// Whether `dir` holds a `Chart.yaml` blob in the tree, or is itself a single-file addon
+    /// ([`crate::chart::meta::addon_file`]). Lookup errors count as "no".
     pub fn is_root(&mut self, dir: &str) -> bool {
         if let Some(v) = self.seen.get(dir) {
             return *v;
@@ -405,14 +406,49 @@ impl<'r> RootProbe<'r> {
             self.index
                 .lookup(self.repo, self.tree, &format!("{dir}/Chart.yaml")),
             Ok(Some((_, EntryKind::Blob | EntryKind::BlobExecutable)))
-        );
+        ) || self.is_addon_file(dir);
         self.seen.insert(dir.to_string(), v);
         v
     }
 
-    /// The chart owning `path` (see [`owner_by`]).
+    /// Whether `path` is a single-file addon in the tree: a `*.yaml`/`*.yml` blob in the
+    /// platform's application format.
+    fn is_addon_file(&mut self, path: &str) -> bool {
+        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            return false;
+        }
+        match self.index.lookup(self.repo, self.tree, path) {
+            Ok(Some((id, EntryKind::Blob | EntryKind::BlobExecutable))) => self
+                .repo
+                .find_blob(id)
+                .is_ok_and(|b| crate::chart::meta::addon_file(&b.data).is_some()),
+            _ => false,
+        }
+    }
+
+    /// The chart owning `path` (see [`owner_by`]), or `path` itself when it is a single-file
+    /// addon outside every chart.
     pub fn owner(&mut self, path: &str) -> Option<String> {
-        owner_by(path, |d| self.is_root(d))
+        owner_by(path, |d| self.is_root(d)).or_else(|| {
+            let addon = self.is_addon_file(path);
+            self.seen.insert(path.to_string(), addon);
+            addon.then(|| path.to_string())
+        })
+    }
+
+    /// The bytes that carry the version of the chart or addon at `root`: `root/Chart.yaml`, or
+    /// the single-file addon `root` itself; `None` when neither exists.
+    ///
+    /// Errors: objects missing from the database.
+    pub fn meta_bytes(&mut self, root: &str) -> Result<Option<Vec<u8>>> {
+        if self.is_addon_file(root) {
+            return self.index.blob(self.repo, self.tree, root);
+        }
+        self.index.blob(
+            self.repo,
+            self.tree,
+            &crate::files::join(root, "Chart.yaml"),
+        )
     }
 }
 

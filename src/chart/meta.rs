@@ -15,14 +15,25 @@ pub struct ChartMeta {
     pub version: Option<String>,
     /// Read from a single-file addon's `_config._metadata` ([`addon_file`]), not a Chart.yaml.
     pub single_file: bool,
+    /// A single-file addon's `_metadata.namespace` (where it is installed).
+    pub namespace: Option<String>,
 }
 
 impl ChartMeta {
     /// The chart's name, or the last segment of its folder `path` when Chart.yaml has none.
+    /// A single-file addon without `_metadata.name` is named after its file, without extension.
     pub fn name_or_folder(&self, path: &str) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string())
+        self.name.clone().unwrap_or_else(|| {
+            let last = path.rsplit('/').next().unwrap_or(path);
+            match self.single_file {
+                true => last
+                    .strip_suffix(".yaml")
+                    .or_else(|| last.strip_suffix(".yml"))
+                    .unwrap_or(last)
+                    .to_string(),
+                false => last.to_string(),
+            }
+        })
     }
 }
 
@@ -40,6 +51,7 @@ pub fn parse(data: &[u8]) -> ChartMeta {
             name,
             version,
             single_file: false,
+            namespace: None,
         };
     }
     let Ok(v) = crate::yaml::parse(data) else {
@@ -54,6 +66,7 @@ pub fn parse(data: &[u8]) -> ChartMeta {
         name: s("name"),
         version: s("version"),
         single_file: false,
+        namespace: None,
     }
 }
 
@@ -79,6 +92,7 @@ pub fn addon_file(data: &[u8]) -> Option<ChartMeta> {
         name: s("name"),
         version: s("version"),
         single_file: true,
+        namespace: s("namespace"),
     })
 }
 

@@ -53,7 +53,10 @@ type Content = (gix::ObjectId, String, String);
 /// two blobs (a single-file addon), the lines that differ, at most 3 named.
 fn differing(repo: &gix::Repository, a: gix::ObjectId, b: gix::ObjectId) -> Result<String> {
     if repo.find_object(a)?.kind == gix::object::Kind::Blob {
-        let (old, new) = (repo.find_blob(a)?.take_data(), repo.find_blob(b)?.take_data());
+        let (old, new) = (
+            repo.find_blob(a)?.take_data(),
+            repo.find_blob(b)?.take_data(),
+        );
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
         let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
         let mut lines: Vec<String> = diff
@@ -228,7 +231,10 @@ pub fn check(
                 ),
             )
             .chart(&c.name, c.version.as_deref())
-            .at(&meta_file(repo, c.tree, &c.path), version_line(repo, c.tree))
+            .at(
+                &meta_file(repo, c.tree, &c.path),
+                version_line(repo, c.tree),
+            )
             .revisions(vec![rev.to_string(), base_tag.clone()]),
         );
     }

@@ -146,6 +146,16 @@ pub const RULES: &[Rule] = &[
         default: Severity::Error,
         what: "every dependency a chart declares is under its charts/ at a version its constraint allows (Helm refuses to install it otherwise)",
     },
+    Rule {
+        id: "product-description-mismatch",
+        default: Severity::Error,
+        what: "the product description files (release.productFiles: compass.yaml, mini-compass.yaml, oem.yaml) list only addons an addon file defines, deps name listed addons without a cycle, no module is empty; an addon none lists is a warning",
+    },
+    Rule {
+        id: "addon-file-unknown",
+        default: Severity::Error,
+        what: "in the caicloud layout, every file under the addons path is a single-file addon (_config._metadata) or part of a chart",
+    },
 ];
 
 /// One thing a rule found.
@@ -465,6 +475,72 @@ impl Charts {
     }
 }
 
+/// `product-description-mismatch` at `tree` ([`crate::product::findings`]): the descriptions
+/// against the addons `at_rev` defines.
+///
+/// Errors: a description that cannot be read (exit 2).
+fn product_findings(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
+    at_rev: &[ChartAt],
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let descriptions = crate::product::at(repo, tree, settings)?;
+    let defined: BTreeMap<String, String> = at_rev
+        .iter()
+        .map(|c| (c.name.clone(), c.path.clone()))
+        .collect();
+    let m = crate::product::findings(&descriptions, &defined);
+    for (severity, list) in [(Severity::Error, m.errors), (Severity::Warning, m.warnings)] {
+        for (file, line, message) in list {
+            let mut f = Finding::new("product-description-mismatch", message).at(&file, Some(line));
+            f.severity = severity;
+            findings.push(f);
+        }
+    }
+    Ok(())
+}
+
+/// `addon-file-unknown`: files under the addons path at `tree` that belong to no chart and are
+/// no single-file addon (`at_rev`), each named.
+///
+/// Errors: unreadable objects.
+fn unknown_addon_files(
+    repo: &gix::Repository,
+    settings: &Settings,
+    tree: gix::ObjectId,
+    at_rev: &[ChartAt],
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let addons = &settings.addons_path;
+    let Some((id, gix::objs::tree::EntryKind::Tree)) = crate::git::lookup_path(repo, tree, addons)?
+    else {
+        return Ok(());
+    };
+    let mut unknown = Vec::new();
+    crate::git::walk_files(repo, id, &mut |rel, _| {
+        let path = crate::files::join(addons, &rel);
+        let owned = at_rev
+            .iter()
+            .any(|c| path == c.path || (!c.file && path.starts_with(&format!("{}/", c.path))));
+        let hidden = path.rsplit('/').next().is_some_and(|n| n.starts_with('.'));
+        if !owned && !hidden {
+            unknown.push(path);
+        }
+    })?;
+    for path in unknown {
+        findings.push(
+            Finding::new(
+                "addon-file-unknown",
+                format!("{path} is neither a chart nor a single-file addon (no `_config._metadata`); nothing installs it: make it an addon, move it out of {addons}, or delete it"),
+            )
+            .at(&path, None),
+        );
+    }
+    Ok(())
+}
+
 /// One folder as the chart walk needs it.
 struct Folder {
     /// Subfolders (names not starting with `.`).
@@ -654,6 +730,14 @@ pub fn check(
     if on(&["chart-dependency-missing"]) {
         deps::check(repo, &at_rev, &files, &mut findings)?;
     }
+    if on(&["product-description-mismatch"]) && !settings.product_files.is_empty() {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        product_findings(repo, settings, tree, &at_rev, &mut findings)?;
+    }
+    if on(&["addon-file-unknown"]) && settings.layout == crate::settings::Layout::Caicloud {
+        let tree = repo.find_commit(commit)?.tree_id()?.detach();
+        unknown_addon_files(repo, settings, tree, &at_rev, &mut findings)?;
+    }
     if on(&["chart-version-below-older-line"]) {
         lines::check(
             repo,
@@ -669,7 +753,10 @@ pub fn check(
         .filter_map(|mut f| {
             let configured = config.severity(f.rule)?;
             // registry-unreachable is a warning for registries other than the internal one.
-            f.severity = if f.rule == "registry-unreachable" {
+            f.severity = if matches!(
+                f.rule,
+                "registry-unreachable" | "product-description-mismatch"
+            ) {
                 configured.min(f.severity)
             } else {
                 configured

@@ -309,6 +309,9 @@ pub(crate) fn plan(
         &mut c.warnings,
     )?;
     c.changes.extend(version_changes);
+    let product_changes =
+        crate::derived::product_change(&workdir, settings, &c.new_charts, &mut c.warnings)?;
+    c.changes.extend(product_changes);
     // A lock the repository keeps follows the lists: new images locked, gone ones dropped.
     if !args.offline {
         if let Some(change) =
@@ -480,11 +483,37 @@ impl Collected {
             let Some(result) = merged.files.get("").cloned() else {
                 continue;
             };
-            if old.get("") != Some(&result) {
+            let changed = old.get("") != Some(&result);
+            if changed {
                 self.changes.push(Change::WriteFile {
                     path: target.clone(),
                     entry: result.clone(),
                 });
+            }
+            // A single-file addon (the caicloud layout) is reported like a chart: its
+            // `_metadata.version` before and after, its images.
+            if let Some(meta) = crate::chart::meta::addon_file(&result.data) {
+                let new_files = Files::from([(String::new(), result.clone())]);
+                if changed {
+                    let at = format!("component `{}` at {}: {src}", c.repository_full_name, f.tag);
+                    self.images_todo.push((target.clone(), old.clone(), at));
+                }
+                chart_reports.push(ChartReport {
+                    name: meta.name_or_folder(target),
+                    path: target.clone(),
+                    from: crate::chart::meta::of(&old).version,
+                    to: meta.version.clone(),
+                    images_added: Vec::new(),
+                    images_removed: Vec::new(),
+                    changed,
+                    patched: if result != *entry {
+                        vec![target.rsplit('/').next().unwrap_or(target).to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                    dropped: merged.dropped.clone(),
+                });
+                self.new_charts.insert(target.clone(), new_files);
             }
             self.new_resources.insert(target.clone(), result.data);
             resources.push(target.clone());

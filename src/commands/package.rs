@@ -217,9 +217,7 @@ pub(crate) fn plan(
     let mut sources = Vec::new();
     let index = crate::git::TreeIndex::default();
     // Top-level charts (subcharts travel inside their parent's archive) and single-file addons.
-    for top in
-        crate::chart::discover::TopCharts::default().at(repo, tree, &settings.addons_path)?
-    {
+    for top in crate::chart::discover::TopCharts::default().at(repo, tree, &settings.addons_path)? {
         sources.push(packaging::read_chart(repo, &index, tree, &top.path)?);
     }
     let manifest_charts: Vec<PackagedChart> = sources

@@ -283,10 +283,7 @@ pub fn append_tag_entry(rel: &str, text: &str, c: &Component, tag: &str) -> Resu
     let entries = parse(rel, text, &mut Vec::new())?;
     let lines: Vec<&str> = text.lines().collect();
     let col = match entries.first() {
-        Some(e) => lines
-            .get(e.line - 1)
-            .and_then(|l| l.find('-'))
-            .unwrap_or(0),
+        Some(e) => lines.get(e.line - 1).and_then(|l| l.find('-')).unwrap_or(0),
         None => 0,
     };
     let pad = " ".repeat(col);
@@ -295,7 +292,10 @@ pub fn append_tag_entry(rel: &str, text: &str, c: &Component, tag: &str) -> Resu
         c.repository_full_name,
         yaml_edit::quote_if_needed(tag)
     );
-    for (key, items) in [("chartPaths", &c.chart_paths), ("resourcePaths", &c.resource_paths)] {
+    for (key, items) in [
+        ("chartPaths", &c.chart_paths),
+        ("resourcePaths", &c.resource_paths),
+    ] {
         if !items.is_empty() {
             entry.push_str(&format!("{pad}  {key}:\n"));
             for i in items {
@@ -308,7 +308,10 @@ pub fn append_tag_entry(rel: &str, text: &str, c: &Component, tag: &str) -> Resu
         ("targetPath", &c.target_path),
     ] {
         if let Some(v) = v {
-            entry.push_str(&format!("{pad}  {key}: {}\n", yaml_edit::quote_if_needed(v)));
+            entry.push_str(&format!(
+                "{pad}  {key}: {}\n",
+                yaml_edit::quote_if_needed(v)
+            ));
         }
     }
     let mut out = text.to_string();
@@ -464,8 +467,8 @@ pub fn components_at(
         }
     }
     if let Some(rel) = tags_file(settings) {
-        let text = crate::git::blob_at(repo, tree, rel)?
-            .map(|d| String::from_utf8_lossy(&d).into_owned());
+        let text =
+            crate::git::blob_at(repo, tree, rel)?.map(|d| String::from_utf8_lossy(&d).into_owned());
         overlay_tags(rel, text.as_deref(), &mut out, &mut Vec::new())?;
     }
     Ok(out)

@@ -69,11 +69,12 @@ pub fn changed_charts(
             FileChangeKind::Modified => "M",
             FileChangeKind::Deleted => "D",
         };
-        let rel = ch
-            .path
-            .strip_prefix(owner.as_str())
-            .unwrap_or(&ch.path)
-            .trim_start_matches('/');
+        let rel = match ch.path.strip_prefix(owner.as_str()) {
+            // A single-file addon: its own file name.
+            Some("") => ch.path.rsplit('/').next().unwrap_or(&ch.path),
+            Some(r) => r.trim_start_matches('/'),
+            None => &ch.path,
+        };
         out.changed
             .entry(owner.clone())
             .or_default()
@@ -113,7 +114,7 @@ fn chart_meta_at(
     tree: gix::ObjectId,
     path: &str,
 ) -> Result<(String, Option<String>)> {
-    let data = index.blob(repo, tree, &crate::files::join(path, "Chart.yaml"))?;
+    let data = RootProbe::with_index(repo, tree, index.clone()).meta_bytes(path)?;
     let meta = data
         .as_deref()
         .map(crate::chart::meta::parse)

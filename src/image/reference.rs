@@ -444,9 +444,18 @@ mod project_tests {
             by_project("[[ registry_release ]]/app-admin:v0.3.30", &p),
             "release/app-admin:v0.3.30"
         );
-        assert_eq!(by_project("[[registry_library]]/busybox:1.30.0", &p), "library/busybox:1.30.0");
-        assert_eq!(by_project("[[ cargo_registry ]]/x:1", &p), "[[ cargo_registry ]]/x:1");
+        assert_eq!(
+            by_project("[[registry_library]]/busybox:1.30.0", &p),
+            "library/busybox:1.30.0"
+        );
+        assert_eq!(
+            by_project("[[ cargo_registry ]]/x:1", &p),
+            "[[ cargo_registry ]]/x:1"
+        );
         assert_eq!(by_project("quay.io/x:1", &p), "quay.io/x:1");
-        assert_eq!(by_project("[[ registry_release ]]", &p), "[[ registry_release ]]");
+        assert_eq!(
+            by_project("[[ registry_release ]]", &p),
+            "[[ registry_release ]]"
+        );
     }
 }

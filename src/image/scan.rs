@@ -697,7 +697,8 @@ pub fn addon_images(
             if placeholders.contains(&name) && tail.starts_with('/') {
                 let len = tail
                     .find(|c: char| {
-                        c.is_whitespace() || matches!(c, '\'' | '"' | ',' | ';' | ')' | '}' | ']' | '`')
+                        c.is_whitespace()
+                            || matches!(c, '\'' | '"' | ',' | ';' | ')' | '}' | ']' | '`')
                     })
                     .unwrap_or(tail.len());
                 let image = format!("{}{}", &after[..close + 2], &tail[..len]);
