@@ -188,7 +188,7 @@ pub fn edit_version_file(
     })
 }
 
-/// Bump the `version` of a `Chart.yaml` in place with [`yaml_edit::set_scalar`]: comments,
+/// Bump the `version` of a `Chart.yaml` (of a single-file addon: `_config._metadata.version`) in place with [`yaml_edit::set_scalar`]: comments,
 /// quoting, key order and blank lines stay byte for byte. A leading UTF-8 BOM is kept.
 ///
 /// Errors: [`FieldError::Yaml`] when the file is not YAML or the field cannot be edited in place;
@@ -202,7 +202,8 @@ pub fn edit_chart_yaml(
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
     };
-    let path = [Seg::Key("version".into())];
+    // A single-file addon's version is `_config._metadata.version` (seed 000).
+    let path = crate::chart::meta::version_path(body.as_bytes());
     let span = match yaml_edit::find_scalar(body, &path) {
         Ok(span) => span,
         Err(YamlEditError::NotFound { .. }) => return Err(FieldError::Missing),
@@ -216,7 +217,10 @@ pub fn edit_chart_yaml(
             msg: e.msg,
         })
     })?;
-    let value = match doc.get("version") {
+    let value = match path.iter().try_fold(&doc, |v, seg| match seg {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.get(*i),
+    }) {
         Some(serde_yaml::Value::String(s)) => s.clone(),
         Some(serde_yaml::Value::Null) | None => return Err(FieldError::Missing),
         Some(_) => body[span.start..span.end].to_string(),

@@ -70,6 +70,16 @@ pub fn parse(data: &[u8]) -> ChartMeta {
     }
 }
 
+/// The file that holds the version of the chart or addon at `root` (repo-relative): the
+/// single-file addon itself when `root` names a YAML file, else `root/Chart.yaml`.
+pub fn file_of(root: &str) -> String {
+    if root.ends_with(".yaml") || root.ends_with(".yml") {
+        root.to_string()
+    } else {
+        crate::files::join(root, "Chart.yaml")
+    }
+}
+
 /// Path of the version of a single-file addon: `_config._metadata.version`.
 pub const ADDON_VERSION_PATH: [&str; 3] = ["_config", "_metadata", "version"];
 

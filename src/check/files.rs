@@ -44,7 +44,7 @@ pub fn check(
                         ),
                     )
                     .chart(&c.name, c.version.as_deref())
-                    .at(&format!("{}/Chart.yaml", c.path), None),
+                    .at(&crate::chart::meta::file_of(&c.path), None),
                 );
             }
         }

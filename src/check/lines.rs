@@ -87,7 +87,7 @@ pub fn check(
                 ),
             )
             .chart(&name, Some(&my_v.to_string()))
-            .at(&format!("{}/Chart.yaml", c.path), None)
+            .at(&crate::chart::meta::file_of(&c.path), None)
             .revisions(vec![tag]),
         );
     }

@@ -188,14 +188,14 @@ pub(crate) fn plan(
     // line with other content is skipped.
     let chart_yamls: Vec<String> = selected
         .iter()
-        .map(|c| join(&c.folder, "Chart.yaml"))
+        .map(|c| crate::chart::meta::file_of(&c.folder))
         .collect();
     let used = match mode {
         Mode::Patch => crate::history::allocate::UsedVersions::scan(repo, &chart_yamls)?,
         Mode::NextMinor => Default::default(),
     };
     for chart in &selected {
-        let rel = join(&chart.folder, "Chart.yaml");
+        let rel = crate::chart::meta::file_of(&chart.folder);
         let (entry, text) = read_text(&workdir, &rel)?;
         let edit = match mode {
             Mode::Patch => version_bump::edit_chart_yaml(&text, |v| {
@@ -240,7 +240,9 @@ pub(crate) fn plan(
     let mut report = Report::new("bump", BumpReport { files });
     report.warnings = warnings.into_iter().map(Warning::from).collect();
     let mut writes = Plan::new("bump");
-    writes.commit = args.commit.intent(|| commit_message(mode, &report.data));
+    writes.commit = args
+        .commit
+        .intent(|| commit_message(mode, &report.data, &settings.version_file));
     writes.files = changes;
     Ok((report, writes, refusal))
 }
@@ -291,7 +293,7 @@ fn worktree_charts(workdir: &Path, addons: &str) -> Result<Vec<Chart>> {
     Ok(folders
         .into_iter()
         .map(|folder| {
-            let name = std::fs::read(workdir.join(&folder).join("Chart.yaml"))
+            let name = std::fs::read(workdir.join(crate::chart::meta::file_of(&folder)))
                 .map(|data| crate::chart::meta::parse(&data))
                 .unwrap_or_default()
                 .name_or_folder(&folder);
@@ -460,7 +462,8 @@ fn arrow(f: &VersionChange) -> String {
     )
 }
 
-fn commit_message(mode: Mode, r: &BumpReport) -> String {
+/// The commit message of a bump; `version_file` (version.yml) entries are not charts.
+fn commit_message(mode: Mode, r: &BumpReport, version_file: &str) -> String {
     let what = match mode {
         Mode::Patch => "patch",
         Mode::NextMinor => "next minor",
@@ -469,7 +472,7 @@ fn commit_message(mode: Mode, r: &BumpReport) -> String {
     let charts: Vec<&VersionChange> = r
         .files
         .iter()
-        .filter(|f| f.name != DEFAULT_VERSION_FILE && f.path.ends_with("Chart.yaml"))
+        .filter(|f| f.name != DEFAULT_VERSION_FILE && f.path != version_file)
         .collect();
     if let Some(v) = r.files.iter().find(|f| f.name == DEFAULT_VERSION_FILE) {
         parts.push(format!("{} {}", v.path, arrow(v)));

@@ -413,7 +413,7 @@ fn merge_series(
         // addonsPath: charts repositories keep them at the root, Aether's layout).
         for ch in crate::chart::discover::diff_trees(repo, base, theirs, "")? {
             if let Some(root) = probe.owner(&ch.path) {
-                let cy = format!("{root}/Chart.yaml");
+                let cy = crate::chart::meta::file_of(&root);
                 if let std::collections::btree_map::Entry::Vacant(slot) = touched_charts.entry(cy) {
                     if let Some(v) = git::blob_at(repo, base_tip_tree, slot.key())?
                         .and_then(|d| crate::chart::meta::parse(&d).version)
@@ -542,7 +542,7 @@ fn bump_versions(
         // The branch's own Chart.yaml (versions were kept at the branch's during the merges).
         if let Some(data) = git::blob_at(repo, final_tree, cy)? {
             let text = String::from_utf8_lossy(&data);
-            let folder = cy.rsplit_once('/').map_or("", |(f, _)| f);
+            let folder = crate::history::allocate::content_root(cy);
             let content_with = |c: &semver::Version| -> Option<gix::ObjectId> {
                 let edited = crate::version_bump::edit_chart_yaml(&text, |_| c.clone()).ok()?;
                 let tree = with_file(repo, final_tree, cy, edited.text.as_bytes()).ok()?;

@@ -19,7 +19,8 @@ pub struct UsedVersions {
 }
 
 impl UsedVersions {
-    /// Every version of each Chart.yaml path of `paths` (`addons/x/Chart.yaml`) in any commit
+    /// Every version of each Chart.yaml path of `paths` (`addons/x/Chart.yaml`, or a single-file
+    /// addon, [`content_root`]) in any commit
     /// reachable from any ref. Each folder content is parsed once.
     ///
     /// Errors: unreadable refs or objects.
@@ -39,10 +40,7 @@ impl UsedVersions {
                 tips.push(c.id);
             }
         }
-        let folders: Vec<&str> = paths
-            .iter()
-            .map(|p| p.rsplit_once('/').map_or("", |(f, _)| f))
-            .collect();
+        let folders: Vec<&str> = paths.iter().map(|p| content_root(p)).collect();
         let mut seen: HashSet<(usize, gix::ObjectId)> = HashSet::new();
         for info in repo.rev_walk(tips).all()? {
             let info = info?;
@@ -81,6 +79,18 @@ impl UsedVersions {
                 Some(c) => trees.iter().any(|t| *t != c),
                 None => !trees.is_empty(),
             })
+    }
+}
+
+/// What one version's content is, for the version file `path`: the chart folder of a
+/// `…/Chart.yaml`, the file itself for a single-file addon (`addons/app/app-admin.yaml`).
+pub fn content_root(path: &str) -> &str {
+    if path == "Chart.yaml" {
+        ""
+    } else if let Some(folder) = path.strip_suffix("/Chart.yaml") {
+        folder
+    } else {
+        path
     }
 }
 
