@@ -44,9 +44,19 @@ pub struct HotfixArgs {
     /// Record the hotfix as an annotated tag <release.hotfixTagPrefix><version> on NEW (never moved).
     #[arg(long)]
     pub tag: bool,
-    /// One package per changed chart instead of one for all.
+    /// One package per changed chart instead of one for all. In the caicloud layout (seed 001)
+    /// each is `<product>-hotfixes-<addon>-<HOTFIXVERSION>.tar.gz` and holds a single-file
+    /// addon's YAML under `<namespace>/<group>/<addon>/`.
     #[arg(long)]
     pub per_addon: bool,
+    /// Also record each package's contents (images archives left out) in the work tree under
+    /// `release-hotfixes/<base>/<YYYYMMDD>/<package>/`, as seed 001's hotfix pull requests do;
+    /// with --commit, as a commit.
+    #[arg(long)]
+    pub record: bool,
+    /// With --record: commit the recorded files.
+    #[command(flatten)]
+    pub commit: crate::plan::CommitFlags,
     /// How entries are owned, which platform images are packed for.
     #[command(flatten)]
     pub pack: crate::packaging::PackFlags,
@@ -167,6 +177,7 @@ pub fn run(args: HotfixArgs) -> Result<()> {
                 .collect(),
             manifest: plan.manifest.clone(),
             tag: None,
+            recorded: Vec::new(),
         },
     );
     report.dry_run = args.dry_run;
@@ -178,6 +189,7 @@ pub fn run(args: HotfixArgs) -> Result<()> {
             .map(|(p, s)| PackageFile::written(p.display().to_string(), s.clone()))
             .collect();
         report.data.manifest = plan.manifest.clone();
+        report.data.recorded = plan.recorded.clone();
         if args.tag {
             report.data.tag = Some(plan.tag_name.clone());
         }
@@ -208,6 +220,15 @@ pub fn run(args: HotfixArgs) -> Result<()> {
         } else if let Some(t) = &r.data.tag {
             writeln!(out, "tagged {t} on {}", &plan.new.to_string()[..12])?;
         }
+        if let Some(first) = r.data.recorded.first() {
+            let folder = first.rsplitn(2, '/').nth(1).unwrap_or(first);
+            writeln!(
+                out,
+                "recorded {} file(s) under {}",
+                r.data.recorded.len(),
+                folder.rsplitn(2, '/').nth(1).unwrap_or(folder)
+            )?;
+        }
         Ok(())
     })
 }
@@ -221,6 +242,8 @@ pub(crate) struct HotfixReport {
     pub manifest: Manifest,
     /// The hotfix tag (`--tag`) on the new end of the range; `null` without `--tag`.
     pub tag: Option<String>,
+    /// `--record`: the work-tree files written under `release-hotfixes/` (empty without it).
+    pub recorded: Vec<String>,
 }
 
 /// Split `A..B`, `A..` and `A` (= `A..HEAD`).
@@ -365,6 +388,8 @@ pub(crate) struct HotfixPlan {
     resource_files: Vec<(String, Vec<u8>)>,
     per_chart_images: BTreeMap<String, ImageDelta>,
     stamp: Stamp,
+    /// `--record`: the work-tree files written.
+    recorded: Vec<String>,
 }
 
 /// Compute the hotfix of `args.range`: the changed charts (built as Helm archives in memory, so
@@ -378,6 +403,11 @@ pub(crate) fn plan(
     settings: &Settings,
     args: &HotfixArgs,
 ) -> Result<HotfixPlan> {
+    if args.commit.commit && !args.record {
+        return Err(UserError::input("--commit commits what --record writes")
+            .hint("add --record (packages are files outside the repository; only the record is committed)")
+            .into());
+    }
     let (base_spec, new_spec, base, new) = resolve_range(repo, &args.range)?;
     let base_tree = repo.find_commit(base)?.tree_id()?.detach();
     let new_tree = repo.find_commit(new)?.tree_id()?.detach();
@@ -489,8 +519,8 @@ pub(crate) fn plan(
             .iter()
             .map(|c| {
                 format!(
-                    "{}-hotfix-{}-{hotfix_version}.tar.gz",
-                    settings.product, c.name
+                    "{}.tar.gz",
+                    per_addon_top(settings, &c.name, &hotfix_version)
                 )
             })
             .collect()
@@ -518,6 +548,7 @@ pub(crate) fn plan(
         resource_files,
         per_chart_images,
         stamp,
+        recorded: Vec::new(),
     })
 }
 
@@ -745,6 +776,31 @@ pub(crate) fn apply(
     plan: &mut HotfixPlan,
 ) -> Result<Vec<(std::path::PathBuf, String)>> {
     let addons = settings.addons_path.as_str();
+    // `--record` refuses before any package is written when its folders hold uncommitted work.
+    if args.record {
+        let base = plan.manifest.base_version.trim_start_matches('v');
+        let date = plan
+            .manifest
+            .hotfix_version
+            .rsplit('-')
+            .nth(1)
+            .unwrap_or("undated");
+        let folders: Vec<String> = plan
+            .package_names
+            .iter()
+            .map(|n| {
+                format!(
+                    "release-hotfixes/{base}/{date}/{}",
+                    n.trim_end_matches(".tar.gz")
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = folders.iter().map(String::as_str).collect();
+        if let Some(refusal) = crate::worktree::uncommitted_refusal(repo, &refs, "hotfix --record")?
+        {
+            return Err(refusal.into());
+        }
+    }
     // Whether the packaged charts have uncommitted changes (a warning) is a stat of each of
     // their files: done on a thread of its own while the packages are written.
     let packaged: Vec<String> = plan.sources.iter().map(|c| c.path.clone()).collect();
@@ -779,7 +835,108 @@ pub(crate) fn apply(
     if args.tag && plan.existing.is_none() {
         create_hotfix_tag(repo, &plan.tag_name, plan.new, &plan.manifest)?;
     }
+    if args.record {
+        plan.recorded = record(repo, args, &plan.manifest, &written)?;
+    }
     Ok(written)
+}
+
+/// The name of a per-addon package (its top folder): `<product>-hotfix-<addon>-<version>`, or
+/// seed 001's `<product>-hotfixes-<addon>-<version>` in the caicloud layout.
+fn per_addon_top(settings: &Settings, addon: &str, hotfix_version: &str) -> String {
+    let word = match settings.layout {
+        crate::settings::Layout::Caicloud => "hotfixes",
+        crate::settings::Layout::Helm => "hotfix",
+    };
+    format!("{}-{word}-{addon}-{hotfix_version}", settings.product)
+}
+
+/// Where a per-addon package holds its addon: a single-file addon in the caicloud layout under
+/// `<namespace>/<group>/<addon>/<file>` (seed 001: `default/app/app-admin/app-admin.yaml`,
+/// namespace from `_metadata.namespace`, else `default`; group the folder it sits in), a chart
+/// where the full package has it.
+fn placed_per_addon(
+    settings: &Settings,
+    c: &ChartSource,
+    b: &packaging::BuiltChart,
+) -> packaging::BuiltChart {
+    if settings.layout != crate::settings::Layout::Caicloud || !c.single_file() {
+        return b.clone();
+    }
+    let meta = crate::chart::meta::of(&c.files);
+    let namespace = meta.namespace.unwrap_or_else(|| "default".into());
+    let (dir, file) = c.path.rsplit_once('/').unwrap_or(("", c.path.as_str()));
+    let group = dir
+        .rsplit('/')
+        .next()
+        .filter(|g| !g.is_empty())
+        .unwrap_or("addons");
+    packaging::BuiltChart {
+        at: format!("{namespace}/{group}/{}/{file}", c.name),
+        bytes: b.bytes.clone(),
+    }
+}
+
+/// `--record`: the files of the written packages (`packages`), images archives left out, under
+/// `release-hotfixes/<base>/<YYYYMMDD>/<package>/` of the work tree (`<base>` the product version
+/// without `v`, the date from the hotfix version), written through the plan (and committed with
+/// `--commit`), so the hotfix is reviewed as a change of the repository (seed 001).
+///
+/// Errors: a package that cannot be read back; the plan's errors (exit 2 on uncommitted changes
+/// where the record goes).
+fn record(
+    repo: &gix::Repository,
+    args: &HotfixArgs,
+    manifest: &Manifest,
+    packages: &[(std::path::PathBuf, String)],
+) -> Result<Vec<String>> {
+    let base = manifest.base_version.trim_start_matches('v');
+    let date = manifest
+        .hotfix_version
+        .rsplit('-')
+        .nth(1)
+        .unwrap_or("undated");
+    let mut plan = crate::plan::Plan::new("hotfix");
+    for (path, _) in packages {
+        let pkg = crate::unpack::open(path)?;
+        let folder = format!("release-hotfixes/{base}/{date}/{}", pkg.top);
+        let mut add = |rel: &str, data: Vec<u8>| {
+            plan.files.push(crate::worktree::Change::WriteFile {
+                path: format!("{folder}/{rel}"),
+                entry: crate::files::FileEntry {
+                    kind: crate::files::FileKind::Regular,
+                    data,
+                },
+            })
+        };
+        add(&pkg.manifest_name, pkg.manifest_bytes.clone());
+        for (rel, f) in pkg.files {
+            // Image archives are for the site, not for git.
+            if rel.ends_with(".tar") {
+                continue;
+            }
+            let data = f
+                .data
+                .with_context(|| format!("{rel} is too large to record"))?;
+            add(&rel, data);
+        }
+    }
+    let paths: Vec<String> = plan.paths().iter().map(|p| p.to_string()).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    if let Some(refusal) = crate::worktree::uncommitted_refusal(repo, &refs, "hotfix --record")? {
+        return Err(refusal.into());
+    }
+    plan.commit = args.commit.intent(|| {
+        format!(
+            "hotfix {}: record {} package(s) for {} {}\n",
+            manifest.hotfix_version,
+            packages.len(),
+            manifest.product,
+            manifest.base_version
+        )
+    });
+    crate::plan::apply(repo, &plan)?;
+    Ok(paths)
 }
 
 /// The writing part of [`apply`]: each package, atomically.
@@ -801,7 +958,8 @@ fn write_all(
                 .get(&c.path)
                 .cloned()
                 .unwrap_or_default();
-            let top = format!("{}-hotfix-{}-{hotfix_version}", settings.product, c.name);
+            let top = per_addon_top(settings, &c.name, &hotfix_version);
+            let b = &placed_per_addon(settings, c, b);
             let (path, sum, digests) = write_package(
                 repo,
                 settings,
