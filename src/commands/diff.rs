@@ -184,6 +184,16 @@ pub(crate) fn diff(
     let mut loose = Vec::new();
     // A chart that differs in B from its component's tag is marked as patched.
     crate::components::read::mark_patched(repo, settings, tb, &mut charts)?;
+    // A resource target that is a single-file addon is one of the component's charts.
+    for (name, targets) in &mut resources {
+        targets.retain(|t| {
+            let addon = charts.iter().any(|c| &c.path == t);
+            if addon {
+                owner.entry(t.clone()).or_insert_with(|| name.clone());
+            }
+            !addon
+        });
+    }
     for c in charts {
         match owner.get(&c.path) {
             Some(n) => by_component.entry(n.clone()).or_default().push(c),

@@ -851,8 +851,8 @@ fn per_addon_top(settings: &Settings, addon: &str, hotfix_version: &str) -> Stri
     format!("{}-{word}-{addon}-{hotfix_version}", settings.product)
 }
 
-/// Where a per-addon package holds its addon: a single-file addon in the caicloud layout under
-/// `<namespace>/<group>/<addon>/<file>` (seed 001: `default/app/app-admin/app-admin.yaml`,
+/// Where a per-addon package holds its addon: a single-file addon in the caicloud layout as
+/// `<namespace>/<group>/<addon>/values.yaml` (seed 001: `default/app/app-admin/values.yaml`,
 /// namespace from `_metadata.namespace`, else `default`; group the folder it sits in), a chart
 /// where the full package has it.
 fn placed_per_addon(
@@ -865,14 +865,14 @@ fn placed_per_addon(
     }
     let meta = crate::chart::meta::of(&c.files);
     let namespace = meta.namespace.unwrap_or_else(|| "default".into());
-    let (dir, file) = c.path.rsplit_once('/').unwrap_or(("", c.path.as_str()));
+    let dir = c.path.rsplit_once('/').map_or("", |(d, _)| d);
     let group = dir
         .rsplit('/')
         .next()
         .filter(|g| !g.is_empty())
         .unwrap_or("addons");
     packaging::BuiltChart {
-        at: format!("{namespace}/{group}/{}/{file}", c.name),
+        at: format!("{namespace}/{group}/{}/values.yaml", c.name),
         bytes: b.bytes.clone(),
     }
 }

@@ -328,7 +328,15 @@ pub(crate) fn plan(
         crate::chart::discover::RootProbe::with_index(repo, from_tree, index.clone());
     let from_addons = addons_of(repo, from_tree, &settings.version_file)?;
     let to_addons = addons_of(repo, to_tree, &settings.version_file)?;
-    let release_of = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
+    // The release is the chart folder's name; a single-file addon's, its file name without
+    // extension.
+    let release_of = |path: &str| {
+        let last = path.rsplit('/').next().unwrap_or(path);
+        last.strip_suffix(".yaml")
+            .or_else(|| last.strip_suffix(".yml"))
+            .unwrap_or(last)
+            .to_string()
+    };
     let namespace_in = |addons: &BTreeMap<String, AddonAt>, name: &str| {
         addons
             .get(name)
@@ -366,7 +374,11 @@ pub(crate) fn plan(
             name: c.name.clone(),
             path: path.clone(),
             release: release_of(path),
-            namespace: namespace_in(&to_addons, &c.name),
+            // A single-file addon names its namespace itself (`_metadata.namespace`).
+            namespace: crate::chart::meta::of(&c.files)
+                .namespace
+                .filter(|_| !to_addons.contains_key(&c.name))
+                .unwrap_or_else(|| namespace_in(&to_addons, &c.name)),
             from: old.as_ref().map(|o| o.version.clone()),
             to: Some(c.version.clone()),
             why: match (&old, disabled) {
@@ -893,6 +905,18 @@ stale() {{\n\
     }
     s.push_str("  :\n}\n\nupgrade() {\n");
     for i in &m.steps.upgrade {
+        // A single-file addon (the caicloud layout) is no Helm chart: the platform's addon
+        // installer applies it (seed 001: "参考部署手册"), so the step names it.
+        if i.archive.ends_with(".yaml") || i.archive.ends_with(".yml") {
+            s.push_str(&format!(
+                "  run echo {}\n",
+                sh(&format!(
+                    "upgrade: apply {} ({} in namespace {}) with the platform's addon installer",
+                    i.archive, i.release, i.namespace
+                ))
+            ));
+            continue;
+        }
         s.push_str(&format!(
             "  run helm upgrade --install {} {} --namespace {} --create-namespace --reset-then-reuse-values\n",
             sh(&i.release),
