@@ -569,22 +569,54 @@ pub fn component_url(template: &str, repository_full_name: &str) -> String {
         .replace("{name}", name)
 }
 
-/// The commented `.gitrelease` written by `git release init`.
+/// The commented `.gitrelease` written by `git release init` (the helm layout).
 pub fn template_file(product: &str) -> String {
+    template_file_for(product, Layout::Helm)
+}
+
+/// The commented `.gitrelease` `git release init --layout` writes: `release.layout` and the
+/// layout's paths spelled out.
+pub fn template_file_for(product: &str, layout: Layout) -> String {
+    let d = Settings::layout_defaults(Path::new(product), layout);
+    let caicloud = if layout == Layout::Caicloud {
+        "\t# Repository layout: caicloud (single-file addons under addons/<group>/,\n\
+\t# charts_list.yaml, compass.yaml; images named by project).\n\
+\tlayout = caicloud\n\
+\t# What targetPath in charts_list.yaml is relative to.\n\
+\ttargetPathBase = addons\n\
+\t# The collected tag of each component.\n\
+\ttagsFile = release_charts.yaml\n\
+\t# Registry placeholders and the project each stands for.\n\
+\tplaceholderProjects = registry_release=release registry_library=library\n\
+\t# Product description files (which addons an installation deploys).\n\
+\tproductFiles = compass.yaml mini-compass.yaml oem.yaml\n"
+    } else {
+        ""
+    };
+    let version_file = if d.version_file.is_empty() {
+        "\t# No version.yml in this layout: the product description files have its role.\n\
+\tversionFile =\n"
+            .to_string()
+    } else {
+        format!(
+            "\t# Addon version file (spec.modules[].addons[]).\n\tversionFile = {}\n",
+            d.version_file
+        )
+    };
     format!(
         "# git-release settings for this repository (git-config syntax, committed).\n\
 # Precedence: these values < `git config release.<key>` < command-line flags.\n\
 [release]\n\
+{caicloud}\
 \t# Product name, used in package names.\n\
 \tproduct = {product}\n\
-\t# Where collected Helm charts live.\n\
+\t# Where collected charts and addons live.\n\
 \taddonsPath = addons\n\
-\t# Folder of component lists (*.yaml).\n\
-\treposPath = repos\n\
+\t# Component lists: folders of *.yaml, or files.\n\
+\treposPath = {repos}\n\
 \t# Folder of images_*.list files.\n\
-\timagesPath = images\n\
-\t# Addon version file (spec.modules[].addons[]).\n\
-\tversionFile = version.yml\n\
+\timagesPath = {images}\n\
+{version_file}\
 \t# How repositoryFullName becomes a fetch URL: {{repo}} = owner/name, {{owner}}, {{name}}.\n\
 \t# Plain paths and file:// URLs work, e.g. /srv/git/{{name}} or file:///srv/git/{{repo}}.git\n\
 \tcomponentUrl = {DEFAULT_COMPONENT_URL}\n\
@@ -598,7 +630,9 @@ pub fn template_file(product: &str) -> String {
 \t# Release-line and OEM branches (git release branch, cherry-pick).\n\
 \t# The OEM branch must not sit below the line branch: git cannot hold both.\n\
 \tbranchTemplate = release-{{line}}\n\
-\toemBranchTemplate = release-{{line}}-{{customer}}\n"
+\toemBranchTemplate = release-{{line}}-{{customer}}\n",
+        repos = d.repos_path,
+        images = d.images_path,
     )
 }
 

@@ -186,7 +186,7 @@ pub fn run(args: CollectArgs) -> Result<()> {
         if r.data.components.is_empty() {
             writeln!(
                 out,
-                "nothing to collect: {}/ lists no component",
+                "nothing to collect: {} lists no component",
                 settings.repos_path
             )?;
         } else {

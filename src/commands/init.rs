@@ -19,6 +19,12 @@ pub struct InitArgs {
     /// Product name written to .gitrelease [default: the repository folder's name].
     #[arg(long, value_name = "NAME")]
     pub product: Option<String>,
+    /// Which layout to create: `helm` (charts under addons/, repos/*.yaml, version.yml,
+    /// images/) or `caicloud` (single-file addons under addons/<group>/, charts_list.yaml and
+    /// release_charts.yaml, compass.yaml and mini-compass.yaml, images-lists/); written to
+    /// .gitrelease as release.layout.
+    #[arg(long, value_name = "LAYOUT", default_value = "helm", value_parser = ["helm", "caicloud"])]
+    pub layout: String,
     /// Print what would be created; create nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
@@ -59,7 +65,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         if r.dry_run {
             writeln!(out, "dry run: {created} file(s) would be created")?;
         } else {
-            writeln!(out, "{created} file(s) created; add components to repos/components.yaml, then run `git release collect`")?;
+            writeln!(
+                out,
+                "{created} file(s) created; add components to {}, then run `git release collect`",
+                r.data.components_file
+            )?;
         }
         Ok(())
     })
@@ -74,6 +84,10 @@ pub(crate) struct InitReport {
     pub files: Vec<InitFile>,
     /// How many files are created.
     pub created: usize,
+    /// `helm` or `caicloud`.
+    pub layout: &'static str,
+    /// Where components are listed (`repos/components.yaml`, `charts_list.yaml`).
+    pub components_file: String,
 }
 
 /// One file of the layout.
@@ -111,6 +125,66 @@ spec:
   #     version: 1.0.0
 "#;
 
+const CHARTS_LIST_TEMPLATE: &str = r#"# Components of this product: each entry's resourcePaths (single-file addons) are copied
+# into addons/<targetPath>/ by `git release collect`; the collected tags are kept in
+# release_charts.yaml.
+#
+# - repositoryFullName: owner/name     # fetched as release.componentUrl says
+#   resourcePaths:                     # addon files inside the component repo
+#   - release/name.yaml
+#   targetPath: app                    # the group folder under addons/
+metadata:
+  name: collect set
+  description: A set of files to collect.
+spec: []
+"#;
+
+const RELEASE_CHARTS_TEMPLATE: &str = r#"# The tag collect took of each component (written by `git release collect`).
+metadata:
+  name: collect set
+  description: A set of files to collect.
+spec: []
+"#;
+
+/// A product description file (`compass.yaml`, `mini-compass.yaml`) named `name`.
+fn description_template(name: &str) -> String {
+    format!(
+        "---\n# Which addons an installation deploys (`git release check`: product-description-mismatch).\n\
+metadata:\n  name: {name}\n  version: 0.1.0\n  description: {name} deployment config\n\
+spec:\n  systemAddons: []\n  # - name: tenant-admin\n  #   description: Manage tenants\n\
+  modules: []\n  # - name: app\n  #   required: true\n  #   addons:\n  #   - name: app-admin\n\
+  #     description: app-admin\n  #     deps: [tenant-admin]\n"
+    )
+}
+
+/// Files `init` creates for `layout` (`caicloud` or the helm layout): repo-relative path and
+/// content. Settings paths are the layout's defaults.
+pub(crate) fn layout_files(product: &str, which: settings::Layout) -> Vec<(String, String)> {
+    if which == settings::Layout::Caicloud {
+        return vec![
+            (
+                settings::SETTINGS_FILE.into(),
+                settings::template_file_for(product, which),
+            ),
+            ("charts_list.yaml".into(), CHARTS_LIST_TEMPLATE.into()),
+            ("release_charts.yaml".into(), RELEASE_CHARTS_TEMPLATE.into()),
+            (
+                "compass.yaml".into(),
+                description_template(&format!("full {product}")),
+            ),
+            (
+                "mini-compass.yaml".into(),
+                description_template(&format!("mini {product}")),
+            ),
+            ("addons/.gitkeep".into(), String::new()),
+            ("images-lists/images_platform.list".into(), String::new()),
+            ("configs/.gitkeep".into(), String::new()),
+            ("scripts/.gitkeep".into(), String::new()),
+        ];
+    }
+    layout(product)
+}
+
 /// Files `init` creates: repo-relative path and content. Settings paths are the defaults.
 pub(crate) fn layout(product: &str) -> Vec<(String, String)> {
     vec![
@@ -135,9 +209,16 @@ pub(crate) fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<In
         .product
         .clone()
         .unwrap_or_else(|| Settings::defaults(&workdir).product);
+    let which = settings::Layout::parse(&args.layout).unwrap_or_default();
     let mut writes = Plan::new("init");
     let mut files = Vec::new();
-    for (rel, content) in layout(&product) {
+    let content = layout_files(&product, which);
+    let components_file = content
+        .iter()
+        .map(|(p, _)| p.clone())
+        .find(|p| p == "charts_list.yaml" || p == "repos/components.yaml")
+        .unwrap_or_default();
+    for (rel, content) in content {
         let exists = std::fs::symlink_metadata(workdir.join(&rel)).is_ok();
         if !exists {
             writes.files.push(Change::WriteFile {
@@ -161,6 +242,8 @@ pub(crate) fn plan(repo: &gix::Repository, args: &InitArgs) -> Result<(Report<In
                 product,
                 files,
                 created,
+                layout: which.name(),
+                components_file,
             },
         ),
         writes,

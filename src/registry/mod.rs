@@ -22,6 +22,9 @@ pub struct RegistryConfig {
     /// `release.registryTimeout`: seconds a registry may stay silent on a connection or a read
     /// before the command fails naming it (default 60).
     pub timeout_secs: u64,
+    /// The projects of `release.placeholderProjects` (`release`, `library`): an image the lists
+    /// name by project (`release/app-admin:v1`, the caicloud layout) lives in `release.registry`.
+    pub projects: Vec<String>,
 }
 
 impl RegistryConfig {
@@ -57,10 +60,16 @@ impl RegistryConfig {
                 }
             },
         };
+        // The layout decides the default; a settings error is reported by the command's own
+        // Settings::load.
+        let projects = crate::settings::Settings::load(repo, &Default::default())
+            .map(|s| s.placeholder_projects.into_iter().map(|(_, p)| p).collect())
+            .unwrap_or_default();
         Ok(RegistryConfig {
             registry,
             insecure,
             timeout_secs,
+            projects,
         })
     }
 
@@ -122,9 +131,21 @@ pub fn locate<'a>(
     images
         .into_iter()
         .map(|image| {
-            let names_internal = image.contains("[[");
+            // Named by project (`release/app-admin:v1`): the image `[[ registry_release ]]`
+            // holds under that project.
+            let by_project = !crate::image::reference::has_registry(image)
+                && image
+                    .split('/')
+                    .next()
+                    .is_some_and(|p| config.projects.iter().any(|x| x == p));
+            let internal_form = if by_project {
+                format!("[[ registry_release ]]/{image}")
+            } else {
+                image.clone()
+            };
+            let names_internal = internal_form.contains("[[");
             let reference = match registry {
-                Some(r) => fill_registry(image, r),
+                Some(r) => fill_registry(&internal_form, r),
                 None if names_internal => None,
                 None => Some(image.clone()),
             };
@@ -132,9 +153,9 @@ pub fn locate<'a>(
                 (Some(full), Some(r)) if full.starts_with(&format!("{r}/")) => {
                     Some(full[r.len() + 1..].to_string())
                 }
-                (None, None) if names_internal => image
+                (None, None) if names_internal => internal_form
                     .find("]]")
-                    .map(|j| image[j + 2..].trim_start_matches('/').to_string()),
+                    .map(|j| internal_form[j + 2..].trim_start_matches('/').to_string()),
                 _ => None,
             };
             let source = internal_path
@@ -193,11 +214,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn images_named_by_project_live_in_the_internal_registry() {
+        let cfg = RegistryConfig {
+            registry: Some("reg.local:5000".into()),
+            insecure: vec![],
+            timeout_secs: 60,
+            projects: vec!["release".into(), "library".into()],
+        };
+        let origins = origin::parse(
+            "images_origin.yaml",
+            b"- src: docker.io/library/busybox\n  dest: library/busybox\n",
+        )
+        .unwrap();
+        let images = [
+            "release/app-admin:v0.3.30".to_string(),
+            "library/busybox:1.30.0".to_string(),
+            "other/x:1".to_string(),
+            "quay.io/release/y:1".to_string(),
+        ];
+        let got: Vec<(Option<String>, &str)> = locate(&images, &cfg, &origins)
+            .into_iter()
+            .map(|l| (l.reference, l.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some("reg.local:5000/release/app-admin:v0.3.30".into()),
+                    "internal"
+                ),
+                (
+                    Some("reg.local:5000/library/busybox:1.30.0".into()),
+                    "mirrored"
+                ),
+                (Some("other/x:1".into()), "external"),
+                (Some("quay.io/release/y:1".into()), "external"),
+            ]
+        );
+    }
+
+    #[test]
     fn internal_mirrored_external() {
         let cfg = RegistryConfig {
             registry: Some("reg.local:5000/rel".into()),
             insecure: vec![],
             timeout_secs: 60,
+            projects: vec![],
         };
         let origins = origin::parse(
             "images_origin.yaml",
