@@ -52,7 +52,7 @@ _git_release ()
 	init)
 		case "$cur" in
 		--*)
-			__gitcomp "--product= --dry-run --json --help"
+			__gitcomp "--product= --layout= --dry-run --json --help"
 			return ;;
 		esac
 		;;
@@ -91,7 +91,7 @@ _git_release ()
 	hotfix)
 		case "$cur" in
 		--*)
-			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --owner= --platform= --allow-other-platform --sign --no-test-images --dry-run --json --images --no-cache --help"
+			__gitcomp "--output= --date= --allow-same-version --base-version= --tag --per-addon --record --commit --no-verify --owner= --platform= --allow-other-platform --sign --no-test-images --dry-run --json --images --no-cache --help"
 			return ;;
 		esac
 		__git_release_tags

@@ -6,6 +6,7 @@ mod util;
 mod bounded;
 mod branch;
 mod bump;
+mod caicloud;
 mod check;
 mod cherry_pick;
 mod collect;

@@ -12,41 +12,51 @@ use std::sync::OnceLock;
 /// killed or races another leaves no half-built example.
 fn example_template() -> &'static Path {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        use std::hash::{Hash, Hasher};
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let sb = Sandbox::new();
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for name in ["make_example.sh", "make_component_repos.sh"] {
-            std::fs::read(fixtures.join(name))
-                .unwrap_or_default()
-                .hash(&mut h);
-        }
-        sb.git(sb.dir.path(), &["--version"]).hash(&mut h);
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let done = root.join(format!("example-{:016x}", h.finish()));
-        if done.join("platform-release/.git").is_dir() {
-            return done;
-        }
-        let building = root.join(format!("example-{}.building", std::process::id()));
+    TEMPLATE.get_or_init(|| built_fixture("make_example.sh", "example", "platform-release"))
+}
+
+fn caicloud_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| built_fixture("make_caicloud_example.sh", "caicloud", "compass-release"))
+}
+
+/// The output of fixture script `script`, built once per content of the fixtures and git version
+/// under the target's temporary folder (`<prefix>-<hash>`), `repo` naming its platform repository.
+fn built_fixture(script: &str, prefix: &str, repo: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let sb = Sandbox::new();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in [script, "make_component_repos.sh"] {
+        std::fs::read(fixtures.join(name))
+            .unwrap_or_default()
+            .hash(&mut h);
+    }
+    sb.git(sb.dir.path(), &["--version"]).hash(&mut h);
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let done = root.join(format!("{prefix}-{:016x}", h.finish()));
+    if done.join(repo).join(".git").is_dir() {
+        return done;
+    }
+    let building = root.join(format!("{prefix}-{}.building", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let out = sb
+        .cmd("bash", sb.dir.path())
+        .arg(fixtures.join(script))
+        .arg(&building)
+        .output()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if std::fs::rename(&building, &done).is_err() {
+        // Another process put its copy in place first; the two are identical.
         let _ = std::fs::remove_dir_all(&building);
-        let out = sb
-            .cmd("bash", sb.dir.path())
-            .arg(fixtures.join("make_example.sh"))
-            .arg(&building)
-            .output()
-            .expect("run make_example.sh");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if std::fs::rename(&building, &done).is_err() {
-            // Another process put its copy in place first; the two are identical.
-            let _ = std::fs::remove_dir_all(&building);
-        }
-        done
-    })
+    }
+    done
 }
 
 /// Where sandboxes are made: a memory file system (`/dev/shm`) when there is one, else the
@@ -145,12 +155,23 @@ impl Sandbox {
     /// script's fixed identities and dates make the copy identical to a fresh build, and its
     /// component URLs are relative, so the copy works wherever it lands.
     pub fn example(&self) -> Repo<'_> {
-        let template = example_template();
+        self.copy_of(example_template(), "ex");
+        Repo::open(self, "ex/platform-release")
+    }
+
+    /// The second shipped example, in the caicloud layout (fixtures/make_caicloud_example.sh),
+    /// under `cc/`; returns its `compass-release` repository. Built once, copied per test.
+    pub fn caicloud_example(&self) -> Repo<'_> {
+        self.copy_of(caicloud_template(), "cc");
+        Repo::open(self, "cc/compass-release")
+    }
+
+    fn copy_of(&self, template: &Path, rel: &str) {
         let out = self
             .cmd("cp", self.dir.path())
             .arg("-a")
             .arg(template)
-            .arg(self.path("ex"))
+            .arg(self.path(rel))
             .output()
             .expect("run cp");
         assert!(
@@ -158,7 +179,6 @@ impl Sandbox {
             "copying the example: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Repo::open(self, "ex/platform-release")
     }
 
     /// Names of the entries of a tar archive, gzipped or not (GNU tar detects it).

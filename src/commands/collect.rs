@@ -187,7 +187,15 @@ pub fn run(args: CollectArgs) -> Result<()> {
             writeln!(
                 out,
                 "nothing to collect: {} lists no component",
-                settings.repos_path
+                settings::repos_paths(&settings.repos_path)
+                    .iter()
+                    .map(|p| if workdir.join(p).is_dir() {
+                        format!("{p}/")
+                    } else {
+                        p.to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
         } else {
             print_table(&r.data, all, log, out)?;

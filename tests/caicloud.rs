@@ -1,0 +1,433 @@
+//! The seeds' own layout (issue 26): single-file addons under `addons/<group>/`,
+//! `charts_list.yaml` with `targetPath` under `addons/`, `release_charts.yaml`, product
+//! description files and image lists named by project, on the second shipped example
+//! (fixtures/make_caicloud_example.sh) and a real registry.
+
+use std::collections::BTreeSet;
+
+use crate::registry::TestRegistry;
+use crate::util::{Repo, Sandbox};
+
+/// Every image reference the addon files of the work tree hold, named by project as the seed's
+/// lists name them: `[[ registry_release ]]/x:1` -> `release/x:1`, read with plain string
+/// search (independent of the product's scanner).
+fn references_in_addons(p: &Repo<'_>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let files = p.git(&["ls-files", "addons"]);
+    for f in files.lines().filter(|f| f.ends_with(".yaml")) {
+        let text = p.read(f);
+        for (placeholder, project) in [
+            ("[[ registry_release ]]/", "release/"),
+            ("[[ registry_library ]]/", "library/"),
+        ] {
+            for (i, _) in text.match_indices(placeholder) {
+                let rest = &text[i + placeholder.len()..];
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+                    .unwrap_or(rest.len());
+                out.insert(format!("{project}{}", &rest[..end]));
+            }
+        }
+    }
+    out
+}
+
+fn list_of(p: &Repo<'_>) -> BTreeSet<String> {
+    p.read("images-lists/images_platform.list")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_whole_chain_runs_on_the_caicloud_example() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    let out = sb.path("out");
+    let out_s = out.to_str().unwrap();
+
+    // collect: targetPath is a group under addons/, the collected tag goes to release_charts.yaml.
+    let run = p.release(&["collect", "--commit"]).ok();
+    run.out_has("addons/app/app-admin.yaml")
+        .out_has("v0.3.29 -> v0.3.30")
+        .out_has("addons/console/console-web.yaml");
+    assert!(p
+        .read("addons/app/app-admin.yaml")
+        .contains("version: \"v0.3.30\""));
+    let tags = p.read("release_charts.yaml");
+    assert!(
+        tags.contains("tag: v0.3.30") && tags.contains("tag: v1.1.0"),
+        "{tags}"
+    );
+    assert!(!p.read("charts_list.yaml").contains("tag:"));
+    assert_eq!(p.status(), "");
+
+    // images: the lists equal the references in the addon files (image:, args, env), by project.
+    let expected = references_in_addons(&p);
+    assert!(
+        expected.contains("release/canary-nginx-proxy:v0.3.4"),
+        "{expected:?}"
+    );
+    assert!(expected.contains("library/alpine:3.7"), "{expected:?}");
+    assert_eq!(list_of(&p), expected);
+    let run = p.release(&["images", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let listed: BTreeSet<String> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, expected);
+    let proxy = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["image"] == "release/canary-nginx-proxy:v0.3.4")
+        .unwrap();
+    assert_eq!(
+        proxy["sources"][0]["chart"],
+        "addons/app/canary-controller.yaml"
+    );
+    assert_eq!(proxy["sources"][0]["from"], "addon");
+
+    // check, with every image in the registry named by project.
+    let reg = TestRegistry::start(None);
+    for image in &expected {
+        reg.push(&sb, image, image, None);
+    }
+    p.git(&["config", "release.registry", &reg.host]);
+    p.release(&["check"])
+        .ok()
+        .out_has("0 error(s)")
+        .out_has("image-tag-not-semver");
+
+    p.release(&["tag", "2.8.0", "--offline"]).ok();
+    p.release(&["branch", "2.8"]).ok();
+
+    // A fix on master: new config and a new image; the version is not bumped yet.
+    let admin = p.read("addons/app/app-admin.yaml");
+    p.write(
+        "addons/app/app-admin.yaml",
+        &admin
+            .replace("app-admin:v0.3.30", "app-admin:v0.3.31")
+            .replace(":8080", ":9090"),
+    );
+    let fix = p.commit("app-admin: port 9090, image v0.3.31");
+    p.release(&["check", "--offline"])
+        .fails(3)
+        .out_has("chart-version-not-bumped")
+        .out_has("addons/app/app-admin.yaml:9");
+    // bump edits _config._metadata.version in place.
+    p.release(&["bump", "patch", "app-admin", "--commit"])
+        .ok()
+        .out_has("v0.3.30 -> v0.3.31");
+    assert!(p
+        .read("addons/app/app-admin.yaml")
+        .contains("version: \"v0.3.31\""));
+    assert_eq!(
+        p.git(&["show", "--format=", "--stat", "HEAD"])
+            .lines()
+            .count(),
+        2,
+        "bump changes the addon file only"
+    );
+    // The image list follows through collect (the addon's local fix is kept).
+    p.release(&["collect", "--commit"]).ok();
+    assert!(list_of(&p).contains("release/app-admin:v0.3.31"));
+    reg.push(&sb, "release/app-admin:v0.3.31", "app-admin-fix", None);
+    p.release(&["check"]).ok();
+
+    // cherry-pick onto the release line: the branch's own version, patch + 1.
+    p.release(&["cherry-pick", &fix, "--onto", "2.8"])
+        .ok()
+        .out_has("bump addons/app/app-admin.yaml (app-admin): v0.3.30 -> v0.3.31")
+        .out_has("images-lists/images_platform.list: +1 -1");
+    p.release(&["check", "release-2.8"]).ok();
+
+    // hotfix per addon, recorded as a commit, with its changed image.
+    let run = p
+        .release(&[
+            "hotfix",
+            "v2.8.0..release-2.8",
+            "--per-addon",
+            "--images",
+            "--record",
+            "--commit",
+            "-o",
+            out_s,
+        ])
+        .ok();
+    let name = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("package: "))
+        .unwrap()
+        .to_string();
+    assert!(
+        name.starts_with("compass-hotfixes-app-admin-v2.8.0-") && name.ends_with(".tar.gz"),
+        "{name}"
+    );
+    let top = name.trim_end_matches(".tar.gz");
+    let names = sb.tar_names(&out.join(&name));
+    assert!(
+        names.contains(&format!("{top}/default/app/app-admin/values.yaml")),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&format!("{top}/images-lists/images.tar")),
+        "{names:?}"
+    );
+    sb.untar(&out.join(&name), &sb.path("hf"));
+    let manifest = std::fs::read_to_string(sb.path("hf").join(top).join("hotfix.yaml")).unwrap();
+    assert!(manifest.contains("release/app-admin:v0.3.31"), "{manifest}");
+    // The image in the package is the registry's, found by project.
+    let layout = sb.path("hf-layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    let tar = sb.path("hf").join(top).join("images-lists/images.tar");
+    let x = sb
+        .cmd("tar", &layout)
+        .args(["-xf", tar.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(x.status.success());
+    let inspect = sb
+        .cmd("skopeo", &layout)
+        .args(["inspect", "--raw"])
+        .arg(format!(
+            "oci:{}:{}/release/app-admin:v0.3.31",
+            layout.display(),
+            reg.host
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
+    // The record: the package's files (not its images) under release-hotfixes/, committed.
+    let base = format!(
+        "release-hotfixes/2.8.0/{}",
+        &top[top.len() - 11..top.len() - 3]
+    );
+    let recorded = p.git(&["show", "--format=%s", "--name-only", "HEAD"]);
+    assert!(recorded.starts_with("hotfix v2.8.0-"), "{recorded}");
+    assert!(
+        recorded.contains(&format!("{base}/{top}/default/app/app-admin/values.yaml")),
+        "{recorded}"
+    );
+    assert!(
+        recorded.contains(&format!("{base}/{top}/hotfix.yaml")),
+        "{recorded}"
+    );
+    assert!(!recorded.contains("images.tar"), "{recorded}");
+    assert_eq!(p.status(), "");
+
+    // The full package ships the addon files and the product descriptions.
+    p.release(&["tag", "2.8.1", "release-2.8", "--offline"])
+        .ok();
+    p.release(&["package", "v2.8.1", "-o", out_s]).ok();
+    let full = out.join("compass-v2.8.1.tar.gz");
+    let names = sb.tar_names(&full);
+    for f in [
+        "addons/app/app-admin.yaml",
+        "addons/app/canary-controller.yaml",
+        "compass.yaml",
+        "mini-compass.yaml",
+        "images-lists/images_platform.list",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(&format!("/{f}"))),
+            "{f} not in {names:?}"
+        );
+    }
+
+    // upgrade from the release before: the addons that changed, in their namespaces.
+    p.release(&["upgrade", "v2.7.0", "v2.8.1", "-o", out_s])
+        .ok()
+        .out_has("app-admin")
+        .out_has("v0.3.29 -> v0.3.31");
+    let up = out.join("compass-upgrade-2.7.0-2.8.1.tar.gz");
+    sb.untar(&up, &sb.path("up"));
+    let steps = std::fs::read_to_string(
+        sb.path("up")
+            .join("compass-upgrade-2.7.0-2.8.1")
+            .join("upgrade.yaml"),
+    )
+    .unwrap();
+    assert!(steps.contains("release: app-admin\n"), "{steps}");
+    assert!(
+        steps.contains("archive: addons/app/app-admin.yaml"),
+        "{steps}"
+    );
+}
+
+#[test]
+fn product_descriptions_are_held_against_the_addons() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    p.release(&["check", "--offline"]).ok();
+    let compass = p.read("compass.yaml");
+    // A listed addon no file defines, a deps entry naming nothing, a cycle, an empty module.
+    p.write(
+        "compass.yaml",
+        &(compass
+            .replace(
+                "      - tenant-admin\n",
+                "      - tenant-admin\n      - canary-controller\n",
+            )
+            .replace(
+                "    - name: canary-controller\n",
+                "    - name: ghost\n      description: nowhere\n    - name: canary-controller\n",
+            )
+            .replace("      - app-admin\n", "      - app-admin\n      - nobody\n")
+            + "  - name: empty\n    required: false\n    addons: []\n"),
+    );
+    p.commit("compass.yaml: broken");
+    let run = p.release(&["check", "--offline"]).fails(3);
+    run.out_has("product-description-mismatch")
+        .out_has("lists addon `ghost` (module app), but no addon file defines it")
+        .out_has("depends on `nobody`")
+        .out_has("deps form a cycle: app-admin -> canary-controller -> app-admin")
+        .out_has("module `empty` lists no addons");
+    // tag runs the rule too.
+    p.release(&["tag", "2.8.0", "--offline"])
+        .fails(3)
+        .err_has("not a consistent release");
+    p.write("compass.yaml", &compass);
+    p.commit("compass.yaml: fixed");
+    // An addon no description lists is a warning.
+    let mini = p.read("mini-compass.yaml");
+    let full = p.read("compass.yaml");
+    p.write(
+        "compass.yaml",
+        &full.replace(
+            "  - name: tenant-admin\n    description: Manage tenants\n",
+            "",
+        ),
+    );
+    assert_ne!(p.read("compass.yaml"), full);
+    p.write(
+        "mini-compass.yaml",
+        &mini.replace(
+            "  - name: tenant-admin\n    description: Manage tenants\n",
+            "",
+        ),
+    );
+    // (app-admin still depends on tenant-admin in compass.yaml: put that back as listed.)
+    let c = p
+        .read("compass.yaml")
+        .replace("      deps:\n      - tenant-admin\n", "");
+    p.write("compass.yaml", &c);
+    p.commit("tenant-admin unlisted");
+    p.release(&["check", "--offline"])
+        .ok()
+        .out_has("addon `tenant-admin` (addons/platform/tenant-admin.yaml) is listed in no product description");
+}
+
+#[test]
+fn collect_lists_a_new_addon_in_compass_yaml_and_release_charts_yaml() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    // A new component repository with one addon.
+    let mut c = sb.repo("cc/components/prometheus");
+    c.write(
+        "release/prometheus.yaml",
+        "_config:\n  _metadata:\n    name: prometheus\n    namespace: kube-system\n    version: \"[[ imageTagFromGitTag ]]\"\n  controllers:\n  - containers:\n    - args:\n      - --sidecar=[[ registry_library ]]/reloader:1.0.0\n      image: '[[ registry_release ]]/prometheus:[[ imageTagFromGitTag ]]'\n      name: prometheus\n",
+    );
+    c.commit("prometheus");
+    c.tag_annotated("v2.1.0");
+    let list = p.read("charts_list.yaml");
+    p.write(
+        "charts_list.yaml",
+        &format!(
+            "{list}- repositoryFullName: demo/prometheus\n  resourcePaths:\n  - release/prometheus.yaml\n  targetPath: monitoring\n"
+        ),
+    );
+    p.commit("charts_list: prometheus");
+    p.release(&["collect", "--commit"])
+        .ok()
+        .out_has("addons/monitoring/prometheus.yaml")
+        .out_has("(none) -> v2.1.0")
+        .err_has("compass.yaml: added addon `prometheus`");
+    let compass = p.read("compass.yaml");
+    assert!(
+        compass.ends_with(
+            "  - name: monitoring\n    required: false\n    addons:\n    - name: prometheus\n      description: prometheus\n"
+        ),
+        "{compass}"
+    );
+    let tags = p.read("release_charts.yaml");
+    assert!(
+        tags.ends_with(
+            "- repositoryFullName: demo/prometheus\n  tag: v2.1.0\n  resourcePaths:\n  - release/prometheus.yaml\n  targetPath: monitoring\n"
+        ),
+        "{tags}"
+    );
+    let images = list_of(&p);
+    assert!(
+        images.contains("release/prometheus:v2.1.0") && images.contains("library/reloader:1.0.0")
+    );
+    p.release(&["check", "--offline"]).ok();
+}
+
+#[test]
+fn files_under_addons_that_are_no_addon_are_errors_in_the_caicloud_layout() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    p.write("addons/app/notes.yaml", "todo: write the docs\n");
+    p.commit("notes");
+    p.release(&["check", "--offline"])
+        .fails(3)
+        .out_has("addon-file-unknown")
+        .out_has("addons/app/notes.yaml is neither a chart nor a single-file addon");
+    p.remove("addons/app/notes.yaml");
+    p.commit("no notes");
+    p.release(&["check", "--offline"]).ok();
+}
+
+#[test]
+fn a_reused_addon_version_is_found_across_release_tags() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    // v2.7.0 shipped tenant-admin v1.2.0; change it without a new version, release again.
+    let t = p.read("addons/platform/tenant-admin.yaml");
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 5"),
+    );
+    p.commit("tenant-admin: slower wait");
+    p.git(&["tag", "-a", "-m", "v2.7.1", "v2.7.1"]);
+    p.release(&["check", "--history", "--offline"])
+        .fails(3)
+        .out_has("chart-version-reused")
+        .out_has("tenant-admin v1.2.0 in HEAD differs from tenant-admin v1.2.0 in v2.7.0")
+        .out_has("addons/platform/tenant-admin.yaml:9");
+}
+
+#[test]
+fn init_writes_the_caicloud_layout() {
+    let sb = Sandbox::new();
+    let mut p = sb.repo("fresh");
+    p.write("README.md", "compass\n");
+    p.commit("start");
+    p.release(&["init", "--layout", "caicloud", "--product", "compass"])
+        .ok()
+        .out_has("add components to charts_list.yaml");
+    for f in [
+        "charts_list.yaml",
+        "release_charts.yaml",
+        "compass.yaml",
+        "mini-compass.yaml",
+        "images-lists/images_platform.list",
+    ] {
+        assert!(p.exists(f), "{f}");
+    }
+    assert!(p.read(".gitrelease").contains("layout = caicloud"));
+    p.commit("init");
+    p.release(&["check", "--offline"]).ok();
+    p.release(&["collect"])
+        .ok()
+        .out_has("nothing to collect: charts_list.yaml lists no component");
+}
