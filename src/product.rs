@@ -317,8 +317,7 @@ pub fn add_addon(rel: &str, text: &str, module: &str, name: &str) -> Option<Stri
     let out = if let Some(last) = before
         .addons
         .iter()
-        .filter(|a| a.module.as_deref() == Some(module))
-        .last()
+        .rfind(|a| a.module.as_deref() == Some(module))
     {
         let col = col_of(last.line)?;
         splice(

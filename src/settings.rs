@@ -105,6 +105,32 @@ impl Layout {
     }
 }
 
+/// Where repos entries' targets are relative to: `release.addonsPath` (the default target)
+/// and `release.targetPathBase` (what `targetPath`/`targetChartPath` are relative to).
+/// Built by [`Settings::targets`].
+#[derive(Debug, Clone, Copy)]
+pub struct Targets<'a> {
+    /// The addons path, where an entry without a target lands.
+    pub addons: &'a str,
+    /// The folder targets are relative to (`""` for the root).
+    pub base: &'a str,
+}
+
+impl Targets<'_> {
+    /// The work-tree folder of an entry's target field (`None`: the addons path).
+    ///
+    /// Errors: a target that is absolute or has `..` parts.
+    pub fn folder(&self, target: Option<&str>) -> anyhow::Result<String> {
+        Ok(match target {
+            Some(t) => match normalize_rel_path(t)? {
+                t if t.is_empty() => self.base.to_string(),
+                t => crate::files::join(self.base, &t),
+            },
+            None => self.addons.to_string(),
+        })
+    }
+}
+
 /// Flag overrides; `None` keeps the value from the lower layers.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -186,20 +212,12 @@ impl Settings {
         s
     }
 
-    /// Where repos entries' targets land ([`crate::components::Targets`]).
-    pub fn targets(&self) -> crate::components::Targets<'_> {
-        crate::components::Targets {
+    /// Where repos entries' targets land ([`Targets`]).
+    pub fn targets(&self) -> Targets<'_> {
+        Targets {
             addons: &self.addons_path,
             base: &self.target_base,
         }
-    }
-
-    /// The project `[[ placeholder ]]` stands for ([`Settings::placeholder_projects`]).
-    pub fn project_of(&self, placeholder: &str) -> Option<&str> {
-        self.placeholder_projects
-            .iter()
-            .find(|(p, _)| p == placeholder)
-            .map(|(_, v)| v.as_str())
     }
 
     /// Resolve the layers for `repo`: defaults, `<workdir>/.gitrelease`, the repository's git

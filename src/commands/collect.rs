@@ -243,7 +243,7 @@ pub(crate) fn plan(
     args: &CollectArgs,
 ) -> Result<(Report<CollectReport>, Plan, Option<UserError>)> {
     let workdir = git::workdir(repo)?;
-    let mut lists = components::read_paths(&workdir, &settings)?;
+    let mut lists = components::read_paths(&workdir, settings)?;
     let selected = select(&lists.components, &args.components)?;
     let pins = parse_pins(&args.pins, &lists.components)?;
     let bounds = git::bounds(repo)?;

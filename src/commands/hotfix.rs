@@ -221,12 +221,13 @@ pub fn run(args: HotfixArgs) -> Result<()> {
             writeln!(out, "tagged {t} on {}", &plan.new.to_string()[..12])?;
         }
         if let Some(first) = r.data.recorded.first() {
-            let folder = first.rsplitn(2, '/').nth(1).unwrap_or(first);
+            // release-hotfixes/<base>/<date>
+            let folder: Vec<&str> = first.splitn(4, '/').take(3).collect();
             writeln!(
                 out,
                 "recorded {} file(s) under {}",
                 r.data.recorded.len(),
-                folder.rsplitn(2, '/').nth(1).unwrap_or(folder)
+                folder.join("/")
             )?;
         }
         Ok(())

@@ -34,31 +34,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "tag",
 ];
 
-/// Where repos entries' targets are relative to: `release.addonsPath` (the default target)
-/// and `release.targetPathBase` (what `targetPath`/`targetChartPath` are relative to).
-/// Built by [`crate::settings::Settings::targets`].
-#[derive(Debug, Clone, Copy)]
-pub struct Targets<'a> {
-    /// The addons path, where an entry without a target lands.
-    pub addons: &'a str,
-    /// The folder targets are relative to (`""` for the root).
-    pub base: &'a str,
-}
-
-impl Targets<'_> {
-    /// The work-tree folder of an entry's target field (`None`: the addons path).
-    ///
-    /// Errors: a target that is absolute or has `..` parts.
-    pub fn folder(&self, target: Option<&str>) -> anyhow::Result<String> {
-        Ok(match target {
-            Some(t) => match crate::settings::normalize_rel_path(t)? {
-                t if t.is_empty() => self.base.to_string(),
-                t => crate::files::join(self.base, &t),
-            },
-            None => self.addons.to_string(),
-        })
-    }
-}
+pub use crate::settings::Targets;
 
 /// One component entry of a repos file.
 #[derive(Debug, Clone, PartialEq, Eq)]
