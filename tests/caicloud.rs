@@ -431,3 +431,29 @@ fn init_writes_the_caicloud_layout() {
         .ok()
         .out_has("nothing to collect: charts_list.yaml lists no component");
 }
+
+#[test]
+fn a_submodule_outside_the_addons_does_not_stop_hotfix_or_tag() {
+    // The real compass-release keeps `hack/lint/charts` as a submodule; with no version.yml in
+    // this layout, nothing may read the whole tree as one.
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    let mut lint = sb.repo("cc/compass-release/hack/lint/charts");
+    lint.write("README.md", "charts lint\n");
+    lint.commit("lint");
+    p.commit("lint charts as a submodule (an embedded repository: a gitlink)");
+    assert!(p
+        .git(&["ls-tree", "HEAD", "hack/lint/charts"])
+        .starts_with("160000 commit"));
+    let t = p.read("addons/platform/tenant-admin.yaml");
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 5")
+            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
+    );
+    p.commit("tenant-admin v1.2.1");
+    p.release(&["tag", "2.7.1", "--offline"]).ok();
+    p.release(&["hotfix", "v2.7.0..v2.7.1", "--dry-run"])
+        .ok()
+        .out_has("tenant-admin         v1.2.0 -> v1.2.1");
+}

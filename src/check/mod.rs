@@ -765,13 +765,22 @@ pub fn check(
         })
         .collect();
     let order = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
+    // By rule, a rule's errors before its warnings (product-description-mismatch has both).
     kept.sort_by(|a, b| {
-        (order(a.rule), &a.path, &a.chart, &a.message).cmp(&(
-            order(b.rule),
-            &b.path,
-            &b.chart,
-            &b.message,
-        ))
+        (
+            order(a.rule),
+            std::cmp::Reverse(a.severity),
+            &a.path,
+            &a.chart,
+            &a.message,
+        )
+            .cmp(&(
+                order(b.rule),
+                std::cmp::Reverse(b.severity),
+                &b.path,
+                &b.chart,
+                &b.message,
+            ))
     });
     kept.dedup();
     let errors = kept
@@ -787,19 +796,19 @@ pub fn check(
     })
 }
 
-/// Print `report` as a table grouped by rule, then a count line.
+/// Print `report` as a table grouped by rule and severity, then a count line.
 ///
 /// Errors: writing to `out`.
 pub fn print(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut last = "";
+    let mut last = ("", None);
     for f in &report.findings {
-        if f.rule != last {
+        if (f.rule, Some(f.severity)) != last {
             let sev = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
             writeln!(out, "{} ({sev})", f.rule)?;
-            last = f.rule;
+            last = (f.rule, Some(f.severity));
         }
         let place = match (&f.path, f.line) {
             (Some(p), Some(l)) => format!("{p}:{l}: "),

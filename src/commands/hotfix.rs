@@ -345,13 +345,11 @@ fn addon_places(
     rel: &str,
 ) -> Result<BTreeMap<String, AddonPlace>> {
     let mut out = BTreeMap::new();
-    let Some(files) = git::read_path(repo, tree, rel)? else {
+    // blob_at, not read_path: an empty `rel` (no version.yml) is the root, not a file.
+    let Some(data) = git::blob_at(repo, tree, rel)? else {
         return Ok(out);
     };
-    let Some(f) = files.get("") else {
-        return Ok(out);
-    };
-    for a in crate::version_yml::read(rel, &f.data)? {
+    for a in crate::version_yml::read(rel, &data)? {
         out.insert(a.name, (a.module, a.namespace));
     }
     Ok(out)

@@ -137,13 +137,11 @@ fn listed_versions(
     tree: gix::ObjectId,
     rel: &str,
 ) -> Result<Option<BTreeMap<String, Option<String>>>> {
-    let Some(files) = git::read_path(repo, tree, rel)? else {
+    // blob_at, not read_path: an empty `rel` (no version.yml) is the root, not a file.
+    let Some(data) = git::blob_at(repo, tree, rel)? else {
         return Ok(None);
     };
-    let Some(f) = files.get("") else {
-        return Ok(None);
-    };
-    let out = crate::version_yml::read(rel, &f.data)?
+    let out = crate::version_yml::read(rel, &data)?
         .into_iter()
         .map(|a| (a.name, a.version))
         .collect();
