@@ -227,8 +227,27 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
     // The full package ships the addon files and the product descriptions.
     p.release(&["tag", "2.8.1", "release-2.8", "--offline"])
         .ok();
-    p.release(&["package", "v2.8.1", "-o", out_s]).ok();
+    p.release(&["package", "v2.8.1", "--images", "-o", out_s])
+        .ok();
     let full = out.join("compass-v2.8.1.tar.gz");
+    // At the site: verify, then push into the site's registry under the same projects.
+    p.release(&["verify", full.to_str().unwrap()]).ok();
+    let site = TestRegistry::start(None);
+    p.release(&["push", full.to_str().unwrap(), "--registry", &site.host])
+        .ok();
+    for image in ["release/app-admin:v0.3.31", "library/busybox:1.30.0"] {
+        let found = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/{image}", site.host))
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "{image} not at the site: {}",
+            String::from_utf8_lossy(&found.stderr)
+        );
+    }
     let names = sb.tar_names(&full);
     for f in [
         "addons/app/app-admin.yaml",
