@@ -476,3 +476,43 @@ fn a_submodule_outside_the_addons_does_not_stop_hotfix_or_tag() {
         .ok()
         .out_has("tenant-admin         v1.2.0 -> v1.2.1");
 }
+
+#[test]
+fn an_addon_version_that_goes_down_is_refused_on_its_line_and_below_an_older_line() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    // Lowered since the release before (v2.7.0 shipped tenant-admin v1.2.0).
+    let t = p.read("addons/platform/tenant-admin.yaml");
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 3")
+            .replace("version: \"v1.2.0\"", "version: \"v1.1.9\""),
+    );
+    p.commit("tenant-admin down");
+    p.release(&["check", "--offline"])
+        .fails(3)
+        .out_has("chart-version-lowered")
+        .out_has("tenant-admin v1.1.9 went down from v1.2.0 in v2.7.0");
+    // Below an older line: 2.7 ships v1.2.5 as a hotfix release, master (2.8) still has v1.2.1.
+    p.git(&["reset", "-q", "--hard", "v2.7.0"]);
+    p.release(&["branch", "2.7"]).ok();
+    p.git(&["checkout", "-q", "release-2.7"]);
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 4")
+            .replace("version: \"v1.2.0\"", "version: \"v1.2.5\""),
+    );
+    p.commit("tenant-admin v1.2.5 on 2.7");
+    p.release(&["tag", "2.7.1", "--offline"]).ok();
+    p.git(&["checkout", "-q", "main"]);
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 6")
+            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
+    );
+    p.commit("tenant-admin v1.2.1 on master");
+    p.release(&["check", "--offline"])
+        .fails(3)
+        .out_has("chart-version-below-older-line")
+        .out_has("addons/platform/tenant-admin.yaml");
+}
