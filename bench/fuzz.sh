@@ -7,7 +7,8 @@
 # Targets (bench/fuzz/fuzz_targets/, entry points in src/fuzzing.rs): template (parser and
 # executor under the render budget), yaml_edit (an edit changes only the value's bytes),
 # repos_file, version_yml, image_reference (print and parse round trip), oci_manifest,
-# helmignore. Seeds are bench/fuzz/seeds/<target>/ (committed); what the fuzzer adds goes to
+# helmignore, addon_file (a single-file addon: images, and the version edit changes one line),
+# product_file (compass.yaml: read, the rule, adding an addon in place). Seeds are bench/fuzz/seeds/<target>/ (committed); what the fuzzer adds goes to
 # target/fuzz-corpus/<target>/ (not committed). A crash, a timeout (10 s an input) or an input
 # that takes more than 1 GiB is written to bench/fuzz/artifacts/<target>/ and stops the run;
 # turn each into a regression test before fixing it. One line a target is printed at the end:
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(template yaml_edit repos_file version_yml image_reference oci_manifest helmignore)
+[ ${#targets[@]} -gt 0 ] || targets=(template yaml_edit repos_file version_yml image_reference oci_manifest helmignore addon_file product_file)
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal

@@ -130,6 +130,58 @@ pub fn helmignore(data: &[u8]) {
     }
 }
 
+/// A single-file addon (the caicloud layout): its `_config._metadata`, its images through the
+/// addon scanner, and the in-place edit of `_metadata.version`: when it succeeds, only the
+/// version's bytes changed and the file reads back with the new version.
+pub fn addon_file(data: &[u8]) {
+    let mut warnings = Vec::new();
+    let _ = crate::image::scan::addon_images(
+        "addons/x/fuzz.yaml",
+        data,
+        &["registry_release", "registry_library"],
+        &mut warnings,
+    );
+    let Some(meta) = crate::chart::meta::addon_file(data) else {
+        return;
+    };
+    let Some(line) = crate::chart::meta::version_line(data) else {
+        return;
+    };
+    let new = "v9.8.7";
+    if let Some(out) = crate::chart::meta::set_version(data, new) {
+        let back = crate::chart::meta::addon_file(&out).expect("still an addon");
+        assert_eq!(back.version.as_deref(), Some(new), "version read back");
+        assert_eq!(back.name, meta.name, "name kept");
+        let (old_lines, new_lines): (Vec<&[u8]>, Vec<&[u8]>) = (
+            data.split(|b| *b == b'\n').collect(),
+            out.split(|b| *b == b'\n').collect(),
+        );
+        assert_eq!(old_lines.len(), new_lines.len(), "lines added or removed");
+        for (i, (a, b)) in old_lines.iter().zip(&new_lines).enumerate() {
+            assert!(a == b || i + 1 == line, "line {} changed, not the version's {line}", i + 1);
+        }
+    }
+}
+
+/// A product description file (compass.yaml): read, the rule against a few addon names, and
+/// adding an addon in place: when it succeeds, the file reads back with every addon it listed
+/// and the new one.
+pub fn product_file(data: &[u8]) {
+    let Ok(d) = crate::product::read("compass.yaml", data) else {
+        return;
+    };
+    let defined = [("a".to_string(), "addons/x/a.yaml".to_string())].into();
+    let _ = crate::product::findings(std::slice::from_ref(&d), &defined);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(out) = crate::product::add_addon("compass.yaml", text, "fuzzmod", "fuzz-addon") {
+        let back = crate::product::read("compass.yaml", out.as_bytes()).expect("reads back");
+        assert_eq!(back.addons.len(), d.addons.len() + 1);
+        assert!(back.addons.iter().any(|a| a.name == "fuzz-addon"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every committed seed (`bench/fuzz/seeds/<target>/`) through its target: the seeds parse
@@ -137,7 +189,7 @@ mod tests {
     #[test]
     fn every_seed_passes_its_target() {
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 7] = [
+        let targets: [Target; 9] = [
             ("template", super::template),
             ("yaml_edit", super::yaml_edit),
             ("repos_file", super::repos_file),
@@ -145,6 +197,8 @@ mod tests {
             ("image_reference", super::image_reference),
             ("oci_manifest", super::oci_manifest),
             ("helmignore", super::helmignore),
+            ("addon_file", super::addon_file),
+            ("product_file", super::product_file),
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fuzz/seeds");
         for (name, run) in targets {
