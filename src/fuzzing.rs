@@ -158,7 +158,11 @@ pub fn addon_file(data: &[u8]) {
         );
         assert_eq!(old_lines.len(), new_lines.len(), "lines added or removed");
         for (i, (a, b)) in old_lines.iter().zip(&new_lines).enumerate() {
-            assert!(a == b || i + 1 == line, "line {} changed, not the version's {line}", i + 1);
+            assert!(
+                a == b || i + 1 == line,
+                "line {} changed, not the version's {line}",
+                i + 1
+            );
         }
     }
 }

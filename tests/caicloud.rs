@@ -262,6 +262,19 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
         );
     }
 
+    // log, diff and contains see addons as they see charts.
+    p.release(&["log", "2.8"])
+        .ok()
+        .out_has("chart  addons/app/app-admin.yaml  v0.3.30 -> v0.3.31");
+    p.release(&["diff", "v2.7.0", "v2.8.1"])
+        .ok()
+        .out_has("demo/app-admin")
+        .out_has("chart addons/app/app-admin.yaml  v0.3.29 -> v0.3.31");
+    p.release(&["contains", &fix])
+        .ok()
+        .out_has("release-2.8")
+        .out_has("cherry-pick");
+
     // upgrade from the release before: the addons that changed, in their namespaces.
     p.release(&["upgrade", "v2.7.0", "v2.8.1", "-o", out_s])
         .ok()
@@ -515,4 +528,42 @@ fn an_addon_version_that_goes_down_is_refused_on_its_line_and_below_an_older_lin
         .fails(3)
         .out_has("chart-version-below-older-line")
         .out_has("addons/platform/tenant-admin.yaml");
+}
+
+#[test]
+fn images_sync_copies_upstream_images_into_their_project_of_the_internal_registry() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    let upstream = TestRegistry::start(None);
+    upstream.push(&sb, "docker/busybox:1.30.0", "busybox", None);
+    upstream.push(&sb, "docker/alpine:3.7", "alpine", None);
+    p.write(
+        "images-lists/images_origin.yaml",
+        &format!(
+            "- src: {u}/docker/busybox\n  dest: library/busybox\n- src: {u}/docker/alpine\n  dest: library/alpine\n",
+            u = upstream.host
+        ),
+    );
+    p.commit("origins of the library images");
+    let internal = TestRegistry::start(None);
+    p.git(&["config", "release.registry", &internal.host]);
+    p.release(&["images", "sync"]).ok();
+    for image in ["library/busybox:1.30.0", "library/alpine:3.7"] {
+        let found = sb
+            .cmd("skopeo", sb.dir.path())
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/{image}", internal.host))
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "{image} not synced: {}",
+            String::from_utf8_lossy(&found.stderr)
+        );
+    }
+    // The product's own images are not mirrored: check names them missing, by project.
+    p.release(&["check"])
+        .fails(3)
+        .out_has("image-missing")
+        .out_has("release/app-admin:v0.3.29");
 }

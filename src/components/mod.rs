@@ -169,9 +169,10 @@ pub fn read_worktree(
     read_paths(&workdir, settings)
 }
 
-/// Read the repos files `repos_path` (a `release.reposPath` value,
-/// [`crate::settings::repos_paths`]) names in the work tree at `workdir`: a folder gives every
-/// `*.yaml` / `*.yml` file directly in it, a file is read itself (`charts_list.yaml`).
+/// Read the repos files `release.reposPath` names ([`crate::settings::repos_paths`]) in the
+/// work tree at `workdir`: a folder gives every `*.yaml` / `*.yml` file directly in it, a file
+/// is read itself (`charts_list.yaml`); then the collected tags of `release.tagsFile`
+/// ([`overlay_tags`]), whose text is kept with the others (empty when it does not exist yet).
 ///
 /// Errors (exit 2): a path that is neither; invalid YAML (file, line, column), a top level that
 /// is neither a list nor a mapping with `spec:`, an entry without `repositoryFullName`, a field of
@@ -213,7 +214,8 @@ fn tags_file(settings: &crate::settings::Settings) -> Option<&str> {
 /// `release_charts.yaml`, the charts_list shape with a `tag:` per entry; seed 000) over
 /// `components`: each component the file lists takes its `tag:` as its `currentTag` and
 /// records where collect writes the next one ([`Component::tag_at`]); a component it does not
-/// list has no collected tag yet. `text` is `None` when the file does not exist.
+/// list keeps its own `currentTag`, if any, and collect appends an entry for it. `text` is
+/// `None` when the file does not exist.
 ///
 /// Errors (exit 2): the file does not parse (file and line).
 pub fn overlay_tags(
