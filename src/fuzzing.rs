@@ -132,7 +132,8 @@ pub fn helmignore(data: &[u8]) {
 
 /// A single-file addon (the caicloud layout): its `_config._metadata`, its images through the
 /// addon scanner, and the in-place edit of `_metadata.version`: when it succeeds, only the
-/// version's bytes changed and the file reads back with the new version.
+/// version's bytes changed and the file reads back with the new version (a crash of the first
+/// run, kept as seed `cr-line-breaks`, was the harness's own: it counted lines at `\n` only).
 pub fn addon_file(data: &[u8]) {
     let mut warnings = Vec::new();
     let _ = crate::image::scan::addon_images(
@@ -144,7 +145,12 @@ pub fn addon_file(data: &[u8]) {
     let Some(meta) = crate::chart::meta::addon_file(data) else {
         return;
     };
-    let Some(line) = crate::chart::meta::version_line(data) else {
+    let Ok(text) = std::str::from_utf8(crate::placeholders::strip_bom(data)) else {
+        return;
+    };
+    let bom = data.len() - text.len();
+    let path = crate::chart::meta::version_path(data);
+    let Ok(span) = crate::yaml_edit::find_scalar(text, &path) else {
         return;
     };
     let new = "v9.8.7";
@@ -152,18 +158,16 @@ pub fn addon_file(data: &[u8]) {
         let back = crate::chart::meta::addon_file(&out).expect("still an addon");
         assert_eq!(back.version.as_deref(), Some(new), "version read back");
         assert_eq!(back.name, meta.name, "name kept");
-        let (old_lines, new_lines): (Vec<&[u8]>, Vec<&[u8]>) = (
-            data.split(|b| *b == b'\n').collect(),
-            out.split(|b| *b == b'\n').collect(),
+        // Only the version's bytes changed (lines are YAML's: `\r` alone breaks one too).
+        let out = &out[bom..];
+        assert!(
+            out.starts_with(&text.as_bytes()[..span.start]),
+            "bytes before the version changed"
         );
-        assert_eq!(old_lines.len(), new_lines.len(), "lines added or removed");
-        for (i, (a, b)) in old_lines.iter().zip(&new_lines).enumerate() {
-            assert!(
-                a == b || i + 1 == line,
-                "line {} changed, not the version's {line}",
-                i + 1
-            );
-        }
+        assert!(
+            out.ends_with(&text.as_bytes()[span.end..]),
+            "bytes after the version changed"
+        );
     }
 }
 

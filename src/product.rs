@@ -321,7 +321,7 @@ pub fn add_addon(rel: &str, text: &str, module: &str, name: &str) -> Option<Stri
     {
         let col = col_of(last.line)?;
         splice(
-            item_end(&lines, last.line - 1, col),
+            yaml_edit::block_item_end(&lines, last.line - 1, col),
             &entry(&" ".repeat(col)),
         )
     } else {
@@ -333,7 +333,7 @@ pub fn add_addon(rel: &str, text: &str, module: &str, name: &str) -> Option<Stri
             yaml_edit::quote_if_needed(module),
             entry(&format!("{pad}  "))
         );
-        splice(item_end(&lines, last.line - 1, col), &m)
+        splice(yaml_edit::block_item_end(&lines, last.line - 1, col), &m)
     };
     let after = read(rel, out.as_bytes()).ok()?;
     let kept = before.addons.iter().all(|b| {
@@ -347,29 +347,6 @@ pub fn add_addon(rel: &str, text: &str, module: &str, name: &str) -> Option<Stri
         .iter()
         .any(|a| a.name == name && a.module.as_deref() == Some(module));
     (kept && added && after.addons.len() == before.addons.len() + 1).then_some(out)
-}
-
-/// The byte offset where the block entry starting on 0-based line `start` (a `- ` item at column
-/// `col`) ends: before the first later line at or left of `col` that is not blank or a comment.
-fn item_end(lines: &[&str], start: usize, col: usize) -> usize {
-    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let mut end = lines.len();
-    for (i, l) in lines.iter().enumerate().skip(start + 1) {
-        let t = l.trim();
-        if !t.is_empty() && !t.starts_with('#') && indent(l) <= col {
-            end = i;
-            break;
-        }
-    }
-    while end > start + 1 {
-        let t = lines[end - 1].trim();
-        if t.is_empty() || (t.starts_with('#') && indent(lines[end - 1]) <= col) {
-            end -= 1;
-        } else {
-            break;
-        }
-    }
-    lines[..end].iter().map(|l| l.len() + 1).sum()
 }
 
 /// The descriptions `release.productFiles` names that exist at `tree` (absent ones skipped).

@@ -253,29 +253,6 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-/// The byte offset where the block entry that starts on 0-based line `start` (a `- ` item at
-/// column `col`) ends: before the first later line at or left of `col` that is not blank, and
-/// before the blank and comment lines that lead up to it.
-fn item_end(lines: &[&str], start: usize, col: usize) -> usize {
-    let mut end = lines.len();
-    for (i, l) in lines.iter().enumerate().skip(start + 1) {
-        let t = l.trim();
-        if !t.is_empty() && !t.starts_with('#') && indent(l) <= col {
-            end = i;
-            break;
-        }
-    }
-    while end > start + 1 {
-        let t = lines[end - 1].trim();
-        if t.is_empty() || (t.starts_with('#') && indent(lines[end - 1]) <= col) {
-            end -= 1;
-        } else {
-            break;
-        }
-    }
-    lines[..end].iter().map(|l| l.len() + 1).sum()
-}
-
 fn add_one(rel: &str, text: &str, a: &NewAddon) -> Option<String> {
     if text.contains('\r') || !text.ends_with('\n') {
         return None;
@@ -319,7 +296,10 @@ fn add_one(rel: &str, text: &str, a: &NewAddon) -> Option<String> {
         let col = lines[l]
             .find('-')
             .filter(|c| lines[l][*c..].starts_with("- "))?;
-        return Some(splice(item_end(&lines, l, col), &addon(&" ".repeat(col))));
+        return Some(splice(
+            yaml_edit::block_item_end(&lines, l, col),
+            &addon(&" ".repeat(col)),
+        ));
     }
     // A new module, after the last one (or in place of `modules: []`).
     let module = |pad: &str| {
@@ -343,7 +323,10 @@ fn add_one(rel: &str, text: &str, a: &NewAddon) -> Option<String> {
         let col = lines[l]
             .find('-')
             .filter(|c| lines[l][*c..].starts_with("- "))?;
-        return Some(splice(item_end(&lines, l, col), &module(&" ".repeat(col))));
+        return Some(splice(
+            yaml_edit::block_item_end(&lines, l, col),
+            &module(&" ".repeat(col)),
+        ));
     }
     // `modules: []`
     let (i, line) = lines.iter().enumerate().find(|(_, l)| {

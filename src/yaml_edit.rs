@@ -752,6 +752,32 @@ fn insert_entry(
     None
 }
 
+/// The byte offset where the block entry that starts on 0-based line `start` (a `- ` item at
+/// column `col`) ends: before the first later line at or left of `col` that is not blank, and
+/// before the blank and comment lines that lead up to it.
+/// `lines` are the text's lines without their `\n` (version.yml's and compass.yaml's in-place
+/// insertions use it).
+pub fn block_item_end(lines: &[&str], start: usize, col: usize) -> usize {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut end = lines.len();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim();
+        if !t.is_empty() && !t.starts_with('#') && indent(l) <= col {
+            end = i;
+            break;
+        }
+    }
+    while end > start + 1 {
+        let t = lines[end - 1].trim();
+        if t.is_empty() || (t.starts_with('#') && indent(lines[end - 1]) <= col) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    lines[..end].iter().map(|l| l.len() + 1).sum()
+}
+
 /// `value` as a YAML scalar on one line: plain when it reads back as that string (a tag, a
 /// path), else double-quoted (`"1.10"` stays a string, `yes` is not a boolean).
 pub fn quote_if_needed(value: &str) -> String {

@@ -28,7 +28,7 @@ fn built_fixture(script: &str, prefix: &str, repo: &str) -> PathBuf {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let sb = Sandbox::new();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for name in [script, "make_component_repos.sh"] {
+    for name in [script, "make_component_repos.sh", "lib.sh"] {
         std::fs::read(fixtures.join(name))
             .unwrap_or_default()
             .hash(&mut h);
