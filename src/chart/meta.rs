@@ -300,9 +300,13 @@ pub fn version_line(data: &[u8]) -> Option<usize> {
         .map(|s| s.line)
 }
 
-/// Chart.yaml bytes with the top-level `version` set to `version`, edited in place (only the
-/// value's bytes change; a UTF-8 BOM is kept); `None` when the file has no editable version.
+/// Chart.yaml bytes with the top-level `version` set to `version` (a single-file addon's
+/// `_config._metadata.version`), edited in place (only the value's bytes change; a UTF-8 BOM is
+/// kept); `None` when the file has no editable version, or none [`parse`] reads (a key written
+/// with a YAML tag, `!x version: 1.0.0`, is found by the editor but is no `version` to the
+/// reader: found by fuzzing, seed `tagged-version-key`).
 pub fn set_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
+    parse(data).version?;
     let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
     let bom = data.len() - text.len();
     let edited = crate::yaml_edit::set_scalar(text, &version_path(data), version, None).ok()?;
