@@ -1678,3 +1678,83 @@ fn why_5_another_unreachable_registry_is_a_warning() {
     ));
     assert!(!run.stdout.contains("image-missing"), "{}", run.stdout);
 }
+
+#[test]
+fn no_test_images_leaves_helm_test_images_out_of_package_and_upgrade() {
+    // Issue 25's flag, through the two commands whose only test so far was hotfix's.
+    let reg = TestRegistry::start(None);
+    let sb = Sandbox::new();
+    reg.push_platform_images(&sb, None);
+    reg.push(&sb, "rel/release/app-test:1.0.0", "app-test", None);
+    let mut p = platform(&sb, &reg.host);
+    p.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    p.write(
+        "addons/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.1\n",
+    );
+    p.write(
+        "addons/app/templates/tests/t.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n    \"helm.sh/hook\": test\nspec:\n  containers:\n  - name: t\n    image: {{ .Values.registry }}/release/app-test:1.0.0\n",
+    );
+    p.write(
+        "images/images_test.list",
+        "[[ registry_release ]]/release/app-test:1.0.0\n",
+    );
+    p.commit("app: a helm test");
+    p.git(&["tag", "-a", "-m", "v1.1.0", "v1.1.0"]);
+    let test_image = format!("{}/rel/release/app-test:1.0.0", reg.host);
+    let packed = |args: &[&str], into: &str| -> (Vec<String>, bool) {
+        let run = p.release(args).ok();
+        let path = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("wrote "))
+            .and_then(|l| l.split(" (").next())
+            .unwrap()
+            .to_string();
+        let top = extract_package(&sb, &p, &path, into);
+        // No images.tar when no image is needed.
+        let tar = std::fs::read_dir(&top)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("images.tar"))
+            .find(|t| t.is_file());
+        let lists = std::fs::read_dir(top.join("images"))
+            .map(|d| d.flatten().any(|e| e.file_name() == "images_test.list"))
+            .unwrap_or(false);
+        (tar.map(|t| index_names(&t)).unwrap_or_default(), lists)
+    };
+    let (all, with_list) = packed(&["package", "v1.1.0", "--images", "-o", "o1"], "x1");
+    assert!(all.contains(&test_image) && with_list, "{all:?}");
+    let (without, with_list) = packed(
+        &[
+            "package",
+            "v1.1.0",
+            "--images",
+            "--no-test-images",
+            "-o",
+            "o2",
+        ],
+        "x2",
+    );
+    assert!(!without.contains(&test_image) && !with_list, "{without:?}");
+    assert_eq!(without.len(), all.len() - 1, "{all:?} {without:?}");
+    let (up, _) = packed(
+        &["upgrade", "v1.0.0", "v1.1.0", "--images", "-o", "o3"],
+        "x3",
+    );
+    assert!(up.contains(&test_image), "{up:?}");
+    let (up, _) = packed(
+        &[
+            "upgrade",
+            "v1.0.0",
+            "v1.1.0",
+            "--images",
+            "--no-test-images",
+            "-o",
+            "o4",
+        ],
+        "x4",
+    );
+    assert!(up.is_empty(), "only the test image was new: {up:?}");
+}

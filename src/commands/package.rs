@@ -293,6 +293,7 @@ pub(crate) fn write(
     }
     // Everything else the installer needs, as committed: image lists, version.yml, the
     // single-file resources of the repos files (`resourcePaths`), configs, scripts.
+    let test_list = crate::derived::list_path(settings, crate::image::chart::TEST_KIND);
     // A resource file that is a single-file addon is already in, as an addon.
     let mut resources = crate::components::resource_targets_at(repo, tree, settings)?;
     resources.retain(|r| !plan.sources.iter().any(|s| s.single_file() && s.path == *r));
@@ -327,6 +328,10 @@ pub(crate) fn write(
             }
             // `.gitkeep` only keeps an empty folder in git (init writes them): not shipped.
             if path.rsplit('/').next() == Some(".gitkeep") {
+                continue;
+            }
+            // `--no-test-images`: the `helm test` images are not in the package, nor their list.
+            if args.pack.no_test_images && path == test_list {
                 continue;
             }
             contents.add(path, e.data, e.kind == FileKind::Executable)?;

@@ -705,12 +705,16 @@ pub(crate) fn write(
     // cache, as `package --images` lists them): what the site runs is all of FROM, not only the
     // charts that changed.
     if args.images {
+        // `--no-test-images`: the `helm test` images stay out here too (the plan left them out
+        // of the changed charts' sets; this is every chart).
         let all = |commit| -> Result<BTreeSet<String>> {
-            Ok(crate::derived::lists_at(repo, settings, commit)?
-                .kinds
-                .into_values()
-                .flatten()
-                .collect())
+            let lists = crate::derived::lists_at(repo, settings, commit)?;
+            let lists = if args.pack.no_test_images {
+                lists.without_tests()
+            } else {
+                lists
+            };
+            Ok(lists.kinds.into_values().flatten().collect())
         };
         plan.from_images.extend(all(plan.from)?);
         plan.to_images.extend(all(plan.to)?);
