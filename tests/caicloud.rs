@@ -567,3 +567,24 @@ fn images_sync_copies_upstream_images_into_their_project_of_the_internal_registr
         .out_has("image-missing")
         .out_has("release/app-admin:v0.3.29");
 }
+
+#[test]
+fn a_bad_layout_or_placeholder_setting_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let p = sb.caicloud_example();
+    p.release_c(&["release.layout=caiclod"], &["check"])
+        .fails(2)
+        .err_has("setting release.layout `caiclod` is not a layout")
+        .err_has("`helm`")
+        .err_has("`caicloud`");
+    p.release_c(
+        &["release.placeholderProjects=registry_release"],
+        &["images"],
+    )
+    .fails(2)
+    .err_has("`registry_release` is not PLACEHOLDER=PROJECT");
+    p.release_c(&["release.targetPathBase=../out"], &["collect"])
+        .fails(2)
+        .err_has("release.targetPathBase");
+    assert_eq!(p.status(), "");
+}

@@ -714,3 +714,58 @@ pub fn parse(rel: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Co
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tags_file_gives_the_collected_tag_and_where_to_write_the_next() {
+        let list = "spec:\n- repositoryFullName: demo/a\n  resourcePaths: [release/a.yaml]\n  targetPath: app\n- repositoryFullName: demo/b\n  resourcePaths: [release/b.yaml]\n";
+        let mut comps = parse("charts_list.yaml", list, &mut Vec::new()).unwrap();
+        let tags = "# collected\nspec:\n- repositoryFullName: demo/a\n  tag: v1.0.0\n";
+        overlay_tags(
+            "release_charts.yaml",
+            Some(tags),
+            &mut comps,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(comps[0].current_tag.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            comps[0].tag_at,
+            Some((
+                "release_charts.yaml".into(),
+                Some(vec![
+                    Seg::Key("spec".into()),
+                    Seg::Index(0),
+                    Seg::Key("tag".into())
+                ])
+            ))
+        );
+        assert_eq!(comps[1].current_tag, None);
+        assert_eq!(comps[1].tag_at, Some(("release_charts.yaml".into(), None)));
+        // The missing entry is appended in the file's own indentation, and reads back.
+        let out = append_tag_entry("release_charts.yaml", tags, &comps[1], "v2.0.0").unwrap();
+        assert_eq!(
+            out,
+            format!("{tags}- repositoryFullName: demo/b\n  tag: v2.0.0\n  resourcePaths:\n  - release/b.yaml\n")
+        );
+        let indented = "spec:\n  - repositoryFullName: demo/a\n    tag: v1.0.0\n";
+        let out = append_tag_entry("t.yaml", indented, &comps[1], "1.10").unwrap();
+        assert!(
+            out.ends_with("  - repositoryFullName: demo/b\n    tag: \"1.10\"\n    resourcePaths:\n    - release/b.yaml\n"),
+            "{out}"
+        );
+        // An absent file becomes a bare list.
+        let out = append_tag_entry("t.yaml", "", &comps[1], "v2.0.0").unwrap();
+        assert_eq!(parse("t.yaml", &out, &mut Vec::new()).unwrap().len(), 1);
+        // A list that is not the last thing of the file is not appended to.
+        let not_last = "spec:\n- repositoryFullName: demo/a\n  tag: v1.0.0\nmetadata:\n  name: x\n";
+        let e = append_tag_entry("t.yaml", not_last, &comps[1], "v2.0.0").unwrap_err();
+        assert!(
+            e.to_string().contains("cannot append an entry for demo/b"),
+            "{e}"
+        );
+    }
+}
