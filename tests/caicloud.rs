@@ -102,7 +102,10 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
         .out_has("0 error(s)")
         .out_has("image-tag-not-semver");
 
-    p.release(&["tag", "2.8.0", "--offline"]).ok();
+    // tag warns that the product descriptions still name the release before.
+    p.release(&["tag", "2.8.0", "--offline"])
+        .ok()
+        .err_has("compass.yaml says metadata.version 2.7.0, the tag is v2.8.0");
     p.release(&["branch", "2.8"]).ok();
 
     // A fix on master: new config and a new image; the version is not bumped yet.

@@ -309,6 +309,19 @@ fn gate(
             .iter()
             .map(|f| format!("{}: {}", f.rule, f.message)),
     );
+    // The product description files name the product version they describe (seed 000's
+    // `metadata.version`): one that says another version is stale.
+    for d in crate::product::at(repo, tree, settings)? {
+        let Some(said) = &d.version else { continue };
+        let same =
+            semver::Version::parse(said.trim_start_matches('v')).is_ok_and(|v| v == *version);
+        if !same {
+            warnings.push(format!(
+                "{} says metadata.version {said}, the tag is {name}; update it so the installer shows the right version",
+                d.file
+            ));
+        }
+    }
     match listed_versions(repo, tree, &settings.version_file)? {
         None if settings.version_file.is_empty() => {}
         None => warnings.push(format!(
