@@ -280,7 +280,7 @@ pub fn product_change(
     let original = String::from_utf8_lossy(data).into_owned();
     let mut text = original.clone();
     for (target, files) in charts {
-        let Some(entry) = files.get("").filter(|_| files.len() == 1) else {
+        let Some(entry) = crate::files::single(files) else {
             continue;
         };
         let Some(meta) = crate::chart::meta::addon_file(&entry.data) else {

@@ -40,6 +40,13 @@ pub struct FileEntry {
 /// Files of a folder: `/`-separated path relative to the folder -> entry. Sorted by path.
 pub type Files = BTreeMap<String, FileEntry>;
 
+/// The one file of a single file read as a folder (keyed `""`, as [`crate::git::read_path`]
+/// reads a file and [`crate::git::read_tree_files`] a blob id): a single-file addon's files.
+/// `None` for a folder's files.
+pub fn single(files: &Files) -> Option<&FileEntry> {
+    files.get("").filter(|_| files.len() == 1)
+}
+
 /// `dir/name`, or `name` when `dir` is the repository root (`""`). Paths are `/`-separated.
 pub fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {

@@ -31,7 +31,7 @@ impl ChartSource {
     /// A single-file addon ([`crate::chart::meta::addon_file`]): shipped as its YAML file, not
     /// as a Helm archive.
     pub fn single_file(&self) -> bool {
-        self.files.len() == 1 && self.files.contains_key("")
+        crate::files::single(&self.files).is_some()
     }
 
     /// Where it lies in a package: `charts/<name>-<version>.tgz` for a chart (Helm's archive
@@ -120,7 +120,7 @@ pub fn build_charts(charts: &[ChartSource], stamp: Stamp) -> Result<Vec<BuiltCha
     charts
         .par_iter()
         .map(|c| {
-            let bytes = match c.files.get("").filter(|_| c.single_file()) {
+            let bytes = match crate::files::single(&c.files) {
                 Some(file) => file.data.clone(),
                 None => archive::helm_chart_archive(&c.name, &c.files, stamp)
                     .with_context(|| format!("packaging {}", c.path))?,

@@ -595,21 +595,33 @@ pub fn template_file(product: &str) -> String {
 /// The commented `.gitrelease` `git release init --layout` writes: `release.layout` and the
 /// layout's paths spelled out.
 pub fn template_file_for(product: &str, layout: Layout) -> String {
-    let d = Settings::layout_defaults(Path::new(product), layout);
+    // The layout's values, spelled out from its defaults (product aside).
+    let d = Settings::layout_defaults(Path::new("."), layout);
     let caicloud = if layout == Layout::Caicloud {
-        "\t# Repository layout: caicloud (single-file addons under addons/<group>/,\n\
+        let projects: Vec<String> = d
+            .placeholder_projects
+            .iter()
+            .map(|(n, p)| format!("{n}={p}"))
+            .collect();
+        format!(
+            "\t# Repository layout: caicloud (single-file addons under addons/<group>/,\n\
 \t# charts_list.yaml, compass.yaml; images named by project).\n\
 \tlayout = caicloud\n\
 \t# What targetPath in charts_list.yaml is relative to.\n\
-\ttargetPathBase = addons\n\
+\ttargetPathBase = {}\n\
 \t# The collected tag of each component.\n\
-\ttagsFile = release_charts.yaml\n\
+\ttagsFile = {}\n\
 \t# Registry placeholders and the project each stands for.\n\
-\tplaceholderProjects = registry_release=release registry_library=library\n\
+\tplaceholderProjects = {}\n\
 \t# Product description files (which addons an installation deploys).\n\
-\tproductFiles = compass.yaml mini-compass.yaml oem.yaml\n"
+\tproductFiles = {}\n",
+            d.target_base,
+            d.tags_file,
+            projects.join(" "),
+            d.product_files.join(" ")
+        )
     } else {
-        ""
+        String::new()
     };
     let version_file = if d.version_file.is_empty() {
         "\t# No version.yml in this layout: the product description files have its role.\n\

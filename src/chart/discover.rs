@@ -216,17 +216,18 @@ pub fn read_folder(repo: &gix::Repository, id: gix::ObjectId) -> Result<FolderEn
 }
 
 /// The single-file addons among `files` (`(name, blob id)` of one folder): those whose content is
-/// the platform's application format ([`crate::chart::meta::addon_file`]).
+/// the platform's application format, with what [`crate::chart::meta::addon_file`] reads of
+/// them (name, version).
 ///
 /// Errors: a blob missing from the database.
 pub fn addon_files(
     repo: &gix::Repository,
-    files: &[(String, gix::ObjectId)],
-) -> Result<Vec<(String, gix::ObjectId)>> {
+    files: Vec<(String, gix::ObjectId)>,
+) -> Result<Vec<(String, gix::ObjectId, crate::chart::meta::ChartMeta)>> {
     let mut out = Vec::new();
     for (name, id) in files {
-        if crate::chart::meta::addon_file(&repo.find_blob(*id)?.data).is_some() {
-            out.push((name.clone(), *id));
+        if let Some(meta) = crate::chart::meta::addon_file(&repo.find_blob(id)?.data) {
+            out.push((name, id, meta));
         }
     }
     Ok(out)
@@ -307,7 +308,7 @@ impl TopCharts {
                 file: false,
             }),
             _ => {
-                for (name, blob) in addon_files(repo, &folder.yaml_files)? {
+                for (name, blob, _) in addon_files(repo, folder.yaml_files)? {
                     out.push(TopChart {
                         path: name,
                         tree: blob,
@@ -434,21 +435,6 @@ impl<'r> RootProbe<'r> {
             self.seen.insert(path.to_string(), addon);
             addon.then(|| path.to_string())
         })
-    }
-
-    /// The bytes that carry the version of the chart or addon at `root`: `root/Chart.yaml`, or
-    /// the single-file addon `root` itself; `None` when neither exists.
-    ///
-    /// Errors: objects missing from the database.
-    pub fn meta_bytes(&mut self, root: &str) -> Result<Option<Vec<u8>>> {
-        if self.is_addon_file(root) {
-            return self.index.blob(self.repo, self.tree, root);
-        }
-        self.index.blob(
-            self.repo,
-            self.tree,
-            &crate::files::join(root, "Chart.yaml"),
-        )
     }
 }
 

@@ -23,18 +23,22 @@ impl ChartMeta {
     /// The chart's name, or the last segment of its folder `path` when Chart.yaml has none.
     /// A single-file addon without `_metadata.name` is named after its file, without extension.
     pub fn name_or_folder(&self, path: &str) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            let last = path.rsplit('/').next().unwrap_or(path);
-            match self.single_file {
-                true => last
-                    .strip_suffix(".yaml")
-                    .or_else(|| last.strip_suffix(".yml"))
-                    .unwrap_or(last)
-                    .to_string(),
-                false => last.to_string(),
-            }
+        self.name.clone().unwrap_or_else(|| match self.single_file {
+            true => addon_stem(path),
+            false => path.rsplit('/').next().unwrap_or(path).to_string(),
         })
     }
+}
+
+/// A single-file addon's name from its path when `_metadata` has none, and its Helm-like
+/// release name: the file name without `.yaml`/`.yml` (`addons/app/app-admin.yaml` ->
+/// `app-admin`).
+pub fn addon_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// `name` and `version` of a Chart.yaml (UTF-8 BOM allowed, numbers read as written by YAML);
@@ -109,7 +113,12 @@ pub fn addon_file(data: &[u8]) -> Option<ChartMeta> {
 /// The YAML path of the version in `data`: `_config._metadata.version` in a single-file addon,
 /// else Chart.yaml's top-level `version`.
 pub fn version_path(data: &[u8]) -> Vec<Seg> {
-    if addon_file(data).is_some() {
+    version_path_of(addon_file(data).is_some())
+}
+
+/// [`version_path`] once the file is known to be a single-file addon or not.
+fn version_path_of(single_file: bool) -> Vec<Seg> {
+    if single_file {
         ADDON_VERSION_PATH
             .iter()
             .map(|k| Seg::Key((*k).into()))
@@ -306,10 +315,12 @@ pub fn version_line(data: &[u8]) -> Option<usize> {
 /// with a YAML tag, `!x version: 1.0.0`, is found by the editor but is no `version` to the
 /// reader: found by fuzzing, seed `tagged-version-key`).
 pub fn set_version(data: &[u8], version: &str) -> Option<Vec<u8>> {
-    parse(data).version?;
+    let meta = parse(data);
+    meta.version.as_ref()?;
     let text = std::str::from_utf8(crate::placeholders::strip_bom(data)).ok()?;
     let bom = data.len() - text.len();
-    let edited = crate::yaml_edit::set_scalar(text, &version_path(data), version, None).ok()?;
+    let path = version_path_of(meta.single_file);
+    let edited = crate::yaml_edit::set_scalar(text, &path, version, None).ok()?;
     let mut out = data[..bom].to_vec();
     out.extend_from_slice(edited.as_bytes());
     Some(out)

@@ -96,14 +96,6 @@ fn version_line(repo: &gix::Repository, tree: gix::ObjectId) -> Option<usize> {
     crate::chart::meta::version_line(&repo.find_blob(blob).ok()?.data)
 }
 
-/// Where a chart's version is written: `PATH/Chart.yaml`, or the single-file addon itself.
-fn meta_file(repo: &gix::Repository, tree: gix::ObjectId, path: &str) -> String {
-    match repo.find_object(tree).map(|o| o.kind) {
-        Ok(gix::object::Kind::Blob) => path.to_string(),
-        _ => format!("{path}/Chart.yaml"),
-    }
-}
-
 /// Run the history rules for `commit` (named `rev`), whose charts are `at_rev`.
 #[allow(clippy::too_many_arguments)]
 pub fn check(
@@ -161,7 +153,7 @@ pub fn check(
                 ),
             )
             .chart(name, Some(version))
-            .at(&meta_file(repo, first.0, &first.2), line)
+            .at(&crate::chart::meta::file_of(&first.2), line)
             .revisions(contents.iter().map(|(_, l, _)| l.clone()).collect()),
         );
     }
@@ -232,7 +224,7 @@ pub fn check(
             )
             .chart(&c.name, c.version.as_deref())
             .at(
-                &meta_file(repo, c.tree, &c.path),
+                &crate::chart::meta::file_of(&c.path),
                 version_line(repo, c.tree),
             )
             .revisions(vec![rev.to_string(), base_tag.clone()]),

@@ -290,15 +290,6 @@ pub struct ChartAt {
     pub file: bool,
 }
 
-/// The name of a single-file addon without `_metadata.name`: its file name without extension.
-pub fn addon_stem(path: &str) -> String {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_suffix(".yaml")
-        .or_else(|| name.strip_suffix(".yml"))
-        .unwrap_or(name)
-        .to_string()
-}
-
 /// Reads charts at many revisions, each chart folder and Chart.yaml once.
 #[derive(Default)]
 pub struct Charts {
@@ -322,7 +313,7 @@ impl Charts {
         for c in self.tops.at(repo, tree, addons)? {
             let (name, version) = self.meta_of(repo, c.chart_yaml)?;
             let name = name.unwrap_or_else(|| match c.file {
-                true => addon_stem(&c.path),
+                true => crate::chart::meta::addon_stem(&c.path),
                 false => c.path.rsplit('/').next().unwrap_or(&c.path).to_string(),
             });
             out.push(ChartAt {
@@ -549,8 +540,8 @@ struct Folder {
     chart_yaml: Option<gix::ObjectId>,
     /// Chart.yaml `name` and `version`, when asked for and the folder is a chart.
     meta: Option<(Option<String>, Option<String>)>,
-    /// The single-file addons of a folder that is not a chart: file name, blob, name and version.
-    addons: Vec<(String, gix::ObjectId, Option<String>, Option<String>)>,
+    /// The single-file addons of a folder that is not a chart: file name, blob, what they say.
+    addons: Vec<(String, gix::ObjectId, crate::chart::meta::ChartMeta)>,
 }
 
 impl Folder {
@@ -562,13 +553,13 @@ impl Folder {
     ) -> Vec<ChartAt> {
         self.addons
             .iter()
-            .filter(|(_, blob, _, _)| seen.insert(*blob))
-            .map(|(file, blob, name, version)| {
+            .filter(|(_, blob, _)| seen.insert(*blob))
+            .map(|(file, blob, meta)| {
                 let path = crate::files::join(path, file);
                 ChartAt {
-                    name: name.clone().unwrap_or_else(|| addon_stem(&path)),
+                    name: meta.name_or_folder(&path),
                     path,
-                    version: version.clone(),
+                    version: meta.version.clone(),
                     tree: *blob,
                     file: true,
                 }
@@ -589,14 +580,10 @@ impl Folder {
             }
             _ => None,
         };
-        let mut addons = Vec::new();
-        if chart_yaml.is_none() {
-            for (name, blob) in yaml_files {
-                if let Some(m) = crate::chart::meta::addon_file(&repo.find_blob(blob)?.data) {
-                    addons.push((name, blob, m.name, m.version));
-                }
-            }
-        }
+        let addons = match chart_yaml {
+            None => crate::chart::discover::addon_files(repo, yaml_files)?,
+            Some(_) => Vec::new(),
+        };
         Ok(Folder {
             subdirs,
             chart_yaml,

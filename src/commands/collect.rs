@@ -941,14 +941,7 @@ fn repos_changes(
             }
             None => {
                 let mut path = c.path.clone();
-                let key = if c.field_lines.contains_key("tag")
-                    && !c.field_lines.contains_key("currentTag")
-                {
-                    "tag"
-                } else {
-                    "currentTag"
-                };
-                path.push(Seg::Key(key.into()));
+                path.push(Seg::Key(c.tag_key("currentTag").into()));
                 (c.file.as_str(), path)
             }
         };

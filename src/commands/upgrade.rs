@@ -330,13 +330,7 @@ pub(crate) fn plan(
     let to_addons = addons_of(repo, to_tree, &settings.version_file)?;
     // The release is the chart folder's name; a single-file addon's, its file name without
     // extension.
-    let release_of = |path: &str| {
-        let last = path.rsplit('/').next().unwrap_or(path);
-        last.strip_suffix(".yaml")
-            .or_else(|| last.strip_suffix(".yml"))
-            .unwrap_or(last)
-            .to_string()
-    };
+    let release_of = crate::chart::meta::addon_stem;
     let namespace_in = |addons: &BTreeMap<String, AddonAt>, name: &str| {
         addons
             .get(name)

@@ -95,6 +95,15 @@ impl Component {
             .collect()
     }
 
+    /// The key of the entry's collected tag, as [`parse`] reads it: `currentTag`, else `tag` (a
+    /// tags file's spelling, `release_charts.yaml`), else `absent` for an entry without either.
+    pub fn tag_key(&self, absent: &'static str) -> &'static str {
+        ["currentTag", "tag"]
+            .into_iter()
+            .find(|k| self.field_lines.contains_key(*k))
+            .unwrap_or(absent)
+    }
+
     /// `repos/devops.yaml:12`
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)
@@ -234,13 +243,8 @@ pub fn overlay_tags(
             .find(|t| t.repository_full_name == c.repository_full_name)
         {
             Some(t) => {
-                let key = if t.field_lines.contains_key("currentTag") {
-                    "currentTag"
-                } else {
-                    "tag"
-                };
                 let mut path = t.path.clone();
-                path.push(Seg::Key(key.into()));
+                path.push(Seg::Key(t.tag_key("tag").into()));
                 c.current_tag = t.current_tag.clone();
                 c.tag_at = Some((rel.to_string(), Some(path)));
             }

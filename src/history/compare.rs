@@ -114,7 +114,7 @@ fn chart_meta_at(
     tree: gix::ObjectId,
     path: &str,
 ) -> Result<(String, Option<String>)> {
-    let data = RootProbe::with_index(repo, tree, index.clone()).meta_bytes(path)?;
+    let data = index.blob(repo, tree, &crate::chart::meta::file_of(path))?;
     let meta = data
         .as_deref()
         .map(crate::chart::meta::parse)

@@ -174,7 +174,7 @@ pub fn chart_images_detailed(
     files: &crate::files::Files,
     ctx: &RenderContext,
 ) -> Result<ChartImages, crate::image::scan::ImageError> {
-    if let Some(addon) = files.get("").filter(|_| files.len() == 1) {
+    if let Some(addon) = crate::files::single(files) {
         return Ok(addon_file_images(folder, &addon.data, ctx));
     }
     let input: crate::image::scan::ChartFiles = files
