@@ -224,7 +224,6 @@ fn push_images(
         registry: None,
         insecure: Vec::new(),
         timeout_secs: 60,
-        projects: Vec::new(),
     }
     .is_insecure(&host);
     let insecure = if args.insecure || local {

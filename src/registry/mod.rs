@@ -22,9 +22,6 @@ pub struct RegistryConfig {
     /// `release.registryTimeout`: seconds a registry may stay silent on a connection or a read
     /// before the command fails naming it (default 60).
     pub timeout_secs: u64,
-    /// The projects of `release.placeholderProjects` (`release`, `library`): an image the lists
-    /// name by project (`release/app-admin:v1`, the caicloud layout) lives in `release.registry`.
-    pub projects: Vec<String>,
 }
 
 impl RegistryConfig {
@@ -60,16 +57,10 @@ impl RegistryConfig {
                 }
             },
         };
-        // The layout decides the default; a settings error is reported by the command's own
-        // Settings::load.
-        let projects = crate::settings::Settings::load(repo, &Default::default())
-            .map(|s| s.placeholder_projects.into_iter().map(|(_, p)| p).collect())
-            .unwrap_or_default();
         Ok(RegistryConfig {
             registry,
             insecure,
             timeout_secs,
-            projects,
         })
     }
 
@@ -121,10 +112,13 @@ pub fn fill_registry(image: &str, registry: &str) -> Option<String> {
         .or_else(|| (!image.contains("[[")).then(|| image.to_string()))
 }
 
-/// Resolve every image of `images` with `config` and the origin entries.
+/// Resolve every image of `images` with `config` and the origin entries. `projects` are the
+/// projects of `release.placeholderProjects` (`release`, `library`): an image the lists name by
+/// project (`release/app-admin:v1`, the caicloud layout) lives in `release.registry`.
 pub fn locate<'a>(
     images: impl IntoIterator<Item = &'a String>,
     config: &RegistryConfig,
+    projects: &[(String, String)],
     origins: &[origin::Origin],
 ) -> Vec<Located> {
     let registry = config.registry.as_deref();
@@ -137,7 +131,7 @@ pub fn locate<'a>(
                 && image
                     .split('/')
                     .next()
-                    .is_some_and(|p| config.projects.iter().any(|x| x == p));
+                    .is_some_and(|p| projects.iter().any(|(_, x)| x == p));
             let internal_form = if by_project {
                 format!("[[ registry_release ]]/{image}")
             } else {
@@ -188,7 +182,7 @@ pub fn locate_at<'a>(
 ) -> Result<(RegistryConfig, Vec<Located>)> {
     let config = RegistryConfig::load(repo)?;
     let origins = origin::at(repo, tree, settings)?;
-    let located = locate(images, &config, &origins);
+    let located = locate(images, &config, &settings.placeholder_projects, &origins);
     Ok((config, located))
 }
 
@@ -219,8 +213,11 @@ mod tests {
             registry: Some("reg.local:5000".into()),
             insecure: vec![],
             timeout_secs: 60,
-            projects: vec!["release".into(), "library".into()],
         };
+        let projects = [
+            ("registry_release".to_string(), "release".to_string()),
+            ("registry_library".to_string(), "library".to_string()),
+        ];
         let origins = origin::parse(
             "images_origin.yaml",
             b"- src: docker.io/library/busybox\n  dest: library/busybox\n",
@@ -232,7 +229,7 @@ mod tests {
             "other/x:1".to_string(),
             "quay.io/release/y:1".to_string(),
         ];
-        let got: Vec<(Option<String>, &str)> = locate(&images, &cfg, &origins)
+        let got: Vec<(Option<String>, &str)> = locate(&images, &cfg, &projects, &origins)
             .into_iter()
             .map(|l| (l.reference, l.kind))
             .collect();
@@ -259,7 +256,6 @@ mod tests {
             registry: Some("reg.local:5000/rel".into()),
             insecure: vec![],
             timeout_secs: 60,
-            projects: vec![],
         };
         let origins = origin::parse(
             "images_origin.yaml",
@@ -271,7 +267,7 @@ mod tests {
             "[[registry_release]]/release/app:1".into(),
             "quay.io/x:1".into(),
         ];
-        let l = locate(&imgs, &cfg, &origins);
+        let l = locate(&imgs, &cfg, &[], &origins);
         assert_eq!(
             l[0].reference.as_deref(),
             Some("reg.local:5000/rel/library/pause:3.9")
