@@ -163,7 +163,8 @@ pub const RULES: &[Rule] = &[
 pub struct Finding {
     /// Rule id.
     pub rule: &'static str,
-    /// Severity after configuration.
+    /// Severity after configuration: the configured one, at most what the rule gave this
+    /// finding ([`Finding::at_most`]).
     pub severity: Severity,
     /// Chart name, when the finding is about a chart.
     pub chart: Option<String>,
@@ -203,6 +204,13 @@ impl Finding {
     pub fn at(mut self, path: &str, line: Option<usize>) -> Self {
         self.path = Some(path.to_string());
         self.line = line;
+        self
+    }
+    /// Cap the finding's severity: a rule whose findings differ in weight (a registry other
+    /// than the internal one, an addon no description lists) marks the lesser ones; the
+    /// configured severity never raises them.
+    pub fn at_most(mut self, severity: Severity) -> Self {
+        self.severity = self.severity.min(severity);
         self
     }
     /// Set the revisions involved.
@@ -485,9 +493,11 @@ fn product_findings(
     let m = crate::product::findings(&descriptions, &defined);
     for (severity, list) in [(Severity::Error, m.errors), (Severity::Warning, m.warnings)] {
         for (file, line, message) in list {
-            let mut f = Finding::new("product-description-mismatch", message).at(&file, Some(line));
-            f.severity = severity;
-            findings.push(f);
+            findings.push(
+                Finding::new("product-description-mismatch", message)
+                    .at(&file, Some(line))
+                    .at_most(severity),
+            );
         }
     }
     Ok(())
@@ -738,16 +748,7 @@ pub fn check(
     let mut kept: Vec<Finding> = findings
         .into_iter()
         .filter_map(|mut f| {
-            let configured = config.severity(f.rule)?;
-            // registry-unreachable is a warning for registries other than the internal one.
-            f.severity = if matches!(
-                f.rule,
-                "registry-unreachable" | "product-description-mismatch"
-            ) {
-                configured.min(f.severity)
-            } else {
-                configured
-            };
+            f.severity = config.severity(f.rule)?.min(f.severity);
             Some(f)
         })
         .collect();

@@ -158,8 +158,9 @@ pub fn check(
                     .map_or(cause.as_str(), |(c, _)| c)
             ),
         );
+        // A warning for registries other than the internal one.
         if !internal {
-            f.severity = super::Severity::Warning;
+            f = f.at_most(super::Severity::Warning);
         }
         findings.push(f);
     }
