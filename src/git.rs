@@ -73,6 +73,7 @@ pub fn workdir(repo: &gix::Repository) -> Result<PathBuf> {
 /// or an object missing from the database.
 pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result<Files> {
     let mut out = Files::new();
+    // One look-up for both kinds (this runs for every chart a check or an image list reads).
     let object = repo.find_object(tree_id)?;
     if object.kind == gix::object::Kind::Blob {
         // A single-file addon: its one file, keyed `""` as `read_path` reads a file.
@@ -85,8 +86,7 @@ pub fn read_tree_files(repo: &gix::Repository, tree_id: gix::ObjectId) -> Result
         );
         return Ok(out);
     }
-    drop(object);
-    read_tree_into(repo, tree_id, "", &mut out)?;
+    read_tree_into(repo, object.try_into_tree()?, &mut out)?;
     Ok(out)
 }
 
@@ -115,7 +115,16 @@ fn walk_tree(
     prefix: &str,
     visit: &mut dyn FnMut(String, gix::ObjectId, EntryKind) -> Result<()>,
 ) -> Result<()> {
-    let tree = repo.find_tree(tree_id)?;
+    walk_tree_object(repo, &repo.find_tree(tree_id)?, prefix, visit)
+}
+
+/// [`walk_tree`] from a tree already read.
+fn walk_tree_object(
+    repo: &gix::Repository,
+    tree: &gix::Tree<'_>,
+    prefix: &str,
+    visit: &mut dyn FnMut(String, gix::ObjectId, EntryKind) -> Result<()>,
+) -> Result<()> {
     for entry in tree.iter() {
         let entry = entry?;
         let name = entry.filename().to_string();
@@ -132,13 +141,8 @@ fn walk_tree(
     Ok(())
 }
 
-fn read_tree_into(
-    repo: &gix::Repository,
-    tree_id: gix::ObjectId,
-    prefix: &str,
-    out: &mut Files,
-) -> Result<()> {
-    walk_tree(repo, tree_id, prefix, &mut |path, id, kind| {
+fn read_tree_into(repo: &gix::Repository, tree: gix::Tree<'_>, out: &mut Files) -> Result<()> {
+    walk_tree_object(repo, &tree, "", &mut |path, id, kind| {
         if kind == EntryKind::Commit {
             return Err(anyhow!(
                 "`{path}` is a submodule; charts must be plain folders"

@@ -591,3 +591,41 @@ fn a_bad_layout_or_placeholder_setting_is_a_clear_error() {
         .err_has("release.targetPathBase");
     assert_eq!(p.status(), "");
 }
+
+#[test]
+fn hotfix_record_refuses_uncommitted_work_where_it_writes_before_any_package() {
+    let sb = Sandbox::new();
+    let mut p = sb.caicloud_example();
+    let t = p.read("addons/platform/tenant-admin.yaml");
+    p.write(
+        "addons/platform/tenant-admin.yaml",
+        &t.replace("sleep 2", "sleep 5")
+            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
+    );
+    p.commit("tenant-admin v1.2.1");
+    let out = sb.path("out");
+    let run = p
+        .release(&["hotfix", "v2.7.0", "--record", "--dry-run"])
+        .ok();
+    let name = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("package: "))
+        .unwrap()
+        .trim_end_matches(".tar.gz")
+        .to_string();
+    let date = &name[name.len() - 11..name.len() - 3];
+    let notes = format!("release-hotfixes/2.7.0/{date}/{name}/NOTES.md");
+    p.write(&notes, "review notes, not committed\n");
+    p.release(&["hotfix", "v2.7.0", "--record", "-o", out.to_str().unwrap()])
+        .fails(3)
+        .err_has("uncommitted changes in paths hotfix --record writes")
+        .err_has(&notes);
+    assert!(!out.exists(), "no package was written");
+    assert_eq!(p.read(&notes), "review notes, not committed\n");
+    // --commit commits only a record.
+    p.release(&["hotfix", "v2.7.0", "--commit", "-o", out.to_str().unwrap()])
+        .fails(2)
+        .err_has("--commit commits what --record writes");
+    assert!(!out.exists());
+}

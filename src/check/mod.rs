@@ -294,8 +294,6 @@ pub struct ChartAt {
     /// Tree id of the folder, subcharts included: equal ids mean byte-identical charts (the
     /// blob id of a single-file addon).
     pub tree: gix::ObjectId,
-    /// A single-file addon (`path` is the file; [`crate::chart::meta::addon_file`]).
-    pub file: bool,
 }
 
 /// Reads charts at many revisions, each chart folder and Chart.yaml once.
@@ -329,7 +327,6 @@ impl Charts {
                 name,
                 version,
                 tree: c.tree,
-                file: c.file,
             });
         }
         Ok(out)
@@ -406,7 +403,6 @@ impl Charts {
                             name,
                             version,
                             tree: id,
-                            file: false,
                         },
                     ));
                 }
@@ -447,7 +443,6 @@ impl Charts {
                 name,
                 version,
                 tree: id,
-                file: false,
             }]);
         }
         let mut out = folder.addon_charts(&path, seen);
@@ -519,12 +514,13 @@ fn unknown_addon_files(
     else {
         return Ok(());
     };
+    // A file is owned when it is an addon or some folder above it is a chart.
+    let owners: std::collections::HashSet<&str> = at_rev.iter().map(|c| c.path.as_str()).collect();
     let mut unknown = Vec::new();
     crate::git::walk_files(repo, id, &mut |rel, _| {
         let path = crate::files::join(addons, &rel);
-        let owned = at_rev
-            .iter()
-            .any(|c| path == c.path || (!c.file && path.starts_with(&format!("{}/", c.path))));
+        let owned = std::iter::successors(Some(path.as_str()), |p| p.rsplit_once('/').map(|x| x.0))
+            .any(|p| owners.contains(p));
         let hidden = path.rsplit('/').next().is_some_and(|n| n.starts_with('.'));
         if !owned && !hidden {
             unknown.push(path);
@@ -571,7 +567,6 @@ impl Folder {
                     path,
                     version: meta.version.clone(),
                     tree: *blob,
-                    file: true,
                 }
             })
             .collect()

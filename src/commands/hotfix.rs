@@ -777,22 +777,11 @@ pub(crate) fn apply(
     let addons = settings.addons_path.as_str();
     // `--record` refuses before any package is written when its folders hold uncommitted work.
     if args.record {
-        let base = plan.manifest.base_version.trim_start_matches('v');
-        let date = plan
-            .manifest
-            .hotfix_version
-            .rsplit('-')
-            .nth(1)
-            .unwrap_or("undated");
+        let root = record_root(&plan.manifest);
         let folders: Vec<String> = plan
             .package_names
             .iter()
-            .map(|n| {
-                format!(
-                    "release-hotfixes/{base}/{date}/{}",
-                    n.trim_end_matches(".tar.gz")
-                )
-            })
+            .map(|n| format!("{root}/{}", n.trim_end_matches(".tar.gz")))
             .collect();
         let refs: Vec<&str> = folders.iter().map(String::as_str).collect();
         if let Some(refusal) = crate::worktree::uncommitted_refusal(repo, &refs, "hotfix --record")?
@@ -876,29 +865,36 @@ fn placed_per_addon(
     }
 }
 
-/// `--record`: the files of the written packages (`packages`), images archives left out, under
-/// `release-hotfixes/<base>/<YYYYMMDD>/<package>/` of the work tree (`<base>` the product version
-/// without `v`, the date from the hotfix version), written through the plan (and committed with
-/// `--commit`), so the hotfix is reviewed as a change of the repository (seed 001).
-///
-/// Errors: a package that cannot be read back; the plan's errors (exit 2 on uncommitted changes
-/// where the record goes).
-fn record(
-    repo: &gix::Repository,
-    args: &HotfixArgs,
-    manifest: &Manifest,
-    packages: &[(std::path::PathBuf, String)],
-) -> Result<Vec<String>> {
+/// Where `--record` writes: `release-hotfixes/<base>/<YYYYMMDD>` (`<base>` the product version
+/// without `v`, the date from the hotfix version `<base>-<YYYYMMDD>-p<N>`; seed 001).
+fn record_root(manifest: &Manifest) -> String {
     let base = manifest.base_version.trim_start_matches('v');
     let date = manifest
         .hotfix_version
         .rsplit('-')
         .nth(1)
         .unwrap_or("undated");
+    format!("release-hotfixes/{base}/{date}")
+}
+
+/// `--record`: the files of the written packages (`packages`), images archives left out, under
+/// `<record_root>/<package>/` of the work tree ([`record_root`]), written through the plan (and
+/// committed with `--commit`), so the hotfix is reviewed as a change of the repository (seed
+/// 001). Each package is read back, so the record is what was written. [`apply`] refused
+/// uncommitted changes in those folders before any package was written.
+///
+/// Errors: a package that cannot be read back; the plan's errors.
+fn record(
+    repo: &gix::Repository,
+    args: &HotfixArgs,
+    manifest: &Manifest,
+    packages: &[(std::path::PathBuf, String)],
+) -> Result<Vec<String>> {
+    let root = record_root(manifest);
     let mut plan = crate::plan::Plan::new("hotfix");
     for (path, _) in packages {
         let pkg = crate::unpack::open(path)?;
-        let folder = format!("release-hotfixes/{base}/{date}/{}", pkg.top);
+        let folder = format!("{root}/{}", pkg.top);
         let mut add = |rel: &str, data: Vec<u8>| {
             plan.files.push(crate::worktree::Change::WriteFile {
                 path: format!("{folder}/{rel}"),
@@ -921,10 +917,6 @@ fn record(
         }
     }
     let paths: Vec<String> = plan.paths().iter().map(|p| p.to_string()).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    if let Some(refusal) = crate::worktree::uncommitted_refusal(repo, &refs, "hotfix --record")? {
-        return Err(refusal.into());
-    }
     plan.commit = args.commit.intent(|| {
         format!(
             "hotfix {}: record {} package(s) for {} {}\n",
