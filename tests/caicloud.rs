@@ -194,21 +194,11 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
         .output()
         .unwrap();
     assert!(x.status.success());
-    let inspect = sb
-        .cmd("skopeo", &layout)
-        .args(["inspect", "--raw"])
-        .arg(format!(
-            "oci:{}:{}/release/app-admin:v0.3.31",
-            layout.display(),
-            reg.host
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        inspect.status.success(),
-        "{}",
-        String::from_utf8_lossy(&inspect.stderr)
-    );
+    sb.skopeo_raw(&format!(
+        "oci:{}:{}/release/app-admin:v0.3.31",
+        layout.display(),
+        reg.host
+    ));
     // The record: the package's files (not its images) under release-hotfixes/, committed.
     let base = format!(
         "release-hotfixes/2.8.0/{}",
@@ -239,17 +229,7 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
     p.release(&["push", full.to_str().unwrap(), "--registry", &site.host])
         .ok();
     for image in ["release/app-admin:v0.3.31", "library/busybox:1.30.0"] {
-        let found = sb
-            .cmd("skopeo", sb.dir.path())
-            .args(["inspect", "--raw", "--tls-verify=false"])
-            .arg(format!("docker://{}/{image}", site.host))
-            .output()
-            .unwrap();
-        assert!(
-            found.status.success(),
-            "{image} not at the site: {}",
-            String::from_utf8_lossy(&found.stderr)
-        );
+        sb.skopeo_raw(&format!("docker://{}/{image}", site.host));
     }
     let names = sb.tar_names(&full);
     for f in [
@@ -552,17 +532,7 @@ fn images_sync_copies_upstream_images_into_their_project_of_the_internal_registr
     p.git(&["config", "release.registry", &internal.host]);
     p.release(&["images", "sync"]).ok();
     for image in ["library/busybox:1.30.0", "library/alpine:3.7"] {
-        let found = sb
-            .cmd("skopeo", sb.dir.path())
-            .args(["inspect", "--raw", "--tls-verify=false"])
-            .arg(format!("docker://{}/{image}", internal.host))
-            .output()
-            .unwrap();
-        assert!(
-            found.status.success(),
-            "{image} not synced: {}",
-            String::from_utf8_lossy(&found.stderr)
-        );
+        sb.skopeo_raw(&format!("docker://{}/{image}", internal.host));
     }
     // The product's own images are not mirrored: check names them missing, by project.
     p.release(&["check"])

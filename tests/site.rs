@@ -149,20 +149,10 @@ fn a_package_is_verified_pushed_to_the_site_and_its_charts_written_for_it() {
         assert!(target.starts_with(&format!("{site_name}/")), "{target}");
         let source = i["source"].as_str().unwrap();
         let recorded = manifest["images"][source].as_str().unwrap();
-        let out = sb
-            .cmd("skopeo", sb.dir.path())
-            .args(["inspect", "--raw", "--tls-verify=false"])
-            .arg(format!("docker://{target}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let raw = sb.skopeo_raw(&format!("docker://{target}"));
         let digest = format!(
             "sha256:{}",
-            crate::registry::hex(&<sha2::Sha256 as sha2::Digest>::digest(&out.stdout))
+            crate::registry::hex(&<sha2::Sha256 as sha2::Digest>::digest(&raw))
         );
         assert_eq!(digest, recorded, "{target}");
     }

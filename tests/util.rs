@@ -181,6 +181,24 @@ impl Sandbox {
         );
     }
 
+    /// The raw manifest skopeo reads at `reference` (`docker://host/name:tag`, `oci:DIR:NAME`;
+    /// plain HTTP to registries), as an independent reader of what git-release wrote or pushed.
+    /// Panics, with skopeo's error, when skopeo cannot read it.
+    pub fn skopeo_raw(&self, reference: &str) -> Vec<u8> {
+        let out = self
+            .cmd("skopeo", self.dir.path())
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(reference)
+            .output()
+            .expect("skopeo (Debian package skopeo; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "skopeo cannot read {reference}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
     /// Names of the entries of a tar archive, gzipped or not (GNU tar detects it).
     pub fn tar_names(&self, archive: &Path) -> Vec<String> {
         let out = self
