@@ -386,13 +386,24 @@ pub fn resource_targets_at(
     tree: gix::ObjectId,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for c in components_at(repo, tree, settings)? {
-        out.extend(c.resource_targets(settings.targets()));
-    }
+    Ok(resource_targets_of(
+        &components_at(repo, tree, settings)?,
+        settings,
+    ))
+}
+
+/// The resource file targets of `components`, sorted, each once.
+fn resource_targets_of(
+    components: &[Component],
+    settings: &crate::settings::Settings,
+) -> Vec<String> {
+    let mut out: Vec<String> = components
+        .iter()
+        .flat_map(|c| c.resource_targets(settings.targets()))
+        .collect();
     out.sort();
     out.dedup();
-    Ok(out)
+    out
 }
 
 /// The `currentTag` of every component of `all`, by repository name and by full name: what
@@ -476,14 +487,8 @@ pub fn image_inputs_at(
     settings: &crate::settings::Settings,
 ) -> Result<ImageInputs> {
     let components = components_at(repo, tree, settings)?;
-    let mut targets: Vec<String> = components
-        .iter()
-        .flat_map(|c| c.resource_targets(settings.targets()))
-        .collect();
-    targets.sort();
-    targets.dedup();
     let mut resources = Vec::new();
-    for t in targets {
+    for t in resource_targets_of(&components, settings) {
         if let Some(data) = crate::git::blob_at(repo, tree, &t)? {
             resources.push((t, data));
         }
