@@ -276,6 +276,21 @@ fn the_whole_chain_runs_on_the_caicloud_example() {
         steps.contains("archive: addons/app/app-admin.yaml"),
         "{steps}"
     );
+    // run.sh names the YAML addon's install step (no Helm release to upgrade).
+    let run_sh = std::fs::read_to_string(
+        sb.path("up")
+            .join("compass-upgrade-2.7.0-2.8.1")
+            .join("run.sh"),
+    )
+    .unwrap();
+    assert!(
+        run_sh.contains("upgrade: apply addons/app/app-admin.yaml (app-admin in namespace default) with the platform"),
+        "{run_sh}"
+    );
+    assert!(
+        !run_sh.contains("helm upgrade --install app-admin"),
+        "{run_sh}"
+    );
 }
 
 #[test]
@@ -301,7 +316,7 @@ fn product_descriptions_are_held_against_the_addons() {
     );
     p.commit("compass.yaml: broken");
     let run = p.release(&["check", "--offline"]).fails(3);
-    run.out_has("product-description-mismatch")
+    run.out_has("product-description-mismatch (error)")
         .out_has("lists addon `ghost` (module app), but no addon file defines it")
         .out_has("depends on `nobody`")
         .out_has("deps form a cycle: app-admin -> canary-controller -> app-admin")
@@ -338,7 +353,7 @@ fn product_descriptions_are_held_against_the_addons() {
     p.commit("tenant-admin unlisted");
     p.release(&["check", "--offline"])
         .ok()
-        .out_has("addon `tenant-admin` (addons/platform/tenant-admin.yaml) is listed in no product description");
+        .out_has("product-description-mismatch (warning)\n  addons/platform/tenant-admin.yaml:1: addon `tenant-admin` (addons/platform/tenant-admin.yaml) is listed in no product description");
 }
 
 #[test]
