@@ -32,6 +32,17 @@ fn references_in_addons(p: &Repo<'_>) -> BTreeSet<String> {
     out
 }
 
+/// Change tenant-admin's addon file in the work tree: its wait loop sleeps `sleep` seconds (new
+/// content) and `_metadata.version` becomes `version` (`None` keeps v1.2.0).
+fn edit_tenant_admin(p: &Repo<'_>, sleep: u32, version: Option<&str>) {
+    let t = p.read("addons/platform/tenant-admin.yaml");
+    let mut t = t.replace("sleep 2", &format!("sleep {sleep}"));
+    if let Some(v) = version {
+        t = t.replace("version: \"v1.2.0\"", &format!("version: \"{v}\""));
+    }
+    p.write("addons/platform/tenant-admin.yaml", &t);
+}
+
 fn list_of(p: &Repo<'_>) -> BTreeSet<String> {
     p.read("images-lists/images_platform.list")
         .lines()
@@ -422,11 +433,7 @@ fn a_reused_addon_version_is_found_across_release_tags() {
     let sb = Sandbox::new();
     let mut p = sb.caicloud_example();
     // v2.7.0 shipped tenant-admin v1.2.0; change it without a new version, release again.
-    let t = p.read("addons/platform/tenant-admin.yaml");
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 5"),
-    );
+    edit_tenant_admin(&p, 5, None);
     p.commit("tenant-admin: slower wait");
     p.git(&["tag", "-a", "-m", "v2.7.1", "v2.7.1"]);
     p.release(&["check", "--history", "--offline"])
@@ -475,12 +482,7 @@ fn a_submodule_outside_the_addons_does_not_stop_hotfix_or_tag() {
     assert!(p
         .git(&["ls-tree", "HEAD", "hack/lint/charts"])
         .starts_with("160000 commit"));
-    let t = p.read("addons/platform/tenant-admin.yaml");
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 5")
-            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
-    );
+    edit_tenant_admin(&p, 5, Some("v1.2.1"));
     p.commit("tenant-admin v1.2.1");
     p.release(&["tag", "2.7.1", "--offline"]).ok();
     p.release(&["hotfix", "v2.7.0..v2.7.1", "--dry-run"])
@@ -493,12 +495,7 @@ fn an_addon_version_that_goes_down_is_refused_on_its_line_and_below_an_older_lin
     let sb = Sandbox::new();
     let mut p = sb.caicloud_example();
     // Lowered since the release before (v2.7.0 shipped tenant-admin v1.2.0).
-    let t = p.read("addons/platform/tenant-admin.yaml");
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 3")
-            .replace("version: \"v1.2.0\"", "version: \"v1.1.9\""),
-    );
+    edit_tenant_admin(&p, 3, Some("v1.1.9"));
     p.commit("tenant-admin down");
     p.release(&["check", "--offline"])
         .fails(3)
@@ -508,19 +505,11 @@ fn an_addon_version_that_goes_down_is_refused_on_its_line_and_below_an_older_lin
     p.git(&["reset", "-q", "--hard", "v2.7.0"]);
     p.release(&["branch", "2.7"]).ok();
     p.git(&["checkout", "-q", "release-2.7"]);
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 4")
-            .replace("version: \"v1.2.0\"", "version: \"v1.2.5\""),
-    );
+    edit_tenant_admin(&p, 4, Some("v1.2.5"));
     p.commit("tenant-admin v1.2.5 on 2.7");
     p.release(&["tag", "2.7.1", "--offline"]).ok();
     p.git(&["checkout", "-q", "main"]);
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 6")
-            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
-    );
+    edit_tenant_admin(&p, 6, Some("v1.2.1"));
     p.commit("tenant-admin v1.2.1 on master");
     p.release(&["check", "--offline"])
         .fails(3)
@@ -581,12 +570,7 @@ fn a_bad_layout_or_placeholder_setting_is_a_clear_error() {
 fn hotfix_record_refuses_uncommitted_work_where_it_writes_before_any_package() {
     let sb = Sandbox::new();
     let mut p = sb.caicloud_example();
-    let t = p.read("addons/platform/tenant-admin.yaml");
-    p.write(
-        "addons/platform/tenant-admin.yaml",
-        &t.replace("sleep 2", "sleep 5")
-            .replace("version: \"v1.2.0\"", "version: \"v1.2.1\""),
-    );
+    edit_tenant_admin(&p, 5, Some("v1.2.1"));
     p.commit("tenant-admin v1.2.1");
     let out = sb.path("out");
     let run = p
